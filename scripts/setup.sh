@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up for a fresh clone: everything the demo and the tests need.
+#   - libtorch: torch==2.11.0 from PyPI in the project-local virtualenv .venv (tch 0.24.0 expects
+#     exactly this version; torch-sys finds it through .cargo/config.toml)
+#   - Go (Debian's golang-go) for the Go binding's tests
+#   - cargo-fuzz (built on the installed nightly toolchain) for the fuzz smoke run
+# Pass --no-torch to skip libtorch (capacity-only work), --no-extras to skip Go and cargo-fuzz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TORCH_VERSION=2.11.0
+want_torch=1 want_extras=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-torch) want_torch=0 ;;
+    --no-extras) want_extras=0 ;;
+    *) echo "setup.sh: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$want_torch" = 1 ]; then
+  if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    python3 -m venv .venv
+  fi
+  have=$(.venv/bin/python -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
+  if [ "$have" != "$TORCH_VERSION" ]; then
+    echo "setup: installing torch==$TORCH_VERSION into .venv (about 4.7 GB)"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input \
+      "torch==$TORCH_VERSION" safetensors numpy
+  fi
+  .venv/bin/python -c 'import safetensors' 2>/dev/null ||
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input safetensors numpy
+fi
+
+if [ "$want_extras" = 1 ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "setup: installing Go (golang-go) from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq golang-go >/dev/null
+  fi
+  if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "setup: installing cargo-fuzz"
+    cargo +nightly install --locked --quiet cargo-fuzz
+  fi
+fi
+echo "setup: done"

@@ -1,0 +1,175 @@
+//! The crate's error type: one variant per reason a caller can act on.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `pouw`. Verifier rejections are variants too, never panics.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O operation on `path` failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    // ---- Encodings of untrusted bytes ----
+    /// The input ended before the value being decoded.
+    #[error("truncated input: {what} needs {needed} more bytes, {available} left")]
+    Truncated {
+        /// The value being decoded.
+        what: &'static str,
+        /// Bytes it needed.
+        needed: u64,
+        /// Bytes that were left.
+        available: u64,
+    },
+    /// Bytes remained after a complete value.
+    #[error("{0} trailing bytes after the encoded value")]
+    TrailingBytes(usize),
+    /// The magic bytes do not name the expected kind of object.
+    #[error("bad magic for {what}")]
+    BadMagic {
+        /// The kind of object expected.
+        what: &'static str,
+    },
+    /// The encoding version is not one this build reads.
+    #[error("unsupported {what} version {found} (this build reads {supported})")]
+    UnsupportedVersion {
+        /// The kind of object.
+        what: &'static str,
+        /// The version found.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// A length or count field exceeds the bound the parameters allow.
+    #[error("{what} is {found}, over the limit {limit}")]
+    LimitExceeded {
+        /// The field.
+        what: &'static str,
+        /// The value found.
+        found: u64,
+        /// The largest value allowed.
+        limit: u64,
+    },
+    /// A field holds a value outside its domain (not a length).
+    #[error("invalid {what}: {detail}")]
+    InvalidField {
+        /// The field.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+
+    // ---- Merkle proofs ----
+    /// A proof's index is not below the tree size.
+    #[error("leaf index {index} out of range for a tree of {size} leaves")]
+    IndexOutOfRange {
+        /// The index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// A proof has the wrong number of nodes for its indices and tree size.
+    #[error("proof has {found} nodes, expected {expected}")]
+    ProofLength {
+        /// Nodes in the proof.
+        found: u64,
+        /// Nodes the verifier needs.
+        expected: u64,
+    },
+    /// The root recomputed from a proof differs from the trusted root.
+    #[error("Merkle root mismatch")]
+    RootMismatch,
+    /// Multiproof indices are not strictly ascending (a duplicate or a swap).
+    #[error("indices are not strictly ascending at position {position}")]
+    IndicesNotAscending {
+        /// The first offending position.
+        position: usize,
+    },
+    /// A consistency proof between two sizes is malformed or does not match the roots.
+    #[error("consistency proof from size {old_size} to {new_size} fails")]
+    ConsistencyMismatch {
+        /// The older tree size.
+        old_size: u64,
+        /// The newer tree size.
+        new_size: u64,
+    },
+
+    // ---- Datasets and persisted trees ----
+    /// A record's bytes do not hash to the leaf the tree holds for it.
+    #[error("record {index} does not match its Merkle leaf (records file changed or corrupt)")]
+    RecordCorrupt {
+        /// The record index.
+        index: u64,
+    },
+    /// The persisted tree file is corrupt or does not belong to the dataset.
+    #[error("tree file {path} is corrupt or stale: {detail}")]
+    TreeCorrupt {
+        /// The tree file.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+    /// The dataset on disk disagrees with its manifest.
+    #[error("dataset at {path} does not match its manifest: {detail}")]
+    DatasetMismatch {
+        /// The dataset directory or file.
+        path: PathBuf,
+        /// What disagrees.
+        detail: String,
+    },
+    /// A source file being imported is malformed.
+    #[error("cannot import {path}: {detail}")]
+    Import {
+        /// The source.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+
+    // ---- Capacity proofs ----
+    /// A response's indices differ from those the challenge derives.
+    #[error("response index {position} is {found}, challenge derives {expected}")]
+    ChallengeIndexMismatch {
+        /// Position in the response.
+        position: usize,
+        /// Index found.
+        found: u64,
+        /// Index the challenge derives.
+        expected: u64,
+    },
+    /// A response answers a different number of challenges than asked.
+    #[error("response answers {found} challenges, expected {expected}")]
+    ChallengeCount {
+        /// Challenges answered.
+        found: u64,
+        /// Challenges asked.
+        expected: u64,
+    },
+    /// A record has the wrong size.
+    #[error("record size {found}, expected {expected}")]
+    RecordSize {
+        /// Size found.
+        found: u64,
+        /// Size expected.
+        expected: u64,
+    },
+    /// Capacity parameters are unusable (e.g. more challenges than records).
+    #[error("invalid parameters: {0}")]
+    InvalidParameters(String),
+}
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,99 @@
+//! Small file helpers: atomic writes and positioned reads.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A file being written next to its final path, renamed into place by [`AtomicFile::commit`].
+///
+/// Dropping it without committing removes the temporary file, so a crash or an error never
+/// leaves a partial file under the final name.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<std::io::BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file for `dest`.
+    pub fn create(dest: impl AsRef<Path>) -> Result<Self> {
+        let dest = dest.as_ref().to_path_buf();
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(AtomicFile { tmp, dest, file: Some(std::io::BufWriter::with_capacity(1 << 20, file)) })
+    }
+
+    /// Appends bytes.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        let f = self.file.as_mut().expect("file present until commit");
+        f.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))
+    }
+
+    /// Flushes, fsyncs, renames into place and fsyncs the directory.
+    pub fn commit(mut self) -> Result<()> {
+        let writer = self.file.take().expect("file present until commit");
+        let file = writer.into_inner().map_err(|e| Error::io(&self.tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+        drop(file);
+        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        sync_parent(&self.dest)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// Fsyncs the directory holding `path`, so a rename into it survives a crash.
+pub fn sync_parent(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))
+}
+
+/// Reads a whole file of at most `limit` bytes (a larger file is refused before reading).
+pub fn read_bounded(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    if len > limit {
+        return Err(Error::LimitExceeded { what: "file size", found: len, limit });
+    }
+    fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`.
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset).map_err(|e| Error::io(path, e))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            let n = file.seek_read(&mut buf[done..], offset + done as u64).map_err(|e| Error::io(path, e))?;
+            if n == 0 {
+                return Err(Error::io(path, std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! # pouw: proof of useful work
+//!
+//! A consensus work function whose work is useful: miners train a shared GAN (proof of learning)
+//! on a dataset they must hold on their own disks (proof of capacity), and verifiers check the
+//! training cheaply by re-executing a few sampled steps against Merkle-committed checkpoints.
+//!
+//! This layer holds what every other one stands on:
+//! - [`hash`]: domain-separated SHA3-256 and the SHAKE256 stream for indices and noise;
+//! - [`ident`]: honest CIDv1 (raw, sha3-256) identifiers;
+//! - [`merkle`]: the RFC 6962-shaped Merkle tree, multiproofs and consistency proofs;
+//! - [`dataset`]: datasets on disk (manifest, records, persisted tree) and importers;
+//! - [`capacity`]: capacity challenges, responses and their verifier;
+//! - [`codec`]: the canonical, bounded binary encoding of everything untrusted.
+//!
+//! ## Cargo features
+//! - `torch` (default): the libtorch GAN trainer. Without it the crate needs no libtorch.
+//! - `cuda`: the CUDA test paths (implies `torch`).
+//! - `large-benches`: benches at full size (1 GiB tree build).
+//!
+//! Untrusted bytes (proofs, checkpoint and dataset files) never panic the library: every
+//! rejection is an [`Error`] variant.
+
+#![deny(missing_docs)]
+
+pub mod capacity;
+pub mod codec;
+pub mod dataset;
+mod error;
+pub mod fsutil;
+pub mod hash;
+pub mod ident;
+pub mod merkle;
+mod version;
+
+pub use capacity::{CapacityChallenge, CapacityResponse};
+pub use dataset::{Dataset, Manifest};
+pub use error::{Error, Result};
+pub use hash::Digest;
+pub use version::{CRATE_VERSION, PROTOCOL_VERSION};
