@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up for a fresh clone: everything the demo and the tests need.
 #   - libtorch: torch==2.11.0 from PyPI in the project-local virtualenv .venv (tch 0.24.0 expects
-#     exactly this version; torch-sys finds it through .cargo/config.toml)
+#     exactly this version), linked as .venv/libtorch where .cargo/config.toml points torch-sys
 #   - Go (Debian's golang-go) for the Go binding's tests
 #   - cargo-fuzz (built on the installed nightly toolchain) for the fuzz smoke run
 # Pass --no-torch to skip libtorch (capacity-only work), --no-extras to skip Go and cargo-fuzz.
@@ -31,6 +31,9 @@ if [ "$want_torch" = 1 ]; then
   fi
   .venv/bin/python -c 'import safetensors' 2>/dev/null ||
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input safetensors numpy
+  # A stable path to the wheel's libtorch (include/ and lib/) for .cargo/config.toml.
+  torch_dir=$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+  ln -sfn "$torch_dir" .venv/libtorch
 fi
 
 if [ "$want_extras" = 1 ]; then

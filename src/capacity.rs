@@ -181,6 +181,10 @@ impl CapacityResponse {
         if record_size > limits.max_record_size || (record_size == 0 && k > 0) {
             return Err(Error::LimitExceeded { what: "record size", found: record_size, limit: limits.max_record_size });
         }
+        if record_size != 0 && k == 0 {
+            // `to_bytes` writes 0 when there are no records: any other value is a second encoding.
+            return Err(Error::InvalidField { what: "record size", detail: format!("{record_size} with no records") });
+        }
         let total = record_size.saturating_mul(k as u64);
         if total > d.remaining() as u64 {
             return Err(Error::Truncated { what: "records", needed: total, available: d.remaining() as u64 });

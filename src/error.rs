@@ -159,6 +159,40 @@ pub enum Error {
         /// Size expected.
         expected: u64,
     },
+    // ---- Checkpoints and training ----
+    /// A checkpoint tensor is missing, unexpected, of the wrong dtype or shape, or not finite.
+    #[error("checkpoint tensor {name}: {detail}")]
+    CheckpointTensor {
+        /// The tensor name.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// libtorch reported an error.
+    #[error("libtorch: {0}")]
+    Torch(String),
+    /// Re-executing a step gave a different checkpoint digest.
+    #[error("step {step} re-executes to another checkpoint digest")]
+    StepMismatch {
+        /// The step.
+        step: u64,
+    },
+    /// Re-executing a step (tolerance mode) landed farther than the tolerance.
+    #[error("step {step}: tensor group {group} differs by {distance:e}, over the tolerance {tolerance:e}")]
+    OutsideTolerance {
+        /// The step.
+        step: u64,
+        /// The tensor group.
+        group: String,
+        /// The relative distance measured.
+        distance: f64,
+        /// The tolerance.
+        tolerance: f64,
+    },
+    /// A batch does not match the step seed or the spec.
+    #[error("wrong batch: {0}")]
+    WrongBatch(String),
+
     /// Capacity parameters are unusable (e.g. more challenges than records).
     #[error("invalid parameters: {0}")]
     InvalidParameters(String),

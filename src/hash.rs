@@ -22,6 +22,22 @@ pub mod tag {
     pub const CAPACITY_INDEX: &str = "pouw/capacity-index";
     /// The integrity checksum of a persisted tree file.
     pub const TREE_FILE: &str = "pouw/tree-file";
+    /// The digest of a task spec.
+    pub const TASK_SPEC: &str = "pouw/task-spec";
+    /// The seed of a training step.
+    pub const STEP_SEED: &str = "pouw/step-seed";
+    /// The batch-index stream of a step.
+    pub const BATCH: &str = "pouw/batch";
+    /// The latent-noise stream of a step.
+    pub const NOISE: &str = "pouw/noise";
+    /// The weight-initialisation stream.
+    pub const INIT: &str = "pouw/init";
+    /// The digest of a checkpoint.
+    pub const CHECKPOINT: &str = "pouw/checkpoint";
+    /// One chunk of a checkpoint digest.
+    pub const CHECKPOINT_CHUNK: &str = "pouw/checkpoint-chunk";
+    /// The sample stream of a quality score.
+    pub const QUALITY: &str = "pouw/quality";
 }
 
 /// An incremental tagged SHA3-256 hasher.

@@ -29,6 +29,7 @@ mod error;
 pub mod fsutil;
 pub mod hash;
 pub mod ident;
+pub mod learning;
 pub mod merkle;
 mod version;
 

@@ -137,6 +137,11 @@ impl Dataset {
     /// returned, so damaged files give [`Error::RecordCorrupt`] or [`Error::TreeCorrupt`], never
     /// a proof that fails elsewhere.
     pub fn prove(&self, indices: &[u64]) -> Result<(Vec<Vec<u8>>, MultiProof)> {
+        if indices.is_empty() {
+            // Not a tree fault: without this, the verifier's refusal of an empty list below
+            // would be reported as TreeCorrupt.
+            return Err(Error::InvalidParameters("no indices to prove".into()));
+        }
         let records = indices.iter().map(|&i| self.record(i)).collect::<Result<Vec<_>>>()?;
         let proof = prove_many(&self.tree, indices)?;
         let leaves: Vec<Digest> = records.iter().map(|r| leaf_hash(r)).collect();

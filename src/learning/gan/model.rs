@@ -1,0 +1,164 @@
+//! The DCGAN generator and discriminator as explicit, named weight tensors and functional
+//! forward passes (no `VarStore`: names, order and initialisation stay under our control).
+//!
+//! With `L = log2(S) - 2` for images of side `S`:
+//! - generator: `L + 1` transposed convolutions (kernel 4; the first stride 1 from the `1x1`
+//!   latent to `4x4`, the rest stride 2), batch norm and ReLU after all but the last, tanh last;
+//!   filters `g_filters * 2^(L-1-i)` in block `i`;
+//! - discriminator: `L + 1` convolutions (kernel 4; stride 2, the last stride 1 down to one
+//!   logit), batch norm in blocks `1..L`, LeakyReLU(0.2) after all but the last; filters
+//!   `d_filters * 2^i`.
+//!
+//! Batch norm always uses batch statistics (no running averages): the state is the weights.
+
+use super::noise::gaussian;
+use super::spec::GanSpec;
+use crate::hash::{tag, Digest, Xof};
+use tch::{Device, Kind, Tensor};
+
+/// How a tensor is initialised (DCGAN: conv weights N(0, 0.02), BN scale N(1, 0.02), shift 0).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Init {
+    Normal { mean: f32, std: f32 },
+    Zeros,
+}
+
+/// One named weight tensor of a network.
+#[derive(Clone, Debug)]
+pub(crate) struct TensorSpec {
+    pub name: String,
+    pub shape: Vec<i64>,
+    pub init: Init,
+}
+
+/// One block: a (transposed) convolution, optionally batch norm.
+#[derive(Clone, Debug)]
+pub(crate) struct Block {
+    pub stride: i64,
+    pub padding: i64,
+    pub batch_norm: bool,
+}
+
+/// The layout of a network: its blocks and its tensors in forward order
+/// (per block: conv weight, then BN scale and shift when present).
+#[derive(Clone, Debug)]
+pub(crate) struct Layout {
+    pub blocks: Vec<Block>,
+    pub tensors: Vec<TensorSpec>,
+}
+
+const CONV_INIT: Init = Init::Normal { mean: 0.0, std: 0.02 };
+const BN_SCALE_INIT: Init = Init::Normal { mean: 1.0, std: 0.02 };
+
+impl Layout {
+    fn push_block(&mut self, prefix: &str, i: usize, shape: Vec<i64>, stride: i64, padding: i64, batch_norm: bool) {
+        self.tensors.push(TensorSpec { name: format!("{prefix}.b{i}.conv"), shape, init: CONV_INIT });
+        if batch_norm {
+            let ch = if prefix == "gen" { self.tensors.last().expect("conv").shape[1] } else { self.tensors.last().expect("conv").shape[0] };
+            self.tensors.push(TensorSpec { name: format!("{prefix}.b{i}.bn.scale"), shape: vec![ch], init: BN_SCALE_INIT });
+            self.tensors.push(TensorSpec { name: format!("{prefix}.b{i}.bn.shift"), shape: vec![ch], init: Init::Zeros });
+        }
+        self.blocks.push(Block { stride, padding, batch_norm });
+    }
+
+    /// The generator of `spec`.
+    pub fn generator(spec: &GanSpec) -> Self {
+        let l = spec.depth() as usize;
+        let mut layout = Layout { blocks: Vec::new(), tensors: Vec::new() };
+        let mut input = i64::from(spec.latent);
+        for i in 0..=l {
+            let last = i == l;
+            let out = if last { i64::from(spec.channels) } else { i64::from(spec.g_filters) << (l - 1 - i) };
+            let (stride, padding) = if i == 0 { (1, 0) } else { (2, 1) };
+            layout.push_block("gen", i, vec![input, out, 4, 4], stride, padding, !last);
+            input = out;
+        }
+        layout
+    }
+
+    /// The discriminator of `spec`.
+    pub fn discriminator(spec: &GanSpec) -> Self {
+        let l = spec.depth() as usize;
+        let mut layout = Layout { blocks: Vec::new(), tensors: Vec::new() };
+        let mut input = i64::from(spec.channels);
+        for i in 0..=l {
+            let last = i == l;
+            let out = if last { 1 } else { i64::from(spec.d_filters) << i };
+            let (stride, padding) = if last { (1, 0) } else { (2, 1) };
+            layout.push_block("dis", i, vec![out, input, 4, 4], stride, padding, i > 0 && !last);
+            input = out;
+        }
+        layout
+    }
+
+    /// Fresh weights drawn from `seed`: each tensor from its own stream keyed by its name, so
+    /// the draw does not depend on creation order.
+    pub fn init(&self, seed: &Digest, device: Device) -> Vec<Tensor> {
+        self.tensors
+            .iter()
+            .map(|t| {
+                let numel = t.shape.iter().product::<i64>() as usize;
+                let values = match t.init {
+                    Init::Zeros => vec![0f32; numel],
+                    Init::Normal { mean, std } => {
+                        let mut key = seed.to_vec();
+                        key.extend_from_slice(t.name.as_bytes());
+                        gaussian(&mut Xof::new(tag::INIT, &key), numel, mean, std)
+                    }
+                };
+                Tensor::from_slice(&values).reshape(&t.shape).to_device(device)
+            })
+            .collect()
+    }
+
+    /// Zeros shaped like every tensor (Adam moments).
+    pub fn zeros(&self, device: Device) -> Vec<Tensor> {
+        self.tensors.iter().map(|t| Tensor::zeros(&t.shape, (Kind::Float, device))).collect()
+    }
+}
+
+const BN_EPS: f64 = 1e-5;
+
+fn batch_norm(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Tensor {
+    x.batch_norm(Some(scale), Some(shift), None::<&Tensor>, None::<&Tensor>, true, 0.0, BN_EPS, true)
+}
+
+fn leaky_relu(x: &Tensor) -> Tensor {
+    x.maximum(&(x * 0.2))
+}
+
+/// The generator's forward pass: latent `[B, latent, 1, 1]` to images `[B, C, S, S]` in `[-1, 1]`.
+pub(crate) fn generate(layout: &Layout, weights: &[Tensor], z: &Tensor) -> Tensor {
+    let mut x = z.shallow_clone();
+    let mut w = weights.iter();
+    let last = layout.blocks.len() - 1;
+    for (i, block) in layout.blocks.iter().enumerate() {
+        let conv = w.next().expect("layout tensor");
+        x = x.conv_transpose2d(conv, None::<&Tensor>, [block.stride], [block.padding], [0], 1, [1]);
+        if block.batch_norm {
+            let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
+            x = batch_norm(&x, scale, shift);
+        }
+        x = if i == last { x.tanh() } else { x.relu() };
+    }
+    x
+}
+
+/// The discriminator's forward pass: images `[B, C, S, S]` to logits `[B]`.
+pub(crate) fn discriminate(layout: &Layout, weights: &[Tensor], images: &Tensor) -> Tensor {
+    let mut x = images.shallow_clone();
+    let mut w = weights.iter();
+    let last = layout.blocks.len() - 1;
+    for (i, block) in layout.blocks.iter().enumerate() {
+        let conv = w.next().expect("layout tensor");
+        x = x.conv2d(conv, None::<&Tensor>, [block.stride], [block.padding], [1], 1);
+        if block.batch_norm {
+            let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
+            x = batch_norm(&x, scale, shift);
+        }
+        if i != last {
+            x = leaky_relu(&x);
+        }
+    }
+    x.reshape([-1])
+}

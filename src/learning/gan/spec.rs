@@ -1,0 +1,215 @@
+//! The GAN task spec: every consensus parameter of the DCGAN task, with a canonical encoding.
+
+use crate::codec::{Decoder, Encoder};
+use crate::dataset::Manifest;
+use crate::error::{Error, Result};
+use crate::ident::{cid_from_bytes, Cid};
+use crate::learning::TaskSpec;
+
+const MAGIC: &[u8; 4] = b"PWGS";
+const FORMAT_VERSION: u32 = 1;
+
+/// Where the trainer runs. A local choice, not a consensus parameter: it is not encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeviceChoice {
+    /// CUDA device 0 when available, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// The CUDA device of this index.
+    Cuda(usize),
+}
+
+/// Numeric precision of training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Precision {
+    /// IEEE float32 everywhere, TF32 off.
+    F32,
+}
+
+/// The libtorch configuration exact verification reproduces: part of the consensus parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackendProfile {
+    /// Intra-op threads of the CPU step; 0 means any count (the step is thread-invariant).
+    pub cpu_threads: u32,
+}
+
+/// Parameters of the DCGAN task. Defaults follow the seed article (generator filters 160,
+/// discriminator filters 40) and DCGAN practice (latent 100, Adam 2e-4, beta1 0.5, batch 64).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GanSpec {
+    /// CID of the dataset manifest.
+    pub dataset: Cid,
+    /// Image channels (records are `[channels, size, size]`).
+    pub channels: u32,
+    /// Image side: a power of two from 8 to 64.
+    pub image_size: u32,
+    /// The largest record value; records scale to `[-1, 1]` by it.
+    pub value_max: u32,
+    /// Latent size.
+    pub latent: u32,
+    /// Generator base filters.
+    pub g_filters: u32,
+    /// Discriminator base filters.
+    pub d_filters: u32,
+    /// Adam learning rate.
+    pub learning_rate: f32,
+    /// Adam beta1.
+    pub beta1: f32,
+    /// Adam beta2.
+    pub beta2: f32,
+    /// Adam epsilon.
+    pub eps: f32,
+    /// Records per batch.
+    pub batch_size: u32,
+    /// Numeric precision.
+    pub precision: Precision,
+    /// The libtorch configuration of exact verification.
+    pub backend: BackendProfile,
+    /// Where to run (local choice, not encoded).
+    pub device: DeviceChoice,
+}
+
+/// Limits on decoded specs, so a hostile spec cannot ask for an enormous model.
+const MAX_LATENT: u32 = 1024;
+const MAX_FILTERS: u32 = 1024;
+const MAX_BATCH: u32 = 4096;
+const MAX_CHANNELS: u32 = 4;
+
+impl GanSpec {
+    /// The default task over the images of `manifest` (shape `[C, S, S]`, `S` a power of two in
+    /// 8..=64).
+    pub fn for_manifest(manifest: &Manifest) -> Result<Self> {
+        let (channels, h, w) = manifest
+            .image_dims()
+            .ok_or_else(|| Error::InvalidParameters(format!("records of shape {:?} are not images", manifest.shape)))?;
+        if h != w {
+            return Err(Error::InvalidParameters(format!("images of {h}x{w} are not square")));
+        }
+        let spec = GanSpec {
+            dataset: manifest.cid(),
+            channels,
+            image_size: h,
+            value_max: manifest.value_max,
+            latent: 100,
+            g_filters: 160,
+            d_filters: 40,
+            learning_rate: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            eps: 1e-8,
+            batch_size: 64,
+            precision: Precision::F32,
+            backend: BackendProfile { cpu_threads: 0 },
+            device: DeviceChoice::Auto,
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks every field's domain.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str| Err(Error::InvalidParameters(format!("{what} out of range in {self:?}")));
+        if !(self.image_size.is_power_of_two() && (8..=64).contains(&self.image_size)) {
+            return bad("image size");
+        }
+        if self.channels == 0 || self.channels > MAX_CHANNELS {
+            return bad("channels");
+        }
+        if self.value_max == 0 || self.value_max > 255 {
+            return bad("value max");
+        }
+        if self.latent == 0 || self.latent > MAX_LATENT || self.g_filters == 0 || self.g_filters > MAX_FILTERS {
+            return bad("latent or generator filters");
+        }
+        if self.d_filters == 0 || self.d_filters > MAX_FILTERS || self.batch_size < 2 || self.batch_size > MAX_BATCH {
+            return bad("discriminator filters or batch size");
+        }
+        let unit = |v: f32| v.is_finite() && v > 0.0 && v < 1.0;
+        if !(unit(self.learning_rate) && unit(self.beta1) && unit(self.beta2) && unit(self.eps)) {
+            return bad("optimiser parameters");
+        }
+        if self.backend.cpu_threads > 1024 {
+            return bad("cpu threads");
+        }
+        Ok(())
+    }
+
+    /// Number of up-sampling blocks: `log2(image_size) - 2`.
+    pub fn depth(&self) -> u32 {
+        self.image_size.trailing_zeros() - 2
+    }
+}
+
+impl TaskSpec for GanSpec {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(MAGIC).u32(FORMAT_VERSION).bytes(&self.dataset.to_bytes());
+        e.u32(self.channels).u32(self.image_size).u32(self.value_max);
+        e.u32(self.latent).u32(self.g_filters).u32(self.d_filters);
+        for v in [self.learning_rate, self.beta1, self.beta2, self.eps] {
+            e.u32(v.to_bits());
+        }
+        e.u32(self.batch_size);
+        e.u8(match self.precision {
+            Precision::F32 => 1,
+        });
+        e.u32(self.backend.cpu_threads);
+        e.finish()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(MAGIC, "GAN spec")?;
+        let version = d.u32("spec version")?;
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { what: "GAN spec", found: version, supported: FORMAT_VERSION });
+        }
+        let dataset = cid_from_bytes(d.bytes("dataset cid", 64)?)?;
+        let mut u = |what| d.u32(what);
+        let (channels, image_size, value_max) = (u("channels")?, u("image size")?, u("value max")?);
+        let (latent, g_filters, d_filters) = (u("latent")?, u("g filters")?, u("d filters")?);
+        let (learning_rate, beta1, beta2, eps) =
+            (f32::from_bits(u("lr")?), f32::from_bits(u("beta1")?), f32::from_bits(u("beta2")?), f32::from_bits(u("eps")?));
+        let batch_size = u("batch size")?;
+        let precision = match d.u8("precision")? {
+            1 => Precision::F32,
+            p => return Err(Error::InvalidField { what: "precision", detail: format!("unknown code {p}") }),
+        };
+        let backend = BackendProfile { cpu_threads: d.u32("cpu threads")? };
+        d.finish()?;
+        let spec = GanSpec {
+            dataset,
+            channels,
+            image_size,
+            value_max,
+            latent,
+            g_filters,
+            d_filters,
+            learning_rate,
+            beta1,
+            beta2,
+            eps,
+            batch_size,
+            precision,
+            backend,
+            device: DeviceChoice::Auto,
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    fn dataset(&self) -> &Cid {
+        &self.dataset
+    }
+
+    fn batch_size(&self) -> u32 {
+        self.batch_size
+    }
+
+    fn record_size(&self) -> usize {
+        (self.channels * self.image_size * self.image_size) as usize
+    }
+}

@@ -1,0 +1,83 @@
+//! Where checkpoints live between the miner and the verifier, addressed by CID. Stores are
+//! untrusted: [`CheckpointStore::get`] checks that the bytes hash to the CID asked for.
+
+use crate::error::{Error, Result};
+use crate::fsutil::{read_bounded, write_atomic};
+use crate::ident::{cid_of, verify_cid, Cid};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Content-addressed checkpoint storage (a local directory by default; IPFS or HTTP can plug in).
+pub trait CheckpointStore: Send + Sync {
+    /// Stores bytes; returns their CID.
+    fn put(&self, bytes: &[u8]) -> Result<Cid>;
+
+    /// Raw bytes stored under `cid`, at most `limit` bytes.
+    fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>>;
+
+    /// The bytes named by `cid`, checked against it.
+    fn get(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        let bytes = self.get_unchecked(cid, limit)?;
+        verify_cid(cid, &bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// A directory of files named by CID, written atomically.
+#[derive(Clone, Debug)]
+pub struct DirStore {
+    dir: PathBuf,
+}
+
+impl DirStore {
+    /// Uses (and creates) `dir`.
+    pub fn new(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(DirStore { dir })
+    }
+
+    /// The path a CID is stored at.
+    pub fn path_of(&self, cid: &Cid) -> PathBuf {
+        self.dir.join(format!("{cid}.safetensors"))
+    }
+}
+
+impl CheckpointStore for DirStore {
+    fn put(&self, bytes: &[u8]) -> Result<Cid> {
+        let cid = cid_of(bytes);
+        let path = self.path_of(&cid);
+        if !path.exists() {
+            write_atomic(&path, bytes)?;
+        }
+        Ok(cid)
+    }
+
+    fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        read_bounded(self.path_of(cid), limit)
+    }
+}
+
+/// An in-memory store (tests, and verifiers that receive checkpoints inline).
+#[derive(Default, Debug)]
+pub struct MemStore {
+    map: Mutex<HashMap<Cid, Vec<u8>>>,
+}
+
+impl CheckpointStore for MemStore {
+    fn put(&self, bytes: &[u8]) -> Result<Cid> {
+        let cid = cid_of(bytes);
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).insert(cid, bytes.to_vec());
+        Ok(cid)
+    }
+
+    fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes = map.get(cid).ok_or_else(|| Error::InvalidField { what: "cid", detail: format!("{cid} not in store") })?;
+        if bytes.len() as u64 > limit {
+            return Err(Error::LimitExceeded { what: "checkpoint size", found: bytes.len() as u64, limit });
+        }
+        Ok(bytes.clone())
+    }
+}
