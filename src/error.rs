@@ -189,6 +189,12 @@ pub enum Error {
         /// The tolerance.
         tolerance: f64,
     },
+    /// A fetched checkpoint is not the one the trajectory commits to at this step.
+    #[error("checkpoint for step {step} does not match the trajectory digest")]
+    CheckpointDigest {
+        /// The step whose checkpoint it should be.
+        step: u64,
+    },
     /// A batch does not match the step seed or the spec.
     #[error("wrong batch: {0}")]
     WrongBatch(String),

@@ -57,7 +57,8 @@ fn result_from_u32(code: u32) -> Option<PouwResult> {
         R::TrailingBytes, R::BadMagic, R::UnsupportedVersion, R::LimitExceeded, R::InvalidField, R::IndexOutOfRange,
         R::ProofLength, R::RootMismatch, R::IndicesNotAscending, R::ConsistencyMismatch, R::RecordCorrupt,
         R::TreeCorrupt, R::DatasetMismatch, R::Import, R::ChallengeIndexMismatch, R::ChallengeCount, R::RecordSize,
-        R::InvalidParameters, R::Other,
+        R::InvalidParameters, R::CheckpointTensor, R::CheckpointDigest, R::StepMismatch, R::OutsideTolerance,
+        R::WrongBatch, R::Torch, R::Other,
     ];
     ALL.iter().copied().find(|r| *r as u32 == code)
 }

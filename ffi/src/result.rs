@@ -59,6 +59,18 @@ pub enum PouwResult {
     RecordSize = 402,
     /// Unusable parameters.
     InvalidParameters = 403,
+    /// A checkpoint tensor missing, unexpected, mis-shaped or not finite.
+    CheckpointTensor = 500,
+    /// A fetched checkpoint is not the one the trajectory commits to.
+    CheckpointDigest = 501,
+    /// A re-executed step gives another checkpoint digest.
+    StepMismatch = 502,
+    /// A re-executed step lands outside the tolerance.
+    OutsideTolerance = 503,
+    /// A batch that does not match the step.
+    WrongBatch = 504,
+    /// libtorch reported an error.
+    Torch = 505,
     /// Any other error.
     Other = 999,
 }
@@ -88,6 +100,12 @@ impl PouwResult {
             Error::ChallengeCount { .. } => R::ChallengeCount,
             Error::RecordSize { .. } => R::RecordSize,
             Error::InvalidParameters(_) => R::InvalidParameters,
+            Error::CheckpointTensor { .. } => R::CheckpointTensor,
+            Error::CheckpointDigest { .. } => R::CheckpointDigest,
+            Error::StepMismatch { .. } => R::StepMismatch,
+            Error::OutsideTolerance { .. } => R::OutsideTolerance,
+            Error::WrongBatch(_) => R::WrongBatch,
+            Error::Torch(_) => R::Torch,
             _ => R::Other,
         }
     }
@@ -122,6 +140,12 @@ impl PouwResult {
             R::ChallengeCount => "capacity response has the wrong number of answers",
             R::RecordSize => "record has the wrong size",
             R::InvalidParameters => "invalid parameters",
+            R::CheckpointTensor => "checkpoint tensor missing, unexpected, mis-shaped or not finite",
+            R::CheckpointDigest => "checkpoint does not match the trajectory",
+            R::StepMismatch => "re-executed step gives another checkpoint",
+            R::OutsideTolerance => "re-executed step outside the tolerance",
+            R::WrongBatch => "batch does not match the step",
+            R::Torch => "libtorch error",
             R::Other => "other error",
         }
     }

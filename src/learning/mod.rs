@@ -17,10 +17,12 @@
 //! A second model plugs in by implementing the two traits; nothing else changes.
 
 pub mod gan;
+mod opening;
 mod seeds;
 mod store;
 mod trajectory;
 
+pub use opening::{check_opening_proofs, distinct_sorted, fetch_checkpoint, verify_step, StepContext, StepOpening, StepReport, VerifyMode, MAX_CHECKPOINT_BYTES};
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
 pub use store::{CheckpointStore, DirStore, MemStore};
 pub use trajectory::{Trajectory, TrajectoryOpening};

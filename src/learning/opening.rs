@@ -1,0 +1,156 @@
+//! Opening one training step so that a verifier can re-execute it, and the verifier.
+//!
+//! An opening carries: the trajectory digests `d_{j-1}`, `d_j` with their multiproof; the CID
+//! of the checkpoint `W_{j-1}` (fetched through a [`CheckpointStore`]), and for tolerance mode
+//! the CID of `W_j`; the step's batch records (each distinct index once, ascending) with one
+//! multiproof against the dataset root. The verifier derives the step seed and the batch
+//! indices itself, so nothing in the opening chooses what the step trains on.
+
+use super::{batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, TaskSpec, Trajectory, TrajectoryOpening};
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::ident::Cid;
+use crate::merkle::{leaf_hash, verify_multiproof, MultiProof};
+
+/// The largest checkpoint a verifier fetches, in bytes (1 GiB).
+pub const MAX_CHECKPOINT_BYTES: u64 = 1 << 30;
+
+/// Everything a verifier needs to re-execute step `trajectory.step`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepOpening {
+    /// `d_{j-1}`, `d_j` and their proof against the trajectory root.
+    pub trajectory: TrajectoryOpening,
+    /// CID of the checkpoint `W_{j-1}` the step starts from.
+    pub start: Cid,
+    /// CID of the checkpoint `W_j` (needed by tolerance mode only).
+    pub end: Option<Cid>,
+    /// The batch's distinct records, ascending by index, concatenated.
+    pub records: Vec<u8>,
+    /// Multiproof of those records against the dataset root.
+    pub records_proof: MultiProof,
+}
+
+/// The distinct indices of a batch, ascending.
+pub fn distinct_sorted(indices: &[u64]) -> Vec<u64> {
+    let mut unique = indices.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    unique
+}
+
+impl StepOpening {
+    /// Opens step `step` of a run: `start` and `end` are the stored checkpoints around it.
+    pub fn new(trajectory: &Trajectory, step: u64, anchor: &Digest, dataset: &Dataset, batch_size: u32, start: Cid, end: Option<Cid>) -> Result<Self> {
+        let opened = trajectory.open(step)?;
+        let seed = step_seed(anchor, &opened.prev, step);
+        let unique = distinct_sorted(&batch_indices(&seed, batch_size, dataset.len())?);
+        let (records, records_proof) = dataset.prove(&unique)?;
+        Ok(StepOpening { trajectory: opened, start, end, records: records.concat(), records_proof })
+    }
+}
+
+/// The public facts a step is verified against.
+#[derive(Clone, Debug)]
+pub struct StepContext {
+    /// The anchor binding header and miner (see [`step_seed`]).
+    pub anchor: Digest,
+    /// The trajectory root.
+    pub trajectory_root: Digest,
+    /// Digests in the trajectory (steps + 1).
+    pub trajectory_len: u64,
+    /// The dataset root.
+    pub dataset_root: Digest,
+    /// Records in the dataset.
+    pub dataset_len: u64,
+}
+
+/// How a re-executed step is compared with the claimed one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum VerifyMode {
+    /// The re-executed checkpoint digest must equal `d_j` bit for bit (same backend profile).
+    Exact,
+    /// For a verifier on another device class: every tensor group of the re-executed state must
+    /// be within this relative L2 distance of the claimed `W_j`, whose digest must be `d_j`.
+    /// Weaker than exact: a prover may shade each step by up to the tolerance.
+    Tolerance(f64),
+}
+
+/// What a verified step measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepReport {
+    /// The step.
+    pub step: u64,
+    /// Tolerance mode: the relative distance per tensor group (empty in exact mode).
+    pub distances: Vec<(String, f64)>,
+}
+
+/// Checks the cheap parts of an opening (trajectory path, batch records against the dataset
+/// root) and returns the step seed and the batch in drawn order.
+pub fn check_opening_proofs(spec_batch_size: u32, record_size: usize, ctx: &StepContext, opening: &StepOpening) -> Result<(Digest, Batch)> {
+    let step = opening.trajectory.step;
+    opening.trajectory.verify(&ctx.trajectory_root, ctx.trajectory_len)?;
+    let seed = step_seed(&ctx.anchor, &opening.trajectory.prev, step);
+    let indices = batch_indices(&seed, spec_batch_size, ctx.dataset_len)?;
+    let unique = distinct_sorted(&indices);
+    if opening.records.len() != unique.len() * record_size {
+        return Err(Error::WrongBatch(format!(
+            "{} bytes of records, the step's {} distinct indices need {}",
+            opening.records.len(),
+            unique.len(),
+            unique.len() * record_size
+        )));
+    }
+    let leaves: Vec<Digest> = opening.records.chunks_exact(record_size).map(leaf_hash).collect();
+    verify_multiproof(&ctx.dataset_root, ctx.dataset_len, &unique, &leaves, &opening.records_proof)?;
+    let mut records = Vec::with_capacity(indices.len() * record_size);
+    for i in &indices {
+        let at = unique.binary_search(i).expect("index drawn from the same list");
+        records.extend_from_slice(&opening.records[at * record_size..(at + 1) * record_size]);
+    }
+    Ok((seed, Batch::from_records(indices, records, record_size)?))
+}
+
+/// Fetches a checkpoint and checks it is the one with digest `expected`.
+pub fn fetch_checkpoint(store: &dyn CheckpointStore, cid: &Cid, expected: &Digest, step: u64) -> Result<Vec<u8>> {
+    let bytes = store.get(cid, MAX_CHECKPOINT_BYTES)?;
+    if checkpoint_digest(&bytes) != *expected {
+        return Err(Error::CheckpointDigest { step });
+    }
+    Ok(bytes)
+}
+
+/// Verifies one opened step: proofs first, then the start checkpoint, then re-execution.
+pub fn verify_step<P: ProofOfLearning>(spec: &P::Spec, ctx: &StepContext, opening: &StepOpening, store: &dyn CheckpointStore, mode: VerifyMode) -> Result<StepReport> {
+    let step = opening.trajectory.step;
+    let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
+    let start = fetch_checkpoint(store, &opening.start, &opening.trajectory.prev, step - 1)?;
+    let mut state = P::from_checkpoint(spec, &start)?;
+    if state.steps() != step - 1 {
+        return Err(Error::CheckpointDigest { step: step - 1 });
+    }
+    state.step(&seed, &batch)?;
+    match mode {
+        VerifyMode::Exact => {
+            if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {
+                return Err(Error::StepMismatch { step });
+            }
+            Ok(StepReport { step, distances: Vec::new() })
+        }
+        VerifyMode::Tolerance(tolerance) => {
+            let end_cid = opening.end.as_ref().ok_or_else(|| Error::InvalidField { what: "opening", detail: "tolerance mode needs the end checkpoint".into() })?;
+            let end = fetch_checkpoint(store, end_cid, &opening.trajectory.next, step)?;
+            let claimed = P::from_checkpoint(spec, &end)?;
+            if claimed.steps() != step {
+                return Err(Error::CheckpointDigest { step });
+            }
+            let distances = state.relative_distance(&claimed)?;
+            for (group, distance) in &distances {
+                if !(*distance <= tolerance) {
+                    return Err(Error::OutsideTolerance { step, group: group.clone(), distance: *distance, tolerance });
+                }
+            }
+            Ok(StepReport { step, distances })
+        }
+    }
+}
