@@ -19,6 +19,11 @@ fn main() {
         .include(include.join("torch/csrc/api/include"))
         .file("src/learning/gan/shim.cpp")
         .compile("pouw_torch_shim");
+    if std::env::var_os("CARGO_FEATURE_CUDA").is_some() {
+        // Keep libtorch_cuda as a dependency although no symbol of it is used directly:
+        // without it libtorch registers no CUDA backend.
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+    }
     println!("cargo:rustc-link-search=native={lib}");
     println!("cargo:rustc-link-lib=dylib=c10");
     println!("cargo:rustc-link-lib=dylib=torch_cpu");

@@ -184,6 +184,16 @@ impl GanTrainer {
         torch(logits.f_binary_cross_entropy_with_logits(&labels, None::<&Tensor>, None::<&Tensor>, Reduction::Mean))
     }
 
+    /// The discriminator's logits (higher: more plausible as real data) for each record of
+    /// `batch`, in one forward pass without gradients. Deterministic for the same batch; with
+    /// batch norm in the discriminator (images of 16 pixels and more) a record's logit depends on
+    /// the batch it is scored in, so callers fix the batching.
+    pub fn discriminator_logits(&self, batch: &Batch) -> Result<Vec<f32>> {
+        let images = self.images(batch)?;
+        let logits = tch::no_grad(|| discriminate(&self.dis, &self.d, &images));
+        to_host(&logits)
+    }
+
     /// Generated images for latent `z`, without gradients, copied to the host.
     pub fn sample(&self, z_seed: &Digest, n: usize) -> Result<Vec<f32>> {
         let z = self.latent(&mut Xof::new(tag::QUALITY, z_seed), n);
