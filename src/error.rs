@@ -195,6 +195,19 @@ pub enum Error {
         /// The step whose checkpoint it should be.
         step: u64,
     },
+    /// A block proof is bound to other parameters, another header, another miner or another
+    /// start checkpoint than the verifier's.
+    #[error("block proof is bound to another {field}")]
+    Binding {
+        /// Which binding differs.
+        field: &'static str,
+    },
+    /// The winning step's ticket does not beat the target.
+    #[error("ticket of step {step} is not below the target")]
+    TicketAboveTarget {
+        /// The claimed winning step.
+        step: u64,
+    },
     /// A batch does not match the step seed or the spec.
     #[error("wrong batch: {0}")]
     WrongBatch(String),

@@ -36,8 +36,18 @@ pub mod tag {
     pub const CHECKPOINT: &str = "pouw/checkpoint";
     /// One chunk of a checkpoint digest.
     pub const CHECKPOINT_CHUNK: &str = "pouw/checkpoint-chunk";
+    /// A block's ticket at one step.
+    pub const TICKET: &str = "pouw/ticket";
+    /// The anchor binding header, miner and parameters.
+    pub const ANCHOR: &str = "pouw/anchor";
+    /// The digest of the consensus parameters.
+    pub const PARAMS: &str = "pouw/params";
+    /// The Fiat-Shamir stream choosing opened steps.
+    pub const OPENINGS: &str = "pouw/openings";
     /// The sample stream of a quality score.
     pub const QUALITY: &str = "pouw/quality";
+    /// The digest of a submitter reputation table.
+    pub const REPUTATION: &str = "pouw/reputation";
 }
 
 /// An incremental tagged SHA3-256 hasher.

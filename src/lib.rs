@@ -10,7 +10,13 @@
 //! - [`merkle`]: the RFC 6962-shaped Merkle tree, multiproofs and consistency proofs;
 //! - [`dataset`]: datasets on disk (manifest, records, persisted tree) and importers;
 //! - [`capacity`]: capacity challenges, responses and their verifier;
-//! - [`codec`]: the canonical, bounded binary encoding of everything untrusted.
+//! - [`growth`]: growing datasets: requests, submission checks, crash-safe appends with
+//!   consistency proofs, submitter reputation;
+//! - [`codec`]: the canonical, bounded binary encoding of everything untrusted;
+//! - [`learning`]: the [`learning::ProofOfLearning`] seam, step seeds, checkpoint digests,
+//!   trajectories, openings and the step verifier, and the libtorch GAN ([`learning::gan`]);
+//! - [`work`]: the work function chains embed: [`work::mine`], [`work::verify`], difficulty,
+//!   consensus parameters and the block proof format.
 //!
 //! ## Cargo features
 //! - `torch` (default): the libtorch GAN trainer. Without it the crate needs no libtorch.
@@ -27,11 +33,13 @@ pub mod codec;
 pub mod dataset;
 mod error;
 pub mod fsutil;
+pub mod growth;
 pub mod hash;
 pub mod ident;
 pub mod learning;
 pub mod merkle;
 mod version;
+pub mod work;
 
 pub use capacity::{CapacityChallenge, CapacityResponse};
 pub use dataset::{Dataset, Manifest};

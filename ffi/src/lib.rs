@@ -58,7 +58,7 @@ fn result_from_u32(code: u32) -> Option<PouwResult> {
         R::ProofLength, R::RootMismatch, R::IndicesNotAscending, R::ConsistencyMismatch, R::RecordCorrupt,
         R::TreeCorrupt, R::DatasetMismatch, R::Import, R::ChallengeIndexMismatch, R::ChallengeCount, R::RecordSize,
         R::InvalidParameters, R::CheckpointTensor, R::CheckpointDigest, R::StepMismatch, R::OutsideTolerance,
-        R::WrongBatch, R::Torch, R::Other,
+        R::WrongBatch, R::Torch, R::Binding, R::TicketAboveTarget, R::Other,
     ];
     ALL.iter().copied().find(|r| *r as u32 == code)
 }

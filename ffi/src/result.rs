@@ -71,6 +71,10 @@ pub enum PouwResult {
     WrongBatch = 504,
     /// libtorch reported an error.
     Torch = 505,
+    /// A block proof bound to other parameters, header, miner or start checkpoint.
+    Binding = 506,
+    /// The winning ticket does not beat the target.
+    TicketAboveTarget = 507,
     /// Any other error.
     Other = 999,
 }
@@ -106,6 +110,8 @@ impl PouwResult {
             Error::OutsideTolerance { .. } => R::OutsideTolerance,
             Error::WrongBatch(_) => R::WrongBatch,
             Error::Torch(_) => R::Torch,
+            Error::Binding { .. } => R::Binding,
+            Error::TicketAboveTarget { .. } => R::TicketAboveTarget,
             _ => R::Other,
         }
     }
@@ -146,6 +152,8 @@ impl PouwResult {
             R::OutsideTolerance => "re-executed step outside the tolerance",
             R::WrongBatch => "batch does not match the step",
             R::Torch => "libtorch error",
+            R::Binding => "proof bound to other parameters, header, miner or start",
+            R::TicketAboveTarget => "winning ticket not below the target",
             R::Other => "other error",
         }
     }

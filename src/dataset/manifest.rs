@@ -32,13 +32,13 @@ impl DType {
         }
     }
 
-    fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             DType::U8 => 1,
         }
     }
 
-    fn from_code(code: u8) -> Result<Self> {
+    pub(crate) fn from_code(code: u8) -> Result<Self> {
         match code {
             1 => Ok(DType::U8),
             _ => Err(Error::InvalidField { what: "dtype", detail: format!("unknown code {code}") }),

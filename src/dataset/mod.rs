@@ -15,7 +15,7 @@ mod manifest;
 mod writer;
 
 pub use build::{build_tree_from_file, leaf_hashes_of_file};
-pub use manifest::{DType, Manifest, MAX_MANIFEST_BYTES, MAX_RECORD_SIZE};
+pub use manifest::{DType, Manifest, MAX_DIMS, MAX_MANIFEST_BYTES, MAX_RECORD_SIZE};
 pub use writer::DatasetWriter;
 
 use crate::error::{Error, Result};

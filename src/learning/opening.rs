@@ -125,10 +125,9 @@ pub fn verify_step<P: ProofOfLearning>(spec: &P::Spec, ctx: &StepContext, openin
     let step = opening.trajectory.step;
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
     let start = fetch_checkpoint(store, &opening.start, &opening.trajectory.prev, step - 1)?;
+    // The digest binds the whole state, its step counter included (which counts from the
+    // chain's first block, not from this trajectory's start).
     let mut state = P::from_checkpoint(spec, &start)?;
-    if state.steps() != step - 1 {
-        return Err(Error::CheckpointDigest { step: step - 1 });
-    }
     state.step(&seed, &batch)?;
     match mode {
         VerifyMode::Exact => {
@@ -141,7 +140,7 @@ pub fn verify_step<P: ProofOfLearning>(spec: &P::Spec, ctx: &StepContext, openin
             let end_cid = opening.end.as_ref().ok_or_else(|| Error::InvalidField { what: "opening", detail: "tolerance mode needs the end checkpoint".into() })?;
             let end = fetch_checkpoint(store, end_cid, &opening.trajectory.next, step)?;
             let claimed = P::from_checkpoint(spec, &end)?;
-            if claimed.steps() != step {
+            if claimed.steps() != state.steps() {
                 return Err(Error::CheckpointDigest { step });
             }
             let distances = state.relative_distance(&claimed)?;

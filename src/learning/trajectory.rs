@@ -49,6 +49,11 @@ impl Trajectory {
         self.tree.root()
     }
 
+    /// The proof of `d_i` alone.
+    pub fn prove(&self, i: u64) -> Result<MultiProof> {
+        prove_many(&self.tree, &[i])
+    }
+
     /// Opens step `step` (1-based): `d_{step-1}` and `d_step` with one multiproof.
     pub fn open(&self, step: u64) -> Result<TrajectoryOpening> {
         if step == 0 || step >= self.len() {

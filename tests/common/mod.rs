@@ -24,3 +24,4 @@ pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
     let ds = pouw::dataset::import::import_digits_csv(digits_path(), dir.path().join("digits"), None).expect("import digits");
     (dir, ds)
 }
+pub mod work;

@@ -1,0 +1,1 @@
+//! Growing datasets (work in progress).

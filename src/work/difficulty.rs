@@ -1,0 +1,141 @@
+//! Difficulty in training steps: a 256-bit target, tickets below it win.
+//!
+//! Each step `i` yields the ticket `t_i = H("pouw/ticket", header hash, d_i)`; a block is found
+//! at the first step whose ticket, read as a big-endian integer, is below the target. Tickets
+//! are uniform, so the expected number of steps per block is `2^256 / target`.
+//!
+//! Retargeting scales the target by observed / intended block time, the factor clamped to
+//! `[1/4, 4]` per adjustment (so one window can neither collapse nor explode the difficulty).
+
+use crate::hash::{tag, Digest, TaggedHasher};
+
+/// A 256-bit target, big-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Target(pub [u8; 32]);
+
+/// The largest factor one retarget may change the target by.
+pub const MAX_RETARGET_FACTOR: u64 = 4;
+
+/// Little-endian 64-bit limbs.
+type Limbs = [u64; 4];
+
+fn to_limbs(b: &[u8; 32]) -> Limbs {
+    let mut l = [0u64; 4];
+    for (i, limb) in l.iter_mut().enumerate() {
+        let at = 32 - 8 * (i + 1);
+        *limb = u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    }
+    l
+}
+
+fn from_limbs(l: &Limbs) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (i, limb) in l.iter().enumerate() {
+        let at = 32 - 8 * (i + 1);
+        b[at..at + 8].copy_from_slice(&limb.to_be_bytes());
+    }
+    b
+}
+
+/// `l * m`, or `None` on overflow.
+fn mul_u64(l: &Limbs, m: u64) -> Option<Limbs> {
+    let mut out = [0u64; 4];
+    let mut carry = 0u128;
+    for i in 0..4 {
+        let v = u128::from(l[i]) * u128::from(m) + carry;
+        out[i] = v as u64;
+        carry = v >> 64;
+    }
+    (carry == 0).then_some(out)
+}
+
+/// `l / d` (d > 0).
+fn div_u64(l: &Limbs, d: u64) -> Limbs {
+    let mut out = [0u64; 4];
+    let mut rem = 0u128;
+    for i in (0..4).rev() {
+        let v = (rem << 64) | u128::from(l[i]);
+        out[i] = (v / u128::from(d)) as u64;
+        rem = v % u128::from(d);
+    }
+    out
+}
+
+impl Target {
+    /// The easiest target: every ticket but the all-ones one wins.
+    pub const MAX: Target = Target([0xff; 32]);
+
+    /// The target that takes `steps` training steps per block on average (`steps >= 1`):
+    /// `floor((2^256 - 1) / steps)`.
+    pub fn from_expected_steps(steps: u64) -> Target {
+        Target(from_limbs(&div_u64(&to_limbs(&Target::MAX.0), steps.max(1))))
+    }
+
+    /// The average number of steps per block at this target, `2^256 / (target + 1)`.
+    pub fn expected_steps(&self) -> f64 {
+        let value = self.0.iter().fold(0f64, |acc, &b| acc * 256.0 + f64::from(b));
+        2f64.powi(256) / (value + 1.0)
+    }
+
+    /// Whether `ticket` wins against this target.
+    pub fn is_met_by(&self, ticket: &Digest) -> bool {
+        ticket < &self.0
+    }
+
+    /// The next target after a window whose blocks took `observed_secs` where `intended_secs`
+    /// was intended: scaled by the ratio, clamped to a factor of [`MAX_RETARGET_FACTOR`] either
+    /// way, and never above [`Target::MAX`].
+    pub fn retarget(&self, observed_secs: u64, intended_secs: u64) -> Target {
+        let intended = intended_secs.max(1);
+        let observed = observed_secs.clamp(intended.div_ceil(MAX_RETARGET_FACTOR), intended.saturating_mul(MAX_RETARGET_FACTOR));
+        // target * observed / intended; on overflow divide first (loses only low bits).
+        let limbs = to_limbs(&self.0);
+        let scaled = match mul_u64(&limbs, observed) {
+            Some(product) => div_u64(&product, intended),
+            None => mul_u64(&div_u64(&limbs, intended), observed).unwrap_or(to_limbs(&Target::MAX.0)),
+        };
+        Target(from_limbs(&scaled))
+    }
+}
+
+/// `t_i = H("pouw/ticket", header hash, d_i)`.
+pub fn ticket(header_hash: &Digest, checkpoint_digest: &Digest) -> Digest {
+    let mut h = TaggedHasher::new(tag::TICKET);
+    h.update(header_hash).update(checkpoint_digest);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_steps_round_trip() {
+        for steps in [1u64, 2, 3, 100, 256, 1000, 1 << 40] {
+            let t = Target::from_expected_steps(steps);
+            let back = t.expected_steps();
+            assert!((back / steps as f64 - 1.0).abs() < 1e-9, "{steps} -> {back}");
+        }
+        assert_eq!(Target::from_expected_steps(1), Target::MAX);
+        assert_eq!(Target::from_expected_steps(0), Target::MAX);
+    }
+
+    #[test]
+    fn retarget_scales_and_clamps() {
+        let t = Target::from_expected_steps(1000);
+        // Blocks twice as slow as intended: twice the target, half the steps.
+        assert!((t.retarget(200, 100).expected_steps() - 500.0).abs() < 1e-6);
+        assert!((t.retarget(50, 100).expected_steps() - 2000.0).abs() < 1e-6);
+        assert!((t.retarget(100_000, 100).expected_steps() - 250.0).abs() < 1e-6, "clamped to x4");
+        assert!((t.retarget(0, 100).expected_steps() - 4000.0).abs() < 1e-6, "clamped to /4");
+        assert_eq!(Target::MAX.retarget(400, 100), Target::MAX, "saturates");
+        assert_eq!(t.retarget(100, 100), t);
+    }
+
+    #[test]
+    fn empirical_rate_matches_target() {
+        let t = Target::from_expected_steps(16);
+        let wins = (0u64..16_000).filter(|i| t.is_met_by(&ticket(&[1; 32], &crate::hash::sha3_256(&i.to_le_bytes())))).count();
+        assert!((800..1200).contains(&wins), "{wins} wins in 16000 tickets at 1/16");
+    }
+}

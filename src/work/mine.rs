@@ -1,0 +1,192 @@
+//! Mining: train from the start checkpoint until a step's ticket beats the target.
+
+use super::difficulty::{ticket, Target};
+use super::params::ConsensusParams;
+use super::proof::BlockProof;
+use super::{anchor, capacity_epoch, opened_steps};
+use crate::capacity::CapacityChallenge;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::learning::{batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, StepOpening, TaskSpec, Trajectory, VerifyMode};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What a miner mines on.
+pub struct MineInput<'a, S: TaskSpec> {
+    /// The header the block commits to.
+    pub header_hash: Digest,
+    /// The miner's identity (at most 256 bytes).
+    pub miner_id: &'a [u8],
+    /// Bytes of the start checkpoint `W_0` (the previous block's winning checkpoint).
+    pub start: &'a [u8],
+    /// The consensus parameters.
+    pub params: &'a ConsensusParams<S>,
+    /// The difficulty target.
+    pub target: Target,
+    /// The dataset on the miner's disk.
+    pub dataset: &'a Dataset,
+    /// Where the opened steps' checkpoints are published.
+    pub store: &'a dyn CheckpointStore,
+}
+
+/// Mining knobs that do not change the proof.
+#[derive(Clone, Copy, Debug)]
+pub struct MineOptions {
+    /// Give up after this many steps (at most the parameters' `max_steps`).
+    pub step_limit: u64,
+    /// Keep every this-many-th checkpoint in memory; opening a step replays from the nearest
+    /// kept one (memory against at most `interval - 1` replayed steps per opening).
+    pub checkpoint_interval: u64,
+}
+
+impl Default for MineOptions {
+    fn default() -> Self {
+        MineOptions { step_limit: u64::MAX, checkpoint_interval: 8 }
+    }
+}
+
+/// Reported after every step.
+#[derive(Clone, Debug)]
+pub struct MineProgress {
+    /// Steps done.
+    pub step: u64,
+    /// That step's ticket.
+    pub ticket: Digest,
+}
+
+/// A found block.
+#[derive(Clone, Debug)]
+pub struct MinedBlock {
+    /// The proof to publish.
+    pub proof: BlockProof,
+    /// Bytes of the winning checkpoint `W_n`: the next block's start.
+    pub winning_checkpoint: Vec<u8>,
+}
+
+/// How mining ended.
+#[derive(Clone, Debug)]
+pub enum MineOutcome {
+    /// A step beat the target.
+    Found(Box<MinedBlock>),
+    /// The step limit came first; the last state's digest is `last_digest`.
+    StepLimit {
+        /// Steps trained.
+        steps: u64,
+        /// Digest of the last checkpoint.
+        last_digest: Digest,
+    },
+    /// `cancel` was set.
+    Cancelled {
+        /// Steps trained before the cancellation was seen.
+        steps: u64,
+    },
+}
+
+/// Trains from `input.start` until a step's ticket is below the target, then builds the proof:
+/// the winning step and the Fiat-Shamir-chosen steps opened with their batch records, the
+/// checkpoints they start from published to the store, and the capacity response.
+///
+/// `cancel` is checked before every step; `progress` is called after every step.
+pub fn mine<P: ProofOfLearning>(
+    input: &MineInput<'_, P::Spec>,
+    options: MineOptions,
+    progress: &mut dyn FnMut(&MineProgress),
+    cancel: &AtomicBool,
+) -> Result<MineOutcome> {
+    let params = input.params;
+    params.validate()?;
+    let ds = input.dataset;
+    if ds.root() != params.dataset_root || ds.len() != params.dataset_len || ds.cid() != *params.spec.dataset() {
+        return Err(Error::InvalidParameters("the dataset is not the one the parameters name".into()));
+    }
+    let params_digest = params.digest();
+    let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
+    let limit = options.step_limit.min(params.max_steps);
+    let interval = options.checkpoint_interval.max(1);
+    let spec = &params.spec;
+
+    let mut state = P::from_checkpoint(spec, input.start)?;
+    let mut trajectory = Trajectory::new(checkpoint_digest(input.start));
+    let mut kept: BTreeMap<u64, Vec<u8>> = BTreeMap::from([(0, input.start.to_vec())]);
+    let mut last = input.start.to_vec();
+    let mut found = None;
+    for i in 1..=limit {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(MineOutcome::Cancelled { steps: i - 1 });
+        }
+        let prev = *trajectory.digest(i - 1).expect("digest of every done step");
+        let seed = step_seed(&anchor, &prev, i);
+        let batch = Batch::from_dataset(ds, &batch_indices(&seed, spec.batch_size(), ds.len())?)?;
+        state.step(&seed, &batch)?;
+        last = state.checkpoint()?;
+        let d = checkpoint_digest(&last);
+        trajectory.push(d);
+        if i % interval == 0 {
+            kept.insert(i, last.clone());
+        }
+        let t = ticket(&input.header_hash, &d);
+        progress(&MineProgress { step: i, ticket: t });
+        if input.target.is_met_by(&t) {
+            found = Some(i);
+            break;
+        }
+    }
+    let Some(n) = found else {
+        return Ok(MineOutcome::StepLimit { steps: trajectory.steps(), last_digest: *trajectory.digest(trajectory.steps()).expect("last") });
+    };
+    kept.insert(n, last.clone());
+
+    let root = trajectory.root();
+    let mut replay = Replay { spec, anchor, dataset: ds, trajectory: &trajectory, kept: &kept };
+    let with_end = matches!(params.verify_mode, VerifyMode::Tolerance(_));
+    let mut openings = Vec::new();
+    for j in opened_steps(&root, &input.header_hash, n, params.opened_steps)? {
+        let start = input.store.put(&replay.checkpoint::<P>(j - 1)?)?;
+        let end = if with_end || j == n { Some(input.store.put(&replay.checkpoint::<P>(j)?)?) } else { None };
+        openings.push(StepOpening::new(&trajectory, j, &anchor, ds, spec.batch_size(), start, end)?);
+    }
+    let challenge = CapacityChallenge::for_dataset(&input.header_hash, input.miner_id, ds, capacity_epoch(&root), params.capacity_challenges)?;
+    let proof = BlockProof {
+        params_digest,
+        header_hash: input.header_hash,
+        miner_id: input.miner_id.to_vec(),
+        start_digest: *trajectory.digest(0).expect("d0"),
+        start_proof: trajectory.prove(0)?,
+        steps: n,
+        trajectory_root: root,
+        openings,
+        capacity: challenge.respond(ds)?,
+    };
+    Ok(MineOutcome::Found(Box::new(MinedBlock { proof, winning_checkpoint: last })))
+}
+
+/// Rebuilds checkpoints of the run from the nearest kept one by re-executing steps.
+struct Replay<'a, S> {
+    spec: &'a S,
+    anchor: Digest,
+    dataset: &'a Dataset,
+    trajectory: &'a Trajectory,
+    kept: &'a BTreeMap<u64, Vec<u8>>,
+}
+
+impl<S: TaskSpec> Replay<'_, S> {
+    fn checkpoint<P: ProofOfLearning<Spec = S>>(&mut self, step: u64) -> Result<Vec<u8>> {
+        let (&from, bytes) = self.kept.range(..=step).next_back().expect("step 0 is kept");
+        if from == step {
+            return Ok(bytes.clone());
+        }
+        let mut state = P::from_checkpoint(self.spec, bytes)?;
+        for i in from + 1..=step {
+            let prev = self.trajectory.digest(i - 1).expect("in range");
+            let seed = step_seed(&self.anchor, prev, i);
+            let batch = Batch::from_dataset(self.dataset, &batch_indices(&seed, self.spec.batch_size(), self.dataset.len())?)?;
+            state.step(&seed, &batch)?;
+        }
+        let bytes = state.checkpoint()?;
+        if checkpoint_digest(&bytes) != *self.trajectory.digest(step).expect("in range") {
+            return Err(Error::StepMismatch { step });
+        }
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,115 @@
+//! Every consensus parameter in one versioned struct with a canonical encoding and a digest
+//! that a chain pins in its genesis. A verifier refuses proofs made under other parameters.
+
+use crate::codec::{Decoder, Encoder};
+use crate::error::{Error, Result};
+use crate::hash::{tag, tagged_hash, Digest};
+use crate::learning::{TaskSpec, VerifyMode};
+use crate::version::PROTOCOL_VERSION;
+
+const MAGIC: &[u8; 4] = b"PWCP";
+/// The largest encoded task spec, in bytes.
+const MAX_SPEC_BYTES: u64 = 4096;
+/// The most steps a block proof may open.
+pub const MAX_OPENED_STEPS: u32 = 256;
+
+/// The consensus parameters of a chain using `pouw` with task spec `S`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsensusParams<S: TaskSpec> {
+    /// The protocol version the parameters are for ([`PROTOCOL_VERSION`]).
+    pub protocol_version: u32,
+    /// The learning task (model, optimiser, batch size, backend profile, dataset CID).
+    pub spec: S,
+    /// Merkle root of the dataset the task trains on.
+    pub dataset_root: Digest,
+    /// Records in the dataset.
+    pub dataset_len: u64,
+    /// Records asked for by the explicit capacity challenge of a block.
+    pub capacity_challenges: u32,
+    /// Steps opened by Fiat-Shamir besides the winning one.
+    pub opened_steps: u32,
+    /// The most steps one block proof may claim.
+    pub max_steps: u64,
+    /// How verifiers compare re-executed steps.
+    pub verify_mode: VerifyMode,
+}
+
+impl<S: TaskSpec> ConsensusParams<S> {
+    /// Parameters with the defaults: 32 capacity challenges, 16 opened steps, at most 100 000
+    /// steps a block, exact verification.
+    pub fn new(spec: S, dataset_root: Digest, dataset_len: u64) -> Self {
+        ConsensusParams {
+            protocol_version: PROTOCOL_VERSION,
+            spec,
+            dataset_root,
+            dataset_len,
+            capacity_challenges: 32,
+            opened_steps: 16,
+            max_steps: 100_000,
+            verify_mode: VerifyMode::Exact,
+        }
+    }
+
+    /// Checks every field's domain.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::InvalidParameters(m.to_owned()));
+        if self.protocol_version != PROTOCOL_VERSION {
+            return Err(Error::UnsupportedVersion { what: "consensus parameters", found: self.protocol_version, supported: PROTOCOL_VERSION });
+        }
+        if self.dataset_len == 0 || u64::from(self.capacity_challenges) > self.dataset_len || self.capacity_challenges == 0 {
+            return bad("capacity challenges must be between 1 and the dataset size");
+        }
+        if self.capacity_challenges > crate::capacity::MAX_CHALLENGES || self.opened_steps > MAX_OPENED_STEPS {
+            return bad("too many capacity challenges or opened steps");
+        }
+        if self.max_steps == 0 || self.max_steps > 1 << 40 {
+            return bad("max steps out of range");
+        }
+        if let VerifyMode::Tolerance(t) = self.verify_mode {
+            if !(t.is_finite() && t >= 0.0) {
+                return bad("tolerance must be finite and non-negative");
+            }
+        }
+        Ok(())
+    }
+
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(MAGIC).u32(self.protocol_version).bytes(&self.spec.to_bytes());
+        e.digest(&self.dataset_root).u64(self.dataset_len);
+        e.u32(self.capacity_challenges).u32(self.opened_steps).u64(self.max_steps);
+        match self.verify_mode {
+            VerifyMode::Exact => e.u8(0),
+            VerifyMode::Tolerance(t) => e.u8(1).f64(t),
+        };
+        e.finish()
+    }
+
+    /// Decodes and validates untrusted bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(MAGIC, "consensus parameters")?;
+        let protocol_version = d.u32("protocol version")?;
+        let spec = S::from_bytes(d.bytes("task spec", MAX_SPEC_BYTES)?)?;
+        let dataset_root = d.digest("dataset root")?;
+        let dataset_len = d.u64("dataset size")?;
+        let capacity_challenges = d.u32("capacity challenges")?;
+        let opened_steps = d.u32("opened steps")?;
+        let max_steps = d.u64("max steps")?;
+        let verify_mode = match d.u8("verify mode")? {
+            0 => VerifyMode::Exact,
+            1 => VerifyMode::Tolerance(d.f64("tolerance")?),
+            m => return Err(Error::InvalidField { what: "verify mode", detail: format!("unknown code {m}") }),
+        };
+        d.finish()?;
+        let params = ConsensusParams { protocol_version, spec, dataset_root, dataset_len, capacity_challenges, opened_steps, max_steps, verify_mode };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// The digest a chain pins: `H("pouw/params", encoding)`.
+    pub fn digest(&self) -> Digest {
+        tagged_hash(tag::PARAMS, &[&self.to_bytes()])
+    }
+}

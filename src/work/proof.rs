@@ -1,0 +1,158 @@
+//! The block proof and its canonical, versioned binary encoding.
+//!
+//! Layout (little-endian; `nodes` = `u32` count then 32-byte digests; `bytes` = `u32` length then
+//! bytes): magic `PWBP`, protocol version `u32`, params digest, header hash, miner id `bytes`,
+//! `d_0`, its trajectory proof `nodes`, steps `u64`, trajectory root, opening count `u32`, each
+//! opening (step `u64`, `d_{j-1}`, `d_j`, trajectory `nodes`, start CID `bytes`, end CID flag
+//! `u8` and `bytes`, batch records `bytes`, records proof `nodes`), then the capacity response
+//! as `bytes`. Every count is bounded by the consensus parameters before allocation, the
+//! trailing-bytes check is strict, and every value has one encoding.
+
+use super::params::ConsensusParams;
+use crate::capacity::{CapacityResponse, ResponseLimits, MAX_MINER_ID};
+use crate::codec::{Decoder, Encoder};
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::ident::{cid_from_bytes, Cid};
+use crate::learning::{StepOpening, TaskSpec, TrajectoryOpening};
+use crate::merkle::MultiProof;
+use crate::version::PROTOCOL_VERSION;
+
+const MAGIC: &[u8; 4] = b"PWBP";
+/// Most nodes in one trajectory or record proof per leaf (tree depth bound).
+const MAX_DEPTH: u64 = 64;
+
+/// A block's proof of useful work. Decoded from untrusted bytes: only
+/// [`verify`](super::verify) makes it trustworthy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockProof {
+    /// Digest of the consensus parameters it was made under.
+    pub params_digest: Digest,
+    /// The header it is bound to.
+    pub header_hash: Digest,
+    /// The miner it is bound to.
+    pub miner_id: Vec<u8>,
+    /// `d_0`: digest of the start checkpoint.
+    pub start_digest: Digest,
+    /// Proof of `d_0` as leaf 0 of the trajectory.
+    pub start_proof: MultiProof,
+    /// Steps trained (`n`); step `n` is the winning one.
+    pub steps: u64,
+    /// Merkle root over `d_0 .. d_n`.
+    pub trajectory_root: Digest,
+    /// Opened steps, ascending; the last is step `n`.
+    pub openings: Vec<StepOpening>,
+    /// The explicit capacity response bound to the header.
+    pub capacity: CapacityResponse,
+}
+
+/// Bounds the decoder takes from the parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct ProofLimits {
+    max_openings: u64,
+    max_batch_bytes: u64,
+    max_batch_nodes: u64,
+    capacity: ResponseLimits,
+    max_capacity_bytes: u64,
+}
+
+impl ProofLimits {
+    /// The limits of proofs under `params`.
+    pub fn of<S: TaskSpec>(params: &ConsensusParams<S>) -> Self {
+        let batch = u64::from(params.spec.batch_size());
+        let record = params.spec.record_size() as u64;
+        let k = params.capacity_challenges;
+        let capacity = ResponseLimits { max_challenges: k, max_record_size: record, max_proof_nodes: u64::from(k) * MAX_DEPTH };
+        ProofLimits {
+            max_openings: u64::from(params.opened_steps) + 1,
+            max_batch_bytes: batch * record,
+            max_batch_nodes: batch * MAX_DEPTH,
+            max_capacity_bytes: 64 + u64::from(k) * (8 + record + 32 * MAX_DEPTH),
+            capacity,
+        }
+    }
+}
+
+fn nodes(e: &mut Encoder, proof: &MultiProof) {
+    e.len(proof.nodes.len());
+    for n in &proof.nodes {
+        e.digest(n);
+    }
+}
+
+fn read_nodes(d: &mut Decoder<'_>, what: &'static str, limit: u64) -> Result<MultiProof> {
+    let n = d.count(what, limit, 32)?;
+    Ok(MultiProof { nodes: (0..n).map(|_| d.digest(what)).collect::<Result<_>>()? })
+}
+
+impl BlockProof {
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(MAGIC).u32(PROTOCOL_VERSION).digest(&self.params_digest).digest(&self.header_hash).bytes(&self.miner_id);
+        e.digest(&self.start_digest);
+        nodes(&mut e, &self.start_proof);
+        e.u64(self.steps).digest(&self.trajectory_root).len(self.openings.len());
+        for o in &self.openings {
+            e.u64(o.trajectory.step).digest(&o.trajectory.prev).digest(&o.trajectory.next);
+            nodes(&mut e, &o.trajectory.proof);
+            e.bytes(&o.start.to_bytes());
+            match &o.end {
+                None => e.u8(0),
+                Some(cid) => e.u8(1).bytes(&cid.to_bytes()),
+            };
+            e.bytes(&o.records);
+            nodes(&mut e, &o.records_proof);
+        }
+        e.bytes(&self.capacity.to_bytes());
+        e.finish()
+    }
+
+    /// Decodes untrusted bytes under `limits`: sizes and encodings only, no verification.
+    pub fn from_bytes(bytes: &[u8], limits: &ProofLimits) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(MAGIC, "block proof")?;
+        let version = d.u32("protocol version")?;
+        if version != PROTOCOL_VERSION {
+            return Err(Error::UnsupportedVersion { what: "block proof", found: version, supported: PROTOCOL_VERSION });
+        }
+        let params_digest = d.digest("params digest")?;
+        let header_hash = d.digest("header hash")?;
+        let miner_id = d.bytes("miner id", MAX_MINER_ID as u64)?.to_vec();
+        let start_digest = d.digest("start digest")?;
+        let start_proof = read_nodes(&mut d, "start proof", MAX_DEPTH)?;
+        let steps = d.u64("steps")?;
+        let trajectory_root = d.digest("trajectory root")?;
+        // Each opening takes at least 8 + 64 + 4 + 4 + 1 + 4 + 4 bytes.
+        let count = d.count("openings", limits.max_openings, 89)?;
+        let mut openings = Vec::with_capacity(count);
+        for _ in 0..count {
+            let step = d.u64("opened step")?;
+            let prev = d.digest("opened prev digest")?;
+            let next = d.digest("opened next digest")?;
+            let proof = read_nodes(&mut d, "trajectory proof", 2 * MAX_DEPTH)?;
+            let start = cid_from_bytes(d.bytes("start cid", 64)?)?;
+            let end = match d.u8("end cid flag")? {
+                0 => None,
+                1 => Some(cid_from_bytes(d.bytes("end cid", 64)?)?),
+                f => return Err(Error::InvalidField { what: "end cid flag", detail: format!("{f}") }),
+            };
+            let records = d.bytes("batch records", limits.max_batch_bytes)?.to_vec();
+            let records_proof = read_nodes(&mut d, "records proof", limits.max_batch_nodes)?;
+            openings.push(StepOpening { trajectory: TrajectoryOpening { step, prev, next, proof }, start, end, records, records_proof });
+        }
+        let capacity = CapacityResponse::from_bytes(d.bytes("capacity response", limits.max_capacity_bytes)?, &limits.capacity)?;
+        d.finish()?;
+        Ok(BlockProof { params_digest, header_hash, miner_id, start_digest, start_proof, steps, trajectory_root, openings, capacity })
+    }
+
+    /// The CID of the winning checkpoint `W_n` (the next block's start), when the proof carries it.
+    pub fn winning_checkpoint(&self) -> Option<&Cid> {
+        self.openings.last().and_then(|o| o.end.as_ref())
+    }
+
+    /// `d_n`: the digest of the winning checkpoint.
+    pub fn winning_digest(&self) -> Option<&Digest> {
+        self.openings.last().map(|o| &o.trajectory.next)
+    }
+}

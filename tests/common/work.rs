@@ -1,0 +1,55 @@
+//! A small, fast mining setup on the digits for the work-function tests.
+
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
+use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Target, VerifyInput};
+use std::sync::atomic::AtomicBool;
+
+pub struct Chain {
+    pub _dir: tempfile::TempDir,
+    pub dataset: pouw::Dataset,
+    pub params: ConsensusParams<GanSpec>,
+    pub store: MemStore,
+    pub genesis: Vec<u8>,
+    pub target: Target,
+}
+
+/// A small model (fast steps), 4 opened steps, 8 capacity challenges, ~6 steps per block.
+pub fn chain() -> Chain {
+    let (dir, dataset) = super::digits_dataset();
+    let mut spec = GanSpec::for_manifest(dataset.manifest()).unwrap();
+    spec.device = DeviceChoice::Cpu;
+    spec.g_filters = 16;
+    spec.d_filters = 8;
+    spec.batch_size = 16;
+    let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
+    params.opened_steps = 4;
+    params.capacity_challenges = 8;
+    params.max_steps = 200;
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32]).unwrap().checkpoint().unwrap();
+    let store = MemStore::default();
+    store.put(&genesis).unwrap();
+    Chain { _dir: dir, dataset, params, store, genesis, target: Target::from_expected_steps(6) }
+}
+
+impl Chain {
+    pub fn mine(&self, header: [u8; 32], miner: &[u8], start: &[u8]) -> MinedBlock {
+        let input = MineInput {
+            header_hash: header,
+            miner_id: miner,
+            start,
+            params: &self.params,
+            target: self.target,
+            dataset: &self.dataset,
+            store: &self.store,
+        };
+        match mine::<GanTrainer>(&input, MineOptions { step_limit: 200, checkpoint_interval: 3 }, &mut |_| {}, &AtomicBool::new(false)).unwrap() {
+            MineOutcome::Found(block) => *block,
+            other => panic!("no block: {other:?}"),
+        }
+    }
+
+    pub fn input<'a>(&'a self, header: [u8; 32], miner: &'a [u8], start: &'a pouw::ident::Cid) -> VerifyInput<'a, GanSpec> {
+        VerifyInput { header_hash: header, miner_id: miner, start, params: &self.params, target: self.target, store: &self.store }
+    }
+}
