@@ -1,5 +1,14 @@
 //! The process-wide libtorch configuration every trainer runs under.
 //!
+//! What makes a CPU step bitwise independent of the intra-op thread count (measured on the
+//! DCGAN step at 1 to 8 threads, images of 8 to 64 pixels): oneDNN (mkldnn) off, because its
+//! convolution weight gradients split their reduction by thread; NNPACK off, which changes the
+//! bits too and makes two threads ten times slower once oneDNN is off; NCHW-contiguous tensors;
+//! no whole-tensor reduction over more than 32768 elements in the step (ATen splits those by
+//! thread). ATen's CPU kernels are pinned to the AVX2 level (`ATEN_CPU_CAPABILITY=avx2` when
+//! unset) so machines with and without AVX-512 run the same kernels. Deterministic algorithms,
+//! deterministic cuDNN without benchmarking, and TF32 off cover CUDA.
+//!
 //! libtorch's switches are global to the process, so they are set once, before the first
 //! trainer touches a device, and are the same for every trainer and verifier in the process:
 //! mining and verifying on other threads see identical settings.
@@ -8,7 +17,7 @@ use crate::error::{Error, Result};
 use std::sync::OnceLock;
 
 extern "C" {
-    fn pouw_torch_configure(mkldnn_enabled: i32) -> i32;
+    fn pouw_torch_configure(mkldnn_enabled: i32, nnpack_enabled: i32) -> i32;
     fn pouw_torch_deterministic() -> i32;
 }
 
@@ -16,19 +25,25 @@ extern "C" {
 /// initialises, so it is set before any trainer exists.
 const CUBLAS_WORKSPACE_CONFIG: &str = ":4096:8";
 
+/// ATen's CPU kernel level: AVX2, which every x86-64 machine of the last decade runs.
+const CPU_CAPABILITY: &str = "avx2";
+
 static CONFIGURED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
 
 /// Applies the deterministic configuration once per process (later calls return its outcome).
 pub fn configure() -> Result<()> {
     CONFIGURED
         .get_or_init(|| {
-            if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
-                // Set before CUDA initialises; the value is fixed, so a race with another thread
-                // setting the same variable is benign.
-                std::env::set_var("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG);
+            // Both are read once, when CUDA initialises and at ATen's first CPU dispatch, so they
+            // are set before any trainer exists; the values are fixed, so a race with another
+            // thread setting the same variable is benign.
+            for (name, value) in [("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG), ("ATEN_CPU_CAPABILITY", CPU_CAPABILITY)] {
+                if std::env::var_os(name).is_none() {
+                    std::env::set_var(name, value);
+                }
             }
             // SAFETY: plain C call into libtorch's global context; exceptions are caught in C++.
-            match unsafe { pouw_torch_configure(0) } {
+            match unsafe { pouw_torch_configure(0, 0) } {
                 0 => Ok(()),
                 _ => Err("libtorch rejected the deterministic configuration".to_owned()),
             }

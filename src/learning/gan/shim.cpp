@@ -7,8 +7,8 @@ extern "C" {
 
 // Deterministic algorithms on (error, not warn, on a nondeterministic op), cuDNN deterministic
 // with benchmarking off, TF32 off for cuBLAS and cuDNN, float32 matmul at full precision, and
-// oneDNN (mkldnn) on or off. Returns 0 on success, 1 if libtorch threw.
-int pouw_torch_configure(int mkldnn_enabled) {
+// oneDNN (mkldnn) and NNPACK on or off. Returns 0 on success, 1 if libtorch threw.
+int pouw_torch_configure(int mkldnn_enabled, int nnpack_enabled) {
   try {
     auto& ctx = at::globalContext();
     ctx.setDeterministicAlgorithms(true, false);
@@ -18,6 +18,7 @@ int pouw_torch_configure(int mkldnn_enabled) {
     ctx.setAllowTF32CuDNN(false);
     ctx.setFloat32MatmulPrecision("highest");
     ctx.setUserEnabledMkldnn(mkldnn_enabled != 0);
+    ctx.setUserEnabledNNPACK(nnpack_enabled != 0);
     return 0;
   } catch (const std::exception&) {
     return 1;

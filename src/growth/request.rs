@@ -1,0 +1,240 @@
+//! Dataset requests: what the network asks for and the rule every submission is judged by.
+
+use super::records::for_each_record;
+use crate::codec::{Decoder, Encoder};
+use crate::dataset::{DType, Dataset, Manifest, MAX_DIMS};
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::ident::{cid_from_bytes, cid_of, Cid};
+
+const MAGIC: &[u8; 4] = b"PWRQ";
+const FORMAT_VERSION: u32 = 1;
+/// The longest CID accepted inside a request.
+pub(crate) const MAX_CID_BYTES: u64 = 64;
+/// The largest number of records one submission may be allowed to carry.
+pub const MAX_SUBMISSION_RECORDS: u32 = 1 << 20;
+/// The largest number of record bytes one submission may be allowed to carry (1 GiB).
+pub const MAX_SUBMISSION_BYTES: u64 = 1 << 30;
+/// The largest translation radius of the shifted-copy rule.
+pub const MAX_SHIFT: u32 = 8;
+/// Records per submission in [`DatasetRequest::for_dataset`].
+pub const DEFAULT_MAX_RECORDS: u32 = 1024;
+/// Translation radius of the shifted-copy rule in [`DatasetRequest::for_dataset`] (image records).
+pub const DEFAULT_MAX_SHIFT: u32 = 2;
+
+/// A dataset request: the network asks for `target_count` new records of a given layout and
+/// says how submissions are judged. Its canonical encoding ([`DatasetRequest::to_bytes`]) is
+/// what its CID ([`DatasetRequest::cid`]) names; submissions name the request by that CID.
+///
+/// A record is accepted when it has the record size, no element above `value_max`, an ink
+/// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate nor a
+/// translated copy (by up to `max_shift` pixels) of a dataset record or of an earlier record of
+/// its submission, and the judge model's discriminator logit is at least `threshold`
+/// (see [`super::Rejection`] for the order of the checks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetRequest {
+    /// CID of the manifest of the dataset version the request grows (the base version).
+    pub dataset: Cid,
+    /// Record shape, as in the [`Manifest`]; images are `[channels, height, width]`.
+    pub shape: Vec<u32>,
+    /// Element type.
+    pub dtype: DType,
+    /// The largest element value (as in the manifest).
+    pub value_max: u32,
+    /// Records the request wants accepted in total.
+    pub target_count: u64,
+    /// The digest ([`crate::learning::TaskSpec::digest`]) of the judge model's task spec.
+    pub spec: Digest,
+    /// CID of the judge model's checkpoint bytes.
+    pub model: Cid,
+    /// Acceptance threshold on the discriminator's raw logit (not the sigmoid probability):
+    /// a record is plausible when its logit is `>= threshold`. Finite; encoded as `f32` bits.
+    pub threshold: f32,
+    /// Fewest elements above zero a record may have (rejects blank records).
+    pub ink_min: u32,
+    /// Most elements above zero a record may have (rejects dense noise).
+    pub ink_max: u32,
+    /// Translation radius of the shifted-copy rule, in pixels (0 turns the rule off); image
+    /// shapes `[C, H, W]` only.
+    pub max_shift: u32,
+    /// Most records in one submission.
+    pub max_records: u32,
+    /// Most record bytes in one submission (all records' lengths summed).
+    pub max_bytes: u64,
+}
+
+impl DatasetRequest {
+    /// A request to grow `dataset` by `target_count` records, judged by the checkpoint `model`
+    /// (of the task spec with digest `spec`) at logit `threshold` (see
+    /// `growth::calibrate_threshold` with the `torch` feature). Other rules get defaults: ink
+    /// bounds from the dataset's own records widened by an eighth of the record's elements
+    /// on each side, [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
+    /// dataset's size per submission. Reads every record once (O(dataset size)).
+    pub fn for_dataset(dataset: &Dataset, spec: Digest, model: Cid, threshold: f32, target_count: u64) -> Result<Self> {
+        let m = dataset.manifest();
+        let (lo, hi) = ink_range(dataset)?;
+        let elements = elements_of(&m.shape)?;
+        let slack = (elements / 8).max(1);
+        let max_shift = match m.image_dims() {
+            Some((_, h, w)) => DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
+            None => 0,
+        };
+        let request = DatasetRequest {
+            dataset: dataset.cid(),
+            shape: m.shape.clone(),
+            dtype: m.dtype,
+            value_max: m.value_max,
+            target_count,
+            spec,
+            model,
+            threshold,
+            ink_min: lo.saturating_sub(slack).max(1).min(lo),
+            ink_max: hi.saturating_add(slack).min(elements),
+            max_shift,
+            max_records: DEFAULT_MAX_RECORDS,
+            max_bytes: u64::from(DEFAULT_MAX_RECORDS) * m.record_size,
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// Bytes per record.
+    pub fn record_size(&self) -> usize {
+        Manifest::record_size_of(&self.shape, self.dtype).unwrap_or(0) as usize
+    }
+
+    /// Whether `manifest` describes records of this request's layout (shape, dtype, value range).
+    pub fn matches(&self, manifest: &Manifest) -> bool {
+        manifest.shape == self.shape && manifest.dtype == self.dtype && manifest.value_max == self.value_max
+    }
+
+    /// Checks every field's domain.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &'static str, detail: String| Err(Error::InvalidField { what, detail });
+        let record_size = Manifest::record_size_of(&self.shape, self.dtype)?;
+        let elements = elements_of(&self.shape)?;
+        let dtype_max = match self.dtype {
+            DType::U8 => 255,
+        };
+        if self.value_max == 0 || self.value_max > dtype_max {
+            return bad("value max", format!("{} outside 1..={dtype_max}", self.value_max));
+        }
+        if self.target_count == 0 {
+            return bad("target count", "zero".into());
+        }
+        if !self.threshold.is_finite() {
+            return bad("threshold", format!("{} is not finite", self.threshold));
+        }
+        if self.ink_min > self.ink_max || self.ink_max > elements {
+            return bad("ink bounds", format!("{}..={} for {elements} elements", self.ink_min, self.ink_max));
+        }
+        if self.max_shift > 0 {
+            match self.shape[..] {
+                [_, h, w] if self.max_shift <= MAX_SHIFT && self.max_shift < h.min(w) => {}
+                _ => return bad("max shift", format!("{} for records of shape {:?}", self.max_shift, self.shape)),
+            }
+        }
+        if self.max_records == 0 || self.max_records > MAX_SUBMISSION_RECORDS {
+            return bad("max records", format!("{} outside 1..={MAX_SUBMISSION_RECORDS}", self.max_records));
+        }
+        if self.max_bytes < record_size || self.max_bytes > MAX_SUBMISSION_BYTES {
+            return bad("max bytes", format!("{} outside {record_size}..={MAX_SUBMISSION_BYTES}", self.max_bytes));
+        }
+        Ok(())
+    }
+
+    /// The canonical encoding, which the request's CID names.
+    ///
+    /// Layout (little-endian, [`crate::codec`]): magic `PWRQ`, format version `u32`, dataset CID
+    /// (length-prefixed bytes), shape (count, then `u32`s), dtype code `u8`, value max `u32`,
+    /// target count `u64`, spec digest (32 bytes), model CID (length-prefixed bytes), threshold
+    /// (`f32` bits as `u32`), ink min `u32`, ink max `u32`, max shift `u32`, max records `u32`,
+    /// max bytes `u64`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(MAGIC).u32(FORMAT_VERSION).bytes(&self.dataset.to_bytes()).len(self.shape.len());
+        for d in &self.shape {
+            e.u32(*d);
+        }
+        e.u8(self.dtype.code()).u32(self.value_max).u64(self.target_count).digest(&self.spec);
+        e.bytes(&self.model.to_bytes()).u32(self.threshold.to_bits());
+        e.u32(self.ink_min).u32(self.ink_max).u32(self.max_shift).u32(self.max_records).u64(self.max_bytes);
+        e.finish()
+    }
+
+    /// Decodes and validates a request from untrusted bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(MAGIC, "dataset request")?;
+        let version = d.u32("request version")?;
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { what: "dataset request", found: version, supported: FORMAT_VERSION });
+        }
+        let dataset = cid_from_bytes(d.bytes("dataset cid", MAX_CID_BYTES)?)?;
+        let dims = d.count("shape", MAX_DIMS, 4)?;
+        let shape = (0..dims).map(|_| d.u32("shape")).collect::<Result<Vec<_>>>()?;
+        let dtype = DType::from_code(d.u8("dtype")?)?;
+        let value_max = d.u32("value max")?;
+        let target_count = d.u64("target count")?;
+        let spec = d.digest("spec digest")?;
+        let model = cid_from_bytes(d.bytes("model cid", MAX_CID_BYTES)?)?;
+        let threshold = f32::from_bits(d.u32("threshold")?);
+        let ink_min = d.u32("ink min")?;
+        let ink_max = d.u32("ink max")?;
+        let max_shift = d.u32("max shift")?;
+        let max_records = d.u32("max records")?;
+        let max_bytes = d.u64("max bytes")?;
+        d.finish()?;
+        let request = DatasetRequest {
+            dataset,
+            shape,
+            dtype,
+            value_max,
+            target_count,
+            spec,
+            model,
+            threshold,
+            ink_min,
+            ink_max,
+            max_shift,
+            max_records,
+            max_bytes,
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// The CID of the canonical encoding: the request's identifier.
+    pub fn cid(&self) -> Cid {
+        cid_of(&self.to_bytes())
+    }
+}
+
+/// The number of elements above zero in a record (its "ink"): the plausibility measure of the
+/// ink rule.
+pub fn ink_of(record: &[u8]) -> u32 {
+    record.iter().filter(|&&v| v != 0).count() as u32
+}
+
+/// Elements per record of `shape`.
+fn elements_of(shape: &[u32]) -> Result<u32> {
+    shape
+        .iter()
+        .try_fold(1u32, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::InvalidField { what: "record shape", detail: format!("{shape:?} overflows") })
+}
+
+/// The smallest and largest ink of the dataset's records.
+fn ink_range(dataset: &Dataset) -> Result<(u32, u32)> {
+    let (mut lo, mut hi) = (u32::MAX, 0u32);
+    for_each_record(dataset, |_, record| {
+        let ink = ink_of(record);
+        lo = lo.min(ink);
+        hi = hi.max(ink);
+        Ok(())
+    })?;
+    if lo > hi {
+        return Err(Error::InvalidParameters("dataset has no records".into()));
+    }
+    Ok((lo, hi))
+}

@@ -1,0 +1,411 @@
+//! Submissions and the model-free part of their check: sizes, value range, ink, exact
+//! duplicates and translated copies. The judge (`growth::Judge`, feature `torch`) adds the
+//! discriminator score.
+
+use super::records::{for_each_record, Geometry};
+use super::request::{ink_of, DatasetRequest, MAX_CID_BYTES};
+use crate::codec::{Decoder, Encoder};
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::ident::{cid_from_bytes, Cid};
+use crate::merkle::leaf_hash;
+use std::collections::{HashMap, HashSet};
+
+const MAGIC: &[u8; 4] = b"PWSU";
+const FORMAT_VERSION: u32 = 1;
+/// The longest submitter identifier, in bytes (a public key or an address).
+pub const MAX_SUBMITTER_ID: u64 = 64;
+
+/// A batch of records one submitter offers for a request. Untrusted: records may have any
+/// length; the check gives each one a [`Verdict`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// CID of the [`DatasetRequest`] the records answer.
+    pub request: Cid,
+    /// The submitter's identifier (1 to [`MAX_SUBMITTER_ID`] bytes), the key of its
+    /// [`super::Reputation`].
+    pub submitter: Vec<u8>,
+    /// The records, in submission order.
+    pub records: Vec<Vec<u8>>,
+}
+
+impl Submission {
+    /// The canonical encoding. Layout: magic `PWSU`, format version `u32`, request CID
+    /// (length-prefixed bytes), submitter (length-prefixed bytes), record count `u32`, then each
+    /// record as length-prefixed bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(MAGIC).u32(FORMAT_VERSION).bytes(&self.request.to_bytes()).bytes(&self.submitter).len(self.records.len());
+        for r in &self.records {
+            e.bytes(r);
+        }
+        e.finish()
+    }
+
+    /// Decodes a submission to `request` from untrusted bytes, refusing (before allocating)
+    /// more records or record bytes than the request allows, or a submission to another request.
+    pub fn from_bytes(bytes: &[u8], request: &DatasetRequest) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(MAGIC, "submission")?;
+        let version = d.u32("submission version")?;
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { what: "submission", found: version, supported: FORMAT_VERSION });
+        }
+        let cid = cid_from_bytes(d.bytes("request cid", MAX_CID_BYTES)?)?;
+        let submitter = d.bytes("submitter", MAX_SUBMITTER_ID)?.to_vec();
+        let n = d.count("submitted records", u64::from(request.max_records), 4)?;
+        let mut budget = request.max_bytes;
+        let mut records = Vec::with_capacity(n);
+        for _ in 0..n {
+            let r = d.bytes("submitted record", budget)?;
+            budget -= r.len() as u64;
+            records.push(r.to_vec());
+        }
+        d.finish()?;
+        let s = Submission { request: cid, submitter, records };
+        s.check_envelope(request)?;
+        Ok(s)
+    }
+
+    /// Checks what makes the whole submission unacceptable (rather than single records): the
+    /// request it names, the submitter identifier, the record count and the total bytes.
+    pub fn check_envelope(&self, request: &DatasetRequest) -> Result<()> {
+        if self.request != request.cid() {
+            return Err(Error::InvalidField {
+                what: "submission request",
+                detail: format!("submission answers {}, not {}", self.request, request.cid()),
+            });
+        }
+        if self.submitter.is_empty() || self.submitter.len() as u64 > MAX_SUBMITTER_ID {
+            return Err(Error::InvalidField {
+                what: "submitter",
+                detail: format!("{} bytes, expected 1..={MAX_SUBMITTER_ID}", self.submitter.len()),
+            });
+        }
+        let limit = u64::from(request.max_records);
+        if self.records.len() as u64 > limit {
+            return Err(Error::LimitExceeded { what: "submitted records", found: self.records.len() as u64, limit });
+        }
+        let bytes: u64 = self.records.iter().map(|r| r.len() as u64).sum();
+        if bytes > request.max_bytes {
+            return Err(Error::LimitExceeded { what: "submitted bytes", found: bytes, limit: request.max_bytes });
+        }
+        Ok(())
+    }
+}
+
+/// Why a record is rejected. The checks run in this order and the first failing one is
+/// reported; [`Rejection::code`] gives each reason a stable number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rejection {
+    /// The record's length is not the request's record size.
+    WrongSize {
+        /// Bytes submitted.
+        found: u64,
+        /// The record size.
+        expected: u64,
+    },
+    /// An element is above the request's `value_max`.
+    ValueOutOfRange {
+        /// Position of the first such element.
+        position: u32,
+        /// Its value.
+        value: u8,
+    },
+    /// The record's ink (elements above zero) is outside `ink_min..=ink_max`: blank, nearly
+    /// blank or dense noise.
+    InkOutOfBounds {
+        /// The record's ink.
+        ink: u32,
+    },
+    /// The record is byte for byte a record of the dataset (its leaf hash is a leaf of the tree).
+    DuplicateOfDataset,
+    /// The record is byte for byte an earlier record of the same submission.
+    DuplicateInSubmission {
+        /// Position of the earlier record.
+        first: u32,
+    },
+    /// The record is a dataset record translated by `(dx, dy)` pixels (vacated pixels zero).
+    ShiftedCopyOfDataset {
+        /// Columns to the right.
+        dx: i8,
+        /// Rows down.
+        dy: i8,
+    },
+    /// The record is an earlier record of the same submission translated by `(dx, dy)`.
+    ShiftedCopyInSubmission {
+        /// Position of the earlier record.
+        first: u32,
+        /// Columns to the right.
+        dx: i8,
+        /// Rows down.
+        dy: i8,
+    },
+    /// The judge's discriminator logit is under the request's threshold (or not finite).
+    Implausible {
+        /// The logit.
+        logit: f32,
+    },
+    /// The record passed every check but the request already has its target count.
+    RequestFilled,
+}
+
+impl Rejection {
+    /// A stable number per reason (1 to 9, in check order), for C callers and logs.
+    pub fn code(&self) -> u32 {
+        match self {
+            Rejection::WrongSize { .. } => 1,
+            Rejection::ValueOutOfRange { .. } => 2,
+            Rejection::InkOutOfBounds { .. } => 3,
+            Rejection::DuplicateOfDataset => 4,
+            Rejection::DuplicateInSubmission { .. } => 5,
+            Rejection::ShiftedCopyOfDataset { .. } => 6,
+            Rejection::ShiftedCopyInSubmission { .. } => 7,
+            Rejection::Implausible { .. } => 8,
+            Rejection::RequestFilled => 9,
+        }
+    }
+
+    /// A short name of the reason.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rejection::WrongSize { .. } => "wrong size",
+            Rejection::ValueOutOfRange { .. } => "value out of range",
+            Rejection::InkOutOfBounds { .. } => "ink out of bounds",
+            Rejection::DuplicateOfDataset => "duplicate of a dataset record",
+            Rejection::DuplicateInSubmission { .. } => "duplicate within the submission",
+            Rejection::ShiftedCopyOfDataset { .. } => "shifted copy of a dataset record",
+            Rejection::ShiftedCopyInSubmission { .. } => "shifted copy within the submission",
+            Rejection::Implausible { .. } => "implausible (discriminator)",
+            Rejection::RequestFilled => "request already filled",
+        }
+    }
+
+    /// Whether the rejection counts against the submitter's reputation (every reason but
+    /// [`Rejection::RequestFilled`], which is no fault of the record).
+    pub fn counts_against(&self) -> bool {
+        !matches!(self, Rejection::RequestFilled)
+    }
+}
+
+/// The verdict on one submitted record.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Verdict {
+    /// Accepted, with the discriminator logit it scored.
+    Accepted {
+        /// The logit.
+        logit: f32,
+    },
+    /// Rejected, with the reason.
+    Rejected(Rejection),
+}
+
+impl Verdict {
+    /// Whether the record is accepted.
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Verdict::Accepted { .. })
+    }
+}
+
+/// The accepted records of a submission, in submission order (what gets appended).
+pub fn accepted_records<'a>(submission: &'a Submission, verdicts: &[Verdict]) -> Vec<&'a [u8]> {
+    submission.records.iter().zip(verdicts).filter(|(_, v)| v.is_accepted()).map(|(r, _)| r.as_slice()).collect()
+}
+
+/// The dataset side of the duplicate checks: the leaf hash of every record, and with the
+/// shifted-copy rule the leaf hash of every translation of every record.
+///
+/// Built once per dataset version and reused across checks ([`DuplicateIndex::insert`] keeps it
+/// current across appends). Cost: 32 bytes per record (the exact-duplicate set, read from the
+/// persisted tree without touching the records), plus with `max_shift = s` one record read and
+/// `(2s + 1)^2 - 1` hashes per record at build time and about 40 bytes per translation in memory
+/// (24 translations a record for `s = 2`: about 2 KB a record, fine for the digits, a
+/// consideration for millions of records).
+#[derive(Clone, Debug)]
+pub struct DuplicateIndex {
+    shape: Vec<u32>,
+    record_size: usize,
+    max_shift: u32,
+    leaves: HashSet<Digest>,
+    /// Leaf hash of a translated record -> the first translation (canonical order) giving it.
+    shifted: HashMap<Digest, (i8, i8)>,
+    records: u64,
+}
+
+impl DuplicateIndex {
+    /// Indexes `dataset` for `request` (whose layout it must have). With the shifted-copy rule
+    /// on, every record is read and checked against its leaf ([`Error::RecordCorrupt`]).
+    pub fn build(dataset: &Dataset, request: &DatasetRequest) -> Result<Self> {
+        if !request.matches(dataset.manifest()) {
+            return Err(Error::InvalidParameters(format!(
+                "dataset {} does not have the request's record layout",
+                dataset.cid()
+            )));
+        }
+        let tree = dataset.tree().load()?;
+        let leaves = tree.leaves();
+        let mut index = DuplicateIndex {
+            shape: request.shape.clone(),
+            record_size: request.record_size(),
+            max_shift: request.max_shift,
+            leaves: leaves.iter().copied().collect(),
+            shifted: HashMap::new(),
+            records: dataset.len(),
+        };
+        if index.max_shift > 0 {
+            let mut scratch = vec![0u8; index.record_size];
+            for_each_record(dataset, |i, record| {
+                if leaf_hash(record) != leaves[i as usize] {
+                    return Err(Error::RecordCorrupt { index: i });
+                }
+                index.insert_shifts(record, &mut scratch);
+                Ok(())
+            })?;
+        }
+        Ok(index)
+    }
+
+    /// Adds a record appended to the dataset (in append order, so that every node's index
+    /// reports the same translation).
+    pub fn insert(&mut self, record: &[u8]) -> Result<()> {
+        if record.len() != self.record_size {
+            return Err(Error::RecordSize { found: record.len() as u64, expected: self.record_size as u64 });
+        }
+        self.leaves.insert(leaf_hash(record));
+        if self.max_shift > 0 {
+            let mut scratch = vec![0u8; self.record_size];
+            self.insert_shifts(record, &mut scratch);
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    fn insert_shifts(&mut self, record: &[u8], scratch: &mut [u8]) {
+        let Some(g) = Geometry::of(&self.shape) else { return };
+        for (dx, dy) in Geometry::shifts(self.max_shift) {
+            g.translate(record, dx, dy, scratch);
+            self.shifted.entry(leaf_hash(scratch)).or_insert((dx, dy));
+        }
+    }
+
+    /// Records indexed.
+    pub fn len(&self) -> u64 {
+        self.records
+    }
+
+    /// Whether no record is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// Whether the dataset holds a record with this leaf hash.
+    pub fn contains_leaf(&self, leaf: &Digest) -> bool {
+        self.leaves.contains(leaf)
+    }
+}
+
+/// The model-free checks of a submission: per record, `None` when it passes the size, value,
+/// ink and duplicate checks (the judge then scores it), or the first rejection. Errors refuse
+/// the whole submission (another request, over the limits, an index of another layout).
+///
+/// Deterministic: the checks depend only on the request, the indexed dataset records (in
+/// index order) and the submission (in submission order). Within-submission duplicates and
+/// translations are against earlier records of the right size, whatever their own verdict.
+/// Cost: one leaf hash per record, plus `(2s + 1)^2 - 1` hashes per record with `max_shift = s`.
+pub fn precheck(request: &DatasetRequest, index: &DuplicateIndex, submission: &Submission) -> Result<Vec<Option<Rejection>>> {
+    submission.check_envelope(request)?;
+    if index.shape != request.shape || index.max_shift != request.max_shift {
+        return Err(Error::InvalidParameters("duplicate index built for another record layout or shift rule".into()));
+    }
+    let size = request.record_size();
+    let geometry = if request.max_shift > 0 { Geometry::of(&request.shape) } else { None };
+    let shifts = Geometry::shifts(request.max_shift);
+    let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
+    let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
+    let mut scratch = vec![0u8; size];
+    let mut out = Vec::with_capacity(submission.records.len());
+    for (j, record) in submission.records.iter().enumerate() {
+        let j = j as u32;
+        if record.len() != size {
+            out.push(Some(Rejection::WrongSize { found: record.len() as u64, expected: size as u64 }));
+            continue;
+        }
+        let leaf = leaf_hash(record);
+        let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted);
+        out.push(verdict);
+        seen.entry(leaf).or_insert(j);
+        if let Some(g) = geometry {
+            for &(dx, dy) in &shifts {
+                g.translate(record, dx, dy, &mut scratch);
+                seen_shifted.entry(leaf_hash(&scratch)).or_insert((j, dx, dy));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_record(
+    request: &DatasetRequest,
+    index: &DuplicateIndex,
+    record: &[u8],
+    leaf: &Digest,
+    seen: &HashMap<Digest, u32>,
+    seen_shifted: &HashMap<Digest, (u32, i8, i8)>,
+) -> Option<Rejection> {
+    if let Some(position) = record.iter().position(|&v| u32::from(v) > request.value_max) {
+        return Some(Rejection::ValueOutOfRange { position: position as u32, value: record[position] });
+    }
+    let ink = ink_of(record);
+    if ink < request.ink_min || ink > request.ink_max {
+        return Some(Rejection::InkOutOfBounds { ink });
+    }
+    if index.leaves.contains(leaf) {
+        return Some(Rejection::DuplicateOfDataset);
+    }
+    if let Some(&first) = seen.get(leaf) {
+        return Some(Rejection::DuplicateInSubmission { first });
+    }
+    if let Some(&(dx, dy)) = index.shifted.get(leaf) {
+        return Some(Rejection::ShiftedCopyOfDataset { dx, dy });
+    }
+    if let Some(&(first, dx, dy)) = seen_shifted.get(leaf) {
+        return Some(Rejection::ShiftedCopyInSubmission { first, dx, dy });
+    }
+    None
+}
+
+/// Completes the verdicts: records that passed [`precheck`] are accepted when their logit (in
+/// the order of the passing records) is finite and `>= request.threshold`, then accepted
+/// records beyond what the request still wants (`target_count - accepted_so_far`, in
+/// submission order) become [`Rejection::RequestFilled`].
+pub fn finish_verdicts(
+    request: &DatasetRequest,
+    prechecked: Vec<Option<Rejection>>,
+    logits: &[f32],
+    accepted_so_far: u64,
+) -> Result<Vec<Verdict>> {
+    let passing = prechecked.iter().filter(|p| p.is_none()).count();
+    if logits.len() != passing {
+        return Err(Error::InvalidParameters(format!("{} logits for {passing} records", logits.len())));
+    }
+    let mut remaining = request.target_count.saturating_sub(accepted_so_far);
+    let mut logits = logits.iter();
+    Ok(prechecked
+        .into_iter()
+        .map(|p| match p {
+            Some(r) => Verdict::Rejected(r),
+            None => {
+                let logit = *logits.next().expect("one logit per passing record");
+                if !(logit.is_finite() && logit >= request.threshold) {
+                    Verdict::Rejected(Rejection::Implausible { logit })
+                } else if remaining == 0 {
+                    Verdict::Rejected(Rejection::RequestFilled)
+                } else {
+                    remaining -= 1;
+                    Verdict::Accepted { logit }
+                }
+            }
+        })
+        .collect())
+}

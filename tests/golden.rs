@@ -1,0 +1,109 @@
+//! Golden block proofs checked into `tests/golden/`: they must keep verifying, and re-mining
+//! with the same inputs must give the same bytes. When a deliberate change (with a
+//! `PROTOCOL_VERSION` bump) breaks them, regenerate with
+//! `POUW_REGENERATE_GOLDEN=1 cargo test --test golden`.
+#![cfg(feature = "torch")]
+
+mod common;
+
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
+use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+const REGENERATE: &str = "POUW_REGENERATE_GOLDEN=1 cargo test --test golden";
+const HEADER: [u8; 32] = [0x42; 32];
+const MINER: &[u8] = b"golden-miner";
+const EXPECTED_STEPS: u64 = 8;
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// The golden setup: a tiny model on the digits.
+fn params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
+    let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
+    spec.device = DeviceChoice::Cpu;
+    spec.latent = 16;
+    spec.g_filters = 16;
+    spec.d_filters = 8;
+    spec.batch_size = 16;
+    let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
+    params.opened_steps = 4;
+    params.capacity_challenges = 8;
+    params.max_steps = 64;
+    params
+}
+
+/// Mines the golden block into `store`; returns (params bytes, genesis bytes, proof bytes).
+fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let params = params(ds);
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32]).unwrap().checkpoint().unwrap();
+    store.put(&genesis).unwrap();
+    let input = MineInput {
+        header_hash: HEADER,
+        miner_id: MINER,
+        start: &genesis,
+        params: &params,
+        target: Target::from_expected_steps(EXPECTED_STEPS),
+        dataset: ds,
+        store,
+    };
+    let MineOutcome::Found(block) = mine::<GanTrainer>(&input, MineOptions::default(), &mut |_| {}, &AtomicBool::new(false)).unwrap() else {
+        panic!("golden block not found within the step limit")
+    };
+    store.put(&block.winning_checkpoint).unwrap();
+    (params.to_bytes(), genesis, block.proof.to_bytes())
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(golden_dir().join(name)).unwrap_or_else(|e| panic!("tests/golden/{name}: {e}; regenerate with `{REGENERATE}`"))
+}
+
+#[test]
+fn golden_proofs_keep_verifying() {
+    if std::env::var_os("POUW_REGENERATE_GOLDEN").is_some() {
+        let (_dir, ds) = common::digits_dataset();
+        let dir = golden_dir();
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = DirStore::new(dir.join("store")).unwrap();
+        let (params, genesis, proof) = mine_golden(&ds, &store);
+        std::fs::write(dir.join("params.bin"), params).unwrap();
+        std::fs::write(dir.join("genesis.cid"), pouw::ident::cid_of(&genesis).to_string()).unwrap();
+        std::fs::write(dir.join("proof.bin"), proof).unwrap();
+        std::fs::write(dir.join("README.md"), GOLDEN_README).unwrap();
+    }
+    let params = ConsensusParams::<GanSpec>::from_bytes(&read("params.bin")).unwrap();
+    let genesis: pouw::ident::Cid = String::from_utf8(read("genesis.cid")).unwrap().trim().parse().unwrap();
+    let store = DirStore::new(golden_dir().join("store")).unwrap();
+    let input = VerifyInput {
+        header_hash: HEADER,
+        miner_id: MINER,
+        start: &genesis,
+        params: &params,
+        target: Target::from_expected_steps(EXPECTED_STEPS),
+        store: &store,
+    };
+    let verdict = verify::<GanTrainer>(&input, &read("proof.bin"))
+        .unwrap_or_else(|e| panic!("golden proof no longer verifies ({e}); if this change is deliberate, bump PROTOCOL_VERSION and run `{REGENERATE}`"));
+    assert!(verdict.steps >= 1);
+}
+
+#[test]
+fn re_mining_the_golden_block_gives_the_same_bytes() {
+    let (_dir, ds) = common::digits_dataset();
+    let scratch = tempfile::tempdir().unwrap();
+    let (params, _, proof) = mine_golden(&ds, &DirStore::new(scratch.path()).unwrap());
+    assert!(params == read("params.bin") && proof == read("proof.bin"), "golden proofs are stale: regenerate with `{REGENERATE}` (with a PROTOCOL_VERSION bump)");
+}
+
+const GOLDEN_README: &str = "# Golden block proofs\n\n\
+Made by `tests/golden.rs` (`POUW_REGENERATE_GOLDEN=1 cargo test --test golden`; only together with a\n\
+`PROTOCOL_VERSION` bump). The Rust, C and Go tests verify them.\n\n\
+- `params.bin`: canonical consensus parameters (tiny GAN: latent 16, filters 16/8, batch 16; 4 opened\n\
+  steps, 8 capacity challenges) over the UCI digits (`tests/data/digits.csv.gz`).\n\
+- `genesis.cid`: CID of the start checkpoint (GAN from seed 32 zero bytes).\n\
+- `proof.bin`: the block proof for header hash 32 bytes of 0x42, miner id `golden-miner`, target\n\
+  `Target::from_expected_steps(8)`.\n\
+- `store/`: the checkpoints the proof names (a `DirStore`: files `<cid>.safetensors`).\n";
