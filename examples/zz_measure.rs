@@ -64,10 +64,35 @@ fn main() -> pouw::Result<()> {
             let _ = noise255;
         }
     }
+    let canon = |recs: &[u8]| -> Vec<f32> {
+        let n = recs.len()/64; let mut out = Vec::new();
+        for c in recs.chunks(256*64) { let mut b = c.to_vec(); b.resize(256*64, 0);
+            out.extend_from_slice(&t.discriminator_logits(&Batch::from_records(vec![0;256], b, 64).unwrap()).unwrap()[..c.len()/64]); }
+        assert_eq!(out.len(), n); out };
+    // position independence in a fixed-shape chunk
+    { let a = canon(&held[..256*64]); let mut rev: Vec<u8> = held[..256*64].chunks(64).rev().flatten().copied().collect(); let b = canon(&rev); 
+      let same = a.iter().zip(b.iter().rev()).all(|(p,q)| p.to_bits()==q.to_bits()); println!("fixed chunk position-independent: {same}"); rev.clear(); }
+    let mut x = Xof::new("pouw/test", b"noise2");
+    let noise: Vec<u8> = (0..64*1000).map(|_| x.uniform_below(17) as u8).collect();
+    let mut shifted = Vec::new();
+    for r in rows[..train_n as usize].iter().take(1000) { loop { let dx = x.uniform_below(5) as i32 - 2; let dy = x.uniform_below(5) as i32 - 2; if dx!=0||dy!=0 { shifted.extend(shift(r,dx,dy)); break; } } }
+    let mut blank = vec![0u8; 64]; for v in 1..=16u8 { blank.extend(std::iter::repeat(v).take(64)); }
+    for _ in 0..100 { let mut r = [0u8;64]; for _ in 0..3 { r[x.uniform_below(64) as usize] = 1 + x.uniform_below(16) as u8; } blank.extend(r); }
+    let tr = canon(&train); let mut srt = tr.clone(); srt.sort_by(|a,b| a.partial_cmp(b).unwrap());
+    let (h, nz_, b_, s_) = (canon(&held), canon(&noise), canon(&blank), canon(&shifted));
+    for q in [10usize, 20, 50, 100] {
+        let th = srt[srt.len()*q/1000];
+        let acc = |v: &[f32]| 100.0 * v.iter().filter(|&&l| l >= th).count() as f64 / v.len() as f64;
+        println!("q={q}/1000 threshold {th:.4}: held acc {:.1}% train acc {:.1}% noise rej {:.1}% blank rej {:.1}% shifted rej {:.1}%", acc(&h), acc(&tr), 100.0-acc(&nz_), 100.0-acc(&b_), 100.0-acc(&s_));
+    }
+    let trainset: std::collections::HashSet<&[u8]> = train.chunks(64).collect();
+    println!("held-back rows that duplicate a training row: {}", held.chunks(64).filter(|r| trainset.contains(r)).count());
+    let t0 = std::time::Instant::now(); for _ in 0..10 { let _ = canon(&noise); } println!("score 1000: {:.2} ms", t0.elapsed().as_secs_f64()*100.0);
+    let t0 = std::time::Instant::now(); let mut acc = 0u8; for r in noise.chunks(64).cycle().take(100000) { acc ^= pouw::merkle::leaf_hash(r)[0]; } println!("leaf hash: {:.3} us ({acc})", t0.elapsed().as_secs_f64()*10.0);
     // ink stats
     let nz = |r: &[u8]| r.iter().filter(|&&v| v > 0).count();
     let sum = |r: &[u8]| r.iter().map(|&v| v as u32).sum::<u32>();
-    let mut nzs: Vec<usize> = rows.iter().map(|r| nz(r)).collect(); nzs.sort();
+    let mut nzs: Vec<usize> = rows[..train_n as usize].iter().map(|r| nz(r)).collect(); nzs.sort();
     let mut sums: Vec<u32> = rows.iter().map(|r| sum(r)).collect(); sums.sort();
     println!("real nonzero: min {} p01 {} p50 {} p99 {} max {}", nzs[0], nzs[nzs.len()/100], nzs[nzs.len()/2], nzs[nzs.len()*99/100], nzs[nzs.len()-1]);
     println!("real sum: min {} p01 {} p50 {} p99 {} max {}", sums[0], sums[sums.len()/100], sums[sums.len()/2], sums[sums.len()*99/100], sums[sums.len()-1]);

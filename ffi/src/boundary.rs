@@ -2,6 +2,7 @@
 
 use crate::result::PouwResult;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 
 /// Runs `f`, turning an error into its code and a panic into [`PouwResult::Panic`].
 pub(crate) fn guard(f: impl FnOnce() -> Result<(), PouwResult>) -> PouwResult {
@@ -10,6 +11,11 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), PouwResult>) -> PouwResult {
         Ok(Err(code)) => code,
         Err(_) => PouwResult::Panic,
     }
+}
+
+/// Runs an infallible accessor `f`, returning `fallback` if it panics.
+pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }
 
 impl From<pouw::Error> for PouwResult {
@@ -46,4 +52,64 @@ pub(crate) unsafe fn digest(ptr: *const u8) -> Result<[u8; 32], PouwResult> {
     let mut d = [0u8; 32];
     d.copy_from_slice(std::slice::from_raw_parts(ptr, 32));
     Ok(d)
+}
+
+/// A file-system path given as `(pointer, length)` bytes (not NUL-terminated). NULL is
+/// `NullArgument`; an empty path is `InvalidArgument`. On Unix the bytes are taken as they are;
+/// elsewhere they must be UTF-8.
+///
+/// # Safety
+/// As [`slice`].
+pub(crate) unsafe fn path<'a>(ptr: *const u8, len: usize) -> Result<&'a Path, PouwResult> {
+    if ptr.is_null() {
+        return Err(PouwResult::NullArgument);
+    }
+    let bytes = slice(ptr, len)?;
+    if bytes.is_empty() || bytes.contains(&0) {
+        return Err(PouwResult::InvalidArgument);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes).map(Path::new).map_err(|_| PouwResult::InvalidArgument)
+    }
+}
+
+/// A handle argument: NULL is `NullArgument`.
+///
+/// # Safety
+/// A non-NULL `ptr` must come from the matching `pouw_*_new` and not be freed yet.
+pub(crate) unsafe fn handle<'a, T>(ptr: *const T) -> Result<&'a T, PouwResult> {
+    ptr.as_ref().ok_or(PouwResult::NullArgument)
+}
+
+/// Checks that an out pointer is not NULL (before any work is done).
+pub(crate) fn out_ptr<T>(ptr: *mut T) -> Result<(), PouwResult> {
+    if ptr.is_null() {
+        Err(PouwResult::NullArgument)
+    } else {
+        Ok(())
+    }
+}
+
+/// Moves `value` to the heap and writes the pointer through `out` (checked non-NULL before).
+///
+/// # Safety
+/// `out` must be valid for a write.
+pub(crate) unsafe fn write_handle<T>(out: *mut *mut T, value: T) {
+    *out = Box::into_raw(Box::new(value));
+}
+
+/// Frees a handle made by [`write_handle`]; NULL is a no-op.
+///
+/// # Safety
+/// A non-NULL `ptr` must come from [`write_handle`] of the same type and not be freed yet.
+pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(ptr))));
+    }
 }

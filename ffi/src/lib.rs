@@ -4,16 +4,51 @@
 //! pointer followed by its length; every pointer is checked for NULL (NULL with length 0 is an
 //! empty buffer); outputs are written only on success; every call returns a [`PouwResult`]
 //! whose numbers are stable; no panic crosses the boundary (it becomes `POUW_RESULT_PANIC`);
-//! `*_free` functions accept NULL. Functions without handles are thread-safe.
+//! `*_free` functions accept NULL.
+//!
+//! Handles (`pouw_dataset`, `pouw_params`, `pouw_store`, `pouw_cancel_token`, `pouw_buffer`)
+//! are opaque, made by a function that writes them through an out pointer, and released by
+//! their `*_free`. They are immutable once made (a cancel token's flag aside, which is atomic),
+//! so every function taking `const` handles may run on any number of threads at once; a
+//! `*_free` must not race with any use of the same handle. Each function's comment states its
+//! thread-safety.
+//!
+//! Byte strings the library returns (proofs, checkpoints, CIDs, encodings) are `pouw_buffer`s:
+//! read them with `pouw_buffer_data`/`pouw_buffer_len` and free them with `pouw_buffer_free`.
+//! Paths are `(pointer, length)` bytes, not NUL-terminated.
+//!
+//! Modules: [`result`] (codes), [`buffer`], [`dataset`], [`params`], [`store`], [`target`],
+//! [`work`] (genesis, mine, verify; `torch` feature), [`capacity`].
 
 #![allow(clippy::missing_safety_doc)]
+#![deny(missing_docs)]
 
 mod boundary;
-mod capacity;
-mod result;
+pub mod buffer;
+pub mod capacity;
+pub mod dataset;
+pub mod params;
+pub mod result;
+pub mod store;
+pub mod target;
+#[cfg(feature = "torch")]
+pub mod work;
 
+pub use buffer::{pouw_buffer, pouw_buffer_data, pouw_buffer_free, pouw_buffer_len};
 pub use capacity::pouw_capacity_verify;
+pub use dataset::{pouw_dataset, pouw_dataset_cid, pouw_dataset_free, pouw_dataset_import_digits, pouw_dataset_len, pouw_dataset_open, pouw_dataset_root};
+pub use params::{
+    pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan, pouw_params_options, pouw_params_to_bytes,
+    POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA, POUW_VERIFY_EXACT, POUW_VERIFY_TOLERANCE,
+};
 pub use result::PouwResult;
+pub use store::{pouw_cid_of, pouw_cid_parse, pouw_cid_to_string, pouw_store, pouw_store_free, pouw_store_get, pouw_store_new_memory, pouw_store_open_dir, pouw_store_put};
+pub use target::{pouw_target_expected_steps, pouw_target_from_expected_steps, pouw_target_retarget};
+#[cfg(feature = "torch")]
+pub use work::{
+    pouw_cancel_token, pouw_cancel_token_cancel, pouw_cancel_token_free, pouw_cancel_token_new, pouw_genesis_checkpoint, pouw_mine,
+    pouw_progress_callback, pouw_verdict, pouw_verify, POUW_MAX_CID_LEN,
+};
 
 use boundary::guard;
 use std::ffi::c_char;
@@ -39,7 +74,7 @@ pub unsafe extern "C" fn pouw_result_message(code: u32, buf: *mut c_char, buf_le
         if buf.is_null() || out_len.is_null() {
             return Err(PouwResult::NullArgument);
         }
-        let msg = result_from_u32(code).map_or("unknown result code", PouwResult::message);
+        let msg = PouwResult::from_u32(code).map_or("unknown result code", PouwResult::message);
         if msg.len() + 1 > buf_len {
             return Err(PouwResult::BufferTooSmall);
         }
@@ -48,17 +83,4 @@ pub unsafe extern "C" fn pouw_result_message(code: u32, buf: *mut c_char, buf_le
         *out_len = msg.len();
         Ok(())
     })
-}
-
-fn result_from_u32(code: u32) -> Option<PouwResult> {
-    use PouwResult as R;
-    const ALL: &[PouwResult] = &[
-        R::Ok, R::NullArgument, R::InvalidArgument, R::Panic, R::Io, R::BufferTooSmall, R::Cancelled, R::Truncated,
-        R::TrailingBytes, R::BadMagic, R::UnsupportedVersion, R::LimitExceeded, R::InvalidField, R::IndexOutOfRange,
-        R::ProofLength, R::RootMismatch, R::IndicesNotAscending, R::ConsistencyMismatch, R::RecordCorrupt,
-        R::TreeCorrupt, R::DatasetMismatch, R::Import, R::ChallengeIndexMismatch, R::ChallengeCount, R::RecordSize,
-        R::InvalidParameters, R::CheckpointTensor, R::CheckpointDigest, R::StepMismatch, R::OutsideTolerance,
-        R::WrongBatch, R::Torch, R::Binding, R::TicketAboveTarget, R::Other,
-    ];
-    ALL.iter().copied().find(|r| *r as u32 == code)
 }

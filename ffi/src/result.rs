@@ -21,6 +21,8 @@ pub enum PouwResult {
     BufferTooSmall = 5,
     /// The call was cancelled.
     Cancelled = 6,
+    /// Mining reached its step limit without finding a block.
+    StepLimit = 7,
     /// Untrusted bytes ended early.
     Truncated = 100,
     /// Bytes remained after a complete value.
@@ -115,46 +117,110 @@ impl PouwResult {
             _ => R::Other,
         }
     }
+}
 
-    /// A short, static description of the code.
-    pub fn message(self) -> &'static str {
+// The one list of codes and messages: `message` is an exhaustive match (a new variant without a
+// message does not compile), and `from_u32` is generated from the same list, so no second list
+// of variants can fall out of step. The enum itself stays written out above, numbers and all,
+// because cbindgen reads the source without expanding macros.
+macro_rules! codes {
+    ($($variant:ident => $message:literal,)*) => {
+        impl PouwResult {
+            /// A short, static description of the code.
+            pub fn message(self) -> &'static str {
+                match self {
+                    $(PouwResult::$variant => $message,)*
+                }
+            }
+
+            /// The code numbered `code`, if there is one.
+            pub fn from_u32(code: u32) -> Option<Self> {
+                $(
+                    if code == PouwResult::$variant as u32 {
+                        return Some(PouwResult::$variant);
+                    }
+                )*
+                None
+            }
+
+            /// Every code, in declaration order.
+            pub const ALL: &'static [PouwResult] = &[$(PouwResult::$variant,)*];
+        }
+    };
+}
+
+codes! {
+    Ok => "success",
+    NullArgument => "a required pointer argument was NULL",
+    InvalidArgument => "an argument is out of its domain",
+    Panic => "internal error (panic); the call had no effect",
+    Io => "file operation failed",
+    BufferTooSmall => "output buffer too small",
+    Cancelled => "cancelled",
+    StepLimit => "step limit reached without a block",
+    Truncated => "input ended early",
+    TrailingBytes => "bytes after the encoded value",
+    BadMagic => "bad magic bytes",
+    UnsupportedVersion => "unsupported encoding version",
+    LimitExceeded => "a count or length is over its limit",
+    InvalidField => "a field is out of its domain",
+    IndexOutOfRange => "leaf index out of range",
+    ProofLength => "Merkle proof has the wrong length",
+    RootMismatch => "Merkle proof does not reach the root",
+    IndicesNotAscending => "indices are not strictly ascending",
+    ConsistencyMismatch => "consistency proof fails",
+    RecordCorrupt => "record does not match its Merkle leaf",
+    TreeCorrupt => "tree file corrupt or stale",
+    DatasetMismatch => "dataset does not match its manifest",
+    Import => "malformed import source",
+    ChallengeIndexMismatch => "capacity response answers other indices",
+    ChallengeCount => "capacity response has the wrong number of answers",
+    RecordSize => "record has the wrong size",
+    InvalidParameters => "invalid parameters",
+    CheckpointTensor => "checkpoint tensor missing, unexpected, mis-shaped or not finite",
+    CheckpointDigest => "checkpoint does not match the trajectory",
+    StepMismatch => "re-executed step gives another checkpoint",
+    OutsideTolerance => "re-executed step outside the tolerance",
+    WrongBatch => "batch does not match the step",
+    Torch => "libtorch error",
+    Binding => "proof bound to other parameters, header, miner or start",
+    TicketAboveTarget => "winning ticket not below the target",
+    Other => "other error",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PouwResult;
+
+    #[test]
+    fn codes_round_trip_and_are_distinct() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &code in PouwResult::ALL {
+            assert!(seen.insert(code as u32), "{code:?} reuses a number");
+            assert_eq!(PouwResult::from_u32(code as u32), Some(code));
+            assert!(!code.message().is_empty());
+        }
+        assert_eq!(PouwResult::from_u32(8), None);
+        assert_eq!(PouwResult::from_u32(u32::MAX), None);
+    }
+
+    /// The numbers are part of the ABI: a change here is a breaking change.
+    #[test]
+    fn numbers_are_stable() {
         use PouwResult as R;
-        match self {
-            R::Ok => "success",
-            R::NullArgument => "a required pointer argument was NULL",
-            R::InvalidArgument => "an argument is out of its domain",
-            R::Panic => "internal error (panic); the call had no effect",
-            R::Io => "file operation failed",
-            R::BufferTooSmall => "output buffer too small",
-            R::Cancelled => "cancelled",
-            R::Truncated => "input ended early",
-            R::TrailingBytes => "bytes after the encoded value",
-            R::BadMagic => "bad magic bytes",
-            R::UnsupportedVersion => "unsupported encoding version",
-            R::LimitExceeded => "a count or length is over its limit",
-            R::InvalidField => "a field is out of its domain",
-            R::IndexOutOfRange => "leaf index out of range",
-            R::ProofLength => "Merkle proof has the wrong length",
-            R::RootMismatch => "Merkle proof does not reach the root",
-            R::IndicesNotAscending => "indices are not strictly ascending",
-            R::ConsistencyMismatch => "consistency proof fails",
-            R::RecordCorrupt => "record does not match its Merkle leaf",
-            R::TreeCorrupt => "tree file corrupt or stale",
-            R::DatasetMismatch => "dataset does not match its manifest",
-            R::Import => "malformed import source",
-            R::ChallengeIndexMismatch => "capacity response answers other indices",
-            R::ChallengeCount => "capacity response has the wrong number of answers",
-            R::RecordSize => "record has the wrong size",
-            R::InvalidParameters => "invalid parameters",
-            R::CheckpointTensor => "checkpoint tensor missing, unexpected, mis-shaped or not finite",
-            R::CheckpointDigest => "checkpoint does not match the trajectory",
-            R::StepMismatch => "re-executed step gives another checkpoint",
-            R::OutsideTolerance => "re-executed step outside the tolerance",
-            R::WrongBatch => "batch does not match the step",
-            R::Torch => "libtorch error",
-            R::Binding => "proof bound to other parameters, header, miner or start",
-            R::TicketAboveTarget => "winning ticket not below the target",
-            R::Other => "other error",
+        let fixed = [
+            (R::Ok, 0), (R::NullArgument, 1), (R::InvalidArgument, 2), (R::Panic, 3), (R::Io, 4), (R::BufferTooSmall, 5),
+            (R::Cancelled, 6), (R::StepLimit, 7), (R::Truncated, 100), (R::TrailingBytes, 101), (R::BadMagic, 102),
+            (R::UnsupportedVersion, 103), (R::LimitExceeded, 104), (R::InvalidField, 105), (R::IndexOutOfRange, 200),
+            (R::ProofLength, 201), (R::RootMismatch, 202), (R::IndicesNotAscending, 203), (R::ConsistencyMismatch, 204),
+            (R::RecordCorrupt, 300), (R::TreeCorrupt, 301), (R::DatasetMismatch, 302), (R::Import, 303),
+            (R::ChallengeIndexMismatch, 400), (R::ChallengeCount, 401), (R::RecordSize, 402), (R::InvalidParameters, 403),
+            (R::CheckpointTensor, 500), (R::CheckpointDigest, 501), (R::StepMismatch, 502), (R::OutsideTolerance, 503),
+            (R::WrongBatch, 504), (R::Torch, 505), (R::Binding, 506), (R::TicketAboveTarget, 507), (R::Other, 999),
+        ];
+        assert_eq!(fixed.len(), PouwResult::ALL.len());
+        for (code, number) in fixed {
+            assert_eq!(code as u32, number, "{code:?}");
         }
     }
 }
