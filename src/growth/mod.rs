@@ -1,1 +1,48 @@
-//! Growing datasets (work in progress).
+//! Growing datasets (protocol section 7): the network asks for new records, nodes submit them,
+//! the network accepts the plausible ones, appends them with a consistency proof and keeps
+//! count of who submitted what.
+//!
+//! - [`DatasetRequest`]: what is asked for (record layout, target count, judge checkpoint, the
+//!   acceptance threshold, ink bounds, the shifted-copy radius, submission limits), with a
+//!   canonical encoding and a CID.
+//! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
+//!   value range, ink, exact duplicates and translated copies against a [`DuplicateIndex`] of
+//!   the dataset and within the submission) and, with the `torch` feature, [`Judge::check`],
+//!   which adds the discriminator score and gives a [`Verdict`] per record.
+//! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
+//!   [`AppendProof`] (RFC 9162 consistency proof from the old root).
+//! - [`Reputation`]: per-submitter counts, the ban and promotion rule, a canonical encoding.
+//!
+//! ## Determinism
+//! Every node reaches the same verdicts from the same request, dataset version, submission and
+//! checkpoint: the model-free checks are exact integer and hash comparisons in submission
+//! order, and the discriminator runs on the CPU in canonical chunks ([`SCORE_CHUNK`] records in
+//! submission order, zero-padded), under the same libtorch configuration as training.
+//!
+//! ## What the discriminator can and cannot do
+//! A GAN discriminator trained to equilibrium is a weak detector of junk: on the digits after
+//! the default 400 steps its logits for uniform noise and for real held-back digits overlap
+//! almost entirely (tests/growth.rs reports the figures). The plausibility rules a chain wants
+//! anyway (value range, ink bounds, duplicates and translated copies) carry the junk
+//! rejection; the discriminator threshold, calibrated on the dataset's own records
+//! ([`calibrate_threshold`]), adds the rejection of records unlike the data that pass those
+//! rules (nearly blank strokes, strongly shifted or sparse patterns).
+
+mod append;
+#[cfg(feature = "torch")]
+mod judge;
+mod records;
+mod reputation;
+mod request;
+mod submission;
+
+pub use append::{AppendProof, AppendStep, GrowingDataset, CURRENT_FILE};
+#[cfg(feature = "torch")]
+pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
+pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
+pub use request::{
+    ink_of, DatasetRequest, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, MAX_SHIFT, MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,
+};
+pub use submission::{
+    accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict, MAX_SUBMITTER_ID,
+};

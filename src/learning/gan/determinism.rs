@@ -52,6 +52,24 @@ pub fn configure() -> Result<()> {
         .map_err(Error::InvalidParameters)
 }
 
+/// Configures libtorch as it comes (oneDNN and NNPACK on, kernels at the machine's best level)
+/// instead of the deterministic configuration, for benchmarks that measure what determinism
+/// costs. Steps are then not thread-invariant: never use it where proofs are made or checked.
+/// Returns false (changing nothing) if the process is already configured.
+#[doc(hidden)]
+pub fn configure_plain_for_benchmarks() -> bool {
+    let mut fresh = false;
+    CONFIGURED.get_or_init(|| {
+        fresh = true;
+        // SAFETY: as in `configure`.
+        match unsafe { pouw_torch_configure(1, 1) } {
+            0 => Ok(()),
+            _ => Err("libtorch rejected the configuration".to_owned()),
+        }
+    });
+    fresh
+}
+
 /// Whether libtorch's deterministic-algorithms switch is on.
 pub fn deterministic_algorithms() -> bool {
     // SAFETY: reads a flag of libtorch's global context.

@@ -1,20 +1,25 @@
 //! Gaussian numbers from a SHAKE256 stream, with integer arithmetic only, so every platform and
-//! device gets the same bits: each value is an Irwin-Hall sum of twelve 24-bit uniforms, shifted
-//! and scaled exactly (mean 0, variance 1, bounded by 6).
+//! device gets the same bits: each value is an Irwin-Hall sum of twelve 16-bit uniforms, shifted
+//! and scaled exactly (mean 0, variance 1 up to 2^-16, bounded by 6).
 
 use crate::hash::Xof;
 
 /// `n` approximately standard-normal `f32` values from `xof`, times `std`, plus `mean`.
 pub fn gaussian(xof: &mut Xof, n: usize, mean: f32, std: f32) -> Vec<f32> {
     let mut out = Vec::with_capacity(n);
-    let mut words = [0u8; 36];
-    for _ in 0..n {
-        xof.fill(&mut words);
-        let sum: u64 = words.chunks_exact(3).map(|b| u64::from(b[0]) | u64::from(b[1]) << 8 | u64::from(b[2]) << 16).sum();
-        // sum - 12 * (2^24 - 1) / 2, in units of 2^-24: exact in f64.
-        let centred = (2 * sum) as f64 - 12.0 * ((1u64 << 24) - 1) as f64;
-        let z = centred / (2.0 * (1u64 << 24) as f64);
-        out.push((z as f32) * std + mean);
+    let mut words = [0u8; 24 * 64];
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(64);
+        xof.fill(&mut words[..24 * take]);
+        for value in words[..24 * take].chunks_exact(24) {
+            let sum: u32 = value.chunks_exact(2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))).sum();
+            // (sum - 12 * (2^16 - 1) / 2) / 2^16, computed exactly in f64.
+            let centred = f64::from(2 * sum) - 12.0 * f64::from(u16::MAX);
+            let z = centred / f64::from(1u32 << 17);
+            out.push((z as f32) * std + mean);
+        }
+        left -= take;
     }
     out
 }

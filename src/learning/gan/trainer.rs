@@ -170,10 +170,11 @@ impl GanTrainer {
             for (((w, m), v), g) in weights.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(grads) {
                 let _ = torch(m.f_lerp_(g, 1.0 - b1))?;
                 let _ = torch(v.f_mul_scalar_(b2))?;
-                let _ = torch(v.f_add_(&torch(torch(g.f_mul(g))?.f_mul_scalar(1.0 - b2))?))?;
-                let denom = torch(torch(torch(v.f_sqrt())?.f_div_scalar(bias_correction2_sqrt))?.f_add_scalar(eps))?;
-                let update = torch(torch(m.f_div(&denom))?.f_mul_scalar(step_size))?;
-                let _ = torch(w.f_sub_(&update))?;
+                let _ = torch(v.f_addcmul_(&torch(g.f_mul_scalar(1.0 - b2))?, g))?;
+                let mut denom = torch(v.f_sqrt())?;
+                let _ = torch(denom.f_div_scalar_(bias_correction2_sqrt))?;
+                let _ = torch(denom.f_add_scalar_(eps))?;
+                let _ = torch(w.f_addcdiv_(&torch(m.f_mul_scalar(-step_size))?, &denom))?;
             }
             Ok(())
         })
