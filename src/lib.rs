@@ -46,3 +46,8 @@ pub use dataset::{Dataset, Manifest};
 pub use error::{Error, Result};
 pub use hash::Digest;
 pub use version::{CRATE_VERSION, PROTOCOL_VERSION};
+
+/// The README's Rust snippets, compiled as doctests.
+#[cfg(all(doctest, feature = "torch"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
