@@ -1,0 +1,58 @@
+//go:build cgo
+
+package pouw
+
+// The thin layer: the cgo build flags, slice and buffer conversions, result codes to errors.
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -L${SRCDIR}/../../target/debug -Wl,-rpath,${SRCDIR}/../../target/debug -lpouw_ffi
+#include <stdlib.h>
+#include "pouw.h"
+*/
+import "C"
+
+import "unsafe"
+
+// placeholder is what an empty slice points at: C never reads it (the length is 0), but the
+// pointer is valid and not NULL.
+var placeholder [1]byte
+
+// bytesPtr is a C view of b for the duration of one call (no Go pointers inside, not retained).
+func bytesPtr(b []byte) (*C.uint8_t, C.size_t) {
+	if len(b) == 0 {
+		return (*C.uint8_t)(unsafe.Pointer(&placeholder[0])), 0
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0])), C.size_t(len(b))
+}
+
+// digestPtr is a C view of a 32-byte array.
+func digestPtr(d *[32]byte) *C.uint8_t {
+	return (*C.uint8_t)(unsafe.Pointer(&d[0]))
+}
+
+// takeBuffer copies a library buffer into Go memory and frees it.
+func takeBuffer(b *C.pouw_buffer) []byte {
+	defer C.pouw_buffer_free(b)
+	n := C.pouw_buffer_len(b)
+	out := C.GoBytes(unsafe.Pointer(C.pouw_buffer_data(b)), C.int(n))
+	return out
+}
+
+// resultError turns a C result into nil or an *Error.
+func resultError(op string, r C.pouw_result) error {
+	if r == C.POUW_RESULT_OK {
+		return nil
+	}
+	return &Error{Code: Code(r), Message: message(Code(r)), Op: op}
+}
+
+// message is the library's description of a code.
+func message(code Code) string {
+	var buf [256]C.char
+	var n C.size_t
+	if C.pouw_result_message(C.uint32_t(code), &buf[0], C.size_t(len(buf)), &n) != C.POUW_RESULT_OK {
+		return "unknown result code"
+	}
+	return C.GoStringN(&buf[0], C.int(n))
+}

@@ -1,0 +1,19 @@
+// Package pouw is the Go binding of pouw, a proof-of-useful-work library: mining trains a shared
+// GAN on a dataset the miner holds (proof of learning plus proof of capacity), and verifying
+// re-executes a few sampled training steps.
+//
+// The package is a thin cgo layer over the C API (include/pouw.h, the library libpouw_ffi
+// built by `cargo build -p pouw-ffi`) and an idiomatic layer on top of it: functions return
+// (T, error); errors are *Error values carrying the C result code and its message; bytes the
+// library returns are copied into Go memory at once and the C buffers freed.
+//
+// Handles (Dataset, Params, Store) wrap C handles: release them with Close once no call uses
+// them. They are immutable after creation, so one handle may serve many goroutines at once.
+//
+// Build: cgo must be enabled. By default the package links target/debug of the repository
+// (the #cgo directives); to use another build pass it first in CGO_LDFLAGS, e.g.
+//
+//	CGO_LDFLAGS="-L$PWD/target/release -Wl,-rpath,$PWD/target/release" go test ./...
+//
+// scripts/test-ffi.sh builds the library and runs these tests.
+package pouw

@@ -1,0 +1,3 @@
+module example.invalid/pouw
+
+go 1.19

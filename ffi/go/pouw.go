@@ -1,0 +1,456 @@
+//go:build cgo
+
+package pouw
+
+/*
+#include <stdlib.h>
+#include "pouw.h"
+
+// Implemented in Go (progress.go); declared for its function pointer.
+extern void goPouwProgress(uint64_t step, void *user_data);
+*/
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"runtime/cgo"
+	"sync"
+	"unsafe"
+)
+
+// Version is the library's version.
+func Version() string {
+	return C.GoString(C.pouw_version())
+}
+
+// ProtocolVersion is the consensus protocol version the library proves and verifies.
+func ProtocolVersion() uint32 {
+	return uint32(C.pouw_protocol_version())
+}
+
+// ---- Datasets ----
+
+// Dataset is an opened dataset on disk. Safe for concurrent use; Close it when done.
+type Dataset struct {
+	ptr *C.pouw_dataset
+}
+
+func (d *Dataset) c() *C.pouw_dataset {
+	if d == nil {
+		return nil
+	}
+	return d.ptr
+}
+
+// OpenDataset opens the dataset in directory dir.
+func OpenDataset(dir string) (*Dataset, error) {
+	p, n := bytesPtr([]byte(dir))
+	var out *C.pouw_dataset
+	if err := resultError("open dataset", C.pouw_dataset_open(p, n, &out)); err != nil {
+		return nil, err
+	}
+	return &Dataset{ptr: out}, nil
+}
+
+// ImportDigits imports the UCI digits CSV at src (plain or gzip) into a new dataset in dest.
+func ImportDigits(src, dest string) (*Dataset, error) {
+	sp, sn := bytesPtr([]byte(src))
+	dp, dn := bytesPtr([]byte(dest))
+	var out *C.pouw_dataset
+	if err := resultError("import digits", C.pouw_dataset_import_digits(sp, sn, dp, dn, &out)); err != nil {
+		return nil, err
+	}
+	return &Dataset{ptr: out}, nil
+}
+
+// Root is the dataset's Merkle root.
+func (d *Dataset) Root() ([32]byte, error) {
+	var root [32]byte
+	err := resultError("dataset root", C.pouw_dataset_root(d.c(), digestPtr(&root)))
+	runtime.KeepAlive(d)
+	return root, err
+}
+
+// Len is the dataset's record count.
+func (d *Dataset) Len() (uint64, error) {
+	var n C.uint64_t
+	err := resultError("dataset len", C.pouw_dataset_len(d.c(), &n))
+	runtime.KeepAlive(d)
+	return uint64(n), err
+}
+
+// Close releases the dataset; no call may be using it. Closing twice or a nil Dataset is a no-op.
+func (d *Dataset) Close() {
+	if d != nil && d.ptr != nil {
+		C.pouw_dataset_free(d.ptr)
+		d.ptr = nil
+	}
+}
+
+// ---- Parameters ----
+
+// Device is where this process trains (a local choice, not a consensus parameter).
+type Device uint32
+
+// Devices.
+const (
+	DeviceAuto Device = C.POUW_DEVICE_AUTO // CUDA device 0 when available, else the CPU.
+	DeviceCPU  Device = C.POUW_DEVICE_CPU  // The CPU.
+	DeviceCUDA Device = C.POUW_DEVICE_CUDA // The CUDA device ParamsOptions.CudaIndex.
+)
+
+// ParamsOptions changes the default GAN parameters; zero fields keep the defaults.
+type ParamsOptions struct {
+	GFilters, DFilters, Latent, BatchSize uint32
+	OpenedSteps, CapacityChallenges       uint32
+	MaxSteps                              uint64
+	// VerifyTolerance selects tolerance verification (Tolerance; 0 keeps the model's default)
+	// instead of exact re-execution.
+	VerifyTolerance bool
+	Tolerance       float64
+	Device          Device
+	CudaIndex       uint32
+}
+
+// Params are consensus parameters of the GAN task. Safe for concurrent use; Close them when done.
+type Params struct {
+	ptr *C.pouw_params
+}
+
+func (p *Params) c() *C.pouw_params {
+	if p == nil {
+		return nil
+	}
+	return p.ptr
+}
+
+// NewGanParams makes the default GAN parameters for d, changed by o's non-zero fields.
+func NewGanParams(d *Dataset, o ParamsOptions) (*Params, error) {
+	opts := C.pouw_params_options{
+		g_filters:           C.uint32_t(o.GFilters),
+		d_filters:           C.uint32_t(o.DFilters),
+		latent:              C.uint32_t(o.Latent),
+		batch_size:          C.uint32_t(o.BatchSize),
+		opened_steps:        C.uint32_t(o.OpenedSteps),
+		capacity_challenges: C.uint32_t(o.CapacityChallenges),
+		max_steps:           C.uint64_t(o.MaxSteps),
+		verify_mode:         C.POUW_VERIFY_EXACT,
+		tolerance:           C.double(o.Tolerance),
+		device:              C.uint32_t(o.Device),
+		cuda_index:          C.uint32_t(o.CudaIndex),
+	}
+	if o.VerifyTolerance {
+		opts.verify_mode = C.POUW_VERIFY_TOLERANCE
+	}
+	var out *C.pouw_params
+	err := resultError("new params", C.pouw_params_new_gan(d.c(), &opts, &out))
+	runtime.KeepAlive(d)
+	if err != nil {
+		return nil, err
+	}
+	return &Params{ptr: out}, nil
+}
+
+// ParamsFromBytes decodes canonical parameter bytes (untrusted), training on device.
+func ParamsFromBytes(b []byte, device Device, cudaIndex uint32) (*Params, error) {
+	p, n := bytesPtr(b)
+	var out *C.pouw_params
+	if err := resultError("params from bytes", C.pouw_params_from_bytes(p, n, C.uint32_t(device), C.uint32_t(cudaIndex), &out)); err != nil {
+		return nil, err
+	}
+	return &Params{ptr: out}, nil
+}
+
+// Bytes is the canonical encoding a chain pins.
+func (p *Params) Bytes() ([]byte, error) {
+	var buf *C.pouw_buffer
+	err := resultError("params bytes", C.pouw_params_to_bytes(p.c(), &buf))
+	runtime.KeepAlive(p)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// Digest is the parameters' digest.
+func (p *Params) Digest() ([32]byte, error) {
+	var d [32]byte
+	err := resultError("params digest", C.pouw_params_digest(p.c(), digestPtr(&d)))
+	runtime.KeepAlive(p)
+	return d, err
+}
+
+// Close releases the parameters; no call may be using them.
+func (p *Params) Close() {
+	if p != nil && p.ptr != nil {
+		C.pouw_params_free(p.ptr)
+		p.ptr = nil
+	}
+}
+
+// ---- Stores and CIDs ----
+
+// Store is a content-addressed checkpoint store. Safe for concurrent use; Close it when done.
+type Store struct {
+	ptr *C.pouw_store
+}
+
+func (s *Store) c() *C.pouw_store {
+	if s == nil {
+		return nil
+	}
+	return s.ptr
+}
+
+// OpenDirStore opens (creating it) a store in directory dir.
+func OpenDirStore(dir string) (*Store, error) {
+	p, n := bytesPtr([]byte(dir))
+	var out *C.pouw_store
+	if err := resultError("open store", C.pouw_store_open_dir(p, n, &out)); err != nil {
+		return nil, err
+	}
+	return &Store{ptr: out}, nil
+}
+
+// NewMemoryStore makes an empty in-memory store.
+func NewMemoryStore() (*Store, error) {
+	var out *C.pouw_store
+	if err := resultError("new memory store", C.pouw_store_new_memory(&out)); err != nil {
+		return nil, err
+	}
+	return &Store{ptr: out}, nil
+}
+
+// Put stores b and returns its binary CID.
+func (s *Store) Put(b []byte) ([]byte, error) {
+	p, n := bytesPtr(b)
+	var buf *C.pouw_buffer
+	err := resultError("store put", C.pouw_store_put(s.c(), p, n, &buf))
+	runtime.KeepAlive(s)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// Get fetches the bytes named by the binary CID cid, checked against it.
+func (s *Store) Get(cid []byte) ([]byte, error) {
+	p, n := bytesPtr(cid)
+	var buf *C.pouw_buffer
+	err := resultError("store get", C.pouw_store_get(s.c(), p, n, &buf))
+	runtime.KeepAlive(s)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// Close releases the store handle (a directory store's files stay).
+func (s *Store) Close() {
+	if s != nil && s.ptr != nil {
+		C.pouw_store_free(s.ptr)
+		s.ptr = nil
+	}
+}
+
+// CidOf is the binary CID of b.
+func CidOf(b []byte) ([]byte, error) {
+	p, n := bytesPtr(b)
+	var buf *C.pouw_buffer
+	if err := resultError("cid of", C.pouw_cid_of(p, n, &buf)); err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// ParseCid parses the text form of a CID into its binary form.
+func ParseCid(text string) ([]byte, error) {
+	p, n := bytesPtr([]byte(text))
+	var buf *C.pouw_buffer
+	if err := resultError("parse cid", C.pouw_cid_parse(p, n, &buf)); err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// CidString is the text form of the binary CID cid.
+func CidString(cid []byte) (string, error) {
+	p, n := bytesPtr(cid)
+	var buf *C.pouw_buffer
+	if err := resultError("cid string", C.pouw_cid_to_string(p, n, &buf)); err != nil {
+		return "", err
+	}
+	return string(takeBuffer(buf)), nil
+}
+
+// ---- Targets ----
+
+// Target is a 256-bit big-endian difficulty target.
+type Target [32]byte
+
+// TargetFromExpectedSteps is the target at which a block takes steps training steps on average.
+func TargetFromExpectedSteps(steps uint64) (Target, error) {
+	var t Target
+	err := resultError("target", C.pouw_target_from_expected_steps(C.uint64_t(steps), (*C.uint8_t)(unsafe.Pointer(&t[0]))))
+	return t, err
+}
+
+// ExpectedSteps is the average number of steps per block at t.
+func (t Target) ExpectedSteps() (float64, error) {
+	var out C.double
+	err := resultError("expected steps", C.pouw_target_expected_steps((*C.uint8_t)(unsafe.Pointer(&t[0])), &out))
+	return float64(out), err
+}
+
+// ---- Work ----
+
+// GenesisCheckpoint is the start checkpoint of a chain: every weight drawn from seed.
+func GenesisCheckpoint(p *Params, seed [32]byte) ([]byte, error) {
+	var buf *C.pouw_buffer
+	err := resultError("genesis checkpoint", C.pouw_genesis_checkpoint(p.c(), digestPtr(&seed), &buf))
+	runtime.KeepAlive(p)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// MineRequest is what Mine mines on.
+type MineRequest struct {
+	Params     *Params
+	Dataset    *Dataset
+	Store      *Store // where the opened steps' checkpoints are published
+	HeaderHash [32]byte
+	MinerID    []byte
+	Start      []byte // the start checkpoint's bytes
+	Target     Target
+	StepLimit  uint64 // 0: no limit but the parameters' max steps
+	// Progress, if not nil, is called after every step on the mining goroutine (from a cgo
+	// callback: it must return and not panic).
+	Progress func(step uint64)
+}
+
+// Block is a mined block.
+type Block struct {
+	// Proof is the encoded block proof.
+	Proof []byte
+	// WinningCheckpoint is the next block's start checkpoint.
+	WinningCheckpoint []byte
+}
+
+// Mine trains until a step's ticket beats the target. Cancelling ctx stops it before the next
+// step with an error that has CodeCancelled and wraps ctx.Err(); running out of steps gives
+// CodeStepLimit. Any number of Mine and Verify calls may run at once.
+func Mine(ctx context.Context, req MineRequest) (*Block, error) {
+	var token *C.pouw_cancel_token
+	if err := resultError("cancel token", C.pouw_cancel_token_new(&token)); err != nil {
+		return nil, err
+	}
+	defer C.pouw_cancel_token_free(token)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			C.pouw_cancel_token_cancel(token)
+		case <-done:
+		}
+	}()
+	// Runs before the token is freed (defers run last-in first-out).
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+
+	var callback C.pouw_progress_callback
+	var userData unsafe.Pointer
+	if req.Progress != nil {
+		h := cgo.NewHandle(req.Progress)
+		defer h.Delete()
+		slot := (*cgo.Handle)(C.malloc(C.size_t(unsafe.Sizeof(h))))
+		defer C.free(unsafe.Pointer(slot))
+		*slot = h
+		userData = unsafe.Pointer(slot)
+		callback = C.pouw_progress_callback(C.goPouwProgress)
+	}
+	limit := req.StepLimit
+	if limit == 0 {
+		limit = ^uint64(0)
+	}
+	mp, mn := bytesPtr(req.MinerID)
+	sp, sn := bytesPtr(req.Start)
+	header, target := req.HeaderHash, req.Target
+	var proof, winning *C.pouw_buffer
+	r := C.pouw_mine(req.Params.c(), req.Dataset.c(), req.Store.c(), digestPtr(&header), mp, mn, sp, sn,
+		(*C.uint8_t)(unsafe.Pointer(&target[0])), C.uint64_t(limit), callback, userData, token, &proof, &winning)
+	runtime.KeepAlive(req.Params)
+	runtime.KeepAlive(req.Dataset)
+	runtime.KeepAlive(req.Store)
+	runtime.KeepAlive(req.MinerID)
+	runtime.KeepAlive(req.Start)
+	if err := resultError("mine", r); err != nil {
+		if e := err.(*Error); e.Code == CodeCancelled {
+			e.cause = ctx.Err()
+		}
+		return nil, err
+	}
+	return &Block{Proof: takeBuffer(proof), WinningCheckpoint: takeBuffer(winning)}, nil
+}
+
+// VerifyRequest is the chain's view a proof is checked against.
+type VerifyRequest struct {
+	Params     *Params
+	Store      *Store // where the opened checkpoints are fetched from
+	HeaderHash [32]byte
+	MinerID    []byte
+	StartCid   []byte // binary CID of the start checkpoint
+	Target     Target
+	Proof      []byte // untrusted
+}
+
+// Verdict is an accepted block's facts.
+type Verdict struct {
+	Steps         uint64
+	OpenedCount   uint64
+	DatasetRoot   [32]byte
+	StartQuality  float64
+	EndQuality    float64
+	Work          float64
+	WinningDigest [32]byte
+	WinningCid    []byte
+}
+
+// Verify checks a block proof; a rejection is an *Error with the reason's code.
+func Verify(req VerifyRequest) (*Verdict, error) {
+	mp, mn := bytesPtr(req.MinerID)
+	cp, cn := bytesPtr(req.StartCid)
+	pp, pn := bytesPtr(req.Proof)
+	header, target := req.HeaderHash, req.Target
+	var v C.pouw_verdict
+	r := C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, cp, cn,
+		(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
+	runtime.KeepAlive(req.Params)
+	runtime.KeepAlive(req.Store)
+	runtime.KeepAlive(req.MinerID)
+	runtime.KeepAlive(req.StartCid)
+	runtime.KeepAlive(req.Proof)
+	if err := resultError("verify", r); err != nil {
+		return nil, err
+	}
+	out := &Verdict{
+		Steps:        uint64(v.steps),
+		OpenedCount:  uint64(v.opened_count),
+		StartQuality: float64(v.start_quality),
+		EndQuality:   float64(v.end_quality),
+		Work:         float64(v.work),
+		WinningCid:   C.GoBytes(unsafe.Pointer(&v.winning_cid[0]), C.int(v.winning_cid_len)),
+	}
+	for i := range out.DatasetRoot {
+		out.DatasetRoot[i] = byte(v.dataset_root[i])
+		out.WinningDigest[i] = byte(v.winning_digest[i])
+	}
+	return out, nil
+}

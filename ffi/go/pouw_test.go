@@ -1,0 +1,314 @@
+//go:build cgo
+
+package pouw
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// digitsPath: $POUW_DIGITS, else ../shared/data beside the repository, else tests/data.
+func digitsPath(t *testing.T) string {
+	if p := os.Getenv("POUW_DIGITS"); p != "" {
+		return p
+	}
+	shared := filepath.Join("..", "..", "..", "shared", "data", "digits.csv.gz")
+	if _, err := os.Stat(shared); err == nil {
+		return shared
+	}
+	return filepath.Join("..", "..", "tests", "data", "digits.csv.gz")
+}
+
+// chain is the small test setup: the digits, filters 16/8, batch 16, 4 opened steps, 8
+// capacity challenges, about 6 steps a block, on the CPU, an in-memory store.
+type chain struct {
+	dataset    *Dataset
+	params     *Params
+	store      *Store
+	genesis    []byte
+	genesisCid []byte
+	target     Target
+}
+
+var miner = []byte("miner-1")
+
+func newChain(t *testing.T) *chain {
+	t.Helper()
+	ds, err := ImportDigits(digitsPath(t), filepath.Join(t.TempDir(), "digits"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ds.Close)
+	params, err := NewGanParams(ds, ParamsOptions{GFilters: 16, DFilters: 8, BatchSize: 16, OpenedSteps: 4, CapacityChallenges: 8, MaxSteps: 200, Device: DeviceCPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(params.Close)
+	store, err := NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	genesis, err := GenesisCheckpoint(params, [32]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid, err := store.Put(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := TargetFromExpectedSteps(6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &chain{ds, params, store, genesis, cid, target}
+}
+
+func header(b byte) (h [32]byte) {
+	for i := range h {
+		h[i] = b
+	}
+	return h
+}
+
+func (c *chain) mine(t *testing.T, h [32]byte, progress func(uint64)) *Block {
+	t.Helper()
+	block, err := Mine(context.Background(), MineRequest{
+		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: h, MinerID: miner,
+		Start: c.genesis, Target: c.target, Progress: progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return block
+}
+
+func (c *chain) request(h [32]byte, proof []byte) VerifyRequest {
+	return VerifyRequest{Params: c.params, Store: c.store, HeaderHash: h, MinerID: miner, StartCid: c.genesisCid, Target: c.target, Proof: proof}
+}
+
+func TestMineAndVerifyATinyBlock(t *testing.T) {
+	c := newChain(t)
+	var last uint64
+	block := c.mine(t, header(3), func(step uint64) { last = step })
+	v, err := Verify(c.request(header(3), block.Proof))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("verdict: steps %d, opened %d, quality %.6f -> %.6f, work %.1f", v.Steps, v.OpenedCount, v.StartQuality, v.EndQuality, v.Work)
+	if v.Steps == 0 || v.Steps != last {
+		t.Fatalf("verdict steps %d, progress reported %d", v.Steps, last)
+	}
+	cid, err := CidOf(block.WinningCheckpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cid, v.WinningCid) {
+		t.Fatal("the verdict names another winning checkpoint")
+	}
+	root, _ := c.dataset.Root()
+	if root != v.DatasetRoot {
+		t.Fatal("the verdict names another dataset")
+	}
+	// The next block starts from the winning checkpoint, published with the proof.
+	fetched, err := c.store.Get(v.WinningCid)
+	if err != nil || !bytes.Equal(fetched, block.WinningCheckpoint) {
+		t.Fatalf("winning checkpoint not in the store: %v", err)
+	}
+	// Parameters round-trip through their canonical bytes.
+	b, err := c.params.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParamsFromBytes(b, DeviceCPU, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	d1, _ := c.params.Digest()
+	d2, _ := back.Digest()
+	if d1 != d2 {
+		t.Fatal("params digest changed through bytes")
+	}
+	text, err := CidString(c.genesisCid)
+	if err != nil || !strings.HasPrefix(text, "b") {
+		t.Fatalf("cid string %q: %v", text, err)
+	}
+	parsed, err := ParseCid(text)
+	if err != nil || !bytes.Equal(parsed, c.genesisCid) {
+		t.Fatalf("parse cid: %v", err)
+	}
+}
+
+func TestRejectionsCarryTypedCodes(t *testing.T) {
+	c := newChain(t)
+	block := c.mine(t, header(3), nil)
+	cases := []struct {
+		name string
+		req  VerifyRequest
+		code Code
+	}{
+		{"empty proof", c.request(header(3), nil), CodeTruncated},
+		{"garbage proof", c.request(header(3), []byte("not a block proof at all")), CodeBadMagic},
+		{"trailing byte", c.request(header(3), append(append([]byte{}, block.Proof...), 0)), CodeTrailingBytes},
+		{"other header", c.request(header(4), block.Proof), CodeBinding},
+		{"nil params", VerifyRequest{Store: c.store, StartCid: c.genesisCid, Proof: block.Proof}, CodeNullArgument},
+		{"empty start cid", VerifyRequest{Params: c.params, Store: c.store, MinerID: miner, Proof: block.Proof}, CodeInvalidField},
+	}
+	for _, tc := range cases {
+		v, err := Verify(tc.req)
+		var e *Error
+		if v != nil || !errors.As(err, &e) || e.Code != tc.code {
+			t.Fatalf("%s: got %v, %v; want code %d", tc.name, v, err, tc.code)
+		}
+		if !IsCode(err, tc.code) || !errors.Is(err, &Error{Code: tc.code}) || e.Message == "" {
+			t.Fatalf("%s: error matching", tc.name)
+		}
+	}
+	if _, err := NewGanParams(nil, ParamsOptions{}); !IsCode(err, CodeNullArgument) {
+		t.Fatalf("nil dataset: %v", err)
+	}
+	if _, err := NewGanParams(c.dataset, ParamsOptions{Device: 42}); !IsCode(err, CodeInvalidArgument) {
+		t.Fatalf("bad device: %v", err)
+	}
+	if _, err := OpenDataset(""); !IsCode(err, CodeInvalidArgument) {
+		t.Fatalf("empty path: %v", err)
+	}
+	if _, err := OpenDataset("/nonexistent/pouw"); !IsCode(err, CodeIo) {
+		t.Fatalf("missing dataset: %v", err)
+	}
+	if _, err := ParamsFromBytes(nil, DeviceCPU, 0); !IsCode(err, CodeTruncated) {
+		t.Fatalf("empty params: %v", err)
+	}
+	var nilDataset *Dataset
+	nilDataset.Close() // no-op
+	if _, err := nilDataset.Len(); !IsCode(err, CodeNullArgument) {
+		t.Fatalf("nil dataset len: %v", err)
+	}
+}
+
+func TestCancelAndStepLimit(t *testing.T) {
+	c := newChain(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps uint64
+	_, err := Mine(ctx, MineRequest{
+		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(3), MinerID: miner,
+		Start: c.genesis, Target: Target{}, // no ticket is below zero
+		Progress: func(step uint64) {
+			steps = step
+			if step == 2 {
+				cancel() // the watcher goroutine cancels the token from another thread
+			}
+		},
+	})
+	if !IsCode(err, CodeCancelled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled mining: %v", err)
+	}
+	if steps < 2 || steps > 50 {
+		t.Fatalf("cancellation seen after %d steps", steps)
+	}
+	_, err = Mine(context.Background(), MineRequest{
+		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(3), MinerID: miner,
+		Start: c.genesis, Target: Target{}, StepLimit: 2,
+	})
+	if !IsCode(err, CodeStepLimit) {
+		t.Fatalf("step limit: %v", err)
+	}
+}
+
+func TestVerifyAlongsideMining(t *testing.T) {
+	c := newChain(t)
+	block := c.mine(t, header(3), nil)
+	alone, err := Verify(c.request(header(3), block.Proof))
+	if err != nil {
+		t.Fatal(err)
+	}
+	minedAlone := c.mine(t, header(9), nil)
+	var wg sync.WaitGroup
+	verdicts := make([]*Verdict, 2)
+	errs := make([]error, 2)
+	var mined *Block
+	var mineErr error
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		mined, mineErr = Mine(context.Background(), MineRequest{
+			Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(9), MinerID: miner, Start: c.genesis, Target: c.target,
+		})
+	}()
+	for i := range verdicts {
+		go func(i int) {
+			defer wg.Done()
+			verdicts[i], errs[i] = Verify(c.request(header(3), block.Proof))
+		}(i)
+	}
+	wg.Wait()
+	if mineErr != nil || !bytes.Equal(mined.Proof, minedAlone.Proof) {
+		t.Fatalf("mining alongside verifiers changed: %v", mineErr)
+	}
+	for i, v := range verdicts {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if v.Steps != alone.Steps || v.StartQuality != alone.StartQuality || v.EndQuality != alone.EndQuality || !bytes.Equal(v.WinningCid, alone.WinningCid) {
+			t.Fatalf("verdict %d differs from the one made alone", i)
+		}
+	}
+}
+
+// TestGoldenProof verifies the golden block proof of tests/golden/ (see its README.md): the
+// same bytes the Rust and C tests verify.
+func TestGoldenProof(t *testing.T) {
+	dir := filepath.Join("..", "..", "tests", "golden")
+	for _, name := range []string{"params.bin", "genesis.cid", "proof.bin", "store"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Skipf("no golden proofs (%s missing; tests/golden/README.md names the files)", name)
+		}
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	params, err := ParamsFromBytes(read("params.bin"), DeviceCPU, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer params.Close()
+	start, err := ParseCid(string(read("genesis.cid")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := OpenDirStore(filepath.Join(dir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	target, _ := TargetFromExpectedSteps(8)
+	v, err := Verify(VerifyRequest{
+		Params: params, Store: store, HeaderHash: header(0x42), MinerID: []byte("golden-miner"),
+		StartCid: start, Target: target, Proof: read("proof.bin"),
+	})
+	if err != nil {
+		t.Fatalf("golden proof rejected: %v", err)
+	}
+	t.Logf("golden verdict: steps %d, work %.1f", v.Steps, v.Work)
+}
+
+func TestVersions(t *testing.T) {
+	if Version() == "" || ProtocolVersion() == 0 {
+		t.Fatal("versions")
+	}
+	if CodeBinding.String() == "" || CodeOK != 0 || CodeCancelled != 6 || CodeStepLimit != 7 {
+		t.Fatal("codes")
+	}
+}

@@ -1,0 +1,467 @@
+//! The C API called as C would call it: NULL and malformed arguments, typed rejections,
+//! outputs left untouched on failure, mining and verifying, concurrency and cancellation.
+#![cfg(feature = "torch")]
+
+mod common;
+
+use common::*;
+use pouw_ffi::*;
+use std::ffi::c_void;
+use std::ptr::{null, null_mut};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A non-NULL pointer no call may write through or free: failures must leave it in place.
+fn sentinel<T>() -> *mut T {
+    std::ptr::NonNull::dangling().as_ptr()
+}
+
+const N: PouwResult = PouwResult::NullArgument;
+
+#[test]
+fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
+    let f = fixture();
+    let h = HEADER.as_ptr();
+    let (m, ml) = (MINER.as_ptr(), MINER.len());
+    let (g, gl) = (f.genesis.as_ptr(), f.genesis.len());
+    let (c, cl) = (f.genesis_cid.as_ptr(), f.genesis_cid.len());
+    let (p, pl) = (f.proof.as_ptr(), f.proof.len());
+    let t = f.target.as_ptr();
+    let src = bytes_of(f.dir.path());
+    let opts = small_options();
+    unsafe {
+        let mut buf: *mut pouw_buffer = sentinel();
+        let mut ds: *mut pouw_dataset = sentinel();
+        let mut params: *mut pouw_params = sentinel();
+        let mut store: *mut pouw_store = sentinel();
+        let mut token: *mut pouw_cancel_token = sentinel();
+        let (mut out32, mut len, mut steps) = ([7u8; 32], 7u64, 7f64);
+        let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed().assume_init();
+        verdict.steps = 7;
+
+        // Datasets.
+        check(pouw_dataset_open(null(), 3, &mut ds), N);
+        check(pouw_dataset_open(src.as_ptr(), src.len(), null_mut()), N);
+        check(pouw_dataset_import_digits(null(), 3, src.as_ptr(), src.len(), &mut ds), N);
+        check(pouw_dataset_import_digits(src.as_ptr(), src.len(), null(), 3, &mut ds), N);
+        check(pouw_dataset_import_digits(src.as_ptr(), src.len(), src.as_ptr(), src.len(), null_mut()), N);
+        check(pouw_dataset_root(null(), out32.as_mut_ptr()), N);
+        check(pouw_dataset_root(f.dataset, null_mut()), N);
+        check(pouw_dataset_len(null(), &mut len), N);
+        check(pouw_dataset_len(f.dataset, null_mut()), N);
+        check(pouw_dataset_cid(null(), &mut buf), N);
+        check(pouw_dataset_cid(f.dataset, null_mut()), N);
+        // Parameters.
+        check(pouw_params_new_gan(null(), &opts, &mut params), N);
+        check(pouw_params_new_gan(f.dataset, null(), &mut params), N);
+        check(pouw_params_new_gan(f.dataset, &opts, null_mut()), N);
+        check(pouw_params_from_bytes(null(), 10, POUW_DEVICE_CPU, 0, &mut params), N);
+        check(pouw_params_from_bytes(g, gl, POUW_DEVICE_CPU, 0, null_mut()), N);
+        check(pouw_params_to_bytes(null(), &mut buf), N);
+        check(pouw_params_to_bytes(f.params, null_mut()), N);
+        check(pouw_params_digest(null(), out32.as_mut_ptr()), N);
+        check(pouw_params_digest(f.params, null_mut()), N);
+        // Stores and CIDs.
+        check(pouw_store_open_dir(null(), 3, &mut store), N);
+        check(pouw_store_open_dir(src.as_ptr(), src.len(), null_mut()), N);
+        check(pouw_store_new_memory(null_mut()), N);
+        check(pouw_store_put(null(), g, gl, &mut buf), N);
+        check(pouw_store_put(f.store, null(), 5, &mut buf), N);
+        check(pouw_store_put(f.store, g, gl, null_mut()), N);
+        check(pouw_store_get(null(), c, cl, &mut buf), N);
+        check(pouw_store_get(f.store, null(), cl, &mut buf), N);
+        check(pouw_store_get(f.store, c, cl, null_mut()), N);
+        check(pouw_cid_of(null(), 5, &mut buf), N);
+        check(pouw_cid_of(g, gl, null_mut()), N);
+        check(pouw_cid_parse(null(), 5, &mut buf), N);
+        check(pouw_cid_parse(b"x".as_ptr(), 1, null_mut()), N);
+        check(pouw_cid_to_string(null(), cl, &mut buf), N);
+        check(pouw_cid_to_string(c, cl, null_mut()), N);
+        // Targets.
+        check(pouw_target_from_expected_steps(6, null_mut()), N);
+        check(pouw_target_expected_steps(null(), &mut steps), N);
+        check(pouw_target_expected_steps(t, null_mut()), N);
+        check(pouw_target_retarget(null(), 1, 1, out32.as_mut_ptr()), N);
+        check(pouw_target_retarget(t, 1, 1, null_mut()), N);
+        // Cancel tokens.
+        check(pouw_cancel_token_new(null_mut()), N);
+        check(pouw_cancel_token_cancel(null()), N);
+        // Genesis.
+        check(pouw_genesis_checkpoint(null(), h, &mut buf), N);
+        check(pouw_genesis_checkpoint(f.params, null(), &mut buf), N);
+        check(pouw_genesis_checkpoint(f.params, h, null_mut()), N);
+        // Capacity.
+        check(pouw_capacity_verify(null(), m, ml, h, 10, 64, 0, 1, p, pl), N);
+        check(pouw_capacity_verify(h, null(), ml, h, 10, 64, 0, 1, p, pl), N);
+        check(pouw_capacity_verify(h, m, ml, null(), 10, 64, 0, 1, p, pl), N);
+        check(pouw_capacity_verify(h, m, ml, h, 10, 64, 0, 1, null(), pl), N);
+        // Results.
+        let mut msg = [0 as std::ffi::c_char; 64];
+        let mut msg_len = 7usize;
+        check(pouw_result_message(0, null_mut(), 64, &mut msg_len), N);
+        check(pouw_result_message(0, msg.as_mut_ptr(), 64, null_mut()), N);
+
+        // Mining: every pointer argument in turn (all are checked before any work).
+        let mut proof: *mut pouw_buffer = sentinel();
+        let mut winning: *mut pouw_buffer = sentinel();
+        let (d, s, pa) = (f.dataset as *const _, f.store as *const _, f.params as *const _);
+        let mine = |pa, d, s, h, m, g, t, proof, winning| pouw_mine(pa, d, s, h, m, ml, g, gl, t, 10, None, null_mut(), null(), proof, winning);
+        check(mine(null(), d, s, h, m, g, t, &mut proof, &mut winning), N);
+        check(mine(pa, null(), s, h, m, g, t, &mut proof, &mut winning), N);
+        check(mine(pa, d, null(), h, m, g, t, &mut proof, &mut winning), N);
+        check(mine(pa, d, s, null(), m, g, t, &mut proof, &mut winning), N);
+        check(mine(pa, d, s, h, null(), g, t, &mut proof, &mut winning), N);
+        check(mine(pa, d, s, h, m, null(), t, &mut proof, &mut winning), N);
+        check(mine(pa, d, s, h, m, g, null(), &mut proof, &mut winning), N);
+        check(mine(pa, d, s, h, m, g, t, null_mut(), &mut winning), N);
+        check(mine(pa, d, s, h, m, g, t, &mut proof, null_mut()), N);
+
+        // Verifying: every pointer argument in turn.
+        let verify = |pa, s, h, m, c, t, p, v| pouw_verify(pa, s, h, m, ml, c, cl, t, p, pl, v);
+        check(verify(null(), s, h, m, c, t, p, &mut verdict), N);
+        check(verify(pa, null(), h, m, c, t, p, &mut verdict), N);
+        check(verify(pa, s, null(), m, c, t, p, &mut verdict), N);
+        check(verify(pa, s, h, null(), c, t, p, &mut verdict), N);
+        check(verify(pa, s, h, m, null(), t, p, &mut verdict), N);
+        check(verify(pa, s, h, m, c, null(), p, &mut verdict), N);
+        check(verify(pa, s, h, m, c, t, null(), &mut verdict), N);
+        check(verify(pa, s, h, m, c, t, p, null_mut()), N);
+
+        // Nothing was written.
+        assert!([buf, proof, winning].iter().all(|p| *p == sentinel()));
+        assert!(ds == sentinel() && params == sentinel() && store == sentinel() && token == sentinel());
+        assert_eq!((out32, len, steps, msg_len), ([7u8; 32], 7, 7.0, 7));
+        assert_eq!(verdict.steps, 7);
+        assert_eq!(msg[0], 0);
+        // Keep `token` mutable use honest: a real token round trip.
+        check(pouw_cancel_token_new(&mut token), PouwResult::Ok);
+        pouw_cancel_token_free(token);
+    }
+}
+
+#[test]
+fn free_accepts_null() {
+    unsafe {
+        pouw_buffer_free(null_mut());
+        pouw_dataset_free(null_mut());
+        pouw_params_free(null_mut());
+        pouw_store_free(null_mut());
+        pouw_cancel_token_free(null_mut());
+        assert!(pouw_buffer_data(null()).is_null());
+        assert_eq!(pouw_buffer_len(null()), 0);
+    }
+}
+
+#[test]
+fn malformed_proofs_get_typed_codes_and_leave_the_verdict_untouched() {
+    let f = fixture();
+    let cases: Vec<(&str, Vec<u8>, &[PouwResult])> = vec![
+        ("empty", Vec::new(), &[PouwResult::Truncated]),
+        ("garbage", b"this is not a block proof, not at all".to_vec(), &[PouwResult::BadMagic]),
+        ("truncated", f.proof[..f.proof.len() / 2].to_vec(), &[PouwResult::Truncated, PouwResult::LimitExceeded, PouwResult::InvalidField]),
+        ("trailing", [f.proof.as_slice(), &[0]].concat(), &[PouwResult::TrailingBytes]),
+        ("wrong version", [&f.proof[..4], &[0xff; 4], &f.proof[8..]].concat(), &[PouwResult::UnsupportedVersion]),
+    ];
+    for (what, proof, expected) in cases {
+        let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        unsafe { (*verdict.as_mut_ptr()).steps = 12345 };
+        let r = unsafe {
+            pouw_verify(
+                f.params,
+                f.store,
+                HEADER.as_ptr(),
+                MINER.as_ptr(),
+                MINER.len(),
+                f.genesis_cid.as_ptr(),
+                f.genesis_cid.len(),
+                f.target.as_ptr(),
+                if proof.is_empty() { null() } else { proof.as_ptr() },
+                proof.len(),
+                verdict.as_mut_ptr(),
+            )
+        };
+        assert!(expected.contains(&r), "{what}: got {r:?}, expected one of {expected:?}");
+        assert_eq!(unsafe { verdict.assume_init().steps }, 12345, "{what}: verdict written on failure");
+    }
+    // Bindings through the C API.
+    check(verify(f, &[2; 32], &f.proof).unwrap_err(), PouwResult::Binding);
+    // A bad start CID and a zero-length one.
+    let r = unsafe {
+        let mut v = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        pouw_verify(f.params, f.store, HEADER.as_ptr(), MINER.as_ptr(), MINER.len(), null(), 0, f.target.as_ptr(), f.proof.as_ptr(), f.proof.len(), v.as_mut_ptr())
+    };
+    check(r, PouwResult::InvalidField);
+}
+
+#[test]
+fn invalid_arguments_get_typed_codes() {
+    let f = fixture();
+    unsafe {
+        let mut params: *mut pouw_params = sentinel();
+        let bad_device = pouw_params_options { device: 99, ..small_options() };
+        check(pouw_params_new_gan(f.dataset, &bad_device, &mut params), PouwResult::InvalidArgument);
+        let bad_mode = pouw_params_options { verify_mode: 9, ..small_options() };
+        check(pouw_params_new_gan(f.dataset, &bad_mode, &mut params), PouwResult::InvalidArgument);
+        let too_many = pouw_params_options { capacity_challenges: 100_000, ..small_options() };
+        check(pouw_params_new_gan(f.dataset, &too_many, &mut params), PouwResult::InvalidParameters);
+        let one_batch = pouw_params_options { batch_size: 1, ..small_options() };
+        check(pouw_params_new_gan(f.dataset, &one_batch, &mut params), PouwResult::InvalidParameters);
+        check(pouw_params_from_bytes(b"nope".as_ptr(), 4, POUW_DEVICE_CPU, 0, &mut params), PouwResult::BadMagic);
+        check(pouw_params_from_bytes(null(), 0, POUW_DEVICE_CPU, 0, &mut params), PouwResult::Truncated);
+        assert_eq!(params, sentinel());
+
+        let mut ds: *mut pouw_dataset = sentinel();
+        check(pouw_dataset_open(b"".as_ptr(), 0, &mut ds), PouwResult::InvalidArgument);
+        check(pouw_dataset_open(b"a\0b".as_ptr(), 3, &mut ds), PouwResult::InvalidArgument);
+        let missing = b"/nonexistent/pouw/dataset";
+        check(pouw_dataset_open(missing.as_ptr(), missing.len(), &mut ds), PouwResult::Io);
+        let not_digits = bytes_of(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).to_vec();
+        let dest = f.dir.path().join("never");
+        let dest = bytes_of(&dest);
+        let r = pouw_dataset_import_digits(not_digits.as_ptr(), not_digits.len(), dest.as_ptr(), dest.len(), &mut ds);
+        assert!(matches!(r, PouwResult::Io | PouwResult::Import), "{r:?}");
+        assert_eq!(ds, sentinel());
+
+        let mut buf: *mut pouw_buffer = sentinel();
+        check(pouw_cid_parse(b"not a cid".as_ptr(), 9, &mut buf), PouwResult::InvalidField);
+        check(pouw_store_get(f.store, b"\x01\x55".as_ptr(), 2, &mut buf), PouwResult::InvalidField);
+        assert_eq!(buf, sentinel());
+    }
+}
+
+#[test]
+fn mined_block_verifies_with_its_facts() {
+    let f = fixture();
+    let v = verify(f, &HEADER, &f.proof).expect("the fixture block verifies");
+    assert!(v.steps >= 1 && v.opened_count >= 1 && v.opened_count <= 5);
+    assert!(v.start_quality.is_finite() && v.end_quality.is_finite());
+    assert!((v.work / EXPECTED_STEPS as f64 - 1.0).abs() < 1e-9);
+    let mut cid = null_mut();
+    check(unsafe { pouw_cid_of(f.winning.as_ptr(), f.winning.len(), &mut cid) }, PouwResult::Ok);
+    assert_eq!(take(cid), v.winning_cid[..v.winning_cid_len]);
+    let mut root = [0u8; 32];
+    check(unsafe { pouw_dataset_root(f.dataset, root.as_mut_ptr()) }, PouwResult::Ok);
+    assert_eq!(root, v.dataset_root);
+    // The winning checkpoint is in the store (published with the proof).
+    let mut fetched = null_mut();
+    check(unsafe { pouw_store_get(f.store, v.winning_cid.as_ptr(), v.winning_cid_len, &mut fetched) }, PouwResult::Ok);
+    assert_eq!(take(fetched), f.winning);
+}
+
+#[test]
+fn params_cids_and_targets_round_trip() {
+    let f = fixture();
+    unsafe {
+        let mut bytes = null_mut();
+        check(pouw_params_to_bytes(f.params, &mut bytes), PouwResult::Ok);
+        let bytes = take(bytes);
+        let mut back = null_mut();
+        check(pouw_params_from_bytes(bytes.as_ptr(), bytes.len(), POUW_DEVICE_AUTO, 0, &mut back), PouwResult::Ok);
+        let (mut a, mut b) = ([0u8; 32], [1u8; 32]);
+        check(pouw_params_digest(f.params, a.as_mut_ptr()), PouwResult::Ok);
+        check(pouw_params_digest(back, b.as_mut_ptr()), PouwResult::Ok);
+        assert_eq!(a, b);
+        pouw_params_free(back);
+
+        let mut text = null_mut();
+        check(pouw_cid_to_string(f.genesis_cid.as_ptr(), f.genesis_cid.len(), &mut text), PouwResult::Ok);
+        let text = take(text);
+        assert!(text.starts_with(b"b"), "{}", String::from_utf8_lossy(&text));
+        let mut parsed = null_mut();
+        check(pouw_cid_parse(text.as_ptr(), text.len(), &mut parsed), PouwResult::Ok);
+        assert_eq!(take(parsed), f.genesis_cid);
+
+        let mut len = 0u64;
+        check(pouw_dataset_len(f.dataset, &mut len), PouwResult::Ok);
+        assert_eq!(len, 1797);
+        let mut steps = 0f64;
+        check(pouw_target_expected_steps(f.target.as_ptr(), &mut steps), PouwResult::Ok);
+        assert!((steps - EXPECTED_STEPS as f64).abs() < 1e-6);
+        let mut next = f.target;
+        check(pouw_target_retarget(next.as_ptr(), 200, 100, next.as_mut_ptr()), PouwResult::Ok);
+        check(pouw_target_expected_steps(next.as_ptr(), &mut steps), PouwResult::Ok);
+        assert!((steps - EXPECTED_STEPS as f64 / 2.0).abs() < 1e-6);
+
+        // A directory store and a reopened dataset behave like the originals.
+        let dir = TempDir::new("store");
+        let d = bytes_of(dir.path());
+        let mut store = null_mut();
+        check(pouw_store_open_dir(d.as_ptr(), d.len(), &mut store), PouwResult::Ok);
+        let mut cid = null_mut();
+        check(pouw_store_put(store, f.genesis.as_ptr(), f.genesis.len(), &mut cid), PouwResult::Ok);
+        assert_eq!(take(cid), f.genesis_cid);
+        pouw_store_free(store);
+        let ds_dir = f.dir.path().join("digits");
+        let p = bytes_of(&ds_dir);
+        let mut ds = null_mut();
+        check(pouw_dataset_open(p.as_ptr(), p.len(), &mut ds), PouwResult::Ok);
+        let (mut c1, mut c2) = (null_mut(), null_mut());
+        check(pouw_dataset_cid(ds, &mut c1), PouwResult::Ok);
+        check(pouw_dataset_cid(f.dataset, &mut c2), PouwResult::Ok);
+        assert_eq!(take(c1), take(c2));
+        pouw_dataset_free(ds);
+    }
+}
+
+#[test]
+fn result_messages() {
+    let mut buf = [0 as std::ffi::c_char; 128];
+    let mut len = 0usize;
+    for &code in PouwResult::ALL {
+        check(unsafe { pouw_result_message(code as u32, buf.as_mut_ptr(), buf.len(), &mut len) }, PouwResult::Ok);
+        let msg = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+        assert_eq!((msg, len), (code.message(), code.message().len()));
+    }
+    check(unsafe { pouw_result_message(12345, buf.as_mut_ptr(), buf.len(), &mut len) }, PouwResult::Ok);
+    assert_eq!(unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "unknown result code");
+    check(unsafe { pouw_result_message(0, buf.as_mut_ptr(), 3, &mut len) }, PouwResult::BufferTooSmall);
+    assert_eq!(pouw_protocol_version(), pouw::PROTOCOL_VERSION);
+}
+
+#[test]
+fn verify_alongside_mining_gives_identical_results() {
+    let f = fixture();
+    let alone = verify(f, &HEADER, &f.proof).unwrap();
+    let mined_alone = mine(f, &[9; 32], &f.genesis).unwrap();
+    std::thread::scope(|s| {
+        let miner = s.spawn(|| mine(f, &[9; 32], &f.genesis).unwrap());
+        let verifiers: Vec<_> = (0..2).map(|_| s.spawn(|| verify(f, &HEADER, &f.proof).unwrap())).collect();
+        for v in verifiers {
+            let v = v.join().unwrap();
+            // Compare field by field (the struct has no PartialEq: it is a C struct).
+            assert_eq!(
+                (v.steps, v.opened_count, v.dataset_root, v.winning_digest, v.winning_cid, v.winning_cid_len),
+                (alone.steps, alone.opened_count, alone.dataset_root, alone.winning_digest, alone.winning_cid, alone.winning_cid_len)
+            );
+            assert_eq!(
+                (v.start_quality.to_bits(), v.end_quality.to_bits(), v.work.to_bits()),
+                (alone.start_quality.to_bits(), alone.end_quality.to_bits(), alone.work.to_bits())
+            );
+        }
+        assert_eq!(miner.join().unwrap(), mined_alone, "mining alongside verifiers is unchanged");
+    });
+}
+
+unsafe extern "C" fn count_steps(step: u64, user_data: *mut c_void) {
+    (*(user_data as *const AtomicU64)).store(step, Ordering::SeqCst);
+}
+
+#[test]
+fn cancellation_from_another_thread() {
+    let f = fixture();
+    let never = [0u8; 32]; // no ticket is below zero
+    let mut token = null_mut();
+    check(unsafe { pouw_cancel_token_new(&mut token) }, PouwResult::Ok);
+    let token_addr = token as usize;
+    let steps = AtomicU64::new(0);
+    let (mut proof, mut winning): (*mut pouw_buffer, *mut pouw_buffer) = (sentinel(), sentinel());
+    std::thread::scope(|s| {
+        let steps = &steps;
+        s.spawn(move || {
+            while steps.load(Ordering::SeqCst) < 1 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            check(unsafe { pouw_cancel_token_cancel(token_addr as *const pouw_cancel_token) }, PouwResult::Ok);
+        });
+        let r = unsafe {
+            pouw_mine(
+                f.params,
+                f.dataset,
+                f.store,
+                HEADER.as_ptr(),
+                MINER.as_ptr(),
+                MINER.len(),
+                f.genesis.as_ptr(),
+                f.genesis.len(),
+                never.as_ptr(),
+                u64::MAX,
+                Some(count_steps),
+                steps as *const AtomicU64 as *mut c_void,
+                token,
+                &mut proof,
+                &mut winning,
+            )
+        };
+        check(r, PouwResult::Cancelled);
+    });
+    assert!(steps.load(Ordering::SeqCst) >= 1 && steps.load(Ordering::SeqCst) < 200);
+    assert!(proof == sentinel() && winning == sentinel(), "outputs written on cancellation");
+    unsafe { pouw_cancel_token_free(token) };
+}
+
+#[test]
+fn step_limit_has_its_own_code() {
+    let f = fixture();
+    let never = [0u8; 32];
+    let steps = AtomicU64::new(0);
+    let (mut proof, mut winning): (*mut pouw_buffer, *mut pouw_buffer) = (sentinel(), sentinel());
+    let r = unsafe {
+        pouw_mine(
+            f.params,
+            f.dataset,
+            f.store,
+            HEADER.as_ptr(),
+            MINER.as_ptr(),
+            MINER.len(),
+            f.genesis.as_ptr(),
+            f.genesis.len(),
+            never.as_ptr(),
+            2,
+            Some(count_steps),
+            &steps as *const AtomicU64 as *mut c_void,
+            null(),
+            &mut proof,
+            &mut winning,
+        )
+    };
+    check(r, PouwResult::StepLimit);
+    assert_eq!(steps.load(Ordering::SeqCst), 2, "progress reported every step");
+    assert!(proof == sentinel() && winning == sentinel());
+}
+
+/// The golden proofs of `tests/golden/` (made by the Rust tests) verify through the C API too.
+#[test]
+fn golden_proof_verifies_through_the_c_api() {
+    let dir = root().join("tests/golden");
+    let files = ["params.bin", "genesis.cid", "proof.bin"];
+    if !files.iter().all(|f| dir.join(f).exists()) || !dir.join("store").is_dir() {
+        eprintln!("skipped: no golden proofs in {} (tests/golden/README.md names them)", dir.display());
+        return;
+    }
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    unsafe {
+        let params_bytes = read("params.bin");
+        let mut params = null_mut();
+        check(pouw_params_from_bytes(params_bytes.as_ptr(), params_bytes.len(), POUW_DEVICE_CPU, 0, &mut params), PouwResult::Ok);
+        let text = read("genesis.cid");
+        let mut start = null_mut();
+        check(pouw_cid_parse(text.as_ptr(), text.len(), &mut start), PouwResult::Ok);
+        let start = take(start);
+        let store_dir = dir.join("store");
+        let s = bytes_of(&store_dir);
+        let mut store = null_mut();
+        check(pouw_store_open_dir(s.as_ptr(), s.len(), &mut store), PouwResult::Ok);
+        let mut target = [0u8; 32];
+        check(pouw_target_from_expected_steps(8, target.as_mut_ptr()), PouwResult::Ok);
+        let proof = read("proof.bin");
+        let header = [0x42u8; 32];
+        let miner = b"golden-miner";
+        let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        let r = pouw_verify(
+            params,
+            store,
+            header.as_ptr(),
+            miner.as_ptr(),
+            miner.len(),
+            start.as_ptr(),
+            start.len(),
+            target.as_ptr(),
+            proof.as_ptr(),
+            proof.len(),
+            verdict.as_mut_ptr(),
+        );
+        check(r, PouwResult::Ok);
+        assert!(verdict.assume_init().steps >= 1);
+        pouw_store_free(store);
+        pouw_params_free(params);
+    }
+}
