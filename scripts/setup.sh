@@ -2,7 +2,7 @@
 # One-time, idempotent set-up for a fresh clone: everything the demo and the tests need.
 #   - libtorch: torch==2.11.0 from PyPI in the project-local virtualenv .venv (tch 0.24.0 expects
 #     exactly this version), linked as .venv/libtorch where .cargo/config.toml points torch-sys
-#   - Go (Debian's golang-go) for the Go binding's tests
+#   - Go (Debian's golang-go), valgrind and a C compiler for the C and Go binding tests
 #   - cargo-fuzz (built on the installed nightly toolchain) for the fuzz smoke run
 # Pass --no-torch to skip libtorch (capacity-only work), --no-extras to skip Go and cargo-fuzz.
 set -euo pipefail
@@ -37,12 +37,16 @@ if [ "$want_torch" = 1 ]; then
 fi
 
 if [ "$want_extras" = 1 ]; then
-  if ! command -v go >/dev/null 2>&1; then
-    echo "setup: installing Go (golang-go) from Debian"
+  missing=""
+  command -v go >/dev/null 2>&1 || missing="$missing golang-go"
+  command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
+  command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+  if [ -n "$missing" ]; then
+    echo "setup: installing$missing from Debian"
     export DEBIAN_FRONTEND=noninteractive
     sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    $sudo_cmd apt-get install -y -qq golang-go >/dev/null
+    $sudo_cmd apt-get install -y -qq $missing >/dev/null
   fi
   if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "setup: installing cargo-fuzz"

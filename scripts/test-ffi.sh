@@ -49,5 +49,15 @@ command -v go >/dev/null 2>&1 || { echo "test-ffi: Go is not installed (scripts/
   export CGO_LDFLAGS="-L$lib_dir -Wl,-rpath,$lib_dir ${CGO_LDFLAGS:-}"
   go vet ./...
   go test -count=1 -v ./...
+  # The README's Go snippet, compiled as a package of its own against this module.
+  snippet=$(mktemp -d)
+  trap 'rm -rf "$snippet"' EXIT
+  python3 - "$root/README.md" > "$snippet/chain.go" <<'PY'
+import re, sys
+print(re.search(r"```go\n(.*?)```", open(sys.argv[1]).read(), re.S).group(1), end="")
+PY
+  printf 'module readme\n\ngo 1.19\n\nrequire example.invalid/pouw v0.0.0\n\nreplace example.invalid/pouw => %s\n' "$root/ffi/go" > "$snippet/go.mod"
+  (cd "$snippet" && GOFLAGS=-mod=mod go vet ./...)
+  echo "README Go snippet: compiles"
 )
 echo "test-ffi: all passed"

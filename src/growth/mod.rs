@@ -7,7 +7,7 @@
 //!   canonical encoding and a CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
 //!   value range, ink, exact duplicates and translated copies against a [`DuplicateIndex`] of
-//!   the dataset and within the submission) and, with the `torch` feature, [`Judge::check`],
+//!   the dataset and within the submission) and, with the `torch` feature, `Judge::check`,
 //!   which adds the discriminator score and gives a [`Verdict`] per record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
 //!   [`AppendProof`] (RFC 9162 consistency proof from the old root).
@@ -16,17 +16,19 @@
 //! ## Determinism
 //! Every node reaches the same verdicts from the same request, dataset version, submission and
 //! checkpoint: the model-free checks are exact integer and hash comparisons in submission
-//! order, and the discriminator runs on the CPU in canonical chunks ([`SCORE_CHUNK`] records in
+//! order, and the discriminator runs on the CPU in canonical chunks (`SCORE_CHUNK` = 256 records in
 //! submission order, zero-padded), under the same libtorch configuration as training.
 //!
 //! ## What the discriminator can and cannot do
-//! A GAN discriminator trained to equilibrium is a weak detector of junk: on the digits after
-//! the default 400 steps its logits for uniform noise and for real held-back digits overlap
-//! almost entirely (tests/growth.rs reports the figures). The plausibility rules a chain wants
-//! anyway (value range, ink bounds, duplicates and translated copies) carry the junk
-//! rejection; the discriminator threshold, calibrated on the dataset's own records
-//! ([`calibrate_threshold`]), adds the rejection of records unlike the data that pass those
-//! rules (nearly blank strokes, strongly shifted or sparse patterns).
+//! A GAN discriminator trained towards equilibrium is a weak detector of junk. On the digits,
+//! with the default model after the demo's 400 steps on the first 1500 digits and the threshold
+//! calibrated to reject 2% of those digits, the discriminator alone rejects 2.7% of the 297
+//! held-back real digits but only about 13% of uniform noise, 5% of blank and nearly blank
+//! images and 0.3% of copies shifted by 1 or 2 pixels (tests/growth.rs and the `submit` example
+//! print these figures). The plausibility rules a chain wants anyway (value range, ink bounds,
+//! exact duplicates, translated copies) carry the junk rejection: 100% of each of those kinds.
+//! Copies shifted further than the request's `max_shift` are not caught by any rule (about 98%
+//! of copies shifted by 3 pixels are accepted in the example).
 
 mod append;
 #[cfg(feature = "torch")]

@@ -24,4 +24,5 @@ pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
     let ds = pouw::dataset::import::import_digits_csv(digits_path(), dir.path().join("digits"), None).expect("import digits");
     (dir, ds)
 }
+#[cfg(feature = "torch")]
 pub mod work;
