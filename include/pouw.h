@@ -8,6 +8,73 @@
 #include <stdbool.h>
 
 /*
+ Record verdict: accepted.
+ */
+#define POUW_RECORD_ACCEPTED 0
+
+/*
+ Record rejected: its length is not the request's record size.
+ */
+#define POUW_RECORD_WRONG_SIZE 1
+
+/*
+ Record rejected: an element is above the request's largest value.
+ */
+#define POUW_RECORD_VALUE_OUT_OF_RANGE 2
+
+/*
+ Record rejected: its ink (elements above zero) is outside the request's bounds (blank or
+ dense noise).
+ */
+#define POUW_RECORD_INK_OUT_OF_BOUNDS 3
+
+/*
+ Record rejected: byte for byte a record of the dataset.
+ */
+#define POUW_RECORD_DUPLICATE_OF_DATASET 4
+
+/*
+ Record rejected: byte for byte an earlier record of the same submission.
+ */
+#define POUW_RECORD_DUPLICATE_IN_SUBMISSION 5
+
+/*
+ Record rejected: a dataset record translated by a few pixels.
+ */
+#define POUW_RECORD_SHIFTED_COPY_OF_DATASET 6
+
+/*
+ Record rejected: an earlier record of the same submission translated by a few pixels.
+ */
+#define POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION 7
+
+/*
+ Record rejected: the judge's discriminator logit is under the request's threshold.
+ */
+#define POUW_RECORD_IMPLAUSIBLE 8
+
+/*
+ Record rejected: plausible, but the request already has all the records it wants (does not
+ count against the submitter).
+ */
+#define POUW_RECORD_REQUEST_FILLED 9
+
+/*
+ Submitter standing: neither banned nor promoted.
+ */
+#define POUW_STANDING_NORMAL 0
+
+/*
+ Submitter standing: banned (its submissions are refused).
+ */
+#define POUW_STANDING_BANNED 1
+
+/*
+ Submitter standing: promoted (a reliable submitter).
+ */
+#define POUW_STANDING_PROMOTED 2
+
+/*
  Device choice: CUDA device 0 when available, else the CPU (the default).
  */
 #define POUW_DEVICE_AUTO 0
@@ -220,16 +287,103 @@ typedef struct pouw_cancel_token pouw_cancel_token;
 typedef struct pouw_dataset pouw_dataset;
 
 /*
+ A dataset request: what the network asks for and the rule submissions are judged by.
+ Immutable once made, so usable from any number of threads at once.
+ */
+typedef struct pouw_dataset_request pouw_dataset_request;
+
+/*
+ A request's judge: the request, its checkpoint loaded on the CPU, and the duplicate
+ index of the dataset it was made with. Immutable once made: checks may run on any number
+ of threads at once.
+ */
+typedef struct pouw_judge pouw_judge;
+
+/*
  Consensus parameters of the GAN task (immutable once made, so usable from any number of
  threads at once).
  */
 typedef struct pouw_params pouw_params;
 
 /*
+ A reputation table: the rule and every submitter's counts, as a chain persists it in its
+ state (canonical bytes with [`pouw_reputation_to_bytes`]). Reads may run on any number of
+ threads at once; [`pouw_reputation_record`] changes it and must not run alongside any other
+ call on the same table.
+ */
+typedef struct pouw_reputation pouw_reputation;
+
+/*
  A content-addressed checkpoint store. Its operations are safe from any number of threads at
  once; what it returns is always checked against the CID asked for.
  */
 typedef struct pouw_store pouw_store;
+
+/*
+ The sizes and roots an append proof relates, written by [`pouw_append_proof_verify`].
+ */
+typedef struct pouw_append_proof_info {
+  /*
+   Records before the append.
+   */
+  uint64_t old_size;
+  /*
+   Merkle root before the append.
+   */
+  uint8_t old_root[32];
+  /*
+   Records after the append.
+   */
+  uint64_t new_size;
+  /*
+   Merkle root after the append.
+   */
+  uint8_t new_root[32];
+} pouw_append_proof_info;
+
+/*
+ The ban and promotion rule of a reputation table. With `a` accepted and `r` rejected
+ records (rejections other than `POUW_RECORD_REQUEST_FILLED`), `n = a + r`: banned when
+ `r >= ban_min_rejected` and `1000 r > ban_rejected_per_mille * n`; else promoted when
+ `a >= promote_min_accepted` and `1000 r < promote_rejected_per_mille * n`; else normal.
+ */
+typedef struct pouw_reputation_rule {
+  /*
+   Fewest rejections before a ban (at least 1).
+   */
+  uint64_t ban_min_rejected;
+  /*
+   Rejection rate, in thousandths, above which a submitter is banned (at most 1000).
+   */
+  uint32_t ban_rejected_per_mille;
+  /*
+   Fewest accepted records before a promotion.
+   */
+  uint64_t promote_min_accepted;
+  /*
+   Rejection rate, in thousandths, below which a submitter is promoted (at most the ban
+   rate).
+   */
+  uint32_t promote_rejected_per_mille;
+} pouw_reputation_rule;
+
+/*
+ A submitter's counts and standing, written by [`pouw_reputation_standing`].
+ */
+typedef struct pouw_submitter_standing {
+  /*
+   Records accepted.
+   */
+  uint64_t accepted;
+  /*
+   Records rejected (reasons that count against the submitter).
+   */
+  uint64_t rejected;
+  /*
+   `POUW_STANDING_NORMAL`, `POUW_STANDING_BANNED` or `POUW_STANDING_PROMOTED`.
+   */
+  uint32_t standing;
+} pouw_submitter_standing;
 
 /*
  Options of [`pouw_params_new_gan`]. Every field left 0 keeps its default, so a zeroed struct
@@ -429,6 +583,248 @@ pouw_result pouw_dataset_cid(const struct pouw_dataset *dataset, struct pouw_buf
  have returned.
  */
 void pouw_dataset_free(struct pouw_dataset *dataset);
+
+/*
+ Makes a request to grow `dataset` by `target_count` records, judged by the checkpoint
+ `checkpoint` (`checkpoint_len` bytes; only its CID is taken, with the digest of the task
+ spec of `params`) at discriminator logit `threshold` (finite; see
+ `pouw_judge_calibrate_threshold` with the `torch` feature). The other rules get the
+ library's defaults (ink bounds from the dataset's records, a 2-pixel shifted-copy radius for
+ images, 1024 records per submission). Reads every record once. Writes the request to `*out`
+ (free it with [`pouw_dataset_request_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_new(const struct pouw_dataset *dataset,
+                                     const struct pouw_params *params,
+                                     const uint8_t *checkpoint,
+                                     size_t checkpoint_len,
+                                     float threshold,
+                                     uint64_t target_count,
+                                     struct pouw_dataset_request **out);
+
+/*
+ Decodes and validates a request from its canonical bytes (`bytes`, `len`; untrusted) and
+ writes it to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_from_bytes(const uint8_t *bytes,
+                                            size_t len,
+                                            struct pouw_dataset_request **out);
+
+/*
+ Writes the canonical encoding of `request` (what its CID names) to a new buffer `*out` (free
+ it with [`pouw_buffer_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_to_bytes(const struct pouw_dataset_request *request,
+                                          struct pouw_buffer **out);
+
+/*
+ Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
+ `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_cid(const struct pouw_dataset_request *request,
+                                     struct pouw_buffer **out);
+
+/*
+ Writes the most records one submission to `request` may carry (the length of a verdict
+ array that fits any acceptable submission) to `*out_max_records`. Thread-safe.
+ */
+pouw_result pouw_dataset_request_max_records(const struct pouw_dataset_request *request,
+                                             uint32_t *out_max_records);
+
+/*
+ Frees a request; NULL is a no-op. No other thread may be using it.
+ */
+void pouw_dataset_request_free(struct pouw_dataset_request *request);
+
+/*
+ Encodes a submission to `request` by `submitter` (`submitter_len` bytes, 1 to 64) into its
+ canonical bytes, written to a new buffer `*out` (free it with [`pouw_buffer_free`]). The
+ `record_count` records lie one after the other in `records` (`records_len` bytes), record
+ `i` being `record_lens[i]` bytes long (the lengths must sum to `records_len`; records of the
+ wrong size are allowed: they are rejected one by one when checked). A submission over the
+ request's record or byte limits gives `POUW_RESULT_LIMIT_EXCEEDED`. Thread-safe.
+ */
+pouw_result pouw_submission_encode(const struct pouw_dataset_request *request,
+                                   const uint8_t *submitter,
+                                   size_t submitter_len,
+                                   const uint8_t *records,
+                                   size_t records_len,
+                                   const size_t *record_lens,
+                                   size_t record_count,
+                                   struct pouw_buffer **out);
+
+/*
+ Verifies an RFC 9162 consistency proof: the Merkle tree of `old_size` leaves with root
+ `old_root` (32 bytes) is a prefix of the tree of `new_size` leaves with root `new_root` (32
+ bytes). `proof` holds the proof's nodes, 32 bytes each, one after the other (`proof_len`
+ bytes, a multiple of 32, else `POUW_RESULT_INVALID_ARGUMENT`). Returns `POUW_RESULT_OK` when
+ the proof holds, else `POUW_RESULT_CONSISTENCY_MISMATCH` (also for `old_size` 0 or above
+ `new_size`; equal sizes hold only with equal roots and an empty proof). Thread-safe.
+ */
+pouw_result pouw_verify_consistency(uint64_t old_size,
+                                    const uint8_t *old_root,
+                                    uint64_t new_size,
+                                    const uint8_t *new_root,
+                                    const uint8_t *proof,
+                                    size_t proof_len);
+
+/*
+ Decodes an encoded append proof (`proof`, `proof_len` bytes; untrusted: magic `PWAP`, the
+ sizes and roots before and after, the consistency proof's nodes) and verifies it (the new
+ size must be above the old one). On success writes the sizes and roots it relates to
+ `*out_info`: the caller compares them with the manifests or roots it trusts. Thread-safe.
+ */
+pouw_result pouw_append_proof_verify(const uint8_t *proof,
+                                     size_t proof_len,
+                                     struct pouw_append_proof_info *out_info);
+
+/*
+ Writes the library's default rule (banned after 20 rejections at a rejection rate over 50%,
+ promoted after 100 accepted records at a rate under 10%) to `*out_rule`. Thread-safe.
+ */
+pouw_result pouw_reputation_rule_default(struct pouw_reputation_rule *out_rule);
+
+/*
+ Makes an empty table under `rule` (refused with `POUW_RESULT_INVALID_FIELD` when its fields
+ are out of their domains) and writes it to `*out` (free it with [`pouw_reputation_free`]).
+ Thread-safe.
+ */
+pouw_result pouw_reputation_new(const struct pouw_reputation_rule *rule,
+                                struct pouw_reputation **out);
+
+/*
+ Decodes and validates a table from its canonical bytes (`bytes`, `len`; untrusted) and
+ writes it to `*out` (free it with [`pouw_reputation_free`]). Thread-safe.
+ */
+pouw_result pouw_reputation_from_bytes(const uint8_t *bytes,
+                                       size_t len,
+                                       struct pouw_reputation **out);
+
+/*
+ Writes the canonical encoding of `reputation` to a new buffer `*out` (free it with
+ [`pouw_buffer_free`]). Safe alongside other reads of the table.
+ */
+pouw_result pouw_reputation_to_bytes(const struct pouw_reputation *reputation,
+                                     struct pouw_buffer **out);
+
+/*
+ Writes the digest a chain commits to for `reputation` (32 bytes) to `out_digest`. Safe
+ alongside other reads of the table.
+ */
+pouw_result pouw_reputation_digest(const struct pouw_reputation *reputation, uint8_t *out_digest);
+
+/*
+ Counts a checked submission's verdicts (`codes`, `code_count` record verdict codes as
+ `pouw_judge_check` writes them) for `submitter` (`submitter_len` bytes, 1 to 64) and
+ writes its new standing (`POUW_STANDING_*`) to `*out_standing`. Accepted records count for
+ the submitter, rejections against it, except `POUW_RECORD_REQUEST_FILLED`. Refused, with the
+ table unchanged, for an unknown code (`POUW_RESULT_INVALID_ARGUMENT`), a submitter identifier
+ of the wrong length (`POUW_RESULT_INVALID_FIELD`) or a banned submitter
+ (`POUW_RESULT_INVALID_PARAMETERS`). Not thread-safe: no other call may use the table
+ meanwhile.
+ */
+pouw_result pouw_reputation_record(struct pouw_reputation *reputation,
+                                   const uint8_t *submitter,
+                                   size_t submitter_len,
+                                   const uint32_t *codes,
+                                   size_t code_count,
+                                   uint32_t *out_standing);
+
+/*
+ Writes `submitter`'s (`submitter_len` bytes) counts and standing to `*out` (zero counts and
+ the standing they give for an unknown submitter). Safe alongside other reads of the table.
+ */
+pouw_result pouw_reputation_standing(const struct pouw_reputation *reputation,
+                                     const uint8_t *submitter,
+                                     size_t submitter_len,
+                                     struct pouw_submitter_standing *out);
+
+/*
+ Frees a table; NULL is a no-op. No other thread may be using it.
+ */
+void pouw_reputation_free(struct pouw_reputation *reputation);
+
+/*
+ Writes the discriminator logit that puts `reject_per_mille` thousandths (under 1000) of
+ `dataset`'s own records under it, for the checkpoint `checkpoint` (`checkpoint_len` bytes)
+ of the task spec of `params`, to `*out_threshold`: the threshold a requester writes into
+ a request ([`pouw_dataset_request_new`]). Scores every
+ record on the CPU. Thread-safe.
+ */
+pouw_result pouw_judge_calibrate_threshold(const struct pouw_params *params,
+                                           const uint8_t *checkpoint,
+                                           size_t checkpoint_len,
+                                           const struct pouw_dataset *dataset,
+                                           uint32_t reject_per_mille,
+                                           float *out_threshold);
+
+/*
+ Loads the judge of `request`: the checkpoint `checkpoint` (`checkpoint_len` bytes;
+ untrusted: its CID must be the request's model, else `POUW_RESULT_INVALID_FIELD`) of the
+ task spec of `params` (whose digest must be the request's), and the duplicate index of
+ `dataset` (the dataset version submissions are checked against; it must have the
+ request's record layout). Reads every record of `dataset` once. Writes the judge to
+ `*out` (free it with [`pouw_judge_free`]); `request`, `params` and `dataset` may be freed
+ afterwards. Thread-safe.
+ */
+pouw_result pouw_judge_new(const struct pouw_dataset_request *request,
+                           const struct pouw_params *params,
+                           const uint8_t *checkpoint,
+                           size_t checkpoint_len,
+                           const struct pouw_dataset *dataset,
+                           struct pouw_judge **out);
+
+/*
+ Checks a submission by `submitter` (`submitter_len` bytes, 1 to 64) to the judge's
+ request: the records lie one after the other in `records` (`records_len` bytes, a
+ multiple of `record_size`, which must not be 0), `records_len / record_size` of them, in
+ submission order; `accepted_so_far` records were already accepted for the request.
+
+ On success writes one verdict per record, in order, to `out_codes` (`out_codes_len`
+ entries: `POUW_RECORD_ACCEPTED` or a `POUW_RECORD_*` rejection), the discriminator
+ logits to `out_logits` when it is not NULL (`out_logits_len` entries: the logit of
+ accepted and implausible records, NaN for the others), and the record count to
+ `*out_count`. Arrays shorter than the record count give `POUW_RESULT_BUFFER_TOO_SMALL`
+ before any work. A submission refused as a whole (an empty or long submitter, over the
+ request's limits) gives its code and writes nothing.
+
+ Deterministic: the same judge, submission and `accepted_so_far` give the same verdicts on
+ every node. Thread-safe: any number of checks may share a judge.
+ */
+pouw_result pouw_judge_check(const struct pouw_judge *judge,
+                             const uint8_t *submitter,
+                             size_t submitter_len,
+                             const uint8_t *records,
+                             size_t records_len,
+                             size_t record_size,
+                             uint64_t accepted_so_far,
+                             uint32_t *out_codes,
+                             size_t out_codes_len,
+                             float *out_logits,
+                             size_t out_logits_len,
+                             size_t *out_count);
+
+/*
+ As [`pouw_judge_check`], for a submission in its canonical encoding (`submission`,
+ `submission_len` bytes; untrusted: it must name the judge's request, and is refused
+ before allocation when over the request's limits), whose records may have any length.
+ Arrays of [`pouw_dataset_request_max_records`]
+ entries fit any acceptable submission; shorter arrays than its record count give
+ `POUW_RESULT_BUFFER_TOO_SMALL`. Thread-safe.
+ */
+pouw_result pouw_judge_check_encoded(const struct pouw_judge *judge,
+                                     const uint8_t *submission,
+                                     size_t submission_len,
+                                     uint64_t accepted_so_far,
+                                     uint32_t *out_codes,
+                                     size_t out_codes_len,
+                                     float *out_logits,
+                                     size_t out_logits_len,
+                                     size_t *out_count);
+
+/*
+ Frees a judge; NULL is a no-op. No other thread may be using it.
+ */
+void pouw_judge_free(struct pouw_judge *judge);
 
 /*
  Makes the default GAN consensus parameters for `dataset` (an image dataset with square

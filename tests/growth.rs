@@ -6,7 +6,7 @@ mod common;
 
 use pouw::dataset::import::{import_digits_csv, DigitsCsv};
 use pouw::growth::{
-    accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest, DuplicateIndex, GrowingDataset,
+    accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest, DuplicateIndex, GenerationPointer, GrowingDataset,
     Rejection, Reputation, ReputationRule, Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE,
 };
 use pouw::ident::cid_of;
@@ -363,9 +363,13 @@ fn a_damaged_pointer_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let g = growing(dir.path(), 100);
     let home = g.home().to_owned();
+    let (g_generation, g_cid) = (g.generation().to_owned(), g.current().cid());
     drop(g);
     let pointer = home.join(CURRENT_FILE);
     let good = std::fs::read(&pointer).unwrap();
+    let decoded = GenerationPointer::from_bytes(&good).unwrap();
+    assert_eq!((decoded.generation.as_str(), decoded.manifest), (g_generation.as_str(), g_cid));
+    assert_eq!(decoded.to_bytes(), good);
     for n in 0..good.len() {
         std::fs::write(&pointer, &good[..n]).unwrap();
         assert!(GrowingDataset::open(&home).is_err(), "prefix {n}");

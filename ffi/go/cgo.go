@@ -26,6 +26,17 @@ func bytesPtr(b []byte) (*C.uint8_t, C.size_t) {
 	return (*C.uint8_t)(unsafe.Pointer(&b[0])), C.size_t(len(b))
 }
 
+// placeholderSizes is what an empty array of lengths points at.
+var placeholderSizes [1]C.size_t
+
+// sizesPtr is a C view of an array of lengths for the duration of one call.
+func sizesPtr(s []C.size_t) (*C.size_t, C.size_t) {
+	if len(s) == 0 {
+		return &placeholderSizes[0], 0
+	}
+	return &s[0], C.size_t(len(s))
+}
+
 // digestPtr is a C view of a 32-byte array.
 func digestPtr(d *[32]byte) *C.uint8_t {
 	return (*C.uint8_t)(unsafe.Pointer(&d[0]))

@@ -7,8 +7,9 @@
 // (T, error); errors are *Error values carrying the C result code and its message; bytes the
 // library returns are copied into Go memory at once and the C buffers freed.
 //
-// Handles (Dataset, Params, Store) wrap C handles: release them with Close once no call uses
-// them. They are immutable after creation, so one handle may serve many goroutines at once.
+// Handles (Dataset, Params, Store, DatasetRequest, Judge, Reputation) wrap C handles: release
+// them with Close once no call uses them. They are immutable after creation (a Reputation
+// serialises its Record calls with a lock), so one handle may serve many goroutines at once.
 //
 // Build: cgo must be enabled. By default the package links target/debug of the repository
 // (the #cgo directives); to use another build pass it first in CGO_LDFLAGS, e.g.

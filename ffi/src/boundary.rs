@@ -41,6 +41,23 @@ pub(crate) unsafe fn slice<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], P
     Ok(std::slice::from_raw_parts(ptr, len))
 }
 
+/// A `(pointer, count)` array of `T` as a slice; NULL is accepted only for count 0.
+///
+/// # Safety
+/// A non-NULL `ptr` must point to `count` readable, aligned `T`s that outlive the slice.
+pub(crate) unsafe fn array<'a, T>(ptr: *const T, count: usize) -> Result<&'a [T], PouwResult> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(PouwResult::NullArgument);
+    }
+    if count.checked_mul(std::mem::size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
+        return Err(PouwResult::InvalidArgument);
+    }
+    Ok(std::slice::from_raw_parts(ptr, count))
+}
+
 /// A 32-byte digest argument.
 ///
 /// # Safety

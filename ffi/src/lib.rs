@@ -6,19 +6,23 @@
 //! whose numbers are stable; no panic crosses the boundary (it becomes `POUW_RESULT_PANIC`);
 //! `*_free` functions accept NULL.
 //!
-//! Handles (`pouw_dataset`, `pouw_params`, `pouw_store`, `pouw_cancel_token`, `pouw_buffer`)
-//! are opaque, made by a function that writes them through an out pointer, and released by
-//! their `*_free`. They are immutable once made (a cancel token's flag aside, which is atomic),
-//! so every function taking `const` handles may run on any number of threads at once; a
-//! `*_free` must not race with any use of the same handle. Each function's comment states its
-//! thread-safety.
+//! Handles (`pouw_dataset`, `pouw_params`, `pouw_store`, `pouw_cancel_token`, `pouw_buffer`,
+//! `pouw_dataset_request`, `pouw_judge`, `pouw_reputation`) are opaque, made by a function that
+//! writes them through an out pointer, and released by their `*_free`. They are immutable once
+//! made (a cancel token's flag aside, which is atomic, and a reputation table, which
+//! `pouw_reputation_record` changes through a non-`const` pointer), so every function taking
+//! `const` handles may run on any number of threads at once; a `*_free` or a call taking a
+//! non-`const` handle must not race with any use of the same handle. Each function's comment
+//! states its thread-safety.
 //!
 //! Byte strings the library returns (proofs, checkpoints, CIDs, encodings) are `pouw_buffer`s:
 //! read them with `pouw_buffer_data`/`pouw_buffer_len` and free them with `pouw_buffer_free`.
 //! Paths are `(pointer, length)` bytes, not NUL-terminated.
 //!
 //! Modules: [`result`] (codes), [`buffer`], [`dataset`], [`params`], [`store`], [`target`],
-//! [`work`] (genesis, mine, verify; `torch` feature), [`capacity`].
+//! [`work`] (genesis, mine, verify; `torch` feature), [`capacity`], [`growth`] (dataset
+//! requests, submissions, consistency proofs of appends, reputation; the judge with the `torch`
+//! feature).
 
 #![allow(clippy::missing_safety_doc)]
 #![deny(missing_docs)]
@@ -27,6 +31,7 @@ mod boundary;
 pub mod buffer;
 pub mod capacity;
 pub mod dataset;
+pub mod growth;
 pub mod params;
 pub mod result;
 pub mod store;
@@ -37,6 +42,18 @@ pub mod work;
 pub use buffer::{pouw_buffer, pouw_buffer_data, pouw_buffer_free, pouw_buffer_len};
 pub use capacity::pouw_capacity_verify;
 pub use dataset::{pouw_dataset, pouw_dataset_cid, pouw_dataset_free, pouw_dataset_import_digits, pouw_dataset_len, pouw_dataset_open, pouw_dataset_root};
+pub use growth::{
+    pouw_append_proof_info, pouw_append_proof_verify, pouw_dataset_request, pouw_dataset_request_cid, pouw_dataset_request_free,
+    pouw_dataset_request_from_bytes, pouw_dataset_request_max_records, pouw_dataset_request_new, pouw_dataset_request_to_bytes,
+    pouw_reputation, pouw_reputation_digest, pouw_reputation_free, pouw_reputation_from_bytes, pouw_reputation_new, pouw_reputation_record,
+    pouw_reputation_rule, pouw_reputation_rule_default, pouw_reputation_standing, pouw_reputation_to_bytes, pouw_submission_encode,
+    pouw_submitter_standing, pouw_verify_consistency, POUW_RECORD_ACCEPTED, POUW_RECORD_DUPLICATE_IN_SUBMISSION,
+    POUW_RECORD_DUPLICATE_OF_DATASET, POUW_RECORD_IMPLAUSIBLE, POUW_RECORD_INK_OUT_OF_BOUNDS, POUW_RECORD_REQUEST_FILLED,
+    POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION, POUW_RECORD_SHIFTED_COPY_OF_DATASET, POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE,
+    POUW_STANDING_BANNED, POUW_STANDING_NORMAL, POUW_STANDING_PROMOTED,
+};
+#[cfg(feature = "torch")]
+pub use growth::judge::{pouw_judge, pouw_judge_calibrate_threshold, pouw_judge_check, pouw_judge_check_encoded, pouw_judge_free, pouw_judge_new};
 pub use params::{
     pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan, pouw_params_options, pouw_params_to_bytes,
     POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA, POUW_VERIFY_EXACT, POUW_VERIFY_TOLERANCE,

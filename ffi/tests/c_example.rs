@@ -1,6 +1,7 @@
-//! Builds `examples/c/mine_verify.c` with the system C compiler against `include/pouw.h` and
-//! the C library this build made (`libpouw_ffi.so`, which carries libtorch's rpath), runs it,
-//! and runs it again under valgrind: no memory errors and no definite or indirect leaks.
+//! Builds the C examples (`examples/c/mine_verify.c`, `examples/c/grow.c`) with the system C
+//! compiler against `include/pouw.h` and the C library this build made (`libpouw_ffi.so`, which
+//! carries libtorch's rpath), runs each, and runs it again under valgrind: no memory errors and
+//! no definite or indirect leaks.
 //! (libtorch's own process-lifetime allocations are "still reachable" or, for its thread
 //! pools, "possibly lost"; neither counts.)
 //!
@@ -58,19 +59,30 @@ fn run(mut cmd: Command, limit: Duration) -> (bool, String, String) {
 
 #[test]
 fn c_example_builds_runs_and_is_clean_under_valgrind() {
+    build_run_and_valgrind("mine_verify", &["all checks passed", "verdict: steps"]);
+}
+
+#[test]
+fn c_growth_example_builds_runs_and_is_clean_under_valgrind() {
+    build_run_and_valgrind("grow", &["all checks passed", "record 5:", "submitter:"]);
+}
+
+/// Builds `examples/c/<name>.c`, runs it on the digits, and runs it again under valgrind; its
+/// output must contain each of `expected`.
+fn build_run_and_valgrind(name: &str, expected: &[&str]) {
     if !have("cc") {
         eprintln!("skipped: no C compiler `cc` on PATH");
         return;
     }
     let root = common::root();
     let lib = lib_dir();
-    let scratch = common::TempDir::new("c-example");
-    let exe = scratch.path().join("mine_verify");
+    let scratch = common::TempDir::new(&format!("c-example-{name}"));
+    let exe = scratch.path().join(name);
     let mut cc = Command::new("cc");
     cc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
         .arg("-I")
         .arg(root.join("include"))
-        .arg(root.join("examples/c/mine_verify.c"))
+        .arg(root.join(format!("examples/c/{name}.c")))
         .arg("-L")
         .arg(&lib)
         .arg("-lpouw_ffi")
@@ -87,8 +99,10 @@ fn c_example_builds_runs_and_is_clean_under_valgrind() {
         cmd
     };
     let (ok, out, err) = run(example("plain"), Duration::from_secs(300));
-    assert!(ok, "mine_verify failed:\n{out}\n{err}");
-    assert!(out.contains("all checks passed") && out.contains("verdict: steps"), "{out}");
+    assert!(ok, "{name} failed:\n{out}\n{err}");
+    for want in expected {
+        assert!(out.contains(want), "{name} printed no {want:?}:\n{out}");
+    }
 
     if !have("valgrind") {
         assert!(
@@ -107,8 +121,8 @@ fn c_example_builds_runs_and_is_clean_under_valgrind() {
     vg.arg(&exe).arg(&digits).arg(scratch.path().join("valgrind"));
     let (ok, out, err) = run(vg, Duration::from_secs(1200));
     let summary: Vec<&str> = err.lines().filter(|l| l.contains("ERROR SUMMARY") || l.contains("definitely lost") || l.contains("indirectly lost")).collect();
-    eprintln!("valgrind: {}", summary.join(" | "));
-    assert!(ok, "mine_verify under valgrind failed (exit 99: memory errors or leaks):\n{out}\n{err}");
+    eprintln!("valgrind ({name}): {}", summary.join(" | "));
+    assert!(ok, "{name} under valgrind failed (exit 99: memory errors or leaks):\n{out}\n{err}");
     assert!(out.contains("all checks passed"), "{out}");
     assert!(err.contains("ERROR SUMMARY: 0 errors"), "{err}");
 }

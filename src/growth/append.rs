@@ -147,6 +147,45 @@ impl AppendProof {
     }
 }
 
+/// The content of a growing dataset's `CURRENT` file: the current generation's directory name
+/// and its manifest CID. Read from disk, so untrusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenerationPointer {
+    /// The generation's directory name in the home directory (`g<count, 16 digits>-<16 hex
+    /// digits>`: never a path that leaves the home directory).
+    pub generation: String,
+    /// CID of the generation's manifest.
+    pub manifest: Cid,
+}
+
+impl GenerationPointer {
+    /// The encoding: magic `PWGC`, format version `u32`, generation name and manifest CID (both
+    /// length-prefixed).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(POINTER_MAGIC).u32(POINTER_VERSION).str(&self.generation).bytes(&self.manifest.to_bytes());
+        e.finish()
+    }
+
+    /// Decodes and validates a pointer from untrusted bytes (the generation must be a
+    /// generation name).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(POINTER_MAGIC, "growing dataset pointer")?;
+        let version = d.u32("pointer version")?;
+        if version != POINTER_VERSION {
+            return Err(Error::UnsupportedVersion { what: "growing dataset pointer", found: version, supported: POINTER_VERSION });
+        }
+        let generation = d.str("generation", 64)?.to_owned();
+        let manifest = cid_from_bytes(d.bytes("manifest cid", 64)?)?;
+        d.finish()?;
+        if !is_generation_name(&generation) {
+            return Err(Error::InvalidField { what: "generation", detail: format!("{generation:?} is not a generation name") });
+        }
+        Ok(GenerationPointer { generation, manifest })
+    }
+}
+
 /// A dataset that grows by appends, crash-safely (see the module docs for the protocol).
 #[derive(Debug)]
 pub struct GrowingDataset {
@@ -377,28 +416,15 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 fn write_pointer(home: &Path, generation: &str, cid: &Cid, fault: &mut dyn FnMut(AppendStep) -> Result<()>) -> Result<()> {
-    let mut e = Encoder::new();
-    e.raw(POINTER_MAGIC).u32(POINTER_VERSION).str(generation).bytes(&cid.to_bytes());
+    let pointer = GenerationPointer { generation: generation.to_owned(), manifest: *cid };
     let mut f = AtomicFile::create(home.join(CURRENT_FILE))?;
-    f.write_all(&e.finish())?;
+    f.write_all(&pointer.to_bytes())?;
     fault(AppendStep::PointerStaged)?;
     f.commit()
 }
 
 fn read_pointer(home: &Path) -> Result<(String, Cid)> {
-    let path = home.join(CURRENT_FILE);
-    let bytes = read_bounded(&path, MAX_POINTER_BYTES)?;
-    let mut d = Decoder::new(&bytes);
-    d.magic(POINTER_MAGIC, "growing dataset pointer")?;
-    let version = d.u32("pointer version")?;
-    if version != POINTER_VERSION {
-        return Err(Error::UnsupportedVersion { what: "growing dataset pointer", found: version, supported: POINTER_VERSION });
-    }
-    let generation = d.str("generation", 64)?.to_owned();
-    let cid = cid_from_bytes(d.bytes("manifest cid", 64)?)?;
-    d.finish()?;
-    if !is_generation_name(&generation) {
-        return Err(Error::InvalidField { what: "generation", detail: format!("{generation:?} is not a generation name") });
-    }
-    Ok((generation, cid))
+    let bytes = read_bounded(home.join(CURRENT_FILE), MAX_POINTER_BYTES)?;
+    let p = GenerationPointer::from_bytes(&bytes)?;
+    Ok((p.generation, p.manifest))
 }

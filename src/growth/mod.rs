@@ -10,7 +10,8 @@
 //!   the dataset and within the submission) and, with the `torch` feature, `Judge::check`,
 //!   which adds the discriminator score and gives a [`Verdict`] per record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
-//!   [`AppendProof`] (RFC 9162 consistency proof from the old root).
+//!   [`AppendProof`] (RFC 9162 consistency proof from the old root); [`GenerationPointer`] is
+//!   the encoding of its `CURRENT` file.
 //! - [`Reputation`]: per-submitter counts, the ban and promotion rule, a canonical encoding.
 //!
 //! ## Determinism
@@ -38,7 +39,7 @@ mod reputation;
 mod request;
 mod submission;
 
-pub use append::{AppendProof, AppendStep, GrowingDataset, CURRENT_FILE};
+pub use append::{AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE};
 #[cfg(feature = "torch")]
 pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};

@@ -1,0 +1,544 @@
+//go:build cgo
+
+package pouw
+
+// Growing datasets: dataset requests, the judge that checks submissions, consistency proofs of
+// appends, and the submitters' reputation.
+
+/*
+#include "pouw.h"
+*/
+import "C"
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// ---- Record verdicts ----
+
+// RecordCode is the verdict on one submitted record: RecordAccepted or the stable number of
+// its rejection reason (in the order the checks run).
+type RecordCode uint32
+
+// Record verdict codes (the POUW_RECORD_* numbers of include/pouw.h).
+const (
+	RecordAccepted                RecordCode = C.POUW_RECORD_ACCEPTED
+	RecordWrongSize               RecordCode = C.POUW_RECORD_WRONG_SIZE
+	RecordValueOutOfRange         RecordCode = C.POUW_RECORD_VALUE_OUT_OF_RANGE
+	RecordInkOutOfBounds          RecordCode = C.POUW_RECORD_INK_OUT_OF_BOUNDS
+	RecordDuplicateOfDataset      RecordCode = C.POUW_RECORD_DUPLICATE_OF_DATASET
+	RecordDuplicateInSubmission   RecordCode = C.POUW_RECORD_DUPLICATE_IN_SUBMISSION
+	RecordShiftedCopyOfDataset    RecordCode = C.POUW_RECORD_SHIFTED_COPY_OF_DATASET
+	RecordShiftedCopyInSubmission RecordCode = C.POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION
+	RecordImplausible             RecordCode = C.POUW_RECORD_IMPLAUSIBLE
+	RecordRequestFilled           RecordCode = C.POUW_RECORD_REQUEST_FILLED
+)
+
+var recordCodeNames = map[RecordCode]string{
+	RecordAccepted:                "accepted",
+	RecordWrongSize:               "wrong size",
+	RecordValueOutOfRange:         "value out of range",
+	RecordInkOutOfBounds:          "ink out of bounds",
+	RecordDuplicateOfDataset:      "duplicate of a dataset record",
+	RecordDuplicateInSubmission:   "duplicate within the submission",
+	RecordShiftedCopyOfDataset:    "shifted copy of a dataset record",
+	RecordShiftedCopyInSubmission: "shifted copy within the submission",
+	RecordImplausible:             "implausible (discriminator)",
+	RecordRequestFilled:           "request already filled",
+}
+
+// String names the verdict.
+func (c RecordCode) String() string {
+	if s, ok := recordCodeNames[c]; ok {
+		return s
+	}
+	return "unknown record verdict"
+}
+
+// RecordVerdict is the verdict on one submitted record.
+type RecordVerdict struct {
+	Code RecordCode
+	// Logit is the judge's discriminator logit for accepted and implausible records, NaN for
+	// records the model-free checks rejected (and for records the filled request turned away).
+	Logit float32
+}
+
+// Accepted reports whether the record is accepted.
+func (v RecordVerdict) Accepted() bool {
+	return v.Code == RecordAccepted
+}
+
+// ---- Dataset requests ----
+
+// DatasetRequest is what the network asks for and the rule submissions are judged by. Safe for
+// concurrent use; Close it when done.
+type DatasetRequest struct {
+	ptr *C.pouw_dataset_request
+}
+
+func (r *DatasetRequest) c() *C.pouw_dataset_request {
+	if r == nil {
+		return nil
+	}
+	return r.ptr
+}
+
+// NewDatasetRequest asks for targetCount new records for d, judged by the checkpoint of p's task
+// spec at discriminator logit threshold (see CalibrateThreshold); the other rules get the
+// library's defaults. Reads every record of d once.
+func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float32, targetCount uint64) (*DatasetRequest, error) {
+	cp, cn := bytesPtr(checkpoint)
+	var out *C.pouw_dataset_request
+	err := resultError("new dataset request", C.pouw_dataset_request_new(d.c(), p.c(), cp, cn, C.float(threshold), C.uint64_t(targetCount), &out))
+	runtime.KeepAlive(d)
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	return &DatasetRequest{ptr: out}, nil
+}
+
+// DatasetRequestFromBytes decodes and validates a request's canonical bytes (untrusted).
+func DatasetRequestFromBytes(b []byte) (*DatasetRequest, error) {
+	p, n := bytesPtr(b)
+	var out *C.pouw_dataset_request
+	err := resultError("dataset request from bytes", C.pouw_dataset_request_from_bytes(p, n, &out))
+	runtime.KeepAlive(b)
+	if err != nil {
+		return nil, err
+	}
+	return &DatasetRequest{ptr: out}, nil
+}
+
+// Bytes is the request's canonical encoding (what its CID names).
+func (r *DatasetRequest) Bytes() ([]byte, error) {
+	var buf *C.pouw_buffer
+	err := resultError("dataset request bytes", C.pouw_dataset_request_to_bytes(r.c(), &buf))
+	runtime.KeepAlive(r)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// Cid is the request's binary CID, which submissions name.
+func (r *DatasetRequest) Cid() ([]byte, error) {
+	var buf *C.pouw_buffer
+	err := resultError("dataset request cid", C.pouw_dataset_request_cid(r.c(), &buf))
+	runtime.KeepAlive(r)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// MaxRecords is the most records one submission to the request may carry.
+func (r *DatasetRequest) MaxRecords() (uint32, error) {
+	var n C.uint32_t
+	err := resultError("dataset request max records", C.pouw_dataset_request_max_records(r.c(), &n))
+	runtime.KeepAlive(r)
+	return uint32(n), err
+}
+
+// Close releases the request; no call may be using it. Closing twice or a nil request is a no-op.
+func (r *DatasetRequest) Close() {
+	if r != nil && r.ptr != nil {
+		C.pouw_dataset_request_free(r.ptr)
+		r.ptr = nil
+	}
+}
+
+// flatten lays records one after the other and lists their lengths.
+func flatten(records [][]byte) ([]byte, []C.size_t) {
+	total := 0
+	for _, rec := range records {
+		total += len(rec)
+	}
+	flat := make([]byte, 0, total)
+	lens := make([]C.size_t, len(records))
+	for i, rec := range records {
+		flat = append(flat, rec...)
+		lens[i] = C.size_t(len(rec))
+	}
+	return flat, lens
+}
+
+// EncodeSubmission is the canonical encoding of submitter's records for r (records of any
+// length; over the request's limits gives CodeLimitExceeded).
+func EncodeSubmission(r *DatasetRequest, submitter []byte, records [][]byte) ([]byte, error) {
+	flat, lens := flatten(records)
+	sp, sn := bytesPtr(submitter)
+	fp, fn := bytesPtr(flat)
+	lp, ln := sizesPtr(lens)
+	var buf *C.pouw_buffer
+	err := resultError("encode submission", C.pouw_submission_encode(r.c(), sp, sn, fp, fn, lp, ln, &buf))
+	runtime.KeepAlive(r)
+	runtime.KeepAlive(submitter)
+	runtime.KeepAlive(flat)
+	runtime.KeepAlive(lens)
+	if err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// ---- The judge ----
+
+// CalibrateThreshold is the discriminator logit that puts rejectPerMille thousandths of d's own
+// records under it, for checkpoint (of p's task spec): the threshold a requester writes into a
+// request. Scores every record on the CPU.
+func CalibrateThreshold(p *Params, checkpoint []byte, d *Dataset, rejectPerMille uint32) (float32, error) {
+	cp, cn := bytesPtr(checkpoint)
+	var t C.float
+	err := resultError("calibrate threshold", C.pouw_judge_calibrate_threshold(p.c(), cp, cn, d.c(), C.uint32_t(rejectPerMille), &t))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(checkpoint)
+	runtime.KeepAlive(d)
+	return float32(t), err
+}
+
+// Judge checks submissions to one request: the request's checkpoint on the CPU and the
+// duplicate index of a dataset version. Safe for concurrent use; Close it when done.
+type Judge struct {
+	ptr        *C.pouw_judge
+	request    *DatasetRequest // a copy, for encoding submissions of records of several sizes
+	maxRecords uint32
+}
+
+func (j *Judge) c() *C.pouw_judge {
+	if j == nil {
+		return nil
+	}
+	return j.ptr
+}
+
+// NewJudge loads the judge of r: checkpoint (untrusted: its CID must be r's model) of p's task
+// spec (whose digest must be r's), and the duplicate index of d, the dataset version
+// submissions are checked against. r, p and d may be closed afterwards.
+func NewJudge(r *DatasetRequest, p *Params, checkpoint []byte, d *Dataset) (*Judge, error) {
+	cp, cn := bytesPtr(checkpoint)
+	var out *C.pouw_judge
+	err := resultError("new judge", C.pouw_judge_new(r.c(), p.c(), cp, cn, d.c(), &out))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(checkpoint)
+	runtime.KeepAlive(d)
+	if err != nil {
+		return nil, err
+	}
+	j := &Judge{ptr: out}
+	b, err := r.Bytes()
+	if err == nil {
+		j.request, err = DatasetRequestFromBytes(b)
+	}
+	if err == nil {
+		j.maxRecords, err = j.request.MaxRecords()
+	}
+	if err != nil {
+		j.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// verdicts turns the first n entries of the C output arrays into Go verdicts.
+func verdicts(codes []C.uint32_t, logits []C.float, n int) []RecordVerdict {
+	out := make([]RecordVerdict, n)
+	for i := range out {
+		out[i] = RecordVerdict{Code: RecordCode(codes[i]), Logit: float32(logits[i])}
+		if out[i].Code != RecordAccepted && out[i].Code != RecordImplausible {
+			out[i].Logit = float32(math.NaN())
+		}
+	}
+	return out
+}
+
+// CheckSubmission gives the verdict on each of submitter's records (in order), when
+// acceptedSoFar records were already accepted for the request. Records may have any length (a
+// record of the wrong size is rejected on its own). A submission refused as a whole (an empty
+// or long submitter, over the request's limits) is an error. Deterministic: every node reaches
+// the same verdicts.
+func (j *Judge) CheckSubmission(submitter []byte, records [][]byte, acceptedSoFar uint64) ([]RecordVerdict, error) {
+	size := 0
+	for i, rec := range records {
+		if i == 0 {
+			size = len(rec)
+		} else if len(rec) != size {
+			size = 0
+			break
+		}
+	}
+	if len(records) > 0 && size == 0 {
+		// Records of several sizes (or all empty): through the canonical encoding.
+		if j == nil {
+			return nil, resultError("check submission", C.POUW_RESULT_NULL_ARGUMENT)
+		}
+		encoded, err := EncodeSubmission(j.request, submitter, records)
+		if err != nil {
+			return nil, err
+		}
+		return j.CheckEncodedSubmission(encoded, acceptedSoFar)
+	}
+	if size == 0 {
+		size = 1 // no records: any size
+	}
+	flat, _ := flatten(records)
+	n := len(records)
+	// One spare entry: the arrays are never empty, so &codes[0] is always valid.
+	codes, logits := make([]C.uint32_t, n+1), make([]C.float, n+1)
+	sp, sn := bytesPtr(submitter)
+	fp, fn := bytesPtr(flat)
+	var count C.size_t
+	r := C.pouw_judge_check(j.c(), sp, sn, fp, fn, C.size_t(size), C.uint64_t(acceptedSoFar),
+		&codes[0], C.size_t(n), &logits[0], C.size_t(n), &count)
+	runtime.KeepAlive(j)
+	runtime.KeepAlive(submitter)
+	runtime.KeepAlive(flat)
+	if err := resultError("check submission", r); err != nil {
+		return nil, err
+	}
+	return verdicts(codes, logits, int(count)), nil
+}
+
+// CheckEncodedSubmission is CheckSubmission for a submission in its canonical encoding as
+// received from the network (untrusted: it must name the judge's request, and is refused
+// before allocation when over the request's limits).
+func (j *Judge) CheckEncodedSubmission(submission []byte, acceptedSoFar uint64) ([]RecordVerdict, error) {
+	if j == nil {
+		return nil, resultError("check encoded submission", C.POUW_RESULT_NULL_ARGUMENT)
+	}
+	n := int(j.maxRecords)
+	codes, logits := make([]C.uint32_t, n+1), make([]C.float, n+1)
+	p, l := bytesPtr(submission)
+	var count C.size_t
+	r := C.pouw_judge_check_encoded(j.c(), p, l, C.uint64_t(acceptedSoFar), &codes[0], C.size_t(n), &logits[0], C.size_t(n), &count)
+	runtime.KeepAlive(j)
+	runtime.KeepAlive(submission)
+	if err := resultError("check encoded submission", r); err != nil {
+		return nil, err
+	}
+	return verdicts(codes, logits, int(count)), nil
+}
+
+// Close releases the judge; no call may be using it. Closing twice or a nil Judge is a no-op.
+func (j *Judge) Close() {
+	if j != nil && j.ptr != nil {
+		C.pouw_judge_free(j.ptr)
+		j.ptr = nil
+		j.request.Close()
+	}
+}
+
+// ---- Consistency proofs of appends ----
+
+// VerifyConsistency checks an RFC 9162 consistency proof: the Merkle tree of oldSize leaves
+// with root oldRoot is a prefix of the tree of newSize leaves with root newRoot. A failing
+// proof is an *Error with CodeConsistencyMismatch.
+func VerifyConsistency(oldSize uint64, oldRoot [32]byte, newSize uint64, newRoot [32]byte, proof [][32]byte) error {
+	flat := make([]byte, 0, 32*len(proof))
+	for i := range proof {
+		flat = append(flat, proof[i][:]...)
+	}
+	p, n := bytesPtr(flat)
+	r := C.pouw_verify_consistency(C.uint64_t(oldSize), digestPtr(&oldRoot), C.uint64_t(newSize), digestPtr(&newRoot), p, n)
+	runtime.KeepAlive(flat)
+	return resultError("verify consistency", r)
+}
+
+// AppendProofInfo is what a verified append proof relates: compare it with the roots you trust.
+type AppendProofInfo struct {
+	OldSize uint64
+	OldRoot [32]byte
+	NewSize uint64
+	NewRoot [32]byte
+}
+
+// VerifyAppendProof decodes an encoded append proof (untrusted) and verifies it.
+func VerifyAppendProof(proof []byte) (*AppendProofInfo, error) {
+	p, n := bytesPtr(proof)
+	var info C.pouw_append_proof_info
+	err := resultError("verify append proof", C.pouw_append_proof_verify(p, n, &info))
+	runtime.KeepAlive(proof)
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendProofInfo{OldSize: uint64(info.old_size), NewSize: uint64(info.new_size)}
+	for i := range out.OldRoot {
+		out.OldRoot[i] = byte(info.old_root[i])
+		out.NewRoot[i] = byte(info.new_root[i])
+	}
+	return out, nil
+}
+
+// ---- Reputation ----
+
+// Standing is where a submitter stands under a reputation rule.
+type Standing uint32
+
+// Standings.
+const (
+	StandingNormal   Standing = C.POUW_STANDING_NORMAL
+	StandingBanned   Standing = C.POUW_STANDING_BANNED
+	StandingPromoted Standing = C.POUW_STANDING_PROMOTED
+)
+
+// String names the standing.
+func (s Standing) String() string {
+	switch s {
+	case StandingNormal:
+		return "normal"
+	case StandingBanned:
+		return "banned"
+	case StandingPromoted:
+		return "promoted"
+	}
+	return "unknown standing"
+}
+
+// ReputationRule bans and promotes submitters: with a accepted and r rejected records (every
+// rejection but RecordRequestFilled), banned when r >= BanMinRejected and the rejection rate is
+// over BanRejectedPerMille thousandths; else promoted when a >= PromoteMinAccepted and the rate
+// is under PromoteRejectedPerMille thousandths.
+type ReputationRule struct {
+	BanMinRejected          uint64
+	BanRejectedPerMille     uint32
+	PromoteMinAccepted      uint64
+	PromoteRejectedPerMille uint32
+}
+
+// DefaultReputationRule is the library's default rule.
+func DefaultReputationRule() (ReputationRule, error) {
+	var r C.pouw_reputation_rule
+	if err := resultError("default reputation rule", C.pouw_reputation_rule_default(&r)); err != nil {
+		return ReputationRule{}, err
+	}
+	return ReputationRule{
+		BanMinRejected:          uint64(r.ban_min_rejected),
+		BanRejectedPerMille:     uint32(r.ban_rejected_per_mille),
+		PromoteMinAccepted:      uint64(r.promote_min_accepted),
+		PromoteRejectedPerMille: uint32(r.promote_rejected_per_mille),
+	}, nil
+}
+
+// SubmitterStanding is a submitter's counts and standing.
+type SubmitterStanding struct {
+	Accepted uint64
+	Rejected uint64
+	Standing Standing
+}
+
+// Reputation is a table of submitters' counts under a rule, as a chain persists it (Bytes).
+// Safe for concurrent use (Record is serialised with every other call); Close it when done.
+type Reputation struct {
+	mu  sync.RWMutex
+	ptr *C.pouw_reputation
+}
+
+func (r *Reputation) c() *C.pouw_reputation {
+	if r == nil {
+		return nil
+	}
+	return r.ptr
+}
+
+// NewReputation is an empty table under rule (an invalid rule gives CodeInvalidField).
+func NewReputation(rule ReputationRule) (*Reputation, error) {
+	cr := C.pouw_reputation_rule{
+		ban_min_rejected:           C.uint64_t(rule.BanMinRejected),
+		ban_rejected_per_mille:     C.uint32_t(rule.BanRejectedPerMille),
+		promote_min_accepted:       C.uint64_t(rule.PromoteMinAccepted),
+		promote_rejected_per_mille: C.uint32_t(rule.PromoteRejectedPerMille),
+	}
+	var out *C.pouw_reputation
+	if err := resultError("new reputation", C.pouw_reputation_new(&cr, &out)); err != nil {
+		return nil, err
+	}
+	return &Reputation{ptr: out}, nil
+}
+
+// ReputationFromBytes decodes and validates a table's canonical bytes (untrusted).
+func ReputationFromBytes(b []byte) (*Reputation, error) {
+	p, n := bytesPtr(b)
+	var out *C.pouw_reputation
+	err := resultError("reputation from bytes", C.pouw_reputation_from_bytes(p, n, &out))
+	runtime.KeepAlive(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Reputation{ptr: out}, nil
+}
+
+// Bytes is the table's canonical encoding.
+func (r *Reputation) Bytes() ([]byte, error) {
+	if r == nil {
+		return nil, resultError("reputation bytes", C.POUW_RESULT_NULL_ARGUMENT)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var buf *C.pouw_buffer
+	if err := resultError("reputation bytes", C.pouw_reputation_to_bytes(r.c(), &buf)); err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
+}
+
+// Digest is the digest a chain commits to for the table.
+func (r *Reputation) Digest() ([32]byte, error) {
+	var d [32]byte
+	if r == nil {
+		return d, resultError("reputation digest", C.POUW_RESULT_NULL_ARGUMENT)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	err := resultError("reputation digest", C.pouw_reputation_digest(r.c(), digestPtr(&d)))
+	return d, err
+}
+
+// Record counts a checked submission's verdicts for submitter and returns its new standing.
+// Refused, the table unchanged, for a banned submitter (CodeInvalidParameters), an identifier
+// of the wrong length (CodeInvalidField) or an unknown code (CodeInvalidArgument).
+func (r *Reputation) Record(submitter []byte, verdicts []RecordVerdict) (Standing, error) {
+	if r == nil {
+		return 0, resultError("reputation record", C.POUW_RESULT_NULL_ARGUMENT)
+	}
+	codes := make([]C.uint32_t, len(verdicts)+1)
+	for i, v := range verdicts {
+		codes[i] = C.uint32_t(v.Code)
+	}
+	sp, sn := bytesPtr(submitter)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s C.uint32_t
+	err := resultError("reputation record", C.pouw_reputation_record(r.c(), sp, sn, &codes[0], C.size_t(len(verdicts)), &s))
+	runtime.KeepAlive(submitter)
+	return Standing(s), err
+}
+
+// Standing is submitter's counts and standing (zero counts for an unknown submitter).
+func (r *Reputation) Standing(submitter []byte) (SubmitterStanding, error) {
+	if r == nil {
+		return SubmitterStanding{}, resultError("reputation standing", C.POUW_RESULT_NULL_ARGUMENT)
+	}
+	sp, sn := bytesPtr(submitter)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var s C.pouw_submitter_standing
+	err := resultError("reputation standing", C.pouw_reputation_standing(r.c(), sp, sn, &s))
+	runtime.KeepAlive(submitter)
+	return SubmitterStanding{Accepted: uint64(s.accepted), Rejected: uint64(s.rejected), Standing: Standing(s.standing)}, err
+}
+
+// Close releases the table. Closing twice or a nil table is a no-op.
+func (r *Reputation) Close() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ptr != nil {
+		C.pouw_reputation_free(r.ptr)
+		r.ptr = nil
+	}
+}

@@ -1,0 +1,47 @@
+//! Decodes arbitrary bytes (or a valid dataset request with fuzzer-chosen byte flips, see
+//! `patch.rs`) as a dataset request: never panics, whatever decodes is valid, re-encodes to the
+//! same bytes (the request's CID names exactly one encoding) and decodes again to the same value.
+#![no_main]
+
+#[path = "../patch.rs"]
+mod patch;
+
+use libfuzzer_sys::fuzz_target;
+use pouw::dataset::DType;
+use pouw::growth::DatasetRequest;
+use pouw::ident::cid_of;
+use std::sync::OnceLock;
+
+fn template() -> &'static [u8] {
+    static T: OnceLock<Vec<u8>> = OnceLock::new();
+    T.get_or_init(|| {
+        let request = DatasetRequest {
+            dataset: cid_of(b"fuzz dataset"),
+            shape: vec![1, 8, 8],
+            dtype: DType::U8,
+            value_max: 16,
+            target_count: 100,
+            spec: [3; 32],
+            model: cid_of(b"fuzz judge"),
+            threshold: -0.5,
+            ink_min: 4,
+            ink_max: 60,
+            max_shift: 2,
+            max_records: 16,
+            max_bytes: 1024,
+        };
+        request.validate().expect("valid template");
+        request.to_bytes()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let bytes = patch::input(data, template());
+    if let Ok(request) = DatasetRequest::from_bytes(&bytes) {
+        assert!(request.validate().is_ok(), "a decoded request does not validate");
+        assert_eq!(request.to_bytes(), bytes, "a decoded request re-encodes differently");
+        assert_eq!(DatasetRequest::from_bytes(&bytes).ok(), Some(request.clone()), "decoding is not deterministic");
+        assert_eq!(request.cid(), cid_of(&bytes));
+        let _ = request.record_size();
+    }
+});
