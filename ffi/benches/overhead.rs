@@ -1,0 +1,84 @@
+//! C API overhead on proof verification: `pouw_verify` against the Rust `verify` on the golden
+//! proof (issue target: at most 1%). Prints both medians and the difference.
+//! `cargo bench -p pouw-ffi --bench overhead`.
+
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::DirStore;
+use pouw::work::{verify, ConsensusParams, Target, VerifyInput};
+use pouw_ffi::*;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const ROUNDS: usize = 41;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    tch::set_num_threads(1);
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden");
+    let params_bytes = std::fs::read(golden.join("params.bin")).unwrap();
+    let proof = std::fs::read(golden.join("proof.bin")).unwrap();
+    let genesis: pouw::ident::Cid = std::fs::read_to_string(golden.join("genesis.cid")).unwrap().trim().parse().unwrap();
+    let genesis_bytes = genesis.to_bytes();
+    let (header, miner) = ([0x42u8; 32], b"golden-miner");
+    let target = Target::from_expected_steps(8);
+
+    let mut params = ConsensusParams::<GanSpec>::from_bytes(&params_bytes).unwrap();
+    params.spec.device = DeviceChoice::Cpu;
+    let store = DirStore::new(golden.join("store")).unwrap();
+    let input = VerifyInput { header_hash: header, miner_id: miner, start: &genesis, params: &params, target, store: &store };
+
+    let dir = golden.join("store").to_string_lossy().into_owned();
+    let (mut c_params, mut c_store) = (std::ptr::null_mut(), std::ptr::null_mut());
+    unsafe {
+        assert_eq!(pouw_params_from_bytes(params_bytes.as_ptr(), params_bytes.len(), POUW_DEVICE_CPU, 0, &mut c_params), PouwResult::Ok);
+        assert_eq!(pouw_store_open_dir(dir.as_ptr(), dir.len(), &mut c_store), PouwResult::Ok);
+    }
+    let c_call = || unsafe {
+        let mut verdict = std::mem::zeroed();
+        let rc = pouw_verify(
+            c_params,
+            c_store,
+            header.as_ptr(),
+            miner.as_ptr(),
+            miner.len(),
+            genesis_bytes.as_ptr(),
+            genesis_bytes.len(),
+            target.0.as_ptr(),
+            proof.as_ptr(),
+            proof.len(),
+            &mut verdict,
+        );
+        assert_eq!(rc, PouwResult::Ok);
+    };
+    let rust_call = || {
+        verify::<GanTrainer>(&input, &proof).unwrap();
+    };
+    for _ in 0..3 {
+        rust_call();
+        c_call();
+    }
+    let (mut rust, mut c) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        rust_call();
+        rust.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        c_call();
+        c.push(t.elapsed().as_secs_f64());
+    }
+    let (r, cc) = (median(rust), median(c));
+    println!(
+        "golden proof verification, median of {ROUNDS}: Rust {:.3} ms, C API {:.3} ms, overhead {:+.2}% (target <= 1%)",
+        r * 1e3,
+        cc * 1e3,
+        100.0 * (cc / r - 1.0)
+    );
+    unsafe {
+        pouw_params_free(c_params);
+        pouw_store_free(c_store);
+    }
+}
