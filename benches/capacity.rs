@@ -22,8 +22,10 @@ fn dataset_bytes() -> u64 {
     }
 }
 
-/// A records file of `total` bytes of pseudo-random content, reused across runs.
-fn records_file(dir: &Path, total: u64) -> PathBuf {
+/// A records file of pseudo-random content holding as many whole records of `record` bytes as
+/// fit in `total` bytes, reused across runs.
+fn records_file(dir: &Path, total: u64, record: usize) -> PathBuf {
+    let total = total - total % record as u64;
     let path = dir.join(format!("records-{total}.bin"));
     if std::fs::metadata(&path).map(|m| m.len() == total).unwrap_or(false) {
         return path;
@@ -31,14 +33,17 @@ fn records_file(dir: &Path, total: u64) -> PathBuf {
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     let mut block = vec![0u8; 1 << 20];
-    for _ in 0..total / block.len() as u64 {
+    let mut left = total;
+    while left > 0 {
         for chunk in block.chunks_exact_mut(8) {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             chunk.copy_from_slice(&x.to_le_bytes());
         }
-        f.write_all(&block).unwrap();
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n]).unwrap();
+        left -= n as u64;
     }
     f.flush().unwrap();
     path
@@ -67,11 +72,13 @@ fn rate(bytes: u64, runs: usize, mut f: impl FnMut()) -> f64 {
 fn report_build_ratio() {
     let cores = rayon::current_num_threads();
     let total = dataset_bytes();
-    let path = records_file(&bench_dir(), total);
     println!("tree build over {} MiB, {cores} rayon threads", total >> 20);
     for record in RECORD_SIZES {
+        let path = records_file(&bench_dir(), total, record);
         let count = total / record as u64;
         // Single core: the same leaf hashing, sequential, over 64 MiB of the same file in memory.
+        // (The build also hashes about one interior node per leaf: negligible for large records,
+        // as much work again as the leaves for 64-byte ones.)
         let sample = std::fs::read(&path).unwrap()[..64 << 20].to_vec();
         let single = rate(sample.len() as u64, 3, || {
             for r in sample.chunks_exact(record) {
@@ -100,13 +107,14 @@ fn bench_hash_and_build(c: &mut Criterion) {
     g.finish();
 
     let total = dataset_bytes();
-    let path = records_file(&bench_dir(), total);
     let mut g = c.benchmark_group("tree_build");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for record in RECORD_SIZES {
-        g.throughput(Throughput::Bytes(total));
+        let path = records_file(&bench_dir(), total, record);
+        let count = total / record as u64;
+        g.throughput(Throughput::Bytes(count * record as u64));
         g.bench_with_input(BenchmarkId::from_parameter(record), &record, |b, &r| {
-            b.iter(|| build_tree_from_file(&path, r as u64, total / r as u64).unwrap())
+            b.iter(|| build_tree_from_file(&path, r as u64, count).unwrap())
         });
     }
     g.finish();
