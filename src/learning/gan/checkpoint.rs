@@ -11,19 +11,19 @@ pub(crate) const METADATA: (&str, &str) = ("format", "pouw-gan-checkpoint-v1");
 pub(crate) const STEP_TENSOR: &str = "step";
 
 /// A float32 tensor's name, shape and little-endian bytes.
-pub(crate) struct NamedF32 {
+pub(crate) struct NamedF32<'a> {
     pub name: String,
     pub shape: Vec<usize>,
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
 }
 
 /// Serialises named f32 tensors and the step counter canonically.
-pub(crate) fn encode(mut tensors: Vec<NamedF32>, step: u64) -> Result<Vec<u8>> {
+pub(crate) fn encode(mut tensors: Vec<NamedF32<'_>>, step: u64) -> Result<Vec<u8>> {
     tensors.sort_by(|a, b| a.name.cmp(&b.name));
     let step_bytes = (step as i64).to_le_bytes();
     let mut views: Vec<(String, TensorView<'_>)> = Vec::with_capacity(tensors.len() + 1);
     for t in &tensors {
-        let view = TensorView::new(Dtype::F32, t.shape.clone(), &t.bytes).map_err(|e| checkpoint_error(e.to_string()))?;
+        let view = TensorView::new(Dtype::F32, t.shape.clone(), t.bytes).map_err(|e| checkpoint_error(e.to_string()))?;
         views.push((t.name.clone(), view));
     }
     views.push((STEP_TENSOR.to_owned(), TensorView::new(Dtype::I64, vec![], &step_bytes).map_err(|e| checkpoint_error(e.to_string()))?));
