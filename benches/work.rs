@@ -51,12 +51,15 @@ fn report_verify_vs_mine(s: &Setup) {
         let t = Instant::now();
         verify::<GanTrainer>(&vin, &bytes).unwrap();
         let verifying = t.elapsed().as_secs_f64();
+        let per_1000 = mining * 1000.0 / block.proof.steps as f64;
         println!(
-            "block of {} steps, {} opened, proof {} bytes: mining {mining:.2} s, verifying {verifying:.3} s, ratio {:.2}% (target <= 5%)",
+            "block of {} steps, {} opened, proof {} bytes: mining {mining:.2} s, verifying {verifying:.3} s, ratio {:.2}%; \
+             scaled to 1000 steps: mining {per_1000:.2} s, ratio {:.2}% (target <= 5%)",
             block.proof.steps,
             block.proof.openings.len(),
             bytes.len(),
-            100.0 * verifying / mining
+            100.0 * verifying / mining,
+            100.0 * verifying / per_1000
         );
         return;
     }
