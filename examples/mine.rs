@@ -21,7 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// Expected training steps per block in the demo.
-const EXPECTED_STEPS: u64 = 256;
+const EXPECTED_STEPS: u64 = 512;
 
 fn main() -> pouw::Result<()> {
     let threads = std::env::var("POUW_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
