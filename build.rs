@@ -6,9 +6,14 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/learning/gan/shim.cpp");
-    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else { return };
+    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
+        return;
+    };
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
-    let include = PathBuf::from(&lib).parent().expect("libtorch lib dir has a parent").join("include");
+    let include = PathBuf::from(&lib)
+        .parent()
+        .expect("libtorch lib dir has a parent")
+        .join("include");
     cc::Build::new()
         .cpp(true)
         .pic(true)

@@ -27,7 +27,10 @@ fn dataset_bytes() -> u64 {
 fn records_file(dir: &Path, total: u64, record: usize) -> PathBuf {
     let total = total - total % record as u64;
     let path = dir.join(format!("records-{total}.bin"));
-    if std::fs::metadata(&path).map(|m| m.len() == total).unwrap_or(false) {
+    if std::fs::metadata(&path)
+        .map(|m| m.len() == total)
+        .unwrap_or(false)
+    {
         return path;
     }
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
@@ -102,7 +105,9 @@ fn bench_hash_and_build(c: &mut Criterion) {
     for record in RECORD_SIZES {
         let data = vec![7u8; record];
         g.throughput(Throughput::Bytes(record as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(record), &data, |b, d| b.iter(|| leaf_hash(black_box(d))));
+        g.bench_with_input(BenchmarkId::from_parameter(record), &data, |b, d| {
+            b.iter(|| leaf_hash(black_box(d)))
+        });
     }
     g.finish();
 
@@ -125,7 +130,8 @@ fn bench_verify(c: &mut Criterion) {
     let ds = match pouw::Dataset::open(&dir) {
         Ok(ds) if ds.len() == 1 << 20 => ds,
         _ => {
-            let mut w = DatasetWriter::create(&dir, vec![64], DType::U8, 255, "bench", "none").unwrap();
+            let mut w =
+                DatasetWriter::create(&dir, vec![64], DType::U8, 255, "bench", "none").unwrap();
             let mut record = [0u8; 64];
             for i in 0u64..1 << 20 {
                 record[..8].copy_from_slice(&i.to_le_bytes());
@@ -136,9 +142,14 @@ fn bench_verify(c: &mut Criterion) {
     };
     let challenge = CapacityChallenge::for_dataset(&[1; 32], b"miner", &ds, 0, 64).unwrap();
     let bytes = challenge.respond(&ds).unwrap().to_bytes();
-    println!("64-challenge response over 2^20 records of 64 B: {} bytes", bytes.len());
+    println!(
+        "64-challenge response over 2^20 records of 64 B: {} bytes",
+        bytes.len()
+    );
     let mut g = c.benchmark_group("capacity_verify");
-    g.bench_function("k64_n2p20_decode_and_verify", |b| b.iter(|| challenge.verify_bytes(black_box(&bytes)).unwrap()));
+    g.bench_function("k64_n2p20_decode_and_verify", |b| {
+        b.iter(|| challenge.verify_bytes(black_box(&bytes)).unwrap())
+    });
     g.finish();
 }
 
@@ -147,5 +158,7 @@ criterion_group!(benches, bench_hash_and_build, bench_verify);
 fn main() {
     report_build_ratio();
     benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }

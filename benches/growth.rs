@@ -31,15 +31,33 @@ fn bench_check(c: &mut Criterion) {
     let ds = import_digits_csv(digits_path(), dir.path().join("d"), Some(1500)).unwrap();
     // Timing does not depend on the weights: an untrained judge, threshold 0.
     let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    let checkpoint = GanTrainer::from_seed(&spec, &[0u8; 32]).unwrap().checkpoint().unwrap();
-    let request = DatasetRequest::for_dataset(&ds, spec.digest(), cid_of(&checkpoint), 0.0, 10_000).unwrap();
+    let checkpoint = GanTrainer::from_seed(&spec, &[0u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    let request =
+        DatasetRequest::for_dataset(&ds, spec.digest(), cid_of(&checkpoint), 0.0, 10_000).unwrap();
     let judge = Judge::new(&request, &spec, &checkpoint).unwrap();
     // Sparse random strokes that pass the ink rule, so every record reaches the discriminator.
     let mut x = Xof::new("pouw/bench", b"growth");
     let records: Vec<Vec<u8>> = (0..RECORDS)
-        .map(|_| (0..64).map(|_| if x.uniform_below(2) == 0 { 1 + x.uniform_below(16) as u8 } else { 0 }).collect())
+        .map(|_| {
+            (0..64)
+                .map(|_| {
+                    if x.uniform_below(2) == 0 {
+                        1 + x.uniform_below(16) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        })
         .collect();
-    let submission = Submission { request: request.cid(), submitter: b"bench".to_vec(), records };
+    let submission = Submission {
+        request: request.cid(),
+        submitter: b"bench".to_vec(),
+        records,
+    };
 
     let mut g = c.benchmark_group("growth");
     g.measurement_time(Duration::from_secs(5)).sample_size(20);
@@ -47,11 +65,22 @@ fn bench_check(c: &mut Criterion) {
         b.iter(|| black_box(DuplicateIndex::build(&ds, &request).unwrap()))
     });
     let index = DuplicateIndex::build(&ds, &request).unwrap();
-    let passing = precheck(&request, &index, &submission).unwrap().iter().filter(|p| p.is_none()).count();
-    assert!(passing > RECORDS * 9 / 10, "{passing} records reach the discriminator");
+    let passing = precheck(&request, &index, &submission)
+        .unwrap()
+        .iter()
+        .filter(|p| p.is_none())
+        .count();
+    assert!(
+        passing > RECORDS * 9 / 10,
+        "{passing} records reach the discriminator"
+    );
     g.throughput(Throughput::Elements(RECORDS as u64));
-    g.bench_function("precheck 1000 8x8 records", |b| b.iter(|| black_box(precheck(&request, &index, &submission).unwrap())));
-    g.bench_function("check 1000 8x8 records", |b| b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap())));
+    g.bench_function("precheck 1000 8x8 records", |b| {
+        b.iter(|| black_box(precheck(&request, &index, &submission).unwrap()))
+    });
+    g.bench_function("check 1000 8x8 records", |b| {
+        b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap()))
+    });
     g.bench_function("decode and check 1000 8x8 records", |b| {
         let wire = submission.to_bytes();
         b.iter(|| {

@@ -44,9 +44,13 @@ fn bench_checkpoint(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group("checkpoint");
     g.sample_size(10).throughput(Throughput::Bytes(bytes));
-    g.bench_function("serialise_and_digest", |b| b.iter(|| checkpoint_digest(&trainer.checkpoint().unwrap())));
+    g.bench_function("serialise_and_digest", |b| {
+        b.iter(|| checkpoint_digest(&trainer.checkpoint().unwrap()))
+    });
     let encoded = trainer.checkpoint().unwrap();
-    g.bench_function("digest_only", |b| b.iter(|| checkpoint_digest(black_box(&encoded))));
+    g.bench_function("digest_only", |b| {
+        b.iter(|| checkpoint_digest(black_box(&encoded)))
+    });
     g.finish();
 }
 

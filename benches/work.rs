@@ -6,7 +6,9 @@ use criterion::{black_box, criterion_group, Criterion};
 use pouw::dataset::import::import_digits_csv;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
-use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
+use pouw::work::{
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -27,9 +29,18 @@ fn setup() -> Setup {
     let spec = GanSpec::for_manifest(dataset.manifest()).unwrap();
     let params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     let store = DirStore::new(dir.join("store")).unwrap();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32]).unwrap().checkpoint().unwrap();
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     let genesis_cid = store.put(&genesis).unwrap();
-    Setup { params, store, genesis, genesis_cid, dataset }
+    Setup {
+        params,
+        store,
+        genesis,
+        genesis_cid,
+        dataset,
+    }
 }
 
 /// Mines blocks at 1000 expected steps until one takes at least 500 steps; prints both times.
@@ -37,17 +48,43 @@ fn report_verify_vs_mine(s: &Setup) {
     let target = Target::from_expected_steps(1000);
     for h in 0u8..8 {
         let header = [h; 32];
-        let input = MineInput { header_hash: header, miner_id: b"bench", start: &s.genesis, params: &s.params, target, dataset: &s.dataset, store: &s.store };
+        let input = MineInput {
+            header_hash: header,
+            miner_id: b"bench",
+            start: &s.genesis,
+            params: &s.params,
+            target,
+            dataset: &s.dataset,
+            store: &s.store,
+        };
         let t = Instant::now();
-        let outcome = mine::<GanTrainer>(&input, MineOptions::default(), &mut |_| {}, &AtomicBool::new(false)).unwrap();
+        let outcome = mine::<GanTrainer>(
+            &input,
+            MineOptions::default(),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         let mining = t.elapsed().as_secs_f64();
-        let MineOutcome::Found(block) = outcome else { continue };
+        let MineOutcome::Found(block) = outcome else {
+            continue;
+        };
         if block.proof.steps < 500 {
-            println!("(block of {} steps at header {h}: too short, next header)", block.proof.steps);
+            println!(
+                "(block of {} steps at header {h}: too short, next header)",
+                block.proof.steps
+            );
             continue;
         }
         let bytes = block.proof.to_bytes();
-        let vin = VerifyInput { header_hash: header, miner_id: b"bench", start: &s.genesis_cid, params: &s.params, target, store: &s.store };
+        let vin = VerifyInput {
+            header_hash: header,
+            miner_id: b"bench",
+            start: &s.genesis_cid,
+            params: &s.params,
+            target,
+            store: &s.store,
+        };
         let t = Instant::now();
         verify::<GanTrainer>(&vin, &bytes).unwrap();
         let verifying = t.elapsed().as_secs_f64();
@@ -89,8 +126,12 @@ fn bench_reject(c: &mut Criterion) {
         store: &s.store,
     };
     let mut g = c.benchmark_group("reject_1mb");
-    g.bench_function("random", |b| b.iter(|| verify::<GanTrainer>(&vin, black_box(&random)).unwrap_err()));
-    g.bench_function("random_with_valid_magic_and_version", |b| b.iter(|| verify::<GanTrainer>(&vin, black_box(&with_magic)).unwrap_err()));
+    g.bench_function("random", |b| {
+        b.iter(|| verify::<GanTrainer>(&vin, black_box(&random)).unwrap_err())
+    });
+    g.bench_function("random_with_valid_magic_and_version", |b| {
+        b.iter(|| verify::<GanTrainer>(&vin, black_box(&with_magic)).unwrap_err())
+    });
     g.finish();
 }
 

@@ -16,7 +16,9 @@ use pouw::ident::cid_of;
 use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
-use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
+use pouw::work::{
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -24,7 +26,10 @@ use std::time::Instant;
 const EXPECTED_STEPS: u64 = 512;
 
 fn main() -> pouw::Result<()> {
-    let threads = std::env::var("POUW_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+    let threads = std::env::var("POUW_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
     tch::set_num_threads(threads);
     let out = std::path::Path::new("out/demo");
     std::fs::create_dir_all(out).map_err(|e| pouw::Error::io(out, e))?;
@@ -38,14 +43,41 @@ fn main() -> pouw::Result<()> {
     let target = Target::from_expected_steps(EXPECTED_STEPS);
     let header = pouw::hash::sha3_256(b"demo block header");
     let miner = b"demo-miner";
-    println!("dataset   {} ({} records of {} bytes), root {}", dataset.cid(), dataset.len(), dataset.record_size(), hex(&dataset.root()));
-    println!("params    digest {} (task spec {}), {} intra-op thread(s)", hex(&params.digest()), hex(&params.spec.digest()), threads);
-    println!("target    {} expected steps per block; start checkpoint {genesis_cid}", EXPECTED_STEPS);
+    println!(
+        "dataset   {} ({} records of {} bytes), root {}",
+        dataset.cid(),
+        dataset.len(),
+        dataset.record_size(),
+        hex(&dataset.root())
+    );
+    println!(
+        "params    digest {} (task spec {}), {} intra-op thread(s)",
+        hex(&params.digest()),
+        hex(&params.spec.digest()),
+        threads
+    );
+    println!(
+        "target    {} expected steps per block; start checkpoint {genesis_cid}",
+        EXPECTED_STEPS
+    );
 
-    let input = MineInput { header_hash: header, miner_id: miner, start: &genesis, params: &params, target, dataset: &dataset, store: &store };
+    let input = MineInput {
+        header_hash: header,
+        miner_id: miner,
+        start: &genesis,
+        params: &params,
+        target,
+        dataset: &dataset,
+        store: &store,
+    };
     let bar = support::Progress::new("mining", EXPECTED_STEPS * 2);
     let started = Instant::now();
-    let outcome = mine::<GanTrainer>(&input, MineOptions::default(), &mut |p| bar.update(p.step, ""), &AtomicBool::new(false))?;
+    let outcome = mine::<GanTrainer>(
+        &input,
+        MineOptions::default(),
+        &mut |p| bar.update(p.step, ""),
+        &AtomicBool::new(false),
+    )?;
     bar.finish();
     let block = match outcome {
         MineOutcome::Found(block) => block,
@@ -56,10 +88,26 @@ fn main() -> pouw::Result<()> {
     };
     let mining = started.elapsed();
     let proof = block.proof.to_bytes();
-    println!("mined     block at step {} in {:.2} s; proof {} bytes, {} steps opened", block.proof.steps, mining.as_secs_f64(), proof.len(), block.proof.openings.len());
+    println!(
+        "mined     block at step {} in {:.2} s; proof {} bytes, {} steps opened",
+        block.proof.steps,
+        mining.as_secs_f64(),
+        proof.len(),
+        block.proof.openings.len()
+    );
 
     let started = Instant::now();
-    let verdict = verify::<GanTrainer>(&VerifyInput { header_hash: header, miner_id: miner, start: &genesis_cid, params: &params, target, store: &store }, &proof)?;
+    let verdict = verify::<GanTrainer>(
+        &VerifyInput {
+            header_hash: header,
+            miner_id: miner,
+            start: &genesis_cid,
+            params: &params,
+            target,
+            store: &store,
+        },
+        &proof,
+    )?;
     let verifying = started.elapsed();
     println!(
         "verified  in {:.2} s ({:.1}% of mining): {} steps, work {:.0} expected steps, quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
@@ -70,9 +118,16 @@ fn main() -> pouw::Result<()> {
         verdict.start_quality,
         verdict.end_quality
     );
-    println!("next      block starts from {} (= {})", verdict.winning_checkpoint, cid_of(&block.winning_checkpoint));
+    println!(
+        "next      block starts from {} (= {})",
+        verdict.winning_checkpoint,
+        cid_of(&block.winning_checkpoint)
+    );
     let winner = GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint)?;
-    write_png(&sample_grid(&winner, &[3u8; 32], 8, 8, 4)?, out.join("samples.png"))?;
+    write_png(
+        &sample_grid(&winner, &[3u8; 32], 8, 8, 4)?,
+        out.join("samples.png"),
+    )?;
     println!("wrote     {}/samples.png", out.display());
     Ok(())
 }

@@ -29,7 +29,11 @@ fn main() -> pouw::Result<()> {
     let batches: Vec<(pouw::Digest, Batch)> = (0..50u64)
         .map(|i| {
             let seed = step_seed(&[1; 32], &[2; 32], i);
-            let batch = Batch::from_dataset(&dataset, &batch_indices(&seed, spec.batch_size(), dataset.len()).unwrap()).unwrap();
+            let batch = Batch::from_dataset(
+                &dataset,
+                &batch_indices(&seed, spec.batch_size(), dataset.len()).unwrap(),
+            )
+            .unwrap();
             (seed, batch)
         })
         .collect();

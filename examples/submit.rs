@@ -14,13 +14,16 @@ mod support;
 
 use pouw::dataset::import::{import_digits_csv, DigitsCsv};
 use pouw::growth::{
-    accepted_records, calibrate_threshold, AppendProof, DatasetRequest, DuplicateIndex, GrowingDataset, Judge, Reputation,
-    ReputationRule, Submission, Verdict, DEFAULT_REJECT_PER_MILLE,
+    accepted_records, calibrate_threshold, AppendProof, DatasetRequest, DuplicateIndex,
+    GrowingDataset, Judge, Reputation, ReputationRule, Submission, Verdict,
+    DEFAULT_REJECT_PER_MILLE,
 };
 use pouw::hash::Xof;
 use pouw::ident::cid_of;
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
-use pouw::learning::{batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec};
+use pouw::learning::{
+    batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
+};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -29,7 +32,9 @@ const BASE: usize = 1500;
 
 fn main() -> pouw::Result<()> {
     tch::set_num_threads(1);
-    let steps: u64 = std::env::args().nth(1).map_or(400, |s| s.parse().expect("STEPS is a number"));
+    let steps: u64 = std::env::args()
+        .nth(1)
+        .map_or(400, |s| s.parse().expect("STEPS is a number"));
     let out = std::path::Path::new("out/submit");
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| pouw::Error::io(out, e))?;
@@ -37,10 +42,21 @@ fn main() -> pouw::Result<()> {
     std::fs::create_dir_all(out).map_err(|e| pouw::Error::io(out, e))?;
 
     // 1. The dataset to grow: the first 1500 digits, as a growing dataset.
-    let rows: Vec<Vec<u8>> = DigitsCsv::open(support::digits_path())?.map(|r| r.map(|r| r.to_vec())).collect::<pouw::Result<_>>()?;
-    let base = import_digits_csv(support::digits_path(), out.join("import"), Some(BASE as u64))?;
+    let rows: Vec<Vec<u8>> = DigitsCsv::open(support::digits_path())?
+        .map(|r| r.map(|r| r.to_vec()))
+        .collect::<pouw::Result<_>>()?;
+    let base = import_digits_csv(
+        support::digits_path(),
+        out.join("import"),
+        Some(BASE as u64),
+    )?;
     let mut dataset = GrowingDataset::create(out.join("dataset"), base.dir())?;
-    println!("dataset {} ({} records, root {})", dataset.current().cid(), dataset.current().len(), hex(&dataset.current().root()));
+    println!(
+        "dataset {} ({} records, root {})",
+        dataset.current().cid(),
+        dataset.current().len(),
+        hex(&dataset.current().root())
+    );
 
     // 2. The judge: the default GAN trained for the demo length on the base dataset.
     let spec = GanSpec::for_manifest(dataset.current().manifest())?;
@@ -50,18 +66,37 @@ fn main() -> pouw::Result<()> {
     let start = Instant::now();
     for i in 1..=steps {
         let seed = step_seed(&[2u8; 32], &checkpoint_digest(&checkpoint), i);
-        let batch = Batch::from_dataset(dataset.current(), &batch_indices(&seed, spec.batch_size(), dataset.current().len())?)?;
+        let batch = Batch::from_dataset(
+            dataset.current(),
+            &batch_indices(&seed, spec.batch_size(), dataset.current().len())?,
+        )?;
         trainer.step(&seed, &batch)?;
         checkpoint = trainer.checkpoint()?;
         bar.update(i, "");
     }
     bar.finish();
-    println!("trained {steps} steps in {:.1} s; judge checkpoint {}", start.elapsed().as_secs_f64(), cid_of(&checkpoint));
+    println!(
+        "trained {steps} steps in {:.1} s; judge checkpoint {}",
+        start.elapsed().as_secs_f64(),
+        cid_of(&checkpoint)
+    );
 
     // 3. The request: threshold calibrated so that 2% of the dataset's own digits fall under it.
-    let cpu = GanTrainer::from_checkpoint(&GanSpec { device: DeviceChoice::Cpu, ..spec.clone() }, &checkpoint)?;
+    let cpu = GanTrainer::from_checkpoint(
+        &GanSpec {
+            device: DeviceChoice::Cpu,
+            ..spec.clone()
+        },
+        &checkpoint,
+    )?;
     let threshold = calibrate_threshold(&cpu, dataset.current(), DEFAULT_REJECT_PER_MILLE)?;
-    let request = DatasetRequest::for_dataset(dataset.current(), spec.digest(), cid_of(&checkpoint), threshold, 1000)?;
+    let request = DatasetRequest::for_dataset(
+        dataset.current(),
+        spec.digest(),
+        cid_of(&checkpoint),
+        threshold,
+        1000,
+    )?;
     println!(
         "request {}: {} more records of {:?}, logit threshold {threshold:.5} (rejects {:.1}% of the dataset), ink {}..={}, \
          shifted-copy radius {}, at most {} records / {} bytes per submission",
@@ -78,7 +113,11 @@ fn main() -> pouw::Result<()> {
     let judge = Judge::new(&request, &spec, &checkpoint)?;
     let t = Instant::now();
     let mut index = DuplicateIndex::build(dataset.current(), &request)?;
-    println!("duplicate index over {} records built in {:.1} ms", index.len(), t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "duplicate index over {} records built in {:.1} ms",
+        index.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
     // 4. Two submissions: alice sends held-back digits, mallory junk (and a few real digits,
     //    sent twice or shifted).
@@ -96,7 +135,10 @@ fn main() -> pouw::Result<()> {
     mallory.push("copy of an earlier record", bait[0].clone());
     mallory.push("shifted earlier record", shift(&bait[1], 1, 0));
     for _ in 0..200 {
-        mallory.push("uniform noise", (0..64).map(|_| x.uniform_below(17) as u8).collect());
+        mallory.push(
+            "uniform noise",
+            (0..64).map(|_| x.uniform_below(17) as u8).collect(),
+        );
     }
     for v in 0..=16u8 {
         mallory.push("blank image", vec![v; 64]);
@@ -139,19 +181,36 @@ fn main() -> pouw::Result<()> {
     let mut proofs = Vec::new();
     let base_manifest = dataset.current().manifest().clone();
     for (who, batch) in [("alice", &alice), ("mallory", &mallory)] {
-        let submission = Submission { request: request.cid(), submitter: who.as_bytes().to_vec(), records: batch.records.clone() };
+        let submission = Submission {
+            request: request.cid(),
+            submitter: who.as_bytes().to_vec(),
+            records: batch.records.clone(),
+        };
         let wire = submission.to_bytes();
         let t = Instant::now();
         let received = Submission::from_bytes(&wire, &request)?;
         let verdicts = judge.check(&index, &received, accepted_total)?;
         let check_ms = t.elapsed().as_secs_f64() * 1e3;
-        let scorable: Vec<&[u8]> = received.records.iter().filter(|r| r.len() == 64).map(Vec::as_slice).collect();
+        let scorable: Vec<&[u8]> = received
+            .records
+            .iter()
+            .filter(|r| r.len() == 64)
+            .map(Vec::as_slice)
+            .collect();
         let mut logits = judge.scores(&scorable)?.into_iter();
-        println!("\n{who}: {} records ({} bytes on the wire), checked in {check_ms:.1} ms", received.records.len(), wire.len());
+        println!(
+            "\n{who}: {} records ({} bytes on the wire), checked in {check_ms:.1} ms",
+            received.records.len(),
+            wire.len()
+        );
         for ((tag, record), verdict) in batch.tags.iter().zip(&received.records).zip(&verdicts) {
             let fig = figures.entry(tag).or_default();
             fig.total += 1;
-            let logit = if record.len() == 64 { logits.next() } else { None };
+            let logit = if record.len() == 64 {
+                logits.next()
+            } else {
+                None
+            };
             if logit.is_some_and(|l| l.is_nan() || l < request.threshold) {
                 fig.discriminator_rejects += 1;
             }
@@ -160,13 +219,21 @@ fn main() -> pouw::Result<()> {
                 Verdict::Rejected(r) => *fig.reasons.entry(r.name()).or_default() += 1,
             }
         }
-        for (i, v) in verdicts.iter().enumerate().filter(|(i, _)| *i < 3 || *i + 3 >= verdicts.len()) {
+        for (i, v) in verdicts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 3 || *i + 3 >= verdicts.len())
+        {
             println!("  record {i:>3} ({}): {}", batch.tags[i], describe(v));
         }
         let standing = reputation.record(who.as_bytes(), &verdicts)?;
         let accepted = accepted_records(&received, &verdicts);
         accepted_total += accepted.len() as u64;
-        println!("  {} accepted; {who} is now {standing:?} ({:?})", accepted.len(), reputation.counts(who.as_bytes()));
+        println!(
+            "  {} accepted; {who} is now {standing:?} ({:?})",
+            accepted.len(),
+            reputation.counts(who.as_bytes())
+        );
         if accepted.is_empty() {
             continue;
         }
@@ -202,7 +269,11 @@ fn main() -> pouw::Result<()> {
             f.reasons
         );
     }
-    let rejected = |tag: &str| figures.get(tag).map_or(0.0, |f| pct(f.total - f.accepted, f.total));
+    let rejected = |tag: &str| {
+        figures
+            .get(tag)
+            .map_or(0.0, |f| pct(f.total - f.accepted, f.total))
+    };
     println!(
         "targets: held-back digits accepted {:.1}% (>= 90%), uniform noise rejected {:.1}% (>= 99%), blank rejected {:.1}% (>= 99%); \
          shifted copies rejected {:.1}% (<= 2 px) and {:.1}% (3 px)",
@@ -236,11 +307,30 @@ fn main() -> pouw::Result<()> {
     if let Some(node) = tampered.nodes.first_mut() {
         node[0] ^= 1;
     }
-    println!("tampered proof: {}", tampered.verify().err().map_or("verifies (unexpected)".into(), |e| e.to_string()));
+    println!(
+        "tampered proof: {}",
+        tampered
+            .verify()
+            .err()
+            .map_or("verifies (unexpected)".into(), |e| e.to_string())
+    );
     dataset.current().scrub()?;
-    let table: Vec<String> =
-        reputation.iter().map(|(id, c)| format!("{} {:?} {c:?}", String::from_utf8_lossy(id), reputation.standing(id))).collect();
-    println!("reputation table of {} (digest {}): {}", reputation.len(), hex(&reputation.digest()), table.join("; "));
+    let table: Vec<String> = reputation
+        .iter()
+        .map(|(id, c)| {
+            format!(
+                "{} {:?} {c:?}",
+                String::from_utf8_lossy(id),
+                reputation.standing(id)
+            )
+        })
+        .collect();
+    println!(
+        "reputation table of {} (digest {}): {}",
+        reputation.len(),
+        hex(&reputation.digest()),
+        table.join("; ")
+    );
     Ok(())
 }
 
@@ -296,5 +386,9 @@ fn pct(part: usize, whole: usize) -> f64 {
 }
 
 fn hex(d: &[u8]) -> String {
-    d.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>() + ".."
+    d.iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        + ".."
 }

@@ -18,7 +18,9 @@ pub struct MockSpec {
 impl TaskSpec for MockSpec {
     fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.bytes(&self.dataset.to_bytes()).u32(self.batch_size).u32(self.record_size);
+        e.bytes(&self.dataset.to_bytes())
+            .u32(self.batch_size)
+            .u32(self.record_size);
         e.finish()
     }
 
@@ -27,7 +29,11 @@ impl TaskSpec for MockSpec {
         let dataset = cid_from_bytes(d.bytes("cid", 64)?)?;
         let (batch_size, record_size) = (d.u32("batch")?, d.u32("record")?);
         d.finish()?;
-        Ok(MockSpec { dataset, batch_size, record_size })
+        Ok(MockSpec {
+            dataset,
+            batch_size,
+            record_size,
+        })
     }
 
     fn dataset(&self) -> &Cid {
@@ -53,7 +59,10 @@ impl ProofOfLearning for Mock {
     type Spec = MockSpec;
 
     fn from_seed(_: &MockSpec, seed: &Digest) -> Result<Self> {
-        Ok(Mock { steps: 0, acc: *seed })
+        Ok(Mock {
+            steps: 0,
+            acc: *seed,
+        })
     }
 
     fn from_checkpoint(_: &MockSpec, bytes: &[u8]) -> Result<Self> {
@@ -88,6 +97,9 @@ impl ProofOfLearning for Mock {
     }
 
     fn relative_distance(&self, other: &Self) -> Result<Vec<(String, f64)>> {
-        Ok(vec![("state".into(), if self.acc == other.acc { 0.0 } else { 1.0 })])
+        Ok(vec![(
+            "state".into(),
+            if self.acc == other.acc { 0.0 } else { 1.0 },
+        )])
     }
 }

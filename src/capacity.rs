@@ -40,30 +40,70 @@ pub struct CapacityChallenge {
 impl CapacityChallenge {
     /// Derives the challenge of `k` records for a block context and a dataset
     /// (`root`, `count` records of `record_size` bytes).
-    pub fn new(header_hash: &Digest, miner_id: &[u8], root: &Digest, count: u64, record_size: u64, epoch: u64, k: u32) -> Result<Self> {
+    pub fn new(
+        header_hash: &Digest,
+        miner_id: &[u8],
+        root: &Digest,
+        count: u64,
+        record_size: u64,
+        epoch: u64,
+        k: u32,
+    ) -> Result<Self> {
         if k == 0 || k > MAX_CHALLENGES || u64::from(k) > count {
-            return Err(Error::InvalidParameters(format!("{k} challenges over {count} records (1..={MAX_CHALLENGES}, at most the count)")));
+            return Err(Error::InvalidParameters(format!(
+                "{k} challenges over {count} records (1..={MAX_CHALLENGES}, at most the count)"
+            )));
         }
         if miner_id.len() > MAX_MINER_ID {
-            return Err(Error::LimitExceeded { what: "miner id", found: miner_id.len() as u64, limit: MAX_MINER_ID as u64 });
+            return Err(Error::LimitExceeded {
+                what: "miner id",
+                found: miner_id.len() as u64,
+                limit: MAX_MINER_ID as u64,
+            });
         }
         if record_size == 0 || record_size > crate::dataset::MAX_RECORD_SIZE {
-            return Err(Error::InvalidParameters(format!("record size {record_size}")));
+            return Err(Error::InvalidParameters(format!(
+                "record size {record_size}"
+            )));
         }
         let mut h = TaggedHasher::new(tag::CAPACITY_SEED);
-        h.update(header_hash).update_bytes(miner_id).update(root).update_u64(count).update_u64(epoch);
+        h.update(header_hash)
+            .update_bytes(miner_id)
+            .update(root)
+            .update_u64(count)
+            .update_u64(epoch);
         let seed = h.finish();
         let mut xof = Xof::new(tag::CAPACITY_INDEX, &seed);
         let mut picked = BTreeSet::new();
         while picked.len() < k as usize {
             picked.insert(xof.uniform_below(count));
         }
-        Ok(CapacityChallenge { seed, indices: picked.into_iter().collect(), root: *root, count, record_size })
+        Ok(CapacityChallenge {
+            seed,
+            indices: picked.into_iter().collect(),
+            root: *root,
+            count,
+            record_size,
+        })
     }
 
     /// The challenge for `dataset`.
-    pub fn for_dataset(header_hash: &Digest, miner_id: &[u8], dataset: &Dataset, epoch: u64, k: u32) -> Result<Self> {
-        Self::new(header_hash, miner_id, &dataset.root(), dataset.len(), dataset.record_size() as u64, epoch, k)
+    pub fn for_dataset(
+        header_hash: &Digest,
+        miner_id: &[u8],
+        dataset: &Dataset,
+        epoch: u64,
+        k: u32,
+    ) -> Result<Self> {
+        Self::new(
+            header_hash,
+            miner_id,
+            &dataset.root(),
+            dataset.len(),
+            dataset.record_size() as u64,
+            epoch,
+            k,
+        )
     }
 
     /// The seed.
@@ -79,33 +119,63 @@ impl CapacityChallenge {
     /// Answers the challenge from the dataset on disk.
     pub fn respond(&self, dataset: &Dataset) -> Result<CapacityResponse> {
         if dataset.root() != self.root || dataset.len() != self.count {
-            return Err(Error::InvalidParameters("the dataset is not the one challenged".into()));
+            return Err(Error::InvalidParameters(
+                "the dataset is not the one challenged".into(),
+            ));
         }
         let (records, proof) = dataset.prove(&self.indices)?;
-        Ok(CapacityResponse { indices: self.indices.clone(), records, proof })
+        Ok(CapacityResponse {
+            indices: self.indices.clone(),
+            records,
+            proof,
+        })
     }
 
     /// Verifies a decoded response.
     pub fn verify(&self, response: &CapacityResponse) -> Result<()> {
         let k = self.indices.len();
         if response.indices.len() != k || response.records.len() != k {
-            return Err(Error::ChallengeCount { found: response.indices.len() as u64, expected: k as u64 });
+            return Err(Error::ChallengeCount {
+                found: response.indices.len() as u64,
+                expected: k as u64,
+            });
         }
         for (position, pair) in response.indices.windows(2).enumerate() {
             if pair[1] <= pair[0] {
-                return Err(Error::IndicesNotAscending { position: position + 1 });
+                return Err(Error::IndicesNotAscending {
+                    position: position + 1,
+                });
             }
         }
-        for (position, (&found, &expected)) in response.indices.iter().zip(&self.indices).enumerate() {
+        for (position, (&found, &expected)) in
+            response.indices.iter().zip(&self.indices).enumerate()
+        {
             if found != expected {
-                return Err(Error::ChallengeIndexMismatch { position, found, expected });
+                return Err(Error::ChallengeIndexMismatch {
+                    position,
+                    found,
+                    expected,
+                });
             }
         }
-        if let Some(r) = response.records.iter().find(|r| r.len() as u64 != self.record_size) {
-            return Err(Error::RecordSize { found: r.len() as u64, expected: self.record_size });
+        if let Some(r) = response
+            .records
+            .iter()
+            .find(|r| r.len() as u64 != self.record_size)
+        {
+            return Err(Error::RecordSize {
+                found: r.len() as u64,
+                expected: self.record_size,
+            });
         }
         let leaves: Vec<Digest> = response.records.iter().map(|r| leaf_hash(r)).collect();
-        verify_multiproof(&self.root, self.count, &self.indices, &leaves, &response.proof)
+        verify_multiproof(
+            &self.root,
+            self.count,
+            &self.indices,
+            &leaves,
+            &response.proof,
+        )
     }
 
     /// Decodes untrusted response bytes with bounds taken from this challenge, then verifies.
@@ -132,7 +202,11 @@ pub struct ResponseLimits {
 
 impl Default for ResponseLimits {
     fn default() -> Self {
-        ResponseLimits { max_challenges: MAX_CHALLENGES, max_record_size: 1 << 20, max_proof_nodes: u64::from(MAX_CHALLENGES) * 64 }
+        ResponseLimits {
+            max_challenges: MAX_CHALLENGES,
+            max_record_size: 1 << 20,
+            max_proof_nodes: u64::from(MAX_CHALLENGES) * 64,
+        }
     }
 }
 
@@ -173,26 +247,49 @@ impl CapacityResponse {
         d.magic(MAGIC, "capacity response")?;
         let version = d.u32("version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::UnsupportedVersion { what: "capacity response", found: version, supported: FORMAT_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "capacity response",
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         let k = d.count("challenge count", u64::from(limits.max_challenges), 8)?;
         let indices = (0..k).map(|_| d.u64("index")).collect::<Result<Vec<_>>>()?;
         let record_size = u64::from(d.u32("record size")?);
         if record_size > limits.max_record_size || (record_size == 0 && k > 0) {
-            return Err(Error::LimitExceeded { what: "record size", found: record_size, limit: limits.max_record_size });
+            return Err(Error::LimitExceeded {
+                what: "record size",
+                found: record_size,
+                limit: limits.max_record_size,
+            });
         }
         if record_size != 0 && k == 0 {
             // `to_bytes` writes 0 when there are no records: any other value is a second encoding.
-            return Err(Error::InvalidField { what: "record size", detail: format!("{record_size} with no records") });
+            return Err(Error::InvalidField {
+                what: "record size",
+                detail: format!("{record_size} with no records"),
+            });
         }
         let total = record_size.saturating_mul(k as u64);
         if total > d.remaining() as u64 {
-            return Err(Error::Truncated { what: "records", needed: total, available: d.remaining() as u64 });
+            return Err(Error::Truncated {
+                what: "records",
+                needed: total,
+                available: d.remaining() as u64,
+            });
         }
-        let records = (0..k).map(|_| d.raw(record_size as usize, "record").map(<[u8]>::to_vec)).collect::<Result<Vec<_>>>()?;
+        let records = (0..k)
+            .map(|_| d.raw(record_size as usize, "record").map(<[u8]>::to_vec))
+            .collect::<Result<Vec<_>>>()?;
         let n = d.count("proof nodes", limits.max_proof_nodes, 32)?;
-        let nodes = (0..n).map(|_| d.digest("proof node")).collect::<Result<Vec<_>>>()?;
+        let nodes = (0..n)
+            .map(|_| d.digest("proof node"))
+            .collect::<Result<Vec<_>>>()?;
         d.finish()?;
-        Ok(CapacityResponse { indices, records, proof: MultiProof { nodes } })
+        Ok(CapacityResponse {
+            indices,
+            records,
+            proof: MultiProof { nodes },
+        })
     }
 }

@@ -94,7 +94,11 @@ impl<'a> Decoder<'a> {
     /// Reads `n` raw bytes.
     pub fn raw(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
         if self.rest.len() < n {
-            return Err(Error::Truncated { what, needed: n as u64, available: self.rest.len() as u64 });
+            return Err(Error::Truncated {
+                what,
+                needed: n as u64,
+                available: self.rest.len() as u64,
+            });
         }
         let (head, tail) = self.rest.split_at(n);
         self.rest = tail;
@@ -135,7 +139,10 @@ impl<'a> Decoder<'a> {
     pub fn f64(&mut self, what: &'static str) -> Result<f64> {
         let v = f64::from_bits(self.u64(what)?);
         if v.is_nan() {
-            return Err(Error::InvalidField { what, detail: "NaN".into() });
+            return Err(Error::InvalidField {
+                what,
+                detail: "NaN".into(),
+            });
         }
         Ok(v)
     }
@@ -150,11 +157,19 @@ impl<'a> Decoder<'a> {
     pub fn count(&mut self, what: &'static str, limit: u64, item_size: usize) -> Result<usize> {
         let n = u64::from(self.u32(what)?);
         if n > limit {
-            return Err(Error::LimitExceeded { what, found: n, limit });
+            return Err(Error::LimitExceeded {
+                what,
+                found: n,
+                limit,
+            });
         }
         let need = n.saturating_mul(item_size as u64);
         if need > self.rest.len() as u64 {
-            return Err(Error::Truncated { what, needed: need, available: self.rest.len() as u64 });
+            return Err(Error::Truncated {
+                what,
+                needed: need,
+                available: self.rest.len() as u64,
+            });
         }
         Ok(n as usize)
     }
@@ -167,8 +182,10 @@ impl<'a> Decoder<'a> {
 
     /// Reads a length-prefixed UTF-8 string of at most `limit` bytes.
     pub fn str(&mut self, what: &'static str, limit: u64) -> Result<&'a str> {
-        std::str::from_utf8(self.bytes(what, limit)?)
-            .map_err(|_| Error::InvalidField { what, detail: "not UTF-8".into() })
+        std::str::from_utf8(self.bytes(what, limit)?).map_err(|_| Error::InvalidField {
+            what,
+            detail: "not UTF-8".into(),
+        })
     }
 
     /// Ends decoding: fails if bytes remain.
@@ -188,7 +205,12 @@ mod tests {
     #[test]
     fn round_trip_and_strictness() {
         let mut e = Encoder::new();
-        e.raw(b"MG").u8(7).u32(9).u64(u64::MAX).bytes(b"abc").str("hé");
+        e.raw(b"MG")
+            .u8(7)
+            .u32(9)
+            .u64(u64::MAX)
+            .bytes(b"abc")
+            .str("hé");
         let bytes = e.finish();
         let mut d = Decoder::new(&bytes);
         d.magic(b"MG", "magic").unwrap();
@@ -213,7 +235,13 @@ mod tests {
     fn count_refuses_before_allocating() {
         // Claims 2^32-1 items of 32 bytes with 4 bytes of input.
         let bytes = u32::MAX.to_le_bytes();
-        assert!(matches!(Decoder::new(&bytes).count("n", u64::MAX, 32), Err(Error::Truncated { .. })));
-        assert!(matches!(Decoder::new(&bytes).count("n", 10, 32), Err(Error::LimitExceeded { .. })));
+        assert!(matches!(
+            Decoder::new(&bytes).count("n", u64::MAX, 32),
+            Err(Error::Truncated { .. })
+        ));
+        assert!(matches!(
+            Decoder::new(&bytes).count("n", 10, 32),
+            Err(Error::LimitExceeded { .. })
+        ));
     }
 }

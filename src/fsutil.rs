@@ -19,10 +19,22 @@ impl AtomicFile {
     /// Creates the temporary file for `dest`.
     pub fn create(dest: impl AsRef<Path>) -> Result<Self> {
         let dest = dest.as_ref().to_path_buf();
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let file = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        Ok(AtomicFile { tmp, dest, file: Some(std::io::BufWriter::with_capacity(1 << 20, file)) })
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        Ok(AtomicFile {
+            tmp,
+            dest,
+            file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+        })
     }
 
     /// Appends bytes.
@@ -34,7 +46,9 @@ impl AtomicFile {
     /// Flushes, fsyncs, renames into place and fsyncs the directory.
     pub fn commit(mut self) -> Result<()> {
         let writer = self.file.take().expect("file present until commit");
-        let file = writer.into_inner().map_err(|e| Error::io(&self.tmp, e.into_error()))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
         drop(file);
         fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
@@ -63,7 +77,9 @@ pub fn sync_parent(path: &Path) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
 }
 
 /// Reads a whole file of at most `limit` bytes (a larger file is refused before reading).
@@ -71,7 +87,11 @@ pub fn read_bounded(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
     let path = path.as_ref();
     let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
     if len > limit {
-        return Err(Error::LimitExceeded { what: "file size", found: len, limit });
+        return Err(Error::LimitExceeded {
+            what: "file size",
+            found: len,
+            limit,
+        });
     }
     fs::read(path).map_err(|e| Error::io(path, e))
 }
@@ -81,14 +101,17 @@ pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64, path: &Path) -> R
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
-        file.read_exact_at(buf, offset).map_err(|e| Error::io(path, e))
+        file.read_exact_at(buf, offset)
+            .map_err(|e| Error::io(path, e))
     }
     #[cfg(windows)]
     {
         use std::os::windows::fs::FileExt;
         let mut done = 0;
         while done < buf.len() {
-            let n = file.seek_read(&mut buf[done..], offset + done as u64).map_err(|e| Error::io(path, e))?;
+            let n = file
+                .seek_read(&mut buf[done..], offset + done as u64)
+                .map_err(|e| Error::io(path, e))?;
             if n == 0 {
                 return Err(Error::io(path, std::io::ErrorKind::UnexpectedEof.into()));
             }

@@ -155,7 +155,10 @@ mod tests {
     #[test]
     fn tags_are_framed() {
         // "pouw/leaf" + "x..." must not equal "pouw/leafx" + "...".
-        assert_ne!(tagged_hash("pouw/leaf", &[b"xy"]), tagged_hash("pouw/leafx", &[b"y"]));
+        assert_ne!(
+            tagged_hash("pouw/leaf", &[b"xy"]),
+            tagged_hash("pouw/leafx", &[b"y"])
+        );
     }
 
     #[test]

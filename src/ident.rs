@@ -25,25 +25,41 @@ pub fn cid_from_sha3(digest: &Digest) -> Cid {
 pub fn verify_cid(cid: &Cid, bytes: &[u8]) -> Result<()> {
     let expected = cid_of(bytes);
     if *cid != expected {
-        return Err(Error::InvalidField { what: "cid", detail: format!("{cid} does not name these bytes ({expected})") });
+        return Err(Error::InvalidField {
+            what: "cid",
+            detail: format!("{cid} does not name these bytes ({expected})"),
+        });
     }
     Ok(())
 }
 
 /// Parses a CID from its binary form, accepting only this crate's profile.
 pub fn cid_from_bytes(bytes: &[u8]) -> Result<Cid> {
-    let cid = Cid::try_from(bytes).map_err(|e| Error::InvalidField { what: "cid", detail: e.to_string() })?;
+    let cid = Cid::try_from(bytes).map_err(|e| Error::InvalidField {
+        what: "cid",
+        detail: e.to_string(),
+    })?;
     check_profile(&cid)?;
     if cid.to_bytes() != bytes {
-        return Err(Error::InvalidField { what: "cid", detail: "non-canonical encoding".into() });
+        return Err(Error::InvalidField {
+            what: "cid",
+            detail: "non-canonical encoding".into(),
+        });
     }
     Ok(cid)
 }
 
 fn check_profile(cid: &Cid) -> Result<()> {
     let mh = cid.hash();
-    if cid.version() != cid::Version::V1 || cid.codec() != RAW_CODEC || mh.code() != SHA3_256_CODE || mh.size() != 32 {
-        return Err(Error::InvalidField { what: "cid", detail: format!("{cid} is not CIDv1 raw sha3-256") });
+    if cid.version() != cid::Version::V1
+        || cid.codec() != RAW_CODEC
+        || mh.code() != SHA3_256_CODE
+        || mh.size() != 32
+    {
+        return Err(Error::InvalidField {
+            what: "cid",
+            detail: format!("{cid} is not CIDv1 raw sha3-256"),
+        });
     }
     Ok(())
 }

@@ -7,8 +7,8 @@ mod common;
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer, DEFAULT_TOLERANCE};
 use pouw::learning::{
-    batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore, ProofOfLearning, StepContext,
-    StepOpening, TaskSpec, Trajectory, VerifyMode,
+    batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore,
+    ProofOfLearning, StepContext, StepOpening, TaskSpec, Trajectory, VerifyMode,
 };
 
 const STEPS: u64 = 5;
@@ -24,14 +24,22 @@ fn cuda_spec(ds: &pouw::Dataset) -> Option<GanSpec> {
 }
 
 /// Trains `STEPS` steps, returning the trajectory and the stored checkpoints' CIDs.
-fn train(spec: &GanSpec, ds: &pouw::Dataset, store: &MemStore) -> (Trajectory, Vec<pouw::ident::Cid>) {
+fn train(
+    spec: &GanSpec,
+    ds: &pouw::Dataset,
+    store: &MemStore,
+) -> (Trajectory, Vec<pouw::ident::Cid>) {
     let mut trainer = GanTrainer::from_seed(spec, &[4u8; 32]).unwrap();
     let bytes = trainer.checkpoint().unwrap();
     let mut trajectory = Trajectory::new(checkpoint_digest(&bytes));
     let mut cids = vec![store.put(&bytes).unwrap()];
     for i in 1..=STEPS {
         let seed = step_seed(&[8u8; 32], trajectory.digest(i - 1).unwrap(), i);
-        let batch = Batch::from_dataset(ds, &batch_indices(&seed, spec.batch_size(), ds.len()).unwrap()).unwrap();
+        let batch = Batch::from_dataset(
+            ds,
+            &batch_indices(&seed, spec.batch_size(), ds.len()).unwrap(),
+        )
+        .unwrap();
         trainer.step(&seed, &batch).unwrap();
         let bytes = trainer.checkpoint().unwrap();
         trajectory.push(checkpoint_digest(&bytes));
@@ -46,8 +54,14 @@ fn initial_state_is_identical_on_cpu_and_cuda() {
     let Some(spec) = cuda_spec(&ds) else { return };
     let mut cpu = spec.clone();
     cpu.device = DeviceChoice::Cpu;
-    let a = GanTrainer::from_seed(&spec, &[4u8; 32]).unwrap().checkpoint().unwrap();
-    let b = GanTrainer::from_seed(&cpu, &[4u8; 32]).unwrap().checkpoint().unwrap();
+    let a = GanTrainer::from_seed(&spec, &[4u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    let b = GanTrainer::from_seed(&cpu, &[4u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     assert_eq!(checkpoint_digest(&a), checkpoint_digest(&b));
 }
 
@@ -58,7 +72,10 @@ fn two_cuda_runs_give_identical_digests() {
     let (a, _) = train(&spec, &ds, &MemStore::default());
     let (b, _) = train(&spec, &ds, &MemStore::default());
     assert_eq!(a.root(), b.root());
-    println!("CUDA trajectory root after {STEPS} steps: {:02x?}", a.root());
+    println!(
+        "CUDA trajectory root after {STEPS} steps: {:02x?}",
+        a.root()
+    );
 }
 
 #[test]
@@ -77,9 +94,29 @@ fn cpu_reexecution_of_cuda_steps_passes_tolerance_mode() {
         dataset_len: ds.len(),
     };
     for step in 1..=STEPS {
-        let opening = StepOpening::new(&trajectory, step, &[8u8; 32], &ds, spec.batch_size(), cids[step as usize - 1], Some(cids[step as usize])).unwrap();
+        let opening = StepOpening::new(
+            &trajectory,
+            step,
+            &[8u8; 32],
+            &ds,
+            spec.batch_size(),
+            cids[step as usize - 1],
+            Some(cids[step as usize]),
+        )
+        .unwrap();
         let exact = verify_step::<GanTrainer>(&cpu, &ctx, &opening, &store, VerifyMode::Exact);
-        let report = verify_step::<GanTrainer>(&cpu, &ctx, &opening, &store, VerifyMode::Tolerance(DEFAULT_TOLERANCE)).unwrap();
-        println!("step {step}: CPU exact re-execution {:?}; relative distances {:?}", exact.map(|_| "equal"), report.distances);
+        let report = verify_step::<GanTrainer>(
+            &cpu,
+            &ctx,
+            &opening,
+            &store,
+            VerifyMode::Tolerance(DEFAULT_TOLERANCE),
+        )
+        .unwrap();
+        println!(
+            "step {step}: CPU exact re-execution {:?}; relative distances {:?}",
+            exact.map(|_| "equal"),
+            report.distances
+        );
     }
 }

@@ -8,7 +8,9 @@ mod common;
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
-use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
+use pouw::work::{
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -39,7 +41,10 @@ fn params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
 /// Mines the golden block into `store`; returns (params bytes, genesis bytes, proof bytes).
 fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let params = params(ds);
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32]).unwrap().checkpoint().unwrap();
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     store.put(&genesis).unwrap();
     let input = MineInput {
         header_hash: HEADER,
@@ -50,7 +55,13 @@ fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec
         dataset: ds,
         store,
     };
-    let MineOutcome::Found(block) = mine::<GanTrainer>(&input, MineOptions::default(), &mut |_| {}, &AtomicBool::new(false)).unwrap() else {
+    let MineOutcome::Found(block) = mine::<GanTrainer>(
+        &input,
+        MineOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap() else {
         panic!("golden block not found within the step limit")
     };
     store.put(&block.winning_checkpoint).unwrap();
@@ -58,7 +69,8 @@ fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec
 }
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(golden_dir().join(name)).unwrap_or_else(|e| panic!("tests/golden/{name}: {e}; regenerate with `{REGENERATE}`"))
+    std::fs::read(golden_dir().join(name))
+        .unwrap_or_else(|e| panic!("tests/golden/{name}: {e}; regenerate with `{REGENERATE}`"))
 }
 
 #[test]
@@ -70,12 +82,20 @@ fn golden_proofs_keep_verifying() {
         let store = DirStore::new(dir.join("store")).unwrap();
         let (params, genesis, proof) = mine_golden(&ds, &store);
         std::fs::write(dir.join("params.bin"), params).unwrap();
-        std::fs::write(dir.join("genesis.cid"), pouw::ident::cid_of(&genesis).to_string()).unwrap();
+        std::fs::write(
+            dir.join("genesis.cid"),
+            pouw::ident::cid_of(&genesis).to_string(),
+        )
+        .unwrap();
         std::fs::write(dir.join("proof.bin"), proof).unwrap();
         std::fs::write(dir.join("README.md"), GOLDEN_README).unwrap();
     }
     let params = ConsensusParams::<GanSpec>::from_bytes(&read("params.bin")).unwrap();
-    let genesis: pouw::ident::Cid = String::from_utf8(read("genesis.cid")).unwrap().trim().parse().unwrap();
+    let genesis: pouw::ident::Cid = String::from_utf8(read("genesis.cid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let store = DirStore::new(golden_dir().join("store")).unwrap();
     let input = VerifyInput {
         header_hash: HEADER,
@@ -98,7 +118,10 @@ fn re_mining_the_golden_block_gives_the_same_bytes() {
     let (_dir, ds) = common::digits_dataset();
     let scratch = tempfile::tempdir().unwrap();
     let (params, _, proof) = mine_golden(&ds, &DirStore::new(scratch.path()).unwrap());
-    assert!(params == read("params.bin") && proof == read("proof.bin"), "golden proofs are stale: regenerate with `{REGENERATE}` (with a PROTOCOL_VERSION bump)");
+    assert!(
+        params == read("params.bin") && proof == read("proof.bin"),
+        "golden proofs are stale: regenerate with `{REGENERATE}` (with a PROTOCOL_VERSION bump)"
+    );
 }
 
 const GOLDEN_README: &str = "# Golden block proofs\n\n\

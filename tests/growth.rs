@@ -6,8 +6,9 @@ mod common;
 
 use pouw::dataset::import::{import_digits_csv, DigitsCsv};
 use pouw::growth::{
-    accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest, DuplicateIndex, GenerationPointer, GrowingDataset,
-    Rejection, Reputation, ReputationRule, Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE,
+    accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest,
+    DuplicateIndex, GenerationPointer, GrowingDataset, Rejection, Reputation, ReputationRule,
+    Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE,
 };
 use pouw::ident::cid_of;
 use pouw::{Dataset, Error};
@@ -15,7 +16,10 @@ use std::path::Path;
 
 /// Every digits row (64 pixels, 0..=16).
 fn rows() -> Vec<Vec<u8>> {
-    DigitsCsv::open(common::digits_path()).unwrap().map(|r| r.unwrap().to_vec()).collect()
+    DigitsCsv::open(common::digits_path())
+        .unwrap()
+        .map(|r| r.unwrap().to_vec())
+        .collect()
 }
 
 /// `record` (8x8) moved `dx` columns right and `dy` rows down, vacated pixels zero.
@@ -38,7 +42,11 @@ fn request_for(ds: &Dataset) -> DatasetRequest {
 }
 
 fn submission(request: &DatasetRequest, submitter: &[u8], records: Vec<Vec<u8>>) -> Submission {
-    Submission { request: request.cid(), submitter: submitter.to_vec(), records }
+    Submission {
+        request: request.cid(),
+        submitter: submitter.to_vec(),
+        records,
+    }
 }
 
 // ---- Requests and submissions: encodings ----
@@ -48,8 +56,14 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     let dir = tempfile::tempdir().unwrap();
     let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(300)).unwrap();
     let request = request_for(&ds);
-    assert_eq!((request.shape.clone(), request.value_max, request.max_shift), (vec![1, 8, 8], 16, 2));
-    assert!(request.ink_min >= 1 && request.ink_min < request.ink_max && request.ink_max < 64, "{request:?}");
+    assert_eq!(
+        (request.shape.clone(), request.value_max, request.max_shift),
+        (vec![1, 8, 8], 16, 2)
+    );
+    assert!(
+        request.ink_min >= 1 && request.ink_min < request.ink_max && request.ink_max < 64,
+        "{request:?}"
+    );
     let bytes = request.to_bytes();
     let back = DatasetRequest::from_bytes(&bytes).unwrap();
     assert_eq!(back, request);
@@ -57,14 +71,26 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     assert_eq!(back.to_bytes(), bytes);
     for n in 0..bytes.len() {
         let r = DatasetRequest::from_bytes(&bytes[..n]);
-        assert!(matches!(r, Err(Error::Truncated { .. }) | Err(Error::BadMagic { .. })), "prefix {n}: {r:?}");
+        assert!(
+            matches!(
+                r,
+                Err(Error::Truncated { .. }) | Err(Error::BadMagic { .. })
+            ),
+            "prefix {n}: {r:?}"
+        );
     }
     let mut long = bytes.clone();
     long.push(0);
-    assert!(matches!(DatasetRequest::from_bytes(&long), Err(Error::TrailingBytes(1))));
+    assert!(matches!(
+        DatasetRequest::from_bytes(&long),
+        Err(Error::TrailingBytes(1))
+    ));
     let mut bad_version = bytes.clone();
     bad_version[4] = 9;
-    assert!(matches!(DatasetRequest::from_bytes(&bad_version), Err(Error::UnsupportedVersion { found: 9, .. })));
+    assert!(matches!(
+        DatasetRequest::from_bytes(&bad_version),
+        Err(Error::UnsupportedVersion { found: 9, .. })
+    ));
 
     let refused = |f: &dyn Fn(&mut DatasetRequest)| {
         let mut r = request.clone();
@@ -95,20 +121,50 @@ fn submission_round_trips_and_refuses_oversized_or_foreign() {
     let bytes = s.to_bytes();
     assert_eq!(Submission::from_bytes(&bytes, &request).unwrap(), s);
     for n in 0..bytes.len() {
-        assert!(Submission::from_bytes(&bytes[..n], &request).is_err(), "prefix {n}");
+        assert!(
+            Submission::from_bytes(&bytes[..n], &request).is_err(),
+            "prefix {n}"
+        );
     }
     let too_many = submission(&request, b"alice", vec![vec![0; 1]; 5]);
-    assert!(matches!(Submission::from_bytes(&too_many.to_bytes(), &request), Err(Error::LimitExceeded { .. })));
-    assert!(matches!(too_many.check_envelope(&request), Err(Error::LimitExceeded { what: "submitted records", .. })));
+    assert!(matches!(
+        Submission::from_bytes(&too_many.to_bytes(), &request),
+        Err(Error::LimitExceeded { .. })
+    ));
+    assert!(matches!(
+        too_many.check_envelope(&request),
+        Err(Error::LimitExceeded {
+            what: "submitted records",
+            ..
+        })
+    ));
     let too_big = submission(&request, b"alice", vec![vec![0; 64]; 4]);
-    assert!(matches!(Submission::from_bytes(&too_big.to_bytes(), &request), Err(Error::LimitExceeded { .. })));
-    assert!(matches!(too_big.check_envelope(&request), Err(Error::LimitExceeded { what: "submitted bytes", .. })));
+    assert!(matches!(
+        Submission::from_bytes(&too_big.to_bytes(), &request),
+        Err(Error::LimitExceeded { .. })
+    ));
+    assert!(matches!(
+        too_big.check_envelope(&request),
+        Err(Error::LimitExceeded {
+            what: "submitted bytes",
+            ..
+        })
+    ));
     let mut other = request.clone();
     other.target_count += 1;
     let foreign = submission(&other, b"alice", vec![vec![1; 64]]);
-    assert!(matches!(Submission::from_bytes(&foreign.to_bytes(), &request), Err(Error::InvalidField { .. })));
+    assert!(matches!(
+        Submission::from_bytes(&foreign.to_bytes(), &request),
+        Err(Error::InvalidField { .. })
+    ));
     let anonymous = submission(&request, b"", vec![vec![1; 64]]);
-    assert!(matches!(anonymous.check_envelope(&request), Err(Error::InvalidField { what: "submitter", .. })));
+    assert!(matches!(
+        anonymous.check_envelope(&request),
+        Err(Error::InvalidField {
+            what: "submitter",
+            ..
+        })
+    ));
 }
 
 // ---- Every rejection reason ----
@@ -126,30 +182,40 @@ fn precheck_gives_each_rejection_reason() {
     out_of_range[10] = 17;
     let dense: Vec<u8> = (0..64).map(|i| 1 + (i % 16) as u8).collect();
     let records = vec![
-        fresh.clone(),                // 0: passes
-        rows[1702][..63].to_vec(),    // 1: wrong size
-        out_of_range,                 // 2: value out of range
-        vec![0; 64],                  // 3: blank
-        dense,                        // 4: dense (ink 64)
-        rows[5].clone(),              // 5: duplicate of a dataset record
-        fresh.clone(),                // 6: duplicate of record 0
-        shift(&rows[7], 1, 0),        // 7: dataset record 7 moved right
-        shift(&fresh, 0, -1),         // 8: record 0 moved up
-        shift(&rows[9], -2, 2),       // 9: dataset record 9, radius 2
-        rows[1703].clone(),           // 10: passes
+        fresh.clone(),             // 0: passes
+        rows[1702][..63].to_vec(), // 1: wrong size
+        out_of_range,              // 2: value out of range
+        vec![0; 64],               // 3: blank
+        dense,                     // 4: dense (ink 64)
+        rows[5].clone(),           // 5: duplicate of a dataset record
+        fresh.clone(),             // 6: duplicate of record 0
+        shift(&rows[7], 1, 0),     // 7: dataset record 7 moved right
+        shift(&fresh, 0, -1),      // 8: record 0 moved up
+        shift(&rows[9], -2, 2),    // 9: dataset record 9, radius 2
+        rows[1703].clone(),        // 10: passes
     ];
     let s = submission(&request, b"mallory", records);
     let got = precheck(&request, &index, &s).unwrap();
     let expected = vec![
         None,
-        Some(Rejection::WrongSize { found: 63, expected: 64 }),
-        Some(Rejection::ValueOutOfRange { position: 10, value: 17 }),
+        Some(Rejection::WrongSize {
+            found: 63,
+            expected: 64,
+        }),
+        Some(Rejection::ValueOutOfRange {
+            position: 10,
+            value: 17,
+        }),
         Some(Rejection::InkOutOfBounds { ink: 0 }),
         Some(Rejection::InkOutOfBounds { ink: 64 }),
         Some(Rejection::DuplicateOfDataset),
         Some(Rejection::DuplicateInSubmission { first: 0 }),
         Some(Rejection::ShiftedCopyOfDataset { dx: 1, dy: 0 }),
-        Some(Rejection::ShiftedCopyInSubmission { first: 0, dx: 0, dy: -1 }),
+        Some(Rejection::ShiftedCopyInSubmission {
+            first: 0,
+            dx: 0,
+            dy: -1,
+        }),
         Some(Rejection::ShiftedCopyOfDataset { dx: -2, dy: 2 }),
         None,
     ];
@@ -160,20 +226,47 @@ fn precheck_gives_each_rejection_reason() {
     // The model-dependent reasons: a logit under the threshold (or NaN), and a filled request.
     let verdicts = finish_verdicts(&request, got.clone(), &[0.5, -0.25], 0).unwrap();
     assert_eq!(verdicts[0], Verdict::Accepted { logit: 0.5 });
-    assert_eq!(verdicts[10], Verdict::Rejected(Rejection::Implausible { logit: -0.25 }));
+    assert_eq!(
+        verdicts[10],
+        Verdict::Rejected(Rejection::Implausible { logit: -0.25 })
+    );
     let nan = finish_verdicts(&request, got.clone(), &[f32::NAN, 1.0], 0).unwrap();
-    assert!(matches!(nan[0], Verdict::Rejected(Rejection::Implausible { .. })));
-    let filled = finish_verdicts(&request, got.clone(), &[0.5, 0.75], request.target_count - 1).unwrap();
-    assert_eq!((filled[0], filled[10]), (Verdict::Accepted { logit: 0.5 }, Verdict::Rejected(Rejection::RequestFilled)));
+    assert!(matches!(
+        nan[0],
+        Verdict::Rejected(Rejection::Implausible { .. })
+    ));
+    let filled = finish_verdicts(
+        &request,
+        got.clone(),
+        &[0.5, 0.75],
+        request.target_count - 1,
+    )
+    .unwrap();
+    assert_eq!(
+        (filled[0], filled[10]),
+        (
+            Verdict::Accepted { logit: 0.5 },
+            Verdict::Rejected(Rejection::RequestFilled)
+        )
+    );
     assert_eq!(accepted_records(&s, &filled), vec![fresh.as_slice()]);
-    assert!(finish_verdicts(&request, got, &[0.5], 0).is_err(), "one logit per passing record");
+    assert!(
+        finish_verdicts(&request, got, &[0.5], 0).is_err(),
+        "one logit per passing record"
+    );
 
     // Deterministic, and refused for another request or an index of another rule.
     assert_eq!(precheck(&request, &index, &s).unwrap(), expected);
     let mut no_shift = request.clone();
     no_shift.max_shift = 0;
-    assert!(matches!(precheck(&no_shift, &index, &submission(&no_shift, b"m", vec![])), Err(Error::InvalidParameters(_))));
-    assert!(matches!(precheck(&no_shift, &index, &s), Err(Error::InvalidField { .. })));
+    assert!(matches!(
+        precheck(&no_shift, &index, &submission(&no_shift, b"m", vec![])),
+        Err(Error::InvalidParameters(_))
+    ));
+    assert!(matches!(
+        precheck(&no_shift, &index, &s),
+        Err(Error::InvalidField { .. })
+    ));
 }
 
 #[test]
@@ -183,15 +276,25 @@ fn the_index_follows_appends() {
     let request = request_for(&ds);
     let mut index = DuplicateIndex::build(&ds, &request).unwrap();
     let rows = rows();
-    let s = submission(&request, b"a", vec![rows[60].clone(), shift(&rows[60], 1, 1)]);
+    let s = submission(
+        &request,
+        b"a",
+        vec![rows[60].clone(), shift(&rows[60], 1, 1)],
+    );
     assert_eq!(precheck(&request, &index, &s).unwrap()[0], None);
     index.insert(&rows[60]).unwrap();
     assert_eq!(index.len(), 51);
     assert_eq!(
         precheck(&request, &index, &s).unwrap(),
-        vec![Some(Rejection::DuplicateOfDataset), Some(Rejection::ShiftedCopyOfDataset { dx: 1, dy: 1 })]
+        vec![
+            Some(Rejection::DuplicateOfDataset),
+            Some(Rejection::ShiftedCopyOfDataset { dx: 1, dy: 1 })
+        ]
     );
-    assert!(matches!(index.insert(&[0; 3]), Err(Error::RecordSize { .. })));
+    assert!(matches!(
+        index.insert(&[0; 3]),
+        Err(Error::RecordSize { .. })
+    ));
 }
 
 // ---- Appends, crashes and consistency proofs ----
@@ -214,30 +317,59 @@ fn append_extends_the_tree_and_proves_consistency() {
     let new_rows: Vec<&[u8]> = rows[1000..1050].iter().map(Vec::as_slice).collect();
     let proof = g.append(&new_rows).unwrap();
     // Appending rows 1000..1050 gives exactly the dataset of the first 1050 rows.
-    let reference = import_digits_csv(common::digits_path(), dir.path().join("ref"), Some(1050)).unwrap();
-    assert_eq!((g.current().len(), g.current().root()), (1050, reference.root()));
+    let reference =
+        import_digits_csv(common::digits_path(), dir.path().join("ref"), Some(1050)).unwrap();
+    assert_eq!(
+        (g.current().len(), g.current().root()),
+        (1050, reference.root())
+    );
     assert_eq!(g.current().cid(), reference.cid());
-    assert_eq!((proof.old_size, proof.old_root, proof.new_size, proof.new_root), (1000, old.root, 1050, reference.root()));
+    assert_eq!(
+        (
+            proof.old_size,
+            proof.old_root,
+            proof.new_size,
+            proof.new_root
+        ),
+        (1000, old.root, 1050, reference.root())
+    );
     proof.verify().unwrap();
-    proof.verify_manifests(&old, g.current().manifest()).unwrap();
+    proof
+        .verify_manifests(&old, g.current().manifest())
+        .unwrap();
     g.current().scrub().unwrap();
     let reopened = GrowingDataset::open(g.home()).unwrap();
     assert_eq!(reopened.current().cid(), reference.cid());
     // Only the pointer and the current generation remain.
-    let mut names: Vec<String> = std::fs::read_dir(g.home()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(g.home())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, vec![CURRENT_FILE.to_owned(), g.generation().to_owned()]);
+    assert_eq!(
+        names,
+        vec![CURRENT_FILE.to_owned(), g.generation().to_owned()]
+    );
 
     // A second append proves consistency from the first one's root.
     let more: Vec<&[u8]> = rows[1050..1051].iter().map(Vec::as_slice).collect();
     let second = g.append(&more).unwrap();
-    assert_eq!((second.old_size, second.old_root, second.new_size), (1050, reference.root(), 1051));
+    assert_eq!(
+        (second.old_size, second.old_root, second.new_size),
+        (1050, reference.root(), 1051)
+    );
     second.verify().unwrap();
 
     // Refused: nothing to append, a record of the wrong size or out of range.
     assert!(matches!(g.append(&[]), Err(Error::InvalidParameters(_))));
-    assert!(matches!(g.append(&[&[1u8; 63][..]]), Err(Error::RecordSize { .. })));
-    assert!(matches!(g.append(&[&[17u8; 64][..]]), Err(Error::InvalidField { .. })));
+    assert!(matches!(
+        g.append(&[&[1u8; 63][..]]),
+        Err(Error::RecordSize { .. })
+    ));
+    assert!(matches!(
+        g.append(&[&[17u8; 64][..]]),
+        Err(Error::InvalidField { .. })
+    ));
     assert_eq!(g.current().len(), 1051);
 }
 
@@ -256,7 +388,12 @@ fn tampered_append_proofs_fail() {
     for n in 0..bytes.len() {
         assert!(AppendProof::from_bytes(&bytes[..n]).is_err(), "prefix {n}");
     }
-    let fails = |p: &AppendProof| assert!(matches!(p.verify(), Err(Error::ConsistencyMismatch { .. })), "{p:?}");
+    let fails = |p: &AppendProof| {
+        assert!(
+            matches!(p.verify(), Err(Error::ConsistencyMismatch { .. })),
+            "{p:?}"
+        )
+    };
     for i in 0..proof.nodes.len() {
         let mut p = proof.clone();
         p.nodes[i][i % 32] ^= 1;
@@ -311,33 +448,58 @@ fn a_crash_at_any_step_of_an_append_leaves_a_valid_dataset() {
     let recs: Vec<&[u8]> = rows[400..420].iter().map(Vec::as_slice).collect();
     let src = dir.path().join("src");
     import_digits_csv(common::digits_path(), &src, Some(400)).unwrap();
-    let expected_new = import_digits_csv(common::digits_path(), dir.path().join("ref"), Some(420)).unwrap();
+    let expected_new =
+        import_digits_csv(common::digits_path(), dir.path().join("ref"), Some(420)).unwrap();
     for (k, crash_at) in STEPS.iter().enumerate() {
         let home = dir.path().join(format!("home-{k}"));
         let mut g = GrowingDataset::create(&home, &src).unwrap();
-        let old = (g.current().cid(), g.current().root(), g.generation().to_owned());
+        let old = (
+            g.current().cid(),
+            g.current().root(),
+            g.generation().to_owned(),
+        );
         let r = g.append_with(&recs, &mut |step| {
             if step == *crash_at {
                 // Like a crash: also leave a torn file behind in any staging directory.
                 for e in std::fs::read_dir(&home).unwrap() {
                     let p = e.unwrap().path();
-                    if p.file_name().unwrap().to_string_lossy().starts_with(".staging-") {
+                    if p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(".staging-")
+                    {
                         std::fs::write(p.join("records.bin"), b"torn").unwrap();
                     }
                 }
-                Err(Error::InvalidParameters(format!("simulated crash at {step:?}")))
+                Err(Error::InvalidParameters(format!(
+                    "simulated crash at {step:?}"
+                )))
             } else {
                 Ok(())
             }
         });
-        assert!(matches!(r, Err(Error::InvalidParameters(ref m)) if m.contains("simulated")), "{crash_at:?}: {r:?}");
+        assert!(
+            matches!(r, Err(Error::InvalidParameters(ref m)) if m.contains("simulated")),
+            "{crash_at:?}: {r:?}"
+        );
         drop(g);
         // What a restarted process sees.
         let after = GrowingDataset::open(&home).unwrap();
         if *crash_at == AppendStep::Committed {
-            assert_eq!((after.current().cid(), after.current().root()), (expected_new.cid(), expected_new.root()));
+            assert_eq!(
+                (after.current().cid(), after.current().root()),
+                (expected_new.cid(), expected_new.root())
+            );
         } else {
-            assert_eq!((after.current().cid(), after.current().root(), after.generation().to_owned()), old, "{crash_at:?}");
+            assert_eq!(
+                (
+                    after.current().cid(),
+                    after.current().root(),
+                    after.generation().to_owned()
+                ),
+                old,
+                "{crash_at:?}"
+            );
             // The old generation itself is untouched.
             let old_dir = Dataset::open(home.join(&old.2)).unwrap();
             assert_eq!(old_dir.len(), 400);
@@ -352,9 +514,15 @@ fn a_crash_at_any_step_of_an_append_leaves_a_valid_dataset() {
             proof.verify().unwrap();
         }
         assert_eq!(after.current().root(), expected_new.root());
-        assert_eq!(GrowingDataset::open(&home).unwrap().current().cid(), expected_new.cid());
+        assert_eq!(
+            GrowingDataset::open(&home).unwrap().current().cid(),
+            expected_new.cid()
+        );
         let leftovers = std::fs::read_dir(&home).unwrap().count();
-        assert_eq!(leftovers, 2, "{crash_at:?}: pointer and current generation only");
+        assert_eq!(
+            leftovers, 2,
+            "{crash_at:?}: pointer and current generation only"
+        );
     }
 }
 
@@ -368,7 +536,10 @@ fn a_damaged_pointer_is_an_error_not_a_panic() {
     let pointer = home.join(CURRENT_FILE);
     let good = std::fs::read(&pointer).unwrap();
     let decoded = GenerationPointer::from_bytes(&good).unwrap();
-    assert_eq!((decoded.generation.as_str(), decoded.manifest), (g_generation.as_str(), g_cid));
+    assert_eq!(
+        (decoded.generation.as_str(), decoded.manifest),
+        (g_generation.as_str(), g_cid)
+    );
     assert_eq!(decoded.to_bytes(), good);
     for n in 0..good.len() {
         std::fs::write(&pointer, &good[..n]).unwrap();
@@ -379,10 +550,19 @@ fn a_damaged_pointer_is_an_error_not_a_panic() {
     let at = evil.windows(2).position(|w| w == b"g0").unwrap();
     evil[at..at + 3].copy_from_slice(b"../");
     std::fs::write(&pointer, &evil).unwrap();
-    assert!(matches!(GrowingDataset::open(&home), Err(Error::InvalidField { what: "generation", .. })));
+    assert!(matches!(
+        GrowingDataset::open(&home),
+        Err(Error::InvalidField {
+            what: "generation",
+            ..
+        })
+    ));
     std::fs::write(&pointer, &good).unwrap();
     GrowingDataset::open(&home).unwrap();
-    assert!(GrowingDataset::create(&home, dir.path().join("src-100")).is_err(), "already a growing dataset");
+    assert!(
+        GrowingDataset::create(&home, dir.path().join("src-100")).is_err(),
+        "already a growing dataset"
+    );
 }
 
 // ---- Reputation ----
@@ -398,7 +578,11 @@ fn reputation_bans_and_promotes_by_the_rule() {
     assert_eq!(st(19, 20), Standing::Banned);
     assert_eq!(st(99, 0), Standing::Normal, "too few accepted to promote");
     assert_eq!(st(100, 0), Standing::Promoted);
-    assert_eq!(st(900, 100), Standing::Normal, "10% is not under the promotion rate");
+    assert_eq!(
+        st(900, 100),
+        Standing::Normal,
+        "10% is not under the promotion rate"
+    );
     assert_eq!(st(901, 100), Standing::Promoted);
     assert_eq!(st(u64::MAX, u64::MAX), Standing::Normal, "no overflow");
 
@@ -406,11 +590,37 @@ fn reputation_bans_and_promotes_by_the_rule() {
     let accepted = Verdict::Accepted { logit: 1.0 };
     let rejected = Verdict::Rejected(Rejection::InkOutOfBounds { ink: 0 });
     let filled = Verdict::Rejected(Rejection::RequestFilled);
-    assert_eq!(rep.record(b"alice", &vec![accepted; 97].into_iter().chain([rejected; 3]).collect::<Vec<_>>()).unwrap(), Standing::Normal);
-    assert_eq!(rep.record(b"alice", &[accepted, accepted, accepted, filled]).unwrap(), Standing::Promoted);
-    assert_eq!(rep.counts(b"alice"), SubmitterCounts { accepted: 100, rejected: 3 });
-    assert_eq!(rep.record(b"mallory", &[rejected; 25]).unwrap(), Standing::Banned);
-    assert!(rep.record(b"mallory", &[accepted]).is_err(), "a banned submitter is refused");
+    assert_eq!(
+        rep.record(
+            b"alice",
+            &vec![accepted; 97]
+                .into_iter()
+                .chain([rejected; 3])
+                .collect::<Vec<_>>()
+        )
+        .unwrap(),
+        Standing::Normal
+    );
+    assert_eq!(
+        rep.record(b"alice", &[accepted, accepted, accepted, filled])
+            .unwrap(),
+        Standing::Promoted
+    );
+    assert_eq!(
+        rep.counts(b"alice"),
+        SubmitterCounts {
+            accepted: 100,
+            rejected: 3
+        }
+    );
+    assert_eq!(
+        rep.record(b"mallory", &[rejected; 25]).unwrap(),
+        Standing::Banned
+    );
+    assert!(
+        rep.record(b"mallory", &[accepted]).is_err(),
+        "a banned submitter is refused"
+    );
     assert_eq!(rep.record(b"bob", &[filled]).unwrap(), Standing::Normal);
     assert_eq!(rep.len(), 2, "no entry without counted records");
     assert!(rep.add(b"", 1, 0).is_err() && rep.add(&[0; 65], 1, 0).is_err());
@@ -420,7 +630,10 @@ fn reputation_bans_and_promotes_by_the_rule() {
     let back = Reputation::from_bytes(&bytes).unwrap();
     assert_eq!(back, rep);
     assert_eq!(back.digest(), rep.digest());
-    assert_eq!(back.iter().map(|(id, _)| id.to_vec()).collect::<Vec<_>>(), vec![b"alice".to_vec(), b"mallory".to_vec()]);
+    assert_eq!(
+        back.iter().map(|(id, _)| id.to_vec()).collect::<Vec<_>>(),
+        vec![b"alice".to_vec(), b"mallory".to_vec()]
+    );
     for n in 0..bytes.len() {
         assert!(Reputation::from_bytes(&bytes[..n]).is_err(), "prefix {n}");
     }
@@ -455,7 +668,10 @@ fn reputation_bans_and_promotes_by_the_rule() {
     let mut huge = table(rule4, &[]);
     let n = huge.len() - 4;
     huge[n..].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(Reputation::from_bytes(&huge), Err(Error::LimitExceeded { .. })));
+    assert!(matches!(
+        Reputation::from_bytes(&huge),
+        Err(Error::LimitExceeded { .. })
+    ));
 }
 
 // ---- The judge (libtorch) ----
@@ -466,7 +682,9 @@ mod judge {
     use pouw::growth::{calibrate_threshold, Judge, DEFAULT_REJECT_PER_MILLE};
     use pouw::hash::Xof;
     use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
-    use pouw::learning::{batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec};
+    use pouw::learning::{
+        batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
+    };
 
     /// The default demo model: `steps` steps of the default GAN on `ds` (seeds as in
     /// examples/train.rs), returning its spec and checkpoint bytes.
@@ -476,15 +694,25 @@ mod judge {
         let mut bytes = trainer.checkpoint().unwrap();
         for i in 1..=steps {
             let seed = step_seed(&[2u8; 32], &checkpoint_digest(&bytes), i);
-            let batch = Batch::from_dataset(ds, &batch_indices(&seed, spec.batch_size(), ds.len()).unwrap()).unwrap();
+            let batch = Batch::from_dataset(
+                ds,
+                &batch_indices(&seed, spec.batch_size(), ds.len()).unwrap(),
+            )
+            .unwrap();
             trainer.step(&seed, &batch).unwrap();
             bytes = trainer.checkpoint().unwrap();
         }
         (spec, bytes)
     }
 
-    fn request_with(ds: &Dataset, spec: &GanSpec, checkpoint: &[u8], threshold: f32) -> DatasetRequest {
-        DatasetRequest::for_dataset(ds, spec.digest(), cid_of(checkpoint), threshold, 10_000).unwrap()
+    fn request_with(
+        ds: &Dataset,
+        spec: &GanSpec,
+        checkpoint: &[u8],
+        threshold: f32,
+    ) -> DatasetRequest {
+        DatasetRequest::for_dataset(ds, spec.digest(), cid_of(checkpoint), threshold, 10_000)
+            .unwrap()
     }
 
     #[test]
@@ -498,12 +726,18 @@ mod judge {
         // 100 fresh digits that pass the model-free checks.
         let candidates = submission(&probe, b"carol", rows[1500..].to_vec());
         let pre = precheck(&probe, &index, &candidates).unwrap();
-        let passing = candidates.records.iter().zip(&pre).filter(|(_, p)| p.is_none());
+        let passing = candidates
+            .records
+            .iter()
+            .zip(&pre)
+            .filter(|(_, p)| p.is_none());
         let fresh: Vec<Vec<u8>> = passing.map(|(r, _)| r.clone()).take(100).collect();
         assert_eq!(fresh.len(), 100);
         // Threshold at the median logit of the fresh records: half of them are implausible.
         let judge = Judge::new(&probe, &spec, &checkpoint).unwrap();
-        let mut logits = judge.scores(&fresh.iter().map(Vec::as_slice).collect::<Vec<_>>()).unwrap();
+        let mut logits = judge
+            .scores(&fresh.iter().map(Vec::as_slice).collect::<Vec<_>>())
+            .unwrap();
         logits.sort_by(f32::total_cmp);
         let request = request_with(&ds, &spec, &checkpoint, logits[50]);
         let judge = Judge::new(&request, &spec, &checkpoint).unwrap();
@@ -511,14 +745,22 @@ mod judge {
         records.push(vec![0; 64]);
         let s = submission(&request, b"carol", records);
         let verdicts = judge.check(&index, &s, 0).unwrap();
-        let implausible = verdicts.iter().filter(|v| matches!(v, Verdict::Rejected(Rejection::Implausible { .. }))).count();
+        let implausible = verdicts
+            .iter()
+            .filter(|v| matches!(v, Verdict::Rejected(Rejection::Implausible { .. })))
+            .count();
         assert_eq!(implausible, 50, "{verdicts:?}");
         assert_eq!(verdicts.iter().filter(|v| v.is_accepted()).count(), 50);
-        assert_eq!(verdicts[100], Verdict::Rejected(Rejection::InkOutOfBounds { ink: 0 }));
+        assert_eq!(
+            verdicts[100],
+            Verdict::Rejected(Rejection::InkOutOfBounds { ink: 0 })
+        );
         for v in &verdicts {
             match v {
                 Verdict::Accepted { logit } => assert!(*logit >= request.threshold),
-                Verdict::Rejected(Rejection::Implausible { logit }) => assert!(*logit < request.threshold),
+                Verdict::Rejected(Rejection::Implausible { logit }) => {
+                    assert!(*logit < request.threshold)
+                }
                 _ => {}
             }
         }
@@ -529,15 +771,36 @@ mod judge {
         // The target count caps acceptances, in submission order.
         let capped = judge.check(&index, &s, request.target_count - 3).unwrap();
         assert_eq!(capped.iter().filter(|v| v.is_accepted()).count(), 3);
-        assert_eq!(capped.iter().filter(|v| matches!(v, Verdict::Rejected(Rejection::RequestFilled))).count(), 47);
+        assert_eq!(
+            capped
+                .iter()
+                .filter(|v| matches!(v, Verdict::Rejected(Rejection::RequestFilled)))
+                .count(),
+            47
+        );
 
         // The judge refuses a checkpoint or spec other than the request's.
         let mut other = checkpoint.clone();
         let last = other.len() - 1;
         other[last] ^= 1;
-        assert!(matches!(Judge::new(&request, &spec, &other), Err(Error::InvalidField { what: "judge checkpoint", .. })));
-        let other_spec = GanSpec { batch_size: 32, ..spec.clone() };
-        assert!(matches!(Judge::new(&request, &other_spec, &checkpoint), Err(Error::InvalidField { what: "judge spec", .. })));
+        assert!(matches!(
+            Judge::new(&request, &spec, &other),
+            Err(Error::InvalidField {
+                what: "judge checkpoint",
+                ..
+            })
+        ));
+        let other_spec = GanSpec {
+            batch_size: 32,
+            ..spec.clone()
+        };
+        assert!(matches!(
+            Judge::new(&request, &other_spec, &checkpoint),
+            Err(Error::InvalidField {
+                what: "judge spec",
+                ..
+            })
+        ));
     }
 
     fn share(part: usize, whole: usize) -> f64 {
@@ -546,12 +809,22 @@ mod judge {
 
     /// Checks one category as its own submission and prints its figures; returns the records
     /// rejected and those the discriminator alone would reject.
-    fn judge_category(judge: &Judge, index: &DuplicateIndex, name: &str, records: &[Vec<u8>]) -> (usize, usize) {
+    fn judge_category(
+        judge: &Judge,
+        index: &DuplicateIndex,
+        name: &str,
+        records: &[Vec<u8>],
+    ) -> (usize, usize) {
         let s = submission(judge.request(), name.as_bytes(), records.to_vec());
         let verdicts = judge.check(index, &s, 0).unwrap();
         let rejected = verdicts.iter().filter(|v| !v.is_accepted()).count();
-        let logits = judge.scores(&records.iter().map(Vec::as_slice).collect::<Vec<_>>()).unwrap();
-        let disc_rejected = logits.iter().filter(|l| l.is_nan() || **l < judge.request().threshold).count();
+        let logits = judge
+            .scores(&records.iter().map(Vec::as_slice).collect::<Vec<_>>())
+            .unwrap();
+        let disc_rejected = logits
+            .iter()
+            .filter(|l| l.is_nan() || **l < judge.request().threshold)
+            .count();
         let mut reasons = std::collections::BTreeMap::new();
         for v in &verdicts {
             if let Verdict::Rejected(r) = v {
@@ -576,21 +849,30 @@ mod judge {
     fn acceptance_targets_on_the_digits() {
         tch::set_num_threads(1);
         let dir = tempfile::tempdir().unwrap();
-        let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
+        let ds =
+            import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
         let (spec, checkpoint) = train(&ds, 400);
         // The judge's view of the model (on the CPU) calibrates the threshold.
-        let judge_model = GanSpec { device: DeviceChoice::Cpu, ..spec.clone() };
+        let judge_model = GanSpec {
+            device: DeviceChoice::Cpu,
+            ..spec.clone()
+        };
         let trainer = GanTrainer::from_checkpoint(&judge_model, &checkpoint).unwrap();
         let threshold = calibrate_threshold(&trainer, &ds, DEFAULT_REJECT_PER_MILLE).unwrap();
         let request = request_with(&ds, &spec, &checkpoint, threshold);
         let judge = Judge::new(&request, &spec, &checkpoint).unwrap();
         let index = DuplicateIndex::build(&ds, &request).unwrap();
-        println!("threshold (logit) {threshold:.5}, ink {}..={}, max shift {}", request.ink_min, request.ink_max, request.max_shift);
+        println!(
+            "threshold (logit) {threshold:.5}, ink {}..={}, max shift {}",
+            request.ink_min, request.ink_max, request.max_shift
+        );
 
         let rows = rows();
         let held: Vec<Vec<u8>> = rows[1500..].to_vec();
         let mut x = Xof::new("pouw/test", b"growth junk");
-        let noise: Vec<Vec<u8>> = (0..1000).map(|_| (0..64).map(|_| x.uniform_below(17) as u8).collect()).collect();
+        let noise: Vec<Vec<u8>> = (0..1000)
+            .map(|_| (0..64).map(|_| x.uniform_below(17) as u8).collect())
+            .collect();
         let mut blank: Vec<Vec<u8>> = (0..=16u8).map(|v| vec![v; 64]).collect();
         while blank.len() < 117 {
             let mut r = vec![0u8; 64];
@@ -609,12 +891,17 @@ mod judge {
                 }
             })
             .collect();
-        let (held_rejected, held_disc) = judge_category(&judge, &index, "held-back real digits", &held);
+        let (held_rejected, held_disc) =
+            judge_category(&judge, &index, "held-back real digits", &held);
         let (noise_rejected, _) = judge_category(&judge, &index, "uniform noise", &noise);
         let (blank_rejected, _) = judge_category(&judge, &index, "blank and near-blank", &blank);
-        let (shifted_rejected, _) = judge_category(&judge, &index, "shifted copies (<=2px)", &shifted);
+        let (shifted_rejected, _) =
+            judge_category(&judge, &index, "shifted copies (<=2px)", &shifted);
         let held_accepted = share(held.len() - held_rejected, held.len());
-        assert!(held_accepted >= 90.0, "held-back digits accepted: {held_accepted:.1}%");
+        assert!(
+            held_accepted >= 90.0,
+            "held-back digits accepted: {held_accepted:.1}%"
+        );
         assert!(share(held_disc, held.len()) <= 10.0);
         assert!(share(noise_rejected, noise.len()) >= 99.0);
         assert!(share(blank_rejected, blank.len()) >= 99.0);

@@ -5,7 +5,9 @@
 mod common;
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
-use pouw::learning::{batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec};
+use pouw::learning::{
+    batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
+};
 use std::process::Command;
 
 const STEPS: u64 = 3;
@@ -17,12 +19,21 @@ fn spec(ds: &pouw::Dataset) -> GanSpec {
 }
 
 /// Trains `steps` steps from `trainer`, returning the digest after each.
-fn run(trainer: &mut GanTrainer, ds: &pouw::Dataset, from: u64, steps: u64, anchor: &[u8; 32], prev: &mut [u8; 32]) -> Vec<[u8; 32]> {
+fn run(
+    trainer: &mut GanTrainer,
+    ds: &pouw::Dataset,
+    from: u64,
+    steps: u64,
+    anchor: &[u8; 32],
+    prev: &mut [u8; 32],
+) -> Vec<[u8; 32]> {
     let mut digests = Vec::new();
     for i in from + 1..=from + steps {
         let seed = step_seed(anchor, prev, i);
         let indices = batch_indices(&seed, trainer.spec().batch_size(), ds.len()).unwrap();
-        trainer.step(&seed, &Batch::from_dataset(ds, &indices).unwrap()).unwrap();
+        trainer
+            .step(&seed, &Batch::from_dataset(ds, &indices).unwrap())
+            .unwrap();
         *prev = checkpoint_digest(&trainer.checkpoint().unwrap());
         digests.push(*prev);
     }
@@ -38,7 +49,9 @@ fn hex(d: &[u8; 32]) -> String {
 #[test]
 #[ignore = "child process of the determinism tests"]
 fn child_train_and_print_digest() {
-    let Ok(threads) = std::env::var("POUW_THREADS") else { return };
+    let Ok(threads) = std::env::var("POUW_THREADS") else {
+        return;
+    };
     tch::set_num_threads(threads.parse().unwrap());
     let (_dir, ds) = common::digits_dataset();
     let spec = spec(&ds);
@@ -50,13 +63,28 @@ fn child_train_and_print_digest() {
 
 fn digest_in_child(threads: u32) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_train_and_print_digest", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_train_and_print_digest",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("POUW_THREADS", threads.to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout.lines().find_map(|l| l.split("DIGEST ").nth(1)).expect("digest line").trim().to_owned()
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.split("DIGEST ").nth(1))
+        .expect("digest line")
+        .trim()
+        .to_owned()
 }
 
 #[test]
@@ -83,7 +111,11 @@ fn restart_from_checkpoint_matches_straight_run() {
     let saved = first.checkpoint().unwrap();
     drop(first);
     let mut resumed = GanTrainer::from_checkpoint(&spec, &saved).unwrap();
-    assert_eq!(resumed.checkpoint().unwrap(), saved, "load then save is the identity");
+    assert_eq!(
+        resumed.checkpoint().unwrap(),
+        saved,
+        "load then save is the identity"
+    );
     let tail = run(&mut resumed, &ds, 2, 2, &anchor, &mut prev);
     assert_eq!([head, tail].concat(), all);
 }

@@ -6,8 +6,8 @@ mod common;
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{
-    batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore, ProofOfLearning, StepContext,
-    StepOpening, TaskSpec, Trajectory, VerifyMode,
+    batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore,
+    ProofOfLearning, StepContext, StepOpening, TaskSpec, Trajectory, VerifyMode,
 };
 use pouw::Error;
 
@@ -43,12 +43,22 @@ fn run() -> Run {
     for i in 1..=3 {
         let seed = step_seed(&anchor, trajectory.digest(i - 1).unwrap(), i);
         let indices = batch_indices(&seed, spec.batch_size, ds.len()).unwrap();
-        trainer.step(&seed, &Batch::from_dataset(&ds, &indices).unwrap()).unwrap();
+        trainer
+            .step(&seed, &Batch::from_dataset(&ds, &indices).unwrap())
+            .unwrap();
         let bytes = trainer.checkpoint().unwrap();
         trajectory.push(checkpoint_digest(&bytes));
         cids.push(store.put(&bytes).unwrap());
     }
-    Run { _dir: dir, ds, spec, store, trajectory, cids, anchor }
+    Run {
+        _dir: dir,
+        ds,
+        spec,
+        store,
+        trajectory,
+        cids,
+        anchor,
+    }
 }
 
 impl Run {
@@ -64,10 +74,23 @@ impl Run {
 
     fn open(&self, step: u64) -> StepOpening {
         let (start, end) = (self.cids[step as usize - 1], Some(self.cids[step as usize]));
-        StepOpening::new(&self.trajectory, step, &self.anchor, &self.ds, self.spec.batch_size(), start, end).unwrap()
+        StepOpening::new(
+            &self.trajectory,
+            step,
+            &self.anchor,
+            &self.ds,
+            self.spec.batch_size(),
+            start,
+            end,
+        )
+        .unwrap()
     }
 
-    fn verify(&self, ctx: &StepContext, opening: &StepOpening) -> pouw::Result<pouw::learning::StepReport> {
+    fn verify(
+        &self,
+        ctx: &StepContext,
+        opening: &StepOpening,
+    ) -> pouw::Result<pouw::learning::StepReport> {
         verify_step::<GanTrainer>(&self.spec, ctx, opening, &self.store, VerifyMode::Exact)
     }
 }
@@ -77,8 +100,18 @@ fn honest_steps_verify_exactly_and_within_tolerance() {
     let r = run();
     for step in 1..=3 {
         r.verify(&r.ctx(), &r.open(step)).unwrap();
-        let report = verify_step::<GanTrainer>(&r.spec, &r.ctx(), &r.open(step), &r.store, VerifyMode::Tolerance(0.0)).unwrap();
-        assert!(report.distances.iter().all(|(_, d)| *d == 0.0), "{report:?}");
+        let report = verify_step::<GanTrainer>(
+            &r.spec,
+            &r.ctx(),
+            &r.open(step),
+            &r.store,
+            VerifyMode::Tolerance(0.0),
+        )
+        .unwrap();
+        assert!(
+            report.distances.iter().all(|(_, d)| *d == 0.0),
+            "{report:?}"
+        );
     }
 }
 
@@ -88,7 +121,10 @@ fn tampered_start_checkpoint_is_rejected() {
     let mut opening = r.open(2);
     // A checkpoint that exists in the store but is not W_1.
     opening.start = r.cids[0];
-    assert!(matches!(r.verify(&r.ctx(), &opening), Err(Error::CheckpointDigest { step: 1 })));
+    assert!(matches!(
+        r.verify(&r.ctx(), &opening),
+        Err(Error::CheckpointDigest { step: 1 })
+    ));
     // Bytes altered in the store: the CID no longer names them.
     let mut bytes = r.store.get(&r.cids[1], u64::MAX).unwrap();
     let last = bytes.len() - 1;
@@ -108,10 +144,16 @@ fn wrong_batch_records_are_rejected() {
     let r = run();
     let mut opening = r.open(1);
     opening.records[0] ^= 1;
-    assert!(matches!(r.verify(&r.ctx(), &opening), Err(Error::RootMismatch)));
+    assert!(matches!(
+        r.verify(&r.ctx(), &opening),
+        Err(Error::RootMismatch)
+    ));
     let mut opening = r.open(1);
     opening.records.truncate(opening.records.len() - 64);
-    assert!(matches!(r.verify(&r.ctx(), &opening), Err(Error::WrongBatch(_))));
+    assert!(matches!(
+        r.verify(&r.ctx(), &opening),
+        Err(Error::WrongBatch(_))
+    ));
 }
 
 #[test]
@@ -122,18 +164,31 @@ fn wrong_step_seed_is_rejected() {
     let mut ctx = r.ctx();
     ctx.anchor = [6u8; 32];
     let err = r.verify(&ctx, &r.open(1)).unwrap_err();
-    assert!(matches!(err, Error::WrongBatch(_) | Error::RootMismatch | Error::ProofLength { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::WrongBatch(_) | Error::RootMismatch | Error::ProofLength { .. }
+        ),
+        "{err:?}"
+    );
     // The right batch, a wrong digest claimed for the step's result.
     let mut opening = r.open(3);
     let mut trajectory = Trajectory::new(*r.trajectory.digest(0).unwrap());
     for i in 1..=3u64 {
-        let d = if i == 3 { [0xAA; 32] } else { *r.trajectory.digest(i).unwrap() };
+        let d = if i == 3 {
+            [0xAA; 32]
+        } else {
+            *r.trajectory.digest(i).unwrap()
+        };
         trajectory.push(d);
     }
     opening.trajectory = trajectory.open(3).unwrap();
     let mut ctx = r.ctx();
     ctx.trajectory_root = trajectory.root();
-    assert!(matches!(r.verify(&ctx, &opening), Err(Error::StepMismatch { step: 3 })));
+    assert!(matches!(
+        r.verify(&ctx, &opening),
+        Err(Error::StepMismatch { step: 3 })
+    ));
 }
 
 #[test]
@@ -141,19 +196,36 @@ fn opening_against_another_trajectory_root_is_rejected() {
     let r = run();
     let mut ctx = r.ctx();
     ctx.trajectory_root = [0u8; 32];
-    assert!(matches!(r.verify(&ctx, &r.open(2)), Err(Error::RootMismatch)));
+    assert!(matches!(
+        r.verify(&ctx, &r.open(2)),
+        Err(Error::RootMismatch)
+    ));
 }
 
-fn edit_checkpoint(bytes: &[u8], edit: impl FnOnce(&mut Vec<(String, safetensors::tensor::Dtype, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
+fn edit_checkpoint(
+    bytes: &[u8],
+    edit: impl FnOnce(&mut Vec<(String, safetensors::tensor::Dtype, Vec<usize>, Vec<u8>)>),
+) -> Vec<u8> {
     let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
-    let mut tensors: Vec<_> =
-        st.tensors().into_iter().map(|(n, v)| (n, v.dtype(), v.shape().to_vec(), v.data().to_vec())).collect();
+    let mut tensors: Vec<_> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.dtype(), v.shape().to_vec(), v.data().to_vec()))
+        .collect();
     edit(&mut tensors);
     let views: Vec<_> = tensors
         .iter()
-        .map(|(n, d, s, b)| (n.clone(), safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap()))
+        .map(|(n, d, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap(),
+            )
+        })
         .collect();
-    let meta = Some(std::collections::HashMap::from([("format".to_owned(), "pouw-gan-checkpoint-v1".to_owned())]));
+    let meta = Some(std::collections::HashMap::from([(
+        "format".to_owned(),
+        "pouw-gan-checkpoint-v1".to_owned(),
+    )]));
     safetensors::serialize(views, &meta).unwrap()
 }
 
@@ -161,44 +233,78 @@ fn edit_checkpoint(bytes: &[u8], edit: impl FnOnce(&mut Vec<(String, safetensors
 fn malformed_checkpoints_are_typed_errors() {
     let (_dir, ds) = common::digits_dataset();
     let spec = small_spec(&ds);
-    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32]).unwrap().checkpoint().unwrap();
+    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     let load = |b: &[u8]| GanTrainer::from_checkpoint(&spec, b).map(|_| ());
     load(&bytes).unwrap();
-    assert!(load(&edit_checkpoint(&bytes, |_| {})).is_ok(), "re-serialising the same tensors is still valid");
+    assert!(
+        load(&edit_checkpoint(&bytes, |_| {})).is_ok(),
+        "re-serialising the same tensors is still valid"
+    );
 
     let missing = edit_checkpoint(&bytes, |t| t.retain(|(n, ..)| n != "gen.b0.conv"));
-    assert!(matches!(load(&missing), Err(Error::CheckpointTensor { name, .. }) if name == "gen.b0.conv"));
-    let extra = edit_checkpoint(&bytes, |t| t.push(("extra".into(), safetensors::tensor::Dtype::F32, vec![1], vec![0; 4])));
+    assert!(
+        matches!(load(&missing), Err(Error::CheckpointTensor { name, .. }) if name == "gen.b0.conv")
+    );
+    let extra = edit_checkpoint(&bytes, |t| {
+        t.push((
+            "extra".into(),
+            safetensors::tensor::Dtype::F32,
+            vec![1],
+            vec![0; 4],
+        ))
+    });
     assert!(matches!(load(&extra), Err(Error::CheckpointTensor { name, .. }) if name == "extra"));
     let reshaped = edit_checkpoint(&bytes, |t| {
         let x = t.iter_mut().find(|(n, ..)| n == "dis.b0.conv").unwrap();
         let numel: usize = x.2.iter().product();
         x.2 = vec![numel];
     });
-    assert!(matches!(load(&reshaped), Err(Error::CheckpointTensor { name, .. }) if name == "dis.b0.conv"));
+    assert!(
+        matches!(load(&reshaped), Err(Error::CheckpointTensor { name, .. }) if name == "dis.b0.conv")
+    );
     let nan = edit_checkpoint(&bytes, |t| {
-        let x = t.iter_mut().find(|(n, ..)| n == "adam.v.gen.b0.conv").unwrap();
+        let x = t
+            .iter_mut()
+            .find(|(n, ..)| n == "adam.v.gen.b0.conv")
+            .unwrap();
         x.3[..4].copy_from_slice(&f32::NAN.to_le_bytes());
     });
-    assert!(matches!(load(&nan), Err(Error::CheckpointTensor { name, .. }) if name == "adam.v.gen.b0.conv"));
+    assert!(
+        matches!(load(&nan), Err(Error::CheckpointTensor { name, .. }) if name == "adam.v.gen.b0.conv")
+    );
     let retyped = edit_checkpoint(&bytes, |t| {
         let x = t.iter_mut().find(|(n, ..)| n == "gen.b0.bn.shift").unwrap();
         x.1 = safetensors::tensor::Dtype::I32;
     });
-    assert!(matches!(load(&retyped), Err(Error::CheckpointTensor { .. })));
+    assert!(matches!(
+        load(&retyped),
+        Err(Error::CheckpointTensor { .. })
+    ));
     for cut in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
-        assert!(matches!(load(&bytes[..cut]), Err(Error::InvalidField { .. })), "cut at {cut}");
+        assert!(
+            matches!(load(&bytes[..cut]), Err(Error::InvalidField { .. })),
+            "cut at {cut}"
+        );
     }
     let mut long = bytes.clone();
     long.extend_from_slice(&[0; 1 << 20]);
-    assert!(matches!(load(&long), Err(Error::LimitExceeded { .. }) | Err(Error::InvalidField { .. })));
+    assert!(matches!(
+        load(&long),
+        Err(Error::LimitExceeded { .. }) | Err(Error::InvalidField { .. })
+    ));
 }
 
 #[test]
 fn python_safetensors_reads_a_checkpoint() {
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
     let has_package = python.exists()
-        && std::process::Command::new(&python).args(["-c", "import safetensors"]).status().is_ok_and(|s| s.success());
+        && std::process::Command::new(&python)
+            .args(["-c", "import safetensors"])
+            .status()
+            .is_ok_and(|s| s.success());
     if !has_package {
         eprintln!("skipped: no safetensors package in .venv");
         return;
@@ -206,12 +312,32 @@ fn python_safetensors_reads_a_checkpoint() {
     let (dir, ds) = common::digits_dataset();
     let spec = small_spec(&ds);
     let path = dir.path().join("ckpt.safetensors");
-    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32]).unwrap().checkpoint().unwrap();
+    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     std::fs::write(&path, &bytes).unwrap();
     let script = "import sys\nfrom safetensors import safe_open\nf = safe_open(sys.argv[1], 'np')\nprint(f.metadata()['format'], len(list(f.keys())), f.get_tensor('gen.b0.conv').shape, int(f.get_tensor('step')))";
-    let out = std::process::Command::new(&python).args(["-c", script]).arg(&path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let names = safetensors::SafeTensors::deserialize(&bytes).unwrap().names().len();
-    assert_eq!(text.trim(), format!("pouw-gan-checkpoint-v1 {names} (100, {}, 4, 4) 0", spec.g_filters));
+    let names = safetensors::SafeTensors::deserialize(&bytes)
+        .unwrap()
+        .names()
+        .len();
+    assert_eq!(
+        text.trim(),
+        format!(
+            "pouw-gan-checkpoint-v1 {names} (100, {}, 4, 4) 0",
+            spec.g_filters
+        )
+    );
 }

@@ -30,7 +30,11 @@ pub struct Progress {
 impl Progress {
     /// A bar for `total` units.
     pub fn new(label: &'static str, total: u64) -> Self {
-        Progress { total, start: Instant::now(), label }
+        Progress {
+            total,
+            start: Instant::now(),
+            label,
+        }
     }
 
     /// Redraws the bar at `done` units with a note.
@@ -58,7 +62,9 @@ impl Progress {
 pub fn line_plot(points: &[(f64, f64)], width: u32, height: u32) -> RgbImage {
     let mut img = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
     let margin = 20.0;
-    let (x0, x1) = points.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (x0, x1) = points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let y1 = points.iter().fold(f64::MIN, |a, p| a.max(p.1));
     let (w, h) = (width as f64 - 2.0 * margin, height as f64 - 2.0 * margin);
     let to_px = |(x, y): (f64, f64)| {

@@ -21,7 +21,11 @@ fn main() {
     let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden");
     let params_bytes = std::fs::read(golden.join("params.bin")).unwrap();
     let proof = std::fs::read(golden.join("proof.bin")).unwrap();
-    let genesis: pouw::ident::Cid = std::fs::read_to_string(golden.join("genesis.cid")).unwrap().trim().parse().unwrap();
+    let genesis: pouw::ident::Cid = std::fs::read_to_string(golden.join("genesis.cid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let genesis_bytes = genesis.to_bytes();
     let (header, miner) = ([0x42u8; 32], b"golden-miner");
     let target = Target::from_expected_steps(8);
@@ -29,13 +33,32 @@ fn main() {
     let mut params = ConsensusParams::<GanSpec>::from_bytes(&params_bytes).unwrap();
     params.spec.device = DeviceChoice::Cpu;
     let store = DirStore::new(golden.join("store")).unwrap();
-    let input = VerifyInput { header_hash: header, miner_id: miner, start: &genesis, params: &params, target, store: &store };
+    let input = VerifyInput {
+        header_hash: header,
+        miner_id: miner,
+        start: &genesis,
+        params: &params,
+        target,
+        store: &store,
+    };
 
     let dir = golden.join("store").to_string_lossy().into_owned();
     let (mut c_params, mut c_store) = (std::ptr::null_mut(), std::ptr::null_mut());
     unsafe {
-        assert_eq!(pouw_params_from_bytes(params_bytes.as_ptr(), params_bytes.len(), POUW_DEVICE_CPU, 0, &mut c_params), PouwResult::Ok);
-        assert_eq!(pouw_store_open_dir(dir.as_ptr(), dir.len(), &mut c_store), PouwResult::Ok);
+        assert_eq!(
+            pouw_params_from_bytes(
+                params_bytes.as_ptr(),
+                params_bytes.len(),
+                POUW_DEVICE_CPU,
+                0,
+                &mut c_params
+            ),
+            PouwResult::Ok
+        );
+        assert_eq!(
+            pouw_store_open_dir(dir.as_ptr(), dir.len(), &mut c_store),
+            PouwResult::Ok
+        );
     }
     let c_call = || unsafe {
         let mut verdict = std::mem::zeroed();

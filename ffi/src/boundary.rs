@@ -52,7 +52,10 @@ pub(crate) unsafe fn array<'a, T>(ptr: *const T, count: usize) -> Result<&'a [T]
     if ptr.is_null() {
         return Err(PouwResult::NullArgument);
     }
-    if count.checked_mul(std::mem::size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
+    if count
+        .checked_mul(std::mem::size_of::<T>())
+        .is_none_or(|n| n > isize::MAX as usize)
+    {
         return Err(PouwResult::InvalidArgument);
     }
     Ok(std::slice::from_raw_parts(ptr, count))
@@ -92,7 +95,9 @@ pub(crate) unsafe fn path<'a>(ptr: *const u8, len: usize) -> Result<&'a Path, Po
     }
     #[cfg(not(unix))]
     {
-        std::str::from_utf8(bytes).map(Path::new).map_err(|_| PouwResult::InvalidArgument)
+        std::str::from_utf8(bytes)
+            .map(Path::new)
+            .map_err(|_| PouwResult::InvalidArgument)
     }
 }
 

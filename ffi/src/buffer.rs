@@ -26,7 +26,11 @@ impl pouw_buffer {
 /// immutable).
 #[no_mangle]
 pub unsafe extern "C" fn pouw_buffer_data(buffer: *const pouw_buffer) -> *const u8 {
-    guard_value(std::ptr::null(), || buffer.as_ref().map_or(std::ptr::null(), |b| b.bytes.as_ptr()))
+    guard_value(std::ptr::null(), || {
+        buffer
+            .as_ref()
+            .map_or(std::ptr::null(), |b| b.bytes.as_ptr())
+    })
 }
 
 /// The length of `buffer` in bytes; 0 when `buffer` is NULL. Thread-safe (a buffer is

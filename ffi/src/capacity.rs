@@ -26,7 +26,8 @@ pub unsafe extern "C" fn pouw_capacity_verify(
         let root = digest(root)?;
         let miner_id = slice(miner_id, miner_id_len)?;
         let response = slice(response, response_len)?;
-        let challenge = CapacityChallenge::new(&header_hash, miner_id, &root, count, record_size, epoch, k)?;
+        let challenge =
+            CapacityChallenge::new(&header_hash, miner_id, &root, count, record_size, epoch, k)?;
         challenge.verify_bytes(response)?;
         Ok(())
     })

@@ -15,7 +15,11 @@ pub struct pouw_dataset {
 /// Opens the dataset in directory `dir` (`dir_len` bytes, not NUL-terminated) and writes its
 /// handle to `*out` (free it with [`pouw_dataset_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_open(dir: *const u8, dir_len: usize, out: *mut *mut pouw_dataset) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_open(
+    dir: *const u8,
+    dir_len: usize,
+    out: *mut *mut pouw_dataset,
+) -> PouwResult {
     guard(|| {
         let dir = path(dir, dir_len)?;
         out_ptr(out)?;
@@ -49,7 +53,10 @@ pub unsafe extern "C" fn pouw_dataset_import_digits(
 
 /// Writes the dataset's Merkle root (32 bytes) to `out_root`. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_root(dataset: *const pouw_dataset, out_root: *mut u8) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_root(
+    dataset: *const pouw_dataset,
+    out_root: *mut u8,
+) -> PouwResult {
     guard(|| {
         let ds = handle(dataset)?;
         out_ptr(out_root)?;
@@ -60,7 +67,10 @@ pub unsafe extern "C" fn pouw_dataset_root(dataset: *const pouw_dataset, out_roo
 
 /// Writes the dataset's record count to `*out_len`. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_len(dataset: *const pouw_dataset, out_len: *mut u64) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_len(
+    dataset: *const pouw_dataset,
+    out_len: *mut u64,
+) -> PouwResult {
     guard(|| {
         let ds = handle(dataset)?;
         out_ptr(out_len)?;
@@ -72,7 +82,10 @@ pub unsafe extern "C" fn pouw_dataset_len(dataset: *const pouw_dataset, out_len:
 /// Writes the binary CID of the dataset's manifest (its identifier) to a new buffer `*out`
 /// (free it with [`pouw_buffer_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_cid(dataset: *const pouw_dataset, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_cid(
+    dataset: *const pouw_dataset,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let ds = handle(dataset)?;
         out_ptr(out)?;

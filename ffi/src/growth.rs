@@ -10,7 +10,10 @@ use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::params::pouw_params;
 use crate::result::PouwResult;
-use pouw::growth::{AppendProof, DatasetRequest, Rejection, Reputation, ReputationRule, Standing, Submission, Verdict};
+use pouw::growth::{
+    AppendProof, DatasetRequest, Rejection, Reputation, ReputationRule, Standing, Submission,
+    Verdict,
+};
 use pouw::hash::Digest;
 use pouw::ident::cid_of;
 use pouw::learning::TaskSpec;
@@ -50,13 +53,23 @@ pub const POUW_STANDING_PROMOTED: u32 = 2;
 fn verdict_of_code(code: u32) -> Option<Verdict> {
     let r = match code {
         POUW_RECORD_ACCEPTED => return Some(Verdict::Accepted { logit: 0.0 }),
-        POUW_RECORD_WRONG_SIZE => Rejection::WrongSize { found: 0, expected: 0 },
-        POUW_RECORD_VALUE_OUT_OF_RANGE => Rejection::ValueOutOfRange { position: 0, value: 0 },
+        POUW_RECORD_WRONG_SIZE => Rejection::WrongSize {
+            found: 0,
+            expected: 0,
+        },
+        POUW_RECORD_VALUE_OUT_OF_RANGE => Rejection::ValueOutOfRange {
+            position: 0,
+            value: 0,
+        },
         POUW_RECORD_INK_OUT_OF_BOUNDS => Rejection::InkOutOfBounds { ink: 0 },
         POUW_RECORD_DUPLICATE_OF_DATASET => Rejection::DuplicateOfDataset,
         POUW_RECORD_DUPLICATE_IN_SUBMISSION => Rejection::DuplicateInSubmission { first: 0 },
         POUW_RECORD_SHIFTED_COPY_OF_DATASET => Rejection::ShiftedCopyOfDataset { dx: 0, dy: 0 },
-        POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION => Rejection::ShiftedCopyInSubmission { first: 0, dx: 0, dy: 0 },
+        POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION => Rejection::ShiftedCopyInSubmission {
+            first: 0,
+            dx: 0,
+            dy: 0,
+        },
         POUW_RECORD_IMPLAUSIBLE => Rejection::Implausible { logit: 0.0 },
         POUW_RECORD_REQUEST_FILLED => Rejection::RequestFilled,
         _ => return None,
@@ -104,7 +117,13 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         let params = &handle(params)?.inner;
         let checkpoint = slice(checkpoint, checkpoint_len)?;
         out_ptr(out)?;
-        let inner = DatasetRequest::for_dataset(dataset, params.spec.digest(), cid_of(checkpoint), threshold, target_count)?;
+        let inner = DatasetRequest::for_dataset(
+            dataset,
+            params.spec.digest(),
+            cid_of(checkpoint),
+            threshold,
+            target_count,
+        )?;
         write_handle(out, pouw_dataset_request { inner });
         Ok(())
     })
@@ -130,7 +149,10 @@ pub unsafe extern "C" fn pouw_dataset_request_from_bytes(
 /// Writes the canonical encoding of `request` (what its CID names) to a new buffer `*out` (free
 /// it with [`pouw_buffer_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_to_bytes(request: *const pouw_dataset_request, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_request_to_bytes(
+    request: *const pouw_dataset_request,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let request = &handle(request)?.inner;
         out_ptr(out)?;
@@ -142,7 +164,10 @@ pub unsafe extern "C" fn pouw_dataset_request_to_bytes(request: *const pouw_data
 /// Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
 /// `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_cid(request: *const pouw_dataset_request, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_request_cid(
+    request: *const pouw_dataset_request,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let request = &handle(request)?.inner;
         out_ptr(out)?;
@@ -154,7 +179,10 @@ pub unsafe extern "C" fn pouw_dataset_request_cid(request: *const pouw_dataset_r
 /// Writes the most records one submission to `request` may carry (the length of a verdict
 /// array that fits any acceptable submission) to `*out_max_records`. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_max_records(request: *const pouw_dataset_request, out_max_records: *mut u32) -> PouwResult {
+pub unsafe extern "C" fn pouw_dataset_request_max_records(
+    request: *const pouw_dataset_request,
+    out_max_records: *mut u32,
+) -> PouwResult {
     guard(|| {
         let request = &handle(request)?.inner;
         out_ptr(out_max_records)?;
@@ -183,7 +211,10 @@ unsafe fn split_records(
 ) -> Result<Vec<Vec<u8>>, PouwResult> {
     let bytes = slice(records, records_len)?;
     let lens = array(record_lens, record_count)?;
-    let total = lens.iter().try_fold(0usize, |acc, &n| acc.checked_add(n)).ok_or(PouwResult::InvalidArgument)?;
+    let total = lens
+        .iter()
+        .try_fold(0usize, |acc, &n| acc.checked_add(n))
+        .ok_or(PouwResult::InvalidArgument)?;
     if total != bytes.len() {
         return Err(PouwResult::InvalidArgument);
     }
@@ -220,7 +251,11 @@ pub unsafe extern "C" fn pouw_submission_encode(
         let submitter = slice(submitter, submitter_len)?;
         let records = split_records(records, records_len, record_lens, record_count)?;
         out_ptr(out)?;
-        let submission = Submission { request: request.cid(), submitter: submitter.to_vec(), records };
+        let submission = Submission {
+            request: request.cid(),
+            submitter: submitter.to_vec(),
+            records,
+        };
         submission.check_envelope(request)?;
         pouw_buffer::write(out, submission.to_bytes());
         Ok(())
@@ -266,7 +301,10 @@ pub unsafe extern "C" fn pouw_verify_consistency(
         if proof.len() % 32 != 0 {
             return Err(PouwResult::InvalidArgument);
         }
-        let nodes: Vec<Digest> = proof.chunks_exact(32).map(|c| c.try_into().expect("32-byte chunk")).collect();
+        let nodes: Vec<Digest> = proof
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32-byte chunk"))
+            .collect();
         verify_consistency(old_size, &old_root, new_size, &new_root, &nodes)?;
         Ok(())
     })
@@ -354,7 +392,9 @@ pub struct pouw_reputation {
 /// Writes the library's default rule (banned after 20 rejections at a rejection rate over 50%,
 /// promoted after 100 accepted records at a rate under 10%) to `*out_rule`. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_reputation_rule_default(out_rule: *mut pouw_reputation_rule) -> PouwResult {
+pub unsafe extern "C" fn pouw_reputation_rule_default(
+    out_rule: *mut pouw_reputation_rule,
+) -> PouwResult {
     guard(|| {
         out_ptr(out_rule)?;
         out_rule.write(ReputationRule::default().into());
@@ -366,7 +406,10 @@ pub unsafe extern "C" fn pouw_reputation_rule_default(out_rule: *mut pouw_reputa
 /// are out of their domains) and writes it to `*out` (free it with [`pouw_reputation_free`]).
 /// Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_reputation_new(rule: *const pouw_reputation_rule, out: *mut *mut pouw_reputation) -> PouwResult {
+pub unsafe extern "C" fn pouw_reputation_new(
+    rule: *const pouw_reputation_rule,
+    out: *mut *mut pouw_reputation,
+) -> PouwResult {
     guard(|| {
         let r = *handle(rule)?;
         out_ptr(out)?;
@@ -384,7 +427,11 @@ pub unsafe extern "C" fn pouw_reputation_new(rule: *const pouw_reputation_rule, 
 /// Decodes and validates a table from its canonical bytes (`bytes`, `len`; untrusted) and
 /// writes it to `*out` (free it with [`pouw_reputation_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_reputation_from_bytes(bytes: *const u8, len: usize, out: *mut *mut pouw_reputation) -> PouwResult {
+pub unsafe extern "C" fn pouw_reputation_from_bytes(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut pouw_reputation,
+) -> PouwResult {
     guard(|| {
         let bytes = slice(bytes, len)?;
         out_ptr(out)?;
@@ -397,7 +444,10 @@ pub unsafe extern "C" fn pouw_reputation_from_bytes(bytes: *const u8, len: usize
 /// Writes the canonical encoding of `reputation` to a new buffer `*out` (free it with
 /// [`pouw_buffer_free`]). Safe alongside other reads of the table.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_reputation_to_bytes(reputation: *const pouw_reputation, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_reputation_to_bytes(
+    reputation: *const pouw_reputation,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let reputation = &handle(reputation)?.inner;
         out_ptr(out)?;
@@ -409,7 +459,10 @@ pub unsafe extern "C" fn pouw_reputation_to_bytes(reputation: *const pouw_reputa
 /// Writes the digest a chain commits to for `reputation` (32 bytes) to `out_digest`. Safe
 /// alongside other reads of the table.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_reputation_digest(reputation: *const pouw_reputation, out_digest: *mut u8) -> PouwResult {
+pub unsafe extern "C" fn pouw_reputation_digest(
+    reputation: *const pouw_reputation,
+    out_digest: *mut u8,
+) -> PouwResult {
     guard(|| {
         let reputation = &handle(reputation)?.inner;
         out_ptr(out_digest)?;
@@ -440,7 +493,11 @@ pub unsafe extern "C" fn pouw_reputation_record(
         let submitter = slice(submitter, submitter_len)?;
         let codes = array(codes, code_count)?;
         out_ptr(out_standing)?;
-        let verdicts = codes.iter().map(|&c| verdict_of_code(c)).collect::<Option<Vec<_>>>().ok_or(PouwResult::InvalidArgument)?;
+        let verdicts = codes
+            .iter()
+            .map(|&c| verdict_of_code(c))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(PouwResult::InvalidArgument)?;
         let standing = reputation.inner.record(submitter, &verdicts)?;
         *out_standing = standing_code(standing);
         Ok(())
@@ -483,12 +540,17 @@ pub unsafe extern "C" fn pouw_reputation_free(reputation: *mut pouw_reputation) 
 #[cfg(feature = "torch")]
 pub mod judge {
     #[allow(unused_imports)] // pouw_dataset_request_*: named by doc links
-    use super::{pouw_dataset_request, pouw_dataset_request_max_records, pouw_dataset_request_new, POUW_RECORD_ACCEPTED};
+    use super::{
+        pouw_dataset_request, pouw_dataset_request_max_records, pouw_dataset_request_new,
+        POUW_RECORD_ACCEPTED,
+    };
     use crate::boundary::{free_handle, guard, handle, out_ptr, slice, write_handle};
     use crate::dataset::pouw_dataset;
     use crate::params::pouw_params;
     use crate::result::PouwResult;
-    use pouw::growth::{calibrate_threshold, DuplicateIndex, Judge, Rejection, Submission, Verdict};
+    use pouw::growth::{
+        calibrate_threshold, DuplicateIndex, Judge, Rejection, Submission, Verdict,
+    };
     use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
     use pouw::learning::ProofOfLearning;
 
@@ -520,7 +582,10 @@ pub mod judge {
             let checkpoint = slice(checkpoint, checkpoint_len)?;
             let dataset = &handle(dataset)?.inner;
             out_ptr(out_threshold)?;
-            let spec = GanSpec { device: DeviceChoice::Cpu, ..params.spec.clone() };
+            let spec = GanSpec {
+                device: DeviceChoice::Cpu,
+                ..params.spec.clone()
+            };
             let trainer = GanTrainer::from_checkpoint(&spec, checkpoint)?;
             *out_threshold = calibrate_threshold(&trainer, dataset, reject_per_mille)?;
             Ok(())
@@ -565,12 +630,18 @@ pub mod judge {
     }
 
     /// Writes the verdicts: codes to `out_codes`, logits (when asked for) to `out_logits`.
-    unsafe fn write_verdicts(verdicts: &[Verdict], out_codes: *mut u32, out_logits: *mut f32, out_count: *mut usize) {
+    unsafe fn write_verdicts(
+        verdicts: &[Verdict],
+        out_codes: *mut u32,
+        out_logits: *mut f32,
+        out_count: *mut usize,
+    ) {
         for (i, v) in verdicts.iter().enumerate() {
             *out_codes.add(i) = verdict_code(v);
             if !out_logits.is_null() {
                 *out_logits.add(i) = match v {
-                    Verdict::Accepted { logit } | Verdict::Rejected(Rejection::Implausible { logit }) => *logit,
+                    Verdict::Accepted { logit }
+                    | Verdict::Rejected(Rejection::Implausible { logit }) => *logit,
                     Verdict::Rejected(_) => f32::NAN,
                 };
             }
@@ -603,7 +674,9 @@ pub mod judge {
         out_logits: *mut f32,
         out_count: *mut usize,
     ) -> Result<(), PouwResult> {
-        let verdicts = judge.judge.check(&judge.index, submission, accepted_so_far)?;
+        let verdicts = judge
+            .judge
+            .check(&judge.index, submission, accepted_so_far)?;
         if verdicts.len() != submission.records.len() {
             return Err(PouwResult::Other);
         }
@@ -648,13 +721,30 @@ pub mod judge {
             if record_size == 0 || records.len() % record_size != 0 {
                 return Err(PouwResult::InvalidArgument);
             }
-            check_outputs(records.len() / record_size, out_codes, out_codes_len, out_logits, out_logits_len, out_count)?;
+            check_outputs(
+                records.len() / record_size,
+                out_codes,
+                out_codes_len,
+                out_logits,
+                out_logits_len,
+                out_count,
+            )?;
             let submission = Submission {
                 request: judge.judge.request().cid(),
                 submitter: submitter.to_vec(),
-                records: records.chunks_exact(record_size).map(<[u8]>::to_vec).collect(),
+                records: records
+                    .chunks_exact(record_size)
+                    .map(<[u8]>::to_vec)
+                    .collect(),
             };
-            run_check(judge, &submission, accepted_so_far, out_codes, out_logits, out_count)
+            run_check(
+                judge,
+                &submission,
+                accepted_so_far,
+                out_codes,
+                out_logits,
+                out_count,
+            )
         })
     }
 
@@ -679,10 +769,31 @@ pub mod judge {
         guard(|| {
             let judge = handle(judge)?;
             let bytes = slice(submission, submission_len)?;
-            check_outputs(0, out_codes, out_codes_len, out_logits, out_logits_len, out_count)?;
+            check_outputs(
+                0,
+                out_codes,
+                out_codes_len,
+                out_logits,
+                out_logits_len,
+                out_count,
+            )?;
             let submission = Submission::from_bytes(bytes, judge.judge.request())?;
-            check_outputs(submission.records.len(), out_codes, out_codes_len, out_logits, out_logits_len, out_count)?;
-            run_check(judge, &submission, accepted_so_far, out_codes, out_logits, out_count)
+            check_outputs(
+                submission.records.len(),
+                out_codes,
+                out_codes_len,
+                out_logits,
+                out_logits_len,
+                out_count,
+            )?;
+            run_check(
+                judge,
+                &submission,
+                accepted_so_far,
+                out_codes,
+                out_logits,
+                out_count,
+            )
         })
     }
 
@@ -709,6 +820,8 @@ mod tests {
         }
         assert!(verdict_of_code(10).is_none());
         assert!(verdict_of_code(u32::MAX).is_none());
-        assert!(!verdict_of_code(POUW_RECORD_REQUEST_FILLED).map(|v| matches!(v, Verdict::Rejected(r) if r.counts_against())).unwrap());
+        assert!(!verdict_of_code(POUW_RECORD_REQUEST_FILLED)
+            .map(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))
+            .unwrap());
     }
 }

@@ -41,30 +41,47 @@ pub mod work;
 
 pub use buffer::{pouw_buffer, pouw_buffer_data, pouw_buffer_free, pouw_buffer_len};
 pub use capacity::pouw_capacity_verify;
-pub use dataset::{pouw_dataset, pouw_dataset_cid, pouw_dataset_free, pouw_dataset_import_digits, pouw_dataset_len, pouw_dataset_open, pouw_dataset_root};
-pub use growth::{
-    pouw_append_proof_info, pouw_append_proof_verify, pouw_dataset_request, pouw_dataset_request_cid, pouw_dataset_request_free,
-    pouw_dataset_request_from_bytes, pouw_dataset_request_max_records, pouw_dataset_request_new, pouw_dataset_request_to_bytes,
-    pouw_reputation, pouw_reputation_digest, pouw_reputation_free, pouw_reputation_from_bytes, pouw_reputation_new, pouw_reputation_record,
-    pouw_reputation_rule, pouw_reputation_rule_default, pouw_reputation_standing, pouw_reputation_to_bytes, pouw_submission_encode,
-    pouw_submitter_standing, pouw_verify_consistency, POUW_RECORD_ACCEPTED, POUW_RECORD_DUPLICATE_IN_SUBMISSION,
-    POUW_RECORD_DUPLICATE_OF_DATASET, POUW_RECORD_IMPLAUSIBLE, POUW_RECORD_INK_OUT_OF_BOUNDS, POUW_RECORD_REQUEST_FILLED,
-    POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION, POUW_RECORD_SHIFTED_COPY_OF_DATASET, POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE,
-    POUW_STANDING_BANNED, POUW_STANDING_NORMAL, POUW_STANDING_PROMOTED,
+pub use dataset::{
+    pouw_dataset, pouw_dataset_cid, pouw_dataset_free, pouw_dataset_import_digits,
+    pouw_dataset_len, pouw_dataset_open, pouw_dataset_root,
 };
 #[cfg(feature = "torch")]
-pub use growth::judge::{pouw_judge, pouw_judge_calibrate_threshold, pouw_judge_check, pouw_judge_check_encoded, pouw_judge_free, pouw_judge_new};
+pub use growth::judge::{
+    pouw_judge, pouw_judge_calibrate_threshold, pouw_judge_check, pouw_judge_check_encoded,
+    pouw_judge_free, pouw_judge_new,
+};
+pub use growth::{
+    pouw_append_proof_info, pouw_append_proof_verify, pouw_dataset_request,
+    pouw_dataset_request_cid, pouw_dataset_request_free, pouw_dataset_request_from_bytes,
+    pouw_dataset_request_max_records, pouw_dataset_request_new, pouw_dataset_request_to_bytes,
+    pouw_reputation, pouw_reputation_digest, pouw_reputation_free, pouw_reputation_from_bytes,
+    pouw_reputation_new, pouw_reputation_record, pouw_reputation_rule,
+    pouw_reputation_rule_default, pouw_reputation_standing, pouw_reputation_to_bytes,
+    pouw_submission_encode, pouw_submitter_standing, pouw_verify_consistency, POUW_RECORD_ACCEPTED,
+    POUW_RECORD_DUPLICATE_IN_SUBMISSION, POUW_RECORD_DUPLICATE_OF_DATASET, POUW_RECORD_IMPLAUSIBLE,
+    POUW_RECORD_INK_OUT_OF_BOUNDS, POUW_RECORD_REQUEST_FILLED,
+    POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION, POUW_RECORD_SHIFTED_COPY_OF_DATASET,
+    POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE, POUW_STANDING_BANNED,
+    POUW_STANDING_NORMAL, POUW_STANDING_PROMOTED,
+};
 pub use params::{
-    pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan, pouw_params_options, pouw_params_to_bytes,
-    POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA, POUW_VERIFY_EXACT, POUW_VERIFY_TOLERANCE,
+    pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan,
+    pouw_params_options, pouw_params_to_bytes, POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA,
+    POUW_VERIFY_EXACT, POUW_VERIFY_TOLERANCE,
 };
 pub use result::PouwResult;
-pub use store::{pouw_cid_of, pouw_cid_parse, pouw_cid_to_string, pouw_store, pouw_store_free, pouw_store_get, pouw_store_new_memory, pouw_store_open_dir, pouw_store_put};
-pub use target::{pouw_target_expected_steps, pouw_target_from_expected_steps, pouw_target_retarget};
+pub use store::{
+    pouw_cid_of, pouw_cid_parse, pouw_cid_to_string, pouw_store, pouw_store_free, pouw_store_get,
+    pouw_store_new_memory, pouw_store_open_dir, pouw_store_put,
+};
+pub use target::{
+    pouw_target_expected_steps, pouw_target_from_expected_steps, pouw_target_retarget,
+};
 #[cfg(feature = "torch")]
 pub use work::{
-    pouw_cancel_token, pouw_cancel_token_cancel, pouw_cancel_token_free, pouw_cancel_token_new, pouw_genesis_checkpoint, pouw_mine,
-    pouw_progress_callback, pouw_verdict, pouw_verify, POUW_MAX_CID_LEN,
+    pouw_cancel_token, pouw_cancel_token_cancel, pouw_cancel_token_free, pouw_cancel_token_new,
+    pouw_genesis_checkpoint, pouw_mine, pouw_progress_callback, pouw_verdict, pouw_verify,
+    POUW_MAX_CID_LEN,
 };
 
 use boundary::guard;
@@ -86,7 +103,12 @@ pub extern "C" fn pouw_protocol_version() -> u32 {
 /// without the NUL into `*out_len`. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing) when
 /// the message and its NUL do not fit. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_result_message(code: u32, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> PouwResult {
+pub unsafe extern "C" fn pouw_result_message(
+    code: u32,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> PouwResult {
     guard(|| {
         if buf.is_null() || out_len.is_null() {
             return Err(PouwResult::NullArgument);

@@ -104,7 +104,9 @@ pub unsafe extern "C" fn pouw_params_new_gan(
         set(&mut params.max_steps, o.max_steps);
         params.verify_mode = match o.verify_mode {
             POUW_VERIFY_EXACT => VerifyMode::Exact,
-            POUW_VERIFY_TOLERANCE if o.tolerance == 0.0 => VerifyMode::Tolerance(pouw::learning::gan::DEFAULT_TOLERANCE),
+            POUW_VERIFY_TOLERANCE if o.tolerance == 0.0 => {
+                VerifyMode::Tolerance(pouw::learning::gan::DEFAULT_TOLERANCE)
+            }
             POUW_VERIFY_TOLERANCE => VerifyMode::Tolerance(o.tolerance),
             _ => return Err(PouwResult::InvalidArgument),
         };
@@ -139,7 +141,10 @@ pub unsafe extern "C" fn pouw_params_from_bytes(
 /// Writes the canonical encoding of `params` to a new buffer `*out` (free it with
 /// [`pouw_buffer_free`]). The device choice is not part of it. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_params_to_bytes(params: *const pouw_params, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_params_to_bytes(
+    params: *const pouw_params,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let params = &handle(params)?.inner;
         out_ptr(out)?;
@@ -150,7 +155,10 @@ pub unsafe extern "C" fn pouw_params_to_bytes(params: *const pouw_params, out: *
 
 /// Writes the digest a chain pins for `params` (32 bytes) to `out_digest`. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_params_digest(params: *const pouw_params, out_digest: *mut u8) -> PouwResult {
+pub unsafe extern "C" fn pouw_params_digest(
+    params: *const pouw_params,
+    out_digest: *mut u8,
+) -> PouwResult {
     guard(|| {
         let params = &handle(params)?.inner;
         out_ptr(out_digest)?;

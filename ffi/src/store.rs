@@ -18,12 +18,21 @@ pub struct pouw_store {
 /// NUL-terminated), one file per checkpoint named by its CID, written atomically. Writes the
 /// handle to `*out` (free it with [`pouw_store_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_store_open_dir(dir: *const u8, dir_len: usize, out: *mut *mut pouw_store) -> PouwResult {
+pub unsafe extern "C" fn pouw_store_open_dir(
+    dir: *const u8,
+    dir_len: usize,
+    out: *mut *mut pouw_store,
+) -> PouwResult {
     guard(|| {
         let dir = path(dir, dir_len)?;
         out_ptr(out)?;
         let store = DirStore::new(dir)?;
-        write_handle(out, pouw_store { inner: Box::new(store) });
+        write_handle(
+            out,
+            pouw_store {
+                inner: Box::new(store),
+            },
+        );
         Ok(())
     })
 }
@@ -34,7 +43,12 @@ pub unsafe extern "C" fn pouw_store_open_dir(dir: *const u8, dir_len: usize, out
 pub unsafe extern "C" fn pouw_store_new_memory(out: *mut *mut pouw_store) -> PouwResult {
     guard(|| {
         out_ptr(out)?;
-        write_handle(out, pouw_store { inner: Box::new(MemStore::default()) });
+        write_handle(
+            out,
+            pouw_store {
+                inner: Box::new(MemStore::default()),
+            },
+        );
         Ok(())
     })
 }
@@ -80,7 +94,11 @@ pub unsafe extern "C" fn pouw_store_get(
 /// Writes the binary CID (CIDv1, raw, sha3-256) of `bytes` (`len` bytes) to a new buffer `*out`
 /// (free it with [`pouw_buffer_free`]), without storing them. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_cid_of(bytes: *const u8, len: usize, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_cid_of(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let bytes = slice(bytes, len)?;
         out_ptr(out)?;
@@ -93,7 +111,11 @@ pub unsafe extern "C" fn pouw_cid_of(bytes: *const u8, len: usize, out: *mut *mu
 /// of this library's profile (CIDv1, raw, sha3-256) and writes its binary form to a new buffer
 /// `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_cid_parse(text: *const u8, text_len: usize, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_cid_parse(
+    text: *const u8,
+    text_len: usize,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let text = slice(text, text_len)?;
         out_ptr(out)?;
@@ -109,7 +131,11 @@ pub unsafe extern "C" fn pouw_cid_parse(text: *const u8, text_len: usize, out: *
 /// Writes the text form (base32, `bafk...`, no NUL) of the binary CID `cid` (`cid_len` bytes)
 /// to a new buffer `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_cid_to_string(cid: *const u8, cid_len: usize, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_cid_to_string(
+    cid: *const u8,
+    cid_len: usize,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let cid = cid_from_bytes(slice(cid, cid_len)?)?;
         out_ptr(out)?;

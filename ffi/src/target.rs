@@ -7,7 +7,10 @@ use pouw::work::Target;
 /// Writes the target at which a block takes `steps` training steps on average (`steps` 0 is
 /// taken as 1) to `out_target` (32 bytes, big-endian). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_target_from_expected_steps(steps: u64, out_target: *mut u8) -> PouwResult {
+pub unsafe extern "C" fn pouw_target_from_expected_steps(
+    steps: u64,
+    out_target: *mut u8,
+) -> PouwResult {
     guard(|| {
         out_ptr(out_target)?;
         let t = Target::from_expected_steps(steps);
@@ -19,7 +22,10 @@ pub unsafe extern "C" fn pouw_target_from_expected_steps(steps: u64, out_target:
 /// Writes the average number of steps per block at `target` (32 bytes), the work a block at
 /// that target represents, to `*out_steps`. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_target_expected_steps(target: *const u8, out_steps: *mut f64) -> PouwResult {
+pub unsafe extern "C" fn pouw_target_expected_steps(
+    target: *const u8,
+    out_steps: *mut f64,
+) -> PouwResult {
     guard(|| {
         let t = Target(digest(target)?);
         out_ptr(out_steps)?;

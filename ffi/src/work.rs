@@ -30,7 +30,12 @@ pub struct pouw_cancel_token {
 pub unsafe extern "C" fn pouw_cancel_token_new(out: *mut *mut pouw_cancel_token) -> PouwResult {
     guard(|| {
         out_ptr(out)?;
-        write_handle(out, pouw_cancel_token { flag: AtomicBool::new(false) });
+        write_handle(
+            out,
+            pouw_cancel_token {
+                flag: AtomicBool::new(false),
+            },
+        );
         Ok(())
     })
 }
@@ -88,7 +93,11 @@ pub struct pouw_verdict {
 /// new buffer `*out` (free it with [`pouw_buffer_free`]). A chain fixes the seed in its genesis;
 /// the checkpoint's CID is the first block's start. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn pouw_genesis_checkpoint(params: *const pouw_params, seed: *const u8, out: *mut *mut pouw_buffer) -> PouwResult {
+pub unsafe extern "C" fn pouw_genesis_checkpoint(
+    params: *const pouw_params,
+    seed: *const u8,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
     guard(|| {
         let params = &handle(params)?.inner;
         let seed = digest(seed)?;
@@ -145,8 +154,19 @@ pub unsafe extern "C" fn pouw_mine(
         out_ptr(out_winning_checkpoint)?;
         let never = AtomicBool::new(false);
         let cancel = cancel.as_ref().map_or(&never, |t| &t.flag);
-        let input = MineInput { header_hash, miner_id, start, params, target, dataset, store };
-        let options = MineOptions { step_limit, ..MineOptions::default() };
+        let input = MineInput {
+            header_hash,
+            miner_id,
+            start,
+            params,
+            target,
+            dataset,
+            store,
+        };
+        let options = MineOptions {
+            step_limit,
+            ..MineOptions::default()
+        };
         let mut report = |p: &MineProgress| {
             if let Some(callback) = progress {
                 callback(p.step, user_data);
@@ -200,7 +220,14 @@ pub unsafe extern "C" fn pouw_verify(
         let proof = slice(proof, proof_len)?;
         out_ptr(out_verdict)?;
         let start = cid_from_bytes(start_cid)?;
-        let input = VerifyInput { header_hash, miner_id, start: &start, params, target, store };
+        let input = VerifyInput {
+            header_hash,
+            miner_id,
+            start: &start,
+            params,
+            target,
+            store,
+        };
         let v = pouw::work::verify::<GanTrainer>(&input, proof)?;
         let cid = v.winning_checkpoint.to_bytes();
         if cid.len() > POUW_MAX_CID_LEN {

@@ -41,9 +41,24 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         // Datasets.
         check(pouw_dataset_open(null(), 3, &mut ds), N);
         check(pouw_dataset_open(src.as_ptr(), src.len(), null_mut()), N);
-        check(pouw_dataset_import_digits(null(), 3, src.as_ptr(), src.len(), &mut ds), N);
-        check(pouw_dataset_import_digits(src.as_ptr(), src.len(), null(), 3, &mut ds), N);
-        check(pouw_dataset_import_digits(src.as_ptr(), src.len(), src.as_ptr(), src.len(), null_mut()), N);
+        check(
+            pouw_dataset_import_digits(null(), 3, src.as_ptr(), src.len(), &mut ds),
+            N,
+        );
+        check(
+            pouw_dataset_import_digits(src.as_ptr(), src.len(), null(), 3, &mut ds),
+            N,
+        );
+        check(
+            pouw_dataset_import_digits(
+                src.as_ptr(),
+                src.len(),
+                src.as_ptr(),
+                src.len(),
+                null_mut(),
+            ),
+            N,
+        );
         check(pouw_dataset_root(null(), out32.as_mut_ptr()), N);
         check(pouw_dataset_root(f.dataset, null_mut()), N);
         check(pouw_dataset_len(null(), &mut len), N);
@@ -54,8 +69,14 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         check(pouw_params_new_gan(null(), &opts, &mut params), N);
         check(pouw_params_new_gan(f.dataset, null(), &mut params), N);
         check(pouw_params_new_gan(f.dataset, &opts, null_mut()), N);
-        check(pouw_params_from_bytes(null(), 10, POUW_DEVICE_CPU, 0, &mut params), N);
-        check(pouw_params_from_bytes(g, gl, POUW_DEVICE_CPU, 0, null_mut()), N);
+        check(
+            pouw_params_from_bytes(null(), 10, POUW_DEVICE_CPU, 0, &mut params),
+            N,
+        );
+        check(
+            pouw_params_from_bytes(g, gl, POUW_DEVICE_CPU, 0, null_mut()),
+            N,
+        );
         check(pouw_params_to_bytes(null(), &mut buf), N);
         check(pouw_params_to_bytes(f.params, null_mut()), N);
         check(pouw_params_digest(null(), out32.as_mut_ptr()), N);
@@ -90,10 +111,22 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         check(pouw_genesis_checkpoint(f.params, null(), &mut buf), N);
         check(pouw_genesis_checkpoint(f.params, h, null_mut()), N);
         // Capacity.
-        check(pouw_capacity_verify(null(), m, ml, h, 10, 64, 0, 1, p, pl), N);
-        check(pouw_capacity_verify(h, null(), ml, h, 10, 64, 0, 1, p, pl), N);
-        check(pouw_capacity_verify(h, m, ml, null(), 10, 64, 0, 1, p, pl), N);
-        check(pouw_capacity_verify(h, m, ml, h, 10, 64, 0, 1, null(), pl), N);
+        check(
+            pouw_capacity_verify(null(), m, ml, h, 10, 64, 0, 1, p, pl),
+            N,
+        );
+        check(
+            pouw_capacity_verify(h, null(), ml, h, 10, 64, 0, 1, p, pl),
+            N,
+        );
+        check(
+            pouw_capacity_verify(h, m, ml, null(), 10, 64, 0, 1, p, pl),
+            N,
+        );
+        check(
+            pouw_capacity_verify(h, m, ml, h, 10, 64, 0, 1, null(), pl),
+            N,
+        );
         // Results.
         let mut msg = [0 as std::ffi::c_char; 64];
         let mut msg_len = 7usize;
@@ -103,8 +136,30 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         // Mining: every pointer argument in turn (all are checked before any work).
         let mut proof: *mut pouw_buffer = sentinel();
         let mut winning: *mut pouw_buffer = sentinel();
-        let (d, s, pa) = (f.dataset as *const _, f.store as *const _, f.params as *const _);
-        let mine = |pa, d, s, h, m, g, t, proof, winning| pouw_mine(pa, d, s, h, m, ml, g, gl, t, 10, None, null_mut(), null(), proof, winning);
+        let (d, s, pa) = (
+            f.dataset as *const _,
+            f.store as *const _,
+            f.params as *const _,
+        );
+        let mine = |pa, d, s, h, m, g, t, proof, winning| {
+            pouw_mine(
+                pa,
+                d,
+                s,
+                h,
+                m,
+                ml,
+                g,
+                gl,
+                t,
+                10,
+                None,
+                null_mut(),
+                null(),
+                proof,
+                winning,
+            )
+        };
         check(mine(null(), d, s, h, m, g, t, &mut proof, &mut winning), N);
         check(mine(pa, null(), s, h, m, g, t, &mut proof, &mut winning), N);
         check(mine(pa, d, null(), h, m, g, t, &mut proof, &mut winning), N);
@@ -128,7 +183,9 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
 
         // Nothing was written.
         assert!([buf, proof, winning].iter().all(|p| *p == sentinel()));
-        assert!(ds == sentinel() && params == sentinel() && store == sentinel() && token == sentinel());
+        assert!(
+            ds == sentinel() && params == sentinel() && store == sentinel() && token == sentinel()
+        );
         assert_eq!((out32, len, steps, msg_len), ([7u8; 32], 7, 7.0, 7));
         assert_eq!(verdict.steps, 7);
         assert_eq!(msg[0], 0);
@@ -156,10 +213,30 @@ fn malformed_proofs_get_typed_codes_and_leave_the_verdict_untouched() {
     let f = fixture();
     let cases: Vec<(&str, Vec<u8>, &[PouwResult])> = vec![
         ("empty", Vec::new(), &[PouwResult::Truncated]),
-        ("garbage", b"this is not a block proof, not at all".to_vec(), &[PouwResult::BadMagic]),
-        ("truncated", f.proof[..f.proof.len() / 2].to_vec(), &[PouwResult::Truncated, PouwResult::LimitExceeded, PouwResult::InvalidField]),
-        ("trailing", [f.proof.as_slice(), &[0]].concat(), &[PouwResult::TrailingBytes]),
-        ("wrong version", [&f.proof[..4], &[0xff; 4], &f.proof[8..]].concat(), &[PouwResult::UnsupportedVersion]),
+        (
+            "garbage",
+            b"this is not a block proof, not at all".to_vec(),
+            &[PouwResult::BadMagic],
+        ),
+        (
+            "truncated",
+            f.proof[..f.proof.len() / 2].to_vec(),
+            &[
+                PouwResult::Truncated,
+                PouwResult::LimitExceeded,
+                PouwResult::InvalidField,
+            ],
+        ),
+        (
+            "trailing",
+            [f.proof.as_slice(), &[0]].concat(),
+            &[PouwResult::TrailingBytes],
+        ),
+        (
+            "wrong version",
+            [&f.proof[..4], &[0xff; 4], &f.proof[8..]].concat(),
+            &[PouwResult::UnsupportedVersion],
+        ),
     ];
     for (what, proof, expected) in cases {
         let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
@@ -174,20 +251,46 @@ fn malformed_proofs_get_typed_codes_and_leave_the_verdict_untouched() {
                 f.genesis_cid.as_ptr(),
                 f.genesis_cid.len(),
                 f.target.as_ptr(),
-                if proof.is_empty() { null() } else { proof.as_ptr() },
+                if proof.is_empty() {
+                    null()
+                } else {
+                    proof.as_ptr()
+                },
                 proof.len(),
                 verdict.as_mut_ptr(),
             )
         };
-        assert!(expected.contains(&r), "{what}: got {r:?}, expected one of {expected:?}");
-        assert_eq!(unsafe { verdict.assume_init().steps }, 12345, "{what}: verdict written on failure");
+        assert!(
+            expected.contains(&r),
+            "{what}: got {r:?}, expected one of {expected:?}"
+        );
+        assert_eq!(
+            unsafe { verdict.assume_init().steps },
+            12345,
+            "{what}: verdict written on failure"
+        );
     }
     // Bindings through the C API.
-    check(verify(f, &[2; 32], &f.proof).unwrap_err(), PouwResult::Binding);
+    check(
+        verify(f, &[2; 32], &f.proof).unwrap_err(),
+        PouwResult::Binding,
+    );
     // A bad start CID and a zero-length one.
     let r = unsafe {
         let mut v = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
-        pouw_verify(f.params, f.store, HEADER.as_ptr(), MINER.as_ptr(), MINER.len(), null(), 0, f.target.as_ptr(), f.proof.as_ptr(), f.proof.len(), v.as_mut_ptr())
+        pouw_verify(
+            f.params,
+            f.store,
+            HEADER.as_ptr(),
+            MINER.as_ptr(),
+            MINER.len(),
+            null(),
+            0,
+            f.target.as_ptr(),
+            f.proof.as_ptr(),
+            f.proof.len(),
+            v.as_mut_ptr(),
+        )
     };
     check(r, PouwResult::InvalidField);
 }
@@ -197,33 +300,84 @@ fn invalid_arguments_get_typed_codes() {
     let f = fixture();
     unsafe {
         let mut params: *mut pouw_params = sentinel();
-        let bad_device = pouw_params_options { device: 99, ..small_options() };
-        check(pouw_params_new_gan(f.dataset, &bad_device, &mut params), PouwResult::InvalidArgument);
-        let bad_mode = pouw_params_options { verify_mode: 9, ..small_options() };
-        check(pouw_params_new_gan(f.dataset, &bad_mode, &mut params), PouwResult::InvalidArgument);
-        let too_many = pouw_params_options { capacity_challenges: 100_000, ..small_options() };
-        check(pouw_params_new_gan(f.dataset, &too_many, &mut params), PouwResult::InvalidParameters);
-        let one_batch = pouw_params_options { batch_size: 1, ..small_options() };
-        check(pouw_params_new_gan(f.dataset, &one_batch, &mut params), PouwResult::InvalidParameters);
-        check(pouw_params_from_bytes(b"nope".as_ptr(), 4, POUW_DEVICE_CPU, 0, &mut params), PouwResult::BadMagic);
-        check(pouw_params_from_bytes(null(), 0, POUW_DEVICE_CPU, 0, &mut params), PouwResult::Truncated);
+        let bad_device = pouw_params_options {
+            device: 99,
+            ..small_options()
+        };
+        check(
+            pouw_params_new_gan(f.dataset, &bad_device, &mut params),
+            PouwResult::InvalidArgument,
+        );
+        let bad_mode = pouw_params_options {
+            verify_mode: 9,
+            ..small_options()
+        };
+        check(
+            pouw_params_new_gan(f.dataset, &bad_mode, &mut params),
+            PouwResult::InvalidArgument,
+        );
+        let too_many = pouw_params_options {
+            capacity_challenges: 100_000,
+            ..small_options()
+        };
+        check(
+            pouw_params_new_gan(f.dataset, &too_many, &mut params),
+            PouwResult::InvalidParameters,
+        );
+        let one_batch = pouw_params_options {
+            batch_size: 1,
+            ..small_options()
+        };
+        check(
+            pouw_params_new_gan(f.dataset, &one_batch, &mut params),
+            PouwResult::InvalidParameters,
+        );
+        check(
+            pouw_params_from_bytes(b"nope".as_ptr(), 4, POUW_DEVICE_CPU, 0, &mut params),
+            PouwResult::BadMagic,
+        );
+        check(
+            pouw_params_from_bytes(null(), 0, POUW_DEVICE_CPU, 0, &mut params),
+            PouwResult::Truncated,
+        );
         assert_eq!(params, sentinel());
 
         let mut ds: *mut pouw_dataset = sentinel();
-        check(pouw_dataset_open(b"".as_ptr(), 0, &mut ds), PouwResult::InvalidArgument);
-        check(pouw_dataset_open(b"a\0b".as_ptr(), 3, &mut ds), PouwResult::InvalidArgument);
+        check(
+            pouw_dataset_open(b"".as_ptr(), 0, &mut ds),
+            PouwResult::InvalidArgument,
+        );
+        check(
+            pouw_dataset_open(b"a\0b".as_ptr(), 3, &mut ds),
+            PouwResult::InvalidArgument,
+        );
         let missing = b"/nonexistent/pouw/dataset";
-        check(pouw_dataset_open(missing.as_ptr(), missing.len(), &mut ds), PouwResult::Io);
+        check(
+            pouw_dataset_open(missing.as_ptr(), missing.len(), &mut ds),
+            PouwResult::Io,
+        );
         let not_digits = bytes_of(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).to_vec();
         let dest = f.dir.path().join("never");
         let dest = bytes_of(&dest);
-        let r = pouw_dataset_import_digits(not_digits.as_ptr(), not_digits.len(), dest.as_ptr(), dest.len(), &mut ds);
+        let r = pouw_dataset_import_digits(
+            not_digits.as_ptr(),
+            not_digits.len(),
+            dest.as_ptr(),
+            dest.len(),
+            &mut ds,
+        );
         assert!(matches!(r, PouwResult::Io | PouwResult::Import), "{r:?}");
         assert_eq!(ds, sentinel());
 
         let mut buf: *mut pouw_buffer = sentinel();
-        check(pouw_cid_parse(b"not a cid".as_ptr(), 9, &mut buf), PouwResult::InvalidField);
-        check(pouw_store_get(f.store, b"\x01\x55".as_ptr(), 2, &mut buf), PouwResult::InvalidField);
+        check(
+            pouw_cid_parse(b"not a cid".as_ptr(), 9, &mut buf),
+            PouwResult::InvalidField,
+        );
+        check(
+            pouw_store_get(f.store, b"\x01\x55".as_ptr(), 2, &mut buf),
+            PouwResult::InvalidField,
+        );
         assert_eq!(buf, sentinel());
     }
 }
@@ -236,14 +390,30 @@ fn mined_block_verifies_with_its_facts() {
     assert!(v.start_quality.is_finite() && v.end_quality.is_finite());
     assert!((v.work / EXPECTED_STEPS as f64 - 1.0).abs() < 1e-9);
     let mut cid = null_mut();
-    check(unsafe { pouw_cid_of(f.winning.as_ptr(), f.winning.len(), &mut cid) }, PouwResult::Ok);
+    check(
+        unsafe { pouw_cid_of(f.winning.as_ptr(), f.winning.len(), &mut cid) },
+        PouwResult::Ok,
+    );
     assert_eq!(take(cid), v.winning_cid[..v.winning_cid_len]);
     let mut root = [0u8; 32];
-    check(unsafe { pouw_dataset_root(f.dataset, root.as_mut_ptr()) }, PouwResult::Ok);
+    check(
+        unsafe { pouw_dataset_root(f.dataset, root.as_mut_ptr()) },
+        PouwResult::Ok,
+    );
     assert_eq!(root, v.dataset_root);
     // The winning checkpoint is in the store (published with the proof).
     let mut fetched = null_mut();
-    check(unsafe { pouw_store_get(f.store, v.winning_cid.as_ptr(), v.winning_cid_len, &mut fetched) }, PouwResult::Ok);
+    check(
+        unsafe {
+            pouw_store_get(
+                f.store,
+                v.winning_cid.as_ptr(),
+                v.winning_cid_len,
+                &mut fetched,
+            )
+        },
+        PouwResult::Ok,
+    );
     assert_eq!(take(fetched), f.winning);
 }
 
@@ -255,7 +425,10 @@ fn params_cids_and_targets_round_trip() {
         check(pouw_params_to_bytes(f.params, &mut bytes), PouwResult::Ok);
         let bytes = take(bytes);
         let mut back = null_mut();
-        check(pouw_params_from_bytes(bytes.as_ptr(), bytes.len(), POUW_DEVICE_AUTO, 0, &mut back), PouwResult::Ok);
+        check(
+            pouw_params_from_bytes(bytes.as_ptr(), bytes.len(), POUW_DEVICE_AUTO, 0, &mut back),
+            PouwResult::Ok,
+        );
         let (mut a, mut b) = ([0u8; 32], [1u8; 32]);
         check(pouw_params_digest(f.params, a.as_mut_ptr()), PouwResult::Ok);
         check(pouw_params_digest(back, b.as_mut_ptr()), PouwResult::Ok);
@@ -263,37 +436,61 @@ fn params_cids_and_targets_round_trip() {
         pouw_params_free(back);
 
         let mut text = null_mut();
-        check(pouw_cid_to_string(f.genesis_cid.as_ptr(), f.genesis_cid.len(), &mut text), PouwResult::Ok);
+        check(
+            pouw_cid_to_string(f.genesis_cid.as_ptr(), f.genesis_cid.len(), &mut text),
+            PouwResult::Ok,
+        );
         let text = take(text);
         assert!(text.starts_with(b"b"), "{}", String::from_utf8_lossy(&text));
         let mut parsed = null_mut();
-        check(pouw_cid_parse(text.as_ptr(), text.len(), &mut parsed), PouwResult::Ok);
+        check(
+            pouw_cid_parse(text.as_ptr(), text.len(), &mut parsed),
+            PouwResult::Ok,
+        );
         assert_eq!(take(parsed), f.genesis_cid);
 
         let mut len = 0u64;
         check(pouw_dataset_len(f.dataset, &mut len), PouwResult::Ok);
         assert_eq!(len, 1797);
         let mut steps = 0f64;
-        check(pouw_target_expected_steps(f.target.as_ptr(), &mut steps), PouwResult::Ok);
+        check(
+            pouw_target_expected_steps(f.target.as_ptr(), &mut steps),
+            PouwResult::Ok,
+        );
         assert!((steps - EXPECTED_STEPS as f64).abs() < 1e-6);
         let mut next = f.target;
-        check(pouw_target_retarget(next.as_ptr(), 200, 100, next.as_mut_ptr()), PouwResult::Ok);
-        check(pouw_target_expected_steps(next.as_ptr(), &mut steps), PouwResult::Ok);
+        check(
+            pouw_target_retarget(next.as_ptr(), 200, 100, next.as_mut_ptr()),
+            PouwResult::Ok,
+        );
+        check(
+            pouw_target_expected_steps(next.as_ptr(), &mut steps),
+            PouwResult::Ok,
+        );
         assert!((steps - EXPECTED_STEPS as f64 / 2.0).abs() < 1e-6);
 
         // A directory store and a reopened dataset behave like the originals.
         let dir = TempDir::new("store");
         let d = bytes_of(dir.path());
         let mut store = null_mut();
-        check(pouw_store_open_dir(d.as_ptr(), d.len(), &mut store), PouwResult::Ok);
+        check(
+            pouw_store_open_dir(d.as_ptr(), d.len(), &mut store),
+            PouwResult::Ok,
+        );
         let mut cid = null_mut();
-        check(pouw_store_put(store, f.genesis.as_ptr(), f.genesis.len(), &mut cid), PouwResult::Ok);
+        check(
+            pouw_store_put(store, f.genesis.as_ptr(), f.genesis.len(), &mut cid),
+            PouwResult::Ok,
+        );
         assert_eq!(take(cid), f.genesis_cid);
         pouw_store_free(store);
         let ds_dir = f.dir.path().join("digits");
         let p = bytes_of(&ds_dir);
         let mut ds = null_mut();
-        check(pouw_dataset_open(p.as_ptr(), p.len(), &mut ds), PouwResult::Ok);
+        check(
+            pouw_dataset_open(p.as_ptr(), p.len(), &mut ds),
+            PouwResult::Ok,
+        );
         let (mut c1, mut c2) = (null_mut(), null_mut());
         check(pouw_dataset_cid(ds, &mut c1), PouwResult::Ok);
         check(pouw_dataset_cid(f.dataset, &mut c2), PouwResult::Ok);
@@ -307,13 +504,29 @@ fn result_messages() {
     let mut buf = [0 as std::ffi::c_char; 128];
     let mut len = 0usize;
     for &code in PouwResult::ALL {
-        check(unsafe { pouw_result_message(code as u32, buf.as_mut_ptr(), buf.len(), &mut len) }, PouwResult::Ok);
-        let msg = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+        check(
+            unsafe { pouw_result_message(code as u32, buf.as_mut_ptr(), buf.len(), &mut len) },
+            PouwResult::Ok,
+        );
+        let msg = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_str()
+            .unwrap();
         assert_eq!((msg, len), (code.message(), code.message().len()));
     }
-    check(unsafe { pouw_result_message(12345, buf.as_mut_ptr(), buf.len(), &mut len) }, PouwResult::Ok);
-    assert_eq!(unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "unknown result code");
-    check(unsafe { pouw_result_message(0, buf.as_mut_ptr(), 3, &mut len) }, PouwResult::BufferTooSmall);
+    check(
+        unsafe { pouw_result_message(12345, buf.as_mut_ptr(), buf.len(), &mut len) },
+        PouwResult::Ok,
+    );
+    assert_eq!(
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_str()
+            .unwrap(),
+        "unknown result code"
+    );
+    check(
+        unsafe { pouw_result_message(0, buf.as_mut_ptr(), 3, &mut len) },
+        PouwResult::BufferTooSmall,
+    );
     assert_eq!(pouw_protocol_version(), pouw::PROTOCOL_VERSION);
 }
 
@@ -324,20 +537,48 @@ fn verify_alongside_mining_gives_identical_results() {
     let mined_alone = mine(f, &[9; 32], &f.genesis).unwrap();
     std::thread::scope(|s| {
         let miner = s.spawn(|| mine(f, &[9; 32], &f.genesis).unwrap());
-        let verifiers: Vec<_> = (0..2).map(|_| s.spawn(|| verify(f, &HEADER, &f.proof).unwrap())).collect();
+        let verifiers: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| verify(f, &HEADER, &f.proof).unwrap()))
+            .collect();
         for v in verifiers {
             let v = v.join().unwrap();
             // Compare field by field (the struct has no PartialEq: it is a C struct).
             assert_eq!(
-                (v.steps, v.opened_count, v.dataset_root, v.winning_digest, v.winning_cid, v.winning_cid_len),
-                (alone.steps, alone.opened_count, alone.dataset_root, alone.winning_digest, alone.winning_cid, alone.winning_cid_len)
+                (
+                    v.steps,
+                    v.opened_count,
+                    v.dataset_root,
+                    v.winning_digest,
+                    v.winning_cid,
+                    v.winning_cid_len
+                ),
+                (
+                    alone.steps,
+                    alone.opened_count,
+                    alone.dataset_root,
+                    alone.winning_digest,
+                    alone.winning_cid,
+                    alone.winning_cid_len
+                )
             );
             assert_eq!(
-                (v.start_quality.to_bits(), v.end_quality.to_bits(), v.work.to_bits()),
-                (alone.start_quality.to_bits(), alone.end_quality.to_bits(), alone.work.to_bits())
+                (
+                    v.start_quality.to_bits(),
+                    v.end_quality.to_bits(),
+                    v.work.to_bits()
+                ),
+                (
+                    alone.start_quality.to_bits(),
+                    alone.end_quality.to_bits(),
+                    alone.work.to_bits()
+                )
             );
         }
-        assert_eq!(miner.join().unwrap(), mined_alone, "mining alongside verifiers is unchanged");
+        assert_eq!(
+            miner.join().unwrap(),
+            mined_alone,
+            "mining alongside verifiers is unchanged"
+        );
     });
 }
 
@@ -360,7 +601,10 @@ fn cancellation_from_another_thread() {
             while steps.load(Ordering::SeqCst) < 1 {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
-            check(unsafe { pouw_cancel_token_cancel(token_addr as *const pouw_cancel_token) }, PouwResult::Ok);
+            check(
+                unsafe { pouw_cancel_token_cancel(token_addr as *const pouw_cancel_token) },
+                PouwResult::Ok,
+            );
         });
         let r = unsafe {
             pouw_mine(
@@ -384,7 +628,10 @@ fn cancellation_from_another_thread() {
         check(r, PouwResult::Cancelled);
     });
     assert!(steps.load(Ordering::SeqCst) >= 1 && steps.load(Ordering::SeqCst) < 200);
-    assert!(proof == sentinel() && winning == sentinel(), "outputs written on cancellation");
+    assert!(
+        proof == sentinel() && winning == sentinel(),
+        "outputs written on cancellation"
+    );
     unsafe { pouw_cancel_token_free(token) };
 }
 
@@ -414,7 +661,11 @@ fn step_limit_has_its_own_code() {
         )
     };
     check(r, PouwResult::StepLimit);
-    assert_eq!(steps.load(Ordering::SeqCst), 2, "progress reported every step");
+    assert_eq!(
+        steps.load(Ordering::SeqCst),
+        2,
+        "progress reported every step"
+    );
     assert!(proof == sentinel() && winning == sentinel());
 }
 
@@ -424,24 +675,45 @@ fn golden_proof_verifies_through_the_c_api() {
     let dir = root().join("tests/golden");
     let files = ["params.bin", "genesis.cid", "proof.bin"];
     if !files.iter().all(|f| dir.join(f).exists()) || !dir.join("store").is_dir() {
-        eprintln!("skipped: no golden proofs in {} (tests/golden/README.md names them)", dir.display());
+        eprintln!(
+            "skipped: no golden proofs in {} (tests/golden/README.md names them)",
+            dir.display()
+        );
         return;
     }
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
     unsafe {
         let params_bytes = read("params.bin");
         let mut params = null_mut();
-        check(pouw_params_from_bytes(params_bytes.as_ptr(), params_bytes.len(), POUW_DEVICE_CPU, 0, &mut params), PouwResult::Ok);
+        check(
+            pouw_params_from_bytes(
+                params_bytes.as_ptr(),
+                params_bytes.len(),
+                POUW_DEVICE_CPU,
+                0,
+                &mut params,
+            ),
+            PouwResult::Ok,
+        );
         let text = read("genesis.cid");
         let mut start = null_mut();
-        check(pouw_cid_parse(text.as_ptr(), text.len(), &mut start), PouwResult::Ok);
+        check(
+            pouw_cid_parse(text.as_ptr(), text.len(), &mut start),
+            PouwResult::Ok,
+        );
         let start = take(start);
         let store_dir = dir.join("store");
         let s = bytes_of(&store_dir);
         let mut store = null_mut();
-        check(pouw_store_open_dir(s.as_ptr(), s.len(), &mut store), PouwResult::Ok);
+        check(
+            pouw_store_open_dir(s.as_ptr(), s.len(), &mut store),
+            PouwResult::Ok,
+        );
         let mut target = [0u8; 32];
-        check(pouw_target_from_expected_steps(8, target.as_mut_ptr()), PouwResult::Ok);
+        check(
+            pouw_target_from_expected_steps(8, target.as_mut_ptr()),
+            PouwResult::Ok,
+        );
         let proof = read("proof.bin");
         let header = [0x42u8; 32];
         let miner = b"golden-miner";

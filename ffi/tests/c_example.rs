@@ -26,11 +26,19 @@ fn lib_dir() -> PathBuf {
             return dir;
         }
     }
-    panic!("no libpouw_ffi.so in {} or its parent; build it with `cargo build -p pouw-ffi`", deps.display());
+    panic!(
+        "no libpouw_ffi.so in {} or its parent; build it with `cargo build -p pouw-ffi`",
+        deps.display()
+    );
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Runs `cmd` to completion within `limit`, returning (success, stdout, stderr).
@@ -54,7 +62,11 @@ fn run(mut cmd: Command, limit: Duration) -> (bool, String, String) {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    (status.success(), std::fs::read_to_string(out).unwrap_or_default(), std::fs::read_to_string(err).unwrap_or_default())
+    (
+        status.success(),
+        std::fs::read_to_string(out).unwrap_or_default(),
+        std::fs::read_to_string(err).unwrap_or_default(),
+    )
 }
 
 #[test]
@@ -113,16 +125,33 @@ fn build_run_and_valgrind(name: &str, expected: &[&str]) {
         return;
     }
     let mut vg = Command::new("valgrind");
-    vg.args(["--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect", "--num-callers=30"]);
+    vg.args([
+        "--error-exitcode=99",
+        "--leak-check=full",
+        "--errors-for-leak-kinds=definite,indirect",
+        "--num-callers=30",
+    ]);
     let supp = root.join("ffi/tests/valgrind.supp");
     if supp.exists() {
         vg.arg(format!("--suppressions={}", supp.display()));
     }
-    vg.arg(&exe).arg(&digits).arg(scratch.path().join("valgrind"));
+    vg.arg(&exe)
+        .arg(&digits)
+        .arg(scratch.path().join("valgrind"));
     let (ok, out, err) = run(vg, Duration::from_secs(1200));
-    let summary: Vec<&str> = err.lines().filter(|l| l.contains("ERROR SUMMARY") || l.contains("definitely lost") || l.contains("indirectly lost")).collect();
+    let summary: Vec<&str> = err
+        .lines()
+        .filter(|l| {
+            l.contains("ERROR SUMMARY")
+                || l.contains("definitely lost")
+                || l.contains("indirectly lost")
+        })
+        .collect();
     eprintln!("valgrind ({name}): {}", summary.join(" | "));
-    assert!(ok, "{name} under valgrind failed (exit 99: memory errors or leaks):\n{out}\n{err}");
+    assert!(
+        ok,
+        "{name} under valgrind failed (exit 99: memory errors or leaks):\n{out}\n{err}"
+    );
     assert!(out.contains("all checks passed"), "{out}");
     assert!(err.contains("ERROR SUMMARY: 0 errors"), "{err}");
 }

@@ -11,8 +11,13 @@ const REGENERATE: &str = "POUW_UPDATE_HEADER=1 cargo test -p pouw-ffi --test hea
 fn header_is_up_to_date() {
     let ffi = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let header = ffi.join("../include/pouw.h");
-    let config = cbindgen::Config::from_file(ffi.join("cbindgen.toml")).expect("read ffi/cbindgen.toml");
-    let bindings = cbindgen::Builder::new().with_config(config).with_crate(&ffi).generate().expect("cbindgen generates the header");
+    let config =
+        cbindgen::Config::from_file(ffi.join("cbindgen.toml")).expect("read ffi/cbindgen.toml");
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_crate(&ffi)
+        .generate()
+        .expect("cbindgen generates the header");
     let mut generated = Vec::new();
     bindings.write(&mut generated);
 
@@ -24,8 +29,15 @@ fn header_is_up_to_date() {
     }
     let committed = std::fs::read(&header).unwrap_or_default();
     if committed != generated {
-        let (old, new) = (String::from_utf8_lossy(&committed), String::from_utf8_lossy(&generated));
-        let first = old.lines().zip(new.lines()).position(|(a, b)| a != b).unwrap_or_else(|| old.lines().count().min(new.lines().count()));
+        let (old, new) = (
+            String::from_utf8_lossy(&committed),
+            String::from_utf8_lossy(&generated),
+        );
+        let first = old
+            .lines()
+            .zip(new.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| old.lines().count().min(new.lines().count()));
         panic!(
             "include/pouw.h is stale: first difference at line {}:\n  committed: {:?}\n  generated: {:?}\nregenerate it with `{REGENERATE}`",
             first + 1,

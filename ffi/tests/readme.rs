@@ -5,8 +5,14 @@ use std::process::Command;
 
 /// The first fenced block of `lang` in the README.
 fn snippet(lang: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
-    let start = readme.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("no ```{lang} block in README.md")) + lang.len() + 4;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let start = readme
+        .find(&format!("```{lang}\n"))
+        .unwrap_or_else(|| panic!("no ```{lang} block in README.md"))
+        + lang.len()
+        + 4;
     let len = readme[start..].find("```").expect("closing fence");
     readme[start..start + len].to_owned()
 }
@@ -22,8 +28,24 @@ fn readme_c_snippet_compiles() {
     let file = dir.join("readme.c");
     std::fs::write(&file, snippet("c")).unwrap();
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("../include");
-    let out = Command::new(&cc).args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"]).arg(&include).arg(&file).output().unwrap();
-    assert!(out.status.success(), "README C snippet does not compile:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&cc)
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fsyntax-only",
+            "-I",
+        ])
+        .arg(&include)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "README C snippet does not compile:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -18,7 +18,13 @@ fn honest() -> &'static AppendProof {
         let old = MerkleTree::from_leaves(leaves[..13].to_vec());
         let new = MerkleTree::from_leaves(leaves);
         let nodes = consistency_proof(&new, old.len()).expect("proof");
-        let proof = AppendProof { old_size: old.len(), old_root: old.root(), new_size: new.len(), new_root: new.root(), nodes };
+        let proof = AppendProof {
+            old_size: old.len(),
+            old_root: old.root(),
+            new_size: new.len(),
+            new_root: new.root(),
+            nodes,
+        };
         proof.verify().expect("honest proof verifies");
         proof
     })
@@ -28,9 +34,17 @@ fuzz_target!(|data: &[u8]| {
     let honest = honest();
     let bytes = patch::input(data, &honest.to_bytes());
     if let Ok(proof) = AppendProof::from_bytes(&bytes) {
-        assert_eq!(proof.to_bytes(), bytes, "a decoded append proof re-encodes differently");
+        assert_eq!(
+            proof.to_bytes(),
+            bytes,
+            "a decoded append proof re-encodes differently"
+        );
         let verified = proof.verify().is_ok();
-        assert_eq!(proof.verify().is_ok(), verified, "verification is not deterministic");
+        assert_eq!(
+            proof.verify().is_ok(),
+            verified,
+            "verification is not deterministic"
+        );
         if proof == *honest {
             assert!(verified, "honest proof rejected");
         }

@@ -12,7 +12,11 @@ use std::sync::OnceLock;
 fn limits() -> &'static ProofLimits {
     static L: OnceLock<ProofLimits> = OnceLock::new();
     L.get_or_init(|| {
-        let spec = mock::MockSpec { dataset: pouw::ident::cid_of(b"fuzz"), batch_size: 4, record_size: 16 };
+        let spec = mock::MockSpec {
+            dataset: pouw::ident::cid_of(b"fuzz"),
+            batch_size: 4,
+            record_size: 16,
+        };
         let mut params = ConsensusParams::new(spec, [0; 32], 64);
         params.opened_steps = 3;
         params.capacity_challenges = 4;
@@ -22,6 +26,10 @@ fn limits() -> &'static ProofLimits {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(proof) = BlockProof::from_bytes(data, limits()) {
-        assert_eq!(proof.to_bytes(), data, "decoded proof re-encodes differently");
+        assert_eq!(
+            proof.to_bytes(),
+            data,
+            "decoded proof re-encodes differently"
+        );
     }
 });

@@ -13,7 +13,9 @@ use libfuzzer_sys::fuzz_target;
 use mock::{Mock, MockSpec};
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
-use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
+use pouw::work::{
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+};
 use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
@@ -38,13 +40,20 @@ fn scenario() -> &'static Scenario {
             w.push(&[i; 16]).unwrap();
         }
         let ds = w.finish().unwrap();
-        let spec = MockSpec { dataset: ds.cid(), batch_size: 4, record_size: 16 };
+        let spec = MockSpec {
+            dataset: ds.cid(),
+            batch_size: 4,
+            record_size: 16,
+        };
         let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
         params.opened_steps = 3;
         params.capacity_challenges = 4;
         params.max_steps = 1000;
         let store = MemStore::default();
-        let genesis = Mock::from_seed(&params.spec, &[0; 32]).unwrap().checkpoint().unwrap();
+        let genesis = Mock::from_seed(&params.spec, &[0; 32])
+            .unwrap()
+            .checkpoint()
+            .unwrap();
         let start = store.put(&genesis).unwrap();
         let input = MineInput {
             header_hash: HEADER,
@@ -55,10 +64,22 @@ fn scenario() -> &'static Scenario {
             dataset: &ds,
             store: &store,
         };
-        let MineOutcome::Found(block) = mine::<Mock>(&input, MineOptions::default(), &mut |_| {}, &AtomicBool::new(false)).unwrap() else {
+        let MineOutcome::Found(block) = mine::<Mock>(
+            &input,
+            MineOptions::default(),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap() else {
             panic!("no block")
         };
-        Scenario { honest: block.proof.to_bytes(), params, store, start, _dir: dir }
+        Scenario {
+            honest: block.proof.to_bytes(),
+            params,
+            store,
+            start,
+            _dir: dir,
+        }
     })
 }
 

@@ -24,8 +24,16 @@ fn template() -> &'static [u8] {
 fuzz_target!(|data: &[u8]| {
     let bytes = patch::input(data, template());
     if let Ok(table) = Reputation::from_bytes(&bytes) {
-        assert_eq!(table.to_bytes(), bytes, "a decoded table re-encodes differently");
-        assert_eq!(Reputation::from_bytes(&bytes).ok().as_ref(), Some(&table), "decoding is not deterministic");
+        assert_eq!(
+            table.to_bytes(),
+            bytes,
+            "a decoded table re-encodes differently"
+        );
+        assert_eq!(
+            Reputation::from_bytes(&bytes).ok().as_ref(),
+            Some(&table),
+            "decoding is not deterministic"
+        );
         assert!(table.rule().validate().is_ok());
         for (id, counts) in table.iter() {
             assert!(!id.is_empty() && id.len() <= 64);

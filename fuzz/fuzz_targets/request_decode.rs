@@ -38,9 +38,20 @@ fn template() -> &'static [u8] {
 fuzz_target!(|data: &[u8]| {
     let bytes = patch::input(data, template());
     if let Ok(request) = DatasetRequest::from_bytes(&bytes) {
-        assert!(request.validate().is_ok(), "a decoded request does not validate");
-        assert_eq!(request.to_bytes(), bytes, "a decoded request re-encodes differently");
-        assert_eq!(DatasetRequest::from_bytes(&bytes).ok(), Some(request.clone()), "decoding is not deterministic");
+        assert!(
+            request.validate().is_ok(),
+            "a decoded request does not validate"
+        );
+        assert_eq!(
+            request.to_bytes(),
+            bytes,
+            "a decoded request re-encodes differently"
+        );
+        assert_eq!(
+            DatasetRequest::from_bytes(&bytes).ok(),
+            Some(request.clone()),
+            "decoding is not deterministic"
+        );
         assert_eq!(request.cid(), cid_of(&bytes));
         let _ = request.record_size();
     }

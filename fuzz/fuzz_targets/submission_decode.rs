@@ -50,8 +50,15 @@ fuzz_target!(|data: &[u8]| {
     let s = scenario();
     let bytes = patch::input(data, &s.template);
     if let Ok(submission) = Submission::from_bytes(&bytes, &s.request) {
-        assert!(submission.check_envelope(&s.request).is_ok(), "a decoded submission breaks the request's limits");
+        assert!(
+            submission.check_envelope(&s.request).is_ok(),
+            "a decoded submission breaks the request's limits"
+        );
         assert!(submission.records.len() <= s.request.max_records as usize);
-        assert_eq!(submission.to_bytes(), bytes, "a decoded submission re-encodes differently");
+        assert_eq!(
+            submission.to_bytes(),
+            bytes,
+            "a decoded submission re-encodes differently"
+        );
     }
 });

@@ -14,7 +14,8 @@ pub const MAX_RECORD_SIZE: u64 = 16 << 20;
 /// The longest source or licence text, in bytes.
 pub const MAX_TEXT: u64 = 4096;
 /// The largest encoded manifest, in bytes.
-pub const MAX_MANIFEST_BYTES: u64 = 4 + 4 + 4 + MAX_DIMS * 4 + 1 + 4 + 8 + 8 + 2 * (4 + MAX_TEXT) + 32;
+pub const MAX_MANIFEST_BYTES: u64 =
+    4 + 4 + 4 + MAX_DIMS * 4 + 1 + 4 + 8 + 8 + 2 * (4 + MAX_TEXT) + 32;
 
 /// The element type of a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,7 +42,10 @@ impl DType {
     pub(crate) fn from_code(code: u8) -> Result<Self> {
         match code {
             1 => Ok(DType::U8),
-            _ => Err(Error::InvalidField { what: "dtype", detail: format!("unknown code {code}") }),
+            _ => Err(Error::InvalidField {
+                what: "dtype",
+                detail: format!("unknown code {code}"),
+            }),
         }
     }
 }
@@ -71,12 +75,22 @@ pub struct Manifest {
 impl Manifest {
     /// The record size a shape and dtype imply, or an error when it is zero or over the limit.
     pub fn record_size_of(shape: &[u32], dtype: DType) -> Result<u64> {
-        let elements = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)));
+        let elements = shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)));
         match elements.and_then(|e| e.checked_mul(dtype.size())) {
-            Some(size) if size > 0 && size <= MAX_RECORD_SIZE && !shape.is_empty() && shape.len() as u64 <= MAX_DIMS => {
+            Some(size)
+                if size > 0
+                    && size <= MAX_RECORD_SIZE
+                    && !shape.is_empty()
+                    && shape.len() as u64 <= MAX_DIMS =>
+            {
                 Ok(size)
             }
-            _ => Err(Error::InvalidField { what: "record shape", detail: format!("{shape:?} of {dtype:?}") }),
+            _ => Err(Error::InvalidField {
+                what: "record shape",
+                detail: format!("{shape:?} of {dtype:?}"),
+            }),
         }
     }
 
@@ -95,7 +109,10 @@ impl Manifest {
         for d in &self.shape {
             e.u32(*d);
         }
-        e.u8(self.dtype.code()).u32(self.value_max).u64(self.count).u64(self.record_size);
+        e.u8(self.dtype.code())
+            .u32(self.value_max)
+            .u64(self.count)
+            .u64(self.record_size);
         e.str(&self.source).str(&self.licence).digest(&self.root);
         e.finish()
     }
@@ -106,10 +123,16 @@ impl Manifest {
         d.magic(MAGIC, "manifest")?;
         let version = d.u32("manifest version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::UnsupportedVersion { what: "manifest", found: version, supported: FORMAT_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "manifest",
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         let dims = d.count("shape", MAX_DIMS, 4)?;
-        let shape = (0..dims).map(|_| d.u32("shape")).collect::<Result<Vec<_>>>()?;
+        let shape = (0..dims)
+            .map(|_| d.u32("shape"))
+            .collect::<Result<Vec<_>>>()?;
         let dtype = DType::from_code(d.u8("dtype")?)?;
         let value_max = d.u32("value max")?;
         let count = d.u64("record count")?;
@@ -119,12 +142,27 @@ impl Manifest {
         let root = d.digest("root")?;
         d.finish()?;
         if Self::record_size_of(&shape, dtype)? != record_size {
-            return Err(Error::InvalidField { what: "record size", detail: format!("{record_size} does not match shape {shape:?}") });
+            return Err(Error::InvalidField {
+                what: "record size",
+                detail: format!("{record_size} does not match shape {shape:?}"),
+            });
         }
         if value_max == 0 {
-            return Err(Error::InvalidField { what: "value max", detail: "zero".into() });
+            return Err(Error::InvalidField {
+                what: "value max",
+                detail: "zero".into(),
+            });
         }
-        Ok(Manifest { shape, dtype, value_max, count, record_size, source, licence, root })
+        Ok(Manifest {
+            shape,
+            dtype,
+            value_max,
+            count,
+            record_size,
+            source,
+            licence,
+            root,
+        })
     }
 
     /// The CID of the canonical encoding.

@@ -52,10 +52,16 @@ impl Dataset {
         let dir = dir.as_ref().to_path_buf();
         let manifest_bytes = read_bounded(dir.join(MANIFEST_FILE), MAX_MANIFEST_BYTES)?;
         let manifest = Manifest::from_bytes(&manifest_bytes)?;
-        let mismatch = |detail: String| Error::DatasetMismatch { path: dir.clone(), detail };
+        let mismatch = |detail: String| Error::DatasetMismatch {
+            path: dir.clone(),
+            detail,
+        };
         let records_path = dir.join(RECORDS_FILE);
         let records = File::open(&records_path).map_err(|e| Error::io(&records_path, e))?;
-        let len = records.metadata().map_err(|e| Error::io(&records_path, e))?.len();
+        let len = records
+            .metadata()
+            .map_err(|e| Error::io(&records_path, e))?
+            .len();
         if Some(len) != manifest.count.checked_mul(manifest.record_size) {
             return Err(mismatch(format!(
                 "records file is {len} bytes, manifest says {} records of {}",
@@ -63,11 +69,22 @@ impl Dataset {
             )));
         }
         let tree = TreeFile::open(dir.join(TREE_FILE))?;
-        if tree.size() != manifest.count || tree.record_size() != manifest.record_size || tree.root() != manifest.root {
-            return Err(tree.corrupt("tree does not belong to this manifest (size, record size or root)"));
+        if tree.size() != manifest.count
+            || tree.record_size() != manifest.record_size
+            || tree.root() != manifest.root
+        {
+            return Err(
+                tree.corrupt("tree does not belong to this manifest (size, record size or root)")
+            );
         }
         let cid = crate::ident::cid_of(&manifest_bytes);
-        Ok(Dataset { dir, manifest, cid, records, tree })
+        Ok(Dataset {
+            dir,
+            manifest,
+            cid,
+            records,
+            tree,
+        })
     }
 
     /// The manifest.
@@ -113,12 +130,23 @@ impl Dataset {
     /// Reads record `index` into `buf` (of [`Dataset::record_size`] bytes) without checking it.
     pub fn read_record_unchecked(&self, index: u64, buf: &mut [u8]) -> Result<()> {
         if index >= self.len() {
-            return Err(Error::IndexOutOfRange { index, size: self.len() });
+            return Err(Error::IndexOutOfRange {
+                index,
+                size: self.len(),
+            });
         }
         if buf.len() != self.record_size() {
-            return Err(Error::RecordSize { found: buf.len() as u64, expected: self.manifest.record_size });
+            return Err(Error::RecordSize {
+                found: buf.len() as u64,
+                expected: self.manifest.record_size,
+            });
         }
-        read_exact_at(&self.records, buf, index * self.manifest.record_size, &self.dir.join(RECORDS_FILE))
+        read_exact_at(
+            &self.records,
+            buf,
+            index * self.manifest.record_size,
+            &self.dir.join(RECORDS_FILE),
+        )
     }
 
     /// Reads record `index`, checked against its Merkle leaf.
@@ -142,21 +170,32 @@ impl Dataset {
             // would be reported as TreeCorrupt.
             return Err(Error::InvalidParameters("no indices to prove".into()));
         }
-        let records = indices.iter().map(|&i| self.record(i)).collect::<Result<Vec<_>>>()?;
+        let records = indices
+            .iter()
+            .map(|&i| self.record(i))
+            .collect::<Result<Vec<_>>>()?;
         let proof = prove_many(&self.tree, indices)?;
         let leaves: Vec<Digest> = records.iter().map(|r| leaf_hash(r)).collect();
-        verify_multiproof(&self.root(), self.len(), indices, &leaves, &proof)
-            .map_err(|_| self.tree.corrupt("a proof built from the tree file does not reach the root"))?;
+        verify_multiproof(&self.root(), self.len(), indices, &leaves, &proof).map_err(|_| {
+            self.tree
+                .corrupt("a proof built from the tree file does not reach the root")
+        })?;
         Ok((records, proof))
     }
 
     /// Checks every record against the tree and every tree node against its children: a full,
     /// parallel rehash of the dataset.
     pub fn scrub(&self) -> Result<()> {
-        let leaves = leaf_hashes_of_file(&self.dir.join(RECORDS_FILE), self.manifest.record_size, self.len())?;
+        let leaves = leaf_hashes_of_file(
+            &self.dir.join(RECORDS_FILE),
+            self.manifest.record_size,
+            self.len(),
+        )?;
         for (index, leaf) in leaves.iter().enumerate() {
             if *leaf != self.tree.node(0, index as u64)? {
-                return Err(Error::RecordCorrupt { index: index as u64 });
+                return Err(Error::RecordCorrupt {
+                    index: index as u64,
+                });
             }
         }
         self.tree.scrub()

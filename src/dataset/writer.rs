@@ -1,6 +1,8 @@
 //! Streaming creation of a dataset directory.
 
-use super::{build_tree_from_file, Dataset, DType, Manifest, MANIFEST_FILE, RECORDS_FILE, TREE_FILE};
+use super::{
+    build_tree_from_file, DType, Dataset, Manifest, MANIFEST_FILE, RECORDS_FILE, TREE_FILE,
+};
 use crate::error::{Error, Result};
 use crate::fsutil::{write_atomic, AtomicFile};
 use crate::merkle::TreeFile;
@@ -62,7 +64,10 @@ impl DatasetWriter {
     /// element above `value_max`.
     pub fn push(&mut self, record: &[u8]) -> Result<()> {
         if record.len() as u64 != self.record_size {
-            return Err(Error::RecordSize { found: record.len() as u64, expected: self.record_size });
+            return Err(Error::RecordSize {
+                found: record.len() as u64,
+                expected: self.record_size,
+            });
         }
         if let Some(v) = record.iter().find(|&&v| u32::from(v) > self.value_max) {
             return Err(Error::InvalidField {
@@ -79,10 +84,14 @@ impl DatasetWriter {
     /// result.
     pub fn finish(self) -> Result<Dataset> {
         if self.count == 0 {
-            return Err(Error::InvalidField { what: "dataset", detail: "no records".into() });
+            return Err(Error::InvalidField {
+                what: "dataset",
+                detail: "no records".into(),
+            });
         }
         self.records.commit()?;
-        let tree = build_tree_from_file(&self.dir.join(RECORDS_FILE), self.record_size, self.count)?;
+        let tree =
+            build_tree_from_file(&self.dir.join(RECORDS_FILE), self.record_size, self.count)?;
         TreeFile::write(self.dir.join(TREE_FILE), &tree, self.record_size)?;
         let manifest = Manifest {
             shape: self.shape,

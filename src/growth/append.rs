@@ -93,9 +93,18 @@ impl AppendProof {
     /// `new_size` leaves with `new_root`.
     pub fn verify(&self) -> Result<()> {
         if self.new_size <= self.old_size {
-            return Err(Error::ConsistencyMismatch { old_size: self.old_size, new_size: self.new_size });
+            return Err(Error::ConsistencyMismatch {
+                old_size: self.old_size,
+                new_size: self.new_size,
+            });
         }
-        verify_consistency(self.old_size, &self.old_root, self.new_size, &self.new_root, &self.nodes)
+        verify_consistency(
+            self.old_size,
+            &self.old_root,
+            self.new_size,
+            &self.new_root,
+            &self.nodes,
+        )
     }
 
     /// Checks the proof against two manifests: the same record layout, provenance and licence,
@@ -108,10 +117,20 @@ impl AppendProof {
             && old.source == new.source
             && old.licence == new.licence;
         if !same {
-            return Err(Error::InvalidField { what: "appended manifest", detail: "record layout or provenance changed".into() });
+            return Err(Error::InvalidField {
+                what: "appended manifest",
+                detail: "record layout or provenance changed".into(),
+            });
         }
-        if old.count != self.old_size || old.root != self.old_root || new.count != self.new_size || new.root != self.new_root {
-            return Err(Error::ConsistencyMismatch { old_size: old.count, new_size: new.count });
+        if old.count != self.old_size
+            || old.root != self.old_root
+            || new.count != self.new_size
+            || new.root != self.new_root
+        {
+            return Err(Error::ConsistencyMismatch {
+                old_size: old.count,
+                new_size: new.count,
+            });
         }
         self.verify()
     }
@@ -120,8 +139,13 @@ impl AppendProof {
     /// new size `u64`, new root, node count `u32`, nodes (32 bytes each).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(PROOF_MAGIC).u32(PROOF_VERSION).u64(self.old_size).digest(&self.old_root);
-        e.u64(self.new_size).digest(&self.new_root).len(self.nodes.len());
+        e.raw(PROOF_MAGIC)
+            .u32(PROOF_VERSION)
+            .u64(self.old_size)
+            .digest(&self.old_root);
+        e.u64(self.new_size)
+            .digest(&self.new_root)
+            .len(self.nodes.len());
         for n in &self.nodes {
             e.digest(n);
         }
@@ -134,16 +158,28 @@ impl AppendProof {
         d.magic(PROOF_MAGIC, "append proof")?;
         let version = d.u32("append proof version")?;
         if version != PROOF_VERSION {
-            return Err(Error::UnsupportedVersion { what: "append proof", found: version, supported: PROOF_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "append proof",
+                found: version,
+                supported: PROOF_VERSION,
+            });
         }
         let old_size = d.u64("old size")?;
         let old_root = d.digest("old root")?;
         let new_size = d.u64("new size")?;
         let new_root = d.digest("new root")?;
         let n = d.count("proof nodes", MAX_PROOF_NODES, 32)?;
-        let nodes = (0..n).map(|_| d.digest("proof node")).collect::<Result<Vec<_>>>()?;
+        let nodes = (0..n)
+            .map(|_| d.digest("proof node"))
+            .collect::<Result<Vec<_>>>()?;
         d.finish()?;
-        Ok(AppendProof { old_size, old_root, new_size, new_root, nodes })
+        Ok(AppendProof {
+            old_size,
+            old_root,
+            new_size,
+            new_root,
+            nodes,
+        })
     }
 }
 
@@ -163,7 +199,10 @@ impl GenerationPointer {
     /// length-prefixed).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(POINTER_MAGIC).u32(POINTER_VERSION).str(&self.generation).bytes(&self.manifest.to_bytes());
+        e.raw(POINTER_MAGIC)
+            .u32(POINTER_VERSION)
+            .str(&self.generation)
+            .bytes(&self.manifest.to_bytes());
         e.finish()
     }
 
@@ -174,15 +213,25 @@ impl GenerationPointer {
         d.magic(POINTER_MAGIC, "growing dataset pointer")?;
         let version = d.u32("pointer version")?;
         if version != POINTER_VERSION {
-            return Err(Error::UnsupportedVersion { what: "growing dataset pointer", found: version, supported: POINTER_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "growing dataset pointer",
+                found: version,
+                supported: POINTER_VERSION,
+            });
         }
         let generation = d.str("generation", 64)?.to_owned();
         let manifest = cid_from_bytes(d.bytes("manifest cid", 64)?)?;
         d.finish()?;
         if !is_generation_name(&generation) {
-            return Err(Error::InvalidField { what: "generation", detail: format!("{generation:?} is not a generation name") });
+            return Err(Error::InvalidField {
+                what: "generation",
+                detail: format!("{generation:?} is not a generation name"),
+            });
         }
-        Ok(GenerationPointer { generation, manifest })
+        Ok(GenerationPointer {
+            generation,
+            manifest,
+        })
     }
 }
 
@@ -202,7 +251,10 @@ impl GrowingDataset {
         let src = Dataset::open(source.as_ref())?;
         fs::create_dir_all(&home).map_err(|e| Error::io(&home, e))?;
         if home.join(CURRENT_FILE).exists() {
-            return Err(Error::InvalidParameters(format!("{} already holds a growing dataset", home.display())));
+            return Err(Error::InvalidParameters(format!(
+                "{} already holds a growing dataset",
+                home.display()
+            )));
         }
         let staging = new_staging(&home)?;
         for name in [MANIFEST_FILE, RECORDS_FILE, TREE_FILE] {
@@ -213,7 +265,10 @@ impl GrowingDataset {
         sync_dir(&staging)?;
         let copy = Dataset::open(&staging)?;
         if copy.cid() != src.cid() {
-            return Err(Error::DatasetMismatch { path: staging, detail: "copy differs from its source".into() });
+            return Err(Error::DatasetMismatch {
+                path: staging,
+                detail: "copy differs from its source".into(),
+            });
         }
         let generation = generation_name(copy.len(), &copy.root());
         let dir = home.join(&generation);
@@ -235,7 +290,11 @@ impl GrowingDataset {
                 detail: format!("manifest is {}, the pointer names {cid}", current.cid()),
             });
         }
-        Ok(GrowingDataset { home, generation, current })
+        Ok(GrowingDataset {
+            home,
+            generation,
+            current,
+        })
     }
 
     /// The current generation.
@@ -265,29 +324,52 @@ impl GrowingDataset {
     /// error the append stops there and returns it, leaving every file as a crash at that point
     /// would (no cleanup), so tests can check what survives. Past [`AppendStep::Committed`] the
     /// new generation is current even when an error is returned.
-    pub fn append_with(&mut self, records: &[&[u8]], fault: &mut dyn FnMut(AppendStep) -> Result<()>) -> Result<AppendProof> {
+    pub fn append_with(
+        &mut self,
+        records: &[&[u8]],
+        fault: &mut dyn FnMut(AppendStep) -> Result<()>,
+    ) -> Result<AppendProof> {
         let old = self.current.manifest().clone();
         if records.is_empty() {
             return Err(Error::InvalidParameters("no records to append".into()));
         }
         for r in records {
             if r.len() as u64 != old.record_size {
-                return Err(Error::RecordSize { found: r.len() as u64, expected: old.record_size });
+                return Err(Error::RecordSize {
+                    found: r.len() as u64,
+                    expected: old.record_size,
+                });
             }
             if let Some(v) = r.iter().find(|&&v| u32::from(v) > old.value_max) {
-                return Err(Error::InvalidField { what: "record value", detail: format!("{v} above the maximum {}", old.value_max) });
+                return Err(Error::InvalidField {
+                    what: "record value",
+                    detail: format!("{v} above the maximum {}", old.value_max),
+                });
             }
         }
         let mut tree = self.current.tree().load()?;
         if tree.root() != old.root || tree.len() != old.count {
-            return Err(self.current.tree().corrupt("loaded tree differs from the manifest"));
+            return Err(self
+                .current
+                .tree()
+                .corrupt("loaded tree differs from the manifest"));
         }
         for r in records {
             tree.push(leaf_hash(r));
         }
-        let new = Manifest { count: tree.len(), root: tree.root(), ..old.clone() };
+        let new = Manifest {
+            count: tree.len(),
+            root: tree.root(),
+            ..old.clone()
+        };
         let nodes = consistency_proof(&tree, old.count)?;
-        let proof = AppendProof { old_size: old.count, old_root: old.root, new_size: new.count, new_root: new.root, nodes };
+        let proof = AppendProof {
+            old_size: old.count,
+            old_root: old.root,
+            new_size: new.count,
+            new_root: new.root,
+            nodes,
+        };
         proof.verify()?;
 
         let staging = new_staging(&self.home)?;
@@ -320,19 +402,30 @@ impl GrowingDataset {
         manifest: &Manifest,
         fault: &mut dyn FnMut(AppendStep) -> Result<()>,
     ) -> Result<()> {
-        let (from, to) = (self.current.dir().join(RECORDS_FILE), staging.join(RECORDS_FILE));
+        let (from, to) = (
+            self.current.dir().join(RECORDS_FILE),
+            staging.join(RECORDS_FILE),
+        );
         let copied = fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
         let old_len = self.current.len() * self.current.record_size() as u64;
         if copied != old_len {
-            return Err(Error::DatasetMismatch { path: from, detail: format!("copied {copied} bytes, expected {old_len}") });
+            return Err(Error::DatasetMismatch {
+                path: from,
+                detail: format!("copied {copied} bytes, expected {old_len}"),
+            });
         }
         fault(AppendStep::RecordsCopied)?;
-        let file = OpenOptions::new().append(true).open(&to).map_err(|e| Error::io(&to, e))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&to)
+            .map_err(|e| Error::io(&to, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         for r in records {
             out.write_all(r).map_err(|e| Error::io(&to, e))?;
         }
-        let file = out.into_inner().map_err(|e| Error::io(&to, e.into_error()))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io(&to, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&to, e))?;
         fault(AppendStep::RecordsWritten)?;
         TreeFile::write(staging.join(TREE_FILE), tree, manifest.record_size)?;
@@ -343,7 +436,10 @@ impl GrowingDataset {
         // O(1) self-check of the staged generation before it can become current.
         let staged = Dataset::open(staging)?;
         if staged.root() != manifest.root || staged.len() != manifest.count {
-            return Err(Error::DatasetMismatch { path: staging.into(), detail: "staged generation does not reopen".into() });
+            return Err(Error::DatasetMismatch {
+                path: staging.into(),
+                detail: "staged generation does not reopen".into(),
+            });
         }
         Ok(())
     }
@@ -381,12 +477,18 @@ fn is_generation_name(name: &str) -> bool {
         && b[0] == b'g'
         && b[1..17].iter().all(u8::is_ascii_digit)
         && b[17] == b'-'
-        && b[18..].iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+        && b[18..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
 }
 
 fn new_staging(home: &Path) -> Result<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = home.join(format!("{STAGING_PREFIX}{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+    let dir = home.join(format!(
+        "{STAGING_PREFIX}{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     if dir.exists() {
         fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
@@ -400,7 +502,9 @@ fn rename_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn sync_file(path: &Path) -> Result<()> {
-    File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::io(path, e))
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(path, e))
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -415,8 +519,16 @@ fn sync_dir(dir: &Path) -> Result<()> {
     }
 }
 
-fn write_pointer(home: &Path, generation: &str, cid: &Cid, fault: &mut dyn FnMut(AppendStep) -> Result<()>) -> Result<()> {
-    let pointer = GenerationPointer { generation: generation.to_owned(), manifest: *cid };
+fn write_pointer(
+    home: &Path,
+    generation: &str,
+    cid: &Cid,
+    fault: &mut dyn FnMut(AppendStep) -> Result<()>,
+) -> Result<()> {
+    let pointer = GenerationPointer {
+        generation: generation.to_owned(),
+        manifest: *cid,
+    };
     let mut f = AtomicFile::create(home.join(CURRENT_FILE))?;
     f.write_all(&pointer.to_bytes())?;
     fault(AppendStep::PointerStaged)?;

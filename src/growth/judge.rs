@@ -27,7 +27,10 @@ pub const DEFAULT_REJECT_PER_MILLE: u32 = 20;
 pub fn score_records(trainer: &GanTrainer, records: &[&[u8]]) -> Result<Vec<f32>> {
     let size = trainer.spec().record_size();
     if let Some(r) = records.iter().find(|r| r.len() != size) {
-        return Err(Error::RecordSize { found: r.len() as u64, expected: size as u64 });
+        return Err(Error::RecordSize {
+            found: r.len() as u64,
+            expected: size as u64,
+        });
     }
     let mut out = Vec::with_capacity(records.len());
     let mut buf = Vec::with_capacity(SCORE_CHUNK * size);
@@ -40,7 +43,10 @@ pub fn score_records(trainer: &GanTrainer, records: &[&[u8]]) -> Result<Vec<f32>
         let batch = Batch::from_records(vec![0; SCORE_CHUNK], std::mem::take(&mut buf), size)?;
         let logits = trainer.discriminator_logits(&batch)?;
         if logits.len() != SCORE_CHUNK {
-            return Err(Error::Torch(format!("{} logits for a chunk of {SCORE_CHUNK}", logits.len())));
+            return Err(Error::Torch(format!(
+                "{} logits for a chunk of {SCORE_CHUNK}",
+                logits.len()
+            )));
         }
         out.extend_from_slice(&logits[..chunk.len()]);
         buf = batch.records;
@@ -53,21 +59,33 @@ pub fn score_records(trainer: &GanTrainer, records: &[&[u8]]) -> Result<Vec<f32>
 /// sorted ascending (IEEE total order). The requester runs this once and writes the result into
 /// the request; nodes only compare against the stored value. Scores every record (O(n)
 /// forward passes in chunks).
-pub fn calibrate_threshold(trainer: &GanTrainer, dataset: &Dataset, reject_per_mille: u32) -> Result<f32> {
+pub fn calibrate_threshold(
+    trainer: &GanTrainer,
+    dataset: &Dataset,
+    reject_per_mille: u32,
+) -> Result<f32> {
     if reject_per_mille >= 1000 {
-        return Err(Error::InvalidParameters(format!("reject {reject_per_mille} per mille of the dataset")));
+        return Err(Error::InvalidParameters(format!(
+            "reject {reject_per_mille} per mille of the dataset"
+        )));
     }
     let mut logits = Vec::with_capacity(dataset.len() as usize);
     let mut pending: Vec<Vec<u8>> = Vec::with_capacity(SCORE_CHUNK);
     for_each_record(dataset, |_, record| {
         pending.push(record.to_vec());
         if pending.len() == SCORE_CHUNK {
-            logits.extend(score_records(trainer, &pending.iter().map(Vec::as_slice).collect::<Vec<_>>())?);
+            logits.extend(score_records(
+                trainer,
+                &pending.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            )?);
             pending.clear();
         }
         Ok(())
     })?;
-    logits.extend(score_records(trainer, &pending.iter().map(Vec::as_slice).collect::<Vec<_>>())?);
+    logits.extend(score_records(
+        trainer,
+        &pending.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    )?);
     if logits.is_empty() {
         return Err(Error::InvalidParameters("dataset has no records".into()));
     }
@@ -75,7 +93,9 @@ pub fn calibrate_threshold(trainer: &GanTrainer, dataset: &Dataset, reject_per_m
     let rank = (logits.len() as u64 * u64::from(reject_per_mille) / 1000) as usize;
     let t = logits[rank.min(logits.len() - 1)];
     if !t.is_finite() {
-        return Err(Error::InvalidParameters(format!("calibrated threshold {t} is not finite")));
+        return Err(Error::InvalidParameters(format!(
+            "calibrated threshold {t} is not finite"
+        )));
     }
     Ok(t)
 }
@@ -95,7 +115,9 @@ pub struct Judge {
 
 impl std::fmt::Debug for Judge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Judge").field("request", &self.request.cid()).finish_non_exhaustive()
+        f.debug_struct("Judge")
+            .field("request", &self.request.cid())
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,11 +129,18 @@ impl Judge {
         if cid_of(checkpoint) != request.model {
             return Err(Error::InvalidField {
                 what: "judge checkpoint",
-                detail: format!("bytes are {}, the request names {}", cid_of(checkpoint), request.model),
+                detail: format!(
+                    "bytes are {}, the request names {}",
+                    cid_of(checkpoint),
+                    request.model
+                ),
             });
         }
         if spec.digest() != request.spec {
-            return Err(Error::InvalidField { what: "judge spec", detail: "digest differs from the request's".into() });
+            return Err(Error::InvalidField {
+                what: "judge spec",
+                detail: "digest differs from the request's".into(),
+            });
         }
         let shape = [spec.channels, spec.image_size, spec.image_size];
         if request.shape[..] != shape[..] || request.value_max != spec.value_max {
@@ -120,9 +149,15 @@ impl Judge {
                 spec.value_max, request.shape, request.value_max
             )));
         }
-        let spec = GanSpec { device: DeviceChoice::Cpu, ..spec.clone() };
+        let spec = GanSpec {
+            device: DeviceChoice::Cpu,
+            ..spec.clone()
+        };
         let trainer = GanTrainer::from_checkpoint(&spec, checkpoint)?;
-        Ok(Judge { request: request.clone(), trainer })
+        Ok(Judge {
+            request: request.clone(),
+            trainer,
+        })
     }
 
     /// The request.
@@ -144,7 +179,12 @@ impl Judge {
     /// `accepted_so_far` records were already accepted for the request: [`precheck`], then
     /// the records that pass it scored in canonical chunks (in submission order), then
     /// [`finish_verdicts`]. An error refuses the whole submission.
-    pub fn check(&self, index: &DuplicateIndex, submission: &Submission, accepted_so_far: u64) -> Result<Vec<Verdict>> {
+    pub fn check(
+        &self,
+        index: &DuplicateIndex,
+        submission: &Submission,
+        accepted_so_far: u64,
+    ) -> Result<Vec<Verdict>> {
         let prechecked = precheck(&self.request, index, submission)?;
         let passing: Vec<&[u8]> = submission
             .records

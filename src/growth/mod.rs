@@ -44,8 +44,10 @@ pub use append::{AppendProof, AppendStep, GenerationPointer, GrowingDataset, CUR
 pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
-    ink_of, DatasetRequest, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, MAX_SHIFT, MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,
+    ink_of, DatasetRequest, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, MAX_SHIFT,
+    MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,
 };
 pub use submission::{
-    accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict, MAX_SUBMITTER_ID,
+    accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,
+    MAX_SUBMITTER_ID,
 };

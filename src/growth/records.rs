@@ -10,10 +10,16 @@ const CHUNK_BYTES: usize = 4 << 20;
 
 /// Calls `f(index, record)` for every record of `dataset` in index order, reading the records
 /// file in large chunks (unchecked against the tree: callers that need it compare leaves).
-pub(crate) fn for_each_record(dataset: &Dataset, mut f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+pub(crate) fn for_each_record(
+    dataset: &Dataset,
+    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<()> {
     let size = dataset.record_size();
     if size == 0 {
-        return Err(Error::InvalidField { what: "record size", detail: "zero".into() });
+        return Err(Error::InvalidField {
+            what: "record size",
+            detail: "zero".into(),
+        });
     }
     let path = dataset.dir().join(RECORDS_FILE);
     let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
@@ -44,7 +50,11 @@ impl Geometry {
     /// The geometry of shape `[C, H, W]`.
     pub fn of(shape: &[u32]) -> Option<Self> {
         match shape[..] {
-            [c, h, w] => Some(Geometry { channels: c as usize, height: h as usize, width: w as usize }),
+            [c, h, w] => Some(Geometry {
+                channels: c as usize,
+                height: h as usize,
+                width: w as usize,
+            }),
             _ => None,
         }
     }
@@ -97,7 +107,11 @@ mod tests {
 
     #[test]
     fn translate_moves_pixels_and_zero_fills() {
-        let g = Geometry { channels: 1, height: 3, width: 3 };
+        let g = Geometry {
+            channels: 1,
+            height: 3,
+            width: 3,
+        };
         let r: Vec<u8> = (1..=9).collect();
         let mut out = vec![0u8; 9];
         g.translate(&r, 1, 0, &mut out);

@@ -43,7 +43,12 @@ impl Default for ReputationRule {
     /// records at a rejection rate under 10% (an honest submitter of real digits is rejected
     /// about 2-4% of the time, see the growth tests).
     fn default() -> Self {
-        ReputationRule { ban_min_rejected: 20, ban_rejected_per_mille: 500, promote_min_accepted: 100, promote_rejected_per_mille: 100 }
+        ReputationRule {
+            ban_min_rejected: 20,
+            ban_rejected_per_mille: 500,
+            promote_min_accepted: 100,
+            promote_rejected_per_mille: 100,
+        }
     }
 }
 
@@ -54,7 +59,10 @@ impl ReputationRule {
             && self.ban_rejected_per_mille <= 1000
             && self.promote_rejected_per_mille <= self.ban_rejected_per_mille;
         if !ok {
-            return Err(Error::InvalidField { what: "reputation rule", detail: format!("{self:?}") });
+            return Err(Error::InvalidField {
+                what: "reputation rule",
+                detail: format!("{self:?}"),
+            });
         }
         Ok(())
     }
@@ -63,9 +71,13 @@ impl ReputationRule {
     pub fn standing(&self, counts: &SubmitterCounts) -> Standing {
         let (a, r) = (u128::from(counts.accepted), u128::from(counts.rejected));
         let n = a + r;
-        if counts.rejected >= self.ban_min_rejected && r * 1000 > u128::from(self.ban_rejected_per_mille) * n {
+        if counts.rejected >= self.ban_min_rejected
+            && r * 1000 > u128::from(self.ban_rejected_per_mille) * n
+        {
             Standing::Banned
-        } else if counts.accepted >= self.promote_min_accepted && r * 1000 < u128::from(self.promote_rejected_per_mille) * n {
+        } else if counts.accepted >= self.promote_min_accepted
+            && r * 1000 < u128::from(self.promote_rejected_per_mille) * n
+        {
             Standing::Promoted
         } else {
             Standing::Normal
@@ -105,7 +117,10 @@ impl Reputation {
     /// An empty table under `rule`.
     pub fn new(rule: ReputationRule) -> Result<Self> {
         rule.validate()?;
-        Ok(Reputation { rule, submitters: BTreeMap::new() })
+        Ok(Reputation {
+            rule,
+            submitters: BTreeMap::new(),
+        })
     }
 
     /// The rule.
@@ -143,7 +158,10 @@ impl Reputation {
     /// submission) or an identifier of the wrong length.
     pub fn add(&mut self, submitter: &[u8], accepted: u64, rejected: u64) -> Result<Standing> {
         if submitter.is_empty() || submitter.len() as u64 > MAX_SUBMITTER_ID {
-            return Err(Error::InvalidField { what: "submitter", detail: format!("{} bytes", submitter.len()) });
+            return Err(Error::InvalidField {
+                what: "submitter",
+                detail: format!("{} bytes", submitter.len()),
+            });
         }
         if self.standing(submitter) == Standing::Banned {
             return Err(Error::InvalidParameters("submitter is banned".into()));
@@ -160,7 +178,10 @@ impl Reputation {
     /// Counts a submission's verdicts for its submitter (see [`Reputation::add`]).
     pub fn record(&mut self, submitter: &[u8], verdicts: &[Verdict]) -> Result<Standing> {
         let accepted = verdicts.iter().filter(|v| v.is_accepted()).count() as u64;
-        let rejected = verdicts.iter().filter(|v| matches!(v, Verdict::Rejected(r) if r.counts_against())).count() as u64;
+        let rejected = verdicts
+            .iter()
+            .filter(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))
+            .count() as u64;
         self.add(submitter, accepted, rejected)
     }
 
@@ -171,8 +192,10 @@ impl Reputation {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         e.raw(MAGIC).u32(FORMAT_VERSION);
-        e.u64(self.rule.ban_min_rejected).u32(self.rule.ban_rejected_per_mille);
-        e.u64(self.rule.promote_min_accepted).u32(self.rule.promote_rejected_per_mille);
+        e.u64(self.rule.ban_min_rejected)
+            .u32(self.rule.ban_rejected_per_mille);
+        e.u64(self.rule.promote_min_accepted)
+            .u32(self.rule.promote_rejected_per_mille);
         e.len(self.submitters.len());
         for (id, c) in &self.submitters {
             e.bytes(id).u64(c.accepted).u64(c.rejected);
@@ -187,7 +210,11 @@ impl Reputation {
         d.magic(MAGIC, "reputation")?;
         let version = d.u32("reputation version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::UnsupportedVersion { what: "reputation", found: version, supported: FORMAT_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "reputation",
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         let rule = ReputationRule {
             ban_min_rejected: d.u64("ban min rejected")?,
@@ -201,12 +228,21 @@ impl Reputation {
         let mut last: Option<Vec<u8>> = None;
         for _ in 0..n {
             let id = d.bytes("submitter", MAX_SUBMITTER_ID)?.to_vec();
-            let counts = SubmitterCounts { accepted: d.u64("accepted")?, rejected: d.u64("rejected")? };
+            let counts = SubmitterCounts {
+                accepted: d.u64("accepted")?,
+                rejected: d.u64("rejected")?,
+            };
             if id.is_empty() || counts == SubmitterCounts::default() {
-                return Err(Error::InvalidField { what: "submitter", detail: "empty identifier or zero counts".into() });
+                return Err(Error::InvalidField {
+                    what: "submitter",
+                    detail: "empty identifier or zero counts".into(),
+                });
             }
             if last.as_ref().is_some_and(|l| *l >= id) {
-                return Err(Error::InvalidField { what: "submitter", detail: "identifiers not strictly ascending".into() });
+                return Err(Error::InvalidField {
+                    what: "submitter",
+                    detail: "identifiers not strictly ascending".into(),
+                });
             }
             last = Some(id.clone());
             submitters.insert(id, counts);

@@ -70,7 +70,13 @@ impl DatasetRequest {
     /// bounds from the dataset's own records widened by an eighth of the record's elements
     /// on each side, [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
     /// dataset's size per submission. Reads every record once (O(dataset size)).
-    pub fn for_dataset(dataset: &Dataset, spec: Digest, model: Cid, threshold: f32, target_count: u64) -> Result<Self> {
+    pub fn for_dataset(
+        dataset: &Dataset,
+        spec: Digest,
+        model: Cid,
+        threshold: f32,
+        target_count: u64,
+    ) -> Result<Self> {
         let m = dataset.manifest();
         let (lo, hi) = ink_range(dataset)?;
         let elements = elements_of(&m.shape)?;
@@ -105,7 +111,9 @@ impl DatasetRequest {
 
     /// Whether `manifest` describes records of this request's layout (shape, dtype, value range).
     pub fn matches(&self, manifest: &Manifest) -> bool {
-        manifest.shape == self.shape && manifest.dtype == self.dtype && manifest.value_max == self.value_max
+        manifest.shape == self.shape
+            && manifest.dtype == self.dtype
+            && manifest.value_max == self.value_max
     }
 
     /// Checks every field's domain.
@@ -117,7 +125,10 @@ impl DatasetRequest {
             DType::U8 => 255,
         };
         if self.value_max == 0 || self.value_max > dtype_max {
-            return bad("value max", format!("{} outside 1..={dtype_max}", self.value_max));
+            return bad(
+                "value max",
+                format!("{} outside 1..={dtype_max}", self.value_max),
+            );
         }
         if self.target_count == 0 {
             return bad("target count", "zero".into());
@@ -126,19 +137,39 @@ impl DatasetRequest {
             return bad("threshold", format!("{} is not finite", self.threshold));
         }
         if self.ink_min > self.ink_max || self.ink_max > elements {
-            return bad("ink bounds", format!("{}..={} for {elements} elements", self.ink_min, self.ink_max));
+            return bad(
+                "ink bounds",
+                format!(
+                    "{}..={} for {elements} elements",
+                    self.ink_min, self.ink_max
+                ),
+            );
         }
         if self.max_shift > 0 {
             match self.shape[..] {
                 [_, h, w] if self.max_shift <= MAX_SHIFT && self.max_shift < h.min(w) => {}
-                _ => return bad("max shift", format!("{} for records of shape {:?}", self.max_shift, self.shape)),
+                _ => {
+                    return bad(
+                        "max shift",
+                        format!("{} for records of shape {:?}", self.max_shift, self.shape),
+                    )
+                }
             }
         }
         if self.max_records == 0 || self.max_records > MAX_SUBMISSION_RECORDS {
-            return bad("max records", format!("{} outside 1..={MAX_SUBMISSION_RECORDS}", self.max_records));
+            return bad(
+                "max records",
+                format!("{} outside 1..={MAX_SUBMISSION_RECORDS}", self.max_records),
+            );
         }
         if self.max_bytes < record_size || self.max_bytes > MAX_SUBMISSION_BYTES {
-            return bad("max bytes", format!("{} outside {record_size}..={MAX_SUBMISSION_BYTES}", self.max_bytes));
+            return bad(
+                "max bytes",
+                format!(
+                    "{} outside {record_size}..={MAX_SUBMISSION_BYTES}",
+                    self.max_bytes
+                ),
+            );
         }
         Ok(())
     }
@@ -152,13 +183,24 @@ impl DatasetRequest {
     /// max bytes `u64`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(MAGIC).u32(FORMAT_VERSION).bytes(&self.dataset.to_bytes()).len(self.shape.len());
+        e.raw(MAGIC)
+            .u32(FORMAT_VERSION)
+            .bytes(&self.dataset.to_bytes())
+            .len(self.shape.len());
         for d in &self.shape {
             e.u32(*d);
         }
-        e.u8(self.dtype.code()).u32(self.value_max).u64(self.target_count).digest(&self.spec);
-        e.bytes(&self.model.to_bytes()).u32(self.threshold.to_bits());
-        e.u32(self.ink_min).u32(self.ink_max).u32(self.max_shift).u32(self.max_records).u64(self.max_bytes);
+        e.u8(self.dtype.code())
+            .u32(self.value_max)
+            .u64(self.target_count)
+            .digest(&self.spec);
+        e.bytes(&self.model.to_bytes())
+            .u32(self.threshold.to_bits());
+        e.u32(self.ink_min)
+            .u32(self.ink_max)
+            .u32(self.max_shift)
+            .u32(self.max_records)
+            .u64(self.max_bytes);
         e.finish()
     }
 
@@ -168,11 +210,17 @@ impl DatasetRequest {
         d.magic(MAGIC, "dataset request")?;
         let version = d.u32("request version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::UnsupportedVersion { what: "dataset request", found: version, supported: FORMAT_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "dataset request",
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         let dataset = cid_from_bytes(d.bytes("dataset cid", MAX_CID_BYTES)?)?;
         let dims = d.count("shape", MAX_DIMS, 4)?;
-        let shape = (0..dims).map(|_| d.u32("shape")).collect::<Result<Vec<_>>>()?;
+        let shape = (0..dims)
+            .map(|_| d.u32("shape"))
+            .collect::<Result<Vec<_>>>()?;
         let dtype = DType::from_code(d.u8("dtype")?)?;
         let value_max = d.u32("value max")?;
         let target_count = d.u64("target count")?;
@@ -221,7 +269,10 @@ fn elements_of(shape: &[u32]) -> Result<u32> {
     shape
         .iter()
         .try_fold(1u32, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| Error::InvalidField { what: "record shape", detail: format!("{shape:?} overflows") })
+        .ok_or_else(|| Error::InvalidField {
+            what: "record shape",
+            detail: format!("{shape:?} overflows"),
+        })
 }
 
 /// The smallest and largest ink of the dataset's records.

@@ -36,7 +36,11 @@ impl Submission {
     /// record as length-prefixed bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(MAGIC).u32(FORMAT_VERSION).bytes(&self.request.to_bytes()).bytes(&self.submitter).len(self.records.len());
+        e.raw(MAGIC)
+            .u32(FORMAT_VERSION)
+            .bytes(&self.request.to_bytes())
+            .bytes(&self.submitter)
+            .len(self.records.len());
         for r in &self.records {
             e.bytes(r);
         }
@@ -50,7 +54,11 @@ impl Submission {
         d.magic(MAGIC, "submission")?;
         let version = d.u32("submission version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::UnsupportedVersion { what: "submission", found: version, supported: FORMAT_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "submission",
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         let cid = cid_from_bytes(d.bytes("request cid", MAX_CID_BYTES)?)?;
         let submitter = d.bytes("submitter", MAX_SUBMITTER_ID)?.to_vec();
@@ -63,7 +71,11 @@ impl Submission {
             records.push(r.to_vec());
         }
         d.finish()?;
-        let s = Submission { request: cid, submitter, records };
+        let s = Submission {
+            request: cid,
+            submitter,
+            records,
+        };
         s.check_envelope(request)?;
         Ok(s)
     }
@@ -80,16 +92,27 @@ impl Submission {
         if self.submitter.is_empty() || self.submitter.len() as u64 > MAX_SUBMITTER_ID {
             return Err(Error::InvalidField {
                 what: "submitter",
-                detail: format!("{} bytes, expected 1..={MAX_SUBMITTER_ID}", self.submitter.len()),
+                detail: format!(
+                    "{} bytes, expected 1..={MAX_SUBMITTER_ID}",
+                    self.submitter.len()
+                ),
             });
         }
         let limit = u64::from(request.max_records);
         if self.records.len() as u64 > limit {
-            return Err(Error::LimitExceeded { what: "submitted records", found: self.records.len() as u64, limit });
+            return Err(Error::LimitExceeded {
+                what: "submitted records",
+                found: self.records.len() as u64,
+                limit,
+            });
         }
         let bytes: u64 = self.records.iter().map(|r| r.len() as u64).sum();
         if bytes > request.max_bytes {
-            return Err(Error::LimitExceeded { what: "submitted bytes", found: bytes, limit: request.max_bytes });
+            return Err(Error::LimitExceeded {
+                what: "submitted bytes",
+                found: bytes,
+                limit: request.max_bytes,
+            });
         }
         Ok(())
     }
@@ -210,7 +233,13 @@ impl Verdict {
 
 /// The accepted records of a submission, in submission order (what gets appended).
 pub fn accepted_records<'a>(submission: &'a Submission, verdicts: &[Verdict]) -> Vec<&'a [u8]> {
-    submission.records.iter().zip(verdicts).filter(|(_, v)| v.is_accepted()).map(|(r, _)| r.as_slice()).collect()
+    submission
+        .records
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, v)| v.is_accepted())
+        .map(|(r, _)| r.as_slice())
+        .collect()
 }
 
 /// The dataset side of the duplicate checks: the leaf hash of every record, and with the
@@ -270,7 +299,10 @@ impl DuplicateIndex {
     /// reports the same translation).
     pub fn insert(&mut self, record: &[u8]) -> Result<()> {
         if record.len() != self.record_size {
-            return Err(Error::RecordSize { found: record.len() as u64, expected: self.record_size as u64 });
+            return Err(Error::RecordSize {
+                found: record.len() as u64,
+                expected: self.record_size as u64,
+            });
         }
         self.leaves.insert(leaf_hash(record));
         if self.max_shift > 0 {
@@ -282,7 +314,9 @@ impl DuplicateIndex {
     }
 
     fn insert_shifts(&mut self, record: &[u8], scratch: &mut [u8]) {
-        let Some(g) = Geometry::of(&self.shape) else { return };
+        let Some(g) = Geometry::of(&self.shape) else {
+            return;
+        };
         for (dx, dy) in Geometry::shifts(self.max_shift) {
             g.translate(record, dx, dy, scratch);
             self.shifted.entry(leaf_hash(scratch)).or_insert((dx, dy));
@@ -313,13 +347,23 @@ impl DuplicateIndex {
 /// index order) and the submission (in submission order). Within-submission duplicates and
 /// translations are against earlier records of the right size, whatever their own verdict.
 /// Cost: one leaf hash per record, plus `(2s + 1)^2 - 1` hashes per record with `max_shift = s`.
-pub fn precheck(request: &DatasetRequest, index: &DuplicateIndex, submission: &Submission) -> Result<Vec<Option<Rejection>>> {
+pub fn precheck(
+    request: &DatasetRequest,
+    index: &DuplicateIndex,
+    submission: &Submission,
+) -> Result<Vec<Option<Rejection>>> {
     submission.check_envelope(request)?;
     if index.shape != request.shape || index.max_shift != request.max_shift {
-        return Err(Error::InvalidParameters("duplicate index built for another record layout or shift rule".into()));
+        return Err(Error::InvalidParameters(
+            "duplicate index built for another record layout or shift rule".into(),
+        ));
     }
     let size = request.record_size();
-    let geometry = if request.max_shift > 0 { Geometry::of(&request.shape) } else { None };
+    let geometry = if request.max_shift > 0 {
+        Geometry::of(&request.shape)
+    } else {
+        None
+    };
     let shifts = Geometry::shifts(request.max_shift);
     let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
     let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
@@ -328,7 +372,10 @@ pub fn precheck(request: &DatasetRequest, index: &DuplicateIndex, submission: &S
     for (j, record) in submission.records.iter().enumerate() {
         let j = j as u32;
         if record.len() != size {
-            out.push(Some(Rejection::WrongSize { found: record.len() as u64, expected: size as u64 }));
+            out.push(Some(Rejection::WrongSize {
+                found: record.len() as u64,
+                expected: size as u64,
+            }));
             continue;
         }
         let leaf = leaf_hash(record);
@@ -338,7 +385,9 @@ pub fn precheck(request: &DatasetRequest, index: &DuplicateIndex, submission: &S
         if let Some(g) = geometry {
             for &(dx, dy) in &shifts {
                 g.translate(record, dx, dy, &mut scratch);
-                seen_shifted.entry(leaf_hash(&scratch)).or_insert((j, dx, dy));
+                seen_shifted
+                    .entry(leaf_hash(&scratch))
+                    .or_insert((j, dx, dy));
             }
         }
     }
@@ -353,8 +402,14 @@ fn check_record(
     seen: &HashMap<Digest, u32>,
     seen_shifted: &HashMap<Digest, (u32, i8, i8)>,
 ) -> Option<Rejection> {
-    if let Some(position) = record.iter().position(|&v| u32::from(v) > request.value_max) {
-        return Some(Rejection::ValueOutOfRange { position: position as u32, value: record[position] });
+    if let Some(position) = record
+        .iter()
+        .position(|&v| u32::from(v) > request.value_max)
+    {
+        return Some(Rejection::ValueOutOfRange {
+            position: position as u32,
+            value: record[position],
+        });
     }
     let ink = ink_of(record);
     if ink < request.ink_min || ink > request.ink_max {
@@ -387,7 +442,10 @@ pub fn finish_verdicts(
 ) -> Result<Vec<Verdict>> {
     let passing = prechecked.iter().filter(|p| p.is_none()).count();
     if logits.len() != passing {
-        return Err(Error::InvalidParameters(format!("{} logits for {passing} records", logits.len())));
+        return Err(Error::InvalidParameters(format!(
+            "{} logits for {passing} records",
+            logits.len()
+        )));
     }
     let mut remaining = request.target_count.saturating_sub(accepted_so_far);
     let mut logits = logits.iter();

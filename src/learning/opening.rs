@@ -6,7 +6,10 @@
 //! multiproof against the dataset root. The verifier derives the step seed and the batch
 //! indices itself, so nothing in the opening chooses what the step trains on.
 
-use super::{batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, TaskSpec, Trajectory, TrajectoryOpening};
+use super::{
+    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, TaskSpec,
+    Trajectory, TrajectoryOpening,
+};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
@@ -41,12 +44,26 @@ pub fn distinct_sorted(indices: &[u64]) -> Vec<u64> {
 
 impl StepOpening {
     /// Opens step `step` of a run: `start` and `end` are the stored checkpoints around it.
-    pub fn new(trajectory: &Trajectory, step: u64, anchor: &Digest, dataset: &Dataset, batch_size: u32, start: Cid, end: Option<Cid>) -> Result<Self> {
+    pub fn new(
+        trajectory: &Trajectory,
+        step: u64,
+        anchor: &Digest,
+        dataset: &Dataset,
+        batch_size: u32,
+        start: Cid,
+        end: Option<Cid>,
+    ) -> Result<Self> {
         let opened = trajectory.open(step)?;
         let seed = step_seed(anchor, &opened.prev, step);
         let unique = distinct_sorted(&batch_indices(&seed, batch_size, dataset.len())?);
         let (records, records_proof) = dataset.prove(&unique)?;
-        Ok(StepOpening { trajectory: opened, start, end, records: records.concat(), records_proof })
+        Ok(StepOpening {
+            trajectory: opened,
+            start,
+            end,
+            records: records.concat(),
+            records_proof,
+        })
     }
 }
 
@@ -87,9 +104,16 @@ pub struct StepReport {
 
 /// Checks the cheap parts of an opening (trajectory path, batch records against the dataset
 /// root) and returns the step seed and the batch in drawn order.
-pub fn check_opening_proofs(spec_batch_size: u32, record_size: usize, ctx: &StepContext, opening: &StepOpening) -> Result<(Digest, Batch)> {
+pub fn check_opening_proofs(
+    spec_batch_size: u32,
+    record_size: usize,
+    ctx: &StepContext,
+    opening: &StepOpening,
+) -> Result<(Digest, Batch)> {
     let step = opening.trajectory.step;
-    opening.trajectory.verify(&ctx.trajectory_root, ctx.trajectory_len)?;
+    opening
+        .trajectory
+        .verify(&ctx.trajectory_root, ctx.trajectory_len)?;
     let seed = step_seed(&ctx.anchor, &opening.trajectory.prev, step);
     let indices = batch_indices(&seed, spec_batch_size, ctx.dataset_len)?;
     let unique = distinct_sorted(&indices);
@@ -101,18 +125,35 @@ pub fn check_opening_proofs(spec_batch_size: u32, record_size: usize, ctx: &Step
             unique.len() * record_size
         )));
     }
-    let leaves: Vec<Digest> = opening.records.chunks_exact(record_size).map(leaf_hash).collect();
-    verify_multiproof(&ctx.dataset_root, ctx.dataset_len, &unique, &leaves, &opening.records_proof)?;
+    let leaves: Vec<Digest> = opening
+        .records
+        .chunks_exact(record_size)
+        .map(leaf_hash)
+        .collect();
+    verify_multiproof(
+        &ctx.dataset_root,
+        ctx.dataset_len,
+        &unique,
+        &leaves,
+        &opening.records_proof,
+    )?;
     let mut records = Vec::with_capacity(indices.len() * record_size);
     for i in &indices {
-        let at = unique.binary_search(i).expect("index drawn from the same list");
+        let at = unique
+            .binary_search(i)
+            .expect("index drawn from the same list");
         records.extend_from_slice(&opening.records[at * record_size..(at + 1) * record_size]);
     }
     Ok((seed, Batch::from_records(indices, records, record_size)?))
 }
 
 /// Fetches a checkpoint and checks it is the one with digest `expected`.
-pub fn fetch_checkpoint(store: &dyn CheckpointStore, cid: &Cid, expected: &Digest, step: u64) -> Result<Vec<u8>> {
+pub fn fetch_checkpoint(
+    store: &dyn CheckpointStore,
+    cid: &Cid,
+    expected: &Digest,
+    step: u64,
+) -> Result<Vec<u8>> {
     let bytes = store.get(cid, MAX_CHECKPOINT_BYTES)?;
     if checkpoint_digest(&bytes) != *expected {
         return Err(Error::CheckpointDigest { step });
@@ -121,7 +162,13 @@ pub fn fetch_checkpoint(store: &dyn CheckpointStore, cid: &Cid, expected: &Diges
 }
 
 /// Verifies one opened step: proofs first, then the start checkpoint, then re-execution.
-pub fn verify_step<P: ProofOfLearning>(spec: &P::Spec, ctx: &StepContext, opening: &StepOpening, store: &dyn CheckpointStore, mode: VerifyMode) -> Result<StepReport> {
+pub fn verify_step<P: ProofOfLearning>(
+    spec: &P::Spec,
+    ctx: &StepContext,
+    opening: &StepOpening,
+    store: &dyn CheckpointStore,
+    mode: VerifyMode,
+) -> Result<StepReport> {
     let step = opening.trajectory.step;
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
     let start = fetch_checkpoint(store, &opening.start, &opening.trajectory.prev, step - 1)?;
@@ -134,10 +181,16 @@ pub fn verify_step<P: ProofOfLearning>(spec: &P::Spec, ctx: &StepContext, openin
             if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {
                 return Err(Error::StepMismatch { step });
             }
-            Ok(StepReport { step, distances: Vec::new() })
+            Ok(StepReport {
+                step,
+                distances: Vec::new(),
+            })
         }
         VerifyMode::Tolerance(tolerance) => {
-            let end_cid = opening.end.as_ref().ok_or_else(|| Error::InvalidField { what: "opening", detail: "tolerance mode needs the end checkpoint".into() })?;
+            let end_cid = opening.end.as_ref().ok_or_else(|| Error::InvalidField {
+                what: "opening",
+                detail: "tolerance mode needs the end checkpoint".into(),
+            })?;
             let end = fetch_checkpoint(store, end_cid, &opening.trajectory.next, step)?;
             let claimed = P::from_checkpoint(spec, &end)?;
             if claimed.steps() != state.steps() {
@@ -145,8 +198,13 @@ pub fn verify_step<P: ProofOfLearning>(spec: &P::Spec, ctx: &StepContext, openin
             }
             let distances = state.relative_distance(&claimed)?;
             for (group, distance) in &distances {
-                if !(*distance <= tolerance) {
-                    return Err(Error::OutsideTolerance { step, group: group.clone(), distance: *distance, tolerance });
+                if distance.is_nan() || *distance > tolerance {
+                    return Err(Error::OutsideTolerance {
+                        step,
+                        group: group.clone(),
+                        distance: *distance,
+                        tolerance,
+                    });
                 }
             }
             Ok(StepReport { step, distances })

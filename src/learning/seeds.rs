@@ -18,7 +18,9 @@ pub fn step_seed(anchor: &Digest, prev_digest: &Digest, step: u64) -> Digest {
 /// dataset of `count` records.
 pub fn batch_indices(step_seed: &Digest, batch_size: u32, count: u64) -> Result<Vec<u64>> {
     if count == 0 || batch_size == 0 {
-        return Err(Error::InvalidParameters(format!("batch of {batch_size} from {count} records")));
+        return Err(Error::InvalidParameters(format!(
+            "batch of {batch_size} from {count} records"
+        )));
     }
     let mut xof = Xof::new(tag::BATCH, step_seed);
     Ok((0..batch_size).map(|_| xof.uniform_below(count)).collect())
@@ -61,15 +63,26 @@ impl Batch {
         for (&i, out) in indices.iter().zip(records.chunks_exact_mut(record_size)) {
             out.copy_from_slice(&dataset.record(i)?);
         }
-        Ok(Batch { indices: indices.to_vec(), records, record_size })
+        Ok(Batch {
+            indices: indices.to_vec(),
+            records,
+            record_size,
+        })
     }
 
     /// A batch from records already in memory (e.g. records that came with a proof).
     pub fn from_records(indices: Vec<u64>, records: Vec<u8>, record_size: usize) -> Result<Self> {
         if record_size == 0 || records.len() != indices.len() * record_size {
-            return Err(Error::RecordSize { found: records.len() as u64, expected: (indices.len() * record_size) as u64 });
+            return Err(Error::RecordSize {
+                found: records.len() as u64,
+                expected: (indices.len() * record_size) as u64,
+            });
         }
-        Ok(Batch { indices, records, record_size })
+        Ok(Batch {
+            indices,
+            records,
+            record_size,
+        })
     }
 
     /// The number of records.

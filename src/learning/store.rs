@@ -68,15 +68,25 @@ pub struct MemStore {
 impl CheckpointStore for MemStore {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         let cid = cid_of(bytes);
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).insert(cid, bytes.to_vec());
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cid, bytes.to_vec());
         Ok(cid)
     }
 
     fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let bytes = map.get(cid).ok_or_else(|| Error::InvalidField { what: "cid", detail: format!("{cid} not in store") })?;
+        let bytes = map.get(cid).ok_or_else(|| Error::InvalidField {
+            what: "cid",
+            detail: format!("{cid} not in store"),
+        })?;
         if bytes.len() as u64 > limit {
-            return Err(Error::LimitExceeded { what: "checkpoint size", found: bytes.len() as u64, limit });
+            return Err(Error::LimitExceeded {
+                what: "checkpoint size",
+                found: bytes.len() as u64,
+                limit,
+            });
         }
         Ok(bytes.clone())
     }

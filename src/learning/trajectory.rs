@@ -15,7 +15,10 @@ pub struct Trajectory {
 impl Trajectory {
     /// A trajectory starting at the checkpoint digest `d0`.
     pub fn new(d0: Digest) -> Self {
-        Trajectory { digests: vec![d0], tree: MerkleTree::from_leaves(vec![leaf_hash(&d0)]) }
+        Trajectory {
+            digests: vec![d0],
+            tree: MerkleTree::from_leaves(vec![leaf_hash(&d0)]),
+        }
     }
 
     /// Appends the digest of the next checkpoint.
@@ -57,7 +60,10 @@ impl Trajectory {
     /// Opens step `step` (1-based): `d_{step-1}` and `d_step` with one multiproof.
     pub fn open(&self, step: u64) -> Result<TrajectoryOpening> {
         if step == 0 || step >= self.len() {
-            return Err(Error::IndexOutOfRange { index: step, size: self.len() });
+            return Err(Error::IndexOutOfRange {
+                index: step,
+                size: self.len(),
+            });
         }
         let proof = prove_many(&self.tree, &[step - 1, step])?;
         Ok(TrajectoryOpening {
@@ -86,8 +92,17 @@ impl TrajectoryOpening {
     /// Checks the opening against a trajectory of `len` digests with root `root`.
     pub fn verify(&self, root: &Digest, len: u64) -> Result<()> {
         if self.step == 0 || self.step >= len {
-            return Err(Error::IndexOutOfRange { index: self.step, size: len });
+            return Err(Error::IndexOutOfRange {
+                index: self.step,
+                size: len,
+            });
         }
-        verify_multiproof(root, len, &[self.step - 1, self.step], &[leaf_hash(&self.prev), leaf_hash(&self.next)], &self.proof)
+        verify_multiproof(
+            root,
+            len,
+            &[self.step - 1, self.step],
+            &[leaf_hash(&self.prev), leaf_hash(&self.next)],
+            &self.proof,
+        )
     }
 }

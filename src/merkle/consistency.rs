@@ -18,7 +18,14 @@ pub fn consistency_proof(src: &impl Nodes, old_size: u64) -> Result<Vec<Digest>>
 }
 
 /// RFC 9162 `SUBPROOF(m, D[start:start+n], b)`.
-fn subproof(src: &impl Nodes, m: u64, start: u64, n: u64, b: bool, out: &mut Vec<Digest>) -> Result<()> {
+fn subproof(
+    src: &impl Nodes,
+    m: u64,
+    start: u64,
+    n: u64,
+    b: bool,
+    out: &mut Vec<Digest>,
+) -> Result<()> {
     if m == n {
         if !b {
             out.push(range_node(src, start, n)?);
@@ -38,13 +45,23 @@ fn subproof(src: &impl Nodes, m: u64, start: u64, n: u64, b: bool, out: &mut Vec
 
 /// Verifies a consistency proof between the tree of `old_size` leaves with root `old_root` and
 /// the tree of `new_size` leaves with root `new_root` (RFC 9162 section 2.1.4.2).
-pub fn verify_consistency(old_size: u64, old_root: &Digest, new_size: u64, new_root: &Digest, proof: &[Digest]) -> Result<()> {
+pub fn verify_consistency(
+    old_size: u64,
+    old_root: &Digest,
+    new_size: u64,
+    new_root: &Digest,
+    proof: &[Digest],
+) -> Result<()> {
     let fail = || Error::ConsistencyMismatch { old_size, new_size };
     if old_size == 0 || old_size > new_size || proof.len() > 2 * 64 {
         return Err(fail());
     }
     if old_size == new_size {
-        return if proof.is_empty() && old_root == new_root { Ok(()) } else { Err(fail()) };
+        return if proof.is_empty() && old_root == new_root {
+            Ok(())
+        } else {
+            Err(fail())
+        };
     }
     let mut path: Vec<&Digest> = Vec::with_capacity(proof.len() + 1);
     if old_size.is_power_of_two() {

@@ -39,7 +39,11 @@ pub struct TreeFile {
 
 fn header_bytes(size: u64, record_size: u64, root: &Digest) -> Vec<u8> {
     let mut e = Encoder::new();
-    e.raw(MAGIC).u32(FORMAT_VERSION).u64(size).u64(record_size).digest(root);
+    e.raw(MAGIC)
+        .u32(FORMAT_VERSION)
+        .u64(size)
+        .u64(record_size)
+        .digest(root);
     let mut bytes = e.finish();
     let checksum = tagged_hash(tag::TREE_FILE, &[&bytes]);
     bytes.extend_from_slice(&checksum);
@@ -72,19 +76,27 @@ impl TreeFile {
     /// Opens a tree file, checking its header, checksum, length and stored root in O(1).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let corrupt = |detail: String| Error::TreeCorrupt { path: path.clone(), detail };
+        let corrupt = |detail: String| Error::TreeCorrupt {
+            path: path.clone(),
+            detail,
+        };
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
         if file_len < HEADER_LEN {
-            return Err(corrupt(format!("{file_len} bytes is shorter than the header")));
+            return Err(corrupt(format!(
+                "{file_len} bytes is shorter than the header"
+            )));
         }
         let mut header = [0u8; HEADER_LEN as usize];
         read_exact_at(&file, &mut header, 0, &path)?;
         let mut d = Decoder::new(&header);
-        d.magic(MAGIC, "tree file").map_err(|e| corrupt(e.to_string()))?;
+        d.magic(MAGIC, "tree file")
+            .map_err(|e| corrupt(e.to_string()))?;
         let version = d.u32("version")?;
         if version != FORMAT_VERSION {
-            return Err(corrupt(format!("format version {version}, expected {FORMAT_VERSION}")));
+            return Err(corrupt(format!(
+                "format version {version}, expected {FORMAT_VERSION}"
+            )));
         }
         let size = d.u64("leaf count")?;
         let record_size = d.u64("record size")?;
@@ -97,9 +109,19 @@ impl TreeFile {
         }
         let (offsets, expected_len) = level_offsets(size);
         if file_len != expected_len {
-            return Err(corrupt(format!("file is {file_len} bytes, {size} leaves need {expected_len}")));
+            return Err(corrupt(format!(
+                "file is {file_len} bytes, {size} leaves need {expected_len}"
+            )));
         }
-        let tree = TreeFile { path, file, size, record_size, root, level_offsets: offsets, level_widths: level_widths(size) };
+        let tree = TreeFile {
+            path,
+            file,
+            size,
+            record_size,
+            root,
+            level_offsets: offsets,
+            level_widths: level_widths(size),
+        };
         let top = tree.node(tree.level_offsets.len() as u32 - 1, 0)?;
         if top != root {
             return Err(tree.corrupt("stored root node differs from the header root"));
@@ -124,7 +146,10 @@ impl TreeFile {
 
     /// A [`Error::TreeCorrupt`] for this file.
     pub fn corrupt(&self, detail: impl Into<String>) -> Error {
-        Error::TreeCorrupt { path: self.path.clone(), detail: detail.into() }
+        Error::TreeCorrupt {
+            path: self.path.clone(),
+            detail: detail.into(),
+        }
     }
 
     /// Loads the whole tree into memory (for appending).
@@ -132,8 +157,18 @@ impl TreeFile {
         let mut levels = Vec::with_capacity(self.level_offsets.len());
         for (level, &w) in self.level_widths.iter().enumerate() {
             let mut bytes = vec![0u8; (w * 32) as usize];
-            read_exact_at(&self.file, &mut bytes, self.level_offsets[level], &self.path)?;
-            levels.push(bytes.chunks_exact(32).map(|c| c.try_into().expect("32-byte chunk")).collect());
+            read_exact_at(
+                &self.file,
+                &mut bytes,
+                self.level_offsets[level],
+                &self.path,
+            )?;
+            levels.push(
+                bytes
+                    .chunks_exact(32)
+                    .map(|c| c.try_into().expect("32-byte chunk"))
+                    .collect(),
+            );
         }
         MerkleTree::from_levels(levels)
     }
@@ -163,7 +198,12 @@ impl Nodes for TreeFile {
             return Err(Error::IndexOutOfRange { index, size: width });
         }
         let mut node = [0u8; 32];
-        read_exact_at(&self.file, &mut node, self.level_offsets[level as usize] + index * 32, &self.path)?;
+        read_exact_at(
+            &self.file,
+            &mut node,
+            self.level_offsets[level as usize] + index * 32,
+            &self.path,
+        )?;
         Ok(node)
     }
 }

@@ -19,7 +19,9 @@ pub struct MultiProof {
 fn check_indices(indices: &[u64], size: u64) -> Result<()> {
     for (position, pair) in indices.windows(2).enumerate() {
         if pair[1] <= pair[0] {
-            return Err(Error::IndicesNotAscending { position: position + 1 });
+            return Err(Error::IndicesNotAscending {
+                position: position + 1,
+            });
         }
     }
     match indices.last() {
@@ -30,7 +32,11 @@ fn check_indices(indices: &[u64], size: u64) -> Result<()> {
 
 /// Walks the tree bottom-up from `indices`, calling `sibling(level, index)` for each node a proof
 /// must carry, in proof order. Returns the number of such nodes.
-fn walk_siblings(size: u64, indices: &[u64], mut sibling: impl FnMut(u32, u64) -> Result<()>) -> Result<u64> {
+fn walk_siblings(
+    size: u64,
+    indices: &[u64],
+    mut sibling: impl FnMut(u32, u64) -> Result<()>,
+) -> Result<u64> {
     let mut known = indices.to_vec();
     let mut count = 0;
     for (level, &width) in level_widths(size).iter().enumerate() {
@@ -85,7 +91,13 @@ pub fn prove(src: &impl Nodes, index: u64) -> Result<MultiProof> {
 ///
 /// Cheap checks come first: the index order, and the proof's length against the exact count the
 /// indices need, before any hashing.
-pub fn verify_multiproof(root: &Digest, size: u64, indices: &[u64], leaves: &[Digest], proof: &MultiProof) -> Result<()> {
+pub fn verify_multiproof(
+    root: &Digest,
+    size: u64,
+    indices: &[u64],
+    leaves: &[Digest],
+    proof: &MultiProof,
+) -> Result<()> {
     if indices.is_empty() || indices.len() != leaves.len() {
         return Err(Error::InvalidField {
             what: "multiproof",
@@ -94,9 +106,16 @@ pub fn verify_multiproof(root: &Digest, size: u64, indices: &[u64], leaves: &[Di
     }
     let expected = multiproof_len(size, indices)?;
     if proof.nodes.len() as u64 != expected {
-        return Err(Error::ProofLength { found: proof.nodes.len() as u64, expected });
+        return Err(Error::ProofLength {
+            found: proof.nodes.len() as u64,
+            expected,
+        });
     }
-    let mut known: Vec<(u64, Digest)> = indices.iter().copied().zip(leaves.iter().copied()).collect();
+    let mut known: Vec<(u64, Digest)> = indices
+        .iter()
+        .copied()
+        .zip(leaves.iter().copied())
+        .collect();
     let mut supplied = proof.nodes.iter();
     for &width in level_widths(size).iter() {
         if width <= 1 {
@@ -113,7 +132,9 @@ pub fn verify_multiproof(root: &Digest, size: u64, indices: &[u64], leaves: &[Di
                         i += 1;
                         node_hash(&hash, &right)
                     }
-                    _ if sib < width => node_hash(&hash, supplied.next().ok_or(Error::RootMismatch)?),
+                    _ if sib < width => {
+                        node_hash(&hash, supplied.next().ok_or(Error::RootMismatch)?)
+                    }
                     _ => hash,
                 }
             } else {
@@ -131,6 +152,12 @@ pub fn verify_multiproof(root: &Digest, size: u64, indices: &[u64], leaves: &[Di
 }
 
 /// Verifies a single-leaf inclusion proof.
-pub fn verify_inclusion(root: &Digest, size: u64, index: u64, leaf: &Digest, proof: &MultiProof) -> Result<()> {
+pub fn verify_inclusion(
+    root: &Digest,
+    size: u64,
+    index: u64,
+    leaf: &Digest,
+    proof: &MultiProof,
+) -> Result<()> {
     verify_multiproof(root, size, &[index], &[*leaf], proof)
 }

@@ -19,7 +19,7 @@ impl MerkleTree {
     /// Builds the tree over leaf hashes (see [`super::leaf_hash`]), interior levels in parallel.
     pub fn from_leaves(leaves: Vec<Digest>) -> Self {
         let mut levels = vec![leaves];
-        while levels.last().map_or(false, |l| l.len() > 1) {
+        while levels.last().is_some_and(|l| l.len() > 1) {
             let below = levels.last().expect("non-empty");
             levels.push(parent_level(below));
         }
@@ -30,11 +30,24 @@ impl MerkleTree {
     pub(crate) fn from_levels(levels: Vec<Vec<Digest>>) -> Result<Self> {
         let size = levels.first().map_or(0, |l| l.len() as u64);
         let widths = level_widths(size);
-        let ok = widths.len() == levels.len() && widths.iter().zip(&levels).all(|(w, l)| *w == l.len() as u64);
-        if !ok && !(size == 0 && levels.len() <= 1) {
-            return Err(Error::InvalidField { what: "tree levels", detail: "widths do not match the leaf count".into() });
+        let ok = widths.len() == levels.len()
+            && widths
+                .iter()
+                .zip(&levels)
+                .all(|(w, l)| *w == l.len() as u64);
+        if !(ok || size == 0 && levels.len() <= 1) {
+            return Err(Error::InvalidField {
+                what: "tree levels",
+                detail: "widths do not match the leaf count".into(),
+            });
         }
-        Ok(MerkleTree { levels: if levels.is_empty() { vec![Vec::new()] } else { levels } })
+        Ok(MerkleTree {
+            levels: if levels.is_empty() {
+                vec![Vec::new()]
+            } else {
+                levels
+            },
+        })
     }
 
     /// The number of leaves.
@@ -72,7 +85,11 @@ impl MerkleTree {
         while self.levels[level].len() > 1 {
             let below = &self.levels[level];
             let last = below.len() - 1;
-            let parent = if last % 2 == 1 { node_hash(&below[last - 1], &below[last]) } else { below[last] };
+            let parent = if last % 2 == 1 {
+                node_hash(&below[last - 1], &below[last])
+            } else {
+                below[last]
+            };
             let parent_index = last / 2;
             if self.levels.len() == level + 1 {
                 self.levels.push(Vec::new());
@@ -98,13 +115,22 @@ impl Nodes for MerkleTree {
             .get(level as usize)
             .and_then(|l| l.get(index as usize))
             .copied()
-            .ok_or(Error::IndexOutOfRange { index, size: self.len() })
+            .ok_or(Error::IndexOutOfRange {
+                index,
+                size: self.len(),
+            })
     }
 }
 
 /// Hashes pairs of `below` into the next level up, promoting an odd last node.
 pub(crate) fn parent_level(below: &[Digest]) -> Vec<Digest> {
-    let hash_pair = |pair: &[Digest]| if pair.len() == 2 { node_hash(&pair[0], &pair[1]) } else { pair[0] };
+    let hash_pair = |pair: &[Digest]| {
+        if pair.len() == 2 {
+            node_hash(&pair[0], &pair[1])
+        } else {
+            pair[0]
+        }
+    };
     if below.len() >= PARALLEL_MIN_NODES {
         below.par_chunks(2).map(hash_pair).collect()
     } else {
@@ -140,7 +166,10 @@ mod tests {
             assert_eq!(built.root(), rfc_root(&leaves[..n]), "size {n}");
             assert_eq!(grown, built, "size {n}");
             for m in 0..=n as u64 {
-                assert_eq!(prefix_root(&built, m).unwrap(), rfc_root(&leaves[..m as usize]));
+                assert_eq!(
+                    prefix_root(&built, m).unwrap(),
+                    rfc_root(&leaves[..m as usize])
+                );
             }
         }
     }

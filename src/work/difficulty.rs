@@ -68,12 +68,18 @@ impl Target {
     /// The target that takes `steps` training steps per block on average (`steps >= 1`):
     /// `floor((2^256 - 1) / steps)`.
     pub fn from_expected_steps(steps: u64) -> Target {
-        Target(from_limbs(&div_u64(&to_limbs(&Target::MAX.0), steps.max(1))))
+        Target(from_limbs(&div_u64(
+            &to_limbs(&Target::MAX.0),
+            steps.max(1),
+        )))
     }
 
     /// The average number of steps per block at this target, `2^256 / (target + 1)`.
     pub fn expected_steps(&self) -> f64 {
-        let value = self.0.iter().fold(0f64, |acc, &b| acc * 256.0 + f64::from(b));
+        let value = self
+            .0
+            .iter()
+            .fold(0f64, |acc, &b| acc * 256.0 + f64::from(b));
         2f64.powi(256) / (value + 1.0)
     }
 
@@ -87,12 +93,17 @@ impl Target {
     /// way, and never above [`Target::MAX`].
     pub fn retarget(&self, observed_secs: u64, intended_secs: u64) -> Target {
         let intended = intended_secs.max(1);
-        let observed = observed_secs.clamp(intended.div_ceil(MAX_RETARGET_FACTOR), intended.saturating_mul(MAX_RETARGET_FACTOR));
+        let observed = observed_secs.clamp(
+            intended.div_ceil(MAX_RETARGET_FACTOR),
+            intended.saturating_mul(MAX_RETARGET_FACTOR),
+        );
         // target * observed / intended; on overflow divide first (loses only low bits).
         let limbs = to_limbs(&self.0);
         let scaled = match mul_u64(&limbs, observed) {
             Some(product) => div_u64(&product, intended),
-            None => mul_u64(&div_u64(&limbs, intended), observed).unwrap_or(to_limbs(&Target::MAX.0)),
+            None => {
+                mul_u64(&div_u64(&limbs, intended), observed).unwrap_or(to_limbs(&Target::MAX.0))
+            }
         };
         Target(from_limbs(&scaled))
     }
@@ -114,7 +125,10 @@ mod tests {
         for steps in [1u64, 2, 3, 100, 256, 1000, 1 << 40] {
             let t = Target::from_expected_steps(steps);
             let back = t.expected_steps();
-            assert!((back / steps as f64 - 1.0).abs() < 1e-9, "{steps} -> {back}");
+            assert!(
+                (back / steps as f64 - 1.0).abs() < 1e-9,
+                "{steps} -> {back}"
+            );
         }
         assert_eq!(Target::from_expected_steps(1), Target::MAX);
         assert_eq!(Target::from_expected_steps(0), Target::MAX);
@@ -126,8 +140,14 @@ mod tests {
         // Blocks twice as slow as intended: twice the target, half the steps.
         assert!((t.retarget(200, 100).expected_steps() - 500.0).abs() < 1e-6);
         assert!((t.retarget(50, 100).expected_steps() - 2000.0).abs() < 1e-6);
-        assert!((t.retarget(100_000, 100).expected_steps() - 250.0).abs() < 1e-6, "clamped to x4");
-        assert!((t.retarget(0, 100).expected_steps() - 4000.0).abs() < 1e-6, "clamped to /4");
+        assert!(
+            (t.retarget(100_000, 100).expected_steps() - 250.0).abs() < 1e-6,
+            "clamped to x4"
+        );
+        assert!(
+            (t.retarget(0, 100).expected_steps() - 4000.0).abs() < 1e-6,
+            "clamped to /4"
+        );
         assert_eq!(Target::MAX.retarget(400, 100), Target::MAX, "saturates");
         assert_eq!(t.retarget(100, 100), t);
     }
@@ -135,7 +155,12 @@ mod tests {
     #[test]
     fn empirical_rate_matches_target() {
         let t = Target::from_expected_steps(16);
-        let wins = (0u64..16_000).filter(|i| t.is_met_by(&ticket(&[1; 32], &crate::hash::sha3_256(&i.to_le_bytes())))).count();
-        assert!((800..1200).contains(&wins), "{wins} wins in 16000 tickets at 1/16");
+        let wins = (0u64..16_000)
+            .filter(|i| t.is_met_by(&ticket(&[1; 32], &crate::hash::sha3_256(&i.to_le_bytes()))))
+            .count();
+        assert!(
+            (800..1200).contains(&wins),
+            "{wins} wins in 16000 tickets at 1/16"
+        );
     }
 }

@@ -8,7 +8,10 @@ use crate::capacity::CapacityChallenge;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
-use crate::learning::{batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, StepOpening, TaskSpec, Trajectory, VerifyMode};
+use crate::learning::{
+    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning,
+    StepOpening, TaskSpec, Trajectory, VerifyMode,
+};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -42,7 +45,10 @@ pub struct MineOptions {
 
 impl Default for MineOptions {
     fn default() -> Self {
-        MineOptions { step_limit: u64::MAX, checkpoint_interval: 8 }
+        MineOptions {
+            step_limit: u64::MAX,
+            checkpoint_interval: 8,
+        }
     }
 }
 
@@ -97,8 +103,13 @@ pub fn mine<P: ProofOfLearning>(
     let params = input.params;
     params.validate()?;
     let ds = input.dataset;
-    if ds.root() != params.dataset_root || ds.len() != params.dataset_len || ds.cid() != *params.spec.dataset() {
-        return Err(Error::InvalidParameters("the dataset is not the one the parameters name".into()));
+    if ds.root() != params.dataset_root
+        || ds.len() != params.dataset_len
+        || ds.cid() != *params.spec.dataset()
+    {
+        return Err(Error::InvalidParameters(
+            "the dataset is not the one the parameters name".into(),
+        ));
     }
     let params_digest = params.digest();
     let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
@@ -133,20 +144,47 @@ pub fn mine<P: ProofOfLearning>(
         }
     }
     let Some(n) = found else {
-        return Ok(MineOutcome::StepLimit { steps: trajectory.steps(), last_digest: *trajectory.digest(trajectory.steps()).expect("last") });
+        return Ok(MineOutcome::StepLimit {
+            steps: trajectory.steps(),
+            last_digest: *trajectory.digest(trajectory.steps()).expect("last"),
+        });
     };
     kept.insert(n, last.clone());
 
     let root = trajectory.root();
-    let mut replay = Replay { spec, anchor, dataset: ds, trajectory: &trajectory, kept: &kept };
+    let mut replay = Replay {
+        spec,
+        anchor,
+        dataset: ds,
+        trajectory: &trajectory,
+        kept: &kept,
+    };
     let with_end = matches!(params.verify_mode, VerifyMode::Tolerance(_));
     let mut openings = Vec::new();
     for j in opened_steps(&root, &input.header_hash, n, params.opened_steps)? {
         let start = input.store.put(&replay.checkpoint::<P>(j - 1)?)?;
-        let end = if with_end || j == n { Some(input.store.put(&replay.checkpoint::<P>(j)?)?) } else { None };
-        openings.push(StepOpening::new(&trajectory, j, &anchor, ds, spec.batch_size(), start, end)?);
+        let end = if with_end || j == n {
+            Some(input.store.put(&replay.checkpoint::<P>(j)?)?)
+        } else {
+            None
+        };
+        openings.push(StepOpening::new(
+            &trajectory,
+            j,
+            &anchor,
+            ds,
+            spec.batch_size(),
+            start,
+            end,
+        )?);
     }
-    let challenge = CapacityChallenge::for_dataset(&input.header_hash, input.miner_id, ds, capacity_epoch(&root), params.capacity_challenges)?;
+    let challenge = CapacityChallenge::for_dataset(
+        &input.header_hash,
+        input.miner_id,
+        ds,
+        capacity_epoch(&root),
+        params.capacity_challenges,
+    )?;
     let proof = BlockProof {
         params_digest,
         header_hash: input.header_hash,
@@ -158,7 +196,10 @@ pub fn mine<P: ProofOfLearning>(
         openings,
         capacity: challenge.respond(ds)?,
     };
-    Ok(MineOutcome::Found(Box::new(MinedBlock { proof, winning_checkpoint: last })))
+    Ok(MineOutcome::Found(Box::new(MinedBlock {
+        proof,
+        winning_checkpoint: last,
+    })))
 }
 
 /// Rebuilds checkpoints of the run from the nearest kept one by re-executing steps.
@@ -172,7 +213,11 @@ struct Replay<'a, S> {
 
 impl<S: TaskSpec> Replay<'_, S> {
     fn checkpoint<P: ProofOfLearning<Spec = S>>(&mut self, step: u64) -> Result<Vec<u8>> {
-        let (&from, bytes) = self.kept.range(..=step).next_back().expect("step 0 is kept");
+        let (&from, bytes) = self
+            .kept
+            .range(..=step)
+            .next_back()
+            .expect("step 0 is kept");
         if from == step {
             return Ok(bytes.clone());
         }
@@ -180,7 +225,10 @@ impl<S: TaskSpec> Replay<'_, S> {
         for i in from + 1..=step {
             let prev = self.trajectory.digest(i - 1).expect("in range");
             let seed = step_seed(&self.anchor, prev, i);
-            let batch = Batch::from_dataset(self.dataset, &batch_indices(&seed, self.spec.batch_size(), self.dataset.len())?)?;
+            let batch = Batch::from_dataset(
+                self.dataset,
+                &batch_indices(&seed, self.spec.batch_size(), self.dataset.len())?,
+            )?;
             state.step(&seed, &batch)?;
         }
         let bytes = state.checkpoint()?;

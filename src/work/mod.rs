@@ -27,14 +27,21 @@ use crate::hash::{tag, Digest, TaggedHasher, Xof};
 /// `H("pouw/anchor", params digest, header hash, len-prefixed miner id)`.
 pub fn anchor(params_digest: &Digest, header_hash: &Digest, miner_id: &[u8]) -> Digest {
     let mut h = TaggedHasher::new(tag::ANCHOR);
-    h.update(params_digest).update(header_hash).update_bytes(miner_id);
+    h.update(params_digest)
+        .update(header_hash)
+        .update_bytes(miner_id);
     h.finish()
 }
 
 /// The steps a proof of `steps` steps opens: up to `k` distinct steps of `1..steps` drawn from
 /// `SHAKE256("pouw/openings", trajectory root, header hash)` (all of them when fewer), ascending,
 /// then the winning step `steps`.
-pub fn opened_steps(trajectory_root: &Digest, header_hash: &Digest, steps: u64, k: u32) -> Result<Vec<u64>> {
+pub fn opened_steps(
+    trajectory_root: &Digest,
+    header_hash: &Digest,
+    steps: u64,
+    k: u32,
+) -> Result<Vec<u64>> {
     let others = steps.saturating_sub(1);
     let mut chosen: Vec<u64> = if others <= u64::from(k) {
         (1..steps).collect()

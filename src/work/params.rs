@@ -54,12 +54,21 @@ impl<S: TaskSpec> ConsensusParams<S> {
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::InvalidParameters(m.to_owned()));
         if self.protocol_version != PROTOCOL_VERSION {
-            return Err(Error::UnsupportedVersion { what: "consensus parameters", found: self.protocol_version, supported: PROTOCOL_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "consensus parameters",
+                found: self.protocol_version,
+                supported: PROTOCOL_VERSION,
+            });
         }
-        if self.dataset_len == 0 || u64::from(self.capacity_challenges) > self.dataset_len || self.capacity_challenges == 0 {
+        if self.dataset_len == 0
+            || u64::from(self.capacity_challenges) > self.dataset_len
+            || self.capacity_challenges == 0
+        {
             return bad("capacity challenges must be between 1 and the dataset size");
         }
-        if self.capacity_challenges > crate::capacity::MAX_CHALLENGES || self.opened_steps > MAX_OPENED_STEPS {
+        if self.capacity_challenges > crate::capacity::MAX_CHALLENGES
+            || self.opened_steps > MAX_OPENED_STEPS
+        {
             return bad("too many capacity challenges or opened steps");
         }
         if self.max_steps == 0 || self.max_steps > 1 << 40 {
@@ -76,9 +85,13 @@ impl<S: TaskSpec> ConsensusParams<S> {
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(MAGIC).u32(self.protocol_version).bytes(&self.spec.to_bytes());
+        e.raw(MAGIC)
+            .u32(self.protocol_version)
+            .bytes(&self.spec.to_bytes());
         e.digest(&self.dataset_root).u64(self.dataset_len);
-        e.u32(self.capacity_challenges).u32(self.opened_steps).u64(self.max_steps);
+        e.u32(self.capacity_challenges)
+            .u32(self.opened_steps)
+            .u64(self.max_steps);
         match self.verify_mode {
             VerifyMode::Exact => e.u8(0),
             VerifyMode::Tolerance(t) => e.u8(1).f64(t),
@@ -100,10 +113,24 @@ impl<S: TaskSpec> ConsensusParams<S> {
         let verify_mode = match d.u8("verify mode")? {
             0 => VerifyMode::Exact,
             1 => VerifyMode::Tolerance(d.f64("tolerance")?),
-            m => return Err(Error::InvalidField { what: "verify mode", detail: format!("unknown code {m}") }),
+            m => {
+                return Err(Error::InvalidField {
+                    what: "verify mode",
+                    detail: format!("unknown code {m}"),
+                })
+            }
         };
         d.finish()?;
-        let params = ConsensusParams { protocol_version, spec, dataset_root, dataset_len, capacity_challenges, opened_steps, max_steps, verify_mode };
+        let params = ConsensusParams {
+            protocol_version,
+            spec,
+            dataset_root,
+            dataset_len,
+            capacity_challenges,
+            opened_steps,
+            max_steps,
+            verify_mode,
+        };
         params.validate()?;
         Ok(params)
     }

@@ -62,7 +62,11 @@ impl ProofLimits {
         let batch = u64::from(params.spec.batch_size());
         let record = params.spec.record_size() as u64;
         let k = params.capacity_challenges;
-        let capacity = ResponseLimits { max_challenges: k, max_record_size: record, max_proof_nodes: u64::from(k) * MAX_DEPTH };
+        let capacity = ResponseLimits {
+            max_challenges: k,
+            max_record_size: record,
+            max_proof_nodes: u64::from(k) * MAX_DEPTH,
+        };
         ProofLimits {
             max_openings: u64::from(params.opened_steps) + 1,
             max_batch_bytes: batch * record,
@@ -82,19 +86,29 @@ fn nodes(e: &mut Encoder, proof: &MultiProof) {
 
 fn read_nodes(d: &mut Decoder<'_>, what: &'static str, limit: u64) -> Result<MultiProof> {
     let n = d.count(what, limit, 32)?;
-    Ok(MultiProof { nodes: (0..n).map(|_| d.digest(what)).collect::<Result<_>>()? })
+    Ok(MultiProof {
+        nodes: (0..n).map(|_| d.digest(what)).collect::<Result<_>>()?,
+    })
 }
 
 impl BlockProof {
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(MAGIC).u32(PROTOCOL_VERSION).digest(&self.params_digest).digest(&self.header_hash).bytes(&self.miner_id);
+        e.raw(MAGIC)
+            .u32(PROTOCOL_VERSION)
+            .digest(&self.params_digest)
+            .digest(&self.header_hash)
+            .bytes(&self.miner_id);
         e.digest(&self.start_digest);
         nodes(&mut e, &self.start_proof);
-        e.u64(self.steps).digest(&self.trajectory_root).len(self.openings.len());
+        e.u64(self.steps)
+            .digest(&self.trajectory_root)
+            .len(self.openings.len());
         for o in &self.openings {
-            e.u64(o.trajectory.step).digest(&o.trajectory.prev).digest(&o.trajectory.next);
+            e.u64(o.trajectory.step)
+                .digest(&o.trajectory.prev)
+                .digest(&o.trajectory.next);
             nodes(&mut e, &o.trajectory.proof);
             e.bytes(&o.start.to_bytes());
             match &o.end {
@@ -114,7 +128,11 @@ impl BlockProof {
         d.magic(MAGIC, "block proof")?;
         let version = d.u32("protocol version")?;
         if version != PROTOCOL_VERSION {
-            return Err(Error::UnsupportedVersion { what: "block proof", found: version, supported: PROTOCOL_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "block proof",
+                found: version,
+                supported: PROTOCOL_VERSION,
+            });
         }
         let params_digest = d.digest("params digest")?;
         let header_hash = d.digest("header hash")?;
@@ -135,15 +153,44 @@ impl BlockProof {
             let end = match d.u8("end cid flag")? {
                 0 => None,
                 1 => Some(cid_from_bytes(d.bytes("end cid", 64)?)?),
-                f => return Err(Error::InvalidField { what: "end cid flag", detail: format!("{f}") }),
+                f => {
+                    return Err(Error::InvalidField {
+                        what: "end cid flag",
+                        detail: format!("{f}"),
+                    })
+                }
             };
             let records = d.bytes("batch records", limits.max_batch_bytes)?.to_vec();
             let records_proof = read_nodes(&mut d, "records proof", limits.max_batch_nodes)?;
-            openings.push(StepOpening { trajectory: TrajectoryOpening { step, prev, next, proof }, start, end, records, records_proof });
+            openings.push(StepOpening {
+                trajectory: TrajectoryOpening {
+                    step,
+                    prev,
+                    next,
+                    proof,
+                },
+                start,
+                end,
+                records,
+                records_proof,
+            });
         }
-        let capacity = CapacityResponse::from_bytes(d.bytes("capacity response", limits.max_capacity_bytes)?, &limits.capacity)?;
+        let capacity = CapacityResponse::from_bytes(
+            d.bytes("capacity response", limits.max_capacity_bytes)?,
+            &limits.capacity,
+        )?;
         d.finish()?;
-        Ok(BlockProof { params_digest, header_hash, miner_id, start_digest, start_proof, steps, trajectory_root, openings, capacity })
+        Ok(BlockProof {
+            params_digest,
+            header_hash,
+            miner_id,
+            start_digest,
+            start_proof,
+            steps,
+            trajectory_root,
+            openings,
+            capacity,
+        })
     }
 
     /// The CID of the winning checkpoint `W_n` (the next block's start), when the proof carries it.

@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::Cid;
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, verify_step, Batch, CheckpointStore, ProofOfLearning, StepContext,
-    TaskSpec,
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, verify_step, Batch, CheckpointStore,
+    ProofOfLearning, StepContext, TaskSpec,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 
@@ -54,12 +54,17 @@ pub struct Verdict {
 }
 
 /// Verifies a block proof given as untrusted bytes.
-pub fn verify<P: ProofOfLearning>(input: &VerifyInput<'_, P::Spec>, proof_bytes: &[u8]) -> Result<Verdict> {
+pub fn verify<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    proof_bytes: &[u8],
+) -> Result<Verdict> {
     let params = input.params;
     let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(params))?;
     let params_digest = params.digest();
     if proof.params_digest != params_digest {
-        return Err(Error::Binding { field: "parameters" });
+        return Err(Error::Binding {
+            field: "parameters",
+        });
     }
     if proof.header_hash != input.header_hash {
         return Err(Error::Binding { field: "header" });
@@ -69,19 +74,49 @@ pub fn verify<P: ProofOfLearning>(input: &VerifyInput<'_, P::Spec>, proof_bytes:
     }
     let n = proof.steps;
     if n == 0 || n > params.max_steps {
-        return Err(Error::LimitExceeded { what: "steps", found: n, limit: params.max_steps });
+        return Err(Error::LimitExceeded {
+            what: "steps",
+            found: n,
+            limit: params.max_steps,
+        });
     }
-    let expected = opened_steps(&proof.trajectory_root, &input.header_hash, n, params.opened_steps)?;
-    if proof.openings.len() != expected.len() || proof.openings.iter().zip(&expected).any(|(o, s)| o.trajectory.step != *s) {
-        return Err(Error::InvalidField { what: "opened steps", detail: "not the Fiat-Shamir choice".into() });
+    let expected = opened_steps(
+        &proof.trajectory_root,
+        &input.header_hash,
+        n,
+        params.opened_steps,
+    )?;
+    if proof.openings.len() != expected.len()
+        || proof
+            .openings
+            .iter()
+            .zip(&expected)
+            .any(|(o, s)| o.trajectory.step != *s)
+    {
+        return Err(Error::InvalidField {
+            what: "opened steps",
+            detail: "not the Fiat-Shamir choice".into(),
+        });
     }
     let winning = proof.openings.last().expect("at least the winning step");
-    if !input.target.is_met_by(&ticket(&input.header_hash, &winning.trajectory.next)) {
+    if !input
+        .target
+        .is_met_by(&ticket(&input.header_hash, &winning.trajectory.next))
+    {
         return Err(Error::TicketAboveTarget { step: n });
     }
-    let winning_cid = winning.end.ok_or(Error::InvalidField { what: "winning opening", detail: "no end checkpoint".into() })?;
+    let winning_cid = winning.end.ok_or(Error::InvalidField {
+        what: "winning opening",
+        detail: "no end checkpoint".into(),
+    })?;
     let len = n + 1;
-    verify_inclusion(&proof.trajectory_root, len, 0, &leaf_hash(&proof.start_digest), &proof.start_proof)?;
+    verify_inclusion(
+        &proof.trajectory_root,
+        len,
+        0,
+        &leaf_hash(&proof.start_digest),
+        &proof.start_proof,
+    )?;
     let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
     let ctx = StepContext {
         anchor,
@@ -91,7 +126,12 @@ pub fn verify<P: ProofOfLearning>(input: &VerifyInput<'_, P::Spec>, proof_bytes:
         dataset_len: params.dataset_len,
     };
     for opening in &proof.openings {
-        check_opening_proofs(params.spec.batch_size(), params.spec.record_size(), &ctx, opening)?;
+        check_opening_proofs(
+            params.spec.batch_size(),
+            params.spec.record_size(),
+            &ctx,
+            opening,
+        )?;
     }
     let challenge = CapacityChallenge::new(
         &input.header_hash,
@@ -105,9 +145,13 @@ pub fn verify<P: ProofOfLearning>(input: &VerifyInput<'_, P::Spec>, proof_bytes:
     challenge.verify(&proof.capacity)?;
 
     // Expensive part: fetch checkpoints and re-execute.
-    let start = input.store.get(input.start, crate::learning::MAX_CHECKPOINT_BYTES)?;
+    let start = input
+        .store
+        .get(input.start, crate::learning::MAX_CHECKPOINT_BYTES)?;
     if checkpoint_digest(&start) != proof.start_digest {
-        return Err(Error::Binding { field: "start checkpoint" });
+        return Err(Error::Binding {
+            field: "start checkpoint",
+        });
     }
     for opening in &proof.openings {
         verify_step::<P>(&params.spec, &ctx, opening, input.store, params.verify_mode)?;
@@ -118,8 +162,10 @@ pub fn verify<P: ProofOfLearning>(input: &VerifyInput<'_, P::Spec>, proof_bytes:
         proof.capacity.records.concat(),
         params.spec.record_size(),
     )?;
-    let start_quality = P::from_checkpoint(&params.spec, &start)?.quality(&proof.trajectory_root, &reference)?;
-    let end_quality = P::from_checkpoint(&params.spec, &end)?.quality(&proof.trajectory_root, &reference)?;
+    let start_quality =
+        P::from_checkpoint(&params.spec, &start)?.quality(&proof.trajectory_root, &reference)?;
+    let end_quality =
+        P::from_checkpoint(&params.spec, &end)?.quality(&proof.trajectory_root, &reference)?;
     Ok(Verdict {
         steps: n,
         dataset_root: params.dataset_root,

@@ -21,7 +21,9 @@ pub fn digits_path() -> PathBuf {
 /// The digits imported into a fresh temporary directory.
 pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ds = pouw::dataset::import::import_digits_csv(digits_path(), dir.path().join("digits"), None).expect("import digits");
+    let ds =
+        pouw::dataset::import::import_digits_csv(digits_path(), dir.path().join("digits"), None)
+            .expect("import digits");
     (dir, ds)
 }
 #[cfg(feature = "torch")]

@@ -2,7 +2,9 @@
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
-use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Target, VerifyInput};
+use pouw::work::{
+    mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Target, VerifyInput,
+};
 use std::sync::atomic::AtomicBool;
 
 pub struct Chain {
@@ -26,10 +28,20 @@ pub fn chain() -> Chain {
     params.opened_steps = 4;
     params.capacity_challenges = 8;
     params.max_steps = 200;
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32]).unwrap().checkpoint().unwrap();
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
     let store = MemStore::default();
     store.put(&genesis).unwrap();
-    Chain { _dir: dir, dataset, params, store, genesis, target: Target::from_expected_steps(6) }
+    Chain {
+        _dir: dir,
+        dataset,
+        params,
+        store,
+        genesis,
+        target: Target::from_expected_steps(6),
+    }
 }
 
 impl Chain {
@@ -43,13 +55,35 @@ impl Chain {
             dataset: &self.dataset,
             store: &self.store,
         };
-        match mine::<GanTrainer>(&input, MineOptions { step_limit: 200, checkpoint_interval: 3 }, &mut |_| {}, &AtomicBool::new(false)).unwrap() {
+        match mine::<GanTrainer>(
+            &input,
+            MineOptions {
+                step_limit: 200,
+                checkpoint_interval: 3,
+            },
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        {
             MineOutcome::Found(block) => *block,
             other => panic!("no block: {other:?}"),
         }
     }
 
-    pub fn input<'a>(&'a self, header: [u8; 32], miner: &'a [u8], start: &'a pouw::ident::Cid) -> VerifyInput<'a, GanSpec> {
-        VerifyInput { header_hash: header, miner_id: miner, start, params: &self.params, target: self.target, store: &self.store }
+    pub fn input<'a>(
+        &'a self,
+        header: [u8; 32],
+        miner: &'a [u8],
+        start: &'a pouw::ident::Cid,
+    ) -> VerifyInput<'a, GanSpec> {
+        VerifyInput {
+            header_hash: header,
+            miner_id: miner,
+            start,
+            params: &self.params,
+            target: self.target,
+            store: &self.store,
+        }
     }
 }

@@ -33,8 +33,15 @@ impl TempDir {
     pub fn new(label: &str) -> Self {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("pouw-ffi-{label}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "pouw-ffi-{label}-{}-{nanos}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -61,7 +68,8 @@ pub fn bytes_of(p: &Path) -> &[u8] {
 pub fn take(buffer: *mut pouw_buffer) -> Vec<u8> {
     assert!(!buffer.is_null());
     unsafe {
-        let v = std::slice::from_raw_parts(pouw_buffer_data(buffer), pouw_buffer_len(buffer)).to_vec();
+        let v =
+            std::slice::from_raw_parts(pouw_buffer_data(buffer), pouw_buffer_len(buffer)).to_vec();
         pouw_buffer_free(buffer);
         v
     }
@@ -70,7 +78,13 @@ pub fn take(buffer: *mut pouw_buffer) -> Vec<u8> {
 /// Asserts a call returned `expected`.
 #[track_caller]
 pub fn check(got: PouwResult, expected: PouwResult) {
-    assert_eq!(got, expected, "expected {expected:?} ({}), got {got:?} ({})", expected.message(), got.message());
+    assert_eq!(
+        got,
+        expected,
+        "expected {expected:?} ({}), got {got:?} ({})",
+        expected.message(),
+        got.message()
+    );
 }
 
 /// The small test parameters: filters 16/8, batch 16, 4 opened steps, 8 capacity challenges,
@@ -113,7 +127,11 @@ unsafe impl Send for Fixture {}
 unsafe impl Sync for Fixture {}
 
 /// Mines `header` from `start` through the C API; returns (proof, winning checkpoint) or the code.
-pub fn mine(f: &Fixture, header: &[u8; 32], start: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PouwResult> {
+pub fn mine(
+    f: &Fixture,
+    header: &[u8; 32],
+    start: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), PouwResult> {
     let (mut proof, mut winning) = (std::ptr::null_mut(), std::ptr::null_mut());
     let r = unsafe {
         pouw_mine(
@@ -135,7 +153,10 @@ pub fn mine(f: &Fixture, header: &[u8; 32], start: &[u8]) -> Result<(Vec<u8>, Ve
         )
     };
     if r != PouwResult::Ok {
-        assert!(proof.is_null() && winning.is_null(), "outputs written on failure");
+        assert!(
+            proof.is_null() && winning.is_null(),
+            "outputs written on failure"
+        );
         return Err(r);
     }
     Ok((take(proof), take(winning)))
@@ -176,20 +197,45 @@ pub fn fixture() -> &'static Fixture {
         let dest = dir.path().join("digits");
         let mut dataset = std::ptr::null_mut();
         let (s, d) = (bytes_of(&src), bytes_of(&dest));
-        check(pouw_dataset_import_digits(s.as_ptr(), s.len(), d.as_ptr(), d.len(), &mut dataset), PouwResult::Ok);
+        check(
+            pouw_dataset_import_digits(s.as_ptr(), s.len(), d.as_ptr(), d.len(), &mut dataset),
+            PouwResult::Ok,
+        );
         let mut params = std::ptr::null_mut();
-        check(pouw_params_new_gan(dataset, &small_options(), &mut params), PouwResult::Ok);
+        check(
+            pouw_params_new_gan(dataset, &small_options(), &mut params),
+            PouwResult::Ok,
+        );
         let mut store = std::ptr::null_mut();
         check(pouw_store_new_memory(&mut store), PouwResult::Ok);
         let mut genesis = std::ptr::null_mut();
-        check(pouw_genesis_checkpoint(params, [0u8; 32].as_ptr(), &mut genesis), PouwResult::Ok);
+        check(
+            pouw_genesis_checkpoint(params, [0u8; 32].as_ptr(), &mut genesis),
+            PouwResult::Ok,
+        );
         let genesis = take(genesis);
         let mut cid = std::ptr::null_mut();
-        check(pouw_store_put(store, genesis.as_ptr(), genesis.len(), &mut cid), PouwResult::Ok);
+        check(
+            pouw_store_put(store, genesis.as_ptr(), genesis.len(), &mut cid),
+            PouwResult::Ok,
+        );
         let genesis_cid = take(cid);
         let mut target = [0u8; 32];
-        check(pouw_target_from_expected_steps(EXPECTED_STEPS, target.as_mut_ptr()), PouwResult::Ok);
-        let mut f = Fixture { dir, dataset, params, store, genesis, genesis_cid, target, proof: Vec::new(), winning: Vec::new() };
+        check(
+            pouw_target_from_expected_steps(EXPECTED_STEPS, target.as_mut_ptr()),
+            PouwResult::Ok,
+        );
+        let mut f = Fixture {
+            dir,
+            dataset,
+            params,
+            store,
+            genesis,
+            genesis_cid,
+            target,
+            proof: Vec::new(),
+            winning: Vec::new(),
+        };
         let (proof, winning) = mine(&f, &HEADER, &f.genesis).expect("fixture block");
         f.proof = proof;
         f.winning = winning;

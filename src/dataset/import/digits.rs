@@ -2,7 +2,7 @@
 //! per image, 64 integers 0..=16 (8x8, row-major) then the class label 0..=9.
 
 use super::open_maybe_gz;
-use crate::dataset::{Dataset, DatasetWriter, DType};
+use crate::dataset::{DType, Dataset, DatasetWriter};
 use crate::error::{Error, Result};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -25,11 +25,19 @@ impl DigitsCsv {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let reader = open_maybe_gz(&path)?;
-        Ok(DigitsCsv { path, reader, line: Vec::new(), row: 0 })
+        Ok(DigitsCsv {
+            path,
+            reader,
+            line: Vec::new(),
+            row: 0,
+        })
     }
 
     fn error(&self, detail: String) -> Error {
-        Error::Import { path: self.path.clone(), detail: format!("row {}: {detail}", self.row) }
+        Error::Import {
+            path: self.path.clone(),
+            detail: format!("row {}: {detail}", self.row),
+        }
     }
 
     fn next_row(&mut self) -> Result<Option<[u8; 64]>> {
@@ -45,18 +53,25 @@ impl DigitsCsv {
             if self.line.len() > MAX_LINE {
                 return Err(self.error("line too long".into()));
             }
-            let text = std::str::from_utf8(&self.line).map_err(|_| self.error("not UTF-8".into()))?.trim();
+            let text = std::str::from_utf8(&self.line)
+                .map_err(|_| self.error("not UTF-8".into()))?
+                .trim();
             if text.is_empty() {
                 continue;
             }
             let mut pixels = [0u8; 64];
             let mut fields = text.split(',');
             for (i, p) in pixels.iter_mut().enumerate() {
-                let field = fields.next().ok_or_else(|| self.error(format!("{i} fields, expected 65")))?;
-                *p = parse_bounded(field.trim(), 16).ok_or_else(|| self.error(format!("pixel {i} is {field:?}, expected 0..=16")))?;
+                let field = fields
+                    .next()
+                    .ok_or_else(|| self.error(format!("{i} fields, expected 65")))?;
+                *p = parse_bounded(field.trim(), 16).ok_or_else(|| {
+                    self.error(format!("pixel {i} is {field:?}, expected 0..=16"))
+                })?;
             }
             let label = fields.next().ok_or_else(|| self.error("no label".into()))?;
-            parse_bounded(label.trim(), 9).ok_or_else(|| self.error(format!("label {label:?}, expected 0..=9")))?;
+            parse_bounded(label.trim(), 9)
+                .ok_or_else(|| self.error(format!("label {label:?}, expected 0..=9")))?;
             if fields.next().is_some() {
                 return Err(self.error("more than 65 fields".into()));
             }
@@ -79,10 +94,18 @@ impl Iterator for DigitsCsv {
 
 /// Imports the first `limit` rows (all when `None`) of a digits CSV into a dataset in `dest` of
 /// `[1, 8, 8]` u8 records with values 0..=16.
-pub fn import_digits_csv(src: impl AsRef<Path>, dest: impl AsRef<Path>, limit: Option<u64>) -> Result<Dataset> {
+pub fn import_digits_csv(
+    src: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+    limit: Option<u64>,
+) -> Result<Dataset> {
     let src = src.as_ref();
-    let source = format!("UCI optical recognition of handwritten digits ({})", file_name(src));
-    let mut out = DatasetWriter::create(dest, vec![1, 8, 8], DType::U8, 16, source, DIGITS_LICENCE)?;
+    let source = format!(
+        "UCI optical recognition of handwritten digits ({})",
+        file_name(src)
+    );
+    let mut out =
+        DatasetWriter::create(dest, vec![1, 8, 8], DType::U8, 16, source, DIGITS_LICENCE)?;
     for row in DigitsCsv::open(src)?.take(limit.unwrap_or(u64::MAX) as usize) {
         out.push(&row?)?;
     }
@@ -90,5 +113,7 @@ pub fn import_digits_csv(src: impl AsRef<Path>, dest: impl AsRef<Path>, limit: O
 }
 
 pub(crate) fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -3,27 +3,34 @@
 
 use super::digits::file_name;
 use super::{open_maybe_gz, read_full};
-use crate::dataset::{Dataset, DatasetWriter, DType, MAX_RECORD_SIZE};
+use crate::dataset::{DType, Dataset, DatasetWriter, MAX_RECORD_SIZE};
 use crate::error::{Error, Result};
 use std::path::Path;
 
 /// Imports an IDX image file into a dataset in `dest` of `[1, rows, cols]` u8 records.
 pub fn import_idx(src: impl AsRef<Path>, dest: impl AsRef<Path>, licence: &str) -> Result<Dataset> {
     let src = src.as_ref();
-    let bad = |detail: String| Error::Import { path: src.into(), detail };
+    let bad = |detail: String| Error::Import {
+        path: src.into(),
+        detail,
+    };
     let mut reader = open_maybe_gz(src)?;
     let mut header = [0u8; 16];
     read_full(&mut reader, &mut header, src, "the header")?;
     let word = |i: usize| u32::from_be_bytes(header[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
     if word(0) != 0x0803 {
-        return Err(bad(format!("magic {:#010x}, expected 0x00000803 (u8 images)", word(0))));
+        return Err(bad(format!(
+            "magic {:#010x}, expected 0x00000803 (u8 images)",
+            word(0)
+        )));
     }
     let (count, rows, cols) = (word(1), word(2), word(3));
     if rows == 0 || cols == 0 || u64::from(rows) * u64::from(cols) > MAX_RECORD_SIZE {
         return Err(bad(format!("image size {rows}x{cols}")));
     }
     let source = format!("IDX images ({})", file_name(src));
-    let mut out = DatasetWriter::create(dest, vec![1, rows, cols], DType::U8, 255, source, licence)?;
+    let mut out =
+        DatasetWriter::create(dest, vec![1, rows, cols], DType::U8, 255, source, licence)?;
     let mut record = vec![0u8; out.record_size()];
     for i in 0..count {
         read_full(&mut reader, &mut record, src, &format!("image {i}"))?;
@@ -31,7 +38,9 @@ pub fn import_idx(src: impl AsRef<Path>, dest: impl AsRef<Path>, licence: &str) 
     }
     let mut probe = [0u8; 1];
     if std::io::Read::read(&mut reader, &mut probe).map_err(|e| Error::io(src, e))? != 0 {
-        return Err(bad(format!("bytes after the {count} images the header declares")));
+        return Err(bad(format!(
+            "bytes after the {count} images the header declares"
+        )));
     }
     out.finish()
 }

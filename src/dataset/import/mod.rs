@@ -19,18 +19,32 @@ use std::path::Path;
 pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
-    let gz = reader.fill_buf().map_err(|e| Error::io(path, e))?.starts_with(&[0x1f, 0x8b]);
+    let gz = reader
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
-        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(reader)))
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(reader),
+        ))
     } else {
         Box::new(reader)
     })
 }
 
 /// Reads exactly `buf.len()` bytes, mapping a short read to an import error.
-pub(crate) fn read_full(reader: &mut impl Read, buf: &mut [u8], path: &Path, what: &str) -> Result<()> {
+pub(crate) fn read_full(
+    reader: &mut impl Read,
+    buf: &mut [u8],
+    path: &Path,
+    what: &str,
+) -> Result<()> {
     reader.read_exact(buf).map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => Error::Import { path: path.into(), detail: format!("file ends inside {what}") },
+        std::io::ErrorKind::UnexpectedEof => Error::Import {
+            path: path.into(),
+            detail: format!("file ends inside {what}"),
+        },
         _ => Error::io(path, e),
     })
 }

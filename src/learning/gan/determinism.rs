@@ -37,7 +37,10 @@ pub fn configure() -> Result<()> {
             // Both are read once, when CUDA initialises and at ATen's first CPU dispatch, so they
             // are set before any trainer exists; the values are fixed, so a race with another
             // thread setting the same variable is benign.
-            for (name, value) in [("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG), ("ATEN_CPU_CAPABILITY", CPU_CAPABILITY)] {
+            for (name, value) in [
+                ("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG),
+                ("ATEN_CPU_CAPABILITY", CPU_CAPABILITY),
+            ] {
                 if std::env::var_os(name).is_none() {
                     std::env::set_var(name, value);
                 }

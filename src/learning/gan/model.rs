@@ -47,28 +47,69 @@ pub(crate) struct Layout {
     pub tensors: Vec<TensorSpec>,
 }
 
-const CONV_INIT: Init = Init::Normal { mean: 0.0, std: 0.02 };
-const BN_SCALE_INIT: Init = Init::Normal { mean: 1.0, std: 0.02 };
+const CONV_INIT: Init = Init::Normal {
+    mean: 0.0,
+    std: 0.02,
+};
+const BN_SCALE_INIT: Init = Init::Normal {
+    mean: 1.0,
+    std: 0.02,
+};
 
 impl Layout {
-    fn push_block(&mut self, prefix: &str, i: usize, shape: Vec<i64>, stride: i64, padding: i64, batch_norm: bool) {
-        self.tensors.push(TensorSpec { name: format!("{prefix}.b{i}.conv"), shape, init: CONV_INIT });
+    fn push_block(
+        &mut self,
+        prefix: &str,
+        i: usize,
+        shape: Vec<i64>,
+        stride: i64,
+        padding: i64,
+        batch_norm: bool,
+    ) {
+        self.tensors.push(TensorSpec {
+            name: format!("{prefix}.b{i}.conv"),
+            shape,
+            init: CONV_INIT,
+        });
         if batch_norm {
-            let ch = if prefix == "gen" { self.tensors.last().expect("conv").shape[1] } else { self.tensors.last().expect("conv").shape[0] };
-            self.tensors.push(TensorSpec { name: format!("{prefix}.b{i}.bn.scale"), shape: vec![ch], init: BN_SCALE_INIT });
-            self.tensors.push(TensorSpec { name: format!("{prefix}.b{i}.bn.shift"), shape: vec![ch], init: Init::Zeros });
+            let ch = if prefix == "gen" {
+                self.tensors.last().expect("conv").shape[1]
+            } else {
+                self.tensors.last().expect("conv").shape[0]
+            };
+            self.tensors.push(TensorSpec {
+                name: format!("{prefix}.b{i}.bn.scale"),
+                shape: vec![ch],
+                init: BN_SCALE_INIT,
+            });
+            self.tensors.push(TensorSpec {
+                name: format!("{prefix}.b{i}.bn.shift"),
+                shape: vec![ch],
+                init: Init::Zeros,
+            });
         }
-        self.blocks.push(Block { stride, padding, batch_norm });
+        self.blocks.push(Block {
+            stride,
+            padding,
+            batch_norm,
+        });
     }
 
     /// The generator of `spec`.
     pub fn generator(spec: &GanSpec) -> Self {
         let l = spec.depth() as usize;
-        let mut layout = Layout { blocks: Vec::new(), tensors: Vec::new() };
+        let mut layout = Layout {
+            blocks: Vec::new(),
+            tensors: Vec::new(),
+        };
         let mut input = i64::from(spec.latent);
         for i in 0..=l {
             let last = i == l;
-            let out = if last { i64::from(spec.channels) } else { i64::from(spec.g_filters) << (l - 1 - i) };
+            let out = if last {
+                i64::from(spec.channels)
+            } else {
+                i64::from(spec.g_filters) << (l - 1 - i)
+            };
             let (stride, padding) = if i == 0 { (1, 0) } else { (2, 1) };
             layout.push_block("gen", i, vec![input, out, 4, 4], stride, padding, !last);
             input = out;
@@ -79,13 +120,27 @@ impl Layout {
     /// The discriminator of `spec`.
     pub fn discriminator(spec: &GanSpec) -> Self {
         let l = spec.depth() as usize;
-        let mut layout = Layout { blocks: Vec::new(), tensors: Vec::new() };
+        let mut layout = Layout {
+            blocks: Vec::new(),
+            tensors: Vec::new(),
+        };
         let mut input = i64::from(spec.channels);
         for i in 0..=l {
             let last = i == l;
-            let out = if last { 1 } else { i64::from(spec.d_filters) << i };
+            let out = if last {
+                1
+            } else {
+                i64::from(spec.d_filters) << i
+            };
             let (stride, padding) = if last { (1, 0) } else { (2, 1) };
-            layout.push_block("dis", i, vec![out, input, 4, 4], stride, padding, i > 0 && !last);
+            layout.push_block(
+                "dis",
+                i,
+                vec![out, input, 4, 4],
+                stride,
+                padding,
+                i > 0 && !last,
+            );
             input = out;
         }
         layout
@@ -106,21 +161,35 @@ impl Layout {
                         gaussian(&mut Xof::new(tag::INIT, &key), numel, mean, std)
                     }
                 };
-                Tensor::from_slice(&values).reshape(&t.shape).to_device(device)
+                Tensor::from_slice(&values)
+                    .reshape(&t.shape)
+                    .to_device(device)
             })
             .collect()
     }
 
     /// Zeros shaped like every tensor (Adam moments).
     pub fn zeros(&self, device: Device) -> Vec<Tensor> {
-        self.tensors.iter().map(|t| Tensor::zeros(&t.shape, (Kind::Float, device))).collect()
+        self.tensors
+            .iter()
+            .map(|t| Tensor::zeros(&t.shape, (Kind::Float, device)))
+            .collect()
     }
 }
 
 const BN_EPS: f64 = 1e-5;
 
 fn batch_norm(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Tensor {
-    x.batch_norm(Some(scale), Some(shift), None::<&Tensor>, None::<&Tensor>, true, 0.0, BN_EPS, true)
+    x.batch_norm(
+        Some(scale),
+        Some(shift),
+        None::<&Tensor>,
+        None::<&Tensor>,
+        true,
+        0.0,
+        BN_EPS,
+        true,
+    )
 }
 
 fn leaky_relu(x: &Tensor) -> Tensor {
@@ -134,7 +203,15 @@ pub(crate) fn generate(layout: &Layout, weights: &[Tensor], z: &Tensor) -> Tenso
     let last = layout.blocks.len() - 1;
     for (i, block) in layout.blocks.iter().enumerate() {
         let conv = w.next().expect("layout tensor");
-        x = x.conv_transpose2d(conv, None::<&Tensor>, [block.stride], [block.padding], [0], 1, [1]);
+        x = x.conv_transpose2d(
+            conv,
+            None::<&Tensor>,
+            [block.stride],
+            [block.padding],
+            [0],
+            1,
+            [1],
+        );
         if block.batch_norm {
             let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
             x = batch_norm(&x, scale, shift);
@@ -151,7 +228,14 @@ pub(crate) fn discriminate(layout: &Layout, weights: &[Tensor], images: &Tensor)
     let last = layout.blocks.len() - 1;
     for (i, block) in layout.blocks.iter().enumerate() {
         let conv = w.next().expect("layout tensor");
-        x = x.conv2d(conv, None::<&Tensor>, [block.stride], [block.padding], [1], 1);
+        x = x.conv2d(
+            conv,
+            None::<&Tensor>,
+            [block.stride],
+            [block.padding],
+            [1],
+            1,
+        );
         if block.batch_norm {
             let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
             x = batch_norm(&x, scale, shift);

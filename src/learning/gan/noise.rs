@@ -13,7 +13,10 @@ pub fn gaussian(xof: &mut Xof, n: usize, mean: f32, std: f32) -> Vec<f32> {
         let take = left.min(64);
         xof.fill(&mut words[..24 * take]);
         for value in words[..24 * take].chunks_exact(24) {
-            let sum: u32 = value.chunks_exact(2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))).sum();
+            let sum: u32 = value
+                .chunks_exact(2)
+                .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+                .sum();
             // (sum - 12 * (2^16 - 1) / 2) / 2^16, computed exactly in f64.
             let centred = f64::from(2 * sum) - 12.0 * f64::from(u16::MAX);
             let z = centred / f64::from(1u32 << 17);

@@ -6,20 +6,38 @@ use crate::hash::{tag, Digest, Xof};
 
 /// Mean over `projections` random unit directions of the 1-Wasserstein distance between the
 /// projections of `a` and `b` (rows of `dims` values, the same number of rows). Lower is better.
-pub fn sliced_wasserstein(a: &[f32], b: &[f32], dims: usize, projections: usize, seed: &Digest) -> f64 {
+pub fn sliced_wasserstein(
+    a: &[f32],
+    b: &[f32],
+    dims: usize,
+    projections: usize,
+    seed: &Digest,
+) -> f64 {
     let n = a.len() / dims;
     debug_assert_eq!(a.len(), b.len());
     let mut key = seed.to_vec();
     key.extend_from_slice(b"/projections");
-    let directions = gaussian(&mut Xof::new(tag::QUALITY, &key), projections * dims, 0.0, 1.0);
+    let directions = gaussian(
+        &mut Xof::new(tag::QUALITY, &key),
+        projections * dims,
+        0.0,
+        1.0,
+    );
     let project = |rows: &[f32], dir: &[f64]| -> Vec<f64> {
-        let mut p: Vec<f64> = rows.chunks_exact(dims).map(|r| r.iter().zip(dir).map(|(&x, &d)| f64::from(x) * d).sum()).collect();
+        let mut p: Vec<f64> = rows
+            .chunks_exact(dims)
+            .map(|r| r.iter().zip(dir).map(|(&x, &d)| f64::from(x) * d).sum())
+            .collect();
         p.sort_by(f64::total_cmp);
         p
     };
     let mut total = 0.0;
     for dir in directions.chunks_exact(dims) {
-        let norm = dir.iter().map(|&d| f64::from(d).powi(2)).sum::<f64>().sqrt();
+        let norm = dir
+            .iter()
+            .map(|&d| f64::from(d).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let unit: Vec<f64> = dir.iter().map(|&d| f64::from(d) / norm).collect();
         let (pa, pb) = (project(a, &unit), project(b, &unit));
         total += pa.iter().zip(&pb).map(|(x, y)| (x - y).abs()).sum::<f64>() / n as f64;

@@ -9,7 +9,13 @@ use std::path::Path;
 
 /// A `rows x cols` grid of generated images (latent from `seed`), each pixel scaled `zoom`
 /// times, with a one-pixel gap.
-pub fn sample_grid(trainer: &GanTrainer, seed: &Digest, rows: u32, cols: u32, zoom: u32) -> Result<RgbImage> {
+pub fn sample_grid(
+    trainer: &GanTrainer,
+    seed: &Digest,
+    rows: u32,
+    cols: u32,
+    zoom: u32,
+) -> Result<RgbImage> {
     let spec = trainer.spec();
     let (c, s) = (spec.channels, spec.image_size);
     let samples = trainer.sample(seed, (rows * cols) as usize)?;
@@ -21,8 +27,15 @@ pub fn sample_grid(trainer: &GanTrainer, seed: &Digest, rows: u32, cols: u32, zo
         for y in 0..s * zoom {
             for x in 0..s * zoom {
                 let at = ((y / zoom) * s + x / zoom) as usize;
-                let channel = |ch: usize| ((sample[ch.min(c as usize - 1) * plane + at] + 1.0) * 127.5).clamp(0.0, 255.0) as u8;
-                img.put_pixel(gx + x, gy + y, image::Rgb([channel(0), channel(1), channel(2)]));
+                let channel = |ch: usize| {
+                    ((sample[ch.min(c as usize - 1) * plane + at] + 1.0) * 127.5).clamp(0.0, 255.0)
+                        as u8
+                };
+                img.put_pixel(
+                    gx + x,
+                    gy + y,
+                    image::Rgb([channel(0), channel(1), channel(2)]),
+                );
             }
         }
     }
@@ -32,6 +45,10 @@ pub fn sample_grid(trainer: &GanTrainer, seed: &Digest, rows: u32, cols: u32, zo
 /// Writes an image as PNG, atomically.
 pub fn write_png(img: &RgbImage, path: impl AsRef<Path>) -> Result<()> {
     let mut bytes = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut bytes, ImageFormat::Png).map_err(|e| Error::InvalidField { what: "png", detail: e.to_string() })?;
+    img.write_to(&mut bytes, ImageFormat::Png)
+        .map_err(|e| Error::InvalidField {
+            what: "png",
+            detail: e.to_string(),
+        })?;
     write_atomic(path, &bytes.into_inner())
 }

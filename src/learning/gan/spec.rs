@@ -82,11 +82,16 @@ impl GanSpec {
     /// The default task over the images of `manifest` (shape `[C, S, S]`, `S` a power of two in
     /// 8..=64).
     pub fn for_manifest(manifest: &Manifest) -> Result<Self> {
-        let (channels, h, w) = manifest
-            .image_dims()
-            .ok_or_else(|| Error::InvalidParameters(format!("records of shape {:?} are not images", manifest.shape)))?;
+        let (channels, h, w) = manifest.image_dims().ok_or_else(|| {
+            Error::InvalidParameters(format!(
+                "records of shape {:?} are not images",
+                manifest.shape
+            ))
+        })?;
         if h != w {
-            return Err(Error::InvalidParameters(format!("images of {h}x{w} are not square")));
+            return Err(Error::InvalidParameters(format!(
+                "images of {h}x{w} are not square"
+            )));
         }
         let spec = GanSpec {
             dataset: manifest.cid(),
@@ -111,7 +116,11 @@ impl GanSpec {
 
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
-        let bad = |what: &str| Err(Error::InvalidParameters(format!("{what} out of range in {self:?}")));
+        let bad = |what: &str| {
+            Err(Error::InvalidParameters(format!(
+                "{what} out of range in {self:?}"
+            )))
+        };
         if !(self.image_size.is_power_of_two() && (8..=64).contains(&self.image_size)) {
             return bad("image size");
         }
@@ -121,10 +130,18 @@ impl GanSpec {
         if self.value_max == 0 || self.value_max > 255 {
             return bad("value max");
         }
-        if self.latent == 0 || self.latent > MAX_LATENT || self.g_filters == 0 || self.g_filters > MAX_FILTERS {
+        if self.latent == 0
+            || self.latent > MAX_LATENT
+            || self.g_filters == 0
+            || self.g_filters > MAX_FILTERS
+        {
             return bad("latent or generator filters");
         }
-        if self.d_filters == 0 || self.d_filters > MAX_FILTERS || self.batch_size < 2 || self.batch_size > MAX_BATCH {
+        if self.d_filters == 0
+            || self.d_filters > MAX_FILTERS
+            || self.batch_size < 2
+            || self.batch_size > MAX_BATCH
+        {
             return bad("discriminator filters or batch size");
         }
         let unit = |v: f32| v.is_finite() && v > 0.0 && v < 1.0;
@@ -146,8 +163,12 @@ impl GanSpec {
 impl TaskSpec for GanSpec {
     fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(MAGIC).u32(FORMAT_VERSION).bytes(&self.dataset.to_bytes());
-        e.u32(self.channels).u32(self.image_size).u32(self.value_max);
+        e.raw(MAGIC)
+            .u32(FORMAT_VERSION)
+            .bytes(&self.dataset.to_bytes());
+        e.u32(self.channels)
+            .u32(self.image_size)
+            .u32(self.value_max);
         e.u32(self.latent).u32(self.g_filters).u32(self.d_filters);
         for v in [self.learning_rate, self.beta1, self.beta2, self.eps] {
             e.u32(v.to_bits());
@@ -165,20 +186,35 @@ impl TaskSpec for GanSpec {
         d.magic(MAGIC, "GAN spec")?;
         let version = d.u32("spec version")?;
         if version != FORMAT_VERSION {
-            return Err(Error::UnsupportedVersion { what: "GAN spec", found: version, supported: FORMAT_VERSION });
+            return Err(Error::UnsupportedVersion {
+                what: "GAN spec",
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         let dataset = cid_from_bytes(d.bytes("dataset cid", 64)?)?;
         let mut u = |what| d.u32(what);
         let (channels, image_size, value_max) = (u("channels")?, u("image size")?, u("value max")?);
         let (latent, g_filters, d_filters) = (u("latent")?, u("g filters")?, u("d filters")?);
-        let (learning_rate, beta1, beta2, eps) =
-            (f32::from_bits(u("lr")?), f32::from_bits(u("beta1")?), f32::from_bits(u("beta2")?), f32::from_bits(u("eps")?));
+        let (learning_rate, beta1, beta2, eps) = (
+            f32::from_bits(u("lr")?),
+            f32::from_bits(u("beta1")?),
+            f32::from_bits(u("beta2")?),
+            f32::from_bits(u("eps")?),
+        );
         let batch_size = u("batch size")?;
         let precision = match d.u8("precision")? {
             1 => Precision::F32,
-            p => return Err(Error::InvalidField { what: "precision", detail: format!("unknown code {p}") }),
+            p => {
+                return Err(Error::InvalidField {
+                    what: "precision",
+                    detail: format!("unknown code {p}"),
+                })
+            }
         };
-        let backend = BackendProfile { cpu_threads: d.u32("cpu threads")? };
+        let backend = BackendProfile {
+            cpu_threads: d.u32("cpu threads")?,
+        };
         d.finish()?;
         let spec = GanSpec {
             dataset,

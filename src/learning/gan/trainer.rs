@@ -33,7 +33,10 @@ pub struct GanTrainer {
 
 impl std::fmt::Debug for GanTrainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GanTrainer").field("device", &self.device).field("steps", &self.steps).finish_non_exhaustive()
+        f.debug_struct("GanTrainer")
+            .field("device", &self.device)
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,7 +60,9 @@ impl GanTrainer {
         let device = resolve_device(spec.device);
         if let Device::Cuda(i) = device {
             if !tch::Cuda::is_available() || i as i64 >= tch::Cuda::device_count() {
-                return Err(Error::InvalidParameters(format!("CUDA device {i} is not available")));
+                return Err(Error::InvalidParameters(format!(
+                    "CUDA device {i} is not available"
+                )));
             }
         }
         let (gen, dis) = (Layout::generator(spec), Layout::discriminator(spec));
@@ -91,7 +96,12 @@ impl GanTrainer {
             layout
                 .tensors
                 .iter()
-                .map(|t| (format!("{prefix}{}", t.name), t.shape.iter().map(|&d| d as usize).collect()))
+                .map(|t| {
+                    (
+                        format!("{prefix}{}", t.name),
+                        t.shape.iter().map(|&d| d as usize).collect(),
+                    )
+                })
                 .collect()
         };
         let mut out = shapes(&self.gen, "");
@@ -118,10 +128,15 @@ impl GanTrainer {
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let expected = self.expected_tensors();
         let decoded = checkpoint::decode(bytes, &expected)?;
-        let mut tensors = expected.iter().zip(decoded.values).map(|((_, shape), values)| {
-            let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-            Tensor::from_slice(&values).reshape(&shape).to_device(self.device)
-        });
+        let mut tensors = expected
+            .iter()
+            .zip(decoded.values)
+            .map(|((_, shape), values)| {
+                let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+                Tensor::from_slice(&values)
+                    .reshape(&shape)
+                    .to_device(self.device)
+            });
         let mut take = |n: usize| (&mut tensors).take(n).collect::<Vec<_>>();
         let (ng, nd) = (self.gen.tensors.len(), self.dis.tensors.len());
         self.g = take(ng);
@@ -146,28 +161,51 @@ impl GanTrainer {
     fn images(&self, batch: &Batch) -> Result<Tensor> {
         let s = i64::from(self.spec.image_size);
         if batch.record_size != self.spec.record_size() || batch.is_empty() {
-            return Err(Error::WrongBatch(format!("records of {} bytes, the spec needs {}", batch.record_size, self.spec.record_size())));
+            return Err(Error::WrongBatch(format!(
+                "records of {} bytes, the spec needs {}",
+                batch.record_size,
+                self.spec.record_size()
+            )));
         }
         let scale = 2.0 / self.spec.value_max as f32;
-        let values: Vec<f32> = batch.records.iter().map(|&v| f32::from(v) * scale - 1.0).collect();
-        Ok(Tensor::from_slice(&values).reshape([batch.len() as i64, i64::from(self.spec.channels), s, s]).to_device(self.device))
+        let values: Vec<f32> = batch
+            .records
+            .iter()
+            .map(|&v| f32::from(v) * scale - 1.0)
+            .collect();
+        Ok(Tensor::from_slice(&values)
+            .reshape([batch.len() as i64, i64::from(self.spec.channels), s, s])
+            .to_device(self.device))
     }
 
     /// Latent noise `[n, latent, 1, 1]` from a stream.
     fn latent(&self, xof: &mut Xof, n: usize) -> Tensor {
         let values = gaussian(xof, n * self.spec.latent as usize, 0.0, 1.0);
-        Tensor::from_slice(&values).reshape([n as i64, i64::from(self.spec.latent), 1, 1]).to_device(self.device)
+        Tensor::from_slice(&values)
+            .reshape([n as i64, i64::from(self.spec.latent), 1, 1])
+            .to_device(self.device)
     }
 
     /// One Adam update (PyTorch's single-tensor formulation) of `weights` by `grads`.
-    fn adam(&self, weights: &mut [Tensor], moments: &mut [Vec<Tensor>; 2], grads: &[Tensor], t: u64) -> Result<()> {
-        let (b1, b2) = (f64::from(self.spec.beta1), f64::from(self.spec.beta2));
-        let step_size = f64::from(self.spec.learning_rate) / (1.0 - b1.powi(t as i32));
+    fn adam(
+        spec: &GanSpec,
+        weights: &mut [Tensor],
+        moments: &mut [Vec<Tensor>; 2],
+        grads: &[Tensor],
+        t: u64,
+    ) -> Result<()> {
+        let (b1, b2) = (f64::from(spec.beta1), f64::from(spec.beta2));
+        let step_size = f64::from(spec.learning_rate) / (1.0 - b1.powi(t as i32));
         let bias_correction2_sqrt = (1.0 - b2.powi(t as i32)).sqrt();
-        let eps = f64::from(self.spec.eps);
+        let eps = f64::from(spec.eps);
         tch::no_grad(|| -> Result<()> {
             let [m, v] = moments;
-            for (((w, m), v), g) in weights.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(grads) {
+            for (((w, m), v), g) in weights
+                .iter_mut()
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+                .zip(grads)
+            {
                 let _ = torch(m.f_lerp_(g, 1.0 - b1))?;
                 let _ = torch(v.f_mul_scalar_(b2))?;
                 let _ = torch(v.f_addcmul_(&torch(g.f_mul_scalar(1.0 - b2))?, g))?;
@@ -182,7 +220,12 @@ impl GanTrainer {
 
     fn bce(logits: &Tensor, target: f64) -> Result<Tensor> {
         let labels = torch(logits.f_full_like(target))?;
-        torch(logits.f_binary_cross_entropy_with_logits(&labels, None::<&Tensor>, None::<&Tensor>, Reduction::Mean))
+        torch(logits.f_binary_cross_entropy_with_logits(
+            &labels,
+            None::<&Tensor>,
+            None::<&Tensor>,
+            Reduction::Mean,
+        ))
     }
 
     /// The discriminator's logits (higher: more plausible as real data) for each record of
@@ -229,7 +272,11 @@ impl ProofOfLearning for GanTrainer {
 
     fn step(&mut self, step_seed: &Digest, batch: &Batch) -> Result<()> {
         if batch.len() != self.spec.batch_size as usize {
-            return Err(Error::WrongBatch(format!("{} records, the spec needs {}", batch.len(), self.spec.batch_size)));
+            return Err(Error::WrongBatch(format!(
+                "{} records, the spec needs {}",
+                batch.len(),
+                self.spec.batch_size
+            )));
         }
         let real = self.images(batch)?;
         let z = self.latent(&mut Xof::new(tag::NOISE, step_seed), batch.len());
@@ -237,25 +284,17 @@ impl ProofOfLearning for GanTrainer {
 
         let fake = generate(&self.gen, &self.g, &z);
         let loss_d = torch(
-            Self::bce(&discriminate(&self.dis, &self.d, &real), 1.0)?
-                .f_add(&Self::bce(&discriminate(&self.dis, &self.d, &fake.detach()), 0.0)?),
+            Self::bce(&discriminate(&self.dis, &self.d, &real), 1.0)?.f_add(&Self::bce(
+                &discriminate(&self.dis, &self.d, &fake.detach()),
+                0.0,
+            )?),
         )?;
         let grads = torch(Tensor::f_run_backward(&[&loss_d], &self.d, false, false))?;
-        let mut d = std::mem::take(&mut self.d);
-        let mut d_moments = std::mem::replace(&mut self.d_moments, [Vec::new(), Vec::new()]);
-        let updated = self.adam(&mut d, &mut d_moments, &grads, t);
-        self.d = d;
-        self.d_moments = d_moments;
-        updated?;
+        Self::adam(&self.spec, &mut self.d, &mut self.d_moments, &grads, t)?;
 
         let loss_g = Self::bce(&discriminate(&self.dis, &self.d, &fake), 1.0)?;
         let grads = torch(Tensor::f_run_backward(&[&loss_g], &self.g, false, false))?;
-        let mut g = std::mem::take(&mut self.g);
-        let mut g_moments = std::mem::replace(&mut self.g_moments, [Vec::new(), Vec::new()]);
-        let updated = self.adam(&mut g, &mut g_moments, &grads, t);
-        self.g = g;
-        self.g_moments = g_moments;
-        updated?;
+        Self::adam(&self.spec, &mut self.g, &mut self.g_moments, &grads, t)?;
 
         self.steps = t;
         Ok(())
@@ -264,7 +303,10 @@ impl ProofOfLearning for GanTrainer {
     fn checkpoint(&self) -> Result<Vec<u8>> {
         // Host copies only where the state is on a device; CPU tensors are read in place, so
         // the bytes are copied once, into the checkpoint.
-        let host = self.all_tensors().map(|t| Ok(torch(t.f_to_device(Device::Cpu))?.contiguous())).collect::<Result<Vec<_>>>()?;
+        let host = self
+            .all_tensors()
+            .map(|t| Ok(torch(t.f_to_device(Device::Cpu))?.contiguous()))
+            .collect::<Result<Vec<_>>>()?;
         let named = self
             .expected_tensors()
             .into_iter()
@@ -292,18 +334,38 @@ impl ProofOfLearning for GanTrainer {
         let n = reference.len();
         let dims = self.spec.record_size();
         if n < 2 || reference.record_size != dims {
-            return Err(Error::WrongBatch(format!("quality needs at least 2 records of {dims} bytes")));
+            return Err(Error::WrongBatch(format!(
+                "quality needs at least 2 records of {dims} bytes"
+            )));
         }
         let generated = self.sample(seed, n)?;
         let scale = 2.0 / self.spec.value_max as f32;
-        let real: Vec<f32> = reference.records.iter().map(|&v| f32::from(v) * scale - 1.0).collect();
-        Ok(sliced_wasserstein(&generated, &real, dims, QUALITY_PROJECTIONS, seed))
+        let real: Vec<f32> = reference
+            .records
+            .iter()
+            .map(|&v| f32::from(v) * scale - 1.0)
+            .collect();
+        Ok(sliced_wasserstein(
+            &generated,
+            &real,
+            dims,
+            QUALITY_PROJECTIONS,
+            seed,
+        ))
     }
 
     fn relative_distance(&self, other: &Self) -> Result<Vec<(String, f64)>> {
         let groups: [(&str, Vec<&Tensor>, Vec<&Tensor>); 4] = [
-            ("generator", self.g.iter().collect(), other.g.iter().collect()),
-            ("discriminator", self.d.iter().collect(), other.d.iter().collect()),
+            (
+                "generator",
+                self.g.iter().collect(),
+                other.g.iter().collect(),
+            ),
+            (
+                "discriminator",
+                self.d.iter().collect(),
+                other.d.iter().collect(),
+            ),
             (
                 "generator-adam",
                 self.g_moments.iter().flatten().collect(),
@@ -326,7 +388,14 @@ impl ProofOfLearning for GanTrainer {
                         norm += f64::from(*q).powi(2);
                     }
                 }
-                Ok((name.to_owned(), if norm == 0.0 { diff.sqrt() } else { (diff / norm).sqrt() }))
+                Ok((
+                    name.to_owned(),
+                    if norm == 0.0 {
+                        diff.sqrt()
+                    } else {
+                        (diff / norm).sqrt()
+                    },
+                ))
             })
             .collect()
     }
