@@ -23,7 +23,10 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        // Unique per process and call, so concurrent writers of the same file never share one.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dest.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()));
         let file = OpenOptions::new()
             .write(true)
             .create(true)
@@ -118,5 +121,37 @@ pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64, path: &Path) -> R
             done += n;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_atomic_writes_of_one_file_all_succeed() {
+        let dir = std::env::temp_dir().join(format!("pouw-fsutil-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("same");
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| write_atomic(&path, &[7u8; 1 << 16]).unwrap());
+            }
+        });
+        assert_eq!(fs::read(&path).unwrap(), vec![7u8; 1 << 16]);
+        let leftovers = fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary files left behind");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dropped_unfinished_file_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("pouw-fsutil-drop-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut f = AtomicFile::create(dir.join("x")).unwrap();
+        f.write_all(b"partial").unwrap();
+        drop(f);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
