@@ -4,7 +4,7 @@
 //! on a dataset they must hold on their own disks (proof of capacity), and verifiers check the
 //! training cheaply by re-executing a few sampled steps against Merkle-committed checkpoints.
 //!
-//! This layer holds what every other one stands on:
+//! Modules:
 //! - [`hash`]: domain-separated SHA3-256 and the SHAKE256 stream for indices and noise;
 //! - [`ident`]: honest CIDv1 (raw, sha3-256) identifiers;
 //! - [`merkle`]: the RFC 6962-shaped Merkle tree, multiproofs and consistency proofs;
