@@ -10,20 +10,13 @@ use pouw::hash::Xof;
 use pouw::ident::cid_of;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{ProofOfLearning, TaskSpec};
-use std::path::PathBuf;
 use std::time::Duration;
 
-const RECORDS: usize = 1000;
+#[path = "../examples/support/mod.rs"]
+mod support;
+use support::digits_path;
 
-fn digits_path() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = root.join("../shared/data/digits.csv.gz");
-    if shared.exists() {
-        shared
-    } else {
-        root.join("tests/data/digits.csv.gz")
-    }
-}
+const RECORDS: usize = 1000;
 
 fn bench_check(c: &mut Criterion) {
     tch::set_num_threads(1);

@@ -23,8 +23,8 @@ mod store;
 mod trajectory;
 
 pub use opening::{
-    check_opening_proofs, distinct_sorted, fetch_checkpoint, verify_step, StepContext, StepOpening,
-    StepReport, VerifyMode, MAX_CHECKPOINT_BYTES,
+    check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step, verify_step,
+    StepContext, StepOpening, StepReport, VerifyMode, MAX_CHECKPOINT_BYTES,
 };
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
 pub use store::{CheckpointStore, DirStore, MemStore};

@@ -169,13 +169,27 @@ pub fn verify_step<P: ProofOfLearning>(
     store: &dyn CheckpointStore,
     mode: VerifyMode,
 ) -> Result<StepReport> {
-    let step = opening.trajectory.step;
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
+    reexecute_step::<P>(spec, opening, &seed, &batch, store, mode)
+}
+
+/// The expensive half of [`verify_step`], for callers that already ran
+/// [`check_opening_proofs`] and hold its step seed and batch: fetches the start checkpoint,
+/// re-executes the step and compares the result with the opening.
+pub fn reexecute_step<P: ProofOfLearning>(
+    spec: &P::Spec,
+    opening: &StepOpening,
+    seed: &Digest,
+    batch: &Batch,
+    store: &dyn CheckpointStore,
+    mode: VerifyMode,
+) -> Result<StepReport> {
+    let step = opening.trajectory.step;
     let start = fetch_checkpoint(store, &opening.start, &opening.trajectory.prev, step - 1)?;
     // The digest binds the whole state, its step counter included (which counts from the
     // chain's first block, not from this trajectory's start).
     let mut state = P::from_checkpoint(spec, &start)?;
-    state.step(&seed, &batch)?;
+    state.step(seed, batch)?;
     match mode {
         VerifyMode::Exact => {
             if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {

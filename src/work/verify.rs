@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::Cid;
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, verify_step, Batch, CheckpointStore,
-    ProofOfLearning, StepContext, TaskSpec,
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, reexecute_step, Batch,
+    CheckpointStore, ProofOfLearning, StepContext, TaskSpec,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 
@@ -125,14 +125,18 @@ pub fn verify<P: ProofOfLearning>(
         dataset_root: params.dataset_root,
         dataset_len: params.dataset_len,
     };
-    for opening in &proof.openings {
-        check_opening_proofs(
-            params.spec.batch_size(),
-            params.spec.record_size(),
-            &ctx,
-            opening,
-        )?;
-    }
+    let batches = proof
+        .openings
+        .iter()
+        .map(|opening| {
+            check_opening_proofs(
+                params.spec.batch_size(),
+                params.spec.record_size(),
+                &ctx,
+                opening,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
     let challenge = CapacityChallenge::new(
         &input.header_hash,
         input.miner_id,
@@ -153,8 +157,15 @@ pub fn verify<P: ProofOfLearning>(
             field: "start checkpoint",
         });
     }
-    for opening in &proof.openings {
-        verify_step::<P>(&params.spec, &ctx, opening, input.store, params.verify_mode)?;
+    for (opening, (seed, batch)) in proof.openings.iter().zip(&batches) {
+        reexecute_step::<P>(
+            &params.spec,
+            opening,
+            seed,
+            batch,
+            input.store,
+            params.verify_mode,
+        )?;
     }
     let end = fetch_checkpoint(input.store, &winning_cid, &winning.trajectory.next, n)?;
     let reference = Batch::from_records(
