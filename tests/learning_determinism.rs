@@ -44,8 +44,41 @@ fn hex(d: &[u8; 32]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A small model on images of `size` pixels (3 channels), for shapes the digits do not reach.
+fn large_image_spec(ds: &pouw::Dataset, size: u32) -> GanSpec {
+    let mut spec = spec(ds);
+    spec.image_size = size;
+    spec.channels = 3;
+    spec.latent = 16;
+    spec.g_filters = 16;
+    spec.d_filters = 8;
+    spec.batch_size = 16;
+    spec
+}
+
+/// Trains `spec` from a seed on synthetic records (bytes of a hash stream), returning the final
+/// digest.
+fn train_synthetic(spec: &GanSpec) -> [u8; 32] {
+    let mut trainer = GanTrainer::from_seed(spec, &[5u8; 32]).unwrap();
+    let record_size = spec.record_size();
+    for i in 0..STEPS {
+        let seed = step_seed(&[4u8; 32], &[i as u8; 32], i + 1);
+        let records: Vec<u8> = (0..spec.batch_size() as usize * record_size)
+            .map(|j| (seed[j % 32] as usize ^ j.wrapping_mul(31)) as u8 % 17)
+            .collect();
+        let batch = Batch {
+            indices: (0..spec.batch_size() as u64).collect(),
+            records,
+            record_size,
+        };
+        trainer.step(&seed, &batch).unwrap();
+    }
+    checkpoint_digest(&trainer.checkpoint().unwrap())
+}
+
 /// Runs in a child process (spawned by the tests below): trains with `POUW_THREADS` intra-op
-/// threads and prints the final digest.
+/// threads and prints the final digest; the digits model, or with `POUW_IMAGE_SIZE` a small
+/// model on synthetic images of that size.
 #[test]
 #[ignore = "child process of the determinism tests"]
 fn child_train_and_print_digest() {
@@ -54,14 +87,25 @@ fn child_train_and_print_digest() {
     };
     tch::set_num_threads(threads.parse().unwrap());
     let (_dir, ds) = common::digits_dataset();
-    let spec = spec(&ds);
-    let mut trainer = GanTrainer::from_seed(&spec, &[7u8; 32]).unwrap();
-    let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
-    let digests = run(&mut trainer, &ds, 0, STEPS, &[1u8; 32], &mut prev);
-    println!("DIGEST {}", hex(digests.last().unwrap()));
+    let digest = match std::env::var("POUW_IMAGE_SIZE") {
+        Ok(size) => train_synthetic(&large_image_spec(&ds, size.parse().unwrap())),
+        Err(_) => {
+            let spec = spec(&ds);
+            let mut trainer = GanTrainer::from_seed(&spec, &[7u8; 32]).unwrap();
+            let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
+            *run(&mut trainer, &ds, 0, STEPS, &[1u8; 32], &mut prev)
+                .last()
+                .unwrap()
+        }
+    };
+    println!("DIGEST {}", hex(&digest));
 }
 
 fn digest_in_child(threads: u32) -> String {
+    digest_in_child_with(threads, None)
+}
+
+fn digest_in_child_with(threads: u32, image_size: Option<u32>) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -71,6 +115,7 @@ fn digest_in_child(threads: u32) -> String {
             "--test-threads=1",
         ])
         .env("POUW_THREADS", threads.to_string())
+        .envs(image_size.map(|s| ("POUW_IMAGE_SIZE", s.to_string())))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -93,6 +138,20 @@ fn identical_digests_across_processes_and_thread_counts() {
     assert_eq!(one, digest_in_child(1), "two processes at 1 thread");
     for threads in [2, 4] {
         assert_eq!(one, digest_in_child(threads), "1 thread vs {threads}");
+    }
+}
+
+#[test]
+fn larger_images_are_thread_invariant() {
+    for size in [16, 32, 64] {
+        let one = digest_in_child_with(1, Some(size));
+        for threads in [2, 4] {
+            assert_eq!(
+                one,
+                digest_in_child_with(threads, Some(size)),
+                "{size}x{size} images: 1 thread vs {threads}"
+            );
+        }
     }
 }
 

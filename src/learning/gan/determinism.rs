@@ -1,12 +1,20 @@
 //! The process-wide libtorch configuration every trainer runs under.
 //!
 //! What makes a CPU step bitwise independent of the intra-op thread count (measured on the
-//! DCGAN step at 1 to 8 threads, images of 8 to 64 pixels): oneDNN (mkldnn) off, because its
-//! convolution weight gradients split their reduction by thread; NNPACK off, which changes the
-//! bits too and makes two threads ten times slower once oneDNN is off; NCHW-contiguous tensors;
-//! no whole-tensor reduction over more than 32768 elements in the step (ATen splits those by
-//! thread). ATen's CPU kernels are pinned to the AVX2 level (`ATEN_CPU_CAPABILITY=avx2` when
-//! unset) so machines with and without AVX-512 run the same kernels. Deterministic algorithms,
+//! DCGAN step at 1, 2 and 4 threads, images of 8 to 64 pixels):
+//! - no libtorch convolution: oneDNN's convolution weight gradients split their reduction by
+//!   thread, and its fallbacks are either thread-dependent too (NNPACK) or slow (the im2col
+//!   loops). The model spells its convolutions as `im2col`/`col2im` and matrix products
+//!   (see `model`), which oneDNN and NNPACK never see; both stay off all the same;
+//! - every matrix product on one MKL thread ([`single_threaded_blas`], per calling thread):
+//!   MKL splits a product's rows by thread and its edge kernels round differently, so a
+//!   `[1024, 16] x [16, 40]` product already differs between 1 and 4 threads;
+//! - NCHW-contiguous tensors (batch norm on other strides reduces by thread), and no
+//!   whole-tensor reduction over more than 32768 elements (ATen splits those by thread).
+//!
+//! Element-wise kernels, batch norm, `im2col` and `col2im` still run on every intra-op thread.
+//! ATen's CPU kernels are pinned to the AVX2 level (`ATEN_CPU_CAPABILITY=avx2` when unset) so
+//! machines with and without AVX-512 run the same kernels. Deterministic algorithms,
 //! deterministic cuDNN without benchmarking, and TF32 off cover CUDA.
 //!
 //! libtorch's switches are global to the process, so they are set once, before the first
@@ -19,6 +27,8 @@ use std::sync::OnceLock;
 extern "C" {
     fn pouw_torch_configure(mkldnn_enabled: i32, nnpack_enabled: i32) -> i32;
     fn pouw_torch_deterministic() -> i32;
+    fn pouw_blas_pin_one_thread() -> i32;
+    fn pouw_blas_restore(previous: i32);
 }
 
 /// cuBLAS needs this workspace setting for deterministic results; it is read when CUDA
@@ -29,6 +39,9 @@ const CUBLAS_WORKSPACE_CONFIG: &str = ":4096:8";
 const CPU_CAPABILITY: &str = "avx2";
 
 static CONFIGURED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+
+/// Set by [`configure_plain_for_benchmarks`]: matrix products then keep MKL's thread count.
+static PLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Applies the deterministic configuration once per process (later calls return its outcome).
 pub fn configure() -> Result<()> {
@@ -64,6 +77,7 @@ pub fn configure_plain_for_benchmarks() -> bool {
     let mut fresh = false;
     CONFIGURED.get_or_init(|| {
         fresh = true;
+        PLAIN.store(true, std::sync::atomic::Ordering::Relaxed);
         // SAFETY: as in `configure`.
         match unsafe { pouw_torch_configure(1, 1) } {
             0 => Ok(()),
@@ -77,4 +91,45 @@ pub fn configure_plain_for_benchmarks() -> bool {
 pub fn deterministic_algorithms() -> bool {
     // SAFETY: reads a flag of libtorch's global context.
     unsafe { pouw_torch_deterministic() != 0 }
+}
+
+/// While alive, MKL runs the matrix products of the thread that created it on one thread
+/// (the other intra-op kernels keep every thread); dropping it restores MKL's previous count.
+/// Not `Send`: the setting belongs to the creating thread.
+#[derive(Debug)]
+pub struct SingleThreadedBlas {
+    previous: Option<i32>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// Pins the calling thread's matrix products to one MKL thread, as every step, quality score
+/// and discriminator forward pass does. Errors where libtorch has no MKL (no x86-64 build):
+/// the pin, and so thread invariance, is then not established.
+pub fn single_threaded_blas() -> Result<SingleThreadedBlas> {
+    if PLAIN.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(SingleThreadedBlas {
+            previous: None,
+            _not_send: std::marker::PhantomData,
+        });
+    }
+    // SAFETY: sets a thread-local MKL setting; no arguments.
+    match unsafe { pouw_blas_pin_one_thread() } {
+        -1 => Err(Error::InvalidParameters(
+            "this libtorch has no MKL: CPU matrix products cannot be pinned to one thread".into(),
+        )),
+        previous => Ok(SingleThreadedBlas {
+            previous: Some(previous),
+            _not_send: std::marker::PhantomData,
+        }),
+    }
+}
+
+impl Drop for SingleThreadedBlas {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous {
+            // SAFETY: restores the thread-local value read by `single_threaded_blas` on this
+            // (the same, as the guard is not `Send`) thread.
+            unsafe { pouw_blas_restore(previous) }
+        }
+    }
 }

@@ -10,6 +10,13 @@
 //!   `d_filters * 2^i`.
 //!
 //! Batch norm always uses batch statistics (no running averages): the state is the weights.
+//!
+//! The convolutions are spelled as matrix products: the generator's first block (a `1x1` latent
+//! to `4x4`) and the discriminator's last (`4x4` to one logit) are plain products; the stride-2
+//! blocks pair a product with `col2im` (generator) or `im2col` (discriminator). This computes
+//! the same functions as `conv_transpose2d`/`conv2d`, but through kernels whose bits do not
+//! depend on the thread count (see `determinism`), and it is faster on these small shapes than
+//! libtorch's convolutions.
 
 use super::noise::gaussian;
 use super::spec::GanSpec;
@@ -31,11 +38,23 @@ pub(crate) struct TensorSpec {
     pub init: Init,
 }
 
-/// One block: a (transposed) convolution, optionally batch norm.
+/// The convolution of a block (all kernels are `4x4`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Conv {
+    /// Transposed, stride 1, no padding, from `1x1` to `4x4` (the generator's first block).
+    Project,
+    /// Transposed, stride 2, padding 1: doubles the side.
+    Up,
+    /// Stride 2, padding 1: halves the side.
+    Down,
+    /// Stride 1, no padding, from `4x4` to `1x1` (the discriminator's last block).
+    Reduce,
+}
+
+/// One block: a convolution, optionally batch norm.
 #[derive(Clone, Debug)]
 pub(crate) struct Block {
-    pub stride: i64,
-    pub padding: i64,
+    pub conv: Conv,
     pub batch_norm: bool,
 }
 
@@ -62,8 +81,7 @@ impl Layout {
         prefix: &str,
         i: usize,
         shape: Vec<i64>,
-        stride: i64,
-        padding: i64,
+        conv: Conv,
         batch_norm: bool,
     ) {
         self.tensors.push(TensorSpec {
@@ -88,11 +106,7 @@ impl Layout {
                 init: Init::Zeros,
             });
         }
-        self.blocks.push(Block {
-            stride,
-            padding,
-            batch_norm,
-        });
+        self.blocks.push(Block { conv, batch_norm });
     }
 
     /// The generator of `spec`.
@@ -110,8 +124,8 @@ impl Layout {
             } else {
                 i64::from(spec.g_filters) << (l - 1 - i)
             };
-            let (stride, padding) = if i == 0 { (1, 0) } else { (2, 1) };
-            layout.push_block("gen", i, vec![input, out, 4, 4], stride, padding, !last);
+            let conv = if i == 0 { Conv::Project } else { Conv::Up };
+            layout.push_block("gen", i, vec![input, out, 4, 4], conv, !last);
             input = out;
         }
         layout
@@ -132,15 +146,8 @@ impl Layout {
             } else {
                 i64::from(spec.d_filters) << i
             };
-            let (stride, padding) = if last { (1, 0) } else { (2, 1) };
-            layout.push_block(
-                "dis",
-                i,
-                vec![out, input, 4, 4],
-                stride,
-                padding,
-                i > 0 && !last,
-            );
+            let conv = if last { Conv::Reduce } else { Conv::Down };
+            layout.push_block("dis", i, vec![out, input, 4, 4], conv, i > 0 && !last);
             input = out;
         }
         layout
@@ -192,8 +199,61 @@ fn batch_norm(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Tensor {
     )
 }
 
+/// LeakyReLU(0.2) as `x * slope(x)`, the slope (1 or 0.2) taken without gradient: the same
+/// values and gradients as libtorch's leaky ReLU (whose tch binding fixes the slope at 0.01),
+/// in two cheap element-wise kernels each way.
 fn leaky_relu(x: &Tensor) -> Tensor {
-    x.maximum(&(x * 0.2))
+    let slope = tch::no_grad(|| Tensor::where_scalar(&x.gt(0.0), 1.0, 0.2));
+    x * slope
+}
+
+/// `conv_transpose2d` of `x` `[B, C, H, W]` by `w` `[C, O, 4, 4]` for `conv`
+/// ([`Conv::Project`] or [`Conv::Up`]).
+fn conv_transpose(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
+    let (b, c, h, wd) = x.size4().expect("NCHW input");
+    let out = w.size()[1];
+    match conv {
+        Conv::Project => x
+            .reshape([b, c])
+            .mm(&w.reshape([c, out * 16]))
+            .reshape([b, out, 4, 4]),
+        Conv::Up => {
+            // Each input pixel's contribution to its 4x4 output window, then summed into place.
+            let columns = x
+                .reshape([b, c, h * wd])
+                .transpose(1, 2)
+                .reshape([b * h * wd, c])
+                .mm(&w.reshape([c, out * 16]))
+                .reshape([b, h * wd, out * 16])
+                .transpose(1, 2);
+            columns.col2im([2 * h, 2 * wd], [4, 4], [1, 1], [1, 1], [2, 2])
+        }
+        Conv::Down | Conv::Reduce => unreachable!("not a transposed convolution"),
+    }
+}
+
+/// `conv2d` of `x` `[B, C, H, W]` by `w` `[O, C, 4, 4]` for `conv` ([`Conv::Down`] or
+/// [`Conv::Reduce`]).
+fn convolve(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
+    let (b, c, h, wd) = x.size4().expect("NCHW input");
+    let out = w.size()[0];
+    let kernel = w.reshape([out, c * 16]).tr();
+    match conv {
+        Conv::Reduce => x.reshape([b, c * 16]).mm(&kernel).reshape([b, out, 1, 1]),
+        Conv::Down => {
+            let positions = (h / 2) * (wd / 2);
+            x.im2col([4, 4], [1, 1], [1, 1], [2, 2])
+                .transpose(1, 2)
+                .reshape([b * positions, c * 16])
+                .mm(&kernel)
+                .reshape([b, positions, out])
+                .transpose(1, 2)
+                // NCHW-contiguous: batch norm over other strides is not thread-invariant.
+                .contiguous()
+                .reshape([b, out, h / 2, wd / 2])
+        }
+        Conv::Project | Conv::Up => unreachable!("not a convolution"),
+    }
 }
 
 /// The generator's forward pass: latent `[B, latent, 1, 1]` to images `[B, C, S, S]` in `[-1, 1]`.
@@ -202,16 +262,7 @@ pub(crate) fn generate(layout: &Layout, weights: &[Tensor], z: &Tensor) -> Tenso
     let mut w = weights.iter();
     let last = layout.blocks.len() - 1;
     for (i, block) in layout.blocks.iter().enumerate() {
-        let conv = w.next().expect("layout tensor");
-        x = x.conv_transpose2d(
-            conv,
-            None::<&Tensor>,
-            [block.stride],
-            [block.padding],
-            [0],
-            1,
-            [1],
-        );
+        x = conv_transpose(block.conv, &x, w.next().expect("layout tensor"));
         if block.batch_norm {
             let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
             x = batch_norm(&x, scale, shift);
@@ -227,15 +278,7 @@ pub(crate) fn discriminate(layout: &Layout, weights: &[Tensor], images: &Tensor)
     let mut w = weights.iter();
     let last = layout.blocks.len() - 1;
     for (i, block) in layout.blocks.iter().enumerate() {
-        let conv = w.next().expect("layout tensor");
-        x = x.conv2d(
-            conv,
-            None::<&Tensor>,
-            [block.stride],
-            [block.padding],
-            [1],
-            1,
-        );
+        x = convolve(block.conv, &x, w.next().expect("layout tensor"));
         if block.batch_norm {
             let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
             x = batch_norm(&x, scale, shift);

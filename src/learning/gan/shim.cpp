@@ -1,7 +1,12 @@
-// Process-wide libtorch switches that tch has no binding for. Compiled by build.rs against the
-// headers of the libtorch that torch-sys links.
+// Process-wide libtorch switches that tch has no binding for, and the per-thread pin of MKL's
+// matrix products. Compiled by build.rs against the headers of the libtorch that torch-sys links.
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <exception>
+
+// MKL's per-thread thread count, exported by x86-64 libtorch builds (which link MKL statically).
+// Weak, so a libtorch without MKL still links and the pin reports itself unavailable.
+extern "C" int MKL_Set_Num_Threads_Local(int nthreads) __attribute__((weak));
 
 extern "C" {
 
@@ -28,6 +33,25 @@ int pouw_torch_configure(int mkldnn_enabled, int nnpack_enabled) {
 // Whether deterministic algorithms are on (for tests).
 int pouw_torch_deterministic(void) {
   return at::globalContext().deterministicAlgorithms() ? 1 : 0;
+}
+
+// Makes MKL run the matrix products of the calling thread on one thread; returns the previous
+// per-thread count (0: the global one) to hand to pouw_blas_restore, or -1 without MKL.
+// libtorch sets this per-thread count itself when a thread first enters a parallel region,
+// so that first entry is forced here, before the pin.
+int pouw_blas_pin_one_thread(void) {
+  if (MKL_Set_Num_Threads_Local == nullptr) {
+    return -1;
+  }
+  at::internal::lazy_init_num_threads();
+  return MKL_Set_Num_Threads_Local(1);
+}
+
+// Restores the per-thread count pouw_blas_pin_one_thread returned.
+void pouw_blas_restore(int previous) {
+  if (MKL_Set_Num_Threads_Local != nullptr && previous >= 0) {
+    MKL_Set_Num_Threads_Local(previous);
+  }
 }
 
 }

@@ -147,6 +147,14 @@ impl GanTrainer {
         Ok(())
     }
 
+    /// On the CPU, pins this thread's matrix products to one MKL thread until dropped.
+    fn pin_blas(&self) -> Result<Option<determinism::SingleThreadedBlas>> {
+        match self.device {
+            Device::Cpu => determinism::single_threaded_blas().map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// The spec.
     pub fn spec(&self) -> &GanSpec {
         &self.spec
@@ -234,6 +242,7 @@ impl GanTrainer {
     /// the batch it is scored in, so callers fix the batching.
     pub fn discriminator_logits(&self, batch: &Batch) -> Result<Vec<f32>> {
         let images = self.images(batch)?;
+        let _pin = self.pin_blas()?;
         let logits = tch::no_grad(|| discriminate(&self.dis, &self.d, &images));
         to_host(&logits)
     }
@@ -241,6 +250,7 @@ impl GanTrainer {
     /// Generated images for latent `z`, without gradients, copied to the host.
     pub fn sample(&self, z_seed: &Digest, n: usize) -> Result<Vec<f32>> {
         let z = self.latent(&mut Xof::new(tag::QUALITY, z_seed), n);
+        let _pin = self.pin_blas()?;
         let images = tch::no_grad(|| generate(&self.gen, &self.g, &z));
         to_host(&images)
     }
@@ -281,6 +291,7 @@ impl ProofOfLearning for GanTrainer {
         let real = self.images(batch)?;
         let z = self.latent(&mut Xof::new(tag::NOISE, step_seed), batch.len());
         let t = self.steps + 1;
+        let _pin = self.pin_blas()?;
 
         let fake = generate(&self.gen, &self.g, &z);
         let loss_d = torch(
