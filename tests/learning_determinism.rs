@@ -178,3 +178,32 @@ fn restart_from_checkpoint_matches_straight_run() {
     let tail = run(&mut resumed, &ds, 2, 2, &anchor, &mut prev);
     assert_eq!([head, tail].concat(), all);
 }
+
+/// Matrix products whose row split MKL changes with its thread count (these shapes differ
+/// between 1 and 4 MKL threads here) are identical at every intra-op thread count under the pin.
+#[test]
+fn pinned_matrix_products_ignore_the_thread_count() {
+    use pouw::learning::gan::determinism;
+    use tch::{Kind, Tensor};
+    GanTrainer::from_seed(&spec(&common::digits_dataset().1), &[1u8; 32]).unwrap();
+    for (m, k, n) in [(1024, 16, 40), (16, 1024, 40)] {
+        let a = Tensor::arange(m * k, (Kind::Float, tch::Device::Cpu))
+            .reshape([m, k])
+            .sin();
+        let b = Tensor::arange(k * n, (Kind::Float, tch::Device::Cpu))
+            .reshape([k, n])
+            .cos();
+        let product_at = |threads: i32| {
+            tch::set_num_threads(threads);
+            let _pin = determinism::single_threaded_blas().unwrap();
+            a.mm(&b)
+        };
+        let one = product_at(1);
+        for threads in [2, 4] {
+            assert!(
+                one.equal(&product_at(threads)),
+                "[{m},{k}]x[{k},{n}] at {threads} threads"
+            );
+        }
+    }
+}

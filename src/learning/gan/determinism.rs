@@ -6,10 +6,11 @@
 //!   thread, and its fallbacks are either thread-dependent too (NNPACK) or slow (the im2col
 //!   loops). The model spells its convolutions as `im2col`/`col2im` and matrix products
 //!   (see `model`), which oneDNN and NNPACK never see; both stay off all the same;
+//!   NCHW-contiguous gradients also keep ReLU's backward off a strided kernel 30x slower;
 //! - every matrix product on one MKL thread ([`single_threaded_blas`], per calling thread):
 //!   MKL splits a product's rows by thread and its edge kernels round differently, so a
 //!   `[1024, 16] x [16, 40]` product already differs between 1 and 4 threads;
-//! - NCHW-contiguous tensors (batch norm on other strides reduces by thread), and no
+//! - NCHW-contiguous activations (batch norm on other strides reduces by thread), and no
 //!   whole-tensor reduction over more than 32768 elements (ATen splits those by thread).
 //!
 //! Element-wise kernels, batch norm, `im2col` and `col2im` still run on every intra-op thread.

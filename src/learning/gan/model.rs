@@ -13,10 +13,11 @@
 //!
 //! The convolutions are spelled as matrix products: the generator's first block (a `1x1` latent
 //! to `4x4`) and the discriminator's last (`4x4` to one logit) are plain products; the stride-2
-//! blocks pair a product with `col2im` (generator) or `im2col` (discriminator). This computes
-//! the same functions as `conv_transpose2d`/`conv2d`, but through kernels whose bits do not
-//! depend on the thread count (see `determinism`), and it is faster on these small shapes than
-//! libtorch's convolutions.
+//! blocks pair one product per image with `col2im` (generator) or `im2col` (discriminator),
+//! which keeps activations and their gradients NCHW-contiguous. This computes the functions of
+//! `conv_transpose2d`/`conv2d`, but through kernels whose bits do not depend on the thread
+//! count (see `determinism`), and on these small shapes in well under half the time of
+//! libtorch's convolutions (`scripts/bench-learning.sh`).
 
 use super::noise::gaussian;
 use super::spec::GanSpec;
@@ -199,12 +200,19 @@ fn batch_norm(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Tensor {
     )
 }
 
-/// LeakyReLU(0.2) as `x * slope(x)`, the slope (1 or 0.2) taken without gradient: the same
-/// values and gradients as libtorch's leaky ReLU (whose tch binding fixes the slope at 0.01),
-/// in two cheap element-wise kernels each way.
+extern "C" {
+    /// In `shim.cpp`: `at::leaky_relu` on a tch tensor handle; a new handle, or null.
+    fn pouw_leaky_relu(x: *const std::ffi::c_void, negative_slope: f64) -> *mut std::ffi::c_void;
+}
+
+/// LeakyReLU(0.2): libtorch's kernel through the shim (tch's binding fixes the slope at 0.01).
 fn leaky_relu(x: &Tensor) -> Tensor {
-    let slope = tch::no_grad(|| Tensor::where_scalar(&x.gt(0.0), 1.0, 0.2));
-    x * slope
+    // SAFETY: `x.as_ptr()` is a live tch tensor handle (a heap `at::Tensor`); the shim returns a
+    // new handle that the returned `Tensor` owns and frees, or null if libtorch threw.
+    let out = unsafe { pouw_leaky_relu(x.as_ptr().cast(), 0.2) };
+    assert!(!out.is_null(), "leaky_relu of a float tensor cannot fail");
+    // SAFETY: non-null, freshly allocated by the shim, owned by nobody else.
+    unsafe { Tensor::from_ptr(out.cast()) }
 }
 
 /// `conv_transpose2d` of `x` `[B, C, H, W]` by `w` `[C, O, 4, 4]` for `conv`
@@ -219,13 +227,13 @@ fn conv_transpose(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
             .reshape([b, out, 4, 4]),
         Conv::Up => {
             // Each input pixel's contribution to its 4x4 output window, then summed into place.
-            let columns = x
-                .reshape([b, c, h * wd])
-                .transpose(1, 2)
-                .reshape([b * h * wd, c])
-                .mm(&w.reshape([c, out * 16]))
-                .reshape([b, h * wd, out * 16])
-                .transpose(1, 2);
+            // One product per image, so the gradient reaching `x` stays NCHW-contiguous (a
+            // transposed gradient makes the ReLU and batch norm before it slow).
+            let kernel = w
+                .reshape([c, out * 16])
+                .tr()
+                .expand([b, out * 16, c], false);
+            let columns = kernel.bmm(&x.reshape([b, c, h * wd]));
             columns.col2im([2 * h, 2 * wd], [4, 4], [1, 1], [1, 1], [2, 2])
         }
         Conv::Down | Conv::Reduce => unreachable!("not a transposed convolution"),
@@ -237,19 +245,18 @@ fn conv_transpose(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
 fn convolve(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
     let (b, c, h, wd) = x.size4().expect("NCHW input");
     let out = w.size()[0];
-    let kernel = w.reshape([out, c * 16]).tr();
+    let kernel = w.reshape([out, c * 16]);
     match conv {
-        Conv::Reduce => x.reshape([b, c * 16]).mm(&kernel).reshape([b, out, 1, 1]),
+        Conv::Reduce => x
+            .reshape([b, c * 16])
+            .mm(&kernel.tr())
+            .reshape([b, out, 1, 1]),
         Conv::Down => {
-            let positions = (h / 2) * (wd / 2);
-            x.im2col([4, 4], [1, 1], [1, 1], [2, 2])
-                .transpose(1, 2)
-                .reshape([b * positions, c * 16])
-                .mm(&kernel)
-                .reshape([b, positions, out])
-                .transpose(1, 2)
-                // NCHW-contiguous: batch norm over other strides is not thread-invariant.
-                .contiguous()
+            // One product per image of the kernel with the image's 4x4 windows: NCHW out.
+            let windows = x.im2col([4, 4], [1, 1], [1, 1], [2, 2]);
+            kernel
+                .expand([b, out, c * 16], false)
+                .bmm(&windows)
                 .reshape([b, out, h / 2, wd / 2])
         }
         Conv::Project | Conv::Up => unreachable!("not a convolution"),

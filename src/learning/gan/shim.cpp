@@ -2,6 +2,7 @@
 // matrix products. Compiled by build.rs against the headers of the libtorch that torch-sys links.
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <ATen/ops/leaky_relu.h>
 #include <exception>
 
 // MKL's per-thread thread count, exported by x86-64 libtorch builds (which link MKL statically).
@@ -33,6 +34,16 @@ int pouw_torch_configure(int mkldnn_enabled, int nnpack_enabled) {
 // Whether deterministic algorithms are on (for tests).
 int pouw_torch_deterministic(void) {
   return at::globalContext().deterministicAlgorithms() ? 1 : 0;
+}
+
+// LeakyReLU with its slope (tch's binding fixes it at 0.01), differentiable. Takes and returns
+// tch's tensor handles (heap at::Tensor, freed by tch); returns null if libtorch threw.
+at::Tensor* pouw_leaky_relu(const at::Tensor* x, double negative_slope) {
+  try {
+    return new at::Tensor(at::leaky_relu(*x, negative_slope));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
 }
 
 // Makes MKL run the matrix products of the calling thread on one thread; returns the previous
