@@ -69,7 +69,8 @@ pub fn configure() -> Result<()> {
         .map_err(Error::InvalidParameters)
 }
 
-/// Configures libtorch as it comes (oneDNN and NNPACK on, kernels at the machine's best level)
+/// Configures libtorch as it comes (oneDNN and NNPACK on, kernels at the machine's best level,
+/// matrix products on every MKL thread: [`single_threaded_blas`] pins nothing)
 /// instead of the deterministic configuration, for benchmarks that measure what determinism
 /// costs. Steps are then not thread-invariant: never use it where proofs are made or checked.
 /// Returns false (changing nothing) if the process is already configured.
