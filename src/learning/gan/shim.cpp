@@ -1,5 +1,6 @@
-// Process-wide libtorch switches that tch has no binding for, and the per-thread pin of MKL's
-// matrix products. Compiled by build.rs against the headers of the libtorch that torch-sys links.
+// What tch has no binding for: the process-wide libtorch switches, a leaky ReLU with its slope,
+// and the per-thread pin of MKL's matrix products. Compiled by build.rs against the headers of
+// the libtorch that torch-sys links.
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/leaky_relu.h>
