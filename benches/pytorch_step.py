@@ -1,8 +1,15 @@
-"""The default digits DCGAN step in PyTorch (the venv's torch 2.11.0), as the baseline for pouw's
-libtorch step: same layers, batch, optimiser and thread count. Prints ms/step as the best of
-5 rounds of 50 steps after 20 warm-up steps.
+"""The DCGAN step in PyTorch float32 (the venv's torch 2.11.0), the baseline of pouw's exact
+step: same layers, batch, optimiser and thread count. Prints seconds per step as the best of
+several rounds after warm-up.
 
-    .venv/bin/python benches/pytorch_step.py THREADS
+    .venv/bin/python benches/pytorch_step.py THREADS [digits|seed] [cpu|cuda]
+
+- digits: the default model of the bundled 8x8 digits (1 channel, generator 160 / discriminator
+  40 filters, batch 64, latent 100): best of 5 rounds of 50 steps after 20 warm-up steps;
+- seed: the seed article's scale, 64x64 RGB with the same filters: best of 3 single steps after
+  one warm-up step.
+
+On CUDA, TF32 is off (the float32 reference the exact step is compared with).
 """
 import sys
 import time
@@ -11,16 +18,45 @@ import torch
 from torch import nn
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+scale = sys.argv[2] if len(sys.argv) > 2 else "digits"
+device = torch.device(sys.argv[3] if len(sys.argv) > 3 else "cpu")
 torch.set_num_threads(threads)
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
 NZ, NGF, NDF, B = 100, 160, 40, 64
+CHANNELS, SIZE = (1, 8) if scale == "digits" else (3, 64)
+DEPTH = SIZE.bit_length() - 3  # log2(SIZE) - 2 up-sampling blocks
 
-gen = nn.Sequential(
-    nn.ConvTranspose2d(NZ, NGF, 4, 1, 0, bias=False), nn.BatchNorm2d(NGF), nn.ReLU(True),
-    nn.ConvTranspose2d(NGF, 1, 4, 2, 1, bias=False), nn.Tanh())
-dis = nn.Sequential(
-    nn.Conv2d(1, NDF, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-    nn.Conv2d(NDF, 1, 4, 1, 0, bias=False), nn.Flatten(0))
+
+def generator():
+    layers, cin = [], NZ
+    for i in range(DEPTH + 1):
+        last = i == DEPTH
+        cout = CHANNELS if last else NGF << (DEPTH - 1 - i)
+        stride, pad = (1, 0) if i == 0 else (2, 1)
+        layers.append(nn.ConvTranspose2d(cin, cout, 4, stride, pad, bias=False))
+        layers += [nn.Tanh()] if last else [nn.BatchNorm2d(cout), nn.ReLU(True)]
+        cin = cout
+    return nn.Sequential(*layers)
+
+
+def discriminator():
+    layers, cin = [], CHANNELS
+    for i in range(DEPTH + 1):
+        if i == DEPTH:
+            layers += [nn.Conv2d(cin, 1, 4, 1, 0, bias=False), nn.Flatten(0)]
+            break
+        cout = NDF << i
+        layers.append(nn.Conv2d(cin, cout, 4, 2, 1, bias=False))
+        if i > 0:
+            layers.append(nn.BatchNorm2d(cout))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        cin = cout
+    return nn.Sequential(*layers)
+
+
+gen, dis = generator().to(device), discriminator().to(device)
 for m in list(gen.modules()) + list(dis.modules()):
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
@@ -30,7 +66,11 @@ for m in list(gen.modules()) + list(dis.modules()):
 opt_g = torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(dis.parameters(), lr=2e-4, betas=(0.5, 0.999))
 bce = nn.BCEWithLogitsLoss()
-batches = [(torch.randint(0, 17, (B, 1, 8, 8)).float() / 8.0 - 1.0, torch.randn(B, NZ, 1, 1)) for _ in range(50)]
+
+
+def batch():
+    real = torch.randint(0, 17, (B, CHANNELS, SIZE, SIZE)).float() / 8.0 - 1.0
+    return real.to(device), torch.randn(B, NZ, 1, 1).to(device)
 
 
 def step(real, z):
@@ -45,14 +85,18 @@ def step(real, z):
     loss_g = bce(out, torch.ones_like(out))
     loss_g.backward()
     opt_g.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
 
 
-for real, z in batches[:20]:
-    step(real, z)
+warmup, rounds, per_round = (20, 5, 50) if scale == "digits" else (1, 3, 1)
+batches = [batch() for _ in range(per_round)]
+for i in range(warmup):
+    step(*batches[i % per_round])
 best = float("inf")
-for _ in range(5):
+for _ in range(rounds):
     t = time.perf_counter()
     for real, z in batches:
         step(real, z)
-    best = min(best, (time.perf_counter() - t) * 1e3 / len(batches))
-print(f"pytorch threads={threads} ms/step={best:.3f}")
+    best = min(best, (time.perf_counter() - t) / per_round)
+print(f"pytorch {scale} threads={threads} device={device} s/step={best:.6f}")

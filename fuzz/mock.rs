@@ -95,11 +95,4 @@ impl ProofOfLearning for Mock {
     fn quality(&self, _: &Digest, reference: &Batch) -> Result<f64> {
         Ok(reference.len() as f64 / (1.0 + self.steps as f64))
     }
-
-    fn relative_distance(&self, other: &Self) -> Result<Vec<(String, f64)>> {
-        Ok(vec![(
-            "state".into(),
-            if self.acc == other.acc { 0.0 } else { 1.0 },
-        )])
-    }
 }

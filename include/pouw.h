@@ -90,17 +90,6 @@
 #define POUW_DEVICE_CUDA 2
 
 /*
- Verification mode: re-executed steps must match bit for bit (the default).
- */
-#define POUW_VERIFY_EXACT 0
-
-/*
- Verification mode: re-executed steps must land within `tolerance` (relative L2 distance per
- tensor group), for verifiers on another device class than the miner.
- */
-#define POUW_VERIFY_TOLERANCE 1
-
-/*
  The largest binary CID the library produces or accepts, in bytes.
  */
 #define POUW_MAX_CID_LEN 64
@@ -235,10 +224,6 @@ enum pouw_result
    */
   POUW_RESULT_STEP_MISMATCH = 502,
   /*
-   A re-executed step lands outside the tolerance.
-   */
-  POUW_RESULT_OUTSIDE_TOLERANCE = 503,
-  /*
    A batch that does not match the step.
    */
   POUW_RESULT_WRONG_BATCH = 504,
@@ -254,6 +239,14 @@ enum pouw_result
    The winning ticket does not beat the target.
    */
   POUW_RESULT_TICKET_ABOVE_TARGET = 507,
+  /*
+   Training met an infinite or NaN value.
+   */
+  POUW_RESULT_NON_FINITE = 508,
+  /*
+   The device fails the exact-arithmetic self-test (flushes subnormals, rounds otherwise).
+   */
+  POUW_RESULT_DEVICE_ARITHMETIC = 509,
   /*
    Any other error.
    */
@@ -418,15 +411,6 @@ typedef struct pouw_params_options {
    The most steps one block may claim (default 100000).
    */
   uint64_t max_steps;
-  /*
-   `POUW_VERIFY_EXACT` (default) or `POUW_VERIFY_TOLERANCE`.
-   */
-  uint32_t verify_mode;
-  /*
-   The tolerance of `POUW_VERIFY_TOLERANCE` (0 keeps the model's measured default); ignored
-   in exact mode.
-   */
-  double tolerance;
   /*
    Where this process trains: `POUW_DEVICE_AUTO` (default), `POUW_DEVICE_CPU` or
    `POUW_DEVICE_CUDA`. A local choice, not a consensus parameter.
@@ -830,7 +814,7 @@ void pouw_judge_free(struct pouw_judge *judge);
  Makes the default GAN consensus parameters for `dataset` (an image dataset with square
  sides of 8 to 64 pixels), changed by the non-zero fields of `options`, and writes them to
  `*out` (free them with [`pouw_params_free`]). Invalid combinations give
- `POUW_RESULT_INVALID_PARAMETERS`; an unknown device or verify mode `POUW_RESULT_INVALID_ARGUMENT`.
+ `POUW_RESULT_INVALID_PARAMETERS`; an unknown device `POUW_RESULT_INVALID_ARGUMENT`.
  Thread-safe.
  */
 pouw_result pouw_params_new_gan(const struct pouw_dataset *dataset,

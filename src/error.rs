@@ -177,17 +177,17 @@ pub enum Error {
         /// The step.
         step: u64,
     },
-    /// Re-executing a step (tolerance mode) landed farther than the tolerance.
-    #[error("step {step}: tensor group {group} differs by {distance:e}, over the tolerance {tolerance:e}")]
-    OutsideTolerance {
-        /// The step.
-        step: u64,
-        /// The tensor group.
-        group: String,
-        /// The relative distance measured.
-        distance: f64,
-        /// The tolerance.
-        tolerance: f64,
+    /// A training computation met an infinite or NaN value. Devices agree on every finite
+    /// value but not on the bits of a NaN, so such a state is rejected, never hashed.
+    #[error("training produced a non-finite value")]
+    NonFinite,
+    /// A device does not compute as the exact arithmetic assumes (IEEE rounding, subnormals).
+    #[error("device {device} fails the exact-arithmetic self-test: {detail}")]
+    DeviceArithmetic {
+        /// The device.
+        device: String,
+        /// What differed.
+        detail: String,
     },
     /// A fetched checkpoint is not the one the trajectory commits to at this step.
     #[error("checkpoint for step {step} does not match the trajectory digest")]

@@ -1,19 +1,26 @@
-//! Bitwise determinism of GAN training: across processes, intra-op thread counts, and a restart
-//! from a saved checkpoint.
+//! Bitwise determinism of GAN training on exact arithmetic: the same checkpoint digests at every
+//! step whatever the intra-op thread count (with MKL free to use every thread), MKL's and ATen's
+//! instruction sets, the implementation of the element-wise work (fused host loops, or the
+//! libtorch tensor operations CUDA runs) and of the products (BLAS, or a plain Rust loop summing
+//! in the opposite order). Each configuration trains in a child process, since libtorch reads
+//! its environment once; the parent compares every digest.
 #![cfg(feature = "torch")]
 
 mod common;
 
+use pouw::learning::exact::{Kernels, Products};
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
 };
 use std::process::Command;
 
-const STEPS: u64 = 3;
+/// Steps of the digits model compared.
+const DIGITS_STEPS: u64 = 50;
+/// Steps of the 32x32 RGB model compared.
+const RGB_STEPS: u64 = 3;
 
-fn spec(ds: &pouw::Dataset) -> GanSpec {
-    let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
+fn cpu(mut spec: GanSpec) -> GanSpec {
     spec.device = DeviceChoice::Cpu;
     spec
 }
@@ -44,121 +51,167 @@ fn hex(d: &[u8; 32]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A small model on images of `size` pixels (3 channels), for shapes the digits do not reach.
-fn large_image_spec(ds: &pouw::Dataset, size: u32) -> GanSpec {
-    let mut spec = spec(ds);
-    spec.image_size = size;
-    spec.channels = 3;
-    spec.latent = 16;
-    spec.g_filters = 16;
-    spec.d_filters = 8;
-    spec.batch_size = 16;
-    spec
-}
-
-/// Trains `spec` from a seed on synthetic records (bytes of a hash stream), returning the final
-/// digest.
-fn train_synthetic(spec: &GanSpec) -> [u8; 32] {
-    let mut trainer = GanTrainer::from_seed(spec, &[5u8; 32]).unwrap();
-    let record_size = spec.record_size();
-    for i in 0..STEPS {
-        let seed = step_seed(&[4u8; 32], &[i as u8; 32], i + 1);
-        let records: Vec<u8> = (0..spec.batch_size() as usize * record_size)
-            .map(|j| (seed[j % 32] as usize ^ j.wrapping_mul(31)) as u8 % 17)
-            .collect();
-        let batch = Batch {
-            indices: (0..spec.batch_size() as u64).collect(),
-            records,
-            record_size,
-        };
-        trainer.step(&seed, &batch).unwrap();
+/// A folder of 96 deterministic 40x40 RGB PNG images (smooth colour fields with hash-stream
+/// texture), imported at 32x32.
+fn rgb_dataset(dir: &std::path::Path) -> pouw::Dataset {
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for n in 0..96u32 {
+        let mut xof = pouw::hash::Xof::new("pouw/test-images", &n.to_le_bytes());
+        let mut noise = vec![0u8; 40 * 40 * 3];
+        xof.fill(&mut noise);
+        let img = image::RgbImage::from_fn(40, 40, |x, y| {
+            let i = ((y * 40 + x) * 3) as usize;
+            let base = |c: u32| ((x * (3 + c) + y * (5 + n % 7) + n * 17 + c * 40) % 200) as u8;
+            image::Rgb([
+                base(0).wrapping_add(noise[i] / 8),
+                base(1).wrapping_add(noise[i + 1] / 8),
+                base(2).wrapping_add(noise[i + 2] / 8),
+            ])
+        });
+        img.save(images.join(format!("{n:03}.png"))).unwrap();
     }
-    checkpoint_digest(&trainer.checkpoint().unwrap())
+    pouw::dataset::import::import_image_folder(&images, dir.join("rgb32"), 32, "test images")
+        .unwrap()
 }
 
-/// Runs in a child process (spawned by the tests below): trains with `POUW_THREADS` intra-op
-/// threads and prints the final digest; the digits model, or with `POUW_IMAGE_SIZE` a small
-/// model on synthetic images of that size.
+/// Runs in a child process (spawned by the tests below): trains the model `POUW_MODEL`
+/// (`digits` or `rgb32`) with `POUW_THREADS` intra-op threads and the arithmetic
+/// `POUW_KERNELS` / `POUW_PRODUCTS`, printing the digest after every step.
 #[test]
 #[ignore = "child process of the determinism tests"]
-fn child_train_and_print_digest() {
-    let Ok(threads) = std::env::var("POUW_THREADS") else {
+fn child_train_and_print_digests() {
+    let Ok(model) = std::env::var("POUW_MODEL") else {
         return;
     };
-    tch::set_num_threads(threads.parse().unwrap());
-    let (_dir, ds) = common::digits_dataset();
-    let digest = match std::env::var("POUW_IMAGE_SIZE") {
-        Ok(size) => train_synthetic(&large_image_spec(&ds, size.parse().unwrap())),
-        Err(_) => {
-            let spec = spec(&ds);
-            let mut trainer = GanTrainer::from_seed(&spec, &[7u8; 32]).unwrap();
-            let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
-            *run(&mut trainer, &ds, 0, STEPS, &[1u8; 32], &mut prev)
-                .last()
-                .unwrap()
-        }
+    tch::set_num_threads(std::env::var("POUW_THREADS").unwrap().parse().unwrap());
+    let kernels = match std::env::var("POUW_KERNELS").as_deref() {
+        Ok("tensor") => Kernels::Tensor,
+        _ => Kernels::Host,
     };
-    println!("DIGEST {}", hex(&digest));
+    let products = match std::env::var("POUW_PRODUCTS").as_deref() {
+        Ok("reference") => Products::Reference,
+        _ => Products::Blas,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (ds, steps) = match model.as_str() {
+        "digits" => (common::digits_dataset().1, DIGITS_STEPS),
+        "rgb32" => (rgb_dataset(dir.path()), RGB_STEPS),
+        other => panic!("unknown model {other}"),
+    };
+    let spec = cpu(GanSpec::for_manifest(ds.manifest()).unwrap());
+    let mut trainer = GanTrainer::from_seed(&spec, &[7u8; 32]).unwrap();
+    trainer.set_arithmetic(kernels, products);
+    let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
+    for d in run(&mut trainer, &ds, 0, steps, &[1u8; 32], &mut prev) {
+        println!("DIGEST {}", hex(&d));
+    }
 }
 
-fn digest_in_child(threads: u32) -> String {
-    digest_in_child_with(threads, None)
+/// One child's configuration: environment variables on top of the model.
+struct Config {
+    name: &'static str,
+    env: &'static [(&'static str, &'static str)],
 }
 
-fn digest_in_child_with(threads: u32, image_size: Option<u32>) -> String {
+const CONFIGS: &[Config] = &[
+    Config {
+        name: "1 thread",
+        env: &[("POUW_THREADS", "1")],
+    },
+    Config {
+        name: "2 threads",
+        env: &[("POUW_THREADS", "2")],
+    },
+    Config {
+        name: "4 threads",
+        env: &[("POUW_THREADS", "4")],
+    },
+    Config {
+        name: "MKL_ENABLE_INSTRUCTIONS=SSE4_2",
+        env: &[("POUW_THREADS", "2"), ("MKL_ENABLE_INSTRUCTIONS", "SSE4_2")],
+    },
+    Config {
+        name: "MKL_ENABLE_INSTRUCTIONS=AVX2",
+        env: &[("POUW_THREADS", "2"), ("MKL_ENABLE_INSTRUCTIONS", "AVX2")],
+    },
+    Config {
+        name: "ATEN_CPU_CAPABILITY=default",
+        env: &[("POUW_THREADS", "2"), ("ATEN_CPU_CAPABILITY", "default")],
+    },
+    Config {
+        name: "ATEN_CPU_CAPABILITY=avx2",
+        env: &[("POUW_THREADS", "2"), ("ATEN_CPU_CAPABILITY", "avx2")],
+    },
+    Config {
+        name: "libtorch tensor kernels (the CUDA path's operations)",
+        env: &[("POUW_THREADS", "2"), ("POUW_KERNELS", "tensor")],
+    },
+    Config {
+        name: "reference products (a Rust loop summing in reverse)",
+        env: &[("POUW_THREADS", "2"), ("POUW_PRODUCTS", "reference")],
+    },
+];
+
+fn digests_in_child(model: &str, config: &Config) -> Vec<String> {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_train_and_print_digest",
+            "child_train_and_print_digests",
             "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("POUW_THREADS", threads.to_string())
-        .envs(image_size.map(|s| ("POUW_IMAGE_SIZE", s.to_string())))
+        .env_remove("MKL_ENABLE_INSTRUCTIONS")
+        .env_remove("ATEN_CPU_CAPABILITY")
+        .env("POUW_MODEL", model)
+        .envs(config.env.iter().copied())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "child failed: {stdout}\n{}",
+        "{model}, {}: child failed: {stdout}\n{}",
+        config.name,
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
         .lines()
-        .find_map(|l| l.split("DIGEST ").nth(1))
-        .expect("digest line")
-        .trim()
-        .to_owned()
+        .filter_map(|l| l.split("DIGEST ").nth(1))
+        .map(|d| d.trim().to_owned())
+        .collect()
 }
 
-#[test]
-fn identical_digests_across_processes_and_thread_counts() {
-    let one = digest_in_child(1);
-    assert_eq!(one, digest_in_child(1), "two processes at 1 thread");
-    for threads in [2, 4] {
-        assert_eq!(one, digest_in_child(threads), "1 thread vs {threads}");
-    }
-}
-
-#[test]
-fn larger_images_are_thread_invariant() {
-    for size in [16, 32, 64] {
-        let one = digest_in_child_with(1, Some(size));
-        for threads in [2, 4] {
-            assert_eq!(
-                one,
-                digest_in_child_with(threads, Some(size)),
-                "{size}x{size} images: 1 thread vs {threads}"
+fn identical_under_every_configuration(model: &str, steps: u64) {
+    let reference = digests_in_child(model, &CONFIGS[0]);
+    assert_eq!(reference.len() as u64, steps, "{model}: a digest per step");
+    for config in &CONFIGS[1..] {
+        let got = digests_in_child(model, config);
+        assert_eq!(got.len(), reference.len(), "{model}, {}", config.name);
+        if let Some(step) = got.iter().zip(&reference).position(|(a, b)| a != b) {
+            panic!(
+                "{model}, {}: digest of step {} differs from 1 thread",
+                config.name,
+                step + 1
             );
         }
     }
 }
 
 #[test]
+fn digits_model_is_identical_under_every_configuration() {
+    identical_under_every_configuration("digits", DIGITS_STEPS);
+}
+
+#[test]
+fn rgb_model_is_identical_under_every_configuration() {
+    identical_under_every_configuration("rgb32", RGB_STEPS);
+}
+
+#[test]
 fn restart_from_checkpoint_matches_straight_run() {
     let (_dir, ds) = common::digits_dataset();
-    let spec = spec(&ds);
+    let spec = cpu(GanSpec::for_manifest(ds.manifest()).unwrap());
     let anchor = [3u8; 32];
     let mut straight = GanTrainer::from_seed(&spec, &[9u8; 32]).unwrap();
     let mut prev = checkpoint_digest(&straight.checkpoint().unwrap());
@@ -177,33 +230,4 @@ fn restart_from_checkpoint_matches_straight_run() {
     );
     let tail = run(&mut resumed, &ds, 2, 2, &anchor, &mut prev);
     assert_eq!([head, tail].concat(), all);
-}
-
-/// Matrix products whose row split MKL changes with its thread count (these shapes differ
-/// between 1 and 4 MKL threads here) are identical at every intra-op thread count under the pin.
-#[test]
-fn pinned_matrix_products_ignore_the_thread_count() {
-    use pouw::learning::gan::determinism;
-    use tch::{Kind, Tensor};
-    GanTrainer::from_seed(&spec(&common::digits_dataset().1), &[1u8; 32]).unwrap();
-    for (m, k, n) in [(1024, 16, 40), (16, 1024, 40)] {
-        let a = Tensor::arange(m * k, (Kind::Float, tch::Device::Cpu))
-            .reshape([m, k])
-            .sin();
-        let b = Tensor::arange(k * n, (Kind::Float, tch::Device::Cpu))
-            .reshape([k, n])
-            .cos();
-        let product_at = |threads: i32| {
-            tch::set_num_threads(threads);
-            let _pin = determinism::single_threaded_blas().unwrap();
-            a.mm(&b)
-        };
-        let one = product_at(1);
-        for threads in [2, 4] {
-            assert!(
-                one.equal(&product_at(threads)),
-                "[{m},{k}]x[{k},{n}] at {threads} threads"
-            );
-        }
-    }
 }

@@ -94,12 +94,16 @@ fn bindings_are_checked() {
 fn a_replayed_opening_from_another_block_is_rejected() {
     let c = chain();
     let a = c.mine([1; 32], MINER, &c.genesis);
-    let b = c.mine([2; 32], MINER, &c.genesis);
+    // A second block with an opening besides the winning one, to replace.
+    let (header, b) = (2u8..)
+        .map(|h| ([h; 32], c.mine([h; 32], MINER, &c.genesis)))
+        .find(|(_, b)| b.proof.openings.len() > 1)
+        .unwrap();
     let mut forged = b.proof.clone();
     forged.openings[0] = a.proof.openings[0].clone();
     let genesis = cid_of(&c.genesis);
     let err =
-        verify::<GanTrainer>(&c.input([2; 32], MINER, &genesis), &forged.to_bytes()).unwrap_err();
+        verify::<GanTrainer>(&c.input(header, MINER, &genesis), &forged.to_bytes()).unwrap_err();
     assert!(
         matches!(
             err,

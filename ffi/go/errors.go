@@ -44,11 +44,12 @@ const (
 	CodeCheckpointTensor       Code = C.POUW_RESULT_CHECKPOINT_TENSOR
 	CodeCheckpointDigest       Code = C.POUW_RESULT_CHECKPOINT_DIGEST
 	CodeStepMismatch           Code = C.POUW_RESULT_STEP_MISMATCH
-	CodeOutsideTolerance       Code = C.POUW_RESULT_OUTSIDE_TOLERANCE
 	CodeWrongBatch             Code = C.POUW_RESULT_WRONG_BATCH
 	CodeTorch                  Code = C.POUW_RESULT_TORCH
 	CodeBinding                Code = C.POUW_RESULT_BINDING
 	CodeTicketAboveTarget      Code = C.POUW_RESULT_TICKET_ABOVE_TARGET
+	CodeNonFinite              Code = C.POUW_RESULT_NON_FINITE
+	CodeDeviceArithmetic       Code = C.POUW_RESULT_DEVICE_ARITHMETIC
 	CodeOther                  Code = C.POUW_RESULT_OTHER
 )
 

@@ -105,12 +105,10 @@ type ParamsOptions struct {
 	GFilters, DFilters, Latent, BatchSize uint32
 	OpenedSteps, CapacityChallenges       uint32
 	MaxSteps                              uint64
-	// VerifyTolerance selects tolerance verification (Tolerance; 0 keeps the model's default)
-	// instead of exact re-execution.
-	VerifyTolerance bool
-	Tolerance       float64
-	Device          Device
-	CudaIndex       uint32
+	// Device is where this process trains: a local choice, as every device computes the same
+	// bits.
+	Device    Device
+	CudaIndex uint32
 }
 
 // Params are consensus parameters of the GAN task. Safe for concurrent use; Close them when done.
@@ -135,13 +133,8 @@ func NewGanParams(d *Dataset, o ParamsOptions) (*Params, error) {
 		opened_steps:        C.uint32_t(o.OpenedSteps),
 		capacity_challenges: C.uint32_t(o.CapacityChallenges),
 		max_steps:           C.uint64_t(o.MaxSteps),
-		verify_mode:         C.POUW_VERIFY_EXACT,
-		tolerance:           C.double(o.Tolerance),
 		device:              C.uint32_t(o.Device),
 		cuda_index:          C.uint32_t(o.CudaIndex),
-	}
-	if o.VerifyTolerance {
-		opts.verify_mode = C.POUW_VERIFY_TOLERANCE
 	}
 	var out *C.pouw_params
 	err := resultError("new params", C.pouw_params_new_gan(d.c(), &opts, &out))

@@ -67,7 +67,6 @@ pub use growth::{
 pub use params::{
     pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan,
     pouw_params_options, pouw_params_to_bytes, POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA,
-    POUW_VERIFY_EXACT, POUW_VERIFY_TOLERANCE,
 };
 pub use result::PouwResult;
 pub use store::{

@@ -6,7 +6,6 @@ use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::result::PouwResult;
 use pouw::learning::gan::{DeviceChoice, GanSpec};
-use pouw::learning::VerifyMode;
 use pouw::work::ConsensusParams;
 
 /// Device choice: CUDA device 0 when available, else the CPU (the default).
@@ -15,12 +14,6 @@ pub const POUW_DEVICE_AUTO: u32 = 0;
 pub const POUW_DEVICE_CPU: u32 = 1;
 /// Device choice: the CUDA device numbered by `cuda_index`.
 pub const POUW_DEVICE_CUDA: u32 = 2;
-
-/// Verification mode: re-executed steps must match bit for bit (the default).
-pub const POUW_VERIFY_EXACT: u32 = 0;
-/// Verification mode: re-executed steps must land within `tolerance` (relative L2 distance per
-/// tensor group), for verifiers on another device class than the miner.
-pub const POUW_VERIFY_TOLERANCE: u32 = 1;
 
 /// Options of [`pouw_params_new_gan`]. Every field left 0 keeps its default, so a zeroed struct
 /// (`pouw_params_options opts = {0};`) gives the default parameters.
@@ -42,11 +35,6 @@ pub struct pouw_params_options {
     pub capacity_challenges: u32,
     /// The most steps one block may claim (default 100000).
     pub max_steps: u64,
-    /// `POUW_VERIFY_EXACT` (default) or `POUW_VERIFY_TOLERANCE`.
-    pub verify_mode: u32,
-    /// The tolerance of `POUW_VERIFY_TOLERANCE` (0 keeps the model's measured default); ignored
-    /// in exact mode.
-    pub tolerance: f64,
     /// Where this process trains: `POUW_DEVICE_AUTO` (default), `POUW_DEVICE_CPU` or
     /// `POUW_DEVICE_CUDA`. A local choice, not a consensus parameter.
     pub device: u32,
@@ -79,7 +67,7 @@ fn set<T: Copy + Default + PartialEq>(field: &mut T, option: T) {
 /// Makes the default GAN consensus parameters for `dataset` (an image dataset with square
 /// sides of 8 to 64 pixels), changed by the non-zero fields of `options`, and writes them to
 /// `*out` (free them with [`pouw_params_free`]). Invalid combinations give
-/// `POUW_RESULT_INVALID_PARAMETERS`; an unknown device or verify mode `POUW_RESULT_INVALID_ARGUMENT`.
+/// `POUW_RESULT_INVALID_PARAMETERS`; an unknown device `POUW_RESULT_INVALID_ARGUMENT`.
 /// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn pouw_params_new_gan(
@@ -102,14 +90,6 @@ pub unsafe extern "C" fn pouw_params_new_gan(
         set(&mut params.opened_steps, o.opened_steps);
         set(&mut params.capacity_challenges, o.capacity_challenges);
         set(&mut params.max_steps, o.max_steps);
-        params.verify_mode = match o.verify_mode {
-            POUW_VERIFY_EXACT => VerifyMode::Exact,
-            POUW_VERIFY_TOLERANCE if o.tolerance == 0.0 => {
-                VerifyMode::Tolerance(pouw::learning::gan::DEFAULT_TOLERANCE)
-            }
-            POUW_VERIFY_TOLERANCE => VerifyMode::Tolerance(o.tolerance),
-            _ => return Err(PouwResult::InvalidArgument),
-        };
         params.validate()?;
         write_handle(out, pouw_params { inner: params });
         Ok(())

@@ -67,8 +67,7 @@ pub enum PouwResult {
     CheckpointDigest = 501,
     /// A re-executed step gives another checkpoint digest.
     StepMismatch = 502,
-    /// A re-executed step lands outside the tolerance.
-    OutsideTolerance = 503,
+    // 503 was `OUTSIDE_TOLERANCE` (tolerance verification, removed in protocol 3); retired.
     /// A batch that does not match the step.
     WrongBatch = 504,
     /// libtorch reported an error.
@@ -77,6 +76,10 @@ pub enum PouwResult {
     Binding = 506,
     /// The winning ticket does not beat the target.
     TicketAboveTarget = 507,
+    /// Training met an infinite or NaN value.
+    NonFinite = 508,
+    /// The device fails the exact-arithmetic self-test (flushes subnormals, rounds otherwise).
+    DeviceArithmetic = 509,
     /// Any other error.
     Other = 999,
 }
@@ -109,7 +112,8 @@ impl PouwResult {
             Error::CheckpointTensor { .. } => R::CheckpointTensor,
             Error::CheckpointDigest { .. } => R::CheckpointDigest,
             Error::StepMismatch { .. } => R::StepMismatch,
-            Error::OutsideTolerance { .. } => R::OutsideTolerance,
+            Error::NonFinite => R::NonFinite,
+            Error::DeviceArithmetic { .. } => R::DeviceArithmetic,
             Error::WrongBatch(_) => R::WrongBatch,
             Error::Torch(_) => R::Torch,
             Error::Binding { .. } => R::Binding,
@@ -180,11 +184,12 @@ codes! {
     CheckpointTensor => "checkpoint tensor missing, unexpected, mis-shaped or not finite",
     CheckpointDigest => "checkpoint does not match the trajectory",
     StepMismatch => "re-executed step gives another checkpoint",
-    OutsideTolerance => "re-executed step outside the tolerance",
     WrongBatch => "batch does not match the step",
     Torch => "libtorch error",
     Binding => "proof bound to other parameters, header, miner or start",
     TicketAboveTarget => "winning ticket not below the target",
+    NonFinite => "training produced a non-finite value",
+    DeviceArithmetic => "the device fails the exact-arithmetic self-test",
     Other => "other error",
 }
 
@@ -201,6 +206,7 @@ mod tests {
             assert!(!code.message().is_empty());
         }
         assert_eq!(PouwResult::from_u32(8), None);
+        assert_eq!(PouwResult::from_u32(503), None, "retired");
         assert_eq!(PouwResult::from_u32(u32::MAX), None);
     }
 
@@ -239,11 +245,12 @@ mod tests {
             (R::CheckpointTensor, 500),
             (R::CheckpointDigest, 501),
             (R::StepMismatch, 502),
-            (R::OutsideTolerance, 503),
             (R::WrongBatch, 504),
             (R::Torch, 505),
             (R::Binding, 506),
             (R::TicketAboveTarget, 507),
+            (R::NonFinite, 508),
+            (R::DeviceArithmetic, 509),
             (R::Other, 999),
         ];
         assert_eq!(fixed.len(), PouwResult::ALL.len());

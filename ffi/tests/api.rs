@@ -308,14 +308,6 @@ fn invalid_arguments_get_typed_codes() {
             pouw_params_new_gan(f.dataset, &bad_device, &mut params),
             PouwResult::InvalidArgument,
         );
-        let bad_mode = pouw_params_options {
-            verify_mode: 9,
-            ..small_options()
-        };
-        check(
-            pouw_params_new_gan(f.dataset, &bad_mode, &mut params),
-            PouwResult::InvalidArgument,
-        );
         let too_many = pouw_params_options {
             capacity_challenges: 100_000,
             ..small_options()

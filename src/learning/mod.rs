@@ -16,6 +16,8 @@
 //!
 //! A second model plugs in by implementing the two traits; nothing else changes.
 
+#[cfg(feature = "torch")]
+pub mod exact;
 pub mod gan;
 mod opening;
 mod seeds;
@@ -24,7 +26,7 @@ mod trajectory;
 
 pub use opening::{
     check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step, verify_step,
-    StepContext, StepOpening, StepReport, VerifyMode, MAX_CHECKPOINT_BYTES,
+    StepContext, StepOpening, MAX_CHECKPOINT_BYTES,
 };
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
 pub use store::{CheckpointStore, DirStore, MemStore};
@@ -55,7 +57,8 @@ pub trait TaskSpec: Clone + Send + Sync + Sized {
 /// A trainable model whose training steps can be proven and re-executed bit for bit.
 ///
 /// Implementations must be deterministic: the same spec, starting checkpoint, step seed and
-/// batch give the same checkpoint bytes on every machine of the spec's backend profile.
+/// batch give the same checkpoint bytes on every machine and device (verification compares
+/// digests bit for bit).
 pub trait ProofOfLearning: Sized {
     /// The task's consensus parameters.
     type Spec: TaskSpec;
@@ -79,8 +82,4 @@ pub trait ProofOfLearning: Sized {
     /// A deterministic quality score (lower is better) against reference records, samples drawn
     /// from `seed`.
     fn quality(&self, seed: &Digest, reference: &Batch) -> Result<f64>;
-
-    /// Per tensor group, the relative distance `|a - b| / |b|` (L2) between this state and
-    /// `other`: what tolerance-mode verification bounds.
-    fn relative_distance(&self, other: &Self) -> Result<Vec<(String, f64)>>;
 }

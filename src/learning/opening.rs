@@ -1,8 +1,8 @@
 //! Opening one training step so that a verifier can re-execute it, and the verifier.
 //!
 //! An opening carries: the trajectory digests `d_{j-1}`, `d_j` with their multiproof; the CID
-//! of the checkpoint `W_{j-1}` (fetched through a [`CheckpointStore`]), and for tolerance mode
-//! the CID of `W_j`; the step's batch records (each distinct index once, ascending) with one
+//! of the checkpoint `W_{j-1}` (fetched through a [`CheckpointStore`]), and for the winning
+//! step the CID of `W_j` (the next block's start); the step's batch records (each distinct index once, ascending) with one
 //! multiproof against the dataset root. The verifier derives the step seed and the batch
 //! indices itself, so nothing in the opening chooses what the step trains on.
 
@@ -26,7 +26,7 @@ pub struct StepOpening {
     pub trajectory: TrajectoryOpening,
     /// CID of the checkpoint `W_{j-1}` the step starts from.
     pub start: Cid,
-    /// CID of the checkpoint `W_j` (needed by tolerance mode only).
+    /// CID of the checkpoint `W_j` (the winning step's only: the next block starts there).
     pub end: Option<Cid>,
     /// The batch's distinct records, ascending by index, concatenated.
     pub records: Vec<u8>,
@@ -80,26 +80,6 @@ pub struct StepContext {
     pub dataset_root: Digest,
     /// Records in the dataset.
     pub dataset_len: u64,
-}
-
-/// How a re-executed step is compared with the claimed one.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum VerifyMode {
-    /// The re-executed checkpoint digest must equal `d_j` bit for bit (same backend profile).
-    Exact,
-    /// For a verifier on another device class: every tensor group of the re-executed state must
-    /// be within this relative L2 distance of the claimed `W_j`, whose digest must be `d_j`.
-    /// Weaker than exact: a prover may shade each step by up to the tolerance.
-    Tolerance(f64),
-}
-
-/// What a verified step measured.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StepReport {
-    /// The step.
-    pub step: u64,
-    /// Tolerance mode: the relative distance per tensor group (empty in exact mode).
-    pub distances: Vec<(String, f64)>,
 }
 
 /// Checks the cheap parts of an opening (trajectory path, batch records against the dataset
@@ -167,61 +147,29 @@ pub fn verify_step<P: ProofOfLearning>(
     ctx: &StepContext,
     opening: &StepOpening,
     store: &dyn CheckpointStore,
-    mode: VerifyMode,
-) -> Result<StepReport> {
+) -> Result<()> {
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
-    reexecute_step::<P>(spec, opening, &seed, &batch, store, mode)
+    reexecute_step::<P>(spec, opening, &seed, &batch, store)
 }
 
 /// The expensive half of [`verify_step`], for callers that already ran
 /// [`check_opening_proofs`] and hold its step seed and batch: fetches the start checkpoint,
-/// re-executes the step and compares the result with the opening.
+/// re-executes the step and compares the digest of the result with `d_j`, bit for bit.
 pub fn reexecute_step<P: ProofOfLearning>(
     spec: &P::Spec,
     opening: &StepOpening,
     seed: &Digest,
     batch: &Batch,
     store: &dyn CheckpointStore,
-    mode: VerifyMode,
-) -> Result<StepReport> {
+) -> Result<()> {
     let step = opening.trajectory.step;
     let start = fetch_checkpoint(store, &opening.start, &opening.trajectory.prev, step - 1)?;
     // The digest binds the whole state, its step counter included (which counts from the
     // chain's first block, not from this trajectory's start).
     let mut state = P::from_checkpoint(spec, &start)?;
     state.step(seed, batch)?;
-    match mode {
-        VerifyMode::Exact => {
-            if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {
-                return Err(Error::StepMismatch { step });
-            }
-            Ok(StepReport {
-                step,
-                distances: Vec::new(),
-            })
-        }
-        VerifyMode::Tolerance(tolerance) => {
-            let end_cid = opening.end.as_ref().ok_or_else(|| Error::InvalidField {
-                what: "opening",
-                detail: "tolerance mode needs the end checkpoint".into(),
-            })?;
-            let end = fetch_checkpoint(store, end_cid, &opening.trajectory.next, step)?;
-            let claimed = P::from_checkpoint(spec, &end)?;
-            if claimed.steps() != state.steps() {
-                return Err(Error::CheckpointDigest { step });
-            }
-            let distances = state.relative_distance(&claimed)?;
-            for (group, distance) in &distances {
-                if distance.is_nan() || *distance > tolerance {
-                    return Err(Error::OutsideTolerance {
-                        step,
-                        group: group.clone(),
-                        distance: *distance,
-                        tolerance,
-                    });
-                }
-            }
-            Ok(StepReport { step, distances })
-        }
+    if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {
+        return Err(Error::StepMismatch { step });
     }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning,
-    StepOpening, TaskSpec, Trajectory, VerifyMode,
+    StepOpening, TaskSpec, Trajectory,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -159,11 +159,10 @@ pub fn mine<P: ProofOfLearning>(
         trajectory: &trajectory,
         kept: &kept,
     };
-    let with_end = matches!(params.verify_mode, VerifyMode::Tolerance(_));
     let mut openings = Vec::new();
     for j in opened_steps(&root, &input.header_hash, n, params.opened_steps)? {
         let start = input.store.put(&replay.checkpoint::<P>(j - 1)?)?;
-        let end = if with_end || j == n {
+        let end = if j == n {
             Some(input.store.put(&replay.checkpoint::<P>(j)?)?)
         } else {
             None

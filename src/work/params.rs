@@ -4,7 +4,7 @@
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::{tag, tagged_hash, Digest};
-use crate::learning::{TaskSpec, VerifyMode};
+use crate::learning::TaskSpec;
 use crate::version::PROTOCOL_VERSION;
 
 const MAGIC: &[u8; 4] = b"PWCP";
@@ -30,13 +30,11 @@ pub struct ConsensusParams<S: TaskSpec> {
     pub opened_steps: u32,
     /// The most steps one block proof may claim.
     pub max_steps: u64,
-    /// How verifiers compare re-executed steps.
-    pub verify_mode: VerifyMode,
 }
 
 impl<S: TaskSpec> ConsensusParams<S> {
     /// Parameters with the defaults: 32 capacity challenges, 16 opened steps, at most 100 000
-    /// steps a block, exact verification.
+    /// steps a block.
     pub fn new(spec: S, dataset_root: Digest, dataset_len: u64) -> Self {
         ConsensusParams {
             protocol_version: PROTOCOL_VERSION,
@@ -46,7 +44,6 @@ impl<S: TaskSpec> ConsensusParams<S> {
             capacity_challenges: 32,
             opened_steps: 16,
             max_steps: 100_000,
-            verify_mode: VerifyMode::Exact,
         }
     }
 
@@ -74,11 +71,6 @@ impl<S: TaskSpec> ConsensusParams<S> {
         if self.max_steps == 0 || self.max_steps > 1 << 40 {
             return bad("max steps out of range");
         }
-        if let VerifyMode::Tolerance(t) = self.verify_mode {
-            if !(t.is_finite() && t >= 0.0) {
-                return bad("tolerance must be finite and non-negative");
-            }
-        }
         Ok(())
     }
 
@@ -92,10 +84,6 @@ impl<S: TaskSpec> ConsensusParams<S> {
         e.u32(self.capacity_challenges)
             .u32(self.opened_steps)
             .u64(self.max_steps);
-        match self.verify_mode {
-            VerifyMode::Exact => e.u8(0),
-            VerifyMode::Tolerance(t) => e.u8(1).f64(t),
-        };
         e.finish()
     }
 
@@ -110,16 +98,6 @@ impl<S: TaskSpec> ConsensusParams<S> {
         let capacity_challenges = d.u32("capacity challenges")?;
         let opened_steps = d.u32("opened steps")?;
         let max_steps = d.u64("max steps")?;
-        let verify_mode = match d.u8("verify mode")? {
-            0 => VerifyMode::Exact,
-            1 => VerifyMode::Tolerance(d.f64("tolerance")?),
-            m => {
-                return Err(Error::InvalidField {
-                    what: "verify mode",
-                    detail: format!("unknown code {m}"),
-                })
-            }
-        };
         d.finish()?;
         let params = ConsensusParams {
             protocol_version,
@@ -129,7 +107,6 @@ impl<S: TaskSpec> ConsensusParams<S> {
             capacity_challenges,
             opened_steps,
             max_steps,
-            verify_mode,
         };
         params.validate()?;
         Ok(params)

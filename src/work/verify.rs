@@ -158,14 +158,7 @@ pub fn verify<P: ProofOfLearning>(
         });
     }
     for (opening, (seed, batch)) in proof.openings.iter().zip(&batches) {
-        reexecute_step::<P>(
-            &params.spec,
-            opening,
-            seed,
-            batch,
-            input.store,
-            params.verify_mode,
-        )?;
+        reexecute_step::<P>(&params.spec, opening, seed, batch, input.store)?;
     }
     let end = fetch_checkpoint(input.store, &winning_cid, &winning.trajectory.next, n)?;
     let reference = Batch::from_records(

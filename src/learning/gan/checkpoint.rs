@@ -1,42 +1,39 @@
-//! Canonical checkpoint bytes: safetensors with the tensors in name order, one fixed metadata
-//! entry and no timestamps; loading validates every name, dtype, shape and value.
+//! Canonical checkpoint bytes, written and read by this module: the safetensors format with one
+//! fixed layout per spec.
+//!
+//! Layout: the header's length (`u64`, little-endian), the header (JSON, padded with spaces to a
+//! multiple of 8 bytes), then the tensors' bytes. The header holds the one metadata entry
+//! `{"format":"pouw-gan-checkpoint-v2"}`, then the step counter (`I64`, shape `[]`), then every
+//! float32 tensor in byte order of its name, each as
+//! `"name":{"dtype":"F32","shape":[..],"data_offsets":[begin,end]}`, with the data in the same
+//! order. This is the order and spelling the safetensors library writes (tested), so any
+//! safetensors reader loads a checkpoint, and a writer of the library produces the same bytes.
+//!
+//! Decoding accepts exactly these bytes: the header must equal the one this module writes for
+//! the spec (so names, shapes, order, offsets, metadata and padding are all fixed), the data
+//! must have the exact length, every float must be finite and the step counter non-negative.
+//! Decoding then encoding gives the input back.
 
 use crate::error::{Error, Result};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::collections::HashMap;
 
-/// The one metadata entry every checkpoint carries.
-pub(crate) const METADATA: (&str, &str) = ("format", "pouw-gan-checkpoint-v1");
-/// The tensor holding the step counter (i64, shape `[]`).
+/// The metadata entry every checkpoint carries.
+pub(crate) const FORMAT: (&str, &str) = ("format", "pouw-gan-checkpoint-v2");
+/// The tensor holding the step counter (`I64`, shape `[]`).
 pub(crate) const STEP_TENSOR: &str = "step";
 
-/// A float32 tensor's name, shape and little-endian bytes.
-pub(crate) struct NamedF32<'a> {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub bytes: &'a [u8],
-}
-
-/// Serialises named f32 tensors and the step counter canonically.
-pub(crate) fn encode(mut tensors: Vec<NamedF32<'_>>, step: u64) -> Result<Vec<u8>> {
-    tensors.sort_by(|a, b| a.name.cmp(&b.name));
-    let step_bytes = (step as i64).to_le_bytes();
-    let mut views: Vec<(String, TensorView<'_>)> = Vec::with_capacity(tensors.len() + 1);
-    for t in &tensors {
-        let view = TensorView::new(Dtype::F32, t.shape.clone(), t.bytes)
-            .map_err(|e| checkpoint_error(e.to_string()))?;
-        views.push((t.name.clone(), view));
-    }
-    views.push((
-        STEP_TENSOR.to_owned(),
-        TensorView::new(Dtype::I64, vec![], &step_bytes)
-            .map_err(|e| checkpoint_error(e.to_string()))?,
-    ));
-    let metadata = Some(HashMap::from([(
-        METADATA.0.to_owned(),
-        METADATA.1.to_owned(),
-    )]));
-    safetensors::serialize(views, &metadata).map_err(|e| checkpoint_error(e.to_string()))
+/// The fixed layout of the checkpoints of one spec.
+#[derive(Clone, Debug)]
+pub(crate) struct CheckpointLayout {
+    /// The 8-byte length prefix and the padded header.
+    header: Vec<u8>,
+    /// For each tensor in the caller's order: its byte range in the data section.
+    ranges: Vec<std::ops::Range<usize>>,
+    /// Each tensor's name, in the caller's order.
+    names: Vec<String>,
+    /// Each tensor's entry in the header (byte range within `header`), in header order.
+    entries: Vec<(String, std::ops::Range<usize>)>,
+    /// Bytes of the data section (the step counter's 8 and every tensor's).
+    data_len: usize,
 }
 
 fn checkpoint_error(detail: String) -> Error {
@@ -46,111 +43,245 @@ fn checkpoint_error(detail: String) -> Error {
     }
 }
 
-/// A checkpoint parsed and checked against the expected tensors.
-pub(crate) struct Decoded {
-    /// The f32 values of each expected tensor, in the order asked for.
-    pub values: Vec<Vec<f32>>,
-    /// The step counter.
-    pub step: u64,
+impl CheckpointLayout {
+    /// The layout of checkpoints holding `tensors` (name and shape, float32, in any order; names
+    /// unique, of letters, digits, `.` and `_`).
+    pub(crate) fn new(tensors: &[(String, Vec<usize>)]) -> Result<Self> {
+        let mut order: Vec<usize> = (0..tensors.len()).collect();
+        order.sort_by(|&a, &b| tensors[a].0.cmp(&tensors[b].0));
+        if let Some(w) = order
+            .windows(2)
+            .find(|w| tensors[w[0]].0 == tensors[w[1]].0)
+        {
+            return Err(checkpoint_error(format!(
+                "tensor {} named twice",
+                tensors[w[0]].0
+            )));
+        }
+        let plain = |n: &str| {
+            !n.is_empty()
+                && n != STEP_TENSOR
+                && n.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_')
+        };
+        if let Some((name, _)) = tensors.iter().find(|(n, _)| !plain(n)) {
+            return Err(checkpoint_error(format!("tensor name {name:?}")));
+        }
+        let mut json = format!(
+            "{{\"__metadata__\":{{\"{}\":\"{}\"}},\"{STEP_TENSOR}\":{{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}",
+            FORMAT.0, FORMAT.1
+        );
+        let mut ranges = vec![0..0; tensors.len()];
+        let mut entries = Vec::with_capacity(tensors.len());
+        let mut offset = 8usize;
+        for &i in &order {
+            let (name, shape) = &tensors[i];
+            let len = shape
+                .iter()
+                .try_fold(4usize, |acc, &d| acc.checked_mul(d))
+                .ok_or_else(|| checkpoint_error(format!("tensor {name} is too large")))?;
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            let entry_start = json.len();
+            json.push_str(&format!(
+                ",\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
+                dims.join(","),
+                offset + len
+            ));
+            entries.push((name.clone(), entry_start + 8..json.len() + 8));
+            ranges[i] = offset..offset + len;
+            offset += len;
+        }
+        json.push('}');
+        let mut body = json.into_bytes();
+        body.resize(body.len().div_ceil(8) * 8, b' ');
+        let mut header = (body.len() as u64).to_le_bytes().to_vec();
+        header.extend_from_slice(&body);
+        Ok(CheckpointLayout {
+            header,
+            ranges,
+            names: tensors.iter().map(|(n, _)| n.clone()).collect(),
+            entries,
+            data_len: offset,
+        })
+    }
+
+    /// The size of every checkpoint of this layout, in bytes.
+    pub(crate) fn size(&self) -> usize {
+        self.header.len() + self.data_len
+    }
+
+    /// Encodes the step counter and each tensor's little-endian float32 bytes (in the order the
+    /// layout was made with).
+    pub(crate) fn encode(&self, step: u64, tensors: &[&[u8]]) -> Result<Vec<u8>> {
+        if tensors.len() != self.ranges.len() {
+            return Err(checkpoint_error(format!(
+                "{} tensors for a layout of {}",
+                tensors.len(),
+                self.ranges.len()
+            )));
+        }
+        let step = i64::try_from(step)
+            .map_err(|_| checkpoint_error(format!("step {step} does not fit an I64")))?;
+        let mut out = vec![0u8; self.size()];
+        let (head, data) = out.split_at_mut(self.header.len());
+        head.copy_from_slice(&self.header);
+        data[..8].copy_from_slice(&step.to_le_bytes());
+        for (bytes, range) in tensors.iter().zip(&self.ranges) {
+            if bytes.len() != range.len() {
+                return Err(checkpoint_error(format!(
+                    "{} bytes for a tensor of {}",
+                    bytes.len(),
+                    range.len()
+                )));
+            }
+            data[range.clone()].copy_from_slice(bytes);
+        }
+        Ok(out)
+    }
+
+    /// The error for a header that differs from the canonical one first at byte `at`: the
+    /// tensor whose entry it falls in (and the name found there), or the header as a whole.
+    fn header_error(&self, found: &[u8], at: usize) -> Error {
+        let Some((name, range)) = self.entries.iter().find(|(_, r)| r.contains(&at)) else {
+            return checkpoint_error(format!(
+                "the header is not the canonical header of this spec (first difference at byte {at})"
+            ));
+        };
+        // An entry starts with `,"name":`: report the name the input has there.
+        let there = found
+            .get(range.start + 2..)
+            .and_then(|rest| rest.split(|&c| c == b'"').next())
+            .map(|n| String::from_utf8_lossy(&n[..n.len().min(64)]).into_owned())
+            .unwrap_or_default();
+        Error::CheckpointTensor {
+            name: name.clone(),
+            detail: if &there == name {
+                format!("its header entry is not the canonical one (byte {at})")
+            } else {
+                format!("the header has {there:?} where this tensor belongs (byte {at})")
+            },
+        }
+    }
+
+    /// Decodes untrusted bytes: the step counter and each tensor's values (in the order the
+    /// layout was made with). Anything but the canonical encoding is an error.
+    pub(crate) fn decode(&self, bytes: &[u8]) -> Result<(u64, Vec<Vec<f32>>)> {
+        // The header first, as far as the input reaches: the JSON (its first difference says
+        // the most), then the length prefix; then the size.
+        let head = &bytes[..bytes.len().min(self.header.len())];
+        let differs = |from: usize| {
+            head.get(from..)?
+                .iter()
+                .zip(&self.header[from..])
+                .position(|(a, b)| a != b)
+                .map(|p| p + from)
+        };
+        if let Some(at) = differs(8).or_else(|| differs(0)) {
+            return Err(self.header_error(head, at));
+        }
+        if bytes.len() > self.size() {
+            return Err(Error::LimitExceeded {
+                what: "checkpoint size",
+                found: bytes.len() as u64,
+                limit: self.size() as u64,
+            });
+        }
+        if bytes.len() < self.size() {
+            return Err(Error::Truncated {
+                what: "checkpoint",
+                needed: (self.size() - bytes.len()) as u64,
+                available: bytes.len() as u64,
+            });
+        }
+        let data = &bytes[self.header.len()..];
+        let step = i64::from_le_bytes(
+            data[..8]
+                .try_into()
+                .map_err(|_| checkpoint_error("step counter".into()))?,
+        );
+        let step = u64::try_from(step).map_err(|_| Error::CheckpointTensor {
+            name: STEP_TENSOR.into(),
+            detail: format!("negative step {step}"),
+        })?;
+        let mut values = Vec::with_capacity(self.ranges.len());
+        for (range, name) in self.ranges.iter().zip(&self.names) {
+            let floats: Vec<f32> = data[range.clone()]
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            if let Some(pos) = floats.iter().position(|v| !v.is_finite()) {
+                return Err(Error::CheckpointTensor {
+                    name: name.clone(),
+                    detail: format!("non-finite value at {pos}"),
+                });
+            }
+            values.push(floats);
+        }
+        Ok((step, values))
+    }
 }
 
-/// Parses untrusted checkpoint bytes, requiring exactly the tensors `expected` (name and shape,
-/// all f32 and finite) plus the step counter, and the fixed metadata.
-pub(crate) fn decode(bytes: &[u8], expected: &[(String, Vec<usize>)]) -> Result<Decoded> {
-    let data_bytes: usize = expected
-        .iter()
-        .map(|(_, s)| s.iter().product::<usize>() * 4)
-        .sum::<usize>()
-        + 8;
-    let limit = data_bytes as u64 + 64 * 1024 + 128 * expected.len() as u64;
-    if bytes.len() as u64 > limit {
-        return Err(Error::LimitExceeded {
-            what: "checkpoint size",
-            found: bytes.len() as u64,
-            limit,
-        });
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> CheckpointLayout {
+        CheckpointLayout::new(&[("b.weight".into(), vec![2, 3]), ("a.bias".into(), vec![3])])
+            .unwrap()
     }
-    let (_, meta) =
-        SafeTensors::read_metadata(bytes).map_err(|e| checkpoint_error(e.to_string()))?;
-    let fixed = HashMap::from([(METADATA.0.to_owned(), METADATA.1.to_owned())]);
-    if meta.metadata().as_ref() != Some(&fixed) {
-        return Err(checkpoint_error(
-            "metadata is not the fixed pouw metadata".into(),
+
+    fn sample() -> Vec<u8> {
+        let b: Vec<u8> = (0..6)
+            .flat_map(|i| (i as f32 * 0.5).to_le_bytes())
+            .collect();
+        let a: Vec<u8> = (0..3).flat_map(|i| (-(i as f32)).to_le_bytes()).collect();
+        layout().encode(7, &[&b, &a]).unwrap()
+    }
+
+    #[test]
+    fn decode_then_encode_is_the_identity() {
+        let bytes = sample();
+        let (step, values) = layout().decode(&bytes).unwrap();
+        assert_eq!(step, 7);
+        assert_eq!(values[0], vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5]);
+        let b: Vec<u8> = values[0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let a: Vec<u8> = values[1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(layout().encode(step, &[&b, &a]).unwrap(), bytes);
+        assert_eq!(layout().header.len() % 8, 0);
+    }
+
+    #[test]
+    fn every_other_byte_string_is_rejected() {
+        let bytes = sample();
+        assert!(layout().decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(layout().decode(&longer).is_err());
+        for i in 0..layout().header.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x20;
+            assert!(layout().decode(&b).is_err(), "header byte {i}");
+        }
+        let mut nan = bytes.clone();
+        let at = layout().header.len() + 8;
+        nan[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(matches!(
+            layout().decode(&nan),
+            Err(Error::CheckpointTensor { .. })
+        ));
+        let mut negative = bytes.clone();
+        let at = layout().header.len();
+        negative[at..at + 8].copy_from_slice(&(-1i64).to_le_bytes());
+        assert!(matches!(
+            layout().decode(&negative),
+            Err(Error::CheckpointTensor { .. })
         ));
     }
-    let st = SafeTensors::deserialize(bytes).map_err(|e| checkpoint_error(e.to_string()))?;
-    let mut names: Vec<String> = st.names().into_iter().cloned().collect();
-    names.sort();
-    let mut wanted: Vec<&str> = expected
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .chain([STEP_TENSOR])
-        .collect();
-    wanted.sort_unstable();
-    if let Some(extra) = names
-        .iter()
-        .find(|n| wanted.binary_search(&n.as_str()).is_err())
-    {
-        return Err(Error::CheckpointTensor {
-            name: extra.clone(),
-            detail: "unexpected tensor".into(),
-        });
+
+    #[test]
+    fn names_are_checked() {
+        assert!(CheckpointLayout::new(&[("a".into(), vec![1]), ("a".into(), vec![2])]).is_err());
+        assert!(CheckpointLayout::new(&[("a\"b".into(), vec![1])]).is_err());
+        assert!(CheckpointLayout::new(&[("step".into(), vec![1])]).is_err());
     }
-    if let Some(missing) = wanted
-        .iter()
-        .find(|w| names.binary_search_by(|n| n.as_str().cmp(w)).is_err())
-    {
-        return Err(Error::CheckpointTensor {
-            name: (*missing).to_owned(),
-            detail: "missing tensor".into(),
-        });
-    }
-    let mut values = Vec::with_capacity(expected.len());
-    for (name, shape) in expected {
-        let view = st
-            .tensor(name)
-            .map_err(|e| checkpoint_error(e.to_string()))?;
-        if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
-            return Err(Error::CheckpointTensor {
-                name: name.clone(),
-                detail: format!(
-                    "{:?} {:?}, expected F32 {shape:?}",
-                    view.dtype(),
-                    view.shape()
-                ),
-            });
-        }
-        let floats: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-            .collect();
-        if let Some(pos) = floats.iter().position(|v| !v.is_finite()) {
-            return Err(Error::CheckpointTensor {
-                name: name.clone(),
-                detail: format!("non-finite value at {pos}"),
-            });
-        }
-        values.push(floats);
-    }
-    let step_view = st
-        .tensor(STEP_TENSOR)
-        .map_err(|e| checkpoint_error(e.to_string()))?;
-    if step_view.dtype() != Dtype::I64 || !step_view.shape().is_empty() {
-        return Err(Error::CheckpointTensor {
-            name: STEP_TENSOR.into(),
-            detail: "expected an I64 scalar".into(),
-        });
-    }
-    let step = i64::from_le_bytes(
-        step_view
-            .data()
-            .try_into()
-            .map_err(|_| checkpoint_error("step bytes".into()))?,
-    );
-    let step = u64::try_from(step).map_err(|_| Error::CheckpointTensor {
-        name: STEP_TENSOR.into(),
-        detail: format!("negative step {step}"),
-    })?;
-    Ok(Decoded { values, step })
 }

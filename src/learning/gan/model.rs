@@ -1,5 +1,6 @@
-//! The DCGAN generator and discriminator as explicit, named weight tensors and functional
-//! forward passes (no `VarStore`: names, order and initialisation stay under our control).
+//! The DCGAN generator and discriminator as explicit, named weight tensors, with forward and
+//! backward passes on exact arithmetic (no `VarStore`, no autograd: names, order,
+//! initialisation and every operation stay under our control).
 //!
 //! With `L = log2(S) - 2` for images of side `S`:
 //! - generator: `L + 1` transposed convolutions (kernel 4; the first stride 1 from the `1x1`
@@ -10,18 +11,14 @@
 //!   `d_filters * 2^i`.
 //!
 //! Batch norm always uses batch statistics (no running averages): the state is the weights.
-//!
-//! The convolutions are spelled as matrix products: the generator's first block (a `1x1` latent
-//! to `4x4`) and the discriminator's last (`4x4` to one logit) are plain products; the stride-2
-//! blocks pair one product per image with `col2im` (generator) or `im2col` (discriminator),
-//! which keeps activations and their gradients NCHW-contiguous. This computes the functions of
-//! `conv_transpose2d`/`conv2d`, but through kernels whose bits do not depend on the thread
-//! count (see `determinism`), and on these small shapes in well under half the time of
-//! libtorch's convolutions (`scripts/bench-learning.sh`).
+//! The layers themselves are in `layers`.
 
+use super::layers;
 use super::noise::gaussian;
 use super::spec::GanSpec;
+use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
+use crate::learning::exact::{torch, Exact, NormCache};
 use tch::{Device, Kind, Tensor};
 
 /// How a tensor is initialised (DCGAN: conv weights N(0, 0.02), BN scale N(1, 0.02), shift 0).
@@ -85,17 +82,14 @@ impl Layout {
         conv: Conv,
         batch_norm: bool,
     ) {
+        // The channels a block's batch norm sees: its output channels.
+        let ch = if prefix == "gen" { shape[1] } else { shape[0] };
         self.tensors.push(TensorSpec {
             name: format!("{prefix}.b{i}.conv"),
             shape,
             init: CONV_INIT,
         });
         if batch_norm {
-            let ch = if prefix == "gen" {
-                self.tensors.last().expect("conv").shape[1]
-            } else {
-                self.tensors.last().expect("conv").shape[0]
-            };
             self.tensors.push(TensorSpec {
                 name: format!("{prefix}.b{i}.bn.scale"),
                 shape: vec![ch],
@@ -156,7 +150,7 @@ impl Layout {
 
     /// Fresh weights drawn from `seed`: each tensor from its own stream keyed by its name, so
     /// the draw does not depend on creation order.
-    pub fn init(&self, seed: &Digest, device: Device) -> Vec<Tensor> {
+    pub fn init(&self, seed: &Digest, device: Device) -> Result<Vec<Tensor>> {
         self.tensors
             .iter()
             .map(|t| {
@@ -169,130 +163,285 @@ impl Layout {
                         gaussian(&mut Xof::new(tag::INIT, &key), numel, mean, std)
                     }
                 };
-                Tensor::from_slice(&values)
-                    .reshape(&t.shape)
-                    .to_device(device)
+                host_tensor(&values, &t.shape, device)
             })
             .collect()
     }
 
     /// Zeros shaped like every tensor (Adam moments).
-    pub fn zeros(&self, device: Device) -> Vec<Tensor> {
+    pub fn zeros(&self, device: Device) -> Result<Vec<Tensor>> {
         self.tensors
             .iter()
-            .map(|t| Tensor::zeros(&t.shape, (Kind::Float, device)))
+            .map(|t| torch(Tensor::f_zeros(&t.shape, (Kind::Float, device))))
             .collect()
     }
 }
 
-const BN_EPS: f64 = 1e-5;
-
-fn batch_norm(x: &Tensor, scale: &Tensor, shift: &Tensor) -> Tensor {
-    x.batch_norm(
-        Some(scale),
-        Some(shift),
-        None::<&Tensor>,
-        None::<&Tensor>,
-        true,
-        0.0,
-        BN_EPS,
-        true,
-    )
-}
-
-extern "C" {
-    /// In `shim.cpp`: `at::leaky_relu` on a tch tensor handle; a new handle, or null.
-    fn pouw_leaky_relu(x: *const std::ffi::c_void, negative_slope: f64) -> *mut std::ffi::c_void;
-}
-
-/// LeakyReLU(0.2): libtorch's kernel through the shim (tch's binding fixes the slope at 0.01).
-fn leaky_relu(x: &Tensor) -> Tensor {
-    // SAFETY: `x.as_ptr()` is a live tch tensor handle (a heap `at::Tensor`); the shim returns a
-    // new handle that the returned `Tensor` owns and frees, or null if libtorch threw.
-    let out = unsafe { pouw_leaky_relu(x.as_ptr().cast(), 0.2) };
-    assert!(!out.is_null(), "leaky_relu of a float tensor cannot fail");
-    // SAFETY: non-null, freshly allocated by the shim, owned by nobody else.
-    unsafe { Tensor::from_ptr(out.cast()) }
-}
-
-/// `conv_transpose2d` of `x` `[B, C, H, W]` by `w` `[C, O, 4, 4]` for `conv`
-/// ([`Conv::Project`] or [`Conv::Up`]).
-fn conv_transpose(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
-    let (b, c, h, wd) = x.size4().expect("NCHW input");
-    let out = w.size()[1];
-    match conv {
-        Conv::Project => x
-            .reshape([b, c])
-            .mm(&w.reshape([c, out * 16]))
-            .reshape([b, out, 4, 4]),
-        Conv::Up => {
-            // Each input pixel's contribution to its 4x4 output window, then summed into place.
-            // One product per image, so the gradient reaching `x` stays NCHW-contiguous (a
-            // transposed gradient makes the ReLU and batch norm before it slow).
-            let kernel = w
-                .reshape([c, out * 16])
-                .tr()
-                .expand([b, out * 16, c], false);
-            let columns = kernel.bmm(&x.reshape([b, c, h * wd]));
-            columns.col2im([2 * h, 2 * wd], [4, 4], [1, 1], [1, 1], [2, 2])
-        }
-        Conv::Down | Conv::Reduce => unreachable!("not a transposed convolution"),
+/// A float32 tensor of `shape` on `device` from host values.
+pub(crate) fn host_tensor(values: &[f32], shape: &[i64], device: Device) -> Result<Tensor> {
+    let t = torch(torch(Tensor::f_from_slice(values))?.f_reshape(shape))?;
+    if device == Device::Cpu {
+        Ok(t)
+    } else {
+        torch(t.f_to_device(device))
     }
 }
 
-/// `conv2d` of `x` `[B, C, H, W]` by `w` `[O, C, 4, 4]` for `conv` ([`Conv::Down`] or
-/// [`Conv::Reduce`]).
-fn convolve(conv: Conv, x: &Tensor, w: &Tensor) -> Tensor {
-    let (b, c, h, wd) = x.size4().expect("NCHW input");
-    let out = w.size()[0];
-    let kernel = w.reshape([out, c * 16]);
-    match conv {
-        Conv::Reduce => x
-            .reshape([b, c * 16])
-            .mm(&kernel.tr())
-            .reshape([b, out, 1, 1]),
-        Conv::Down => {
-            // One product per image of the kernel with the image's 4x4 windows: NCHW out.
-            let windows = x.im2col([4, 4], [1, 1], [1, 1], [2, 2]);
-            kernel
-                .expand([b, out, c * 16], false)
-                .bmm(&windows)
-                .reshape([b, out, h / 2, wd / 2])
-        }
-        Conv::Project | Conv::Up => unreachable!("not a convolution"),
-    }
+/// Whether a forward pass keeps what its backward pass needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Keep it (training).
+    ForBackward,
+    /// Keep nothing (inference).
+    Nothing,
 }
 
-/// The generator's forward pass: latent `[B, latent, 1, 1]` to images `[B, C, S, S]` in `[-1, 1]`.
-pub(crate) fn generate(layout: &Layout, weights: &[Tensor], z: &Tensor) -> Tensor {
-    let mut x = z.shallow_clone();
-    let mut w = weights.iter();
+/// What one block's backward pass needs.
+#[derive(Debug, Default)]
+struct BlockCache {
+    /// The block's input.
+    input: Option<Tensor>,
+    /// Batch norm's cache.
+    norm: Option<NormCache>,
+    /// The activation's mask (ReLU, LeakyReLU) or output (tanh).
+    activation: Option<Tensor>,
+}
+
+/// What a network's backward pass needs: one cache per block.
+#[derive(Debug)]
+pub(crate) struct Cache(Vec<BlockCache>);
+
+/// The gradients a discriminator backward pass computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Wanted {
+    /// Gradients of every weight.
+    pub weights: bool,
+    /// The gradient of the input images.
+    pub input: bool,
+}
+
+fn missing(what: &str) -> Error {
+    Error::Torch(format!("backward pass without the forward pass's {what}"))
+}
+
+/// Splits a network's weights into its blocks: `(conv, Some((scale, shift)))`.
+fn block_weights<'w>(
+    layout: &Layout,
+    weights: &'w [Tensor],
+) -> Result<Vec<(&'w Tensor, Option<(&'w Tensor, &'w Tensor)>)>> {
+    let mut it = weights.iter();
+    let mut next = || {
+        it.next()
+            .ok_or_else(|| Error::Torch("fewer weights than the layout".into()))
+    };
+    layout
+        .blocks
+        .iter()
+        .map(|block| {
+            let conv = next()?;
+            let norm = if block.batch_norm {
+                Some((next()?, next()?))
+            } else {
+                None
+            };
+            Ok((conv, norm))
+        })
+        .collect()
+}
+
+/// The generator's forward pass: latent `[B, latent]` to images `[B, C, S, S]` in `[-1, 1]`.
+pub(crate) fn generate(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    z: &Tensor,
+    keep: Keep,
+) -> Result<(Tensor, Cache)> {
+    let blocks = block_weights(layout, weights)?;
     let last = layout.blocks.len() - 1;
-    for (i, block) in layout.blocks.iter().enumerate() {
-        x = conv_transpose(block.conv, &x, w.next().expect("layout tensor"));
-        if block.batch_norm {
-            let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
-            x = batch_norm(&x, scale, shift);
+    let mut x = z.shallow_clone();
+    let mut caches = Vec::with_capacity(blocks.len());
+    for (i, (block, (w, norm))) in layout.blocks.iter().zip(blocks).enumerate() {
+        let mut cache = BlockCache::default();
+        let y = match block.conv {
+            Conv::Project => layers::project(ex, &x, w)?,
+            Conv::Up => layers::up(ex, &x, w)?,
+            Conv::Down | Conv::Reduce => return Err(Error::Torch("not a generator block".into())),
+        };
+        if keep == Keep::ForBackward {
+            cache.input = Some(x);
         }
-        x = if i == last { x.tanh() } else { x.relu() };
+        let y = match norm {
+            Some((scale, shift)) => {
+                let (y, c) = ex.batch_norm(&y, scale, shift, layers::BN_EPS)?;
+                cache.norm = Some(c);
+                y
+            }
+            None => y,
+        };
+        x = if i == last {
+            let out = ex.tanh(&y)?;
+            cache.activation = Some(out.shallow_clone());
+            out
+        } else {
+            let (out, mask) = ex.relu(&y)?;
+            cache.activation = Some(mask);
+            out
+        };
+        if keep == Keep::ForBackward {
+            caches.push(cache);
+        }
     }
-    x
+    Ok((x, Cache(caches)))
+}
+
+/// The generator's backward pass from the gradient of its output images: the gradient of every
+/// weight, in layout order.
+pub(crate) fn generator_backward(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    cache: &Cache,
+    d_images: &Tensor,
+) -> Result<Vec<Tensor>> {
+    let blocks = block_weights(layout, weights)?;
+    let last = layout.blocks.len() - 1;
+    let mut grads: Vec<Vec<Tensor>> = Vec::with_capacity(blocks.len());
+    let mut d = d_images.shallow_clone();
+    for (i, ((block, (w, norm)), c)) in layout
+        .blocks
+        .iter()
+        .zip(blocks)
+        .zip(&cache.0)
+        .enumerate()
+        .rev()
+    {
+        let activation = c.activation.as_ref().ok_or_else(|| missing("activation"))?;
+        d = if i == last {
+            layers::tanh_backward(&d, activation)?
+        } else {
+            ex.relu_backward(&d, activation)?
+        };
+        let mut block_grads = Vec::with_capacity(3);
+        if let Some((scale, _)) = norm {
+            let nc = c.norm.as_ref().ok_or_else(|| missing("batch norm"))?;
+            let (dx, g) = ex.batch_norm_backward(&d, nc, scale, true)?;
+            d = dx;
+            let (dscale, dshift) = g.ok_or_else(|| missing("batch norm gradients"))?;
+            block_grads.extend([dscale, dshift]);
+        }
+        let input = c.input.as_ref().ok_or_else(|| missing("input"))?;
+        let dw = match block.conv {
+            Conv::Project => layers::project_weight_grad(ex, input, &d)?,
+            Conv::Up => {
+                let dw = layers::up_weight_grad(ex, input, &d)?;
+                d = layers::up_input_grad(ex, &d, w)?;
+                dw
+            }
+            Conv::Down | Conv::Reduce => return Err(Error::Torch("not a generator block".into())),
+        };
+        block_grads.insert(0, dw);
+        grads.push(block_grads);
+    }
+    Ok(grads.into_iter().rev().flatten().collect())
 }
 
 /// The discriminator's forward pass: images `[B, C, S, S]` to logits `[B]`.
-pub(crate) fn discriminate(layout: &Layout, weights: &[Tensor], images: &Tensor) -> Tensor {
+pub(crate) fn discriminate(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    images: &Tensor,
+    keep: Keep,
+) -> Result<(Tensor, Cache)> {
+    let blocks = block_weights(layout, weights)?;
     let mut x = images.shallow_clone();
-    let mut w = weights.iter();
-    let last = layout.blocks.len() - 1;
-    for (i, block) in layout.blocks.iter().enumerate() {
-        x = convolve(block.conv, &x, w.next().expect("layout tensor"));
-        if block.batch_norm {
-            let (scale, shift) = (w.next().expect("bn scale"), w.next().expect("bn shift"));
-            x = batch_norm(&x, scale, shift);
+    let mut caches = Vec::with_capacity(blocks.len());
+    for (block, (w, norm)) in layout.blocks.iter().zip(blocks) {
+        let mut cache = BlockCache::default();
+        let y = match block.conv {
+            Conv::Down => layers::down(ex, &x, w)?,
+            Conv::Reduce => layers::reduce(ex, &x, w)?,
+            Conv::Project | Conv::Up => {
+                return Err(Error::Torch("not a discriminator block".into()))
+            }
+        };
+        if keep == Keep::ForBackward {
+            cache.input = Some(x);
         }
-        if i != last {
-            x = leaky_relu(&x);
+        let y = match norm {
+            Some((scale, shift)) => {
+                let (y, c) = ex.batch_norm(&y, scale, shift, layers::BN_EPS)?;
+                cache.norm = Some(c);
+                y
+            }
+            None => y,
+        };
+        x = if block.conv == Conv::Reduce {
+            y
+        } else {
+            let (out, mask) = ex.leaky_relu(&y, layers::LEAK)?;
+            cache.activation = Some(mask);
+            out
+        };
+        if keep == Keep::ForBackward {
+            caches.push(cache);
         }
     }
-    x.reshape([-1])
+    Ok((x, Cache(caches)))
+}
+
+/// The discriminator's backward pass from the gradient of its logits: the weight gradients (in
+/// layout order) and the input gradient, each when wanted.
+pub(crate) fn discriminator_backward(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    cache: &Cache,
+    d_logits: &Tensor,
+    wanted: Wanted,
+) -> Result<(Vec<Tensor>, Option<Tensor>)> {
+    let blocks = block_weights(layout, weights)?;
+    let mut grads: Vec<Vec<Tensor>> = Vec::with_capacity(blocks.len());
+    let mut d = d_logits.shallow_clone();
+    for (i, ((block, (w, norm)), c)) in layout
+        .blocks
+        .iter()
+        .zip(blocks)
+        .zip(&cache.0)
+        .enumerate()
+        .rev()
+    {
+        let input = c.input.as_ref().ok_or_else(|| missing("input"))?;
+        let need_input = i > 0 || wanted.input;
+        let mut block_grads = Vec::with_capacity(3);
+        if block.conv == Conv::Reduce {
+            if wanted.weights {
+                block_grads.push(layers::reduce_weight_grad(ex, input, &d)?);
+            }
+            if need_input {
+                d = layers::reduce_input_grad(&d, w)?;
+            }
+        } else {
+            let mask = c.activation.as_ref().ok_or_else(|| missing("activation"))?;
+            d = ex.leaky_relu_backward(&d, mask, layers::LEAK)?;
+            if let Some((scale, _)) = norm {
+                let nc = c.norm.as_ref().ok_or_else(|| missing("batch norm"))?;
+                let (dx, g) = ex.batch_norm_backward(&d, nc, scale, wanted.weights)?;
+                d = dx;
+                if let Some((dscale, dshift)) = g {
+                    block_grads.extend([dscale, dshift]);
+                }
+            }
+            if wanted.weights {
+                block_grads.insert(0, layers::down_weight_grad(ex, input, &d)?);
+            }
+            if need_input {
+                d = layers::down_input_grad(ex, &d, w)?;
+            }
+        }
+        grads.push(block_grads);
+    }
+    let grads = grads.into_iter().rev().flatten().collect();
+    Ok((grads, wanted.input.then_some(d)))
 }

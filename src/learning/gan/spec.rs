@@ -7,7 +7,8 @@ use crate::ident::{cid_from_bytes, Cid};
 use crate::learning::TaskSpec;
 
 const MAGIC: &[u8; 4] = b"PWGS";
-const FORMAT_VERSION: u32 = 1;
+/// Version 2: precision `Exact` (code 2) and no backend profile.
+const FORMAT_VERSION: u32 = 2;
 
 /// Where the trainer runs. A local choice, not a consensus parameter: it is not encoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,19 +22,16 @@ pub enum DeviceChoice {
     Cuda(usize),
 }
 
-/// Numeric precision of training.
+/// The arithmetic of training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Precision {
-    /// IEEE float32 everywhere, TF32 off.
-    F32,
-}
-
-/// The libtorch configuration exact verification reproduces: part of the consensus parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BackendProfile {
-    /// Intra-op threads of the CPU step; 0 means any count (the step is thread-invariant).
-    pub cpu_threads: u32,
+    /// Float32 state, every step on exact arithmetic ([`crate::learning::exact`] with the
+    /// `torch` feature): products of operands quantized to integers with float64 sums below
+    /// `2^53`, exact sums, correctly rounded element-wise operations and the module's own
+    /// transcendental functions. The same bits on every device. Encoded as 2 (1 was plain
+    /// float32, which only reproduced on one machine type).
+    Exact,
 }
 
 /// Parameters of the DCGAN task. Defaults follow the seed article (generator filters 160,
@@ -64,11 +62,9 @@ pub struct GanSpec {
     pub eps: f32,
     /// Records per batch.
     pub batch_size: u32,
-    /// Numeric precision.
+    /// The arithmetic.
     pub precision: Precision,
-    /// The libtorch configuration of exact verification.
-    pub backend: BackendProfile,
-    /// Where to run (local choice, not encoded).
+    /// Where to run (a local choice, not encoded: every device computes the same bits).
     pub device: DeviceChoice,
 }
 
@@ -106,8 +102,7 @@ impl GanSpec {
             beta2: 0.999,
             eps: 1e-8,
             batch_size: 64,
-            precision: Precision::F32,
-            backend: BackendProfile { cpu_threads: 0 },
+            precision: Precision::Exact,
             device: DeviceChoice::Auto,
         };
         spec.validate()?;
@@ -148,9 +143,6 @@ impl GanSpec {
         if !(unit(self.learning_rate) && unit(self.beta1) && unit(self.beta2) && unit(self.eps)) {
             return bad("optimiser parameters");
         }
-        if self.backend.cpu_threads > 1024 {
-            return bad("cpu threads");
-        }
         Ok(())
     }
 
@@ -175,9 +167,8 @@ impl TaskSpec for GanSpec {
         }
         e.u32(self.batch_size);
         e.u8(match self.precision {
-            Precision::F32 => 1,
+            Precision::Exact => 2,
         });
-        e.u32(self.backend.cpu_threads);
         e.finish()
     }
 
@@ -204,16 +195,13 @@ impl TaskSpec for GanSpec {
         );
         let batch_size = u("batch size")?;
         let precision = match d.u8("precision")? {
-            1 => Precision::F32,
+            2 => Precision::Exact,
             p => {
                 return Err(Error::InvalidField {
                     what: "precision",
                     detail: format!("unknown code {p}"),
                 })
             }
-        };
-        let backend = BackendProfile {
-            cpu_threads: d.u32("cpu threads")?,
         };
         d.finish()?;
         let spec = GanSpec {
@@ -230,7 +218,6 @@ impl TaskSpec for GanSpec {
             eps,
             batch_size,
             precision,
-            backend,
             device: DeviceChoice::Auto,
         };
         spec.validate()?;

@@ -1,15 +1,19 @@
-//! [`GanTrainer`]: the DCGAN on libtorch as a [`ProofOfLearning`].
+//! [`GanTrainer`]: the DCGAN on exact arithmetic as a [`ProofOfLearning`].
 
-use super::checkpoint::{self, NamedF32};
-use super::determinism;
-use super::model::{discriminate, generate, Layout};
+use super::checkpoint::CheckpointLayout;
+use super::layers::bce_grad;
+use super::model::{
+    discriminate, discriminator_backward, generate, generator_backward, host_tensor, Keep, Layout,
+    Wanted,
+};
 use super::noise::gaussian;
 use super::quality::sliced_wasserstein;
 use super::spec::{DeviceChoice, GanSpec};
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
+use crate::learning::exact::{torch, AdamConstants, Exact, Kernels, Products};
 use crate::learning::{Batch, ProofOfLearning, TaskSpec};
-use tch::{Device, Reduction, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// Reference samples and projections of the quality score.
 const QUALITY_PROJECTIONS: usize = 64;
@@ -17,11 +21,14 @@ const QUALITY_PROJECTIONS: usize = 64;
 /// The DCGAN trainer: generator, discriminator, both Adam optimisers' moments and the step count.
 ///
 /// One step is one discriminator update (real batch labelled 1, generated batch labelled 0,
-/// BCE-with-logits) then one generator update (generated batch labelled 1 under the updated
-/// discriminator), each with Adam. The latent noise of a step comes from its seed.
+/// binary cross-entropy with logits) then one generator update (the same generated batch
+/// labelled 1 under the updated discriminator), each with Adam. The latent noise of a step
+/// comes from its seed. Every operation is exact arithmetic ([`crate::learning::exact`]): the
+/// same inputs give the same checkpoint bytes on any CPU or CUDA device at any thread count.
 pub struct GanTrainer {
     spec: GanSpec,
     device: Device,
+    exact: Exact,
     gen: Layout,
     dis: Layout,
     g: Vec<Tensor>,
@@ -29,6 +36,7 @@ pub struct GanTrainer {
     g_moments: [Vec<Tensor>; 2],
     d_moments: [Vec<Tensor>; 2],
     steps: u64,
+    layout: CheckpointLayout,
 }
 
 impl std::fmt::Debug for GanTrainer {
@@ -40,10 +48,6 @@ impl std::fmt::Debug for GanTrainer {
     }
 }
 
-fn torch<T>(r: std::result::Result<T, tch::TchError>) -> Result<T> {
-    r.map_err(|e| Error::Torch(e.to_string()))
-}
-
 /// The libtorch device a choice resolves to.
 pub fn resolve_device(choice: DeviceChoice) -> Device {
     match choice {
@@ -53,10 +57,34 @@ pub fn resolve_device(choice: DeviceChoice) -> Device {
     }
 }
 
+/// The names and shapes of every tensor a checkpoint holds: generator, discriminator, then
+/// Adam's first and second moments of each.
+fn tensor_list(gen: &Layout, dis: &Layout) -> Vec<(String, Vec<usize>)> {
+    let shapes = |layout: &Layout, prefix: &str| -> Vec<(String, Vec<usize>)> {
+        layout
+            .tensors
+            .iter()
+            .map(|t| {
+                (
+                    format!("{prefix}{}", t.name),
+                    t.shape.iter().map(|&d| d as usize).collect(),
+                )
+            })
+            .collect()
+    };
+    let mut out = shapes(gen, "");
+    out.extend(shapes(dis, ""));
+    for layout in [gen, dis] {
+        for moment in ["m", "v"] {
+            out.extend(shapes(layout, &format!("adam.{moment}.")));
+        }
+    }
+    out
+}
+
 impl GanTrainer {
     fn with_weights(spec: &GanSpec, seed_or_values: Init<'_>) -> Result<Self> {
         spec.validate()?;
-        determinism::configure()?;
         let device = resolve_device(spec.device);
         if let Device::Cuda(i) = device {
             if !tch::Cuda::is_available() || i as i64 >= tch::Cuda::device_count() {
@@ -65,56 +93,33 @@ impl GanTrainer {
                 )));
             }
         }
+        Exact::self_test(device)?;
         let (gen, dis) = (Layout::generator(spec), Layout::discriminator(spec));
+        let layout = CheckpointLayout::new(&tensor_list(&gen, &dis))?;
         let mut t = GanTrainer {
             spec: spec.clone(),
             device,
+            exact: Exact::new(device),
             g: Vec::new(),
             d: Vec::new(),
-            g_moments: [gen.zeros(device), gen.zeros(device)],
-            d_moments: [dis.zeros(device), dis.zeros(device)],
+            g_moments: [gen.zeros(device)?, gen.zeros(device)?],
+            d_moments: [dis.zeros(device)?, dis.zeros(device)?],
             gen,
             dis,
             steps: 0,
+            layout,
         };
         match seed_or_values {
             Init::Seed(seed) => {
-                t.g = t.gen.init(seed, device);
-                t.d = t.dis.init(seed, device);
+                t.g = t.gen.init(seed, device)?;
+                t.d = t.dis.init(seed, device)?;
             }
             Init::Checkpoint(bytes) => t.load(bytes)?,
-        }
-        for w in t.g.iter_mut().chain(t.d.iter_mut()) {
-            *w = w.set_requires_grad(true);
         }
         Ok(t)
     }
 
-    /// The names and shapes of every tensor a checkpoint holds, in [`GanTrainer::all_tensors`] order.
-    fn expected_tensors(&self) -> Vec<(String, Vec<usize>)> {
-        let shapes = |layout: &Layout, prefix: &str| -> Vec<(String, Vec<usize>)> {
-            layout
-                .tensors
-                .iter()
-                .map(|t| {
-                    (
-                        format!("{prefix}{}", t.name),
-                        t.shape.iter().map(|&d| d as usize).collect(),
-                    )
-                })
-                .collect()
-        };
-        let mut out = shapes(&self.gen, "");
-        out.extend(shapes(&self.dis, ""));
-        for layout in [&self.gen, &self.dis] {
-            for moment in ["m", "v"] {
-                out.extend(shapes(layout, &format!("adam.{moment}.")));
-            }
-        }
-        out
-    }
-
-    /// Every state tensor, in [`GanTrainer::expected_tensors`] order.
+    /// Every state tensor, in [`tensor_list`] order.
     fn all_tensors(&self) -> impl Iterator<Item = &Tensor> {
         self.g
             .iter()
@@ -126,33 +131,20 @@ impl GanTrainer {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        let expected = self.expected_tensors();
-        let decoded = checkpoint::decode(bytes, &expected)?;
-        let mut tensors = expected
-            .iter()
-            .zip(decoded.values)
-            .map(|((_, shape), values)| {
-                let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-                Tensor::from_slice(&values)
-                    .reshape(&shape)
-                    .to_device(self.device)
-            });
-        let mut take = |n: usize| (&mut tensors).take(n).collect::<Vec<_>>();
+        let (step, values) = self.layout.decode(bytes)?;
+        let list = tensor_list(&self.gen, &self.dis);
+        let mut tensors = list.iter().zip(&values).map(|((_, shape), values)| {
+            let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+            host_tensor(values, &shape, self.device)
+        });
+        let mut take = |n: usize| (&mut tensors).take(n).collect::<Result<Vec<_>>>();
         let (ng, nd) = (self.gen.tensors.len(), self.dis.tensors.len());
-        self.g = take(ng);
-        self.d = take(nd);
-        self.g_moments = [take(ng), take(ng)];
-        self.d_moments = [take(nd), take(nd)];
-        self.steps = decoded.step;
+        self.g = take(ng)?;
+        self.d = take(nd)?;
+        self.g_moments = [take(ng)?, take(ng)?];
+        self.d_moments = [take(nd)?, take(nd)?];
+        self.steps = step;
         Ok(())
-    }
-
-    /// On the CPU, pins this thread's matrix products to one MKL thread until dropped.
-    fn pin_blas(&self) -> Result<Option<determinism::SingleThreadedBlas>> {
-        match self.device {
-            Device::Cpu => determinism::single_threaded_blas().map(Some),
-            _ => Ok(None),
-        }
     }
 
     /// The spec.
@@ -165,6 +157,18 @@ impl GanTrainer {
         self.device
     }
 
+    /// The size of this spec's checkpoints, in bytes (every checkpoint of a spec has the same).
+    pub fn checkpoint_size(&self) -> usize {
+        self.layout.size()
+    }
+
+    /// Chooses the implementations of the exact arithmetic: the same bits whatever the choice
+    /// (tests and benchmarks compare them; [`Kernels::Host`] applies on the CPU only).
+    #[doc(hidden)]
+    pub fn set_arithmetic(&mut self, kernels: Kernels, products: Products) {
+        self.exact = Exact::with(self.device, kernels, products);
+    }
+
     /// Records (u8) to images in `[-1, 1]`, `[B, C, S, S]` on the device.
     fn images(&self, batch: &Batch) -> Result<Tensor> {
         let s = i64::from(self.spec.image_size);
@@ -175,84 +179,62 @@ impl GanTrainer {
                 self.spec.record_size()
             )));
         }
-        let scale = 2.0 / self.spec.value_max as f32;
-        let values: Vec<f32> = batch
-            .records
-            .iter()
-            .map(|&v| f32::from(v) * scale - 1.0)
-            .collect();
-        Ok(Tensor::from_slice(&values)
-            .reshape([batch.len() as i64, i64::from(self.spec.channels), s, s])
-            .to_device(self.device))
+        let values = scaled_records(&batch.records, self.spec.value_max);
+        let shape = [batch.len() as i64, i64::from(self.spec.channels), s, s];
+        host_tensor(&values, &shape, self.device)
     }
 
-    /// Latent noise `[n, latent, 1, 1]` from a stream.
-    fn latent(&self, xof: &mut Xof, n: usize) -> Tensor {
-        let values = gaussian(xof, n * self.spec.latent as usize, 0.0, 1.0);
-        Tensor::from_slice(&values)
-            .reshape([n as i64, i64::from(self.spec.latent), 1, 1])
-            .to_device(self.device)
-    }
-
-    /// One Adam update (PyTorch's single-tensor formulation) of `weights` by `grads`.
-    fn adam(
-        spec: &GanSpec,
-        weights: &mut [Tensor],
-        moments: &mut [Vec<Tensor>; 2],
-        grads: &[Tensor],
-        t: u64,
-    ) -> Result<()> {
-        let (b1, b2) = (f64::from(spec.beta1), f64::from(spec.beta2));
-        let step_size = f64::from(spec.learning_rate) / (1.0 - b1.powi(t as i32));
-        let bias_correction2_sqrt = (1.0 - b2.powi(t as i32)).sqrt();
-        let eps = f64::from(spec.eps);
-        tch::no_grad(|| -> Result<()> {
-            let [m, v] = moments;
-            for (((w, m), v), g) in weights
-                .iter_mut()
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-                .zip(grads)
-            {
-                let _ = torch(m.f_lerp_(g, 1.0 - b1))?;
-                let _ = torch(v.f_mul_scalar_(b2))?;
-                let _ = torch(v.f_addcmul_(&torch(g.f_mul_scalar(1.0 - b2))?, g))?;
-                let mut denom = torch(v.f_sqrt())?;
-                let _ = torch(denom.f_div_scalar_(bias_correction2_sqrt))?;
-                let _ = torch(denom.f_add_scalar_(eps))?;
-                let _ = torch(w.f_addcdiv_(&torch(m.f_mul_scalar(-step_size))?, &denom))?;
-            }
-            Ok(())
-        })
-    }
-
-    fn bce(logits: &Tensor, target: f64) -> Result<Tensor> {
-        let labels = torch(logits.f_full_like(target))?;
-        torch(logits.f_binary_cross_entropy_with_logits(
-            &labels,
-            None::<&Tensor>,
-            None::<&Tensor>,
-            Reduction::Mean,
-        ))
+    /// Latent noise `[n, latent]` from a stream.
+    fn latent(&self, xof: &mut Xof, n: usize) -> Result<Tensor> {
+        let latent = self.spec.latent as usize;
+        let values = gaussian(xof, n * latent, 0.0, 1.0);
+        host_tensor(&values, &[n as i64, latent as i64], self.device)
     }
 
     /// The discriminator's logits (higher: more plausible as real data) for each record of
-    /// `batch`, in one forward pass without gradients. Deterministic for the same batch; with
-    /// batch norm in the discriminator (images of 16 pixels and more) a record's logit depends on
-    /// the batch it is scored in, so callers fix the batching.
+    /// `batch`, in one forward pass. Deterministic for the same batch; with batch norm in the
+    /// discriminator (images of 16 pixels and more) a record's logit depends on the batch it is
+    /// scored in, so callers fix the batching.
     pub fn discriminator_logits(&self, batch: &Batch) -> Result<Vec<f32>> {
         let images = self.images(batch)?;
-        let _pin = self.pin_blas()?;
-        let logits = tch::no_grad(|| discriminate(&self.dis, &self.d, &images));
+        let (logits, _) = discriminate(&self.exact, &self.dis, &self.d, &images, Keep::Nothing)?;
+        self.exact.check_finite()?;
         to_host(&logits)
     }
 
-    /// Generated images for latent `z`, without gradients, copied to the host.
+    /// Generated images for latent noise drawn from `z_seed`, copied to the host.
     pub fn sample(&self, z_seed: &Digest, n: usize) -> Result<Vec<f32>> {
-        let z = self.latent(&mut Xof::new(tag::QUALITY, z_seed), n);
-        let _pin = self.pin_blas()?;
-        let images = tch::no_grad(|| generate(&self.gen, &self.g, &z));
+        let z = self.latent(&mut Xof::new(tag::QUALITY, z_seed), n)?;
+        let (images, _) = generate(&self.exact, &self.gen, &self.g, &z, Keep::Nothing)?;
+        self.exact.check_finite()?;
         to_host(&images)
+    }
+
+    /// One Adam update of every tensor of a network.
+    fn adam(
+        exact: &Exact,
+        c: &AdamConstants,
+        weights: &mut [Tensor],
+        moments: &mut [Vec<Tensor>; 2],
+        grads: &[Tensor],
+    ) -> Result<()> {
+        if grads.len() != weights.len() {
+            return Err(Error::Torch(format!(
+                "{} gradients for {} weights",
+                grads.len(),
+                weights.len()
+            )));
+        }
+        let [m, v] = moments;
+        for (((w, m), v), g) in weights
+            .iter_mut()
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+            .zip(grads)
+        {
+            exact.adam(c, w, m, v, g)?;
+        }
+        Ok(())
     }
 }
 
@@ -261,8 +243,17 @@ enum Init<'a> {
     Checkpoint(&'a [u8]),
 }
 
+/// Records to `[-1, 1]`: `v * (2 / value_max) - 1` in float32.
+fn scaled_records(records: &[u8], value_max: u32) -> Vec<f32> {
+    let scale = 2.0 / value_max as f32;
+    records
+        .iter()
+        .map(|&v| f32::from(v) * scale - 1.0)
+        .collect()
+}
+
 fn to_host(t: &Tensor) -> Result<Vec<f32>> {
-    let t = torch(t.f_to_device(Device::Cpu))?.contiguous();
+    let t = torch(torch(t.f_to_device(Device::Cpu))?.f_contiguous())?;
     let numel = t.numel();
     let mut out = vec![0f32; numel];
     torch(t.f_copy_data(&mut out, numel))?;
@@ -288,27 +279,72 @@ impl ProofOfLearning for GanTrainer {
                 self.spec.batch_size
             )));
         }
+        let t = self.steps.checked_add(1).ok_or(Error::InvalidParameters(
+            "the step counter is at its largest value".into(),
+        ))?;
+        let s = &self.spec;
+        let adam = AdamConstants::new(s.learning_rate, s.beta1, s.beta2, s.eps, t)?;
         let real = self.images(batch)?;
-        let z = self.latent(&mut Xof::new(tag::NOISE, step_seed), batch.len());
-        let t = self.steps + 1;
-        let _pin = self.pin_blas()?;
+        let z = self.latent(&mut Xof::new(tag::NOISE, step_seed), batch.len())?;
+        let ex = &self.exact;
 
-        let fake = generate(&self.gen, &self.g, &z);
-        let loss_d = torch(
-            Self::bce(&discriminate(&self.dis, &self.d, &real), 1.0)?.f_add(&Self::bce(
-                &discriminate(&self.dis, &self.d, &fake.detach()),
-                0.0,
-            )?),
+        // Discriminator: real batch labelled 1, generated batch labelled 0.
+        let (fake, gen_cache) = generate(ex, &self.gen, &self.g, &z, Keep::ForBackward)?;
+        let (logits_real, cache_real) =
+            discriminate(ex, &self.dis, &self.d, &real, Keep::ForBackward)?;
+        let (logits_fake, cache_fake) =
+            discriminate(ex, &self.dis, &self.d, &fake, Keep::ForBackward)?;
+        let weights_only = Wanted {
+            weights: true,
+            input: false,
+        };
+        let (grads_real, _) = discriminator_backward(
+            ex,
+            &self.dis,
+            &self.d,
+            &cache_real,
+            &bce_grad(ex, &logits_real, true)?,
+            weights_only,
         )?;
-        let grads = torch(Tensor::f_run_backward(&[&loss_d], &self.d, false, false))?;
-        Self::adam(&self.spec, &mut self.d, &mut self.d_moments, &grads, t)?;
+        let (grads_fake, _) = discriminator_backward(
+            ex,
+            &self.dis,
+            &self.d,
+            &cache_fake,
+            &bce_grad(ex, &logits_fake, false)?,
+            weights_only,
+        )?;
+        drop((cache_real, cache_fake));
+        let grads = grads_real
+            .iter()
+            .zip(&grads_fake)
+            .map(|(a, b)| torch(a.f_add(b)))
+            .collect::<Result<Vec<_>>>()?;
+        Self::adam(ex, &adam, &mut self.d, &mut self.d_moments, &grads)?;
 
-        let loss_g = Self::bce(&discriminate(&self.dis, &self.d, &fake), 1.0)?;
-        let grads = torch(Tensor::f_run_backward(&[&loss_g], &self.g, false, false))?;
-        Self::adam(&self.spec, &mut self.g, &mut self.g_moments, &grads, t)?;
+        // Generator: the generated batch labelled 1 under the updated discriminator.
+        let (logits, cache) = discriminate(ex, &self.dis, &self.d, &fake, Keep::ForBackward)?;
+        let input_only = Wanted {
+            weights: false,
+            input: true,
+        };
+        let (_, d_fake) = discriminator_backward(
+            ex,
+            &self.dis,
+            &self.d,
+            &cache,
+            &bce_grad(ex, &logits, true)?,
+            input_only,
+        )?;
+        drop(cache);
+        let d_fake = d_fake.ok_or_else(|| Error::Torch("no input gradient".into()))?;
+        let grads = generator_backward(ex, &self.gen, &self.g, &gen_cache, &d_fake)?;
+        drop(gen_cache);
+        Self::adam(ex, &adam, &mut self.g, &mut self.g_moments, &grads)?;
 
         self.steps = t;
-        Ok(())
+        ex.note_tensors_finite(&self.all_tensors().collect::<Vec<_>>())?;
+        ex.check_finite()
     }
 
     fn checkpoint(&self) -> Result<Vec<u8>> {
@@ -316,25 +352,33 @@ impl ProofOfLearning for GanTrainer {
         // the bytes are copied once, into the checkpoint.
         let host = self
             .all_tensors()
-            .map(|t| Ok(torch(t.f_to_device(Device::Cpu))?.contiguous()))
+            .map(|t| {
+                let t = if self.device == Device::Cpu {
+                    t.shallow_clone()
+                } else {
+                    torch(t.f_to_device(Device::Cpu))?
+                };
+                let t = torch(t.f_contiguous())?;
+                if t.kind() != Kind::Float {
+                    return Err(Error::Torch(format!("state tensor of {:?}", t.kind())));
+                }
+                Ok(t)
+            })
             .collect::<Result<Vec<_>>>()?;
-        let named = self
-            .expected_tensors()
-            .into_iter()
-            .zip(&host)
-            .map(|((name, shape), t)| {
+        let bytes: Vec<&[u8]> = host
+            .iter()
+            .map(|t| {
                 let len = t.numel() * 4;
-                let bytes = if len == 0 {
+                if len == 0 {
                     &[][..]
                 } else {
-                    // SAFETY: `t` is a contiguous float32 CPU tensor of `numel` elements, alive and
-                    // unmodified until `encode` returns (it is borrowed from `host`).
+                    // SAFETY: `t` is a contiguous float32 CPU tensor of `numel` elements (checked
+                    // above), alive and unmodified until `encode` returns (borrowed from `host`).
                     unsafe { std::slice::from_raw_parts(t.data_ptr() as *const u8, len) }
-                };
-                NamedF32 { name, shape, bytes }
+                }
             })
-            .collect::<Vec<_>>();
-        checkpoint::encode(named, self.steps)
+            .collect();
+        self.layout.encode(self.steps, &bytes)
     }
 
     fn steps(&self) -> u64 {
@@ -350,12 +394,7 @@ impl ProofOfLearning for GanTrainer {
             )));
         }
         let generated = self.sample(seed, n)?;
-        let scale = 2.0 / self.spec.value_max as f32;
-        let real: Vec<f32> = reference
-            .records
-            .iter()
-            .map(|&v| f32::from(v) * scale - 1.0)
-            .collect();
+        let real = scaled_records(&reference.records, self.spec.value_max);
         Ok(sliced_wasserstein(
             &generated,
             &real,
@@ -363,51 +402,5 @@ impl ProofOfLearning for GanTrainer {
             QUALITY_PROJECTIONS,
             seed,
         ))
-    }
-
-    fn relative_distance(&self, other: &Self) -> Result<Vec<(String, f64)>> {
-        let groups: [(&str, Vec<&Tensor>, Vec<&Tensor>); 4] = [
-            (
-                "generator",
-                self.g.iter().collect(),
-                other.g.iter().collect(),
-            ),
-            (
-                "discriminator",
-                self.d.iter().collect(),
-                other.d.iter().collect(),
-            ),
-            (
-                "generator-adam",
-                self.g_moments.iter().flatten().collect(),
-                other.g_moments.iter().flatten().collect(),
-            ),
-            (
-                "discriminator-adam",
-                self.d_moments.iter().flatten().collect(),
-                other.d_moments.iter().flatten().collect(),
-            ),
-        ];
-        groups
-            .into_iter()
-            .map(|(name, a, b)| {
-                let (mut diff, mut norm) = (0f64, 0f64);
-                for (x, y) in a.iter().zip(&b) {
-                    let (x, y) = (to_host(x)?, to_host(y)?);
-                    for (p, q) in x.iter().zip(&y) {
-                        diff += (f64::from(*p) - f64::from(*q)).powi(2);
-                        norm += f64::from(*q).powi(2);
-                    }
-                }
-                Ok((
-                    name.to_owned(),
-                    if norm == 0.0 {
-                        diff.sqrt()
-                    } else {
-                        (diff / norm).sqrt()
-                    },
-                ))
-            })
-            .collect()
     }
 }
