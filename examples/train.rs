@@ -6,7 +6,13 @@
 //!
 //! ```text
 //! cargo run --release --example train -- [STEPS]
+//! cargo run --release --example train -- --compare [RUNS]
 //! ```
+//!
+//! `--compare` trains `RUNS` (default 5) seeds of the exact step and of the float32 PyTorch
+//! reference (`benches/pytorch_train.py`) for 400 steps each, scores every 25th checkpoint of
+//! both with the same quality function, prints the mean and spread per step and writes
+//! `quality-vs-pytorch.png` (exact runs blue, PyTorch runs orange, means drawn thick).
 //!
 //! `POUW_THREADS` sets the intra-op threads (default 1).
 
@@ -14,12 +20,14 @@ mod support;
 
 use pouw::dataset::import::import_digits_csv;
 use pouw::learning::gan::render::{sample_grid, write_png};
-use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, DirStore, ProofOfLearning,
     TaskSpec,
 };
 use std::time::Instant;
+use support::quality::{exact_curve, pytorch_curve, spread, Curve, Scorer};
+use support::Series;
 
 fn main() -> pouw::Result<()> {
     // One intra-op thread is fastest for this small model on small machines; training is
@@ -30,13 +38,21 @@ fn main() -> pouw::Result<()> {
             .and_then(|t| t.parse().ok())
             .unwrap_or(1),
     );
-    let steps: u64 = std::env::args()
-        .nth(1)
-        .map_or(400, |s| s.parse().expect("STEPS is a number"));
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let out = std::path::Path::new("out/train");
     std::fs::create_dir_all(out).map_err(|e| pouw::Error::io(out, e))?;
     let dataset = import_digits_csv(support::digits_path(), out.join("digits"), None)?;
-    let spec = GanSpec::for_manifest(dataset.manifest())?;
+    let mut spec = GanSpec::for_manifest(dataset.manifest())?;
+    spec.device = DeviceChoice::Cpu;
+    if args.first().map(String::as_str) == Some("--compare") {
+        let runs = args
+            .get(1)
+            .map_or(5, |r| r.parse().expect("RUNS is a number"));
+        return compare(&dataset, &spec, runs, out);
+    }
+    let steps: u64 = args
+        .first()
+        .map_or(400, |s| s.parse().expect("STEPS is a number"));
     let store = DirStore::new(out.join("checkpoints"))?;
     println!(
         "dataset {} ({} records), task spec {}",
@@ -106,6 +122,71 @@ fn main() -> pouw::Result<()> {
         out.display(),
         out.display(),
         out.display()
+    );
+    Ok(())
+}
+
+/// `--compare`: the exact step against the float32 PyTorch reference, several seeds each.
+fn compare(
+    dataset: &pouw::Dataset,
+    spec: &GanSpec,
+    runs: u8,
+    out: &std::path::Path,
+) -> pouw::Result<()> {
+    let (steps, every) = (400, 25);
+    let scorer = Scorer::new(dataset)?;
+    let work = out.join("pytorch");
+    let bar = support::Progress::new("training", 2 * u64::from(runs));
+    let mut exact: Vec<Curve> = Vec::new();
+    let mut reference: Vec<Curve> = Vec::new();
+    for run in 0..runs {
+        exact.push(exact_curve(dataset, spec, run, steps, every, &scorer)?);
+        bar.update(2 * u64::from(run) + 1, "exact");
+        reference.push(pytorch_curve(
+            &support::digits_path(),
+            spec,
+            run,
+            steps,
+            every,
+            &scorer,
+            &work,
+        )?);
+        bar.update(2 * u64::from(run) + 2, "PyTorch float32");
+    }
+    bar.finish();
+    println!("quality (sliced Wasserstein, lower is better), mean +- standard deviation over {runs} seeds:");
+    println!("   step        exact step       PyTorch float32");
+    for ((t, me, se), (_, mf, sf)) in spread(&exact).into_iter().zip(spread(&reference)) {
+        println!("  {t:>5}   {me:.4} +- {se:.4}   {mf:.4} +- {sf:.4}");
+    }
+    let points = |c: &Curve| c.iter().map(|&(t, q)| (t as f64, q)).collect::<Vec<_>>();
+    let mean = |curves: &[Curve]| {
+        spread(curves)
+            .iter()
+            .map(|&(t, m, _)| (t as f64, m))
+            .collect()
+    };
+    let (blue, orange) = ([30, 90, 200], [230, 120, 20]);
+    let mut series: Vec<Series> = Vec::new();
+    for (curves, color) in [(&exact, blue), (&reference, orange)] {
+        series.extend(curves.iter().map(|c| Series {
+            points: points(c),
+            color: color.map(|v| v / 2 + 127),
+            thick: false,
+        }));
+    }
+    for (curves, color) in [(&exact, blue), (&reference, orange)] {
+        series.push(Series {
+            points: mean(curves),
+            color,
+            thick: true,
+        });
+    }
+    let png = out.join("quality-vs-pytorch.png");
+    write_png(&support::series_plot(&series, 800, 450), &png)?;
+    println!(
+        "wrote {} (exact runs blue, PyTorch runs orange, means thick)",
+        png.display()
     );
     Ok(())
 }

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-extras >/dev/null
-cargo build --release --example step_bench >/dev/null
+cargo build --release --example step_bench >/dev/null 2>&1
 secs() { sed -n 's/.*s\/step=\([0-9.]*\).*/\1/p'; }
 min() { python3 -c "import sys; print(min(float(v) for v in sys.argv[1:]))" "$@"; }
 ratio() { python3 -c "print(f'{$1/$2:.3f}')"; }

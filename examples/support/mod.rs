@@ -1,6 +1,9 @@
 //! Helpers shared by the examples: locating the digits, a progress bar, a line plot.
 #![allow(dead_code)]
 
+#[cfg(feature = "torch")]
+pub mod quality;
+
 use image::{Rgb, RgbImage};
 use std::io::Write;
 use std::path::PathBuf;
@@ -60,12 +63,35 @@ impl Progress {
 
 /// A line plot of `(x, y)` points on a light grid (no text: the values are printed alongside).
 pub fn line_plot(points: &[(f64, f64)], width: u32, height: u32) -> RgbImage {
+    series_plot(
+        &[Series {
+            points: points.to_vec(),
+            color: [30, 90, 200],
+            thick: true,
+        }],
+        width,
+        height,
+    )
+}
+
+/// One curve of a [`series_plot`].
+pub struct Series {
+    /// The `(x, y)` points.
+    pub points: Vec<(f64, f64)>,
+    /// Its colour.
+    pub color: [u8; 3],
+    /// Drawn two pixels wide (else one).
+    pub thick: bool,
+}
+
+/// Several curves on one light grid with shared axes from 0 to the largest `y` (no text: the
+/// values are printed alongside).
+pub fn series_plot(series: &[Series], width: u32, height: u32) -> RgbImage {
     let mut img = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
     let margin = 20.0;
-    let (x0, x1) = points
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let y1 = points.iter().fold(f64::MIN, |a, p| a.max(p.1));
+    let all = || series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = all().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let y1 = all().fold(f64::MIN, |a, p| a.max(p.1));
     let (w, h) = (width as f64 - 2.0 * margin, height as f64 - 2.0 * margin);
     let to_px = |(x, y): (f64, f64)| {
         let px = margin + (x - x0) / (x1 - x0).max(1e-12) * w;
@@ -82,16 +108,23 @@ pub fn line_plot(points: &[(f64, f64)], width: u32, height: u32) -> RgbImage {
             img.put_pixel(gx, y, Rgb([225, 225, 225]));
         }
     }
-    for pair in points.windows(2) {
-        let (a, b) = (to_px(pair[0]), to_px(pair[1]));
-        let steps = ((b.0 - a.0).abs().max((b.1 - a.1).abs()) as u32).max(1);
-        for s in 0..=steps {
-            let t = s as f64 / steps as f64;
-            let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                let (px, py) = (x as u32 + dx, y as u32 + dy);
-                if px < width && py < height {
-                    img.put_pixel(px, py, Rgb([30, 90, 200]));
+    for s in series {
+        let dots: &[(u32, u32)] = if s.thick {
+            &[(0, 0), (1, 0), (0, 1), (1, 1)]
+        } else {
+            &[(0, 0)]
+        };
+        for pair in s.points.windows(2) {
+            let (a, b) = (to_px(pair[0]), to_px(pair[1]));
+            let steps = ((b.0 - a.0).abs().max((b.1 - a.1).abs()) as u32).max(1);
+            for k in 0..=steps {
+                let t = k as f64 / steps as f64;
+                let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+                for &(dx, dy) in dots {
+                    let (px, py) = (x as u32 + dx, y as u32 + dy);
+                    if px < width && py < height {
+                        img.put_pixel(px, py, Rgb(s.color));
+                    }
                 }
             }
         }

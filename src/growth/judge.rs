@@ -102,12 +102,11 @@ pub fn calibrate_threshold(
 
 /// A request's judge: its checkpoint loaded on the CPU, checked against the request.
 ///
-/// Verdicts follow the determinism rules of training: the same request, dataset version,
-/// submission and checkpoint give bit-identical logits, hence identical verdicts, on every
-/// node of the spec's backend profile. The judge always runs on the CPU (whatever the spec's
-/// local device choice) so that a node with a GPU reaches the verdicts of one without; a logit
-/// within rounding of the threshold could still differ across CPU instruction sets, as for
-/// exact step verification.
+/// Verdicts follow the exactness of training: the discriminator runs on exact arithmetic, so
+/// the same request, dataset version, submission and checkpoint give bit-identical logits,
+/// hence identical verdicts, on every node and device, even for a logit next to the
+/// threshold. The judge runs on the CPU (scoring is light), whatever the spec's local device
+/// choice.
 pub struct Judge {
     request: DatasetRequest,
     trainer: GanTrainer,

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 #[path = "../../examples/support/mod.rs"]
-mod support;
+pub mod support;
 pub use support::digits_path;
 
 /// The digits imported into a fresh temporary directory.

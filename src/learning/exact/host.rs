@@ -46,15 +46,16 @@ pub(super) fn values<T: tch::kind::Element>(t: &Tensor) -> Result<&[T]> {
 
 /// A contiguous CPU float32 tensor's elements, writable.
 ///
-/// The caller must be the tensor's only user while the slice lives: the trainer's own state
-/// tensors (it holds them mutably) or a tensor it has just created.
-pub(super) fn values_mut(t: &Tensor) -> Result<&mut [f32]> {
+/// Writing through the slice changes the tensor's storage for every handle that shares it:
+/// callers pass tensors whose storage they alone use (the trainer's own state, or a tensor
+/// just created).
+pub(super) fn values_mut(t: &mut Tensor) -> Result<&mut [f32]> {
     let n = values::<f32>(t)?.len();
     if n == 0 {
         return Ok(&mut []);
     }
-    // SAFETY: `values` checked a contiguous CPU float32 tensor of `n` elements; the callers
-    // (see above) hold the only handle that reads or writes it while the slice lives.
+    // SAFETY: `values` checked a contiguous CPU float32 tensor of `n` elements, and the
+    // exclusive borrow of `t` keeps this handle from being used while the slice lives.
     Ok(unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, n) })
 }
 

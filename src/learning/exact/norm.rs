@@ -121,8 +121,8 @@ impl Exact {
         })?;
         self.note_finite(finite);
         let inv_std: Vec<f32> = var.iter().map(|&v| 1.0 / (v + eps).sqrt()).collect();
-        let normalised = new_tensor::<f32>(&self.pool, &x.size(), |_| ())?;
-        let norm = SyncSlice::new(values_mut(&normalised)?);
+        let mut normalised = new_tensor::<f32>(&self.pool, &x.size(), |_| ())?;
+        let norm = SyncSlice::new(values_mut(&mut normalised)?);
         let y = new_tensor::<f32>(&self.pool, &x.size(), |out| {
             let out = SyncSlice::new(out);
             tasks(xs.len(), hw, |first, range| {

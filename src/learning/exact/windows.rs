@@ -224,7 +224,7 @@ impl Exact {
         let (ru, iu) = (host_f64(row_unit)?, host_f64(image_unit)?);
         let (b, nr, h, w) = (b as usize, nr as usize, h as usize, w as usize);
         let (lh, lw, k) = (lh as usize, lw as usize, window.kernel as usize);
-        let (stride, pad) = (window.stride as i64, window.padding as i64);
+        let (stride, pad) = (window.stride, window.padding);
         let row_len = b * lh * lw;
         new_tensor::<f32>(
             &self.pool,

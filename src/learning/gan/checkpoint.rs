@@ -32,6 +32,8 @@ pub(crate) struct CheckpointLayout {
     names: Vec<String>,
     /// Each tensor's entry in the header (byte range within `header`), in header order.
     entries: Vec<(String, std::ops::Range<usize>)>,
+    /// The caller's indices of the tensors in data order.
+    order: Vec<usize>,
     /// Bytes of the data section (the step counter's 8 and every tensor's).
     data_len: usize,
 }
@@ -101,6 +103,7 @@ impl CheckpointLayout {
             ranges,
             names: tensors.iter().map(|(n, _)| n.clone()).collect(),
             entries,
+            order,
             data_len: offset,
         })
     }
@@ -122,19 +125,23 @@ impl CheckpointLayout {
         }
         let step = i64::try_from(step)
             .map_err(|_| checkpoint_error(format!("step {step} does not fit an I64")))?;
-        let mut out = vec![0u8; self.size()];
-        let (head, data) = out.split_at_mut(self.header.len());
-        head.copy_from_slice(&self.header);
-        data[..8].copy_from_slice(&step.to_le_bytes());
-        for (bytes, range) in tensors.iter().zip(&self.ranges) {
-            if bytes.len() != range.len() {
-                return Err(checkpoint_error(format!(
-                    "{} bytes for a tensor of {}",
-                    bytes.len(),
-                    range.len()
-                )));
-            }
-            data[range.clone()].copy_from_slice(bytes);
+        if let Some((bytes, range)) = tensors
+            .iter()
+            .zip(&self.ranges)
+            .find(|(b, r)| b.len() != r.len())
+        {
+            return Err(checkpoint_error(format!(
+                "{} bytes for a tensor of {}",
+                bytes.len(),
+                range.len()
+            )));
+        }
+        // Written once, in data order (no zero fill first).
+        let mut out = Vec::with_capacity(self.size());
+        out.extend_from_slice(&self.header);
+        out.extend_from_slice(&step.to_le_bytes());
+        for &i in &self.order {
+            out.extend_from_slice(tensors[i]);
         }
         Ok(out)
     }

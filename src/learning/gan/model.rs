@@ -224,11 +224,11 @@ fn missing(what: &str) -> Error {
     Error::Torch(format!("backward pass without the forward pass's {what}"))
 }
 
-/// Splits a network's weights into its blocks: `(conv, Some((scale, shift)))`.
-fn block_weights<'w>(
-    layout: &Layout,
-    weights: &'w [Tensor],
-) -> Result<Vec<(&'w Tensor, Option<(&'w Tensor, &'w Tensor)>)>> {
+/// One block's weights: the convolution's, and batch norm's scale and shift when present.
+type BlockWeights<'w> = (&'w Tensor, Option<(&'w Tensor, &'w Tensor)>);
+
+/// Splits a network's weights into its blocks.
+fn block_weights<'w>(layout: &Layout, weights: &'w [Tensor]) -> Result<Vec<BlockWeights<'w>>> {
     let mut it = weights.iter();
     let mut next = || {
         it.next()
