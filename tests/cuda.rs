@@ -20,9 +20,15 @@ use std::time::Instant;
 
 const STEPS: u64 = 50;
 
+/// Whether CUDA is there; without it the tests skip, unless `POUW_REQUIRE_CUDA` is set (as
+/// `scripts/cuda-check.sh run` sets it), where a missing device fails them.
 fn cuda_available() -> bool {
     let ok = tch::Cuda::is_available();
     if !ok {
+        assert!(
+            std::env::var_os("POUW_REQUIRE_CUDA").is_none(),
+            "POUW_REQUIRE_CUDA is set but libtorch sees no CUDA device"
+        );
         eprintln!("skipped: no CUDA device");
     }
     ok
