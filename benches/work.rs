@@ -7,7 +7,7 @@ use pouw::dataset::import::import_digits_csv;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
 use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -17,7 +17,7 @@ struct Setup {
     params: ConsensusParams<GanSpec>,
     store: DirStore,
     genesis: Vec<u8>,
-    genesis_cid: pouw::ident::Cid,
+    start: Start,
     dataset: pouw::Dataset,
 }
 
@@ -33,12 +33,13 @@ fn setup() -> Setup {
         .unwrap()
         .checkpoint()
         .unwrap();
-    let genesis_cid = store.put(&genesis).unwrap();
+    store.put(&genesis).unwrap();
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis).unwrap();
     Setup {
         params,
         store,
         genesis,
-        genesis_cid,
+        start,
         dataset,
     }
 }
@@ -80,7 +81,7 @@ fn report_verify_vs_mine(s: &Setup) {
         let vin = VerifyInput {
             header_hash: header,
             miner_id: b"bench",
-            start: &s.genesis_cid,
+            start: &s.start,
             params: &s.params,
             target,
             store: &s.store,
@@ -120,7 +121,7 @@ fn bench_reject(c: &mut Criterion) {
     let vin = VerifyInput {
         header_hash: [0; 32],
         miner_id: b"bench",
-        start: &s.genesis_cid,
+        start: &s.start,
         params: &s.params,
         target: Target::from_expected_steps(1000),
         store: &s.store,

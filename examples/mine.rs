@@ -17,7 +17,7 @@ use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -101,7 +101,7 @@ fn main() -> pouw::Result<()> {
         &VerifyInput {
             header_hash: header,
             miner_id: miner,
-            start: &genesis_cid,
+            start: &Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?,
             params: &params,
             target,
             store: &store,
@@ -110,7 +110,7 @@ fn main() -> pouw::Result<()> {
     )?;
     let verifying = started.elapsed();
     println!(
-        "verified  in {:.2} s ({:.1}% of mining): {} steps, work {:.0} expected steps, quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
+        "verified  in {:.2} s ({:.1}% of mining): {} steps, work {} expected steps, quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
         verifying.as_secs_f64(),
         100.0 * verifying.as_secs_f64() / mining.as_secs_f64(),
         verdict.steps,
@@ -119,9 +119,10 @@ fn main() -> pouw::Result<()> {
         verdict.end_quality
     );
     println!(
-        "next      block starts from {} (= {})",
-        verdict.winning_checkpoint,
-        cid_of(&block.winning_checkpoint)
+        "next      block starts from {} (= {}), step counter {}",
+        verdict.next.cid,
+        cid_of(&block.winning_checkpoint),
+        verdict.next.steps
     );
     let winner = GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint)?;
     write_png(

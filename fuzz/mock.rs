@@ -1,5 +1,6 @@
-//! A stand-in learner for fuzzing the work function without libtorch: its "training step" hashes
-//! the previous state with the step seed and the batch, so re-execution is exact and cheap.
+//! A stand-in learner for fuzzing and attack-testing the work function without libtorch: its
+//! "training step" hashes the previous state with the step seed and the batch, so re-execution
+//! is exact and cheap. Counts, per thread, the states it loads and the steps it takes.
 
 use pouw::codec::{Decoder, Encoder};
 use pouw::hash::{tagged_hash, Digest};
@@ -47,12 +48,42 @@ impl TaskSpec for MockSpec {
     fn record_size(&self) -> usize {
         self.record_size as usize
     }
+
+    fn checkpoint_size(&self) -> u64 {
+        40
+    }
 }
 
 /// The mock state: a step counter and a running digest.
 pub struct Mock {
     steps: u64,
     acc: Digest,
+}
+
+thread_local! {
+    static LOADS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// `(checkpoints loaded, steps taken)` on this thread since the last reset.
+#[allow(dead_code)]
+pub fn counters() -> (u64, u64) {
+    (LOADS.with(|c| c.get()), STEPS.with(|c| c.get()))
+}
+
+/// Zeroes this thread's counters.
+#[allow(dead_code)]
+pub fn reset_counters() {
+    LOADS.with(|c| c.set(0));
+    STEPS.with(|c| c.set(0));
+}
+
+impl Mock {
+    /// A state with this counter and digest (a made-up state, for attacks).
+    #[allow(dead_code)]
+    pub fn new(steps: u64, acc: Digest) -> Self {
+        Mock { steps, acc }
+    }
 }
 
 impl ProofOfLearning for Mock {
@@ -66,6 +97,7 @@ impl ProofOfLearning for Mock {
     }
 
     fn from_checkpoint(_: &MockSpec, bytes: &[u8]) -> Result<Self> {
+        LOADS.with(|c| c.set(c.get() + 1));
         let mut d = Decoder::new(bytes);
         let steps = d.u64("steps")?;
         let acc = d.digest("acc")?;
@@ -77,6 +109,7 @@ impl ProofOfLearning for Mock {
         if batch.is_empty() {
             return Err(Error::WrongBatch("empty".into()));
         }
+        STEPS.with(|c| c.set(c.get() + 1));
         self.acc = tagged_hash("pouw/mock-step", &[&self.acc, seed, &batch.records]);
         self.steps += 1;
         Ok(())

@@ -248,6 +248,18 @@ enum pouw_result
    */
   POUW_RESULT_DEVICE_ARITHMETIC = 509,
   /*
+   The checkpoint a step starts from holds another step counter than its position implies.
+   */
+  POUW_RESULT_STEP_COUNTER = 510,
+  /*
+   A fraud proof names a step that re-executes to the committed digest.
+   */
+  POUW_RESULT_NOT_FRAUD = 511,
+  /*
+   The store holds nothing under a CID the call needed (fetch it again elsewhere).
+   */
+  POUW_RESULT_NOT_FOUND = 600,
+  /*
    Any other error.
    */
   POUW_RESULT_OTHER = 999,
@@ -412,6 +424,10 @@ typedef struct pouw_params_options {
    */
   uint64_t max_steps;
   /*
+   The fewest steps a block holds: tickets count from this step on (default 1).
+   */
+  uint64_t min_steps;
+  /*
    Where this process trains: `POUW_DEVICE_AUTO` (default), `POUW_DEVICE_CPU` or
    `POUW_DEVICE_CUDA`. A local choice, not a consensus parameter.
    */
@@ -421,6 +437,29 @@ typedef struct pouw_params_options {
    */
   uint32_t cuda_index;
 } pouw_params_options;
+
+/*
+ Where a block starts, as the chain keeps it: the previous block's winning checkpoint (from
+ its verdict's `next`), or the genesis checkpoint ([`pouw_start_of_checkpoint`]).
+ */
+typedef struct pouw_start {
+  /*
+   Binary CID of the checkpoint; its first `cid_len` bytes are meaningful.
+   */
+  uint8_t cid[POUW_MAX_CID_LEN];
+  /*
+   Length of `cid` in bytes.
+   */
+  size_t cid_len;
+  /*
+   The checkpoint's digest.
+   */
+  uint8_t digest[32];
+  /*
+   The checkpoint's step counter.
+   */
+  uint64_t steps;
+} pouw_start;
 
 /*
  Called by [`pouw_mine`] after every training step, on the thread that called
@@ -454,23 +493,21 @@ typedef struct pouw_verdict {
    */
   double end_quality;
   /*
-   Expected steps per block at the target: the work the block represents.
+   The work the block represents (expected steps at its target), a 256-bit big-endian
+   integer: sum a chain's with [`pouw_work_add`].
    */
-  double work;
+  uint8_t work[32];
   /*
-   Digest of the winning checkpoint.
+   The next block's start: the winning checkpoint.
    */
-  uint8_t winning_digest[32];
-  /*
-   Binary CID of the winning checkpoint (the next block's start); its first
-   `winning_cid_len` bytes are meaningful.
-   */
-  uint8_t winning_cid[POUW_MAX_CID_LEN];
-  /*
-   Length of `winning_cid` in bytes.
-   */
-  size_t winning_cid_len;
+  struct pouw_start next;
 } pouw_verdict;
+
+/*
+ Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps
+ replayed, the block's steps and the caller's `user_data`. It must return normally.
+ */
+typedef void (*pouw_audit_callback)(uint64_t step, uint64_t steps, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -945,6 +982,28 @@ pouw_result pouw_cancel_token_cancel(const struct pouw_cancel_token *token);
 void pouw_cancel_token_free(struct pouw_cancel_token *token);
 
 /*
+ Writes the start a checkpoint (`bytes`, `len`; the genesis checkpoint, typically) gives:
+ its CID, digest and step counter. Thread-safe.
+ */
+pouw_result pouw_start_of_checkpoint(const struct pouw_params *params,
+                                     const uint8_t *bytes,
+                                     size_t len,
+                                     struct pouw_start *out);
+
+/*
+ The work of a block at `target` (32 bytes): `floor(2^256 / (target + 1))`, written to `out`
+ (32 bytes, big-endian). Thread-safe.
+ */
+pouw_result pouw_work_of_target(const uint8_t *target, uint8_t *out);
+
+/*
+ Adds two works (32 bytes each, big-endian) into `out` (32 bytes; may alias either input).
+ Returns `POUW_RESULT_LIMIT_EXCEEDED`, writing nothing, when the sum exceeds `2^256 - 1`.
+ Thread-safe.
+ */
+pouw_result pouw_work_add(const uint8_t *a, const uint8_t *b, uint8_t *out);
+
+/*
  Writes the genesis checkpoint of `params` (every weight drawn from `seed`, 32 bytes) to a
  new buffer `*out` (free it with [`pouw_buffer_free`]). A chain fixes the seed in its genesis;
  the checkpoint's CID is the first block's start. Thread-safe.
@@ -990,9 +1049,9 @@ pouw_result pouw_mine(const struct pouw_params *params,
 /*
  Verifies a block proof (`proof`, `proof_len` bytes; untrusted) against the chain's view:
  `params`, the header `header_hash` (32 bytes), the miner `miner_id` (`miner_id_len` bytes),
- the start checkpoint's binary CID `start_cid` (`start_cid_len` bytes) and `target` (32
- bytes), fetching the opened checkpoints from `store`. Cheap checks run first; only then are
- the opened steps re-executed.
+ the block's `start` (the previous verdict's `next`, or [`pouw_start_of_checkpoint`] of the
+ genesis) and `target` (32 bytes), fetching the opened checkpoints from `store`. Cheap checks
+ run first; then the winning step is re-executed, then the other opened steps.
 
  Returns `POUW_RESULT_OK` and writes the verdict to `*out_verdict` when the block is valid,
  else the rejection reason (a decoding code for malformed bytes, `POUW_RESULT_BINDING`,
@@ -1006,12 +1065,56 @@ pouw_result pouw_verify(const struct pouw_params *params,
                         const uint8_t *header_hash,
                         const uint8_t *miner_id,
                         size_t miner_id_len,
-                        const uint8_t *start_cid,
-                        size_t start_cid_len,
+                        const struct pouw_start *start,
                         const uint8_t *target,
                         const uint8_t *proof,
                         size_t proof_len,
                         struct pouw_verdict *out_verdict);
+
+/*
+ Audits a block: replays every step of `proof` (`proof_len` bytes) from its start checkpoint
+ `start` (`start_len` bytes) on `dataset`, with the trajectory companion fetched from `store`.
+
+ Returns `POUW_RESULT_OK` when the audit ran to the end, writing to `*out_fraud_proof` a new
+ buffer with the fraud proof of the first wrong step (free it with [`pouw_buffer_free`]), or
+ NULL when every step agrees. The checkpoint the fraud proof names is published to `store`.
+ Returns `POUW_RESULT_CANCELLED` when `cancel` is set (checked before every step), and an
+ error code for a proof or companion that cannot be audited.
+
+ `progress` (may be NULL) is called with `user_data` after every step. Thread-safe.
+ */
+pouw_result pouw_audit(const struct pouw_params *params,
+                       const struct pouw_dataset *dataset,
+                       const struct pouw_store *store,
+                       const uint8_t *header_hash,
+                       const uint8_t *miner_id,
+                       size_t miner_id_len,
+                       const uint8_t *start,
+                       size_t start_len,
+                       const uint8_t *proof,
+                       size_t proof_len,
+                       pouw_audit_callback progress,
+                       void *user_data,
+                       const struct pouw_cancel_token *cancel,
+                       struct pouw_buffer **out_fraud_proof);
+
+/*
+ Checks a fraud proof (`fraud`, `fraud_len` bytes; untrusted) against the block proof
+ `block_proof` (`block_proof_len` bytes) whose start checkpoint has step counter
+ `start_steps`, with one step re-executed from the checkpoint it names in `store`.
+
+ Returns `POUW_RESULT_OK` and writes the proven-wrong step to `*out_step` when the fraud is
+ proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest; another
+ code for a malformed or unbound fraud proof. Thread-safe.
+ */
+pouw_result pouw_fraud_proof_verify(const struct pouw_params *params,
+                                    const struct pouw_store *store,
+                                    uint64_t start_steps,
+                                    const uint8_t *block_proof,
+                                    size_t block_proof_len,
+                                    const uint8_t *fraud,
+                                    size_t fraud_len,
+                                    uint64_t *out_step);
 
 #ifdef __cplusplus
 }  // extern "C"

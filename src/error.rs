@@ -189,6 +189,30 @@ pub enum Error {
         /// What differed.
         detail: String,
     },
+    /// The checkpoint a step starts from holds another step counter than its position implies.
+    #[error("step {step} starts from a checkpoint of step counter {found}, expected {expected}")]
+    StepCounter {
+        /// The step.
+        step: u64,
+        /// The counter the checkpoint holds.
+        found: u64,
+        /// The counter its position implies.
+        expected: u64,
+    },
+    /// A fraud proof names a step that re-executes to the digest the block committed: the step
+    /// is honest.
+    #[error("step {step} re-executes to the committed digest: no fraud")]
+    NotFraud {
+        /// The step.
+        step: u64,
+    },
+    /// A store holds nothing under this CID (fetch it again elsewhere; not a fault of the proof's
+    /// bytes).
+    #[error("no object {cid} in the store")]
+    NotFound {
+        /// The CID asked for.
+        cid: String,
+    },
     /// A fetched checkpoint is not the one the trajectory commits to at this step.
     #[error("checkpoint for step {step} does not match the trajectory digest")]
     CheckpointDigest {

@@ -9,7 +9,7 @@ mod common;
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
 use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -97,10 +97,12 @@ fn golden_proofs_keep_verifying() {
         .parse()
         .unwrap();
     let store = DirStore::new(golden_dir().join("store")).unwrap();
+    let genesis_bytes = store.get(&genesis, u64::MAX).unwrap();
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis_bytes).unwrap();
     let input = VerifyInput {
         header_hash: HEADER,
         miner_id: MINER,
-        start: &genesis,
+        start: &start,
         params: &params,
         target: Target::from_expected_steps(EXPECTED_STEPS),
         store: &store,
@@ -132,4 +134,5 @@ Made by `tests/golden.rs` (`POUW_REGENERATE_GOLDEN=1 cargo test --test golden`; 
 - `genesis.cid`: CID of the start checkpoint (GAN from seed 32 zero bytes).\n\
 - `proof.bin`: the block proof for header hash 32 bytes of 0x42, miner id `golden-miner`, target\n\
   `Target::from_expected_steps(8)`.\n\
-- `store/`: the checkpoints the proof names (a `DirStore`: files `<cid>.safetensors`).\n";
+- `store/`: the checkpoints the proof names and the trajectory companion (a `DirStore`: files\n\
+  `<cid>.safetensors`).\n";

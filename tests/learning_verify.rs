@@ -41,7 +41,7 @@ fn run() -> Run {
     let mut trajectory = Trajectory::new(checkpoint_digest(&bytes));
     let mut cids = vec![store.put(&bytes).unwrap()];
     for i in 1..=3 {
-        let seed = step_seed(&anchor, trajectory.digest(i - 1).unwrap(), i);
+        let seed = step_seed(&anchor, &trajectory.root(), i);
         let indices = batch_indices(&seed, spec.batch_size, ds.len()).unwrap();
         trainer
             .step(&seed, &Batch::from_dataset(&ds, &indices).unwrap())
@@ -87,7 +87,7 @@ impl Run {
     }
 
     fn verify(&self, ctx: &StepContext, opening: &StepOpening) -> pouw::Result<()> {
-        verify_step::<GanTrainer>(&self.spec, ctx, opening, &self.store)
+        verify_step::<GanTrainer>(&self.spec, ctx, opening, &self.store, 0).map(|_| ())
     }
 }
 
@@ -118,7 +118,7 @@ fn tampered_start_checkpoint_is_rejected() {
     let mut opening = r.open(2);
     opening.start = cid;
     assert!(matches!(
-        verify_step::<GanTrainer>(&r.spec, &r.ctx(), &opening, &forged),
+        verify_step::<GanTrainer>(&r.spec, &r.ctx(), &opening, &forged, 0).map(|_| ()),
         Err(Error::CheckpointDigest { step: 1 })
     ));
 }

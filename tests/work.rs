@@ -1,5 +1,5 @@
 //! The work function: mining and verifying chained blocks, concurrency, and rejection of every
-//! kind of bad proof.
+//! kind of bad proof, each with the error it must give.
 #![cfg(feature = "torch")]
 
 mod common;
@@ -7,7 +7,8 @@ mod common;
 use common::work::chain;
 use pouw::ident::cid_of;
 use pouw::learning::gan::GanTrainer;
-use pouw::work::{verify, BlockProof, ProofLimits};
+use pouw::learning::CheckpointStore;
+use pouw::work::{verify, BlockProof, ProofLimits, Work};
 use pouw::Error;
 
 const MINER: &[u8] = b"miner-1";
@@ -15,23 +16,28 @@ const MINER: &[u8] = b"miner-1";
 #[test]
 fn three_chained_blocks_mine_and_verify() {
     let c = chain();
-    let mut start = c.genesis.clone();
+    let mut start = c.genesis_start();
+    let mut bytes = c.genesis.clone();
+    let mut total = Work::ZERO;
     for height in 0..3u8 {
         let header = [height + 1; 32];
-        let block = c.mine(header, MINER, &start);
-        let start_cid = cid_of(&start);
+        let block = c.mine(header, MINER, &bytes);
         let verdict =
-            verify::<GanTrainer>(&c.input(header, MINER, &start_cid), &block.proof.to_bytes())
-                .unwrap();
+            verify::<GanTrainer>(&c.input(header, MINER, &start), &block.proof.to_bytes()).unwrap();
         assert_eq!(verdict.steps, block.proof.steps);
-        assert_eq!(
-            verdict.winning_checkpoint,
-            cid_of(&block.winning_checkpoint)
-        );
+        assert_eq!(verdict.next, c.start_of(&block.winning_checkpoint));
+        assert_eq!(verdict.next.steps, start.steps + verdict.steps);
         assert_eq!(*verdict.opened.last().unwrap(), verdict.steps);
         assert!(verdict.start_quality.is_finite() && verdict.end_quality.is_finite());
-        start = block.winning_checkpoint;
+        assert_eq!(verdict.work, Work::of(&c.target));
+        total = total.checked_add(&verdict.work).unwrap();
+        start = verdict.next;
+        bytes = block.winning_checkpoint;
     }
+    assert_eq!(
+        total.to_u128(),
+        Some(3 * Work::of(&c.target).to_u128().unwrap())
+    );
 }
 
 #[test]
@@ -50,7 +56,7 @@ fn bindings_are_checked() {
     let c = chain();
     let block = c.mine([1; 32], MINER, &c.genesis);
     let bytes = block.proof.to_bytes();
-    let genesis = cid_of(&c.genesis);
+    let genesis = c.genesis_start();
     let check =
         |input: pouw::work::VerifyInput<'_, _>| verify::<GanTrainer>(&input, &bytes).unwrap_err();
     assert!(matches!(
@@ -73,21 +79,39 @@ fn bindings_are_checked() {
             field: "parameters"
         }
     ));
-    // A start checkpoint that is not the claimed one.
-    let not_start = cid_of(&block.winning_checkpoint);
-    pouw::learning::CheckpointStore::put(&c.store, &block.winning_checkpoint).unwrap();
+    // The chain's start is another checkpoint than the block's.
+    c.store.put(&block.winning_checkpoint).unwrap();
+    let not_start = c.start_of(&block.winning_checkpoint);
     assert!(matches!(
         check(c.input([1; 32], MINER, &not_start)),
         Error::Binding {
             field: "start checkpoint"
         }
     ));
-    // A harder target than the block met (if its ticket is not below the new target).
+    // The right digest with another step counter: the first re-executed step's checkpoint
+    // holds a counter its position does not imply.
+    let shifted = pouw::work::Start {
+        steps: genesis.steps + 1,
+        ..genesis
+    };
+    assert!(matches!(
+        check(c.input([1; 32], MINER, &shifted)),
+        Error::StepCounter { .. }
+    ));
+    // A harder target than the block met.
     let hard = pouw::work::VerifyInput {
         target: pouw::work::Target([0; 32]),
         ..c.input([1; 32], MINER, &genesis)
     };
     assert!(matches!(check(hard), Error::TicketAboveTarget { .. }));
+    // Parameters the verifier's own code rejects.
+    let mut broken = c.params.clone();
+    broken.min_steps = broken.max_steps + 1;
+    let input = pouw::work::VerifyInput {
+        params: &broken,
+        ..c.input([1; 32], MINER, &genesis)
+    };
+    assert!(matches!(check(input), Error::InvalidParameters(_)));
 }
 
 #[test]
@@ -101,9 +125,11 @@ fn a_replayed_opening_from_another_block_is_rejected() {
         .unwrap();
     let mut forged = b.proof.clone();
     forged.openings[0] = a.proof.openings[0].clone();
-    let genesis = cid_of(&c.genesis);
+    let genesis = c.genesis_start();
     let err =
         verify::<GanTrainer>(&c.input(header, MINER, &genesis), &forged.to_bytes()).unwrap_err();
+    // Another block's step: not the Fiat-Shamir choice, or (the same step number) not under
+    // this trajectory root.
     assert!(
         matches!(
             err,
@@ -111,7 +137,6 @@ fn a_replayed_opening_from_another_block_is_rejected() {
                 what: "opened steps",
                 ..
             } | Error::RootMismatch
-                | Error::ProofLength { .. }
         ),
         "{err:?}"
     );
@@ -122,17 +147,14 @@ fn every_truncation_is_rejected_cheaply() {
     let c = chain();
     let block = c.mine([1; 32], MINER, &c.genesis);
     let bytes = block.proof.to_bytes();
-    let genesis = cid_of(&c.genesis);
+    let genesis = c.genesis_start();
     let input = c.input([1; 32], MINER, &genesis);
     for cut in 0..bytes.len() {
         let err = verify::<GanTrainer>(&input, &bytes[..cut]).unwrap_err();
         assert!(
             matches!(
                 err,
-                Error::Truncated { .. }
-                    | Error::BadMagic { .. }
-                    | Error::LimitExceeded { .. }
-                    | Error::InvalidField { .. }
+                Error::Truncated { .. } | Error::BadMagic { .. } | Error::LimitExceeded { .. }
             ),
             "cut {cut}: {err:?}"
         );
@@ -145,98 +167,190 @@ fn every_truncation_is_rejected_cheaply() {
     ));
 }
 
-/// Mutates every field of a valid proof in turn: each mutation must be rejected.
+/// Mutates every field of a valid proof in turn: each mutation must be rejected, with the error
+/// of the check it breaks.
 #[test]
-fn every_field_mutation_is_rejected() {
+fn every_field_mutation_is_rejected_for_its_reason() {
     let c = chain();
-    let block = c.mine([1; 32], MINER, &c.genesis);
-    let genesis = cid_of(&c.genesis);
-    let input = c.input([1; 32], MINER, &genesis);
-    let reject = |p: &BlockProof, what: &str| {
-        let result = verify::<GanTrainer>(&input, &p.to_bytes());
-        assert!(result.is_err(), "mutation of {what} was accepted");
-    };
+    // A block with a step opened besides the winning one.
+    let (header, block) = (1u8..)
+        .map(|h| ([h; 32], c.mine([h; 32], MINER, &c.genesis)))
+        .find(|(_, b)| b.proof.openings.len() > 1)
+        .unwrap();
+    let genesis = c.genesis_start();
+    let input = c.input(header, MINER, &genesis);
+    let verify_err = |p: &BlockProof| verify::<GanTrainer>(&input, &p.to_bytes()).unwrap_err();
     let flip = |d: &mut [u8; 32]| d[0] ^= 1;
     let p = &block.proof;
+    // With every step opened the choice does not depend on the root; else it does.
+    let all_opened = p.steps - 1 <= u64::from(c.params.opened_steps);
+
+    macro_rules! rejects {
+        ($m:expr, $what:literal, $pattern:pat) => {{
+            let err = verify_err(&$m);
+            assert!(matches!(err, $pattern), "{}: {err:?}", $what);
+        }};
+    }
     let mut m = p.clone();
     flip(&mut m.params_digest);
-    reject(&m, "params digest");
+    rejects!(
+        m,
+        "params digest",
+        Error::Binding {
+            field: "parameters"
+        }
+    );
     let mut m = p.clone();
     flip(&mut m.header_hash);
-    reject(&m, "header hash");
+    rejects!(m, "header hash", Error::Binding { field: "header" });
     let mut m = p.clone();
     m.miner_id.push(b'x');
-    reject(&m, "miner id");
-    let mut m = p.clone();
-    flip(&mut m.start_digest);
-    reject(&m, "start digest");
-    let mut m = p.clone();
-    if let Some(n) = m.start_proof.nodes.first_mut() {
-        flip(n);
-        reject(&m, "start proof");
+    rejects!(m, "miner id", Error::Binding { field: "miner id" });
+    if !m.start_proof.nodes.is_empty() {
+        let mut m = p.clone();
+        flip(&mut m.start_proof.nodes[0]);
+        rejects!(
+            m,
+            "start proof",
+            Error::Binding {
+                field: "start checkpoint"
+            }
+        );
     }
     let mut m = p.clone();
     m.steps += 1;
-    reject(&m, "steps");
+    rejects!(
+        m,
+        "steps",
+        Error::InvalidField {
+            what: "opened steps",
+            ..
+        }
+    );
     let mut m = p.clone();
     flip(&mut m.trajectory_root);
-    reject(&m, "trajectory root");
+    if all_opened {
+        rejects!(
+            m,
+            "trajectory root",
+            Error::Binding {
+                field: "start checkpoint"
+            }
+        );
+    } else {
+        rejects!(
+            m,
+            "trajectory root",
+            Error::InvalidField {
+                what: "opened steps",
+                ..
+            }
+        );
+    }
+    let mut m = p.clone();
+    m.trajectory_cid = cid_of(b"no such companion");
+    rejects!(m, "trajectory companion cid", Error::NotFound { .. });
+    let last = p.openings.len() - 1;
     for (k, o) in p.openings.iter().enumerate() {
+        let winning = k == last;
         let mut m = p.clone();
         m.openings[k].trajectory.step += 1;
-        reject(&m, "opened step");
+        rejects!(
+            m,
+            "opened step",
+            Error::InvalidField {
+                what: "opened steps",
+                ..
+            }
+        );
         let mut m = p.clone();
         flip(&mut m.openings[k].trajectory.prev);
-        reject(&m, "opening prev");
+        rejects!(m, "opening prev", Error::RootMismatch);
         let mut m = p.clone();
         flip(&mut m.openings[k].trajectory.next);
-        reject(&m, "opening next");
+        if winning {
+            // The ticket of the changed digest, or (below the target by luck) its path.
+            rejects!(
+                m,
+                "winning next",
+                Error::TicketAboveTarget { .. } | Error::RootMismatch
+            );
+        } else {
+            rejects!(m, "opening next", Error::RootMismatch);
+        }
         if !o.trajectory.proof.nodes.is_empty() {
             let mut m = p.clone();
             flip(&mut m.openings[k].trajectory.proof.nodes[0]);
-            reject(&m, "opening trajectory proof");
+            rejects!(m, "opening trajectory proof", Error::RootMismatch);
         }
         let mut m = p.clone();
-        m.openings[k].start = genesis_or_other(&c, &o.start);
-        reject(&m, "opening start cid");
+        flip(&mut m.openings[k].trajectory.prefix_root);
+        rejects!(m, "opening prefix root", Error::ConsistencyMismatch { .. });
+        if !o.trajectory.prefix_proof.is_empty() {
+            let mut m = p.clone();
+            flip(&mut m.openings[k].trajectory.prefix_proof[0]);
+            rejects!(m, "opening prefix proof", Error::ConsistencyMismatch { .. });
+        }
+        // Another stored checkpoint as the step's start: its digest is not d_{j-1}.
+        let mut m = p.clone();
+        m.openings[k].start = other_stored(&c, &o.start);
+        rejects!(m, "opening start cid", Error::CheckpointDigest { .. });
+        let mut m = p.clone();
+        m.openings[k].start = cid_of(b"not stored");
+        rejects!(m, "opening start cid", Error::NotFound { .. });
         let mut m = p.clone();
         m.openings[k].records[0] ^= 1;
-        reject(&m, "opening records");
+        rejects!(m, "opening records", Error::RootMismatch);
         if !o.records_proof.nodes.is_empty() {
             let mut m = p.clone();
             flip(&mut m.openings[k].records_proof.nodes[0]);
-            reject(&m, "opening records proof");
+            rejects!(m, "opening records proof", Error::RootMismatch);
         }
     }
     let mut m = p.clone();
-    m.openings.last_mut().unwrap().end = None;
-    reject(&m, "winning end cid");
+    m.openings[last].end = None;
+    rejects!(
+        m,
+        "winning end cid",
+        Error::InvalidField {
+            what: "winning opening",
+            ..
+        }
+    );
     let mut m = p.clone();
     m.capacity.records[0][0] ^= 1;
-    reject(&m, "capacity record");
+    rejects!(m, "capacity record", Error::RootMismatch);
     let mut m = p.clone();
     m.capacity.indices.swap(0, 1);
-    reject(&m, "capacity indices");
+    rejects!(m, "capacity indices", Error::IndicesNotAscending { .. });
     let mut m = p.clone();
     m.openings.remove(0);
-    reject(&m, "opening count");
+    rejects!(
+        m,
+        "opening count",
+        Error::InvalidField {
+            what: "opened steps",
+            ..
+        }
+    );
 }
 
 /// A CID of a stored checkpoint other than `cid`.
-fn genesis_or_other(c: &common::work::Chain, cid: &pouw::ident::Cid) -> pouw::ident::Cid {
+fn other_stored(c: &common::work::Chain, cid: &pouw::ident::Cid) -> pouw::ident::Cid {
     let genesis = cid_of(&c.genesis);
-    if *cid == genesis {
-        pouw::ident::cid_of(b"not a checkpoint")
-    } else {
-        genesis
+    if *cid != genesis {
+        return genesis;
     }
+    // The genesis itself is the step's start: store another checkpoint to point at.
+    let other = c.mine([99; 32], MINER, &c.genesis).winning_checkpoint;
+    c.store.put(&other).unwrap()
 }
 
 #[test]
 fn verify_runs_alongside_mining_with_identical_results() {
     let c = chain();
     let block = c.mine([1; 32], MINER, &c.genesis);
-    let genesis = cid_of(&c.genesis);
+    let genesis = c.genesis_start();
     let alone =
         verify::<GanTrainer>(&c.input([1; 32], MINER, &genesis), &block.proof.to_bytes()).unwrap();
     let bytes = block.proof.to_bytes();

@@ -148,6 +148,11 @@ int main(int argc, char **argv) {
     }
     expect("cid text", pouw_cid_to_string(pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), &cid_text), POUW_RESULT_OK);
     printf("genesis: %zu bytes, %.*s\n", pouw_buffer_len(genesis), (int)pouw_buffer_len(cid_text), (const char *)pouw_buffer_data(cid_text));
+    /* The chain's start: the genesis checkpoint's CID, digest and step counter. */
+    pouw_start start;
+    expect("start", pouw_start_of_checkpoint(params, pouw_buffer_data(genesis), pouw_buffer_len(genesis), &start), POUW_RESULT_OK);
+    check(start.cid_len == pouw_buffer_len(genesis_cid) && memcmp(start.cid, pouw_buffer_data(genesis_cid), start.cid_len) == 0,
+          "the start names the genesis CID");
 
     /* 4. Mine a tiny block (about 6 steps expected). */
     uint8_t target[32], header[32];
@@ -169,43 +174,64 @@ int main(int argc, char **argv) {
 
     /* 5. Verify it. */
     pouw_verdict verdict;
-    r = pouw_verify(params, store, header, miner, miner_len, pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), target,
-                    pouw_buffer_data(proof), pouw_buffer_len(proof), &verdict);
+    r = pouw_verify(params, store, header, miner, miner_len, &start, target, pouw_buffer_data(proof), pouw_buffer_len(proof),
+                    &verdict);
     expect("verify", r, POUW_RESULT_OK);
     if (r == POUW_RESULT_OK) {
-        printf("verdict: steps %llu, opened %llu, quality %.6f -> %.6f, work %.3f\n", (unsigned long long)verdict.steps,
-               (unsigned long long)verdict.opened_count, verdict.start_quality, verdict.end_quality, verdict.work);
-        print_hex("  winning digest ", verdict.winning_digest, 32);
+        printf("verdict: steps %llu, opened %llu, quality %.6f -> %.6f\n", (unsigned long long)verdict.steps,
+               (unsigned long long)verdict.opened_count, verdict.start_quality, verdict.end_quality);
+        print_hex("  work           ", verdict.work, 32);
+        print_hex("  winning digest ", verdict.next.digest, 32);
         check(verdict.steps == last_step, "verdict steps match the mined steps");
+        check(verdict.next.steps == start.steps + verdict.steps, "the next start's step counter");
         check(memcmp(verdict.dataset_root, root, 32) == 0, "verdict names the dataset");
         expect("winning cid", pouw_cid_of(pouw_buffer_data(winning), pouw_buffer_len(winning), &winning_cid), POUW_RESULT_OK);
-        check(winning_cid != NULL && verdict.winning_cid_len == pouw_buffer_len(winning_cid) &&
-                  memcmp(verdict.winning_cid, pouw_buffer_data(winning_cid), verdict.winning_cid_len) == 0,
+        check(winning_cid != NULL && verdict.next.cid_len == pouw_buffer_len(winning_cid) &&
+                  memcmp(verdict.next.cid, pouw_buffer_data(winning_cid), verdict.next.cid_len) == 0,
               "verdict names the winning checkpoint");
+        /* Chain work: the block's, doubled, and an overflow refused. */
+        uint8_t work[32], total[32] = {0}, full[32];
+        expect("work of target", pouw_work_of_target(target, work), POUW_RESULT_OK);
+        check(memcmp(work, verdict.work, 32) == 0, "the verdict's work is the target's");
+        expect("work add", pouw_work_add(total, verdict.work, total), POUW_RESULT_OK);
+        expect("work add again", pouw_work_add(total, verdict.work, total), POUW_RESULT_OK);
+        memset(full, 0xff, sizeof full);
+        expect("work overflow", pouw_work_add(full, verdict.work, total), POUW_RESULT_LIMIT_EXCEEDED);
+        /* An audit of the honest block: every step agrees, no fraud proof. */
+        pouw_buffer *fraud = (pouw_buffer *)1;
+        expect("audit", pouw_audit(params, dataset, store, header, miner, miner_len, pouw_buffer_data(genesis),
+                                   pouw_buffer_len(genesis), pouw_buffer_data(proof), pouw_buffer_len(proof), NULL, NULL, NULL, &fraud),
+               POUW_RESULT_OK);
+        check(fraud == NULL, "an honest block has no fraud proof");
+        uint64_t step = 0;
+        const uint8_t junk[] = "not a fraud proof";
+        expect("fraud proof garbage", pouw_fraud_proof_verify(params, store, start.steps, pouw_buffer_data(proof),
+                                                             pouw_buffer_len(proof), junk, sizeof junk, &step),
+               POUW_RESULT_BAD_MAGIC);
     }
 
     /* 6. Bad input: NULL and zero-length arguments get codes, outputs stay untouched. */
     pouw_verdict untouched;
     memset(&untouched, 0xab, sizeof untouched);
     expect("verify NULL params",
-           pouw_verify(NULL, store, header, miner, miner_len, pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), target,
+           pouw_verify(NULL, store, header, miner, miner_len, &start, target,
                        pouw_buffer_data(proof), pouw_buffer_len(proof), &untouched),
            POUW_RESULT_NULL_ARGUMENT);
     expect("verify NULL proof with a length",
-           pouw_verify(params, store, header, miner, miner_len, pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), target,
+           pouw_verify(params, store, header, miner, miner_len, &start, target,
                        NULL, 10, &untouched),
            POUW_RESULT_NULL_ARGUMENT);
     expect("verify zero-length proof",
-           pouw_verify(params, store, header, miner, miner_len, pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), target,
+           pouw_verify(params, store, header, miner, miner_len, &start, target,
                        NULL, 0, &untouched),
            POUW_RESULT_TRUNCATED);
     const uint8_t garbage[] = "definitely not a block proof";
     expect("verify garbage",
-           pouw_verify(params, store, header, miner, miner_len, pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), target,
+           pouw_verify(params, store, header, miner, miner_len, &start, target,
                        garbage, sizeof garbage, &untouched),
            POUW_RESULT_BAD_MAGIC);
     expect("verify zero-length miner id (binding)",
-           pouw_verify(params, store, header, NULL, 0, pouw_buffer_data(genesis_cid), pouw_buffer_len(genesis_cid), target,
+           pouw_verify(params, store, header, NULL, 0, &start, target,
                        pouw_buffer_data(proof), pouw_buffer_len(proof), &untouched),
            POUW_RESULT_BINDING);
     pouw_verdict pattern;

@@ -3,8 +3,8 @@
 //! `cargo bench -p pouw-ffi --bench overhead`.
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
-use pouw::learning::DirStore;
-use pouw::work::{verify, ConsensusParams, Target, VerifyInput};
+use pouw::learning::{CheckpointStore, DirStore};
+use pouw::work::{verify, ConsensusParams, Start, Target, VerifyInput};
 use pouw_ffi::*;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -26,17 +26,18 @@ fn main() {
         .trim()
         .parse()
         .unwrap();
-    let genesis_bytes = genesis.to_bytes();
     let (header, miner) = ([0x42u8; 32], b"golden-miner");
     let target = Target::from_expected_steps(8);
 
     let mut params = ConsensusParams::<GanSpec>::from_bytes(&params_bytes).unwrap();
     params.spec.device = DeviceChoice::Cpu;
     let store = DirStore::new(golden.join("store")).unwrap();
+    let genesis_bytes = store.get(&genesis, u64::MAX).unwrap();
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis_bytes).unwrap();
     let input = VerifyInput {
         header_hash: header,
         miner_id: miner,
-        start: &genesis,
+        start: &start,
         params: &params,
         target,
         store: &store,
@@ -60,6 +61,19 @@ fn main() {
             PouwResult::Ok
         );
     }
+    let mut c_start = std::mem::MaybeUninit::<pouw_start>::zeroed();
+    unsafe {
+        assert_eq!(
+            pouw_start_of_checkpoint(
+                c_params,
+                genesis_bytes.as_ptr(),
+                genesis_bytes.len(),
+                c_start.as_mut_ptr()
+            ),
+            PouwResult::Ok
+        );
+    }
+    let c_start = unsafe { c_start.assume_init() };
     let c_call = || unsafe {
         let mut verdict = std::mem::zeroed();
         let rc = pouw_verify(
@@ -68,8 +82,7 @@ fn main() {
             header.as_ptr(),
             miner.as_ptr(),
             miner.len(),
-            genesis_bytes.as_ptr(),
-            genesis_bytes.len(),
+            &c_start,
             target.0.as_ptr(),
             proof.as_ptr(),
             proof.len(),

@@ -50,6 +50,9 @@ const (
 	CodeTicketAboveTarget      Code = C.POUW_RESULT_TICKET_ABOVE_TARGET
 	CodeNonFinite              Code = C.POUW_RESULT_NON_FINITE
 	CodeDeviceArithmetic       Code = C.POUW_RESULT_DEVICE_ARITHMETIC
+	CodeStepCounter            Code = C.POUW_RESULT_STEP_COUNTER
+	CodeNotFraud               Code = C.POUW_RESULT_NOT_FRAUD
+	CodeNotFound               Code = C.POUW_RESULT_NOT_FOUND
 	CodeOther                  Code = C.POUW_RESULT_OTHER
 )
 

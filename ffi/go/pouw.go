@@ -6,8 +6,9 @@ package pouw
 #include <stdlib.h>
 #include "pouw.h"
 
-// Implemented in Go (progress.go); declared for its function pointer.
+// Implemented in Go (progress.go); declared for their function pointers.
 extern void goPouwProgress(uint64_t step, void *user_data);
+extern void goPouwAuditProgress(uint64_t step, uint64_t steps, void *user_data);
 */
 import "C"
 
@@ -105,6 +106,7 @@ type ParamsOptions struct {
 	GFilters, DFilters, Latent, BatchSize uint32
 	OpenedSteps, CapacityChallenges       uint32
 	MaxSteps                              uint64
+	MinSteps                              uint64 // tickets count from this step on (0: 1)
 	// Device is where this process trains: a local choice, as every device computes the same
 	// bits.
 	Device    Device
@@ -133,6 +135,7 @@ func NewGanParams(d *Dataset, o ParamsOptions) (*Params, error) {
 		opened_steps:        C.uint32_t(o.OpenedSteps),
 		capacity_challenges: C.uint32_t(o.CapacityChallenges),
 		max_steps:           C.uint64_t(o.MaxSteps),
+		min_steps:           C.uint64_t(o.MinSteps),
 		device:              C.uint32_t(o.Device),
 		cuda_index:          C.uint32_t(o.CudaIndex),
 	}
@@ -309,6 +312,43 @@ func GenesisCheckpoint(p *Params, seed [32]byte) ([]byte, error) {
 	return takeBuffer(buf), nil
 }
 
+// cancelToken makes a C cancellation token set when ctx is done; release (call it once the C
+// call has returned) stops watching ctx and frees the token.
+func cancelToken(ctx context.Context) (*C.pouw_cancel_token, func(), error) {
+	var token *C.pouw_cancel_token
+	if err := resultError("cancel token", C.pouw_cancel_token_new(&token)); err != nil {
+		return nil, nil, err
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			C.pouw_cancel_token_cancel(token)
+		case <-done:
+		}
+	}()
+	return token, func() {
+		close(done)
+		wg.Wait()
+		C.pouw_cancel_token_free(token)
+	}, nil
+}
+
+// handleSlot puts a cgo.Handle of v in C memory (no Go pointer crosses into C); free deletes
+// both once the C call has returned.
+func handleSlot(v any) (unsafe.Pointer, func()) {
+	h := cgo.NewHandle(v)
+	slot := (*cgo.Handle)(C.malloc(C.size_t(unsafe.Sizeof(h))))
+	*slot = h
+	return unsafe.Pointer(slot), func() {
+		h.Delete()
+		C.free(unsafe.Pointer(slot))
+	}
+}
+
 // MineRequest is what Mine mines on.
 type MineRequest struct {
 	Params     *Params
@@ -336,37 +376,17 @@ type Block struct {
 // step with an error that has CodeCancelled and wraps ctx.Err(); running out of steps gives
 // CodeStepLimit. Any number of Mine and Verify calls may run at once.
 func Mine(ctx context.Context, req MineRequest) (*Block, error) {
-	var token *C.pouw_cancel_token
-	if err := resultError("cancel token", C.pouw_cancel_token_new(&token)); err != nil {
+	token, release, err := cancelToken(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer C.pouw_cancel_token_free(token)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-ctx.Done():
-			C.pouw_cancel_token_cancel(token)
-		case <-done:
-		}
-	}()
-	// Runs before the token is freed (defers run last-in first-out).
-	defer func() {
-		close(done)
-		wg.Wait()
-	}()
-
+	defer release()
 	var callback C.pouw_progress_callback
 	var userData unsafe.Pointer
 	if req.Progress != nil {
-		h := cgo.NewHandle(req.Progress)
-		defer h.Delete()
-		slot := (*cgo.Handle)(C.malloc(C.size_t(unsafe.Sizeof(h))))
-		defer C.free(unsafe.Pointer(slot))
-		*slot = h
-		userData = unsafe.Pointer(slot)
+		slot, free := handleSlot(req.Progress)
+		defer free()
+		userData = slot
 		callback = C.pouw_progress_callback(C.goPouwProgress)
 	}
 	limit := req.StepLimit
@@ -393,42 +413,105 @@ func Mine(ctx context.Context, req MineRequest) (*Block, error) {
 	return &Block{Proof: takeBuffer(proof), WinningCheckpoint: takeBuffer(winning)}, nil
 }
 
+// Start is where a block starts, as the chain keeps it: the previous verdict's Next, or
+// StartOfCheckpoint of the genesis checkpoint.
+type Start struct {
+	Cid    []byte   // binary CID of the checkpoint
+	Digest [32]byte // its digest
+	Steps  uint64   // its step counter
+}
+
+func (s Start) c() (C.pouw_start, error) {
+	var out C.pouw_start
+	if len(s.Cid) > len(out.cid) {
+		return out, &Error{Op: "start", Code: CodeInvalidArgument, Message: message(CodeInvalidArgument)}
+	}
+	for i, b := range s.Cid {
+		out.cid[i] = C.uint8_t(b)
+	}
+	out.cid_len = C.size_t(len(s.Cid))
+	for i, b := range s.Digest {
+		out.digest[i] = C.uint8_t(b)
+	}
+	out.steps = C.uint64_t(s.Steps)
+	return out, nil
+}
+
+func startFromC(s *C.pouw_start) Start {
+	out := Start{Cid: C.GoBytes(unsafe.Pointer(&s.cid[0]), C.int(s.cid_len)), Steps: uint64(s.steps)}
+	for i := range out.Digest {
+		out.Digest[i] = byte(s.digest[i])
+	}
+	return out
+}
+
+// StartOfCheckpoint is the start a checkpoint gives (the genesis checkpoint, typically).
+func StartOfCheckpoint(p *Params, checkpoint []byte) (Start, error) {
+	cp, cn := bytesPtr(checkpoint)
+	var out C.pouw_start
+	err := resultError("start of checkpoint", C.pouw_start_of_checkpoint(p.c(), cp, cn, &out))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(checkpoint)
+	if err != nil {
+		return Start{}, err
+	}
+	return startFromC(&out), nil
+}
+
+// Work is the work of a block: the expected steps at its target, a 256-bit big-endian integer.
+type Work [32]byte
+
+// WorkOfTarget is the work of a block at target t.
+func WorkOfTarget(t Target) (Work, error) {
+	var w Work
+	err := resultError("work of target", C.pouw_work_of_target((*C.uint8_t)(unsafe.Pointer(&t[0])), (*C.uint8_t)(unsafe.Pointer(&w[0]))))
+	return w, err
+}
+
+// Add is w + o; an error with CodeLimitExceeded past 2^256 - 1.
+func (w Work) Add(o Work) (Work, error) {
+	var sum Work
+	err := resultError("work add", C.pouw_work_add((*C.uint8_t)(unsafe.Pointer(&w[0])), (*C.uint8_t)(unsafe.Pointer(&o[0])), (*C.uint8_t)(unsafe.Pointer(&sum[0]))))
+	return sum, err
+}
+
 // VerifyRequest is the chain's view a proof is checked against.
 type VerifyRequest struct {
 	Params     *Params
 	Store      *Store // where the opened checkpoints are fetched from
 	HeaderHash [32]byte
 	MinerID    []byte
-	StartCid   []byte // binary CID of the start checkpoint
+	Start      Start // the block's start (from the chain, not from the proof)
 	Target     Target
 	Proof      []byte // untrusted
 }
 
 // Verdict is an accepted block's facts.
 type Verdict struct {
-	Steps         uint64
-	OpenedCount   uint64
-	DatasetRoot   [32]byte
-	StartQuality  float64
-	EndQuality    float64
-	Work          float64
-	WinningDigest [32]byte
-	WinningCid    []byte
+	Steps        uint64
+	OpenedCount  uint64
+	DatasetRoot  [32]byte
+	StartQuality float64
+	EndQuality   float64
+	Work         Work  // sum a chain's with Work.Add
+	Next         Start // the next block's start: the winning checkpoint
 }
 
 // Verify checks a block proof; a rejection is an *Error with the reason's code.
 func Verify(req VerifyRequest) (*Verdict, error) {
+	start, err := req.Start.c()
+	if err != nil {
+		return nil, err
+	}
 	mp, mn := bytesPtr(req.MinerID)
-	cp, cn := bytesPtr(req.StartCid)
 	pp, pn := bytesPtr(req.Proof)
 	header, target := req.HeaderHash, req.Target
 	var v C.pouw_verdict
-	r := C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, cp, cn,
+	r := C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
 		(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
 	runtime.KeepAlive(req.Params)
 	runtime.KeepAlive(req.Store)
 	runtime.KeepAlive(req.MinerID)
-	runtime.KeepAlive(req.StartCid)
 	runtime.KeepAlive(req.Proof)
 	if err := resultError("verify", r); err != nil {
 		return nil, err
@@ -438,12 +521,81 @@ func Verify(req VerifyRequest) (*Verdict, error) {
 		OpenedCount:  uint64(v.opened_count),
 		StartQuality: float64(v.start_quality),
 		EndQuality:   float64(v.end_quality),
-		Work:         float64(v.work),
-		WinningCid:   C.GoBytes(unsafe.Pointer(&v.winning_cid[0]), C.int(v.winning_cid_len)),
+		Next:         startFromC(&v.next),
 	}
 	for i := range out.DatasetRoot {
 		out.DatasetRoot[i] = byte(v.dataset_root[i])
-		out.WinningDigest[i] = byte(v.winning_digest[i])
+		out.Work[i] = byte(v.work[i])
 	}
 	return out, nil
+}
+
+// AuditRequest is a block to replay step by step.
+type AuditRequest struct {
+	Params     *Params
+	Dataset    *Dataset
+	Store      *Store // holds the trajectory companion; a fraud proof's checkpoint is put there
+	HeaderHash [32]byte
+	MinerID    []byte
+	Start      []byte // the block's start checkpoint's bytes
+	Proof      []byte
+	// Progress, if not nil, is called after every replayed step (from a cgo callback: it must
+	// return; a panic in it is recovered and ignored).
+	Progress func(step, steps uint64)
+}
+
+// Audit replays every step of a block. It returns the fraud proof of the first wrong step, or
+// nil when every step agrees. Cancelling ctx stops it before the next step with CodeCancelled.
+func Audit(ctx context.Context, req AuditRequest) ([]byte, error) {
+	token, release, err := cancelToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var callback C.pouw_audit_callback
+	var userData unsafe.Pointer
+	if req.Progress != nil {
+		slot, free := handleSlot(req.Progress)
+		defer free()
+		userData = slot
+		callback = C.pouw_audit_callback(C.goPouwAuditProgress)
+	}
+	mp, mn := bytesPtr(req.MinerID)
+	sp, sn := bytesPtr(req.Start)
+	pp, pn := bytesPtr(req.Proof)
+	header := req.HeaderHash
+	var fraud *C.pouw_buffer
+	r := C.pouw_audit(req.Params.c(), req.Dataset.c(), req.Store.c(), digestPtr(&header), mp, mn, sp, sn, pp, pn,
+		callback, userData, token, &fraud)
+	runtime.KeepAlive(req.Params)
+	runtime.KeepAlive(req.Dataset)
+	runtime.KeepAlive(req.Store)
+	runtime.KeepAlive(req.MinerID)
+	runtime.KeepAlive(req.Start)
+	runtime.KeepAlive(req.Proof)
+	if err := resultError("audit", r); err != nil {
+		if e := err.(*Error); e.Code == CodeCancelled {
+			e.cause = ctx.Err()
+		}
+		return nil, err
+	}
+	if fraud == nil {
+		return nil, nil
+	}
+	return takeBuffer(fraud), nil
+}
+
+// VerifyFraudProof checks that fraud proves a step of the block blockProof wrong (the block's
+// start checkpoint has step counter startSteps), re-executing that one step. It returns the
+// step; an honest step gives an error with CodeNotFraud.
+func VerifyFraudProof(p *Params, s *Store, startSteps uint64, blockProof, fraud []byte) (uint64, error) {
+	bp, bn := bytesPtr(blockProof)
+	fp, fn := bytesPtr(fraud)
+	var step C.uint64_t
+	err := resultError("verify fraud proof", C.pouw_fraud_proof_verify(p.c(), s.c(), C.uint64_t(startSteps), bp, bn, fp, fn, &step))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(blockProof)
+	runtime.KeepAlive(fraud)
+	return uint64(step), err
 }

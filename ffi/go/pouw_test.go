@@ -28,12 +28,12 @@ func digitsPath(t *testing.T) string {
 // chain is the small test setup: the digits, filters 16/8, batch 16, 4 opened steps, 8
 // capacity challenges, about 6 steps a block, on the CPU, an in-memory store.
 type chain struct {
-	dataset    *Dataset
-	params     *Params
-	store      *Store
-	genesis    []byte
-	genesisCid []byte
-	target     Target
+	dataset *Dataset
+	params  *Params
+	store   *Store
+	genesis []byte
+	start   Start
+	target  Target
 }
 
 var miner = []byte("miner-1")
@@ -59,7 +59,10 @@ func newChain(t *testing.T) *chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cid, err := store.Put(genesis)
+	if _, err := store.Put(genesis); err != nil {
+		t.Fatal(err)
+	}
+	start, err := StartOfCheckpoint(params, genesis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +70,7 @@ func newChain(t *testing.T) *chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &chain{ds, params, store, genesis, cid, target}
+	return &chain{ds, params, store, genesis, start, target}
 }
 
 func header(b byte) (h [32]byte) {
@@ -90,7 +93,7 @@ func (c *chain) mine(t *testing.T, h [32]byte, progress func(uint64)) *Block {
 }
 
 func (c *chain) request(h [32]byte, proof []byte) VerifyRequest {
-	return VerifyRequest{Params: c.params, Store: c.store, HeaderHash: h, MinerID: miner, StartCid: c.genesisCid, Target: c.target, Proof: proof}
+	return VerifyRequest{Params: c.params, Store: c.store, HeaderHash: h, MinerID: miner, Start: c.start, Target: c.target, Proof: proof}
 }
 
 func TestMineAndVerifyATinyBlock(t *testing.T) {
@@ -101,7 +104,7 @@ func TestMineAndVerifyATinyBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("verdict: steps %d, opened %d, quality %.6f -> %.6f, work %.1f", v.Steps, v.OpenedCount, v.StartQuality, v.EndQuality, v.Work)
+	t.Logf("verdict: steps %d, opened %d, quality %.6f -> %.6f, work %x", v.Steps, v.OpenedCount, v.StartQuality, v.EndQuality, v.Work)
 	if v.Steps == 0 || v.Steps != last {
 		t.Fatalf("verdict steps %d, progress reported %d", v.Steps, last)
 	}
@@ -109,15 +112,34 @@ func TestMineAndVerifyATinyBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(cid, v.WinningCid) {
+	if !bytes.Equal(cid, v.Next.Cid) {
 		t.Fatal("the verdict names another winning checkpoint")
+	}
+	next, err := StartOfCheckpoint(c.params, block.WinningCheckpoint)
+	if err != nil || next.Digest != v.Next.Digest || next.Steps != v.Next.Steps || next.Steps != c.start.Steps+v.Steps {
+		t.Fatalf("next start %+v, verdict %+v (%v)", next, v.Next, err)
+	}
+	work, err := WorkOfTarget(c.target)
+	if err != nil || work != v.Work {
+		t.Fatalf("work %x, verdict %x (%v)", work, v.Work, err)
+	}
+	twice, err := v.Work.Add(v.Work)
+	if err != nil || v.Work[31] != 6 || twice[31] != 12 {
+		t.Fatalf("work %x doubled %x (%v): 6 expected steps", v.Work, twice, err)
+	}
+	var full Work
+	for i := range full {
+		full[i] = 0xff
+	}
+	if _, err := full.Add(v.Work); !IsCode(err, CodeLimitExceeded) {
+		t.Fatalf("overflowing work: %v", err)
 	}
 	root, _ := c.dataset.Root()
 	if root != v.DatasetRoot {
 		t.Fatal("the verdict names another dataset")
 	}
 	// The next block starts from the winning checkpoint, published with the proof.
-	fetched, err := c.store.Get(v.WinningCid)
+	fetched, err := c.store.Get(v.Next.Cid)
 	if err != nil || !bytes.Equal(fetched, block.WinningCheckpoint) {
 		t.Fatalf("winning checkpoint not in the store: %v", err)
 	}
@@ -136,12 +158,12 @@ func TestMineAndVerifyATinyBlock(t *testing.T) {
 	if d1 != d2 {
 		t.Fatal("params digest changed through bytes")
 	}
-	text, err := CidString(c.genesisCid)
+	text, err := CidString(c.start.Cid)
 	if err != nil || !strings.HasPrefix(text, "b") {
 		t.Fatalf("cid string %q: %v", text, err)
 	}
 	parsed, err := ParseCid(text)
-	if err != nil || !bytes.Equal(parsed, c.genesisCid) {
+	if err != nil || !bytes.Equal(parsed, c.start.Cid) {
 		t.Fatalf("parse cid: %v", err)
 	}
 }
@@ -158,8 +180,9 @@ func TestRejectionsCarryTypedCodes(t *testing.T) {
 		{"garbage proof", c.request(header(3), []byte("not a block proof at all")), CodeBadMagic},
 		{"trailing byte", c.request(header(3), append(append([]byte{}, block.Proof...), 0)), CodeTrailingBytes},
 		{"other header", c.request(header(4), block.Proof), CodeBinding},
-		{"nil params", VerifyRequest{Store: c.store, StartCid: c.genesisCid, Proof: block.Proof}, CodeNullArgument},
+		{"nil params", VerifyRequest{Store: c.store, Start: c.start, Proof: block.Proof}, CodeNullArgument},
 		{"empty start cid", VerifyRequest{Params: c.params, Store: c.store, MinerID: miner, Proof: block.Proof}, CodeInvalidField},
+		{"start cid too long", VerifyRequest{Params: c.params, Store: c.store, MinerID: miner, Start: Start{Cid: make([]byte, 65)}, Proof: block.Proof}, CodeInvalidArgument},
 	}
 	for _, tc := range cases {
 		v, err := Verify(tc.req)
@@ -257,7 +280,7 @@ func TestVerifyAlongsideMining(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		if v.Steps != alone.Steps || v.StartQuality != alone.StartQuality || v.EndQuality != alone.EndQuality || !bytes.Equal(v.WinningCid, alone.WinningCid) {
+		if v.Steps != alone.Steps || v.StartQuality != alone.StartQuality || v.EndQuality != alone.EndQuality || !bytes.Equal(v.Next.Cid, alone.Next.Cid) || v.Work != alone.Work {
 			t.Fatalf("verdict %d differs from the one made alone", i)
 		}
 	}
@@ -284,7 +307,7 @@ func TestGoldenProof(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer params.Close()
-	start, err := ParseCid(string(read("genesis.cid")))
+	cid, err := ParseCid(string(read("genesis.cid")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,15 +316,50 @@ func TestGoldenProof(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	genesis, err := store.Get(cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := StartOfCheckpoint(params, genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
 	target, _ := TargetFromExpectedSteps(8)
 	v, err := Verify(VerifyRequest{
 		Params: params, Store: store, HeaderHash: header(0x42), MinerID: []byte("golden-miner"),
-		StartCid: start, Target: target, Proof: read("proof.bin"),
+		Start: start, Target: target, Proof: read("proof.bin"),
 	})
 	if err != nil {
 		t.Fatalf("golden proof rejected: %v", err)
 	}
-	t.Logf("golden verdict: steps %d, work %.1f", v.Steps, v.Work)
+	t.Logf("golden verdict: steps %d, work %x", v.Steps, v.Work)
+}
+
+// TestAuditOfAnHonestBlock replays a mined block: every step agrees; a forged fraud proof is
+// refused.
+func TestAuditOfAnHonestBlock(t *testing.T) {
+	c := newChain(t)
+	block := c.mine(t, header(5), nil)
+	var replayed uint64
+	fraud, err := Audit(context.Background(), AuditRequest{
+		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(5), MinerID: miner,
+		Start: c.genesis, Proof: block.Proof, Progress: func(step, steps uint64) { replayed = step; panic("recovered") },
+	})
+	if err != nil || fraud != nil {
+		t.Fatalf("audit of an honest block: fraud %v, %v", fraud != nil, err)
+	}
+	v, err := Verify(c.request(header(5), block.Proof))
+	if err != nil || replayed != v.Steps {
+		t.Fatalf("replayed %d steps of %d (%v)", replayed, v.Steps, err)
+	}
+	if _, err := VerifyFraudProof(c.params, c.store, c.start.Steps, block.Proof, []byte("not a fraud proof")); !IsCode(err, CodeBadMagic) {
+		t.Fatalf("a garbage fraud proof: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Audit(ctx, AuditRequest{Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(5), MinerID: miner, Start: c.genesis, Proof: block.Proof}); !IsCode(err, CodeCancelled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled audit: %v", err)
+	}
 }
 
 func TestVersions(t *testing.T) {

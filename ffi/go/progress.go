@@ -2,8 +2,9 @@
 
 package pouw
 
-// The progress trampoline: C calls goPouwProgress with user_data pointing at C memory that
-// holds a cgo.Handle of the Go callback (no Go pointer crosses into C).
+// The progress trampolines: C calls them with user_data pointing at C memory that holds a
+// cgo.Handle of the Go callback (no Go pointer crosses into C). A panic in a callback must not
+// unwind through the Rust frames below: each trampoline recovers it (the call goes on).
 
 /*
 #include <stdint.h>
@@ -17,8 +18,18 @@ import (
 
 //export goPouwProgress
 func goPouwProgress(step C.uint64_t, userData unsafe.Pointer) {
+	defer func() { _ = recover() }()
 	h := *(*cgo.Handle)(userData)
 	if f, ok := h.Value().(func(uint64)); ok && f != nil {
 		f(uint64(step))
+	}
+}
+
+//export goPouwAuditProgress
+func goPouwAuditProgress(step, steps C.uint64_t, userData unsafe.Pointer) {
+	defer func() { _ = recover() }()
+	h := *(*cgo.Handle)(userData)
+	if f, ok := h.Value().(func(uint64, uint64)); ok && f != nil {
+		f(uint64(step), uint64(steps))
 	}
 }

@@ -35,6 +35,8 @@ pub struct pouw_params_options {
     pub capacity_challenges: u32,
     /// The most steps one block may claim (default 100000).
     pub max_steps: u64,
+    /// The fewest steps a block holds: tickets count from this step on (default 1).
+    pub min_steps: u64,
     /// Where this process trains: `POUW_DEVICE_AUTO` (default), `POUW_DEVICE_CPU` or
     /// `POUW_DEVICE_CUDA`. A local choice, not a consensus parameter.
     pub device: u32,
@@ -90,6 +92,7 @@ pub unsafe extern "C" fn pouw_params_new_gan(
         set(&mut params.opened_steps, o.opened_steps);
         set(&mut params.capacity_challenges, o.capacity_challenges);
         set(&mut params.max_steps, o.max_steps);
+        set(&mut params.min_steps, o.min_steps);
         params.validate()?;
         write_handle(out, pouw_params { inner: params });
         Ok(())

@@ -80,6 +80,12 @@ pub enum PouwResult {
     NonFinite = 508,
     /// The device fails the exact-arithmetic self-test (flushes subnormals, rounds otherwise).
     DeviceArithmetic = 509,
+    /// The checkpoint a step starts from holds another step counter than its position implies.
+    StepCounter = 510,
+    /// A fraud proof names a step that re-executes to the committed digest.
+    NotFraud = 511,
+    /// The store holds nothing under a CID the call needed (fetch it again elsewhere).
+    NotFound = 600,
     /// Any other error.
     Other = 999,
 }
@@ -114,6 +120,9 @@ impl PouwResult {
             Error::StepMismatch { .. } => R::StepMismatch,
             Error::NonFinite => R::NonFinite,
             Error::DeviceArithmetic { .. } => R::DeviceArithmetic,
+            Error::StepCounter { .. } => R::StepCounter,
+            Error::NotFraud { .. } => R::NotFraud,
+            Error::NotFound { .. } => R::NotFound,
             Error::WrongBatch(_) => R::WrongBatch,
             Error::Torch(_) => R::Torch,
             Error::Binding { .. } => R::Binding,
@@ -190,6 +199,9 @@ codes! {
     TicketAboveTarget => "winning ticket not below the target",
     NonFinite => "training produced a non-finite value",
     DeviceArithmetic => "the device fails the exact-arithmetic self-test",
+    StepCounter => "a step starts from a checkpoint with the wrong step counter",
+    NotFraud => "the step re-executes to the committed digest: no fraud",
+    NotFound => "the store holds nothing under that CID",
     Other => "other error",
 }
 
@@ -251,6 +263,9 @@ mod tests {
             (R::TicketAboveTarget, 507),
             (R::NonFinite, 508),
             (R::DeviceArithmetic, 509),
+            (R::StepCounter, 510),
+            (R::NotFraud, 511),
+            (R::NotFound, 600),
             (R::Other, 999),
         ];
         assert_eq!(fixed.len(), PouwResult::ALL.len());

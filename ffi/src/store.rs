@@ -5,7 +5,10 @@ use crate::boundary::{free_handle, guard, handle, out_ptr, path, slice, write_ha
 use crate::buffer::pouw_buffer;
 use crate::result::PouwResult;
 use pouw::ident::{cid_from_bytes, cid_of, Cid};
-use pouw::learning::{CheckpointStore, DirStore, MemStore, MAX_CHECKPOINT_BYTES};
+use pouw::learning::{CheckpointStore, DirStore, MemStore};
+
+/// The largest object [`pouw_store_get`] returns, in bytes (1 GiB).
+const MAX_OBJECT_BYTES: u64 = 1 << 30;
 
 /// A content-addressed checkpoint store. Its operations are safe from any number of threads at
 /// once; what it returns is always checked against the CID asked for.
@@ -85,7 +88,7 @@ pub unsafe extern "C" fn pouw_store_get(
         let store = handle(store)?;
         let cid = cid_from_bytes(slice(cid, cid_len)?)?;
         out_ptr(out)?;
-        let bytes = store.inner.get(&cid, MAX_CHECKPOINT_BYTES)?;
+        let bytes = store.inner.get(&cid, MAX_OBJECT_BYTES)?;
         pouw_buffer::write(out, bytes);
         Ok(())
     })

@@ -10,7 +10,10 @@ use crate::store::pouw_store;
 use pouw::ident::cid_from_bytes;
 use pouw::learning::gan::GanTrainer;
 use pouw::learning::ProofOfLearning;
-use pouw::work::{MineInput, MineOptions, MineOutcome, MineProgress, Target, VerifyInput};
+use pouw::work::{
+    AuditInput, AuditOutcome, AuditProgress, FraudCheckInput, MineInput, MineOptions, MineOutcome,
+    MineProgress, Start, Target, VerifyInput, Work,
+};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -63,6 +66,51 @@ pub unsafe extern "C" fn pouw_cancel_token_free(token: *mut pouw_cancel_token) {
 #[allow(non_camel_case_types)]
 pub type pouw_progress_callback = Option<unsafe extern "C" fn(step: u64, user_data: *mut c_void)>;
 
+/// Where a block starts, as the chain keeps it: the previous block's winning checkpoint (from
+/// its verdict's `next`), or the genesis checkpoint ([`pouw_start_of_checkpoint`]).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug)]
+pub struct pouw_start {
+    /// Binary CID of the checkpoint; its first `cid_len` bytes are meaningful.
+    pub cid: [u8; POUW_MAX_CID_LEN],
+    /// Length of `cid` in bytes.
+    pub cid_len: usize,
+    /// The checkpoint's digest.
+    pub digest: [u8; 32],
+    /// The checkpoint's step counter.
+    pub steps: u64,
+}
+
+impl pouw_start {
+    fn from_start(s: &Start) -> Result<Self, PouwResult> {
+        let cid = s.cid.to_bytes();
+        if cid.len() > POUW_MAX_CID_LEN {
+            return Err(PouwResult::Other);
+        }
+        let mut out = pouw_start {
+            cid: [0; POUW_MAX_CID_LEN],
+            cid_len: cid.len(),
+            digest: s.digest,
+            steps: s.steps,
+        };
+        out.cid[..cid.len()].copy_from_slice(&cid);
+        Ok(out)
+    }
+
+    fn as_start(&self) -> Result<Start, PouwResult> {
+        let cid = self
+            .cid
+            .get(..self.cid_len)
+            .ok_or(PouwResult::InvalidArgument)?;
+        Ok(Start {
+            cid: cid_from_bytes(cid)?,
+            digest: self.digest,
+            steps: self.steps,
+        })
+    }
+}
+
 /// The facts of an accepted block, written by [`pouw_verify`].
 #[repr(C)]
 #[allow(non_camel_case_types)]
@@ -78,15 +126,56 @@ pub struct pouw_verdict {
     pub start_quality: f64,
     /// Quality score of the winning checkpoint (lower is better).
     pub end_quality: f64,
-    /// Expected steps per block at the target: the work the block represents.
-    pub work: f64,
-    /// Digest of the winning checkpoint.
-    pub winning_digest: [u8; 32],
-    /// Binary CID of the winning checkpoint (the next block's start); its first
-    /// `winning_cid_len` bytes are meaningful.
-    pub winning_cid: [u8; POUW_MAX_CID_LEN],
-    /// Length of `winning_cid` in bytes.
-    pub winning_cid_len: usize,
+    /// The work the block represents (expected steps at its target), a 256-bit big-endian
+    /// integer: sum a chain's with [`pouw_work_add`].
+    pub work: [u8; 32],
+    /// The next block's start: the winning checkpoint.
+    pub next: pouw_start,
+}
+
+/// Writes the start a checkpoint (`bytes`, `len`; the genesis checkpoint, typically) gives:
+/// its CID, digest and step counter. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_start_of_checkpoint(
+    params: *const pouw_params,
+    bytes: *const u8,
+    len: usize,
+    out: *mut pouw_start,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let bytes = slice(bytes, len)?;
+        out_ptr(out)?;
+        let start = Start::of_checkpoint::<GanTrainer>(&params.spec, bytes)?;
+        out.write(pouw_start::from_start(&start)?);
+        Ok(())
+    })
+}
+
+/// The work of a block at `target` (32 bytes): `floor(2^256 / (target + 1))`, written to `out`
+/// (32 bytes, big-endian). Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_work_of_target(target: *const u8, out: *mut u8) -> PouwResult {
+    guard(|| {
+        let target = Target(digest(target)?);
+        out_ptr(out)?;
+        std::ptr::copy_nonoverlapping(Work::of(&target).0.as_ptr(), out, 32);
+        Ok(())
+    })
+}
+
+/// Adds two works (32 bytes each, big-endian) into `out` (32 bytes; may alias either input).
+/// Returns `POUW_RESULT_LIMIT_EXCEEDED`, writing nothing, when the sum exceeds `2^256 - 1`.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_work_add(a: *const u8, b: *const u8, out: *mut u8) -> PouwResult {
+    guard(|| {
+        let (a, b) = (Work(digest(a)?), Work(digest(b)?));
+        out_ptr(out)?;
+        let sum = a.checked_add(&b).ok_or(PouwResult::LimitExceeded)?;
+        std::ptr::copy_nonoverlapping(sum.0.as_ptr(), out, 32);
+        Ok(())
+    })
 }
 
 /// Writes the genesis checkpoint of `params` (every weight drawn from `seed`, 32 bytes) to a
@@ -186,9 +275,9 @@ pub unsafe extern "C" fn pouw_mine(
 
 /// Verifies a block proof (`proof`, `proof_len` bytes; untrusted) against the chain's view:
 /// `params`, the header `header_hash` (32 bytes), the miner `miner_id` (`miner_id_len` bytes),
-/// the start checkpoint's binary CID `start_cid` (`start_cid_len` bytes) and `target` (32
-/// bytes), fetching the opened checkpoints from `store`. Cheap checks run first; only then are
-/// the opened steps re-executed.
+/// the block's `start` (the previous verdict's `next`, or [`pouw_start_of_checkpoint`] of the
+/// genesis) and `target` (32 bytes), fetching the opened checkpoints from `store`. Cheap checks
+/// run first; then the winning step is re-executed, then the other opened steps.
 ///
 /// Returns `POUW_RESULT_OK` and writes the verdict to `*out_verdict` when the block is valid,
 /// else the rejection reason (a decoding code for malformed bytes, `POUW_RESULT_BINDING`,
@@ -203,8 +292,7 @@ pub unsafe extern "C" fn pouw_verify(
     header_hash: *const u8,
     miner_id: *const u8,
     miner_id_len: usize,
-    start_cid: *const u8,
-    start_cid_len: usize,
+    start: *const pouw_start,
     target: *const u8,
     proof: *const u8,
     proof_len: usize,
@@ -215,11 +303,10 @@ pub unsafe extern "C" fn pouw_verify(
         let store = &*handle(store)?.inner;
         let header_hash = digest(header_hash)?;
         let miner_id = slice(miner_id, miner_id_len)?;
-        let start_cid = slice(start_cid, start_cid_len)?;
+        let start = handle(start)?.as_start()?;
         let target = Target(digest(target)?);
         let proof = slice(proof, proof_len)?;
         out_ptr(out_verdict)?;
-        let start = cid_from_bytes(start_cid)?;
         let input = VerifyInput {
             header_hash,
             miner_id,
@@ -229,23 +316,121 @@ pub unsafe extern "C" fn pouw_verify(
             store,
         };
         let v = pouw::work::verify::<GanTrainer>(&input, proof)?;
-        let cid = v.winning_checkpoint.to_bytes();
-        if cid.len() > POUW_MAX_CID_LEN {
-            return Err(PouwResult::Other);
-        }
-        let mut verdict = pouw_verdict {
+        out_verdict.write(pouw_verdict {
             steps: v.steps,
             opened_count: v.opened.len() as u64,
             dataset_root: v.dataset_root,
             start_quality: v.start_quality,
             end_quality: v.end_quality,
-            work: v.work,
-            winning_digest: v.winning_digest,
-            winning_cid: [0; POUW_MAX_CID_LEN],
-            winning_cid_len: cid.len(),
+            work: v.work.0,
+            next: pouw_start::from_start(&v.next)?,
+        });
+        Ok(())
+    })
+}
+
+/// Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps
+/// replayed, the block's steps and the caller's `user_data`. It must return normally.
+#[allow(non_camel_case_types)]
+pub type pouw_audit_callback =
+    Option<unsafe extern "C" fn(step: u64, steps: u64, user_data: *mut c_void)>;
+
+/// Audits a block: replays every step of `proof` (`proof_len` bytes) from its start checkpoint
+/// `start` (`start_len` bytes) on `dataset`, with the trajectory companion fetched from `store`.
+///
+/// Returns `POUW_RESULT_OK` when the audit ran to the end, writing to `*out_fraud_proof` a new
+/// buffer with the fraud proof of the first wrong step (free it with [`pouw_buffer_free`]), or
+/// NULL when every step agrees. The checkpoint the fraud proof names is published to `store`.
+/// Returns `POUW_RESULT_CANCELLED` when `cancel` is set (checked before every step), and an
+/// error code for a proof or companion that cannot be audited.
+///
+/// `progress` (may be NULL) is called with `user_data` after every step. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_audit(
+    params: *const pouw_params,
+    dataset: *const pouw_dataset,
+    store: *const pouw_store,
+    header_hash: *const u8,
+    miner_id: *const u8,
+    miner_id_len: usize,
+    start: *const u8,
+    start_len: usize,
+    proof: *const u8,
+    proof_len: usize,
+    progress: pouw_audit_callback,
+    user_data: *mut c_void,
+    cancel: *const pouw_cancel_token,
+    out_fraud_proof: *mut *mut pouw_buffer,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let dataset = &handle(dataset)?.inner;
+        let store = &*handle(store)?.inner;
+        let header_hash = digest(header_hash)?;
+        let miner_id = slice(miner_id, miner_id_len)?;
+        let start = slice(start, start_len)?;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out_fraud_proof)?;
+        let never = AtomicBool::new(false);
+        let cancel = cancel.as_ref().map_or(&never, |t| &t.flag);
+        let input = AuditInput {
+            header_hash,
+            miner_id,
+            start,
+            params,
+            dataset,
+            store,
         };
-        verdict.winning_cid[..cid.len()].copy_from_slice(&cid);
-        out_verdict.write(verdict);
+        let mut report = |p: &AuditProgress| {
+            if let Some(callback) = progress {
+                callback(p.step, p.steps, user_data);
+            }
+        };
+        match pouw::work::audit::<GanTrainer>(&input, proof, &mut report, cancel)? {
+            AuditOutcome::Agrees { .. } => {
+                out_fraud_proof.write(std::ptr::null_mut());
+                Ok(())
+            }
+            AuditOutcome::Fraud(fraud) => {
+                pouw_buffer::write(out_fraud_proof, fraud.to_bytes());
+                Ok(())
+            }
+            AuditOutcome::Cancelled { .. } => Err(PouwResult::Cancelled),
+        }
+    })
+}
+
+/// Checks a fraud proof (`fraud`, `fraud_len` bytes; untrusted) against the block proof
+/// `block_proof` (`block_proof_len` bytes) whose start checkpoint has step counter
+/// `start_steps`, with one step re-executed from the checkpoint it names in `store`.
+///
+/// Returns `POUW_RESULT_OK` and writes the proven-wrong step to `*out_step` when the fraud is
+/// proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest; another
+/// code for a malformed or unbound fraud proof. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_fraud_proof_verify(
+    params: *const pouw_params,
+    store: *const pouw_store,
+    start_steps: u64,
+    block_proof: *const u8,
+    block_proof_len: usize,
+    fraud: *const u8,
+    fraud_len: usize,
+    out_step: *mut u64,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let store = &*handle(store)?.inner;
+        let block = slice(block_proof, block_proof_len)?;
+        let fraud = slice(fraud, fraud_len)?;
+        out_ptr(out_step)?;
+        let input = FraudCheckInput {
+            params,
+            start_steps,
+            store,
+        };
+        let step = pouw::work::verify_fraud_proof::<GanTrainer>(&input, block, fraud)?;
+        out_step.write(step);
         Ok(())
     })
 }

@@ -171,15 +171,68 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         check(mine(pa, d, s, h, m, g, t, &mut proof, null_mut()), N);
 
         // Verifying: every pointer argument in turn.
-        let verify = |pa, s, h, m, c, t, p, v| pouw_verify(pa, s, h, m, ml, c, cl, t, p, pl, v);
-        check(verify(null(), s, h, m, c, t, p, &mut verdict), N);
-        check(verify(pa, null(), h, m, c, t, p, &mut verdict), N);
-        check(verify(pa, s, null(), m, c, t, p, &mut verdict), N);
-        check(verify(pa, s, h, null(), c, t, p, &mut verdict), N);
+        let st = &f.start as *const pouw_start;
+        let verify = |pa, s, h, m, st, t, p, v| pouw_verify(pa, s, h, m, ml, st, t, p, pl, v);
+        check(verify(null(), s, h, m, st, t, p, &mut verdict), N);
+        check(verify(pa, null(), h, m, st, t, p, &mut verdict), N);
+        check(verify(pa, s, null(), m, st, t, p, &mut verdict), N);
+        check(verify(pa, s, h, null(), st, t, p, &mut verdict), N);
         check(verify(pa, s, h, m, null(), t, p, &mut verdict), N);
-        check(verify(pa, s, h, m, c, null(), p, &mut verdict), N);
-        check(verify(pa, s, h, m, c, t, null(), &mut verdict), N);
-        check(verify(pa, s, h, m, c, t, p, null_mut()), N);
+        check(verify(pa, s, h, m, st, null(), p, &mut verdict), N);
+        check(verify(pa, s, h, m, st, t, null(), &mut verdict), N);
+        check(verify(pa, s, h, m, st, t, p, null_mut()), N);
+        // Starts, works, audits, fraud proofs.
+        let mut start_out = std::mem::MaybeUninit::<pouw_start>::zeroed();
+        check(
+            pouw_start_of_checkpoint(null(), g, gl, start_out.as_mut_ptr()),
+            N,
+        );
+        check(
+            pouw_start_of_checkpoint(pa, null(), gl, start_out.as_mut_ptr()),
+            N,
+        );
+        check(pouw_start_of_checkpoint(pa, g, gl, null_mut()), N);
+        check(pouw_work_of_target(null(), out32.as_mut_ptr()), N);
+        check(pouw_work_of_target(t, null_mut()), N);
+        check(pouw_work_add(null(), t, out32.as_mut_ptr()), N);
+        check(pouw_work_add(t, null(), out32.as_mut_ptr()), N);
+        check(pouw_work_add(t, t, null_mut()), N);
+        let mut fraud: *mut pouw_buffer = sentinel();
+        let audit = |pa, d, s, h, m, g, p, out| {
+            pouw_audit(
+                pa,
+                d,
+                s,
+                h,
+                m,
+                ml,
+                g,
+                gl,
+                p,
+                pl,
+                None,
+                null_mut(),
+                null(),
+                out,
+            )
+        };
+        check(audit(null(), d, s, h, m, g, p, &mut fraud), N);
+        check(audit(pa, null(), s, h, m, g, p, &mut fraud), N);
+        check(audit(pa, d, null(), h, m, g, p, &mut fraud), N);
+        check(audit(pa, d, s, null(), m, g, p, &mut fraud), N);
+        check(audit(pa, d, s, h, null(), g, p, &mut fraud), N);
+        check(audit(pa, d, s, h, m, null(), p, &mut fraud), N);
+        check(audit(pa, d, s, h, m, g, null(), &mut fraud), N);
+        check(audit(pa, d, s, h, m, g, p, null_mut()), N);
+        assert_eq!(fraud, sentinel());
+        let mut step = 7u64;
+        let fv = |pa, s, b, fr, out| pouw_fraud_proof_verify(pa, s, 0, b, pl, fr, pl, out);
+        check(fv(null(), s, p, p, &mut step), N);
+        check(fv(pa, null(), p, p, &mut step), N);
+        check(fv(pa, s, null(), p, &mut step), N);
+        check(fv(pa, s, p, null(), &mut step), N);
+        check(fv(pa, s, p, p, null_mut()), N);
+        assert_eq!(step, 7);
 
         // Nothing was written.
         assert!([buf, proof, winning].iter().all(|p| *p == sentinel()));
@@ -248,8 +301,7 @@ fn malformed_proofs_get_typed_codes_and_leave_the_verdict_untouched() {
                 HEADER.as_ptr(),
                 MINER.as_ptr(),
                 MINER.len(),
-                f.genesis_cid.as_ptr(),
-                f.genesis_cid.len(),
+                &f.start,
                 f.target.as_ptr(),
                 if proof.is_empty() {
                     null()
@@ -275,7 +327,11 @@ fn malformed_proofs_get_typed_codes_and_leave_the_verdict_untouched() {
         verify(f, &[2; 32], &f.proof).unwrap_err(),
         PouwResult::Binding,
     );
-    // A bad start CID and a zero-length one.
+    // A start whose CID length is out of range, and one naming another digest.
+    let bad_len = pouw_start {
+        cid_len: 65,
+        ..f.start
+    };
     let r = unsafe {
         let mut v = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
         pouw_verify(
@@ -284,15 +340,34 @@ fn malformed_proofs_get_typed_codes_and_leave_the_verdict_untouched() {
             HEADER.as_ptr(),
             MINER.as_ptr(),
             MINER.len(),
-            null(),
-            0,
+            &bad_len,
             f.target.as_ptr(),
             f.proof.as_ptr(),
             f.proof.len(),
             v.as_mut_ptr(),
         )
     };
-    check(r, PouwResult::InvalidField);
+    check(r, PouwResult::InvalidArgument);
+    let other = pouw_start {
+        digest: [9; 32],
+        ..f.start
+    };
+    let r = unsafe {
+        let mut v = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        pouw_verify(
+            f.params,
+            f.store,
+            HEADER.as_ptr(),
+            MINER.as_ptr(),
+            MINER.len(),
+            &other,
+            f.target.as_ptr(),
+            f.proof.as_ptr(),
+            f.proof.len(),
+            v.as_mut_ptr(),
+        )
+    };
+    check(r, PouwResult::Binding);
 }
 
 #[test]
@@ -380,13 +455,48 @@ fn mined_block_verifies_with_its_facts() {
     let v = verify(f, &HEADER, &f.proof).expect("the fixture block verifies");
     assert!(v.steps >= 1 && v.opened_count >= 1 && v.opened_count <= 5);
     assert!(v.start_quality.is_finite() && v.end_quality.is_finite());
-    assert!((v.work / EXPECTED_STEPS as f64 - 1.0).abs() < 1e-9);
+    let mut work = [0u8; 32];
+    check(
+        unsafe { pouw_work_of_target(f.target.as_ptr(), work.as_mut_ptr()) },
+        PouwResult::Ok,
+    );
+    assert_eq!(v.work, work);
+    let expected = u64::from_be_bytes(work[24..].try_into().unwrap());
+    assert!(work[..24].iter().all(|&b| b == 0) && expected == EXPECTED_STEPS);
+    let mut doubled = [0u8; 32];
+    check(
+        unsafe { pouw_work_add(work.as_ptr(), work.as_ptr(), doubled.as_mut_ptr()) },
+        PouwResult::Ok,
+    );
+    assert_eq!(
+        u64::from_be_bytes(doubled[24..].try_into().unwrap()),
+        2 * expected
+    );
+    check(
+        unsafe { pouw_work_add([0xff; 32].as_ptr(), work.as_ptr(), doubled.as_mut_ptr()) },
+        PouwResult::LimitExceeded,
+    );
     let mut cid = null_mut();
     check(
         unsafe { pouw_cid_of(f.winning.as_ptr(), f.winning.len(), &mut cid) },
         PouwResult::Ok,
     );
-    assert_eq!(take(cid), v.winning_cid[..v.winning_cid_len]);
+    assert_eq!(take(cid), v.next.cid[..v.next.cid_len]);
+    let mut next = std::mem::MaybeUninit::<pouw_start>::zeroed();
+    check(
+        unsafe {
+            pouw_start_of_checkpoint(
+                f.params,
+                f.winning.as_ptr(),
+                f.winning.len(),
+                next.as_mut_ptr(),
+            )
+        },
+        PouwResult::Ok,
+    );
+    let next = unsafe { next.assume_init() };
+    assert_eq!((next.digest, next.steps), (v.next.digest, v.next.steps));
+    assert_eq!(v.next.steps, f.start.steps + v.steps);
     let mut root = [0u8; 32];
     check(
         unsafe { pouw_dataset_root(f.dataset, root.as_mut_ptr()) },
@@ -396,14 +506,7 @@ fn mined_block_verifies_with_its_facts() {
     // The winning checkpoint is in the store (published with the proof).
     let mut fetched = null_mut();
     check(
-        unsafe {
-            pouw_store_get(
-                f.store,
-                v.winning_cid.as_ptr(),
-                v.winning_cid_len,
-                &mut fetched,
-            )
-        },
+        unsafe { pouw_store_get(f.store, v.next.cid.as_ptr(), v.next.cid_len, &mut fetched) },
         PouwResult::Ok,
     );
     assert_eq!(take(fetched), f.winning);
@@ -540,30 +643,26 @@ fn verify_alongside_mining_gives_identical_results() {
                     v.steps,
                     v.opened_count,
                     v.dataset_root,
-                    v.winning_digest,
-                    v.winning_cid,
-                    v.winning_cid_len
+                    v.work,
+                    v.next.digest,
+                    v.next.cid,
+                    v.next.cid_len,
+                    v.next.steps
                 ),
                 (
                     alone.steps,
                     alone.opened_count,
                     alone.dataset_root,
-                    alone.winning_digest,
-                    alone.winning_cid,
-                    alone.winning_cid_len
+                    alone.work,
+                    alone.next.digest,
+                    alone.next.cid,
+                    alone.next.cid_len,
+                    alone.next.steps
                 )
             );
             assert_eq!(
-                (
-                    v.start_quality.to_bits(),
-                    v.end_quality.to_bits(),
-                    v.work.to_bits()
-                ),
-                (
-                    alone.start_quality.to_bits(),
-                    alone.end_quality.to_bits(),
-                    alone.work.to_bits()
-                )
+                (v.start_quality.to_bits(), v.end_quality.to_bits()),
+                (alone.start_quality.to_bits(), alone.end_quality.to_bits())
             );
         }
         assert_eq!(
@@ -688,12 +787,12 @@ fn golden_proof_verifies_through_the_c_api() {
             PouwResult::Ok,
         );
         let text = read("genesis.cid");
-        let mut start = null_mut();
+        let mut cid = null_mut();
         check(
-            pouw_cid_parse(text.as_ptr(), text.len(), &mut start),
+            pouw_cid_parse(text.as_ptr(), text.len(), &mut cid),
             PouwResult::Ok,
         );
-        let start = take(start);
+        let cid = take(cid);
         let store_dir = dir.join("store");
         let s = bytes_of(&store_dir);
         let mut store = null_mut();
@@ -701,6 +800,18 @@ fn golden_proof_verifies_through_the_c_api() {
             pouw_store_open_dir(s.as_ptr(), s.len(), &mut store),
             PouwResult::Ok,
         );
+        let mut genesis = null_mut();
+        check(
+            pouw_store_get(store, cid.as_ptr(), cid.len(), &mut genesis),
+            PouwResult::Ok,
+        );
+        let genesis = take(genesis);
+        let mut start = std::mem::MaybeUninit::<pouw_start>::zeroed();
+        check(
+            pouw_start_of_checkpoint(params, genesis.as_ptr(), genesis.len(), start.as_mut_ptr()),
+            PouwResult::Ok,
+        );
+        let start = start.assume_init();
         let mut target = [0u8; 32];
         check(
             pouw_target_from_expected_steps(8, target.as_mut_ptr()),
@@ -716,8 +827,7 @@ fn golden_proof_verifies_through_the_c_api() {
             header.as_ptr(),
             miner.as_ptr(),
             miner.len(),
-            start.as_ptr(),
-            start.len(),
+            &start,
             target.as_ptr(),
             proof.as_ptr(),
             proof.len(),

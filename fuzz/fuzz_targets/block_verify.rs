@@ -14,7 +14,7 @@ use mock::{Mock, MockSpec};
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
 use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };
 use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 struct Scenario {
     params: ConsensusParams<MockSpec>,
     store: MemStore,
-    start: pouw::ident::Cid,
+    start: Start,
     honest: Vec<u8>,
     _dir: std::path::PathBuf,
 }
@@ -54,7 +54,8 @@ fn scenario() -> &'static Scenario {
             .unwrap()
             .checkpoint()
             .unwrap();
-        let start = store.put(&genesis).unwrap();
+        store.put(&genesis).unwrap();
+        let start = Start::of_checkpoint::<Mock>(&params.spec, &genesis).unwrap();
         let input = MineInput {
             header_hash: HEADER,
             miner_id: MINER,

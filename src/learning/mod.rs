@@ -26,11 +26,11 @@ mod trajectory;
 
 pub use opening::{
     check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step, verify_step,
-    StepContext, StepOpening, MAX_CHECKPOINT_BYTES,
+    StepContext, StepOpening,
 };
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
 pub use store::{CheckpointStore, DirStore, MemStore};
-pub use trajectory::{Trajectory, TrajectoryOpening};
+pub use trajectory::{Trajectory, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 
 use crate::error::Result;
 use crate::hash::Digest;
@@ -48,6 +48,8 @@ pub trait TaskSpec: Clone + Send + Sync + Sized {
     fn batch_size(&self) -> u32;
     /// Bytes per record.
     fn record_size(&self) -> usize;
+    /// The exact size of every checkpoint of this task, in bytes: verifiers fetch no more.
+    fn checkpoint_size(&self) -> u64;
     /// The digest a chain pins: SHA3-256 of the canonical encoding under `pouw/task-spec`.
     fn digest(&self) -> Digest {
         crate::hash::tagged_hash(crate::hash::tag::TASK_SPEC, &[&self.to_bytes()])

@@ -1,10 +1,12 @@
 //! Opening one training step so that a verifier can re-execute it, and the verifier.
 //!
-//! An opening carries: the trajectory digests `d_{j-1}`, `d_j` with their multiproof; the CID
-//! of the checkpoint `W_{j-1}` (fetched through a [`CheckpointStore`]), and for the winning
-//! step the CID of `W_j` (the next block's start); the step's batch records (each distinct index once, ascending) with one
-//! multiproof against the dataset root. The verifier derives the step seed and the batch
-//! indices itself, so nothing in the opening chooses what the step trains on.
+//! An opening carries: the trajectory digests `d_{j-1}`, `d_j` with their multiproof, and the
+//! root `R_j` of the digests before the step with its consistency proof (the step's seed binds
+//! `R_j`); the CID of the checkpoint `W_{j-1}` (fetched through a [`CheckpointStore`]), and for
+//! the winning step the CID of `W_j` (where the next block's start can be fetched); the step's
+//! batch records (each distinct index once, ascending) with one multiproof against the dataset
+//! root. The verifier derives the step seed and the batch indices itself, so nothing in the
+//! opening chooses what the step trains on.
 
 use super::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, TaskSpec,
@@ -15,9 +17,6 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::Cid;
 use crate::merkle::{leaf_hash, verify_multiproof, MultiProof};
-
-/// The largest checkpoint a verifier fetches, in bytes (1 GiB).
-pub const MAX_CHECKPOINT_BYTES: u64 = 1 << 30;
 
 /// Everything a verifier needs to re-execute step `trajectory.step`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +53,7 @@ impl StepOpening {
         end: Option<Cid>,
     ) -> Result<Self> {
         let opened = trajectory.open(step)?;
-        let seed = step_seed(anchor, &opened.prev, step);
+        let seed = step_seed(anchor, &opened.prefix_root, step);
         let unique = distinct_sorted(&batch_indices(&seed, batch_size, dataset.len())?);
         let (records, records_proof) = dataset.prove(&unique)?;
         Ok(StepOpening {
@@ -94,7 +93,7 @@ pub fn check_opening_proofs(
     opening
         .trajectory
         .verify(&ctx.trajectory_root, ctx.trajectory_len)?;
-    let seed = step_seed(&ctx.anchor, &opening.trajectory.prev, step);
+    let seed = step_seed(&ctx.anchor, &opening.trajectory.prefix_root, step);
     let indices = batch_indices(&seed, spec_batch_size, ctx.dataset_len)?;
     let unique = distinct_sorted(&indices);
     if opening.records.len() != unique.len() * record_size {
@@ -127,49 +126,77 @@ pub fn check_opening_proofs(
     Ok((seed, Batch::from_records(indices, records, record_size)?))
 }
 
-/// Fetches a checkpoint and checks it is the one with digest `expected`.
+/// Fetches a checkpoint of at most `limit` bytes and checks it is the one with digest
+/// `expected` (`step`: the step whose result it is, for the error).
 pub fn fetch_checkpoint(
     store: &dyn CheckpointStore,
     cid: &Cid,
     expected: &Digest,
     step: u64,
+    limit: u64,
 ) -> Result<Vec<u8>> {
-    let bytes = store.get(cid, MAX_CHECKPOINT_BYTES)?;
+    let bytes = store.get(cid, limit)?;
     if checkpoint_digest(&bytes) != *expected {
         return Err(Error::CheckpointDigest { step });
     }
     Ok(bytes)
 }
 
-/// Verifies one opened step: proofs first, then the start checkpoint, then re-execution.
+/// Verifies one opened step of a trajectory that starts from a checkpoint of step counter
+/// `start_steps`: proofs first, then the start checkpoint, then re-execution.
 pub fn verify_step<P: ProofOfLearning>(
     spec: &P::Spec,
     ctx: &StepContext,
     opening: &StepOpening,
     store: &dyn CheckpointStore,
-) -> Result<()> {
+    start_steps: u64,
+) -> Result<P> {
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
-    reexecute_step::<P>(spec, opening, &seed, &batch, store)
+    reexecute_step::<P>(spec, opening, &seed, &batch, store, start_steps)
 }
 
 /// The expensive half of [`verify_step`], for callers that already ran
-/// [`check_opening_proofs`] and hold its step seed and batch: fetches the start checkpoint,
-/// re-executes the step and compares the digest of the result with `d_j`, bit for bit.
+/// [`check_opening_proofs`] and hold its step seed and batch: fetches the start checkpoint `W_{j-1}`
+/// (at most the spec's checkpoint size), checks its step counter is `start_steps + j - 1`,
+/// re-executes the step and compares the digest of the result with `d_j`, bit for bit. Returns
+/// the state after the step.
 pub fn reexecute_step<P: ProofOfLearning>(
     spec: &P::Spec,
     opening: &StepOpening,
     seed: &Digest,
     batch: &Batch,
     store: &dyn CheckpointStore,
-) -> Result<()> {
+    start_steps: u64,
+) -> Result<P> {
     let step = opening.trajectory.step;
-    let start = fetch_checkpoint(store, &opening.start, &opening.trajectory.prev, step - 1)?;
-    // The digest binds the whole state, its step counter included (which counts from the
-    // chain's first block, not from this trajectory's start).
+    let before = step
+        .checked_sub(1)
+        .ok_or(Error::IndexOutOfRange { index: 0, size: 0 })?;
+    let start = fetch_checkpoint(
+        store,
+        &opening.start,
+        &opening.trajectory.prev,
+        before,
+        spec.checkpoint_size(),
+    )?;
     let mut state = P::from_checkpoint(spec, &start)?;
+    // The digest binds the counter, which counts from the chain's first block: it must be the
+    // one of this position in the trajectory.
+    let expected = start_steps.checked_add(before).ok_or(Error::StepCounter {
+        step,
+        found: state.steps(),
+        expected: u64::MAX,
+    })?;
+    if state.steps() != expected {
+        return Err(Error::StepCounter {
+            step,
+            found: state.steps(),
+            expected,
+        });
+    }
     state.step(seed, batch)?;
     if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {
         return Err(Error::StepMismatch { step });
     }
-    Ok(())
+    Ok(state)
 }

@@ -6,11 +6,13 @@ use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, TaggedHasher, Xof};
 use rayon::prelude::*;
 
-/// `s_i = H("pouw/step-seed", anchor, d_{i-1}, i)`: the seed of step `i`, bound to the block
-/// (`anchor`) and to the checkpoint the step starts from, so steps cannot be precomputed.
-pub fn step_seed(anchor: &Digest, prev_digest: &Digest, step: u64) -> Digest {
+/// `s_i = H("pouw/step-seed", anchor, R_i, i)`: the seed of step `i`, bound to the block
+/// (`anchor`) and to `R_i`, the Merkle root of the trajectory so far (`d_0 .. d_{i-1}`, see
+/// [`super::Trajectory::prefix_root`]). Steps cannot be precomputed, and no committed digest can
+/// change without changing the seed of every later step, the winning one included.
+pub fn step_seed(anchor: &Digest, prefix_root: &Digest, step: u64) -> Digest {
     let mut h = TaggedHasher::new(tag::STEP_SEED);
-    h.update(anchor).update(prev_digest).update_u64(step);
+    h.update(anchor).update(prefix_root).update_u64(step);
     h.finish()
 }
 

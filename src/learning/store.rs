@@ -13,7 +13,7 @@ pub trait CheckpointStore: Send + Sync {
     /// Stores bytes; returns their CID.
     fn put(&self, bytes: &[u8]) -> Result<Cid>;
 
-    /// Raw bytes stored under `cid`, at most `limit` bytes.
+    /// Raw bytes stored under `cid`, at most `limit` bytes ([`Error::NotFound`] when absent).
     fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>>;
 
     /// The bytes named by `cid`, checked against it.
@@ -55,7 +55,13 @@ impl CheckpointStore for DirStore {
     }
 
     fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
-        read_bounded(self.path_of(cid), limit)
+        let path = self.path_of(cid);
+        if !path.exists() {
+            return Err(Error::NotFound {
+                cid: cid.to_string(),
+            });
+        }
+        read_bounded(path, limit)
     }
 }
 
@@ -77,9 +83,8 @@ impl CheckpointStore for MemStore {
 
     fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let bytes = map.get(cid).ok_or_else(|| Error::InvalidField {
-            what: "cid",
-            detail: format!("{cid} not in store"),
+        let bytes = map.get(cid).ok_or_else(|| Error::NotFound {
+            cid: cid.to_string(),
         })?;
         if bytes.len() as u64 > limit {
             return Err(Error::LimitExceeded {

@@ -89,9 +89,10 @@ pub enum MineOutcome {
     },
 }
 
-/// Trains from `input.start` until a step's ticket is below the target, then builds the proof:
-/// the winning step and the Fiat-Shamir-chosen steps opened with their batch records, the
-/// checkpoints they start from published to the store, and the capacity response.
+/// Trains from `input.start` until a step's ticket (from the parameters' `min_steps` on) is
+/// below the target, then builds the proof: the winning step and the Fiat-Shamir-chosen steps
+/// opened with their batch records, the checkpoints they start from and the trajectory
+/// companion published to the store, and the capacity response.
 ///
 /// `cancel` is checked before every step; `progress` is called after every step.
 pub fn mine<P: ProofOfLearning>(
@@ -126,8 +127,8 @@ pub fn mine<P: ProofOfLearning>(
         if cancel.load(Ordering::Relaxed) {
             return Ok(MineOutcome::Cancelled { steps: i - 1 });
         }
-        let prev = *trajectory.digest(i - 1).expect("digest of every done step");
-        let seed = step_seed(&anchor, &prev, i);
+        // The trajectory holds d_0 .. d_{i-1}: its root is R_i.
+        let seed = step_seed(&anchor, &trajectory.root(), i);
         let batch = Batch::from_dataset(ds, &batch_indices(&seed, spec.batch_size(), ds.len())?)?;
         state.step(&seed, &batch)?;
         last = state.checkpoint()?;
@@ -138,7 +139,7 @@ pub fn mine<P: ProofOfLearning>(
         }
         let t = ticket(&input.header_hash, &d);
         progress(&MineProgress { step: i, ticket: t });
-        if input.target.is_met_by(&t) {
+        if i >= params.min_steps && input.target.is_met_by(&t) {
             found = Some(i);
             break;
         }
@@ -188,10 +189,10 @@ pub fn mine<P: ProofOfLearning>(
         params_digest,
         header_hash: input.header_hash,
         miner_id: input.miner_id.to_vec(),
-        start_digest: *trajectory.digest(0).expect("d0"),
         start_proof: trajectory.prove(0)?,
         steps: n,
         trajectory_root: root,
+        trajectory_cid: input.store.put(&trajectory.to_bytes())?,
         openings,
         capacity: challenge.respond(ds)?,
     };
@@ -222,8 +223,7 @@ impl<S: TaskSpec> Replay<'_, S> {
         }
         let mut state = P::from_checkpoint(self.spec, bytes)?;
         for i in from + 1..=step {
-            let prev = self.trajectory.digest(i - 1).expect("in range");
-            let seed = step_seed(&self.anchor, prev, i);
+            let seed = step_seed(&self.anchor, &self.trajectory.prefix_root(i)?, i);
             let batch = Batch::from_dataset(
                 self.dataset,
                 &batch_indices(&seed, self.spec.batch_size(), self.dataset.len())?,

@@ -1,21 +1,29 @@
 //! The work function chains embed: [`mine`] trains until a step's ticket beats the target and
-//! returns a [`BlockProof`]; [`verify`] checks one cheaply and returns a [`Verdict`].
+//! returns a [`BlockProof`]; [`verify`] checks one cheaply and returns a [`Verdict`]; [`audit`]
+//! replays a whole block and returns a [`FraudProof`] for its first wrong step, which
+//! [`verify_fraud_proof`] checks with one re-execution.
 //!
-//! Both are generic over the [`ProofOfLearning`](crate::learning::ProofOfLearning) model; the
-//! GAN is the first. Binding: every step seed derives from the anchor
-//! `H("pouw/anchor", params digest, header hash, miner id)` and the previous checkpoint digest,
-//! so a trajectory belongs to one header, one miner and one parameter set. The opened steps are
-//! chosen by Fiat-Shamir from the trajectory root and the header, after the whole trajectory is
-//! committed. The capacity challenge uses the first 8 bytes of the trajectory root as its epoch,
-//! so it too is only known once training is done.
+//! All are generic over the [`ProofOfLearning`](crate::learning::ProofOfLearning) model; the
+//! GAN is the first. Binding: step `i`'s seed derives from the anchor
+//! `H("pouw/anchor", params digest, header hash, miner id)` and the root `R_i` of the committed
+//! trajectory so far (`d_0 .. d_{i-1}`), so a trajectory belongs to one header, one miner and one
+//! parameter set, and changing any committed digest changes the seed of every later step, the
+//! winning one included: a new winning step (on average the target's expected steps) per change.
+//! The opened steps are chosen by Fiat-Shamir from the final commitment (the root of
+//! `d_0 .. d_n`) and the header, and the capacity challenge's epoch is the root's first 8 bytes:
+//! neither is known before the winning step, and neither can be re-drawn without a new one.
 
+mod audit;
 mod difficulty;
+mod fraud;
 mod mine;
 mod params;
 mod proof;
 mod verify;
 
-pub use difficulty::{ticket, Target, MAX_RETARGET_FACTOR};
+pub use audit::{audit, AuditInput, AuditOutcome, AuditProgress};
+pub use difficulty::{ticket, Target, Work, MAX_RETARGET_FACTOR};
+pub use fraud::{verify_fraud_proof, FraudCheckInput, FraudProof};
 pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlock};
 pub use params::{ConsensusParams, MAX_OPENED_STEPS};
 pub use proof::{BlockProof, ProofLimits};
@@ -23,6 +31,32 @@ pub use verify::{verify, Verdict, VerifyInput};
 
 use crate::error::Result;
 use crate::hash::{tag, Digest, TaggedHasher, Xof};
+use crate::ident::{cid_of, Cid};
+use crate::learning::{checkpoint_digest, ProofOfLearning};
+
+/// Where a block starts: the previous block's winning checkpoint (or the chain's genesis
+/// checkpoint). The chain keeps it from the previous [`Verdict`] (`Verdict::next`); a verifier
+/// takes the digest and the step counter from here, never from the proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// Where the checkpoint can be fetched.
+    pub cid: Cid,
+    /// Its digest `d_0`.
+    pub digest: Digest,
+    /// Its step counter (steps trained since the chain's genesis checkpoint).
+    pub steps: u64,
+}
+
+impl Start {
+    /// The start at the checkpoint `bytes` (the genesis, typically).
+    pub fn of_checkpoint<P: ProofOfLearning>(spec: &P::Spec, bytes: &[u8]) -> Result<Start> {
+        Ok(Start {
+            cid: cid_of(bytes),
+            digest: checkpoint_digest(bytes),
+            steps: P::from_checkpoint(spec, bytes)?.steps(),
+        })
+    }
+}
 
 /// `H("pouw/anchor", params digest, header hash, len-prefixed miner id)`.
 pub fn anchor(params_digest: &Digest, header_hash: &Digest, miner_id: &[u8]) -> Digest {

@@ -30,11 +30,15 @@ pub struct ConsensusParams<S: TaskSpec> {
     pub opened_steps: u32,
     /// The most steps one block proof may claim.
     pub max_steps: u64,
+    /// The fewest steps a block holds: tickets count from this step on, so every block advances
+    /// the model by at least this many steps, however many lanes miners run (see README,
+    /// "Parallel lanes").
+    pub min_steps: u64,
 }
 
 impl<S: TaskSpec> ConsensusParams<S> {
-    /// Parameters with the defaults: 32 capacity challenges, 16 opened steps, at most 100 000
-    /// steps a block.
+    /// Parameters with the defaults: 32 capacity challenges, 16 opened steps, at least 1 and
+    /// at most 100 000 steps a block.
     pub fn new(spec: S, dataset_root: Digest, dataset_len: u64) -> Self {
         ConsensusParams {
             protocol_version: PROTOCOL_VERSION,
@@ -44,6 +48,7 @@ impl<S: TaskSpec> ConsensusParams<S> {
             capacity_challenges: 32,
             opened_steps: 16,
             max_steps: 100_000,
+            min_steps: 1,
         }
     }
 
@@ -71,6 +76,9 @@ impl<S: TaskSpec> ConsensusParams<S> {
         if self.max_steps == 0 || self.max_steps > 1 << 40 {
             return bad("max steps out of range");
         }
+        if self.min_steps == 0 || self.min_steps > self.max_steps {
+            return bad("min steps must be between 1 and max steps");
+        }
         Ok(())
     }
 
@@ -83,7 +91,8 @@ impl<S: TaskSpec> ConsensusParams<S> {
         e.digest(&self.dataset_root).u64(self.dataset_len);
         e.u32(self.capacity_challenges)
             .u32(self.opened_steps)
-            .u64(self.max_steps);
+            .u64(self.max_steps)
+            .u64(self.min_steps);
         e.finish()
     }
 
@@ -98,6 +107,7 @@ impl<S: TaskSpec> ConsensusParams<S> {
         let capacity_challenges = d.u32("capacity challenges")?;
         let opened_steps = d.u32("opened steps")?;
         let max_steps = d.u64("max steps")?;
+        let min_steps = d.u64("min steps")?;
         d.finish()?;
         let params = ConsensusParams {
             protocol_version,
@@ -107,6 +117,7 @@ impl<S: TaskSpec> ConsensusParams<S> {
             capacity_challenges,
             opened_steps,
             max_steps,
+            min_steps,
         };
         params.validate()?;
         Ok(params)

@@ -2,11 +2,11 @@
 //!
 //! Layout (little-endian; `nodes` = `u32` count then 32-byte digests; `bytes` = `u32` length then
 //! bytes): magic `PWBP`, protocol version `u32`, params digest, header hash, miner id `bytes`,
-//! `d_0`, its trajectory proof `nodes`, steps `u64`, trajectory root, opening count `u32`, each
-//! opening (step `u64`, `d_{j-1}`, `d_j`, trajectory `nodes`, start CID `bytes`, end CID flag
-//! `u8` and `bytes`, batch records `bytes`, records proof `nodes`), then the capacity response
-//! as `bytes`. Every count is bounded by the consensus parameters before allocation, the
-//! trailing-bytes check is strict, and every value has one encoding.
+//! the proof of `d_0` as leaf 0 `nodes` (`d_0` itself is the chain's start digest), steps
+//! `u64`, trajectory root, the trajectory companion's CID `bytes`, opening count `u32`, each
+//! opening (see [`encode_opening`]), then the capacity response as `bytes`. Every count is
+//! bounded by the consensus parameters before allocation, the trailing-bytes check is strict,
+//! and every value has one encoding.
 
 use super::params::ConsensusParams;
 use crate::capacity::{CapacityResponse, ResponseLimits, MAX_MINER_ID};
@@ -14,13 +14,15 @@ use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{cid_from_bytes, Cid};
-use crate::learning::{StepOpening, TaskSpec, TrajectoryOpening};
+use crate::learning::{StepOpening, TaskSpec, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 use crate::merkle::MultiProof;
 use crate::version::PROTOCOL_VERSION;
 
 const MAGIC: &[u8; 4] = b"PWBP";
 /// Most nodes in one trajectory or record proof per leaf (tree depth bound).
-const MAX_DEPTH: u64 = 64;
+pub(crate) const MAX_DEPTH: u64 = 64;
+/// The longest binary CID accepted.
+const MAX_CID: u64 = 64;
 
 /// A block's proof of useful work. Decoded from untrusted bytes: only
 /// [`verify`](super::verify) makes it trustworthy.
@@ -32,14 +34,16 @@ pub struct BlockProof {
     pub header_hash: Digest,
     /// The miner it is bound to.
     pub miner_id: Vec<u8>,
-    /// `d_0`: digest of the start checkpoint.
-    pub start_digest: Digest,
-    /// Proof of `d_0` as leaf 0 of the trajectory.
+    /// Proof of `d_0` (the chain's start digest) as leaf 0 of the trajectory.
     pub start_proof: MultiProof,
     /// Steps trained (`n`); step `n` is the winning one.
     pub steps: u64,
     /// Merkle root over `d_0 .. d_n`.
     pub trajectory_root: Digest,
+    /// CID of the trajectory companion (every digest `d_0 .. d_n`, see
+    /// [`Trajectory::to_bytes`](crate::learning::Trajectory::to_bytes)) the miner publishes, so
+    /// that any node can audit every step.
+    pub trajectory_cid: Cid,
     /// Opened steps, ascending; the last is step `n`.
     pub openings: Vec<StepOpening>,
     /// The explicit capacity response bound to the header.
@@ -50,10 +54,16 @@ pub struct BlockProof {
 #[derive(Clone, Copy, Debug)]
 pub struct ProofLimits {
     max_openings: u64,
-    max_batch_bytes: u64,
-    max_batch_nodes: u64,
+    pub(crate) opening: OpeningLimits,
     capacity: ResponseLimits,
     max_capacity_bytes: u64,
+}
+
+/// Bounds of one encoded opening.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpeningLimits {
+    max_batch_bytes: u64,
+    max_batch_nodes: u64,
 }
 
 impl ProofLimits {
@@ -69,25 +79,85 @@ impl ProofLimits {
         };
         ProofLimits {
             max_openings: u64::from(params.opened_steps) + 1,
-            max_batch_bytes: batch * record,
-            max_batch_nodes: batch * MAX_DEPTH,
+            opening: OpeningLimits {
+                max_batch_bytes: batch * record,
+                max_batch_nodes: batch * MAX_DEPTH,
+            },
             max_capacity_bytes: 64 + u64::from(k) * (8 + record + 32 * MAX_DEPTH),
             capacity,
         }
     }
 }
 
-fn nodes(e: &mut Encoder, proof: &MultiProof) {
-    e.len(proof.nodes.len());
-    for n in &proof.nodes {
+fn nodes(e: &mut Encoder, proof: &[Digest]) {
+    e.len(proof.len());
+    for n in proof {
         e.digest(n);
     }
 }
 
-fn read_nodes(d: &mut Decoder<'_>, what: &'static str, limit: u64) -> Result<MultiProof> {
+fn read_nodes(d: &mut Decoder<'_>, what: &'static str, limit: u64) -> Result<Vec<Digest>> {
     let n = d.count(what, limit, 32)?;
-    Ok(MultiProof {
-        nodes: (0..n).map(|_| d.digest(what)).collect::<Result<_>>()?,
+    (0..n).map(|_| d.digest(what)).collect()
+}
+
+/// Encodes one opening: step `u64`, `d_{j-1}`, `d_j`, trajectory `nodes`, prefix root, prefix
+/// consistency `nodes`, start CID `bytes`, end CID flag `u8` (and `bytes`), batch records
+/// `bytes`, records proof `nodes`.
+pub(crate) fn encode_opening(e: &mut Encoder, o: &StepOpening) {
+    let t = &o.trajectory;
+    e.u64(t.step).digest(&t.prev).digest(&t.next);
+    nodes(e, &t.proof.nodes);
+    e.digest(&t.prefix_root);
+    nodes(e, &t.prefix_proof);
+    e.bytes(&o.start.to_bytes());
+    match &o.end {
+        None => e.u8(0),
+        Some(cid) => e.u8(1).bytes(&cid.to_bytes()),
+    };
+    e.bytes(&o.records);
+    nodes(e, &o.records_proof.nodes);
+}
+
+/// The smallest encoding of an opening, in bytes (for bounding counts).
+pub(crate) const MIN_OPENING_BYTES: usize = 8 + 32 + 32 + 4 + 32 + 4 + 4 + 1 + 4 + 4;
+
+/// Decodes one opening under `limits`.
+pub(crate) fn decode_opening(d: &mut Decoder<'_>, limits: &OpeningLimits) -> Result<StepOpening> {
+    let step = d.u64("opened step")?;
+    let prev = d.digest("opened prev digest")?;
+    let next = d.digest("opened next digest")?;
+    let proof = read_nodes(d, "trajectory proof", 2 * MAX_DEPTH)?;
+    let prefix_root = d.digest("prefix root")?;
+    let prefix_proof = read_nodes(d, "prefix consistency proof", MAX_CONSISTENCY_NODES)?;
+    let start = cid_from_bytes(d.bytes("start cid", MAX_CID)?)?;
+    let end = match d.u8("end cid flag")? {
+        0 => None,
+        1 => Some(cid_from_bytes(d.bytes("end cid", MAX_CID)?)?),
+        f => {
+            return Err(Error::InvalidField {
+                what: "end cid flag",
+                detail: format!("{f}"),
+            })
+        }
+    };
+    let records = d.bytes("batch records", limits.max_batch_bytes)?.to_vec();
+    let records_proof = read_nodes(d, "records proof", limits.max_batch_nodes)?;
+    Ok(StepOpening {
+        trajectory: TrajectoryOpening {
+            step,
+            prev,
+            next,
+            proof: MultiProof { nodes: proof },
+            prefix_root,
+            prefix_proof,
+        },
+        start,
+        end,
+        records,
+        records_proof: MultiProof {
+            nodes: records_proof,
+        },
     })
 }
 
@@ -100,23 +170,13 @@ impl BlockProof {
             .digest(&self.params_digest)
             .digest(&self.header_hash)
             .bytes(&self.miner_id);
-        e.digest(&self.start_digest);
-        nodes(&mut e, &self.start_proof);
+        nodes(&mut e, &self.start_proof.nodes);
         e.u64(self.steps)
             .digest(&self.trajectory_root)
+            .bytes(&self.trajectory_cid.to_bytes())
             .len(self.openings.len());
         for o in &self.openings {
-            e.u64(o.trajectory.step)
-                .digest(&o.trajectory.prev)
-                .digest(&o.trajectory.next);
-            nodes(&mut e, &o.trajectory.proof);
-            e.bytes(&o.start.to_bytes());
-            match &o.end {
-                None => e.u8(0),
-                Some(cid) => e.u8(1).bytes(&cid.to_bytes()),
-            };
-            e.bytes(&o.records);
-            nodes(&mut e, &o.records_proof);
+            encode_opening(&mut e, o);
         }
         e.bytes(&self.capacity.to_bytes());
         e.finish()
@@ -137,43 +197,16 @@ impl BlockProof {
         let params_digest = d.digest("params digest")?;
         let header_hash = d.digest("header hash")?;
         let miner_id = d.bytes("miner id", MAX_MINER_ID as u64)?.to_vec();
-        let start_digest = d.digest("start digest")?;
-        let start_proof = read_nodes(&mut d, "start proof", MAX_DEPTH)?;
+        let start_proof = MultiProof {
+            nodes: read_nodes(&mut d, "start proof", MAX_DEPTH)?,
+        };
         let steps = d.u64("steps")?;
         let trajectory_root = d.digest("trajectory root")?;
-        // Each opening takes at least 8 + 64 + 4 + 4 + 1 + 4 + 4 bytes.
-        let count = d.count("openings", limits.max_openings, 89)?;
+        let trajectory_cid = cid_from_bytes(d.bytes("trajectory cid", MAX_CID)?)?;
+        let count = d.count("openings", limits.max_openings, MIN_OPENING_BYTES)?;
         let mut openings = Vec::with_capacity(count);
         for _ in 0..count {
-            let step = d.u64("opened step")?;
-            let prev = d.digest("opened prev digest")?;
-            let next = d.digest("opened next digest")?;
-            let proof = read_nodes(&mut d, "trajectory proof", 2 * MAX_DEPTH)?;
-            let start = cid_from_bytes(d.bytes("start cid", 64)?)?;
-            let end = match d.u8("end cid flag")? {
-                0 => None,
-                1 => Some(cid_from_bytes(d.bytes("end cid", 64)?)?),
-                f => {
-                    return Err(Error::InvalidField {
-                        what: "end cid flag",
-                        detail: format!("{f}"),
-                    })
-                }
-            };
-            let records = d.bytes("batch records", limits.max_batch_bytes)?.to_vec();
-            let records_proof = read_nodes(&mut d, "records proof", limits.max_batch_nodes)?;
-            openings.push(StepOpening {
-                trajectory: TrajectoryOpening {
-                    step,
-                    prev,
-                    next,
-                    proof,
-                },
-                start,
-                end,
-                records,
-                records_proof,
-            });
+            openings.push(decode_opening(&mut d, &limits.opening)?);
         }
         let capacity = CapacityResponse::from_bytes(
             d.bytes("capacity response", limits.max_capacity_bytes)?,
@@ -184,10 +217,10 @@ impl BlockProof {
             params_digest,
             header_hash,
             miner_id,
-            start_digest,
             start_proof,
             steps,
             trajectory_root,
+            trajectory_cid,
             openings,
             capacity,
         })
@@ -201,5 +234,14 @@ impl BlockProof {
     /// `d_n`: the digest of the winning checkpoint.
     pub fn winning_digest(&self) -> Option<&Digest> {
         self.openings.last().map(|o| &o.trajectory.next)
+    }
+
+    /// Every CID a verifier fetches for this proof (the opened steps' start checkpoints), then
+    /// the winning checkpoint's and the trajectory companion's, so a node can prefetch them.
+    pub fn cids(&self) -> Vec<Cid> {
+        let mut out: Vec<Cid> = self.openings.iter().map(|o| o.start).collect();
+        out.extend(self.winning_checkpoint().copied());
+        out.push(self.trajectory_cid);
+        out
     }
 }

@@ -1,34 +1,38 @@
 //! Verification of a block proof, cheapest checks first: sizes and encoding, bindings
-//! (parameters, header, miner, start), the opened-step set, the winning ticket, every Merkle
-//! path and dataset proof, the capacity response; only then checkpoint fetches and re-execution.
+//! (parameters, header, miner, the chain's start digest), the opened-step set, the winning
+//! ticket, every Merkle path, prefix root and dataset proof, the capacity response; only then
+//! checkpoint fetches and re-execution, the winning step first, so that a forged proof costs
+//! the verifier at most one checkpoint fetch and one step; then the trajectory companion (32
+//! bytes a step: it must be published, for audits) and the other opened steps.
 
-use super::difficulty::{ticket, Target};
+use super::difficulty::{ticket, Target, Work};
 use super::params::ConsensusParams;
 use super::proof::{BlockProof, ProofLimits};
-use super::{anchor, capacity_epoch, opened_steps};
+use super::{anchor, capacity_epoch, opened_steps, Start};
 use crate::capacity::CapacityChallenge;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
-use crate::ident::Cid;
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, reexecute_step, Batch,
-    CheckpointStore, ProofOfLearning, StepContext, TaskSpec,
+    check_opening_proofs, fetch_checkpoint, reexecute_step, Batch, CheckpointStore,
+    ProofOfLearning, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 
-/// What a verifier checks a proof against.
+/// What a verifier checks a proof against: the chain's view.
 pub struct VerifyInput<'a, S: TaskSpec> {
     /// The header the proof must be bound to.
     pub header_hash: Digest,
     /// The miner the proof must be bound to.
     pub miner_id: &'a [u8],
-    /// CID of the start checkpoint the chain expects (the previous block's winning checkpoint).
-    pub start: &'a Cid,
+    /// The block's start: the previous block's winning checkpoint (its digest and step counter
+    /// come from the chain, not from the proof).
+    pub start: &'a Start,
     /// The consensus parameters.
     pub params: &'a ConsensusParams<S>,
     /// The difficulty target.
     pub target: Target,
-    /// Where checkpoints are fetched from (untrusted: bytes are checked against CIDs).
+    /// Where checkpoints are fetched from (untrusted: bytes are checked against CIDs and digests,
+    /// and no fetch exceeds the spec's checkpoint size).
     pub store: &'a dyn CheckpointStore,
 }
 
@@ -43,14 +47,14 @@ pub struct Verdict {
     pub start_quality: f64,
     /// Quality score of the winning checkpoint.
     pub end_quality: f64,
-    /// Expected steps per block at the target: the work the block represents.
-    pub work: f64,
-    /// The steps re-executed.
+    /// The work the block represents: the expected steps at its target, an exact integer that
+    /// chains sum ([`Work::checked_add`]).
+    pub work: Work,
+    /// The steps re-executed, ascending (the winning step last).
     pub opened: Vec<u64>,
-    /// CID of the winning checkpoint, the next block's start.
-    pub winning_checkpoint: Cid,
-    /// Digest of the winning checkpoint.
-    pub winning_digest: Digest,
+    /// The next block's start: the winning checkpoint's CID (as the proof names it), digest and
+    /// step counter.
+    pub next: Start,
 }
 
 /// Verifies a block proof given as untrusted bytes.
@@ -59,6 +63,7 @@ pub fn verify<P: ProofOfLearning>(
     proof_bytes: &[u8],
 ) -> Result<Verdict> {
     let params = input.params;
+    params.validate()?;
     let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(params))?;
     let params_digest = params.digest();
     if proof.params_digest != params_digest {
@@ -73,11 +78,15 @@ pub fn verify<P: ProofOfLearning>(
         return Err(Error::Binding { field: "miner id" });
     }
     let n = proof.steps;
-    if n == 0 || n > params.max_steps {
+    if n < params.min_steps || n > params.max_steps {
         return Err(Error::LimitExceeded {
             what: "steps",
             found: n,
-            limit: params.max_steps,
+            limit: if n > params.max_steps {
+                params.max_steps
+            } else {
+                params.min_steps
+            },
         });
     }
     let expected = opened_steps(
@@ -98,7 +107,12 @@ pub fn verify<P: ProofOfLearning>(
             detail: "not the Fiat-Shamir choice".into(),
         });
     }
-    let winning = proof.openings.last().expect("at least the winning step");
+    let Some(winning) = proof.openings.last() else {
+        return Err(Error::InvalidField {
+            what: "opened steps",
+            detail: "no winning step".into(),
+        });
+    };
     if !input
         .target
         .is_met_by(&ticket(&input.header_hash, &winning.trajectory.next))
@@ -114,12 +128,14 @@ pub fn verify<P: ProofOfLearning>(
         &proof.trajectory_root,
         len,
         0,
-        &leaf_hash(&proof.start_digest),
+        &leaf_hash(&input.start.digest),
         &proof.start_proof,
-    )?;
-    let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
+    )
+    .map_err(|_| Error::Binding {
+        field: "start checkpoint",
+    })?;
     let ctx = StepContext {
-        anchor,
+        anchor: anchor(&params_digest, &input.header_hash, input.miner_id),
         trajectory_root: proof.trajectory_root,
         trajectory_len: len,
         dataset_root: params.dataset_root,
@@ -147,37 +163,55 @@ pub fn verify<P: ProofOfLearning>(
         params.capacity_challenges,
     )?;
     challenge.verify(&proof.capacity)?;
-
-    // Expensive part: fetch checkpoints and re-execute.
-    let start = input
+    // Expensive part: the winning step first (a forged ticket costs one fetch and one step),
+    // then the others.
+    let spec = &params.spec;
+    let last = proof.openings.len() - 1;
+    let (seed, batch) = &batches[last];
+    let end_state =
+        reexecute_step::<P>(spec, winning, seed, batch, input.store, input.start.steps)?;
+    // The trajectory companion must be published (anyone may audit the block): n + 1 digests,
+    // 32 bytes a step, against the root.
+    let companion = input
         .store
-        .get(input.start, crate::learning::MAX_CHECKPOINT_BYTES)?;
-    if checkpoint_digest(&start) != proof.start_digest {
-        return Err(Error::Binding {
-            field: "start checkpoint",
+        .get(&proof.trajectory_cid, Trajectory::encoded_size(len))?;
+    if Trajectory::from_bytes(&companion, len)?.root() != proof.trajectory_root {
+        return Err(Error::InvalidField {
+            what: "trajectory companion",
+            detail: "its digests do not have the block's trajectory root".into(),
         });
     }
-    for (opening, (seed, batch)) in proof.openings.iter().zip(&batches) {
-        reexecute_step::<P>(&params.spec, opening, seed, batch, input.store)?;
+    for (opening, (seed, batch)) in proof.openings[..last].iter().zip(&batches) {
+        reexecute_step::<P>(spec, opening, seed, batch, input.store, input.start.steps)?;
     }
-    let end = fetch_checkpoint(input.store, &winning_cid, &winning.trajectory.next, n)?;
+
+    // Valid: the quality scores (the winning state is the one just re-executed).
     let reference = Batch::from_records(
         proof.capacity.indices.clone(),
         proof.capacity.records.concat(),
-        params.spec.record_size(),
+        spec.record_size(),
+    )?;
+    let start = fetch_checkpoint(
+        input.store,
+        &input.start.cid,
+        &input.start.digest,
+        0,
+        spec.checkpoint_size(),
     )?;
     let start_quality =
-        P::from_checkpoint(&params.spec, &start)?.quality(&proof.trajectory_root, &reference)?;
-    let end_quality =
-        P::from_checkpoint(&params.spec, &end)?.quality(&proof.trajectory_root, &reference)?;
+        P::from_checkpoint(spec, &start)?.quality(&proof.trajectory_root, &reference)?;
+    let end_quality = end_state.quality(&proof.trajectory_root, &reference)?;
     Ok(Verdict {
         steps: n,
         dataset_root: params.dataset_root,
         start_quality,
         end_quality,
-        work: input.target.expected_steps(),
+        work: Work::of(&input.target),
         opened: expected,
-        winning_checkpoint: winning_cid,
-        winning_digest: winning.trajectory.next,
+        next: Start {
+            cid: winning_cid,
+            digest: winning.trajectory.next,
+            steps: end_state.steps(),
+        },
     })
 }

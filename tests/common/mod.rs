@@ -14,4 +14,6 @@ pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
     (dir, ds)
 }
 #[cfg(feature = "torch")]
+pub mod attack;
+#[cfg(feature = "torch")]
 pub mod work;

@@ -3,7 +3,8 @@
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
 use pouw::work::{
-    mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Target, VerifyInput,
+    mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Start, Target,
+    VerifyInput,
 };
 use std::sync::atomic::AtomicBool;
 
@@ -14,6 +15,18 @@ pub struct Chain {
     pub store: MemStore,
     pub genesis: Vec<u8>,
     pub target: Target,
+}
+
+impl Chain {
+    /// The start at checkpoint `bytes`.
+    pub fn start_of(&self, bytes: &[u8]) -> Start {
+        Start::of_checkpoint::<GanTrainer>(&self.params.spec, bytes).unwrap()
+    }
+
+    /// The genesis start.
+    pub fn genesis_start(&self) -> Start {
+        self.start_of(&self.genesis)
+    }
 }
 
 /// A small model (fast steps), 4 opened steps, 8 capacity challenges, ~6 steps per block.
@@ -75,7 +88,7 @@ impl Chain {
         &'a self,
         header: [u8; 32],
         miner: &'a [u8],
-        start: &'a pouw::ident::Cid,
+        start: &'a Start,
     ) -> VerifyInput<'a, GanSpec> {
         VerifyInput {
             header_hash: header,

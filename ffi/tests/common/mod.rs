@@ -118,6 +118,7 @@ pub struct Fixture {
     pub store: *mut pouw_store,
     pub genesis: Vec<u8>,
     pub genesis_cid: Vec<u8>,
+    pub start: pouw_start,
     pub target: [u8; 32],
     pub proof: Vec<u8>,
     pub winning: Vec<u8>,
@@ -172,8 +173,7 @@ pub fn verify(f: &Fixture, header: &[u8; 32], proof: &[u8]) -> Result<pouw_verdi
             header.as_ptr(),
             MINER.as_ptr(),
             MINER.len(),
-            f.genesis_cid.as_ptr(),
-            f.genesis_cid.len(),
+            &f.start,
             f.target.as_ptr(),
             proof.as_ptr(),
             proof.len(),
@@ -220,6 +220,13 @@ pub fn fixture() -> &'static Fixture {
             PouwResult::Ok,
         );
         let genesis_cid = take(cid);
+        let mut start = std::mem::MaybeUninit::<pouw_start>::zeroed();
+        check(
+            pouw_start_of_checkpoint(params, genesis.as_ptr(), genesis.len(), start.as_mut_ptr()),
+            PouwResult::Ok,
+        );
+        let start = start.assume_init();
+        assert_eq!(&start.cid[..start.cid_len], genesis_cid.as_slice());
         let mut target = [0u8; 32];
         check(
             pouw_target_from_expected_steps(EXPECTED_STEPS, target.as_mut_ptr()),
@@ -232,6 +239,7 @@ pub fn fixture() -> &'static Fixture {
             store,
             genesis,
             genesis_cid,
+            start,
             target,
             proof: Vec::new(),
             winning: Vec::new(),

@@ -1,14 +1,17 @@
 //! The DCGAN task: its spec ([`GanSpec`], always available) and, with the `torch` feature, the
 //! trainer on exact arithmetic ([`GanTrainer`]).
 
+// Without libtorch only the sizes are used (`TaskSpec::checkpoint_size`).
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+mod checkpoint;
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+mod layout;
 mod noise;
 mod quality;
 #[cfg(feature = "torch")]
 pub mod render;
 mod spec;
 
-#[cfg(feature = "torch")]
-mod checkpoint;
 #[cfg(feature = "torch")]
 mod layers;
 #[cfg(feature = "torch")]

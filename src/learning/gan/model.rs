@@ -1,180 +1,46 @@
-//! The DCGAN generator and discriminator as explicit, named weight tensors, with forward and
-//! backward passes on exact arithmetic (no `VarStore`, no autograd: names, order,
-//! initialisation and every operation stay under our control).
-//!
-//! With `L = log2(S) - 2` for images of side `S`:
-//! - generator: `L + 1` transposed convolutions (kernel 4; the first stride 1 from the `1x1`
-//!   latent to `4x4`, the rest stride 2), batch norm and ReLU after all but the last, tanh last;
-//!   filters `g_filters * 2^(L-1-i)` in block `i`;
-//! - discriminator: `L + 1` convolutions (kernel 4; stride 2, the last stride 1 down to one
-//!   logit), batch norm in blocks `1..L`, LeakyReLU(0.2) after all but the last; filters
-//!   `d_filters * 2^i`.
+//! The DCGAN generator and discriminator (their layouts in `layout`) on libtorch tensors: the
+//! initial weights, and forward and backward passes on exact arithmetic (no `VarStore`, no
+//! autograd: names, order, initialisation and every operation stay under our control).
 //!
 //! Batch norm always uses batch statistics (no running averages): the state is the weights.
 //! The layers themselves are in `layers`.
 
 use super::layers;
+use super::layout::{Conv, Init, Layout};
 use super::noise::gaussian;
-use super::spec::GanSpec;
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
 use crate::learning::exact::{torch, Exact, NormCache};
 use tch::{Device, Kind, Tensor};
 
-/// How a tensor is initialised (DCGAN: conv weights N(0, 0.02), BN scale N(1, 0.02), shift 0).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Init {
-    Normal { mean: f32, std: f32 },
-    Zeros,
-}
-
-/// One named weight tensor of a network.
-#[derive(Clone, Debug)]
-pub(crate) struct TensorSpec {
-    pub name: String,
-    pub shape: Vec<i64>,
-    pub init: Init,
-}
-
-/// The convolution of a block (all kernels are `4x4`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Conv {
-    /// Transposed, stride 1, no padding, from `1x1` to `4x4` (the generator's first block).
-    Project,
-    /// Transposed, stride 2, padding 1: doubles the side.
-    Up,
-    /// Stride 2, padding 1: halves the side.
-    Down,
-    /// Stride 1, no padding, from `4x4` to `1x1` (the discriminator's last block).
-    Reduce,
-}
-
-/// One block: a convolution, optionally batch norm.
-#[derive(Clone, Debug)]
-pub(crate) struct Block {
-    pub conv: Conv,
-    pub batch_norm: bool,
-}
-
-/// The layout of a network: its blocks and its tensors in forward order
-/// (per block: conv weight, then BN scale and shift when present).
-#[derive(Clone, Debug)]
-pub(crate) struct Layout {
-    pub blocks: Vec<Block>,
-    pub tensors: Vec<TensorSpec>,
-}
-
-const CONV_INIT: Init = Init::Normal {
-    mean: 0.0,
-    std: 0.02,
-};
-const BN_SCALE_INIT: Init = Init::Normal {
-    mean: 1.0,
-    std: 0.02,
-};
-
-impl Layout {
-    fn push_block(
-        &mut self,
-        prefix: &str,
-        i: usize,
-        shape: Vec<i64>,
-        conv: Conv,
-        batch_norm: bool,
-    ) {
-        // The channels a block's batch norm sees: its output channels.
-        let ch = if prefix == "gen" { shape[1] } else { shape[0] };
-        self.tensors.push(TensorSpec {
-            name: format!("{prefix}.b{i}.conv"),
-            shape,
-            init: CONV_INIT,
-        });
-        if batch_norm {
-            self.tensors.push(TensorSpec {
-                name: format!("{prefix}.b{i}.bn.scale"),
-                shape: vec![ch],
-                init: BN_SCALE_INIT,
-            });
-            self.tensors.push(TensorSpec {
-                name: format!("{prefix}.b{i}.bn.shift"),
-                shape: vec![ch],
-                init: Init::Zeros,
-            });
-        }
-        self.blocks.push(Block { conv, batch_norm });
-    }
-
-    /// The generator of `spec`.
-    pub fn generator(spec: &GanSpec) -> Self {
-        let l = spec.depth() as usize;
-        let mut layout = Layout {
-            blocks: Vec::new(),
-            tensors: Vec::new(),
-        };
-        let mut input = i64::from(spec.latent);
-        for i in 0..=l {
-            let last = i == l;
-            let out = if last {
-                i64::from(spec.channels)
-            } else {
-                i64::from(spec.g_filters) << (l - 1 - i)
+/// Fresh weights of `layout` drawn from `seed`: each tensor from its own stream keyed by its
+/// name, so the draw does not depend on creation order.
+pub(crate) fn init_weights(layout: &Layout, seed: &Digest, device: Device) -> Result<Vec<Tensor>> {
+    layout
+        .tensors
+        .iter()
+        .map(|t| {
+            let numel = t.shape.iter().product::<i64>() as usize;
+            let values = match t.init {
+                Init::Zeros => vec![0f32; numel],
+                Init::Normal { mean, std } => {
+                    let mut key = seed.to_vec();
+                    key.extend_from_slice(t.name.as_bytes());
+                    gaussian(&mut Xof::new(tag::INIT, &key), numel, mean, std)
+                }
             };
-            let conv = if i == 0 { Conv::Project } else { Conv::Up };
-            layout.push_block("gen", i, vec![input, out, 4, 4], conv, !last);
-            input = out;
-        }
-        layout
-    }
+            host_tensor(&values, &t.shape, device)
+        })
+        .collect()
+}
 
-    /// The discriminator of `spec`.
-    pub fn discriminator(spec: &GanSpec) -> Self {
-        let l = spec.depth() as usize;
-        let mut layout = Layout {
-            blocks: Vec::new(),
-            tensors: Vec::new(),
-        };
-        let mut input = i64::from(spec.channels);
-        for i in 0..=l {
-            let last = i == l;
-            let out = if last {
-                1
-            } else {
-                i64::from(spec.d_filters) << i
-            };
-            let conv = if last { Conv::Reduce } else { Conv::Down };
-            layout.push_block("dis", i, vec![out, input, 4, 4], conv, i > 0 && !last);
-            input = out;
-        }
-        layout
-    }
-
-    /// Fresh weights drawn from `seed`: each tensor from its own stream keyed by its name, so
-    /// the draw does not depend on creation order.
-    pub fn init(&self, seed: &Digest, device: Device) -> Result<Vec<Tensor>> {
-        self.tensors
-            .iter()
-            .map(|t| {
-                let numel = t.shape.iter().product::<i64>() as usize;
-                let values = match t.init {
-                    Init::Zeros => vec![0f32; numel],
-                    Init::Normal { mean, std } => {
-                        let mut key = seed.to_vec();
-                        key.extend_from_slice(t.name.as_bytes());
-                        gaussian(&mut Xof::new(tag::INIT, &key), numel, mean, std)
-                    }
-                };
-                host_tensor(&values, &t.shape, device)
-            })
-            .collect()
-    }
-
-    /// Zeros shaped like every tensor (Adam moments).
-    pub fn zeros(&self, device: Device) -> Result<Vec<Tensor>> {
-        self.tensors
-            .iter()
-            .map(|t| torch(Tensor::f_zeros(&t.shape, (Kind::Float, device))))
-            .collect()
-    }
+/// Zeros shaped like every tensor of `layout` (Adam moments).
+pub(crate) fn zeros(layout: &Layout, device: Device) -> Result<Vec<Tensor>> {
+    layout
+        .tensors
+        .iter()
+        .map(|t| torch(Tensor::f_zeros(&t.shape, (Kind::Float, device))))
+        .collect()
 }
 
 /// A float32 tensor of `shape` on `device` from host values.

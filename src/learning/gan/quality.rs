@@ -35,7 +35,7 @@ pub fn sliced_wasserstein(
     for dir in directions.chunks_exact(dims) {
         let norm = dir
             .iter()
-            .map(|&d| f64::from(d).powi(2))
+            .map(|&d| f64::from(d) * f64::from(d))
             .sum::<f64>()
             .sqrt();
         let unit: Vec<f64> = dir.iter().map(|&d| f64::from(d) / norm).collect();

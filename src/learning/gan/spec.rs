@@ -1,5 +1,7 @@
 //! The GAN task spec: every consensus parameter of the DCGAN task, with a canonical encoding.
 
+use super::checkpoint::CheckpointLayout;
+use super::layout::{checkpoint_tensors, Layout};
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::Manifest;
 use crate::error::{Error, Result};
@@ -234,5 +236,11 @@ impl TaskSpec for GanSpec {
 
     fn record_size(&self) -> usize {
         (self.channels * self.image_size * self.image_size) as usize
+    }
+
+    fn checkpoint_size(&self) -> u64 {
+        let (gen, dis) = (Layout::generator(self), Layout::discriminator(self));
+        // Valid specs have valid layouts (names and shapes fixed by the code, sizes bounded).
+        CheckpointLayout::new(&checkpoint_tensors(&gen, &dis)).map_or(u64::MAX, |l| l.size() as u64)
     }
 }

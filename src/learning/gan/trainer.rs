@@ -2,9 +2,10 @@
 
 use super::checkpoint::CheckpointLayout;
 use super::layers::bce_grad;
+use super::layout::{checkpoint_tensors, Layout};
 use super::model::{
-    discriminate, discriminator_backward, generate, generator_backward, host_tensor, Keep, Layout,
-    Wanted,
+    discriminate, discriminator_backward, generate, generator_backward, host_tensor, init_weights,
+    zeros, Keep, Wanted,
 };
 use super::noise::gaussian;
 use super::quality::sliced_wasserstein;
@@ -57,31 +58,6 @@ pub fn resolve_device(choice: DeviceChoice) -> Device {
     }
 }
 
-/// The names and shapes of every tensor a checkpoint holds: generator, discriminator, then
-/// Adam's first and second moments of each.
-fn tensor_list(gen: &Layout, dis: &Layout) -> Vec<(String, Vec<usize>)> {
-    let shapes = |layout: &Layout, prefix: &str| -> Vec<(String, Vec<usize>)> {
-        layout
-            .tensors
-            .iter()
-            .map(|t| {
-                (
-                    format!("{prefix}{}", t.name),
-                    t.shape.iter().map(|&d| d as usize).collect(),
-                )
-            })
-            .collect()
-    };
-    let mut out = shapes(gen, "");
-    out.extend(shapes(dis, ""));
-    for layout in [gen, dis] {
-        for moment in ["m", "v"] {
-            out.extend(shapes(layout, &format!("adam.{moment}.")));
-        }
-    }
-    out
-}
-
 impl GanTrainer {
     fn with_weights(spec: &GanSpec, seed_or_values: Init<'_>) -> Result<Self> {
         spec.validate()?;
@@ -95,15 +71,15 @@ impl GanTrainer {
         }
         Exact::self_test(device)?;
         let (gen, dis) = (Layout::generator(spec), Layout::discriminator(spec));
-        let layout = CheckpointLayout::new(&tensor_list(&gen, &dis))?;
+        let layout = CheckpointLayout::new(&checkpoint_tensors(&gen, &dis))?;
         let mut t = GanTrainer {
             spec: spec.clone(),
             device,
             exact: Exact::new(device),
             g: Vec::new(),
             d: Vec::new(),
-            g_moments: [gen.zeros(device)?, gen.zeros(device)?],
-            d_moments: [dis.zeros(device)?, dis.zeros(device)?],
+            g_moments: [zeros(&gen, device)?, zeros(&gen, device)?],
+            d_moments: [zeros(&dis, device)?, zeros(&dis, device)?],
             gen,
             dis,
             steps: 0,
@@ -111,15 +87,15 @@ impl GanTrainer {
         };
         match seed_or_values {
             Init::Seed(seed) => {
-                t.g = t.gen.init(seed, device)?;
-                t.d = t.dis.init(seed, device)?;
+                t.g = init_weights(&t.gen, seed, device)?;
+                t.d = init_weights(&t.dis, seed, device)?;
             }
             Init::Checkpoint(bytes) => t.load(bytes)?,
         }
         Ok(t)
     }
 
-    /// Every state tensor, in [`tensor_list`] order.
+    /// Every state tensor, in [`checkpoint_tensors`] order.
     fn all_tensors(&self) -> impl Iterator<Item = &Tensor> {
         self.g
             .iter()
@@ -132,7 +108,7 @@ impl GanTrainer {
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let (step, values) = self.layout.decode(bytes)?;
-        let list = tensor_list(&self.gen, &self.dis);
+        let list = checkpoint_tensors(&self.gen, &self.dis);
         let mut tensors = list.iter().zip(&values).map(|((_, shape), values)| {
             let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
             host_tensor(values, &shape, self.device)

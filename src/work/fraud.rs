@@ -1,0 +1,163 @@
+//! Fraud proofs: the opening of one step of a block whose re-execution does not give the digest
+//! the block commits to. Any node checks one with a single step ([`verify_fraud_proof`]) and can
+//! so convince every other node that the block is invalid.
+//!
+//! Encoding (little-endian): magic `PWFP`, protocol version `u32`, params digest, header hash,
+//! miner id `bytes`, trajectory root, steps `u64`, then the opening as in the block proof.
+
+use super::anchor;
+use super::params::ConsensusParams;
+use super::proof::{decode_opening, encode_opening, BlockProof, ProofLimits};
+use crate::capacity::MAX_MINER_ID;
+use crate::codec::{Decoder, Encoder};
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::learning::{
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, CheckpointStore, ProofOfLearning,
+    StepContext, StepOpening, TaskSpec,
+};
+use crate::version::PROTOCOL_VERSION;
+
+const MAGIC: &[u8; 4] = b"PWFP";
+
+/// A proof that step `opening.trajectory.step` of a block is wrong. Decoded from untrusted
+/// bytes: only [`verify_fraud_proof`] makes it trustworthy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FraudProof {
+    /// Digest of the consensus parameters of the block.
+    pub params_digest: Digest,
+    /// The block's header.
+    pub header_hash: Digest,
+    /// The block's miner.
+    pub miner_id: Vec<u8>,
+    /// The block's trajectory root.
+    pub trajectory_root: Digest,
+    /// The block's steps.
+    pub steps: u64,
+    /// The wrong step, opened against the block's trajectory (its start checkpoint named by the
+    /// auditor, who published it).
+    pub opening: StepOpening,
+}
+
+impl FraudProof {
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        e.raw(MAGIC)
+            .u32(PROTOCOL_VERSION)
+            .digest(&self.params_digest)
+            .digest(&self.header_hash)
+            .bytes(&self.miner_id)
+            .digest(&self.trajectory_root)
+            .u64(self.steps);
+        encode_opening(&mut e, &self.opening);
+        e.finish()
+    }
+
+    /// Decodes untrusted bytes under the limits of proofs made under `params`.
+    pub fn from_bytes<S: TaskSpec>(bytes: &[u8], params: &ConsensusParams<S>) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        d.magic(MAGIC, "fraud proof")?;
+        let version = d.u32("protocol version")?;
+        if version != PROTOCOL_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "fraud proof",
+                found: version,
+                supported: PROTOCOL_VERSION,
+            });
+        }
+        let params_digest = d.digest("params digest")?;
+        let header_hash = d.digest("header hash")?;
+        let miner_id = d.bytes("miner id", MAX_MINER_ID as u64)?.to_vec();
+        let trajectory_root = d.digest("trajectory root")?;
+        let steps = d.u64("steps")?;
+        let opening = decode_opening(&mut d, &ProofLimits::of(params).opening)?;
+        d.finish()?;
+        Ok(FraudProof {
+            params_digest,
+            header_hash,
+            miner_id,
+            trajectory_root,
+            steps,
+            opening,
+        })
+    }
+}
+
+/// What a fraud proof is checked against: the chain's view of the block.
+pub struct FraudCheckInput<'a, S: TaskSpec> {
+    /// The consensus parameters.
+    pub params: &'a ConsensusParams<S>,
+    /// The step counter of the block's start checkpoint (from the chain).
+    pub start_steps: u64,
+    /// Where the checkpoint the fraud proof names is fetched from.
+    pub store: &'a dyn CheckpointStore,
+}
+
+/// Checks that `fraud_bytes` proves a step of the block `block_proof_bytes` wrong: both bound
+/// to the same parameters, header, miner, trajectory root and length; the step's digests, prefix
+/// root and batch records proven against them; its start checkpoint fetched (at most the spec's
+/// checkpoint size) and matching `d_{j-1}`; and re-executing it does not give `d_j` (or cannot
+/// be done: a wrong step counter, a non-finite value). Returns the step.
+///
+/// An honest step is never proven wrong: its re-execution gives `d_j` on every device, and the
+/// check errs with [`Error::NotFraud`].
+pub fn verify_fraud_proof<P: ProofOfLearning>(
+    input: &FraudCheckInput<'_, P::Spec>,
+    block_proof_bytes: &[u8],
+    fraud_bytes: &[u8],
+) -> Result<u64> {
+    let params = input.params;
+    params.validate()?;
+    let block = BlockProof::from_bytes(block_proof_bytes, &ProofLimits::of(params))?;
+    let fraud = FraudProof::from_bytes(fraud_bytes, params)?;
+    let params_digest = params.digest();
+    if block.params_digest != params_digest || fraud.params_digest != params_digest {
+        return Err(Error::Binding {
+            field: "parameters",
+        });
+    }
+    if fraud.header_hash != block.header_hash
+        || fraud.miner_id != block.miner_id
+        || fraud.trajectory_root != block.trajectory_root
+        || fraud.steps != block.steps
+    {
+        return Err(Error::Binding { field: "block" });
+    }
+    let step = fraud.opening.trajectory.step;
+    let ctx = StepContext {
+        anchor: anchor(&params_digest, &block.header_hash, &block.miner_id),
+        trajectory_root: block.trajectory_root,
+        trajectory_len: block.steps.checked_add(1).ok_or(Error::InvalidField {
+            what: "steps",
+            detail: "too many".into(),
+        })?,
+        dataset_root: params.dataset_root,
+        dataset_len: params.dataset_len,
+    };
+    let spec = &params.spec;
+    let (seed, batch) =
+        check_opening_proofs(spec.batch_size(), spec.record_size(), &ctx, &fraud.opening)?;
+    let before = step - 1; // >= 0: the opening verified a step in 1..=n
+    let start = fetch_checkpoint(
+        input.store,
+        &fraud.opening.start,
+        &fraud.opening.trajectory.prev,
+        before,
+        spec.checkpoint_size(),
+    )?;
+    let mut state = P::from_checkpoint(spec, &start)?;
+    if Some(state.steps()) != input.start_steps.checked_add(before) {
+        return Ok(step);
+    }
+    match state.step(&seed, &batch) {
+        Ok(()) => {}
+        Err(Error::NonFinite) => return Ok(step),
+        Err(e) => return Err(e),
+    }
+    if checkpoint_digest(&state.checkpoint()?) == fraud.opening.trajectory.next {
+        Err(Error::NotFraud { step })
+    } else {
+        Ok(step)
+    }
+}

@@ -1,0 +1,215 @@
+//! A chain on the mock learner (`fuzz/mock.rs`: cheap, exact steps) for attack tests, with a
+//! block builder that lets a test fake, splice or grind what a miner commits to.
+
+#[path = "../../fuzz/mock.rs"]
+pub mod mock;
+
+#[allow(unused_imports)]
+pub use mock::{counters, reset_counters, Mock, MockSpec};
+use pouw::capacity::CapacityChallenge;
+use pouw::hash::{tagged_hash, Digest};
+use pouw::ident::Cid;
+use pouw::learning::{
+    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
+    StepOpening, Trajectory,
+};
+use pouw::work::{
+    anchor, capacity_epoch, opened_steps, verify, BlockProof, ConsensusParams, Start, Target,
+    Verdict, VerifyInput,
+};
+use pouw::Result;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const MINER: &[u8] = b"attacker";
+
+/// The digits as the dataset, the mock learner, a memory store with the genesis.
+pub struct MockChain {
+    pub _dir: tempfile::TempDir,
+    pub dataset: pouw::Dataset,
+    pub params: ConsensusParams<MockSpec>,
+    pub store: MemStore,
+    pub genesis: Vec<u8>,
+    pub start: Start,
+}
+
+/// A chain whose blocks open `opened` steps besides the winning one and ask `capacity` records.
+pub fn mock_chain(opened: u32, capacity: u32) -> MockChain {
+    let (dir, dataset) = super::digits_dataset();
+    let spec = MockSpec {
+        dataset: dataset.cid(),
+        batch_size: 4,
+        record_size: 64,
+    };
+    let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
+    params.opened_steps = opened;
+    params.capacity_challenges = capacity;
+    params.max_steps = 100_000;
+    let genesis = Mock::from_seed(&params.spec, &[0; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    let store = MemStore::default();
+    store.put(&genesis).unwrap();
+    let start = Start::of_checkpoint::<Mock>(&params.spec, &genesis).unwrap();
+    MockChain {
+        _dir: dir,
+        dataset,
+        params,
+        store,
+        genesis,
+        start,
+    }
+}
+
+impl MockChain {
+    /// The anchor of `header` and the attacker.
+    pub fn anchor(&self, header: &Digest) -> Digest {
+        anchor(&self.params.digest(), header, MINER)
+    }
+
+    /// The batch a step seed draws.
+    pub fn batch(&self, seed: &Digest) -> Batch {
+        let indices = batch_indices(seed, 4, self.dataset.len()).unwrap();
+        Batch::from_dataset(&self.dataset, &indices).unwrap()
+    }
+
+    /// One honest step from `state` at position `i` of the trajectory so far.
+    pub fn step(&self, header: &Digest, so_far: &Trajectory, state: &[u8], i: u64) -> Vec<u8> {
+        let seed = step_seed(&self.anchor(header), &so_far.root(), i);
+        let mut m = Mock::from_checkpoint(&self.params.spec, state).unwrap();
+        m.step(&seed, &self.batch(&seed)).unwrap();
+        m.checkpoint().unwrap()
+    }
+
+    /// Trains `n` steps from the genesis; where `splice(i)` gives a digest, step `i`'s result is
+    /// replaced by a made-up state (the same counter, that digest as its accumulator): a faked
+    /// transition that the next step continues honestly from. Returns every checkpoint
+    /// `W_0 .. W_n` and the trajectory.
+    pub fn run(
+        &self,
+        header: &Digest,
+        n: u64,
+        splice: impl Fn(u64) -> Option<Digest>,
+    ) -> (Vec<Vec<u8>>, Trajectory) {
+        let mut checkpoints = vec![self.genesis.clone()];
+        let mut trajectory = Trajectory::new(checkpoint_digest(&self.genesis));
+        for i in 1..=n {
+            let next = match splice(i) {
+                None => self.step(header, &trajectory, &checkpoints[i as usize - 1], i),
+                Some(acc) => Mock::new(self.start.steps + i, acc).checkpoint().unwrap(),
+            };
+            trajectory.push(checkpoint_digest(&next));
+            checkpoints.push(next);
+        }
+        (checkpoints, trajectory)
+    }
+
+    /// The proof of a run whose last step is the winning one: opens the Fiat-Shamir steps,
+    /// publishing the checkpoints it has (`checkpoints[j]` where present) and the companion, and
+    /// answers the capacity challenge.
+    pub fn prove(
+        &self,
+        header: &Digest,
+        checkpoints: &[Option<&[u8]>],
+        trajectory: &Trajectory,
+    ) -> BlockProof {
+        let n = trajectory.steps();
+        let root = trajectory.root();
+        let cid = |j: u64| -> Cid {
+            match checkpoints[j as usize] {
+                Some(bytes) => self.store.put(bytes).unwrap(),
+                None => pouw::ident::cid_of(b"never published"),
+            }
+        };
+        let openings = opened_steps(&root, header, n, self.params.opened_steps)
+            .unwrap()
+            .into_iter()
+            .map(|j| {
+                let end = (j == n).then(|| cid(j));
+                StepOpening::new(
+                    trajectory,
+                    j,
+                    &self.anchor(header),
+                    &self.dataset,
+                    4,
+                    cid(j - 1),
+                    end,
+                )
+                .unwrap()
+            })
+            .collect();
+        let challenge = CapacityChallenge::for_dataset(
+            header,
+            MINER,
+            &self.dataset,
+            capacity_epoch(&root),
+            self.params.capacity_challenges,
+        )
+        .unwrap();
+        BlockProof {
+            params_digest: self.params.digest(),
+            header_hash: *header,
+            miner_id: MINER.to_vec(),
+            start_proof: trajectory.prove(0).unwrap(),
+            steps: n,
+            trajectory_root: root,
+            trajectory_cid: self.store.put(&trajectory.to_bytes()).unwrap(),
+            openings,
+            capacity: challenge.respond(&self.dataset).unwrap(),
+        }
+    }
+
+    /// Verifies `proof` at `target` through `store` (the chain's store by default).
+    pub fn verify_with(
+        &self,
+        header: &Digest,
+        target: Target,
+        store: &dyn CheckpointStore,
+        proof: &BlockProof,
+    ) -> Result<Verdict> {
+        verify::<Mock>(
+            &VerifyInput {
+                header_hash: *header,
+                miner_id: MINER,
+                start: &self.start,
+                params: &self.params,
+                target,
+                store,
+            },
+            &proof.to_bytes(),
+        )
+    }
+
+    /// Verifies `proof` at `target` through the chain's store.
+    pub fn verify(&self, header: &Digest, target: Target, proof: &BlockProof) -> Result<Verdict> {
+        self.verify_with(header, target, &self.store, proof)
+    }
+}
+
+/// All checkpoints present.
+pub fn all(checkpoints: &[Vec<u8>]) -> Vec<Option<&[u8]>> {
+    checkpoints.iter().map(|c| Some(c.as_slice())).collect()
+}
+
+/// A distinct made-up digest for `(label, i)`.
+pub fn made_up(label: &str, i: u64) -> Digest {
+    tagged_hash("pouw/test-made-up", &[label.as_bytes(), &i.to_le_bytes()])
+}
+
+/// A store that counts the objects it hands out.
+#[derive(Default)]
+pub struct CountingStore {
+    pub inner: MemStore,
+    pub gets: AtomicU64,
+}
+
+impl CheckpointStore for CountingStore {
+    fn put(&self, bytes: &[u8]) -> Result<Cid> {
+        self.inner.put(bytes)
+    }
+
+    fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        self.gets.fetch_add(1, Ordering::Relaxed);
+        self.inner.get_unchecked(cid, limit)
+    }
+}
