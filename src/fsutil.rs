@@ -42,13 +42,17 @@ impl AtomicFile {
 
     /// Appends bytes.
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
-        let f = self.file.as_mut().expect("file present until commit");
+        let Some(f) = self.file.as_mut() else {
+            return Err(Error::io(&self.tmp, committed()));
+        };
         f.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))
     }
 
     /// Flushes, fsyncs, renames into place and fsyncs the directory.
     pub fn commit(mut self) -> Result<()> {
-        let writer = self.file.take().expect("file present until commit");
+        let Some(writer) = self.file.take() else {
+            return Err(Error::io(&self.tmp, committed()));
+        };
         let file = writer
             .into_inner()
             .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
@@ -72,6 +76,11 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(path)?;
     f.write_all(bytes)?;
     f.commit()
+}
+
+/// The error of a write to an [`AtomicFile`] after its commit.
+fn committed() -> std::io::Error {
+    std::io::Error::other("atomic file already committed")
 }
 
 /// Fsyncs the directory holding `path`, so a rename into it survives a crash.

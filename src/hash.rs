@@ -76,6 +76,9 @@ impl TaggedHasher {
 
     /// Appends a length-prefixed (u32 little-endian) byte string.
     pub fn update_bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        // Hashed fields are digests, encodings and records, all bounded far below 4 GiB by their
+        // decoders; a longer field would be a programming error, not an input.
+        #[allow(clippy::expect_used)]
         let len = u32::try_from(bytes.len()).expect("hash input field over 4 GiB");
         self.update(&len.to_le_bytes()).update(bytes)
     }
@@ -87,6 +90,8 @@ impl TaggedHasher {
 }
 
 fn frame(tag: &str) -> [u8; 1] {
+    // Domain tags are this crate's own short constants.
+    #[allow(clippy::expect_used)]
     [u8::try_from(tag.len()).expect("domain tag longer than 255 bytes")]
 }
 

@@ -17,6 +17,8 @@ pub fn cid_of(bytes: &[u8]) -> Cid {
 
 /// The CID whose multihash is the given SHA3-256 digest of some bytes.
 pub fn cid_from_sha3(digest: &Digest) -> Cid {
+    // `wrap` fails only for digests over the 64-byte capacity; a SHA3-256 digest is 32 bytes.
+    #[allow(clippy::expect_used)]
     let mh = multihash::Multihash::<64>::wrap(SHA3_256_CODE, digest).expect("32-byte digest fits");
     Cid::new_v1(RAW_CODEC, mh)
 }

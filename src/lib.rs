@@ -27,6 +27,9 @@
 //! rejection is an [`Error`] variant.
 
 #![deny(missing_docs)]
+// Library code returns errors; `unwrap`/`expect` are for tests (clippy.toml allows them there).
+// The few places where one is provably unreachable say why with a local `allow`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod capacity;
 pub mod codec;

@@ -8,20 +8,10 @@ mod common;
 
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
-use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
-};
-use std::path::PathBuf;
+use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
 use std::sync::atomic::AtomicBool;
 
-const REGENERATE: &str = "POUW_REGENERATE_GOLDEN=1 cargo test --test golden";
-const HEADER: [u8; 32] = [0x42; 32];
-const MINER: &[u8] = b"golden-miner";
-const EXPECTED_STEPS: u64 = 8;
-
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
+use common::golden::{dir as golden_dir, read, Golden, EXPECTED_STEPS, HEADER, MINER, REGENERATE};
 
 /// The golden setup: a tiny model on the digits.
 fn params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
@@ -68,11 +58,6 @@ fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec
     (params.to_bytes(), genesis, block.proof.to_bytes())
 }
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(golden_dir().join(name))
-        .unwrap_or_else(|e| panic!("tests/golden/{name}: {e}; regenerate with `{REGENERATE}`"))
-}
-
 #[test]
 fn golden_proofs_keep_verifying() {
     if std::env::var_os("POUW_REGENERATE_GOLDEN").is_some() {
@@ -90,24 +75,8 @@ fn golden_proofs_keep_verifying() {
         std::fs::write(dir.join("proof.bin"), proof).unwrap();
         std::fs::write(dir.join("README.md"), GOLDEN_README).unwrap();
     }
-    let params = ConsensusParams::<GanSpec>::from_bytes(&read("params.bin")).unwrap();
-    let genesis: pouw::ident::Cid = String::from_utf8(read("genesis.cid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let store = DirStore::new(golden_dir().join("store")).unwrap();
-    let genesis_bytes = store.get(&genesis, u64::MAX).unwrap();
-    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis_bytes).unwrap();
-    let input = VerifyInput {
-        header_hash: HEADER,
-        miner_id: MINER,
-        start: &start,
-        params: &params,
-        target: Target::from_expected_steps(EXPECTED_STEPS),
-        store: &store,
-    };
-    let verdict = verify::<GanTrainer>(&input, &read("proof.bin"))
+    let golden = Golden::load();
+    let verdict = verify::<GanTrainer>(&golden.input(), &golden.proof)
         .unwrap_or_else(|e| panic!("golden proof no longer verifies ({e}); if this change is deliberate, bump PROTOCOL_VERSION and run `{REGENERATE}`"));
     assert!(verdict.steps >= 1);
 }

@@ -303,7 +303,11 @@ pub unsafe extern "C" fn pouw_verify_consistency(
         }
         let nodes: Vec<Digest> = proof
             .chunks_exact(32)
-            .map(|c| c.try_into().expect("32-byte chunk"))
+            .map(|c| {
+                let mut d = [0u8; 32];
+                d.copy_from_slice(c);
+                d
+            })
             .collect();
         verify_consistency(old_size, &old_root, new_size, &new_root, &nodes)?;
         Ok(())

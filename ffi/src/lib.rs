@@ -26,6 +26,8 @@
 
 #![allow(clippy::missing_safety_doc)]
 #![deny(missing_docs)]
+// No unwrap/expect/panic in the boundary's own code (clippy.toml allows them in tests).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod boundary;
 pub mod buffer;

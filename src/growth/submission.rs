@@ -454,7 +454,9 @@ pub fn finish_verdicts(
         .map(|p| match p {
             Some(r) => Verdict::Rejected(r),
             None => {
-                let logit = *logits.next().expect("one logit per passing record");
+                // Counted above: one logit per passing record. A missing one would read as NaN,
+                // which rejects the record.
+                let logit = logits.next().copied().unwrap_or(f32::NAN);
                 if !(logit.is_finite() && logit >= request.threshold) {
                     Verdict::Rejected(Rejection::Implausible { logit })
                 } else if remaining == 0 {

@@ -118,9 +118,10 @@ pub fn check_opening_proofs(
     )?;
     let mut records = Vec::with_capacity(indices.len() * record_size);
     for i in &indices {
+        // `unique` is the sorted, deduplicated `indices`, so every index is found.
         let at = unique
             .binary_search(i)
-            .expect("index drawn from the same list");
+            .map_err(|_| Error::WrongBatch(format!("index {i}")))?;
         records.extend_from_slice(&opening.records[at * record_size..(at + 1) * record_size]);
     }
     Ok((seed, Batch::from_records(indices, records, record_size)?))

@@ -166,7 +166,11 @@ impl TreeFile {
             levels.push(
                 bytes
                     .chunks_exact(32)
-                    .map(|c| c.try_into().expect("32-byte chunk"))
+                    .map(|c| {
+                        let mut d = [0u8; 32];
+                        d.copy_from_slice(c);
+                        d
+                    })
                     .collect(),
             );
         }

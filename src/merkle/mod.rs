@@ -73,7 +73,9 @@ pub fn prefix_root(src: &impl Nodes, size: u64) -> Result<Digest> {
             start += 1u64 << level;
         }
     }
-    let mut acc = parts.pop().expect("size > 0");
+    let Some(mut acc) = parts.pop() else {
+        return Ok(empty_root());
+    };
     while let Some(left) = parts.pop() {
         acc = node_hash(&left, &acc);
     }

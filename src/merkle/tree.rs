@@ -19,9 +19,9 @@ impl MerkleTree {
     /// Builds the tree over leaf hashes (see [`super::leaf_hash`]), interior levels in parallel.
     pub fn from_leaves(leaves: Vec<Digest>) -> Self {
         let mut levels = vec![leaves];
-        while levels.last().is_some_and(|l| l.len() > 1) {
-            let below = levels.last().expect("non-empty");
-            levels.push(parent_level(below));
+        while let Some(below) = levels.last().filter(|l| l.len() > 1) {
+            let parents = parent_level(below);
+            levels.push(parents);
         }
         MerkleTree { levels }
     }

@@ -23,7 +23,9 @@ fn to_limbs(b: &[u8; 32]) -> Limbs {
     let mut l = [0u64; 4];
     for (i, limb) in l.iter_mut().enumerate() {
         let at = 32 - 8 * (i + 1);
-        *limb = u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[at..at + 8]);
+        *limb = u64::from_be_bytes(word);
     }
     l
 }

@@ -122,6 +122,7 @@ pub fn mine<P: ProofOfLearning>(
     let mut trajectory = Trajectory::new(checkpoint_digest(input.start));
     let mut kept: BTreeMap<u64, Vec<u8>> = BTreeMap::from([(0, input.start.to_vec())]);
     let mut last = input.start.to_vec();
+    let mut last_digest = checkpoint_digest(input.start);
     let mut found = None;
     for i in 1..=limit {
         if cancel.load(Ordering::Relaxed) {
@@ -133,6 +134,7 @@ pub fn mine<P: ProofOfLearning>(
         state.step(&seed, &batch)?;
         last = state.checkpoint()?;
         let d = checkpoint_digest(&last);
+        last_digest = d;
         trajectory.push(d);
         if i % interval == 0 {
             kept.insert(i, last.clone());
@@ -147,7 +149,7 @@ pub fn mine<P: ProofOfLearning>(
     let Some(n) = found else {
         return Ok(MineOutcome::StepLimit {
             steps: trajectory.steps(),
-            last_digest: *trajectory.digest(trajectory.steps()).expect("last"),
+            last_digest,
         });
     };
     kept.insert(n, last.clone());
@@ -213,11 +215,12 @@ struct Replay<'a, S> {
 
 impl<S: TaskSpec> Replay<'_, S> {
     fn checkpoint<P: ProofOfLearning<Spec = S>>(&mut self, step: u64) -> Result<Vec<u8>> {
+        // Step 0 is always kept, so there is a nearest kept checkpoint.
         let (&from, bytes) = self
             .kept
             .range(..=step)
             .next_back()
-            .expect("step 0 is kept");
+            .ok_or(Error::StepMismatch { step })?;
         if from == step {
             return Ok(bytes.clone());
         }
@@ -231,7 +234,7 @@ impl<S: TaskSpec> Replay<'_, S> {
             state.step(&seed, &batch)?;
         }
         let bytes = state.checkpoint()?;
-        if checkpoint_digest(&bytes) != *self.trajectory.digest(step).expect("in range") {
+        if self.trajectory.digest(step) != Some(&checkpoint_digest(&bytes)) {
             return Err(Error::StepMismatch { step });
         }
         Ok(bytes)

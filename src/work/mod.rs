@@ -95,5 +95,7 @@ pub fn opened_steps(
 
 /// The capacity epoch of a block: the first 8 bytes of its trajectory root.
 pub fn capacity_epoch(trajectory_root: &Digest) -> u64 {
-    u64::from_le_bytes(trajectory_root[..8].try_into().expect("8 bytes"))
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&trajectory_root[..8]);
+    u64::from_le_bytes(first)
 }

@@ -16,4 +16,6 @@ pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
 #[cfg(feature = "torch")]
 pub mod attack;
 #[cfg(feature = "torch")]
+pub mod golden;
+#[cfg(feature = "torch")]
 pub mod work;

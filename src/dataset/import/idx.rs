@@ -17,7 +17,11 @@ pub fn import_idx(src: impl AsRef<Path>, dest: impl AsRef<Path>, licence: &str) 
     let mut reader = open_maybe_gz(src)?;
     let mut header = [0u8; 16];
     read_full(&mut reader, &mut header, src, "the header")?;
-    let word = |i: usize| u32::from_be_bytes(header[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+    let word = |i: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&header[i * 4..i * 4 + 4]);
+        u32::from_be_bytes(w)
+    };
     if word(0) != 0x0803 {
         return Err(bad(format!(
             "magic {:#010x}, expected 0x00000803 (u8 images)",

@@ -5,7 +5,7 @@
 //! or a conversion otherwise, or fuses a multiply and an add fails it.
 
 use super::host::values;
-use super::{product_bits, torch, AdamConstants, Exact, Kernels, Products};
+use super::{kind_of, product_bits, torch, AdamConstants, Exact, Kernels, Products};
 use crate::error::{Error, Result};
 use std::sync::Mutex;
 use tch::{Device, Kind, Tensor};
@@ -65,7 +65,7 @@ fn tensor(values: &[f32], shape: &[i64], device: Device) -> Result<Tensor> {
 /// produce (`0/0`), which is why a training state with a NaN is rejected, never hashed.
 fn host_bits(t: &Tensor) -> Result<Vec<u64>> {
     let t = torch(torch(t.f_to_device(Device::Cpu))?.f_contiguous())?;
-    Ok(match t.kind() {
+    Ok(match kind_of(&t)? {
         Kind::Float => values::<f32>(&t)?.iter().map(|&v| f32_bits(v)).collect(),
         Kind::Double => values::<f64>(&t)?
             .iter()

@@ -1,7 +1,7 @@
 //! Fixed-point forms of float32 tensors: quantization to integers with power-of-two scales,
 //! scaling back with one rounding, and exact sums.
 
-use super::{host, product_bits, sum_bits, torch, Exact, MAX_BITS};
+use super::{host, kind_of, product_bits, sum_bits, torch, Exact, MAX_BITS};
 use crate::error::{Error, Result};
 use tch::{Kind, Tensor};
 
@@ -52,11 +52,9 @@ impl Exact {
     /// Quantizes a float32 tensor to integers of `bits` bits of magnitude, one scale per index
     /// of dimension `keep` (or one for the whole tensor).
     pub fn quantize(&self, x: &Tensor, bits: u32, keep: Option<usize>) -> Result<Fixed> {
-        if bits == 0 || bits > 52 || x.kind() != Kind::Float {
-            return Err(Error::Torch(format!(
-                "quantize of {:?} to {bits} bits",
-                x.kind()
-            )));
+        let kind = kind_of(x)?;
+        if bits == 0 || bits > 52 || kind != Kind::Float {
+            return Err(Error::Torch(format!("quantize of {kind:?} to {bits} bits")));
         }
         let shape = x.size();
         if keep.is_some_and(|d| d >= shape.len()) {

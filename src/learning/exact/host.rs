@@ -7,7 +7,7 @@
 
 use super::fixed::{pow2, shift_of};
 use super::pool::Pool;
-use super::torch;
+use super::{kind_of, torch};
 use crate::error::{Error, Result};
 use std::sync::Arc;
 use tch::{Device, Kind, Tensor};
@@ -26,11 +26,11 @@ pub(super) fn round_even(y: f64) -> f64 {
 
 /// A contiguous CPU tensor's elements.
 pub(super) fn values<T: tch::kind::Element>(t: &Tensor) -> Result<&[T]> {
-    if t.device() != Device::Cpu || !t.is_contiguous() || t.kind() != T::KIND {
+    let kind = kind_of(t)?;
+    if t.device() != Device::Cpu || !t.is_contiguous() || kind != T::KIND {
         return Err(Error::Torch(format!(
-            "host kernel needs a contiguous CPU {:?} tensor, got {:?} on {:?}",
+            "host kernel needs a contiguous CPU {:?} tensor, got {kind:?} on {:?}",
             T::KIND,
-            t.kind(),
             t.device()
         )));
     }
@@ -151,7 +151,12 @@ fn parallel_for(n: usize, body: &(dyn Fn(std::ops::Range<usize>) + Sync)) {
         )
     };
     if job.panicked.load(std::sync::atomic::Ordering::Relaxed) {
-        panic!("a host kernel task panicked");
+        // Re-raises, on the calling thread, a panic of `body` itself (a bug in a host kernel,
+        // never an input): the same behaviour as running `body` here directly.
+        #[allow(clippy::panic)]
+        {
+            panic!("a host kernel task panicked");
+        }
     }
     if status != 0 {
         body(0..n);
@@ -408,7 +413,7 @@ impl Unit {
     pub(super) fn of(u: &Tensor, ndim: usize) -> Result<Self> {
         let shape = u.size();
         let big: Vec<usize> = (0..shape.len()).filter(|&d| shape[d] > 1).collect();
-        if shape.len() != ndim || big.len() > 1 || u.kind() != Kind::Double {
+        if shape.len() != ndim || big.len() > 1 || kind_of(u)? != Kind::Double {
             return Err(Error::Torch(format!(
                 "dequantize: unit of shape {shape:?} for a tensor of {ndim} dimensions"
             )));

@@ -54,6 +54,8 @@
 
 mod adam;
 mod check;
+#[doc(hidden)]
+pub mod fault;
 mod fixed;
 mod func;
 mod host;
@@ -70,7 +72,7 @@ pub use windows::{Group, Window};
 
 use crate::error::{Error, Result};
 use std::cell::{Cell, RefCell};
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// The widest integer grid an operand is quantized to, in bits of magnitude. A float32 value has
 /// 24 significant bits, so 25 keeps every element within a factor two of its group's largest
@@ -220,7 +222,7 @@ impl Exact {
         if !pending.is_empty() {
             let all = torch(Tensor::f_stack(&pending, 0))?;
             let all = torch(torch(all.f_all())?.f_to_device(Device::Cpu))?;
-            finite &= all.int64_value(&[]) != 0;
+            finite &= torch(all.f_int64_value(&[]))? != 0;
         }
         if finite {
             Ok(())
@@ -230,9 +232,14 @@ impl Exact {
     }
 }
 
+/// A tensor's element type (libtorch reports an error for types tch does not know).
+pub(crate) fn kind_of(t: &Tensor) -> Result<Kind> {
+    torch(t.f_kind())
+}
+
 /// Maps libtorch's errors to the crate's.
 pub(crate) fn torch<T>(r: std::result::Result<T, tch::TchError>) -> Result<T> {
-    r.map_err(|e| Error::Torch(e.to_string()))
+    fault::intercept(r).map_err(|e| Error::Torch(e.to_string()))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::quality::sliced_wasserstein;
 use super::spec::{DeviceChoice, GanSpec};
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
-use crate::learning::exact::{torch, AdamConstants, Exact, Kernels, Products};
+use crate::learning::exact::{kind_of, torch, AdamConstants, Exact, Kernels, Products};
 use crate::learning::{Batch, ProofOfLearning, TaskSpec};
 use tch::{Device, Kind, Tensor};
 
@@ -335,8 +335,9 @@ impl ProofOfLearning for GanTrainer {
                     torch(t.f_to_device(Device::Cpu))?
                 };
                 let t = torch(t.f_contiguous())?;
-                if t.kind() != Kind::Float {
-                    return Err(Error::Torch(format!("state tensor of {:?}", t.kind())));
+                let kind = kind_of(&t)?;
+                if kind != Kind::Float {
+                    return Err(Error::Torch(format!("state tensor of {kind:?}")));
                 }
                 Ok(t)
             })
