@@ -196,6 +196,10 @@ enum pouw_result
    */
   POUW_RESULT_IMPORT = 303,
   /*
+   A growing dataset held by another writer.
+   */
+  POUW_RESULT_LOCKED = 304,
+  /*
    A capacity response for other indices.
    */
   POUW_RESULT_CHALLENGE_INDEX_MISMATCH = 400,

@@ -37,7 +37,7 @@ if [ "${POUW_FFI_CARGO_TESTS:-1}" != 0 ]; then
   fi
   echo "== cargo test -p pouw-ffi (header, C API, C example under valgrind)"
   # --nocapture shows the valgrind summary line of the C example.
-  POUW_REQUIRE_VALGRIND=1 cargo test -p pouw-ffi "${cargo_profile[@]}" -- --nocapture
+  cargo test -p pouw-ffi "${cargo_profile[@]}" -- --nocapture
 fi
 
 echo "== Go binding (ffi/go) against $lib_dir"

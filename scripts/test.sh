@@ -4,6 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+echo "== formatting and lints (clippy warnings are errors; unwrap/expect/panic denied in library code)"
+cargo fmt --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+cargo clippy --workspace --all-targets -- -D warnings
+
 echo "== build every target (benches and examples included)"
 cargo build --workspace --all-targets
 

@@ -131,6 +131,13 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// Another writer (this process or another) holds the growing dataset in `path`: one writer
+    /// per dataset. Readers need no lock.
+    #[error("{path} is held by another writer")]
+    Locked {
+        /// The growing dataset's home directory.
+        path: PathBuf,
+    },
 
     // ---- Capacity proofs ----
     /// A response's indices differ from those the challenge derives.

@@ -64,9 +64,11 @@ fn grinding_a_half_faked_trajectory_fails() {
             present.push(Some(&state));
             present.push(Some(&won));
             let proof = c.prove(&HEADER, &present, &t);
+            let verdict = c.verify(&HEADER, target, &proof);
             assert!(
-                c.verify(&HEADER, target, &proof).is_err(),
-                "a half-faked block was accepted after {roll} re-rolls"
+                matches!(verdict, Err(Error::StepMismatch { .. })),
+                "a half-faked block was not refused for a step mismatch after {roll} re-rolls: \
+                 {verdict:?}"
             );
         }
     }

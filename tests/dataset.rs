@@ -475,7 +475,8 @@ fn assert_import_error(r: pouw::Result<Dataset>, dest: &Path) {
     assert!(matches!(r, Err(Error::Import { .. })), "{r:?}");
     // A failed import leaves no dataset behind.
     assert!(!dest.join(MANIFEST_FILE).exists());
-    assert!(Dataset::open(dest).is_err());
+    let opened = Dataset::open(dest);
+    assert!(matches!(opened, Err(Error::Io { .. })), "{opened:?}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use pouw::dataset::import::{import_digits_csv, DigitsCsv};
 use pouw::growth::{
     accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest,
     DuplicateIndex, GenerationPointer, GrowingDataset, Rejection, Reputation, ReputationRule,
-    Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE,
+    Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE, LOCK_FILE,
 };
 use pouw::ident::cid_of;
 use pouw::{Dataset, Error};
@@ -72,10 +72,7 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     for n in 0..bytes.len() {
         let r = DatasetRequest::from_bytes(&bytes[..n]);
         assert!(
-            matches!(
-                r,
-                Err(Error::Truncated { .. }) | Err(Error::BadMagic { .. })
-            ),
+            matches!(r, Err(Error::Truncated { .. })),
             "prefix {n}: {r:?}"
         );
     }
@@ -95,8 +92,10 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     let refused = |f: &dyn Fn(&mut DatasetRequest)| {
         let mut r = request.clone();
         f(&mut r);
-        assert!(r.validate().is_err(), "{r:?}");
-        assert!(DatasetRequest::from_bytes(&r.to_bytes()).is_err(), "{r:?}");
+        let v = r.validate();
+        assert!(matches!(v, Err(Error::InvalidField { .. })), "{r:?}: {v:?}");
+        let d = DatasetRequest::from_bytes(&r.to_bytes());
+        assert!(matches!(d, Err(Error::InvalidField { .. })), "{r:?}: {d:?}");
     };
     refused(&|r| r.threshold = f32::NAN);
     refused(&|r| r.threshold = f32::INFINITY);
@@ -121,9 +120,10 @@ fn submission_round_trips_and_refuses_oversized_or_foreign() {
     let bytes = s.to_bytes();
     assert_eq!(Submission::from_bytes(&bytes, &request).unwrap(), s);
     for n in 0..bytes.len() {
+        let r = Submission::from_bytes(&bytes[..n], &request);
         assert!(
-            Submission::from_bytes(&bytes[..n], &request).is_err(),
-            "prefix {n}"
+            matches!(r, Err(Error::Truncated { .. })),
+            "prefix {n}: {r:?}"
         );
     }
     let too_many = submission(&request, b"alice", vec![vec![0; 1]; 5]);
@@ -250,9 +250,10 @@ fn precheck_gives_each_rejection_reason() {
         )
     );
     assert_eq!(accepted_records(&s, &filled), vec![fresh.as_slice()]);
+    let r = finish_verdicts(&request, got, &[0.5], 0);
     assert!(
-        finish_verdicts(&request, got, &[0.5], 0).is_err(),
-        "one logit per passing record"
+        matches!(r, Err(Error::InvalidParameters(_))),
+        "one logit per passing record: {r:?}"
     );
 
     // Deterministic, and refused for another request or an index of another rule.
@@ -338,9 +339,9 @@ fn append_extends_the_tree_and_proves_consistency() {
         .verify_manifests(&old, g.current().manifest())
         .unwrap();
     g.current().scrub().unwrap();
-    let reopened = GrowingDataset::open(g.home()).unwrap();
-    assert_eq!(reopened.current().cid(), reference.cid());
-    // Only the pointer and the current generation remain.
+    let reopened = GrowingDataset::read_current(g.home()).unwrap();
+    assert_eq!(reopened.cid(), reference.cid());
+    // Only the pointer, the lock and the current generation remain.
     let mut names: Vec<String> = std::fs::read_dir(g.home())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -348,7 +349,11 @@ fn append_extends_the_tree_and_proves_consistency() {
     names.sort();
     assert_eq!(
         names,
-        vec![CURRENT_FILE.to_owned(), g.generation().to_owned()]
+        vec![
+            CURRENT_FILE.to_owned(),
+            LOCK_FILE.to_owned(),
+            g.generation().to_owned()
+        ]
     );
 
     // A second append proves consistency from the first one's root.
@@ -386,7 +391,11 @@ fn tampered_append_proofs_fail() {
     let bytes = proof.to_bytes();
     assert_eq!(AppendProof::from_bytes(&bytes).unwrap(), proof);
     for n in 0..bytes.len() {
-        assert!(AppendProof::from_bytes(&bytes[..n]).is_err(), "prefix {n}");
+        let r = AppendProof::from_bytes(&bytes[..n]);
+        assert!(
+            matches!(r, Err(Error::Truncated { .. })),
+            "prefix {n}: {r:?}"
+        );
     }
     let fails = |p: &AppendProof| {
         assert!(
@@ -421,13 +430,26 @@ fn tampered_append_proofs_fail() {
     fails(&p);
     // Against manifests: the right pair passes, a swapped pair or a changed layout fails.
     proof.verify_manifests(&old, &new).unwrap();
-    assert!(proof.verify_manifests(&new, &old).is_err());
+    let mismatch = |r: pouw::Result<()>| {
+        assert!(matches!(r, Err(Error::ConsistencyMismatch { .. })), "{r:?}");
+    };
+    mismatch(proof.verify_manifests(&new, &old));
     let mut grown = proof.clone();
     grown.new_size += 1;
-    assert!(grown.verify_manifests(&old, &new).is_err());
+    mismatch(grown.verify_manifests(&old, &new));
     let mut relabelled = new.clone();
     relabelled.licence.push('!');
-    assert!(proof.verify_manifests(&old, &relabelled).is_err());
+    let r = proof.verify_manifests(&old, &relabelled);
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidField {
+                what: "appended manifest",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
 }
 
 const STEPS: [AppendStep; 8] = [
@@ -515,13 +537,13 @@ fn a_crash_at_any_step_of_an_append_leaves_a_valid_dataset() {
         }
         assert_eq!(after.current().root(), expected_new.root());
         assert_eq!(
-            GrowingDataset::open(&home).unwrap().current().cid(),
+            GrowingDataset::read_current(&home).unwrap().cid(),
             expected_new.cid()
         );
         let leftovers = std::fs::read_dir(&home).unwrap().count();
         assert_eq!(
-            leftovers, 2,
-            "{crash_at:?}: pointer and current generation only"
+            leftovers, 3,
+            "{crash_at:?}: pointer, lock and current generation only"
         );
     }
 }
@@ -543,7 +565,12 @@ fn a_damaged_pointer_is_an_error_not_a_panic() {
     assert_eq!(decoded.to_bytes(), good);
     for n in 0..good.len() {
         std::fs::write(&pointer, &good[..n]).unwrap();
-        assert!(GrowingDataset::open(&home).is_err(), "prefix {n}");
+        let r = GrowingDataset::open(&home);
+        assert!(
+            matches!(r, Err(Error::Truncated { .. })),
+            "prefix {n}: {:?}",
+            r.err()
+        );
     }
     // A generation name that escapes the home directory.
     let mut evil = good.clone();
@@ -559,9 +586,11 @@ fn a_damaged_pointer_is_an_error_not_a_panic() {
     ));
     std::fs::write(&pointer, &good).unwrap();
     GrowingDataset::open(&home).unwrap();
+    let r = GrowingDataset::create(&home, dir.path().join("src-100"));
     assert!(
-        GrowingDataset::create(&home, dir.path().join("src-100")).is_err(),
-        "already a growing dataset"
+        matches!(r, Err(Error::InvalidParameters(_))),
+        "already a growing dataset: {:?}",
+        r.err()
     );
 }
 
@@ -617,13 +646,17 @@ fn reputation_bans_and_promotes_by_the_rule() {
         rep.record(b"mallory", &[rejected; 25]).unwrap(),
         Standing::Banned
     );
+    let r = rep.record(b"mallory", &[accepted]);
     assert!(
-        rep.record(b"mallory", &[accepted]).is_err(),
-        "a banned submitter is refused"
+        matches!(r, Err(Error::InvalidParameters(_))),
+        "a banned submitter is refused: {r:?}"
     );
     assert_eq!(rep.record(b"bob", &[filled]).unwrap(), Standing::Normal);
     assert_eq!(rep.len(), 2, "no entry without counted records");
-    assert!(rep.add(b"", 1, 0).is_err() && rep.add(&[0; 65], 1, 0).is_err());
+    for id in [&b""[..], &[0; 65]] {
+        let r = rep.add(id, 1, 0);
+        assert!(matches!(r, Err(Error::InvalidField { .. })), "{r:?}");
+    }
 
     // Canonical encoding.
     let bytes = rep.to_bytes();
@@ -635,7 +668,11 @@ fn reputation_bans_and_promotes_by_the_rule() {
         vec![b"alice".to_vec(), b"mallory".to_vec()]
     );
     for n in 0..bytes.len() {
-        assert!(Reputation::from_bytes(&bytes[..n]).is_err(), "prefix {n}");
+        let r = Reputation::from_bytes(&bytes[..n]);
+        assert!(
+            matches!(r, Err(Error::Truncated { .. })),
+            "prefix {n}: {r:?}"
+        );
     }
     let mut changed = rep.clone();
     changed.add(b"carol", 1, 0).unwrap();
@@ -659,12 +696,28 @@ fn reputation_bans_and_promotes_by_the_rule() {
     };
     let rule4 = [20, 500, 100, 100];
     Reputation::from_bytes(&table(rule4, &[(b"a", 1, 0), (b"b", 0, 1)])).unwrap();
-    assert!(Reputation::from_bytes(&table(rule4, &[(b"b", 1, 0), (b"a", 0, 1)])).is_err());
-    assert!(Reputation::from_bytes(&table(rule4, &[(b"a", 1, 0), (b"a", 0, 1)])).is_err());
-    assert!(Reputation::from_bytes(&table(rule4, &[(b"a", 0, 0)])).is_err());
-    assert!(Reputation::from_bytes(&table([0, 500, 100, 100], &[])).is_err());
-    assert!(Reputation::from_bytes(&table([20, 1001, 100, 100], &[])).is_err());
-    assert!(Reputation::from_bytes(&table([20, 100, 100, 500], &[])).is_err());
+    let invalid = |bytes: Vec<u8>, what: &str, why: &str| {
+        let r = Reputation::from_bytes(&bytes);
+        assert!(
+            matches!(&r, Err(Error::InvalidField { what: w, detail }) if *w == what && detail.contains(why)),
+            "{what}, {why}: {r:?}"
+        );
+    };
+    let order = "not strictly ascending";
+    invalid(
+        table(rule4, &[(b"b", 1, 0), (b"a", 0, 1)]),
+        "submitter",
+        order,
+    );
+    invalid(
+        table(rule4, &[(b"a", 1, 0), (b"a", 0, 1)]),
+        "submitter",
+        order,
+    );
+    invalid(table(rule4, &[(b"a", 0, 0)]), "submitter", "zero counts");
+    invalid(table([0, 500, 100, 100], &[]), "reputation rule", "");
+    invalid(table([20, 1001, 100, 100], &[]), "reputation rule", "");
+    invalid(table([20, 100, 100, 500], &[]), "reputation rule", "");
     let mut huge = table(rule4, &[]);
     let n = huge.len() - 4;
     huge[n..].copy_from_slice(&u32::MAX.to_le_bytes());

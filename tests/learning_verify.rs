@@ -143,18 +143,12 @@ fn wrong_batch_records_are_rejected() {
 #[test]
 fn wrong_step_seed_is_rejected() {
     let r = run();
-    // Another anchor derives another seed: other batch indices, so the records' proof fails
-    // (or, where it happened to pass, the step re-executes to another digest).
+    // Another anchor derives another seed: other batch indices, whose multiproof needs another
+    // number of nodes than the opening carries (for this run's batch).
     let mut ctx = r.ctx();
     ctx.anchor = [6u8; 32];
     let err = r.verify(&ctx, &r.open(1)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::WrongBatch(_) | Error::RootMismatch | Error::ProofLength { .. }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::ProofLength { .. }), "{err:?}");
     // The right batch, a wrong digest claimed for the step's result.
     let mut opening = r.open(3);
     let mut trajectory = Trajectory::new(*r.trajectory.digest(0).unwrap());

@@ -130,16 +130,21 @@ fn a_replayed_opening_from_another_block_is_rejected() {
         verify::<GanTrainer>(&c.input(header, MINER, &genesis), &forged.to_bytes()).unwrap_err();
     // Another block's step: not the Fiat-Shamir choice, or (the same step number) not under
     // this trajectory root.
-    assert!(
-        matches!(
-            err,
-            Error::InvalidField {
-                what: "opened steps",
-                ..
-            } | Error::RootMismatch
-        ),
-        "{err:?}"
-    );
+    let same_step = a.proof.openings[0].trajectory.step == b.proof.openings[0].trajectory.step;
+    if same_step {
+        assert!(matches!(err, Error::RootMismatch), "{err:?}");
+    } else {
+        assert!(
+            matches!(
+                err,
+                Error::InvalidField {
+                    what: "opened steps",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
 }
 
 #[test]
@@ -151,13 +156,7 @@ fn every_truncation_is_rejected_cheaply() {
     let input = c.input([1; 32], MINER, &genesis);
     for cut in 0..bytes.len() {
         let err = verify::<GanTrainer>(&input, &bytes[..cut]).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Truncated { .. } | Error::BadMagic { .. } | Error::LimitExceeded { .. }
-            ),
-            "cut {cut}: {err:?}"
-        );
+        assert!(matches!(err, Error::Truncated { .. }), "cut {cut}: {err:?}");
     }
     let mut long = bytes.clone();
     long.push(0);
@@ -268,13 +267,12 @@ fn every_field_mutation_is_rejected_for_its_reason() {
         rejects!(m, "opening prev", Error::RootMismatch);
         let mut m = p.clone();
         flip(&mut m.openings[k].trajectory.next);
-        if winning {
-            // The ticket of the changed digest, or (below the target by luck) its path.
-            rejects!(
-                m,
-                "winning next",
-                Error::TicketAboveTarget { .. } | Error::RootMismatch
-            );
+        let met = c
+            .target
+            .is_met_by(&pouw::work::ticket(&header, &m.openings[k].trajectory.next));
+        if winning && !met {
+            // The ticket of the changed digest is checked first.
+            rejects!(m, "winning next", Error::TicketAboveTarget { .. });
         } else {
             rejects!(m, "opening next", Error::RootMismatch);
         }

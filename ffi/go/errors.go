@@ -37,6 +37,7 @@ const (
 	CodeTreeCorrupt            Code = C.POUW_RESULT_TREE_CORRUPT
 	CodeDatasetMismatch        Code = C.POUW_RESULT_DATASET_MISMATCH
 	CodeImport                 Code = C.POUW_RESULT_IMPORT
+	CodeLocked                 Code = C.POUW_RESULT_LOCKED
 	CodeChallengeIndexMismatch Code = C.POUW_RESULT_CHALLENGE_INDEX_MISMATCH
 	CodeChallengeCount         Code = C.POUW_RESULT_CHALLENGE_COUNT
 	CodeRecordSize             Code = C.POUW_RESULT_RECORD_SIZE

@@ -395,13 +395,17 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 	if max, err := s.request.MaxRecords(); err != nil || max != 1024 {
 		t.Fatalf("max records %d: %v", max, err)
 	}
-	for name, bad := range map[string][]byte{"empty": nil, "truncated": b[:len(b)-1], "trailing": append(append([]byte(nil), b...), 0)} {
-		if _, err := DatasetRequestFromBytes(bad); err == nil {
-			t.Fatalf("%s request decoded", name)
+	for name, c := range map[string]struct {
+		bytes []byte
+		code  Code
+	}{
+		"empty":     {nil, CodeTruncated},
+		"truncated": {b[:len(b)-1], CodeTruncated},
+		"trailing":  {append(append([]byte(nil), b...), 0), CodeTrailingBytes},
+	} {
+		if _, err := DatasetRequestFromBytes(c.bytes); !IsCode(err, c.code) {
+			t.Fatalf("%s request: %v, want %v", name, err, c.code)
 		}
-	}
-	if _, err := DatasetRequestFromBytes(nil); !IsCode(err, CodeTruncated) {
-		t.Fatalf("empty request: %v", err)
 	}
 	if _, err := NewDatasetRequest(s.dataset, s.params, s.checkpoint, float32(math.Inf(1)), 10); !IsCode(err, CodeInvalidField) {
 		t.Fatalf("infinite threshold: %v", err)

@@ -53,6 +53,8 @@ pub enum PouwResult {
     DatasetMismatch = 302,
     /// A malformed import source.
     Import = 303,
+    /// A growing dataset held by another writer.
+    Locked = 304,
     /// A capacity response for other indices.
     ChallengeIndexMismatch = 400,
     /// A capacity response with the wrong number of answers.
@@ -111,6 +113,7 @@ impl PouwResult {
             Error::TreeCorrupt { .. } => R::TreeCorrupt,
             Error::DatasetMismatch { .. } => R::DatasetMismatch,
             Error::Import { .. } => R::Import,
+            Error::Locked { .. } => R::Locked,
             Error::ChallengeIndexMismatch { .. } => R::ChallengeIndexMismatch,
             Error::ChallengeCount { .. } => R::ChallengeCount,
             Error::RecordSize { .. } => R::RecordSize,
@@ -186,6 +189,7 @@ codes! {
     TreeCorrupt => "tree file corrupt or stale",
     DatasetMismatch => "dataset does not match its manifest",
     Import => "malformed import source",
+    Locked => "the growing dataset is held by another writer",
     ChallengeIndexMismatch => "capacity response answers other indices",
     ChallengeCount => "capacity response has the wrong number of answers",
     RecordSize => "record has the wrong size",
@@ -250,6 +254,7 @@ mod tests {
             (R::TreeCorrupt, 301),
             (R::DatasetMismatch, 302),
             (R::Import, 303),
+            (R::Locked, 304),
             (R::ChallengeIndexMismatch, 400),
             (R::ChallengeCount, 401),
             (R::RecordSize, 402),

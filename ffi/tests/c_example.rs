@@ -5,8 +5,8 @@
 //! (libtorch's own process-lifetime allocations are "still reachable" or, for its thread
 //! pools, "possibly lost"; neither counts.)
 //!
-//! Skipped, with a message, when `cc` is missing. Without valgrind the valgrind run is skipped
-//! too, unless `POUW_REQUIRE_VALGRIND=1` (set by `scripts/test-ffi.sh`), which makes it fail.
+//! Fails, saying what to install, when `cc` or valgrind is missing (`scripts/setup.sh` installs
+//! both).
 #![cfg(feature = "torch")]
 
 mod common;
@@ -82,10 +82,10 @@ fn c_growth_example_builds_runs_and_is_clean_under_valgrind() {
 /// Builds `examples/c/<name>.c`, runs it on the digits, and runs it again under valgrind; its
 /// output must contain each of `expected`.
 fn build_run_and_valgrind(name: &str, expected: &[&str]) {
-    if !have("cc") {
-        eprintln!("skipped: no C compiler `cc` on PATH");
-        return;
-    }
+    assert!(
+        have("cc"),
+        "no C compiler `cc` on PATH (scripts/setup.sh installs one)"
+    );
     let root = common::root();
     let lib = lib_dir();
     let scratch = common::TempDir::new(&format!("c-example-{name}"));
@@ -116,14 +116,10 @@ fn build_run_and_valgrind(name: &str, expected: &[&str]) {
         assert!(out.contains(want), "{name} printed no {want:?}:\n{out}");
     }
 
-    if !have("valgrind") {
-        assert!(
-            std::env::var_os("POUW_REQUIRE_VALGRIND").is_none(),
-            "POUW_REQUIRE_VALGRIND is set but valgrind is not installed (apt-get install valgrind)"
-        );
-        eprintln!("skipped the valgrind run: valgrind is not installed (apt-get install valgrind)");
-        return;
-    }
+    assert!(
+        have("valgrind"),
+        "valgrind is not installed (scripts/setup.sh installs it: apt-get install valgrind)"
+    );
     let mut vg = Command::new("valgrind");
     vg.args([
         "--error-exitcode=99",

@@ -7,7 +7,8 @@
 //!   (magic `PWGC`, format version `u32`, generation name, manifest CID, both length-prefixed);
 //! - `g<count>-<root prefix>/`: one complete dataset directory per generation
 //!   (`manifest.bin`, `records.bin`, `tree.bin`, exactly as [`Dataset::open`] reads them);
-//! - `.staging-*`: a generation being written (garbage after a crash; [`GrowingDataset::prune`]).
+//! - `.staging-*`: a generation being written (garbage after a crash; [`GrowingDataset::prune`]);
+//! - `LOCK`: an empty file the one writer holds an exclusive `flock` on.
 //!
 //! ## Append protocol
 //! 1. Write the new generation into a fresh staging directory: the old records file copied and
@@ -20,7 +21,16 @@
 //! A crash anywhere before the rename of step 3 leaves `CURRENT` naming the old generation,
 //! whose files were never opened for writing: the old dataset opens and scrubs as before, and
 //! the leftovers are inert until pruned. After it, the new generation is complete (it was
-//! fsynced before the pointer moved). One writer at a time: callers serialise appends.
+//! fsynced before the pointer moved).
+//!
+//! ## One writer
+//! A [`GrowingDataset`] is the writer: creating or opening one takes an exclusive advisory lock
+//! (`flock`) on `LOCK`, held until it is dropped, so a second writer, in this process or another,
+//! gets [`Error::Locked`] instead of racing the pointer. The kernel releases the lock when the
+//! process dies, so a crash never leaves the dataset locked. Readers take no lock:
+//! [`GrowingDataset::read_current`] opens the current generation, which a writer never changes
+//! (an append makes a new one; a reader of an old generation keeps its open files after a prune
+//! removes their names).
 //!
 //! The copy makes an append O(dataset size) in I/O (the tree is extended in O(log n) per record
 //! and never rehashed); it is what keeps the old generation untouched.
@@ -36,6 +46,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The lock file of a growing dataset's home directory (see the module docs).
+pub const LOCK_FILE: &str = "LOCK";
 
 /// The pointer file of a growing dataset's home directory.
 pub const CURRENT_FILE: &str = "CURRENT";
@@ -241,15 +254,19 @@ pub struct GrowingDataset {
     home: PathBuf,
     generation: String,
     current: Dataset,
+    /// The open `LOCK` file, locked exclusively; closing it releases the lock.
+    _lock: File,
 }
 
 impl GrowingDataset {
     /// Makes `home` (created if missing; it must not hold a growing dataset yet) a growing
-    /// dataset whose first generation is a copy of the dataset in `source`.
+    /// dataset whose first generation is a copy of the dataset in `source`, and holds its
+    /// writer's lock ([`Error::Locked`] if another writer holds it).
     pub fn create(home: impl AsRef<Path>, source: impl AsRef<Path>) -> Result<Self> {
         let home = home.as_ref().to_path_buf();
         let src = Dataset::open(source.as_ref())?;
         fs::create_dir_all(&home).map_err(|e| Error::io(&home, e))?;
+        let lock = lock_home(&home)?;
         if home.join(CURRENT_FILE).exists() {
             return Err(Error::InvalidParameters(format!(
                 "{} already holds a growing dataset",
@@ -275,26 +292,33 @@ impl GrowingDataset {
         drop(copy);
         rename_dir(&staging, &dir)?;
         write_pointer(&home, &generation, &src.cid(), &mut |_| Ok(()))?;
-        Self::open(&home)
+        Self::open_locked(home, lock)
     }
 
-    /// Opens the current generation of the growing dataset in `home` (read-only: leftovers of
-    /// an interrupted append are ignored), checking it is the one the pointer names.
+    /// Opens the growing dataset in `home` as its writer: takes the writer's lock
+    /// ([`Error::Locked`] if another writer holds it) and opens the current generation
+    /// (leftovers of an interrupted append are ignored), checking it is the one the pointer
+    /// names.
     pub fn open(home: impl AsRef<Path>) -> Result<Self> {
         let home = home.as_ref().to_path_buf();
-        let (generation, cid) = read_pointer(&home)?;
-        let current = Dataset::open(home.join(&generation))?;
-        if current.cid() != cid {
-            return Err(Error::DatasetMismatch {
-                path: home.join(&generation),
-                detail: format!("manifest is {}, the pointer names {cid}", current.cid()),
-            });
-        }
+        let lock = lock_home(&home)?;
+        Self::open_locked(home, lock)
+    }
+
+    fn open_locked(home: PathBuf, lock: File) -> Result<Self> {
+        let (generation, current) = open_current(&home)?;
         Ok(GrowingDataset {
             home,
             generation,
             current,
+            _lock: lock,
         })
+    }
+
+    /// Opens the current generation of the growing dataset in `home` for reading, without the
+    /// writer's lock (a writer may be appending meanwhile: what is opened stays as it was).
+    pub fn read_current(home: impl AsRef<Path>) -> Result<Dataset> {
+        Ok(open_current(home.as_ref())?.1)
     }
 
     /// The current generation.
@@ -444,9 +468,9 @@ impl GrowingDataset {
         Ok(())
     }
 
-    /// Removes everything in the home directory that is not the current generation or the
-    /// pointer: staging directories and older generations (left by appends or crashes).
-    /// Single writer: never run it while another process appends.
+    /// Removes everything in the home directory that is not the current generation, the
+    /// pointer or the lock: staging directories and older generations (left by appends or
+    /// crashes).
     pub fn prune(&self) -> Result<()> {
         let entries = fs::read_dir(&self.home).map_err(|e| Error::io(&self.home, e))?;
         for entry in entries {
@@ -463,6 +487,36 @@ impl GrowingDataset {
         }
         Ok(())
     }
+}
+
+/// Opens (creating it if missing) and locks `home`'s lock file, without waiting.
+fn lock_home(home: &Path) -> Result<File> {
+    let path = home.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked { path: home.into() }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+/// The current generation's name and dataset, checked against the pointer.
+fn open_current(home: &Path) -> Result<(String, Dataset)> {
+    let (generation, cid) = read_pointer(home)?;
+    let current = Dataset::open(home.join(&generation))?;
+    if current.cid() != cid {
+        return Err(Error::DatasetMismatch {
+            path: home.join(&generation),
+            detail: format!("manifest is {}, the pointer names {cid}", current.cid()),
+        });
+    }
+    Ok((generation, current))
 }
 
 /// `g<count, 16 digits>-<first 8 bytes of the root, hex>`.

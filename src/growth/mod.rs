@@ -39,7 +39,9 @@ mod reputation;
 mod request;
 mod submission;
 
-pub use append::{AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE};
+pub use append::{
+    AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE, LOCK_FILE,
+};
 #[cfg(feature = "torch")]
 pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};

@@ -48,7 +48,7 @@ fn walk_siblings(
         while i < known.len() {
             let idx = known[i];
             let sib = idx ^ 1;
-            if idx % 2 == 0 && known.get(i + 1) == Some(&sib) {
+            if idx.is_multiple_of(2) && known.get(i + 1) == Some(&sib) {
                 i += 2;
             } else {
                 if sib < width {

@@ -139,7 +139,10 @@ mod tests {
         let late = AdamConstants::new(2e-4, 0.5, 0.999, 1e-8, u64::MAX).unwrap();
         assert_eq!(late.step_size, 2e-4);
         assert_eq!(late.inv_sqrt_bias2, 1.0);
-        assert!(AdamConstants::new(2e-4, 0.5, 0.999, 1e-8, 0).is_err());
+        assert!(matches!(
+            AdamConstants::new(2e-4, 0.5, 0.999, 1e-8, 0),
+            Err(crate::Error::InvalidParameters(_))
+        ));
         assert_eq!(pow_u64(0.5, 3), 0.125);
         assert_eq!(pow_u64(3.0, 0), 1.0);
     }

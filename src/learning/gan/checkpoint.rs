@@ -260,14 +260,38 @@ mod tests {
     #[test]
     fn every_other_byte_string_is_rejected() {
         let bytes = sample();
-        assert!(layout().decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(matches!(
+            layout().decode(&bytes[..bytes.len() - 1]),
+            Err(Error::Truncated { needed: 1, .. })
+        ));
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(layout().decode(&longer).is_err());
-        for i in 0..layout().header.len() {
+        assert!(matches!(
+            layout().decode(&longer),
+            Err(Error::LimitExceeded { .. })
+        ));
+        // A changed header byte names the tensor whose entry it is in, or the header as a whole.
+        let l = layout();
+        for i in 0..l.header.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x20;
-            assert!(layout().decode(&b).is_err(), "header byte {i}");
+            let r = l.decode(&b);
+            let in_entry = l.entries.iter().any(|(_, r)| r.contains(&i));
+            assert!(
+                if in_entry {
+                    matches!(r, Err(Error::CheckpointTensor { .. }))
+                } else {
+                    matches!(
+                        r,
+                        Err(Error::InvalidField {
+                            what: "checkpoint",
+                            ..
+                        })
+                    )
+                },
+                "header byte {i}: {:?}",
+                r.err()
+            );
         }
         let mut nan = bytes.clone();
         let at = layout().header.len() + 8;
@@ -287,8 +311,21 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        assert!(CheckpointLayout::new(&[("a".into(), vec![1]), ("a".into(), vec![2])]).is_err());
-        assert!(CheckpointLayout::new(&[("a\"b".into(), vec![1])]).is_err());
-        assert!(CheckpointLayout::new(&[("step".into(), vec![1])]).is_err());
+        for names in [["a", "a"], ["a\"b", "c"], ["step", "c"]] {
+            let tensors: Vec<(String, Vec<usize>)> =
+                names.iter().map(|n| (n.to_string(), vec![1])).collect();
+            let r = CheckpointLayout::new(&tensors);
+            assert!(
+                matches!(
+                    r,
+                    Err(Error::InvalidField {
+                        what: "checkpoint",
+                        ..
+                    })
+                ),
+                "{names:?}: {:?}",
+                r.err()
+            );
+        }
     }
 }
