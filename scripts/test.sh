@@ -23,13 +23,6 @@ if [ -f scripts/test-ffi.sh ]; then
   bash scripts/test-ffi.sh
 fi
 
-echo "== fuzz smoke run (a few seconds per target)"
-(
-  cd fuzz
-  for target in $(cargo +nightly fuzz list); do
-    cargo +nightly fuzz run "$target" -- -max_total_time="${POUW_FUZZ_SECONDS:-5}" -print_final_stats=0 >/tmp/pouw-fuzz-"$target".log 2>&1 ||
-      { tail -n 40 /tmp/pouw-fuzz-"$target".log; echo "fuzz target $target failed" >&2; exit 1; }
-    echo "fuzz $target: ok"
-  done
-)
+echo "== fuzz smoke run (every target from its seeds, a few seconds each)"
+bash scripts/fuzz.sh "${POUW_FUZZ_SECONDS:-5}" --fresh
 echo "all tests passed"

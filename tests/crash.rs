@@ -181,53 +181,74 @@ fn child_appends_until_killed() {
     }
 }
 
+/// Checks the dataset at `home` after a kill: it opens, scrubs clean and is a whole generation,
+/// the last one the child reported (`last_reported` before the kill; `lines` what it printed
+/// since) or the one in flight after it. Returns its record count and whether it was the one in
+/// flight.
+fn check_after_kill(
+    kill: &str,
+    home: &Path,
+    generations: &mut Generations,
+    last_reported: u64,
+    lines: &[String],
+) -> (u64, bool) {
+    let reported = match lines.last().and_then(|l| l.strip_prefix("committed ")) {
+        Some(n) => n.parse().unwrap(),
+        None => last_reported,
+    };
+    // What a restarted writer sees: the lock is free again (the kernel dropped it).
+    let g = GrowingDataset::open(home).unwrap_or_else(|e| panic!("{kill}: {e}"));
+    let ds = g.current();
+    ds.scrub().unwrap_or_else(|e| panic!("{kill}: {e}"));
+    let n = ds.len();
+    assert_eq!(
+        (n - BASE) % CHUNK,
+        0,
+        "{kill}: a partial append ({n} records)"
+    );
+    assert_eq!(
+        ds.root(),
+        generations.root((n - BASE) / CHUNK),
+        "{kill}: {n} records that are not the ones appended"
+    );
+    // Durable once reported; at most the one in flight beyond it.
+    assert!(
+        n == reported || n == reported + CHUNK,
+        "{kill}: {n} records, the child reported {reported}"
+    );
+    g.prune().unwrap();
+    (n, n != reported)
+}
+
 #[test]
 fn appends_survive_sigkill_at_any_point() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let mut generations = Generations::new(&base(dir.path()));
-    // Calibrate the kill window on one child: it covers a few appends.
+    // Calibrate the kill window on one child (itself a kill): the window covers a few appends.
     let started = Instant::now();
     let child = spawn_child("child_appends_until_killed", &[(CHILD_HOME, &home)]);
     std::thread::sleep(Duration::from_millis(300));
     let lines = kill(child);
     let per_append = started.elapsed() / (lines.len() as u32 + 1);
     let window = (per_append * 3).clamp(Duration::from_millis(5), Duration::from_millis(300));
+    let (mut last_reported, _) =
+        check_after_kill("calibration kill", &home, &mut generations, BASE, &lines);
 
-    let mut last_reported = BASE;
     let mut mid_append = 0;
     for i in 0..KILLS {
         let child = spawn_child("child_appends_until_killed", &[(CHILD_HOME, &home)]);
         std::thread::sleep(delay(i, window));
         let lines = kill(child);
-        if let Some(n) = lines.last().and_then(|l| l.strip_prefix("committed ")) {
-            last_reported = n.parse().unwrap();
-        }
-        // What a restarted writer sees: the lock is free again (the kernel dropped it).
-        let g = GrowingDataset::open(&home).unwrap_or_else(|e| panic!("kill {i}: {e}"));
-        let ds = g.current();
-        ds.scrub().unwrap_or_else(|e| panic!("kill {i}: {e}"));
-        let n = ds.len();
-        assert_eq!(
-            (n - BASE) % CHUNK,
-            0,
-            "kill {i}: a partial append ({n} records)"
+        let (n, in_flight) = check_after_kill(
+            &format!("kill {i}"),
+            &home,
+            &mut generations,
+            last_reported,
+            &lines,
         );
-        assert_eq!(
-            ds.root(),
-            generations.root((n - BASE) / CHUNK),
-            "kill {i}: {n} records that are not the ones appended"
-        );
-        // Durable once reported; at most the one in flight beyond it.
-        assert!(
-            n == last_reported || n == last_reported + CHUNK,
-            "kill {i}: {n} records, the child reported {last_reported}"
-        );
-        if n != last_reported {
-            mid_append += 1;
-        }
+        mid_append += u64::from(in_flight);
         last_reported = n;
-        g.prune().unwrap();
     }
     let grown = (last_reported - BASE) / CHUNK;
     eprintln!(

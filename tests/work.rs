@@ -315,6 +315,30 @@ fn every_field_mutation_is_rejected_for_its_reason() {
             ..
         }
     );
+    // Another end CID: a stored object (the start checkpoint) or none at all. Found by fuzzing
+    // (`block_mutate`): the end CID was not checked, so proofs were malleable.
+    for other in [p.openings[last].start, cid_of(b"not stored")] {
+        let mut m = p.clone();
+        m.openings[last].end = Some(other);
+        rejects!(
+            m,
+            "winning end cid",
+            Error::InvalidField {
+                what: "end checkpoint",
+                ..
+            }
+        );
+    }
+    let mut m = p.clone();
+    m.openings[0].end = m.openings[last].end;
+    rejects!(
+        m,
+        "end cid on a step that did not win",
+        Error::InvalidField {
+            what: "opened steps",
+            ..
+        }
+    );
     let mut m = p.clone();
     m.capacity.records[0][0] ^= 1;
     rejects!(m, "capacity record", Error::RootMismatch);

@@ -3,7 +3,7 @@
 //! re-encodes to the same bytes, verification is deterministic and the honest proof verifies.
 #![no_main]
 
-#[path = "../patch.rs"]
+#[path = "../shared/patch.rs"]
 mod patch;
 
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 //! generation directory inside the home directory, and re-encodes to the same bytes.
 #![no_main]
 
-#[path = "../patch.rs"]
+#[path = "../shared/patch.rs"]
 mod patch;
 
 use libfuzzer_sys::fuzz_target;

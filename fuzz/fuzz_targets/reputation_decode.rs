@@ -3,7 +3,7 @@
 //! bytes (its digest commits to one encoding), and standings of its submitters are computable.
 #![no_main]
 
-#[path = "../patch.rs"]
+#[path = "../shared/patch.rs"]
 mod patch;
 
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 //! same bytes (the request's CID names exactly one encoding) and decodes again to the same value.
 #![no_main]
 
-#[path = "../patch.rs"]
+#[path = "../shared/patch.rs"]
 mod patch;
 
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 //! decodes re-encodes to the same bytes.
 #![no_main]
 
-#[path = "../patch.rs"]
+#[path = "../shared/patch.rs"]
 mod patch;
 
 use libfuzzer_sys::fuzz_target;

@@ -15,7 +15,7 @@ use super::{
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
-use crate::ident::Cid;
+use crate::ident::{cid_of, Cid};
 use crate::merkle::{leaf_hash, verify_multiproof, MultiProof};
 
 /// Everything a verifier needs to re-execute step `trajectory.step`.
@@ -196,8 +196,17 @@ pub fn reexecute_step<P: ProofOfLearning>(
         });
     }
     state.step(seed, batch)?;
-    if checkpoint_digest(&state.checkpoint()?) != opening.trajectory.next {
+    let bytes = state.checkpoint()?;
+    if checkpoint_digest(&bytes) != opening.trajectory.next {
         return Err(Error::StepMismatch { step });
+    }
+    // The end CID names the next block's start: it must be the re-executed checkpoint's, or
+    // anyone could change it (and the proof's bytes) without the verifier noticing.
+    if opening.end.is_some_and(|end| end != cid_of(&bytes)) {
+        return Err(Error::InvalidField {
+            what: "end checkpoint",
+            detail: format!("step {step}: not the CID of the re-executed checkpoint"),
+        });
     }
     Ok(state)
 }

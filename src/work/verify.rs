@@ -123,6 +123,15 @@ pub fn verify<P: ProofOfLearning>(
         what: "winning opening",
         detail: "no end checkpoint".into(),
     })?;
+    if proof.openings[..proof.openings.len() - 1]
+        .iter()
+        .any(|o| o.end.is_some())
+    {
+        return Err(Error::InvalidField {
+            what: "opened steps",
+            detail: "an end checkpoint on a step other than the winning one".into(),
+        });
+    }
     let len = n + 1;
     verify_inclusion(
         &proof.trajectory_root,

@@ -1,7 +1,7 @@
-//! A chain on the mock learner (`fuzz/mock.rs`: cheap, exact steps) for attack tests, with a
+//! A chain on the mock learner (`fuzz/shared/mock.rs`: cheap, exact steps) for attack tests, with a
 //! block builder that lets a test fake, splice or grind what a miner commits to.
 
-#[path = "../../fuzz/mock.rs"]
+#[path = "../../fuzz/shared/mock.rs"]
 pub mod mock;
 
 #[allow(unused_imports)]

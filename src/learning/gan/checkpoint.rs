@@ -228,6 +228,63 @@ impl CheckpointLayout {
     }
 }
 
+/// The checkpoint encoding of one [`GanSpec`](super::GanSpec), without libtorch: decodes and
+/// encodes checkpoint bytes exactly as the trainer does, so a node can check untrusted
+/// checkpoint bytes before loading them (and the fuzzer can drive the decoder).
+#[derive(Clone, Debug)]
+pub struct CheckpointFormat {
+    layout: CheckpointLayout,
+}
+
+/// A decoded checkpoint: the step counter and each tensor's values, in the order of
+/// [`CheckpointFormat::names`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecodedCheckpoint {
+    /// Steps trained.
+    pub step: u64,
+    /// Each tensor's values (finite float32).
+    pub tensors: Vec<Vec<f32>>,
+}
+
+impl CheckpointFormat {
+    pub(crate) fn new(layout: CheckpointLayout) -> Self {
+        CheckpointFormat { layout }
+    }
+
+    /// The size of every checkpoint of the spec, in bytes.
+    pub fn size(&self) -> usize {
+        self.layout.size()
+    }
+
+    /// The tensors' names: the generator's weights, the discriminator's, then the Adam moments
+    /// of each (first, then second).
+    pub fn names(&self) -> &[String] {
+        &self.layout.names
+    }
+
+    /// How many values each tensor holds, in the order of [`CheckpointFormat::names`].
+    pub fn lens(&self) -> Vec<usize> {
+        self.layout.ranges.iter().map(|r| r.len() / 4).collect()
+    }
+
+    /// Decodes untrusted bytes; anything but the canonical encoding of the spec is an error.
+    pub fn decode(&self, bytes: &[u8]) -> Result<DecodedCheckpoint> {
+        let (step, tensors) = self.layout.decode(bytes)?;
+        Ok(DecodedCheckpoint { step, tensors })
+    }
+
+    /// The canonical bytes of a checkpoint (the inverse of [`CheckpointFormat::decode`]).
+    pub fn encode(&self, checkpoint: &DecodedCheckpoint) -> Result<Vec<u8>> {
+        let bytes: Vec<Vec<u8>> = checkpoint
+            .tensors
+            .iter()
+            .map(|t| t.iter().flat_map(|v| v.to_le_bytes()).collect())
+            .collect();
+        let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        self.layout.encode(checkpoint.step, &refs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

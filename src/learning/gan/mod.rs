@@ -1,7 +1,7 @@
 //! The DCGAN task: its spec ([`GanSpec`], always available) and, with the `torch` feature, the
 //! trainer on exact arithmetic ([`GanTrainer`]).
 
-// Without libtorch only the sizes are used (`TaskSpec::checkpoint_size`).
+// Without libtorch only the format is used (`GanSpec::checkpoint_format`).
 #[cfg_attr(not(feature = "torch"), allow(dead_code))]
 mod checkpoint;
 #[cfg_attr(not(feature = "torch"), allow(dead_code))]
@@ -19,6 +19,7 @@ mod model;
 #[cfg(feature = "torch")]
 mod trainer;
 
+pub use checkpoint::{CheckpointFormat, DecodedCheckpoint};
 pub use noise::gaussian;
 pub use quality::sliced_wasserstein;
 pub use spec::{DeviceChoice, GanSpec, Precision};

@@ -1,6 +1,6 @@
 //! The GAN task spec: every consensus parameter of the DCGAN task, with a canonical encoding.
 
-use super::checkpoint::CheckpointLayout;
+use super::checkpoint::{CheckpointFormat, CheckpointLayout};
 use super::layout::{checkpoint_tensors, Layout};
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::Manifest;
@@ -77,6 +77,14 @@ const MAX_BATCH: u32 = 4096;
 const MAX_CHANNELS: u32 = 4;
 
 impl GanSpec {
+    /// The encoding of this spec's checkpoints (needs no libtorch).
+    pub fn checkpoint_format(&self) -> Result<CheckpointFormat> {
+        let (gen, dis) = (Layout::generator(self), Layout::discriminator(self));
+        Ok(CheckpointFormat::new(CheckpointLayout::new(
+            &checkpoint_tensors(&gen, &dis),
+        )?))
+    }
+
     /// The default task over the images of `manifest` (shape `[C, S, S]`, `S` a power of two in
     /// 8..=64).
     pub fn for_manifest(manifest: &Manifest) -> Result<Self> {
@@ -239,8 +247,8 @@ impl TaskSpec for GanSpec {
     }
 
     fn checkpoint_size(&self) -> u64 {
-        let (gen, dis) = (Layout::generator(self), Layout::discriminator(self));
         // Valid specs have valid layouts (names and shapes fixed by the code, sizes bounded).
-        CheckpointLayout::new(&checkpoint_tensors(&gen, &dis)).map_or(u64::MAX, |l| l.size() as u64)
+        self.checkpoint_format()
+            .map_or(u64::MAX, |f| f.size() as u64)
     }
 }
