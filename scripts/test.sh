@@ -9,6 +9,12 @@ cargo fmt --all --check
 cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== a verifying node's build (the C library) pulls in no image codec (demo-only: feature images)"
+if cargo tree -p pouw-ffi -e normal --prefix none | grep -E '^(image|png|zune-jpeg|jpeg-decoder) '; then
+  echo "pouw-ffi depends on an image codec" >&2
+  exit 1
+fi
+
 echo "== build every target (benches and examples included)"
 cargo build --workspace --all-targets
 

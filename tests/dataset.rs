@@ -3,7 +3,9 @@
 
 mod common;
 
-use pouw::dataset::import::{import_digits_csv, import_idx, import_image_folder, DIGITS_LICENCE};
+use pouw::dataset::import::{import_digits_csv, import_idx, DIGITS_LICENCE};
+#[cfg(feature = "images")]
+use pouw::dataset::import::import_image_folder;
 use pouw::dataset::{DType, DatasetWriter, Manifest, MANIFEST_FILE, RECORDS_FILE, TREE_FILE};
 use pouw::ident::cid_of;
 use pouw::merkle::{leaf_hash, prefix_root, MerkleTree, TreeFile};
@@ -548,16 +550,19 @@ fn idx_import_refuses_malformed_files() {
 
 // ---- Image folders ----
 
+#[cfg(feature = "images")]
 fn solid(w: u32, h: u32, rgb: [u8; 3]) -> image::RgbImage {
     image::RgbImage::from_pixel(w, h, image::Rgb(rgb))
 }
 
 /// Record pixel `(x, y)` of a `[3, size, size]` channel-major record.
+#[cfg(feature = "images")]
 fn pixel(record: &[u8], size: usize, x: usize, y: usize) -> [u8; 3] {
     let plane = size * size;
     [0, 1, 2].map(|c| record[c * plane + y * size + x])
 }
 
+#[cfg(feature = "images")]
 #[test]
 fn image_folder_import() {
     const S: usize = 16;
@@ -623,6 +628,7 @@ fn image_folder_import() {
     ds.scrub().unwrap();
 }
 
+#[cfg(feature = "images")]
 #[test]
 fn image_folder_import_keeps_detail_in_channel_major_order() {
     // A 16x16 image imported at 16: no resize, no crop, so the record is the image exactly.
@@ -641,6 +647,7 @@ fn image_folder_import_keeps_detail_in_channel_major_order() {
     }
 }
 
+#[cfg(feature = "images")]
 #[test]
 fn image_folder_import_refuses_bad_input() {
     let src = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 //! libtorch tensor operations CUDA runs) and of the products (BLAS, or a plain Rust loop summing
 //! in the opposite order). Each configuration trains in a child process, since libtorch reads
 //! its environment once; the parent compares every digest.
-#![cfg(feature = "torch")]
+#![cfg(all(feature = "torch", feature = "images"))]
 
 mod common;
 

@@ -3,10 +3,12 @@
 
 mod digits;
 mod idx;
+#[cfg(feature = "images")]
 mod images;
 
 pub use digits::{import_digits_csv, DigitsCsv, DIGITS_LICENCE};
 pub use idx::import_idx;
+#[cfg(feature = "images")]
 pub use images::import_image_folder;
 
 use crate::error::{Error, Result};

@@ -8,7 +8,7 @@ mod checkpoint;
 mod layout;
 mod noise;
 mod quality;
-#[cfg(feature = "torch")]
+#[cfg(all(feature = "torch", feature = "images"))]
 pub mod render;
 mod spec;
 
