@@ -3,9 +3,9 @@
 
 mod common;
 
-use pouw::dataset::import::{import_digits_csv, import_idx, DIGITS_LICENCE};
 #[cfg(feature = "images")]
 use pouw::dataset::import::import_image_folder;
+use pouw::dataset::import::{import_digits_csv, import_idx, DIGITS_LICENCE};
 use pouw::dataset::{DType, DatasetWriter, Manifest, MANIFEST_FILE, RECORDS_FILE, TREE_FILE};
 use pouw::ident::cid_of;
 use pouw::merkle::{leaf_hash, prefix_root, MerkleTree, TreeFile};

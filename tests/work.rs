@@ -8,8 +8,11 @@ use common::work::chain;
 use pouw::ident::cid_of;
 use pouw::learning::gan::GanTrainer;
 use pouw::learning::CheckpointStore;
-use pouw::work::{verify, BlockProof, ProofLimits, Work};
+use pouw::work::{
+    mine, verify, BlockProof, MineInput, MineOptions, MineOutcome, ProofLimits, Target, Work,
+};
 use pouw::Error;
+use std::sync::atomic::AtomicBool;
 
 const MINER: &[u8] = b"miner-1";
 
@@ -395,4 +398,44 @@ fn verify_runs_alongside_mining_with_identical_results() {
             "mining alongside verifiers is unchanged"
         );
     });
+}
+
+/// How a miner keeps checkpoints (in memory, or a few spilled to disk at a doubling spacing)
+/// changes what it replays, never the proof; the spill directory is emptied when mining returns.
+#[test]
+fn the_proof_does_not_depend_on_how_checkpoints_are_kept() {
+    let c = common::work::chain();
+    let spill = tempfile::tempdir().unwrap();
+    let input = MineInput {
+        header_hash: [9; 32],
+        miner_id: b"keeper",
+        start: &c.genesis,
+        params: &c.params,
+        target: Target::from_expected_steps(24),
+        dataset: &c.dataset,
+        store: &c.store,
+    };
+    let mine_with = |options: MineOptions| -> (Vec<u8>, u64) {
+        match mine::<GanTrainer>(&input, options, &mut |_| {}, &AtomicBool::new(false)).unwrap() {
+            MineOutcome::Found(block) => (block.proof.to_bytes(), block.proof.steps),
+            other => panic!("no block: {other:?}"),
+        }
+    };
+    let (in_memory, steps) = mine_with(MineOptions::default());
+    let (spilled, _) = mine_with(MineOptions {
+        checkpoint_interval: 1,
+        max_kept: 2,
+        kept_memory: 0,
+        spill_dir: Some(spill.path().to_owned()),
+        ..MineOptions::default()
+    });
+    assert!(
+        steps >= 8,
+        "a block of {steps} steps does not thin the kept checkpoints"
+    );
+    assert!(
+        in_memory == spilled,
+        "the proof depends on how checkpoints were kept"
+    );
+    assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
 }

@@ -1,6 +1,7 @@
 //! Mining: train from the start checkpoint until a step's ticket beats the target.
 
 use super::difficulty::{ticket, Target};
+use super::kept::Kept;
 use super::params::ConsensusParams;
 use super::proof::BlockProof;
 use super::{anchor, capacity_epoch, opened_steps};
@@ -12,7 +13,8 @@ use crate::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning,
     StepOpening, TaskSpec, Trajectory,
 };
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a miner mines on.
@@ -34,20 +36,38 @@ pub struct MineInput<'a, S: TaskSpec> {
 }
 
 /// Mining knobs that do not change the proof.
-#[derive(Clone, Copy, Debug)]
+///
+/// While it trains, a miner keeps some checkpoints so that opening a step replays from the
+/// nearest kept one instead of from the start: every `checkpoint_interval`-th, at most
+/// `max_kept` of them (when a long block would keep more, the spacing doubles and every other
+/// one is dropped, so an opening replays fewer than `max(checkpoint_interval, 2 n / max_kept)`
+/// steps of an `n`-step block). They stay in memory when `max_kept` of them fit in
+/// `kept_memory` bytes, else they go to a private directory under `spill_dir`, removed when
+/// mining returns. Beyond them, mining holds about four checkpoints' worth at its peak (the
+/// training state, the last checkpoint, a replayed state and its bytes).
+#[derive(Clone, Debug)]
 pub struct MineOptions {
     /// Give up after this many steps (at most the parameters' `max_steps`).
     pub step_limit: u64,
-    /// Keep every this-many-th checkpoint in memory; opening a step replays from the nearest
-    /// kept one (memory against at most `interval - 1` replayed steps per opening).
+    /// Keep every this-many-th checkpoint (to start with).
     pub checkpoint_interval: u64,
+    /// Most checkpoints kept (at least 2).
+    pub max_kept: usize,
+    /// Memory the kept checkpoints may take; above it they are spilled to disk.
+    pub kept_memory: u64,
+    /// Where to spill (the system's temporary directory when `None`).
+    pub spill_dir: Option<PathBuf>,
 }
 
 impl Default for MineOptions {
+    /// Every 8th checkpoint, at most 64, in memory up to 256 MiB.
     fn default() -> Self {
         MineOptions {
             step_limit: u64::MAX,
             checkpoint_interval: 8,
+            max_kept: 64,
+            kept_memory: 256 << 20,
+            spill_dir: None,
         }
     }
 }
@@ -115,12 +135,18 @@ pub fn mine<P: ProofOfLearning>(
     let params_digest = params.digest();
     let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
     let limit = options.step_limit.min(params.max_steps);
-    let interval = options.checkpoint_interval.max(1);
     let spec = &params.spec;
+    let spill_dir = options.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let mut kept = Kept::new(
+        options.checkpoint_interval,
+        options.max_kept,
+        spec.checkpoint_size(),
+        options.kept_memory,
+        &spill_dir,
+    )?;
 
     let mut state = P::from_checkpoint(spec, input.start)?;
     let mut trajectory = Trajectory::new(checkpoint_digest(input.start));
-    let mut kept: BTreeMap<u64, Vec<u8>> = BTreeMap::from([(0, input.start.to_vec())]);
     let mut last = input.start.to_vec();
     let mut last_digest = checkpoint_digest(input.start);
     let mut found = None;
@@ -136,30 +162,30 @@ pub fn mine<P: ProofOfLearning>(
         let d = checkpoint_digest(&last);
         last_digest = d;
         trajectory.push(d);
-        if i % interval == 0 {
-            kept.insert(i, last.clone());
-        }
         let t = ticket(&input.header_hash, &d);
         progress(&MineProgress { step: i, ticket: t });
         if i >= params.min_steps && input.target.is_met_by(&t) {
             found = Some(i);
             break;
         }
+        kept.offer(i, &last)?;
     }
+    drop(state);
     let Some(n) = found else {
         return Ok(MineOutcome::StepLimit {
             steps: trajectory.steps(),
             last_digest,
         });
     };
-    kept.insert(n, last.clone());
 
     let root = trajectory.root();
-    let mut replay = Replay {
+    let replay = Replay {
         spec,
         anchor,
         dataset: ds,
         trajectory: &trajectory,
+        start: input.start,
+        last: (n, &last),
         kept: &kept,
     };
     let mut openings = Vec::new();
@@ -210,21 +236,27 @@ struct Replay<'a, S> {
     anchor: Digest,
     dataset: &'a Dataset,
     trajectory: &'a Trajectory,
-    kept: &'a BTreeMap<u64, Vec<u8>>,
+    /// Step 0's checkpoint.
+    start: &'a [u8],
+    /// The last step and its checkpoint.
+    last: (u64, &'a [u8]),
+    kept: &'a Kept,
 }
 
-impl<S: TaskSpec> Replay<'_, S> {
-    fn checkpoint<P: ProofOfLearning<Spec = S>>(&mut self, step: u64) -> Result<Vec<u8>> {
-        // Step 0 is always kept, so there is a nearest kept checkpoint.
-        let (&from, bytes) = self
-            .kept
-            .range(..=step)
-            .next_back()
-            .ok_or(Error::StepMismatch { step })?;
-        if from == step {
-            return Ok(bytes.clone());
+impl<'a, S: TaskSpec> Replay<'a, S> {
+    fn checkpoint<P: ProofOfLearning<Spec = S>>(&self, step: u64) -> Result<Cow<'a, [u8]>> {
+        if step == self.last.0 {
+            return Ok(Cow::Borrowed(self.last.1));
         }
-        let mut state = P::from_checkpoint(self.spec, bytes)?;
+        let (from, bytes) = match self.kept.nearest(step)? {
+            Some((from, bytes)) => (from, Cow::Owned(bytes)),
+            None => (0, Cow::Borrowed(self.start)),
+        };
+        if from == step {
+            return Ok(bytes);
+        }
+        let mut state = P::from_checkpoint(self.spec, &bytes)?;
+        drop(bytes);
         for i in from + 1..=step {
             let seed = step_seed(&self.anchor, &self.trajectory.prefix_root(i)?, i);
             let batch = Batch::from_dataset(
@@ -237,6 +269,6 @@ impl<S: TaskSpec> Replay<'_, S> {
         if self.trajectory.digest(step) != Some(&checkpoint_digest(&bytes)) {
             return Err(Error::StepMismatch { step });
         }
-        Ok(bytes)
+        Ok(Cow::Owned(bytes))
     }
 }

@@ -16,6 +16,7 @@
 mod audit;
 mod difficulty;
 mod fraud;
+mod kept;
 mod mine;
 mod params;
 mod proof;

@@ -70,9 +70,14 @@ impl Chain {
         };
         match mine::<GanTrainer>(
             &input,
+            // Few kept checkpoints, spilled to disk: the blocks of these tests exercise the
+            // spacing doubling and the spill files.
             MineOptions {
                 step_limit: 200,
-                checkpoint_interval: 3,
+                checkpoint_interval: 2,
+                max_kept: 3,
+                kept_memory: 0,
+                spill_dir: None,
             },
             &mut |_| {},
             &AtomicBool::new(false),

@@ -1,0 +1,111 @@
+//! Mines one block of exactly STEPS steps (`min_steps = STEPS`, the easiest target) with the
+//! default model on SIZE x SIZE RGB images and default mining options, then prints the
+//! checkpoint size, the peak resident memory of the process and the bound it is held to: five
+//! checkpoints plus 512 MiB, whatever the block's length (`scripts/measure-mining-memory.sh`).
+//!
+//! ```text
+//! cargo run --release --example mine_memory -- [STEPS] [SIZE]
+//! ```
+//!
+//! Checkpoints are published to a `DirStore` on disk, as a miner would. The records are a hash stream (the measure is of memory, not of learning). Linux only: the
+//! peak is the kernel's `VmHWM`.
+
+use pouw::dataset::{DType, DatasetWriter};
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::{DirStore, ProofOfLearning, TaskSpec};
+use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+/// Peak resident memory of this process, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn main() -> pouw::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let steps: u64 = args
+        .next()
+        .map_or(256, |s| s.parse().expect("STEPS: a number"));
+    let size: u32 = args
+        .next()
+        .map_or(32, |s| s.parse().expect("SIZE: a number"));
+    let dir = std::env::temp_dir().join(format!("pouw-mine-memory-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut writer = DatasetWriter::create(
+        dir.join("images"),
+        vec![3, size, size],
+        DType::U8,
+        255,
+        "hash-stream images",
+        "none",
+    )?;
+    let mut xof = pouw::hash::Xof::new("pouw/memory-records", &[0; 32]);
+    let mut record = vec![0u8; (3 * size * size) as usize];
+    for _ in 0..512 {
+        xof.fill(&mut record);
+        writer.push(&record)?;
+    }
+    let dataset = writer.finish()?;
+    let mut spec = GanSpec::for_manifest(dataset.manifest())?;
+    spec.device = DeviceChoice::Cpu;
+    let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
+    params.min_steps = steps;
+    params.max_steps = params.max_steps.max(steps);
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
+    let checkpoint = params.spec.checkpoint_size();
+    let store = DirStore::new(dir.join("store"))?;
+    let input = MineInput {
+        header_hash: [7; 32],
+        miner_id: b"memory",
+        start: &genesis,
+        params: &params,
+        target: Target::from_expected_steps(1),
+        dataset: &dataset,
+        store: &store,
+    };
+    let started = Instant::now();
+    let outcome = mine::<GanTrainer>(
+        &input,
+        MineOptions::default(),
+        &mut |p| {
+            if p.step % 16 == 0 {
+                eprintln!("step {} ({:.0} s)", p.step, started.elapsed().as_secs_f64());
+            }
+        },
+        &AtomicBool::new(false),
+    )?;
+    let MineOutcome::Found(block) = outcome else {
+        panic!("no block: {outcome:?}");
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let published: u64 = std::fs::read_dir(dir.join("store"))
+        .map_err(|e| pouw::Error::io(dir.join("store"), e))?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    drop(block);
+    let peak = peak_rss();
+    let bound = 5 * checkpoint + (512 << 20);
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    println!(
+        "{size}x{size} RGB, {steps}-step block in {elapsed:.0} s ({:.2} s a step); checkpoint \
+         {checkpoint} bytes ({:.1} MiB); published to the store (on disk) {:.1} MiB",
+        elapsed / steps as f64,
+        mib(checkpoint),
+        mib(published),
+    );
+    println!(
+        "peak RSS {:.1} MiB; bound 5 checkpoints + 512 MiB = {:.1} MiB: {}",
+        mib(peak),
+        mib(bound),
+        if peak <= bound { "within" } else { "EXCEEDED" }
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
