@@ -1,0 +1,377 @@
+//! `pouw init|mine|verify|audit`.
+
+use crate::{hex, read, Failure, Outcome};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use pouw::fsutil::write_atomic;
+use pouw::hash::Digest;
+use pouw::ident::Cid;
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
+use pouw::work::{
+    self, AuditInput, AuditOutcome, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
+    Target, VerifyInput,
+};
+use pouw::{Dataset, Error};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The dataset the network trains on.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// The store to put the genesis checkpoint in (a directory).
+    #[arg(long)]
+    store: PathBuf,
+    /// Where to write the consensus parameters.
+    #[arg(long)]
+    params: PathBuf,
+    /// Seed of the genesis model (64 hex digits).
+    #[arg(long, value_parser = parse_digest, default_value = ZERO)]
+    seed: Digest,
+    /// Generator base filters (default: the task's default, 160).
+    #[arg(long)]
+    g_filters: Option<u32>,
+    /// Discriminator base filters (default 40).
+    #[arg(long)]
+    d_filters: Option<u32>,
+    /// Records per training step (default 64).
+    #[arg(long)]
+    batch_size: Option<u32>,
+    /// Steps a proof opens besides the winning one.
+    #[arg(long)]
+    opened_steps: Option<u32>,
+    /// Records a capacity proof opens.
+    #[arg(long)]
+    capacity_challenges: Option<u32>,
+    /// Tickets count from this step on.
+    #[arg(long)]
+    min_steps: Option<u64>,
+}
+
+/// What every command on a block names: the chain's parameters, store and block.
+#[derive(Args)]
+pub struct BlockArgs {
+    /// The consensus parameters (written by `pouw init`).
+    #[arg(long)]
+    params: PathBuf,
+    /// The checkpoint store (a directory).
+    #[arg(long)]
+    store: PathBuf,
+    /// CID of the block's start checkpoint (the genesis, or the previous block's winner).
+    #[arg(long)]
+    start: Cid,
+    /// The block header's hash (64 hex digits).
+    #[arg(long, value_parser = parse_digest)]
+    header: Digest,
+    /// The miner's identity.
+    #[arg(long)]
+    miner: String,
+}
+
+#[derive(Args)]
+pub struct MineArgs {
+    #[command(flatten)]
+    block: BlockArgs,
+    /// The dataset (the parameters' own).
+    #[arg(long)]
+    dataset: PathBuf,
+    /// The target, as the steps a block is expected to take.
+    #[arg(long)]
+    expected_steps: u64,
+    /// Where to write the proof.
+    #[arg(long)]
+    proof: PathBuf,
+    /// Give up after this many steps.
+    #[arg(long)]
+    step_limit: Option<u64>,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long)]
+    threads: Option<i32>,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    block: BlockArgs,
+    /// The target, as the steps a block is expected to take.
+    #[arg(long)]
+    expected_steps: u64,
+    /// The proof to verify.
+    proof: PathBuf,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    block: BlockArgs,
+    /// The dataset (the parameters' own).
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Where to write a fraud proof, if the audit finds a wrong step.
+    #[arg(long, default_value = "fraud.bin")]
+    fraud: PathBuf,
+    /// The proof to audit.
+    proof: PathBuf,
+}
+
+const ZERO: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn parse_digest(s: &str) -> Result<Digest, String> {
+    let s = s.trim();
+    if s.len() != 64 || !s.is_ascii() {
+        return Err("expected 64 hex digits".into());
+    }
+    let mut d = [0u8; 32];
+    for (i, byte) in d.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
+            .map_err(|_| "expected 64 hex digits".to_string())?;
+    }
+    Ok(d)
+}
+
+/// Reads consensus parameters; the device is this machine's choice.
+pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
+    let mut params = ConsensusParams::<GanSpec>::from_bytes(&read(path)?)
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
+    params.spec.device = DeviceChoice::Auto;
+    Ok(params)
+}
+
+fn open_dataset(path: &Path) -> Result<Dataset, Failure> {
+    Dataset::open(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+/// Everything a block command loads.
+struct Chain {
+    params: ConsensusParams<GanSpec>,
+    store: DirStore,
+    start_bytes: Vec<u8>,
+    start: Start,
+}
+
+fn load(b: &BlockArgs) -> Result<Chain, Failure> {
+    let params = load_params(&b.params)?;
+    let store = DirStore::new(&b.store)?;
+    let start_bytes = store
+        .get(&b.start, params.spec.checkpoint_size())
+        .map_err(|e| Failure::Error(format!("start checkpoint {}: {e}", b.start)))?;
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &start_bytes)?;
+    Ok(Chain {
+        params,
+        store,
+        start_bytes,
+        start,
+    })
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg:>9} [{elapsed_precise}] {wide_bar} {pos}/{len} steps ({per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+pub fn init(a: InitArgs) -> Outcome {
+    let ds = open_dataset(&a.dataset)?;
+    let mut spec = GanSpec::for_manifest(ds.manifest())?;
+    if let Some(v) = a.g_filters {
+        spec.g_filters = v;
+    }
+    if let Some(v) = a.d_filters {
+        spec.d_filters = v;
+    }
+    if let Some(v) = a.batch_size {
+        spec.batch_size = v;
+    }
+    let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
+    if let Some(v) = a.opened_steps {
+        params.opened_steps = v;
+    }
+    if let Some(v) = a.capacity_challenges {
+        params.capacity_challenges = v;
+    }
+    if let Some(v) = a.min_steps {
+        params.min_steps = v;
+    }
+    params.validate()?;
+    let genesis = GanTrainer::from_seed(&params.spec, &a.seed)?.checkpoint()?;
+    let cid = DirStore::new(&a.store)?.put(&genesis)?;
+    write_atomic(&a.params, &params.to_bytes())?;
+    println!(
+        "params    {} (digest {})",
+        a.params.display(),
+        hex(&params.digest())
+    );
+    println!("genesis   {cid} ({} bytes)", genesis.len());
+    Ok(())
+}
+
+pub fn mine(a: MineArgs) -> Outcome {
+    let c = load(&a.block)?;
+    let ds = open_dataset(&a.dataset)?;
+    if let Some(t) = a.threads {
+        tch::set_num_threads(t.max(1));
+    }
+    let target = expected(a.expected_steps)?;
+    let input = MineInput {
+        header_hash: a.block.header,
+        miner_id: a.block.miner.as_bytes(),
+        start: &c.start_bytes,
+        params: &c.params,
+        target,
+        dataset: &ds,
+        store: &c.store,
+    };
+    let options = MineOptions {
+        step_limit: a.step_limit.unwrap_or(u64::MAX),
+        ..MineOptions::default()
+    };
+    let bar = bar(a.expected_steps.max(c.params.min_steps), "mining");
+    let started = Instant::now();
+    let outcome = work::mine::<GanTrainer>(
+        &input,
+        options,
+        &mut |p| {
+            if p.step > bar.length().unwrap_or(0) {
+                bar.set_length(p.step * 2);
+            }
+            bar.set_position(p.step);
+        },
+        &AtomicBool::new(false),
+    )?;
+    bar.finish_and_clear();
+    match outcome {
+        MineOutcome::Found(block) => {
+            let proof = block.proof.to_bytes();
+            write_atomic(&a.proof, &proof)?;
+            let next = c.store.put(&block.winning_checkpoint)?;
+            println!(
+                "block     at step {} in {:.1} s; proof {} ({} bytes)",
+                block.proof.steps,
+                started.elapsed().as_secs_f64(),
+                a.proof.display(),
+                proof.len()
+            );
+            println!("next      start {next}");
+            Ok(())
+        }
+        MineOutcome::StepLimit { steps, .. } => Err(Failure::Error(format!(
+            "no block within the step limit ({steps} steps)"
+        ))),
+        MineOutcome::Cancelled { steps } => {
+            Err(Failure::Error(format!("cancelled after {steps} steps")))
+        }
+    }
+}
+
+fn expected(steps: u64) -> Result<Target, Failure> {
+    if steps == 0 {
+        return Err(Failure::Error("--expected-steps must be at least 1".into()));
+    }
+    Ok(Target::from_expected_steps(steps))
+}
+
+/// Whether a verification error means "the block is invalid" rather than "this node could not
+/// check it" (a file, the store, libtorch).
+fn rejects(e: &Error) -> bool {
+    !matches!(
+        e,
+        Error::Io { .. }
+            | Error::NotFound { .. }
+            | Error::Torch(_)
+            | Error::Locked { .. }
+            | Error::DeviceArithmetic { .. }
+            | Error::RecordCorrupt { .. }
+            | Error::TreeCorrupt { .. }
+            | Error::Import { .. }
+    )
+}
+
+fn judged(e: Error) -> Failure {
+    if rejects(&e) {
+        Failure::Rejected(e.to_string())
+    } else {
+        Failure::Error(e.to_string())
+    }
+}
+
+pub fn verify(a: VerifyArgs) -> Outcome {
+    let c = load(&a.block)?;
+    let proof = read(&a.proof)?;
+    let started = Instant::now();
+    let verdict = work::verify::<GanTrainer>(
+        &VerifyInput {
+            header_hash: a.block.header,
+            miner_id: a.block.miner.as_bytes(),
+            start: &c.start,
+            params: &c.params,
+            target: expected(a.expected_steps)?,
+            store: &c.store,
+        },
+        &proof,
+    )
+    .map_err(judged)?;
+    println!(
+        "valid     {} steps, work {}, quality {:.4} -> {:.4}, opened {:?}; verified in {:.2} s",
+        verdict.steps,
+        verdict.work,
+        verdict.start_quality,
+        verdict.end_quality,
+        verdict.opened,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "next      start {} (step {})",
+        verdict.next.cid, verdict.next.steps
+    );
+    Ok(())
+}
+
+pub fn audit(a: AuditArgs) -> Outcome {
+    let c = load(&a.block)?;
+    let ds = open_dataset(&a.dataset)?;
+    let proof = read(&a.proof)?;
+    let bar = bar(0, "auditing");
+    let outcome = work::audit::<GanTrainer>(
+        &AuditInput {
+            header_hash: a.block.header,
+            miner_id: a.block.miner.as_bytes(),
+            start: &c.start_bytes,
+            params: &c.params,
+            dataset: &ds,
+            store: &c.store,
+        },
+        &proof,
+        &mut |p| {
+            bar.set_length(p.steps);
+            bar.set_position(p.step);
+        },
+        &AtomicBool::new(false),
+    )
+    .map_err(judged)?;
+    bar.finish_and_clear();
+    match outcome {
+        AuditOutcome::Agrees { steps } => {
+            println!("agrees    all {steps} steps re-execute to the committed digests");
+            Ok(())
+        }
+        AuditOutcome::Fraud(fraud) => {
+            write_atomic(&a.fraud, &fraud.to_bytes())?;
+            Err(Failure::Rejected(format!(
+                "step {} does not re-execute to its committed digest; fraud proof written to {}",
+                fraud.opening.trajectory.step,
+                a.fraud.display()
+            )))
+        }
+        AuditOutcome::Cancelled { steps } => {
+            Err(Failure::Error(format!("cancelled after {steps} steps")))
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `pouw`: the command for node operators. Datasets (import, info, scrub), CIDs, consensus
+//! parameters and the genesis checkpoint, mining, verifying and auditing blocks, reading proofs.
+//!
+//! Exit codes a script can rely on: 0 done (a block valid, an audit clean); 1 the block is
+//! invalid (`verify`), or the audit found a wrong step (`audit`, which writes the fraud proof);
+//! 2 the command line is wrong; 3 anything else failed (a file missing or malformed, a store
+//! miss, libtorch). Errors go to stderr as one line naming the file and the problem.
+
+mod block;
+mod dataset;
+mod show;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Proof of useful work: datasets, mining, verification.
+#[derive(Parser)]
+#[command(name = "pouw", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import, inspect and check datasets.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
+    /// Print the CID of each file (as `pouw` names checkpoints and datasets).
+    Cid {
+        /// Files to name.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write consensus parameters for a dataset and put the genesis checkpoint in a store.
+    Init(block::InitArgs),
+    /// Mine a block.
+    Mine(block::MineArgs),
+    /// Verify a block proof (exit 0 valid, 1 invalid).
+    Verify(block::VerifyArgs),
+    /// Replay a whole block (exit 0 every step agrees, 1 a wrong step: writes its fraud proof).
+    Audit(block::AuditArgs),
+    /// Read proofs.
+    #[command(subcommand)]
+    Proof(show::ProofCommand),
+}
+
+/// How a command failed.
+pub enum Failure {
+    /// The block is invalid, or an audit found a wrong step: exit 1.
+    Rejected(String),
+    /// Anything else: exit 3.
+    Error(String),
+}
+
+impl From<pouw::Error> for Failure {
+    fn from(e: pouw::Error) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
+/// What a command returns.
+pub type Outcome = Result<(), Failure>;
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Dataset(c) => dataset::run(c),
+        Command::Cid { files } => files.iter().try_for_each(|f| {
+            let bytes = read(f)?;
+            println!("{}  {}", pouw::ident::cid_of(&bytes), f.display());
+            Ok(())
+        }),
+        Command::Init(a) => block::init(a),
+        Command::Mine(a) => block::mine(a),
+        Command::Verify(a) => block::verify(a),
+        Command::Audit(a) => block::audit(a),
+        Command::Proof(c) => show::run(c),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Rejected(message)) => {
+            eprintln!("pouw: rejected: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("pouw: error: {message}");
+            ExitCode::from(3)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The `pouw` command, run as an operator would: a dataset imported, checked and named, a chain
+//! initialised, a block mined, verified, audited and shown; and every kind of bad input answered
+//! with its exit code and a one-line message naming the problem, never a panic.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn pouw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pouw"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run pouw")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `args` and checks the exit code; returns stdout.
+fn expect(code: i32, args: &[&str]) -> String {
+    let o = pouw(args);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "pouw {args:?}\nstdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    stdout(&o)
+}
+
+/// Runs `args`, expects a failure with `code` and a message containing `needle`.
+fn fails(code: i32, args: &[&str], needle: &str) {
+    let o = pouw(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "pouw {args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "pouw {args:?}: {err:?} lacks {needle:?}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
+/// The value after `label` on the line starting with it.
+fn field<'a>(out: &'a str, label: &str, word: usize) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().nth(word))
+        .unwrap_or_else(|| panic!("no {label} in {out}"))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn an_operator_mines_verifies_audits_and_reads_a_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let digits = common::digits_path();
+
+    // Datasets.
+    let out = expect(
+        0,
+        &[
+            "dataset",
+            "import",
+            "digits",
+            s(&digits),
+            s(&d("ds")),
+            "--limit",
+            "400",
+        ],
+    );
+    let cid = field(&out, "cid", 0).to_owned();
+    let info = expect(0, &["dataset", "info", s(&d("ds"))]);
+    assert_eq!(field(&info, "cid", 0), cid);
+    assert!(info.contains("records   400 of 64 bytes"), "{info}");
+    expect(0, &["dataset", "scrub", s(&d("ds"))]);
+    let manifest = std::fs::read(d("ds").join("manifest.bin")).unwrap();
+    let named = expect(0, &["cid", s(&d("ds").join("manifest.bin"))]);
+    assert_eq!(named.split_whitespace().next().unwrap(), cid);
+    assert_eq!(pouw::ident::cid_of(&manifest).to_string(), cid);
+
+    // A chain, a block.
+    let out = expect(
+        0,
+        &[
+            "init",
+            "--dataset",
+            s(&d("ds")),
+            "--store",
+            s(&d("store")),
+            "--params",
+            s(&d("params.bin")),
+            "--g-filters",
+            "16",
+            "--d-filters",
+            "8",
+            "--batch-size",
+            "16",
+            "--opened-steps",
+            "4",
+            "--capacity-challenges",
+            "8",
+        ],
+    );
+    let genesis = field(&out, "genesis", 0).to_owned();
+    let header = "42".repeat(32);
+    let chain = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "--params",
+            s(&d("params.bin")),
+            "--store",
+            s(&d("store")),
+            "--start",
+            &genesis,
+            "--header",
+            &header,
+            "--miner",
+            "operator",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let run = |code: i32, cmd: &str, extra: &[&str]| -> String {
+        let mut args = vec![cmd.to_owned()];
+        args.extend(chain(extra));
+        expect(code, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let mined = run(
+        0,
+        "mine",
+        &[
+            "--dataset",
+            s(&d("ds")),
+            "--expected-steps",
+            "4",
+            "--proof",
+            s(&d("proof.bin")),
+        ],
+    );
+    let steps: u64 = field(&mined, "block", 2)
+        .trim_end_matches(';')
+        .parse()
+        .unwrap();
+    let next = field(&mined, "next", 1).to_owned();
+    let verified = run(0, "verify", &["--expected-steps", "4", s(&d("proof.bin"))]);
+    assert!(
+        verified.starts_with(&format!("valid     {steps} steps")),
+        "{verified}"
+    );
+    assert_eq!(field(&verified, "next", 1), next);
+    run(0, "audit", &["--dataset", s(&d("ds")), s(&d("proof.bin"))]);
+
+    let shown = expect(
+        0,
+        &[
+            "proof",
+            "show",
+            s(&d("proof.bin")),
+            "--params",
+            s(&d("params.bin")),
+        ],
+    );
+    assert_eq!(field(&shown, "steps", 0), steps.to_string());
+    let json = expect(
+        0,
+        &[
+            "proof",
+            "show",
+            s(&d("proof.bin")),
+            "--params",
+            s(&d("params.bin")),
+            "--json",
+        ],
+    );
+    assert!(
+        json.trim().starts_with('{') && json.trim().ends_with('}'),
+        "{json}"
+    );
+    assert!(json.contains(&format!("\"steps\":{steps},")), "{json}");
+    assert!(json.contains(&format!("\"header\":\"{header}\"")), "{json}");
+
+    // The block is invalid for another miner or header: exit 1.
+    let other = chain(&["--expected-steps", "4", s(&d("proof.bin"))]);
+    let mut args: Vec<&str> = vec!["verify"];
+    args.extend(other.iter().map(String::as_str));
+    let i = args.iter().position(|a| *a == "operator").unwrap();
+    args[i] = "thief";
+    fails(1, &args, "rejected");
+    // A proof file with a flipped byte: exit 1, with the decoder's reason.
+    let mut bytes = std::fs::read(d("proof.bin")).unwrap();
+    bytes[40] ^= 1;
+    std::fs::write(d("flipped.bin"), &bytes).unwrap();
+    let mut args: Vec<String> = vec!["verify".into()];
+    args.extend(chain(&["--expected-steps", "4", s(&d("flipped.bin"))]));
+    fails(
+        1,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "rejected",
+    );
+}
+
+#[test]
+fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    // Usage errors: exit 2 (clap).
+    fails(2, &["mine", "--header", "zz"], "--header");
+    fails(2, &["frobnicate"], "frobnicate");
+    // Missing and malformed files: exit 3, the path in the message.
+    let missing = d("missing.csv");
+    fails(
+        3,
+        &["dataset", "import", "digits", s(&missing), s(&d("x"))],
+        s(&missing),
+    );
+    fails(3, &["dataset", "info", s(&d("nowhere"))], "nowhere");
+    fails(3, &["cid", s(&missing)], s(&missing));
+    std::fs::write(d("params.bin"), b"not parameters").unwrap();
+    fails(
+        3,
+        &[
+            "proof",
+            "show",
+            s(&d("params.bin")),
+            "--params",
+            s(&d("params.bin")),
+        ],
+        s(&d("params.bin")),
+    );
+    // A corrupted record: scrub fails, naming the record.
+    let ds = common::digits_path();
+    expect(
+        0,
+        &[
+            "dataset",
+            "import",
+            "digits",
+            s(&ds),
+            s(&d("ds")),
+            "--limit",
+            "50",
+        ],
+    );
+    let records = d("ds").join("records.bin");
+    let mut bytes = std::fs::read(&records).unwrap();
+    bytes[64 * 7 + 3] ^= 1;
+    std::fs::write(&records, &bytes).unwrap();
+    fails(3, &["dataset", "scrub", s(&d("ds"))], "record 7");
+}
