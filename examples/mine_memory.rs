@@ -1,7 +1,9 @@
 //! Mines one block of exactly STEPS steps (`min_steps = STEPS`, the easiest target) with the
 //! default model on SIZE x SIZE RGB images and default mining options, then prints the
-//! checkpoint size, the peak resident memory of the process and the bound it is held to: five
+//! checkpoint size, the peak resident memory of mining and the bound it is held to: five
 //! checkpoints plus 512 MiB, whatever the block's length (`scripts/measure-mining-memory.sh`).
+//! Then verifies the block and prints what verifying costs at that scale: proof bytes, bytes
+//! fetched from the store, time per re-executed step.
 //!
 //! ```text
 //! cargo run --release --example mine_memory -- [STEPS] [SIZE]
@@ -12,8 +14,11 @@
 
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::CheckpointStore;
 use pouw::learning::{DirStore, ProofOfLearning, TaskSpec};
-use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
+use pouw::work::{
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
+};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -89,7 +94,6 @@ fn main() -> pouw::Result<()> {
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
-    drop(block);
     let peak = peak_rss();
     let bound = 5 * checkpoint + (512 << 20);
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
@@ -105,6 +109,46 @@ fn main() -> pouw::Result<()> {
         mib(peak),
         mib(bound),
         if peak <= bound { "within" } else { "EXCEEDED" }
+    );
+
+    let proof = block.proof.to_bytes();
+    // What `verify` fetches: each opened step's start, the trajectory companion and the block's
+    // start (for the quality score), each once.
+    let mut needed: std::collections::BTreeSet<String> = block
+        .proof
+        .openings
+        .iter()
+        .map(|o| o.start.to_string())
+        .collect();
+    needed.insert(block.proof.trajectory_cid.to_string());
+    needed.insert(pouw::ident::cid_of(&genesis).to_string());
+    let fetched: u64 = needed
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .map(|cid| store.get(&cid, u64::MAX).map_or(0, |b| b.len() as u64))
+        .sum();
+    let opened = block.proof.openings.len();
+    drop(block);
+    let started = Instant::now();
+    let verdict = verify::<GanTrainer>(
+        &VerifyInput {
+            header_hash: [7; 32],
+            miner_id: b"memory",
+            start: &Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?,
+            params: &params,
+            target: Target::from_expected_steps(1),
+            store: &store,
+        },
+        &proof,
+    )?;
+    let verifying = started.elapsed().as_secs_f64();
+    println!(
+        "verified {} steps, {opened} opened, in {verifying:.1} s ({:.2} s an opened step); proof \
+         {} bytes; a verifier fetches {:.1} MiB (the opened steps' starts, the trajectory, the block's start)",
+        verdict.steps,
+        verifying / opened as f64,
+        proof.len(),
+        mib(fetched),
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

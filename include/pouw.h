@@ -528,6 +528,17 @@ const char *pouw_version(void);
 uint32_t pouw_protocol_version(void);
 
 /*
+ Writes the detailed message of the last call on this thread that failed (the library's own
+ text, naming the field, step or file: "block proof is bound to another header", "I/O error
+ on /data/manifest.bin: ..."), NUL-terminated, into `buf` (`buf_len` bytes) and its length
+ without the NUL into `*out_len`; the empty string when the last call succeeded. This call
+ itself leaves the message in place. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing,
+ but the needed length without the NUL into `*out_len`) when it does not fit. Call it on the
+ thread that made the failed call, before any other call on that thread.
+ */
+pouw_result pouw_last_error_message(char *buf, size_t buf_len, size_t *out_len);
+
+/*
  Writes the NUL-terminated message of `code` into `buf` (`buf_len` bytes) and its length
  without the NUL into `*out_len`. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing) when
  the message and its NUL do not fit. Thread-safe.

@@ -1,16 +1,43 @@
 //! The panic boundary and argument helpers every export goes through.
 
 use crate::result::PouwResult;
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-/// Runs `f`, turning an error into its code and a panic into [`PouwResult::Panic`].
+thread_local! {
+    /// The detailed message of the last failed call on this thread (`pouw_last_error_message`).
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Records `message` as this thread's last error.
+fn set_last_error(message: &str) {
+    LAST_ERROR.with(|m| {
+        let mut m = m.borrow_mut();
+        m.clear();
+        m.push_str(message);
+    });
+}
+
+/// This thread's last error message (empty when the last call succeeded).
+pub(crate) fn last_error() -> String {
+    LAST_ERROR.with(|m| m.borrow().clone())
+}
+
+/// Runs `f`, turning an error into its code and a panic into [`PouwResult::Panic`], and records
+/// the call's detailed error message (a library error's own text, with its field, step or
+/// file; else the code's message) for `pouw_last_error_message`, clearing it on success.
 pub(crate) fn guard(f: impl FnOnce() -> Result<(), PouwResult>) -> PouwResult {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    set_last_error("");
+    let code = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => PouwResult::Ok,
         Ok(Err(code)) => code,
         Err(_) => PouwResult::Panic,
+    };
+    if code != PouwResult::Ok && LAST_ERROR.with(|m| m.borrow().is_empty()) {
+        set_last_error(code.message());
     }
+    code
 }
 
 /// Runs an infallible accessor `f`, returning `fallback` if it panics.
@@ -19,7 +46,9 @@ pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
 }
 
 impl From<pouw::Error> for PouwResult {
+    /// The error's code; its text becomes this thread's last error message.
     fn from(e: pouw::Error) -> Self {
+        set_last_error(&e.to_string());
         PouwResult::from_error(&e)
     }
 }

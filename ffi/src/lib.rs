@@ -87,7 +87,7 @@ pub use work::{
     POUW_MAX_CID_LEN,
 };
 
-use boundary::guard;
+use boundary::{guard, guard_value};
 use std::ffi::c_char;
 
 /// The library version as a NUL-terminated static string (never freed). Thread-safe.
@@ -100,6 +100,34 @@ pub extern "C" fn pouw_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn pouw_protocol_version() -> u32 {
     pouw::PROTOCOL_VERSION
+}
+
+/// Writes the detailed message of the last call on this thread that failed (the library's own
+/// text, naming the field, step or file: "block proof is bound to another header", "I/O error
+/// on /data/manifest.bin: ..."), NUL-terminated, into `buf` (`buf_len` bytes) and its length
+/// without the NUL into `*out_len`; the empty string when the last call succeeded. This call
+/// itself leaves the message in place. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing,
+/// but the needed length without the NUL into `*out_len`) when it does not fit. Call it on the
+/// thread that made the failed call, before any other call on that thread.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_last_error_message(
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> PouwResult {
+    if buf.is_null() || out_len.is_null() {
+        return PouwResult::NullArgument;
+    }
+    guard_value(PouwResult::Panic, || {
+        let msg = boundary::last_error();
+        *out_len = msg.len();
+        if msg.len() + 1 > buf_len {
+            return PouwResult::BufferTooSmall;
+        }
+        std::ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), msg.len());
+        *buf.add(msg.len()) = 0;
+        PouwResult::Ok
+    })
 }
 
 /// Writes the NUL-terminated message of `code` into `buf` (`buf_len` bytes) and its length

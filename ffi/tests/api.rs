@@ -837,3 +837,52 @@ fn golden_proof_verifies_through_the_c_api() {
         pouw_params_free(params);
     }
 }
+
+/// A failed call leaves its detailed message (the field, the step, the file) for
+/// `pouw_last_error_message`, per thread; a successful call clears it.
+#[test]
+fn failed_calls_leave_a_detailed_message() {
+    let last = || -> (PouwResult, String) {
+        let mut buf = [0 as std::ffi::c_char; 512];
+        let mut len = 0usize;
+        let r = unsafe { pouw_last_error_message(buf.as_mut_ptr(), buf.len(), &mut len) };
+        let msg = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+        (r, msg.to_str().unwrap().to_owned())
+    };
+    let mut params = null_mut();
+    check(
+        unsafe { pouw_params_from_bytes(b"nope".as_ptr(), 4, POUW_DEVICE_CPU, 0, &mut params) },
+        PouwResult::BadMagic,
+    );
+    let (r, msg) = last();
+    assert_eq!(r, PouwResult::Ok);
+    assert_ne!(msg, PouwResult::BadMagic.message());
+    assert!(msg.contains("magic"), "{msg}");
+    // Reading it leaves it; another thread has its own (none).
+    assert_eq!(last().1, msg);
+    assert_eq!(std::thread::spawn(move || last().1).join().unwrap(), "");
+    // A code without a library error behind it gets the code's message.
+    check(
+        unsafe { pouw_params_from_bytes(null(), 4, POUW_DEVICE_CPU, 0, &mut params) },
+        PouwResult::NullArgument,
+    );
+    assert_eq!(last().1, PouwResult::NullArgument.message());
+    // Too small a buffer: the length it needs, nothing written.
+    let mut tiny = [7 as std::ffi::c_char; 4];
+    let mut len = 0usize;
+    assert_eq!(
+        unsafe { pouw_last_error_message(tiny.as_mut_ptr(), tiny.len(), &mut len) },
+        PouwResult::BufferTooSmall
+    );
+    assert_eq!(
+        (len, tiny[0]),
+        (PouwResult::NullArgument.message().len(), 7)
+    );
+    // Success clears it.
+    let mut buf = [0 as std::ffi::c_char; 64];
+    check(
+        unsafe { pouw_result_message(0, buf.as_mut_ptr(), buf.len(), &mut len) },
+        PouwResult::Ok,
+    );
+    assert_eq!(last().1, "");
+}
