@@ -14,8 +14,7 @@
 
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
-use pouw::learning::CheckpointStore;
-use pouw::learning::{DirStore, ProofOfLearning, TaskSpec};
+use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };
@@ -65,6 +64,7 @@ fn main() -> pouw::Result<()> {
     let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
     let checkpoint = params.spec.checkpoint_size();
     let store = DirStore::new(dir.join("store"))?;
+    store.put(&genesis)?;
     let input = MineInput {
         header_hash: [7; 32],
         miner_id: b"memory",
