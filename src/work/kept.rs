@@ -4,7 +4,8 @@
 //! otherwise. Memory stays flat however long the block; disk holds at most `max` checkpoints.
 
 use crate::error::{Error, Result};
-use crate::hash::{sha3_256, Digest};
+use crate::hash::Digest;
+use crate::learning::checkpoint_digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// One kept checkpoint.
 enum Slot {
     Memory(Vec<u8>),
-    /// A file in the spill directory and the SHA3-256 of what was written to it.
+    /// A file in the spill directory and the checkpoint's digest (from the trajectory).
     File(PathBuf, Digest),
 }
 
@@ -49,9 +50,10 @@ impl Kept {
         })
     }
 
-    /// Offers the checkpoint after `step`; kept when `step` is a multiple of the spacing. When
-    /// that makes too many, the spacing doubles and the checkpoints off it are dropped.
-    pub(crate) fn offer(&mut self, step: u64, bytes: &[u8]) -> Result<()> {
+    /// Offers the checkpoint after `step` (with its digest `digest`, checked when a spilled
+    /// copy is read back); kept when `step` is a multiple of the spacing. When that makes too
+    /// many, the spacing doubles and the checkpoints off it are dropped.
+    pub(crate) fn offer(&mut self, step: u64, bytes: &[u8], digest: &Digest) -> Result<()> {
         if step == 0 || !step.is_multiple_of(self.spacing) {
             return Ok(());
         }
@@ -60,7 +62,7 @@ impl Kept {
             Some(dir) => {
                 let path = dir.path.join(format!("{step:020}"));
                 std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
-                Slot::File(path, sha3_256(bytes))
+                Slot::File(path, *digest)
             }
         };
         self.slots.insert(step, slot);
@@ -91,7 +93,7 @@ impl Kept {
             Slot::Memory(bytes) => bytes.clone(),
             Slot::File(path, digest) => {
                 let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-                if sha3_256(&bytes) != *digest {
+                if checkpoint_digest(&bytes) != *digest {
                     return Err(Error::io(
                         path,
                         std::io::Error::new(
@@ -156,7 +158,8 @@ mod tests {
 
     fn check(kept: &mut Kept, run: u64) {
         for step in 1..=run {
-            kept.offer(step, &bytes(step)).unwrap();
+            kept.offer(step, &bytes(step), &checkpoint_digest(&bytes(step)))
+                .unwrap();
             assert!(kept.steps().len() <= kept.max);
         }
         // Every step's nearest kept checkpoint is its own bytes and at most one spacing back.

@@ -37,14 +37,15 @@ pub struct MineInput<'a, S: TaskSpec> {
 
 /// Mining knobs that do not change the proof.
 ///
-/// While it trains, a miner keeps some checkpoints so that opening a step replays from the
-/// nearest kept one instead of from the start: every `checkpoint_interval`-th, at most
-/// `max_kept` of them (when a long block would keep more, the spacing doubles and every other
-/// one is dropped, so an opening replays fewer than `max(checkpoint_interval, 2 n / max_kept)`
-/// steps of an `n`-step block). They stay in memory when `max_kept` of them fit in
-/// `kept_memory` bytes, else they go to a private directory under `spill_dir`, removed when
-/// mining returns. Beyond them, mining holds about four checkpoints' worth at its peak (the
-/// training state, the last checkpoint, a replayed state and its bytes).
+/// While it trains, a miner keeps checkpoints so that opening a step replays from the nearest
+/// kept one instead of from the start: every `checkpoint_interval`-th, at most `max_kept` of
+/// them (when a long block would keep more, the spacing doubles and every other one is
+/// dropped, so an opening replays fewer than `max(checkpoint_interval, 2 n / max_kept)` steps
+/// of an `n`-step block). They stay in memory when `max_kept` of them fit in `kept_memory`
+/// bytes, else they go to a private directory under `spill_dir` (at most `max_kept` files of
+/// the spec's checkpoint size), removed when mining returns. Beyond them, mining holds about
+/// four checkpoints' worth at its peak (the training state, the last checkpoint, a replayed
+/// state and its bytes) plus the step's working memory.
 #[derive(Clone, Debug)]
 pub struct MineOptions {
     /// Give up after this many steps (at most the parameters' `max_steps`).
@@ -60,11 +61,12 @@ pub struct MineOptions {
 }
 
 impl Default for MineOptions {
-    /// Every 8th checkpoint, at most 64, in memory up to 256 MiB.
+    /// Every checkpoint (writing one costs far less than replaying a step), at most 64, in
+    /// memory up to 256 MiB.
     fn default() -> Self {
         MineOptions {
             step_limit: u64::MAX,
-            checkpoint_interval: 8,
+            checkpoint_interval: 1,
             max_kept: 64,
             kept_memory: 256 << 20,
             spill_dir: None,
@@ -168,7 +170,7 @@ pub fn mine<P: ProofOfLearning>(
             found = Some(i);
             break;
         }
-        kept.offer(i, &last)?;
+        kept.offer(i, &last, &d)?;
     }
     drop(state);
     let Some(n) = found else {
