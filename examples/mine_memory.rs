@@ -64,7 +64,7 @@ fn main() -> pouw::Result<()> {
     let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
     let checkpoint = params.spec.checkpoint_size();
     let store = DirStore::new(dir.join("store"))?;
-    store.put(&genesis)?;
+    let genesis_cid = store.put(&genesis)?;
     let input = MineInput {
         header_hash: [7; 32],
         miner_id: b"memory",
@@ -112,21 +112,13 @@ fn main() -> pouw::Result<()> {
     );
 
     let proof = block.proof.to_bytes();
-    // What `verify` fetches: each opened step's start, the trajectory companion and the block's
-    // start (for the quality score), each once.
-    let mut needed: std::collections::BTreeSet<String> = block
-        .proof
-        .openings
-        .iter()
-        .map(|o| o.start.to_string())
-        .collect();
-    needed.insert(block.proof.trajectory_cid.to_string());
-    needed.insert(pouw::ident::cid_of(&genesis).to_string());
-    let fetched: u64 = needed
-        .iter()
-        .filter_map(|c| c.parse().ok())
-        .map(|cid| store.get(&cid, u64::MAX).map_or(0, |b| b.len() as u64))
-        .sum();
+    // What `verify` fetches: each opened step's start, the block's start (for the quality
+    // score), each once, and the trajectory companion.
+    let mut starts: std::collections::BTreeSet<pouw::ident::Cid> =
+        block.proof.openings.iter().map(|o| o.start).collect();
+    starts.insert(genesis_cid);
+    let trajectory = store.get(&block.proof.trajectory_cid, u64::MAX)?;
+    let fetched = starts.len() as u64 * checkpoint + trajectory.len() as u64;
     let opened = block.proof.openings.len();
     drop(block);
     let started = Instant::now();

@@ -251,7 +251,11 @@ pub fn mine(a: MineArgs) -> Outcome {
         MineOutcome::Found(block) => {
             let proof = block.proof.to_bytes();
             write_atomic(&a.proof, &proof)?;
-            let next = c.store.put(&block.winning_checkpoint)?;
+            // Mining published the winning checkpoint with the proof's openings.
+            let next = block
+                .proof
+                .winning_checkpoint()
+                .map_or_else(|| "none".to_owned(), ToString::to_string);
             println!(
                 "block     at step {} in {:.1} s; proof {} ({} bytes)",
                 block.proof.steps,
