@@ -17,6 +17,7 @@ fn big_spec() -> GanSpec {
         source: "bench".into(),
         licence: "none".into(),
         root: [0; 32],
+        records: pouw::ident::cid_of(b""),
     };
     let mut spec = GanSpec::for_manifest(&manifest).unwrap();
     spec.device = DeviceChoice::Cpu;

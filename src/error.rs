@@ -220,6 +220,31 @@ pub enum Error {
         /// The CID asked for.
         cid: String,
     },
+    /// A store or node returned bytes that are not the block or object asked for: the source
+    /// misbehaves (a chain may ban the peer; fetching again from it will not help).
+    #[error("block {cid} from the store is wrong: {detail}")]
+    BadBlock {
+        /// The CID asked for.
+        cid: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A store or node did not answer within its deadline (fetch again; not a fault of the
+    /// proof's bytes, nor proof that the source misbehaves).
+    #[error("{what} timed out")]
+    Timeout {
+        /// The operation that timed out, and its deadline when known.
+        what: String,
+    },
+    /// A store or node could not be reached or refused the request (connection refused, an
+    /// HTTP error it reported, a malformed answer to a request it should understand).
+    #[error("store {endpoint}: {detail}")]
+    Store {
+        /// The store's endpoint.
+        endpoint: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// A fetched checkpoint is not the one the trajectory commits to at this step.
     #[error("checkpoint for step {step} does not match the trajectory digest")]
     CheckpointDigest {

@@ -81,11 +81,17 @@ fn other_profiles_are_refused() {
     assert_eq!(parsed_v0.version(), cid::Version::V0);
     assert!(invalid_cid(cid_from_bytes(&v0)));
     assert!(invalid_cid(sha3_of_cid(&parsed_v0)));
-    // CIDv1 of another codec (dag-pb 0x70, dag-cbor 0x71).
-    for codec in [0x70u8, 0x71] {
-        let other = [&[0x01, codec, 0x16, 0x20][..], &d].concat();
+    // dag-pb (0x70) names a file's root node: a valid CID, but not the digest of bytes.
+    let dag_pb = [&[0x01, 0x70, 0x16, 0x20][..], &d].concat();
+    assert!(cid_from_bytes(&dag_pb).is_ok());
+    assert!(invalid_cid(sha3_of_cid(
+        &Cid::try_from(&dag_pb[..]).unwrap()
+    )));
+    // CIDv1 of another codec (dag-cbor 0x71, dag-json 0x0129).
+    for codec in [&[0x71u8][..], &[0xa9, 0x02]] {
+        let other = [&[0x01][..], codec, &[0x16, 0x20], &d].concat();
         let parsed = Cid::try_from(&other[..]).unwrap();
-        assert!(invalid_cid(cid_from_bytes(&other)), "codec {codec:#x}");
+        assert!(invalid_cid(cid_from_bytes(&other)), "codec {codec:x?}");
         assert!(invalid_cid(sha3_of_cid(&parsed)));
     }
     // Another hash: sha2-256 (0x12), sha3-512 with a 32-byte digest (0x14), blake2b-256 (0xb220).

@@ -164,6 +164,7 @@ fn sample_manifest() -> Manifest {
         source: "synthétique ✓".into(),
         licence: "CC0".into(),
         root: [0xA5; 32],
+        records: pouw::ident::cid_of(&[7u8; 300_000]),
     }
 }
 
@@ -208,8 +209,12 @@ fn manifest_refuses_invalid_fields() {
         Err(Error::BadMagic { .. })
     ));
     assert!(matches!(
-        with(&|b| b[4] = 2),
-        Err(Error::UnsupportedVersion { found: 2, .. })
+        with(&|b| b[4] = 1),
+        Err(Error::UnsupportedVersion { found: 1, .. })
+    ));
+    assert!(matches!(
+        with(&|b| b[4] = 3),
+        Err(Error::UnsupportedVersion { found: 3, .. })
     ));
     // Dimension count 9 (over MAX_DIMS = 8).
     assert!(matches!(
@@ -432,16 +437,18 @@ fn another_datasets_tree_is_tree_corrupt() {
 #[test]
 fn manifest_naming_another_root_fails_open() {
     let dir = tempfile::tempdir().unwrap();
-    import_digits_csv(common::digits_path(), dir.path(), Some(64)).unwrap();
+    let ds = import_digits_csv(common::digits_path(), dir.path(), Some(64)).unwrap();
     let path = dir.path().join(MANIFEST_FILE);
     let len = std::fs::metadata(&path).unwrap().len();
-    // The root is the manifest's last field.
-    flip_byte(&path, len - 1, 0x80);
+    // The root's last byte comes before the records CID (length-prefixed), the last field.
+    let at = len - 4 - ds.manifest().records.to_bytes().len() as u64 - 1;
+    drop(ds);
+    flip_byte(&path, at, 0x80);
     assert!(matches!(
         Dataset::open(dir.path()),
         Err(Error::TreeCorrupt { .. })
     ));
-    flip_byte(&path, len - 1, 0x80);
+    flip_byte(&path, at, 0x80);
     // A count that disagrees with the records file.
     let mut m = Manifest::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
     m.count = 63;
@@ -701,4 +708,19 @@ fn image_folder_import_refuses_bad_input() {
     std::fs::write(empty.path().join("readme.txt"), "no images").unwrap();
     let out = dest.path().join("empty");
     assert_import_error(import_image_folder(empty.path(), &out, 8, "CC0"), &out);
+}
+
+#[test]
+fn scrub_checks_the_records_cid_the_manifest_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = import_digits_csv(common::digits_path(), dir.path(), Some(64)).unwrap();
+    ds.scrub().unwrap();
+    let mut m = ds.manifest().clone();
+    drop(ds);
+    m.records = pouw::ident::cid_of(b"other records");
+    std::fs::write(dir.path().join(MANIFEST_FILE), m.to_bytes()).unwrap();
+    // Opening is O(1) and does not hash the records; scrubbing does.
+    let ds = Dataset::open(dir.path()).unwrap();
+    let r = ds.scrub();
+    assert!(matches!(r, Err(Error::DatasetMismatch { .. })), "{r:?}");
 }

@@ -176,6 +176,28 @@ fn edit_lists() -> BTreeMap<String, Vec<u8>> {
     lists
 }
 
+/// A root node over two small raw leaves, then the leaves, as `dag_read` reads blocks (`u32`
+/// length, bytes). Small leaves make it a DAG no importer writes, which the reader refuses at
+/// its last check, after walking it.
+fn dag_of_two_leaves() -> Vec<u8> {
+    use pouw::ident::{cid_of, unixfs::encode_node, Link};
+    let leaves: [&[u8]; 2] = [b"pouw", b"dag"];
+    let links: Vec<Link> = leaves
+        .iter()
+        .map(|l| Link {
+            cid: cid_of(l),
+            file_size: l.len() as u64,
+            tsize: l.len() as u64,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for block in [encode_node(&links).as_slice(), leaves[0], leaves[1]] {
+        out.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out
+}
+
 fn build() -> Seeds {
     let r = real();
     let chain = chain::chain();
@@ -208,6 +230,7 @@ fn build() -> Seeds {
         put("checkpoint_decode", &format!("golden-{i}"), tagged(0, c));
     }
     put("manifest_decode", "digits", r.manifest.clone());
+    put("dag_read", "two-leaves", dag_of_two_leaves());
     put("request_decode", "digits", tagged(0, &r.request));
     put(
         "reputation_decode",

@@ -54,6 +54,9 @@ const (
 	CodeStepCounter            Code = C.POUW_RESULT_STEP_COUNTER
 	CodeNotFraud               Code = C.POUW_RESULT_NOT_FRAUD
 	CodeNotFound               Code = C.POUW_RESULT_NOT_FOUND
+	CodeBadBlock               Code = C.POUW_RESULT_BAD_BLOCK
+	CodeTimeout                Code = C.POUW_RESULT_TIMEOUT
+	CodeStore                  Code = C.POUW_RESULT_STORE
 	CodeOther                  Code = C.POUW_RESULT_OTHER
 )
 
@@ -85,8 +88,14 @@ func (e *Error) Unwrap() error {
 }
 
 // Is matches another *Error by code, so errors.Is(err, &pouw.Error{Code: pouw.CodeBinding})
-// works; see also IsCode.
+// works (see also IsCode), and ErrNotFound and ErrTimeout match CodeNotFound and CodeTimeout.
 func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Code == CodeNotFound
+	case ErrTimeout:
+		return e.Code == CodeTimeout
+	}
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code
 }

@@ -88,6 +88,12 @@ pub enum PouwResult {
     NotFraud = 511,
     /// The store holds nothing under a CID the call needed (fetch it again elsewhere).
     NotFound = 600,
+    /// A store or node sent bytes that are not the block asked for (ban the peer).
+    BadBlock = 601,
+    /// A store or node did not answer in time (fetch again).
+    Timeout = 602,
+    /// A store or node is unreachable or refused the request.
+    Store = 603,
     /// Any other error.
     Other = 999,
 }
@@ -126,6 +132,9 @@ impl PouwResult {
             Error::StepCounter { .. } => R::StepCounter,
             Error::NotFraud { .. } => R::NotFraud,
             Error::NotFound { .. } => R::NotFound,
+            Error::BadBlock { .. } => R::BadBlock,
+            Error::Timeout { .. } => R::Timeout,
+            Error::Store { .. } => R::Store,
             Error::WrongBatch(_) => R::WrongBatch,
             Error::Torch(_) => R::Torch,
             Error::Binding { .. } => R::Binding,
@@ -206,6 +215,9 @@ codes! {
     StepCounter => "a step starts from a checkpoint with the wrong step counter",
     NotFraud => "the step re-executes to the committed digest: no fraud",
     NotFound => "the store holds nothing under that CID",
+    BadBlock => "a store sent bytes that are not the block asked for",
+    Timeout => "a store did not answer in time",
+    Store => "a store is unreachable or refused the request",
     Other => "other error",
 }
 
@@ -271,6 +283,9 @@ mod tests {
             (R::StepCounter, 510),
             (R::NotFraud, 511),
             (R::NotFound, 600),
+            (R::BadBlock, 601),
+            (R::Timeout, 602),
+            (R::Store, 603),
             (R::Other, 999),
         ];
         assert_eq!(fixed.len(), PouwResult::ALL.len());

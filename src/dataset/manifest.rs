@@ -3,10 +3,12 @@
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
-use crate::ident::{cid_of, Cid};
+use crate::ident::{cid_from_bytes, cid_of, Cid};
 
 const MAGIC: &[u8; 4] = b"PWDM";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
+/// The longest binary CID a manifest holds.
+const MAX_CID_BYTES: u64 = 64;
 /// The largest number of dimensions in a record shape.
 pub const MAX_DIMS: u64 = 8;
 /// The largest record, in bytes (16 MiB).
@@ -15,7 +17,7 @@ pub const MAX_RECORD_SIZE: u64 = 16 << 20;
 pub const MAX_TEXT: u64 = 4096;
 /// The largest encoded manifest, in bytes.
 pub const MAX_MANIFEST_BYTES: u64 =
-    4 + 4 + 4 + MAX_DIMS * 4 + 1 + 4 + 8 + 8 + 2 * (4 + MAX_TEXT) + 32;
+    4 + 4 + 4 + MAX_DIMS * 4 + 1 + 4 + 8 + 8 + 2 * (4 + MAX_TEXT) + 32 + 4 + MAX_CID_BYTES;
 
 /// The element type of a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,6 +72,9 @@ pub struct Manifest {
     pub licence: String,
     /// Merkle root over the records.
     pub root: Digest,
+    /// The UnixFS CID of the records file (`records.bin`): where an IPFS node serves the
+    /// records, so that the dataset can be fetched by the manifest's CID alone.
+    pub records: Cid,
 }
 
 impl Manifest {
@@ -114,6 +119,7 @@ impl Manifest {
             .u64(self.count)
             .u64(self.record_size);
         e.str(&self.source).str(&self.licence).digest(&self.root);
+        e.bytes(&self.records.to_bytes());
         e.finish()
     }
 
@@ -140,6 +146,7 @@ impl Manifest {
         let source = d.str("source", MAX_TEXT)?.to_owned();
         let licence = d.str("licence", MAX_TEXT)?.to_owned();
         let root = d.digest("root")?;
+        let records = cid_from_bytes(d.bytes("records cid", MAX_CID_BYTES)?)?;
         d.finish()?;
         if Self::record_size_of(&shape, dtype)? != record_size {
             return Err(Error::InvalidField {
@@ -162,6 +169,7 @@ impl Manifest {
             source,
             licence,
             root,
+            records,
         })
     }
 

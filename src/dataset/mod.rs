@@ -183,8 +183,8 @@ impl Dataset {
         Ok((records, proof))
     }
 
-    /// Checks every record against the tree and every tree node against its children: a full,
-    /// parallel rehash of the dataset.
+    /// Checks every record against the tree, every tree node against its children, and the
+    /// records file against the manifest's records CID: a full, parallel rehash of the dataset.
     pub fn scrub(&self) -> Result<()> {
         let leaves = leaf_hashes_of_file(
             &self.dir.join(RECORDS_FILE),
@@ -198,6 +198,18 @@ impl Dataset {
                 });
             }
         }
-        self.tree.scrub()
+        self.tree.scrub()?;
+        let path = self.dir.join(RECORDS_FILE);
+        let (cid, _) = crate::ident::unixfs::cid_of_file(&path)?;
+        if cid != self.manifest.records {
+            return Err(Error::DatasetMismatch {
+                path,
+                detail: format!(
+                    "records file has CID {cid}, the manifest names {}",
+                    self.manifest.records
+                ),
+            });
+        }
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::fsutil::{write_atomic, AtomicFile};
+use crate::ident::unixfs::cid_of_file;
 use crate::merkle::TreeFile;
 use std::path::{Path, PathBuf};
 
@@ -102,6 +103,7 @@ impl DatasetWriter {
             source: self.source,
             licence: self.licence,
             root: tree.root(),
+            records: cid_of_file(&self.dir.join(RECORDS_FILE))?.0,
         };
         write_atomic(self.dir.join(MANIFEST_FILE), &manifest.to_bytes())?;
         Dataset::open(&self.dir)

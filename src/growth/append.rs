@@ -40,10 +40,11 @@ use crate::dataset::{Dataset, Manifest, MANIFEST_FILE, RECORDS_FILE, TREE_FILE};
 use crate::error::{Error, Result};
 use crate::fsutil::{read_bounded, sync_parent, write_atomic, AtomicFile};
 use crate::hash::Digest;
+use crate::ident::unixfs::cid_of_reader;
 use crate::ident::{cid_from_bytes, Cid};
 use crate::merkle::{consistency_proof, leaf_hash, verify_consistency, MerkleTree, TreeFile};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -381,9 +382,14 @@ impl GrowingDataset {
         for r in records {
             tree.push(leaf_hash(r));
         }
+        let records_path = self.current.dir().join(RECORDS_FILE);
+        let old_records = File::open(&records_path).map_err(|e| Error::io(&records_path, e))?;
+        let appended = records.concat();
+        let (records_cid, _) = cid_of_reader(&mut old_records.chain(appended.as_slice()))?;
         let new = Manifest {
             count: tree.len(),
             root: tree.root(),
+            records: records_cid,
             ..old.clone()
         };
         let nodes = consistency_proof(&tree, old.count)?;

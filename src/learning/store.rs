@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Content-addressed checkpoint storage (a local directory by default; IPFS or HTTP can plug in).
+/// Content-addressed checkpoint storage: a local directory, memory, an IPFS node
+/// (`ipfs::IpfsStore`), or an embedder's own (the C API's callback store).
 pub trait CheckpointStore: Send + Sync {
     /// Stores bytes; returns their CID.
     fn put(&self, bytes: &[u8]) -> Result<Cid>;
@@ -16,11 +17,24 @@ pub trait CheckpointStore: Send + Sync {
     /// Raw bytes stored under `cid`, at most `limit` bytes ([`Error::NotFound`] when absent).
     fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>>;
 
-    /// The bytes named by `cid`, checked against it.
+    /// The bytes named by `cid`, checked against it: bytes with another CID are
+    /// [`Error::BadBlock`] (the store misbehaves or is corrupt).
     fn get(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
         let bytes = self.get_unchecked(cid, limit)?;
-        verify_cid(cid, &bytes)?;
+        if verify_cid(cid, &bytes).is_err() {
+            return Err(Error::BadBlock {
+                cid: cid.to_string(),
+                detail: format!("{} bytes whose CID is {}", bytes.len(), cid_of(&bytes)),
+            });
+        }
         Ok(bytes)
+    }
+
+    /// A hint that [`get`](Self::get)s of `cids` (each at most `limit` bytes) follow: a network
+    /// store may start fetching them all at once. Best effort (errors surface in the `get`s);
+    /// local stores ignore it.
+    fn prefetch(&self, cids: &[Cid], limit: u64) {
+        let _ = (cids, limit);
     }
 }
 

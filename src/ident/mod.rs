@@ -1,21 +1,32 @@
-//! Content identifiers: CIDv1, codec raw (0x55), multihash sha3-256 (0x16), over the exact bytes
-//! they name. Any IPFS tool hashing the same bytes with sha3-256 derives the same CID.
+//! Content identifiers: the CID an IPFS node gives a file added with
+//! `ipfs add --cid-version 1 --raw-leaves --hash sha3-256 --chunker size-262144` (see
+//! [`unixfs`]). A file of up to 256 KiB is one raw block: CIDv1, codec raw (0x55), multihash
+//! sha3-256 (0x16) of its bytes. A larger file is named by the CIDv1 dag-pb (0x70) root of its
+//! balanced UnixFS DAG. Either way, any IPFS node adding the same bytes with those options
+//! derives the same CID, and can serve the file block by block.
+
+mod dagpb;
+pub mod unixfs;
+
+pub use dagpb::{Link, Node, MAX_LINKS, MAX_NODE_BYTES};
 
 use crate::error::{Error, Result};
-use crate::hash::{sha3_256, Digest};
+use crate::hash::Digest;
 pub use cid::Cid;
 
 /// The multicodec code of raw bytes.
 pub const RAW_CODEC: u64 = 0x55;
+/// The multicodec code of dag-pb (a UnixFS file's interior nodes).
+pub const DAG_PB_CODEC: u64 = 0x70;
 /// The multihash code of SHA3-256.
 pub const SHA3_256_CODE: u64 = 0x16;
 
-/// The CID of `bytes`.
+/// The CID of `bytes`: their UnixFS CID (the raw CID of the bytes when they fit one chunk).
 pub fn cid_of(bytes: &[u8]) -> Cid {
-    cid_from_sha3(&sha3_256(bytes))
+    unixfs::cid_of(bytes)
 }
 
-/// The CID whose multihash is the given SHA3-256 digest of some bytes.
+/// The raw CID (one block) whose multihash is the given SHA3-256 digest of some bytes.
 pub fn cid_from_sha3(digest: &Digest) -> Cid {
     // `wrap` fails only for digests over the 64-byte capacity; a SHA3-256 digest is 32 bytes.
     #[allow(clippy::expect_used)]
@@ -23,7 +34,7 @@ pub fn cid_from_sha3(digest: &Digest) -> Cid {
     Cid::new_v1(RAW_CODEC, mh)
 }
 
-/// Checks that `cid` names `bytes` under this crate's CID profile.
+/// Checks that `cid` is the UnixFS CID of `bytes`.
 pub fn verify_cid(cid: &Cid, bytes: &[u8]) -> Result<()> {
     let expected = cid_of(bytes);
     if *cid != expected {
@@ -54,21 +65,28 @@ pub fn cid_from_bytes(bytes: &[u8]) -> Result<Cid> {
 fn check_profile(cid: &Cid) -> Result<()> {
     let mh = cid.hash();
     if cid.version() != cid::Version::V1
-        || cid.codec() != RAW_CODEC
+        || (cid.codec() != RAW_CODEC && cid.codec() != DAG_PB_CODEC)
         || mh.code() != SHA3_256_CODE
         || mh.size() != 32
     {
         return Err(Error::InvalidField {
             what: "cid",
-            detail: format!("{cid} is not CIDv1 raw sha3-256"),
+            detail: format!("{cid} is not CIDv1 raw or dag-pb sha3-256"),
         });
     }
     Ok(())
 }
 
-/// The SHA3-256 digest inside a CID of this profile.
+/// The SHA3-256 digest of the bytes a raw CID names (a one-block file); a dag-pb CID names a
+/// file's root node, whose digest is not the file's, and is refused.
 pub fn sha3_of_cid(cid: &Cid) -> Result<Digest> {
     check_profile(cid)?;
+    if cid.codec() != RAW_CODEC {
+        return Err(Error::InvalidField {
+            what: "cid",
+            detail: format!("{cid} names a multi-block file, not one block"),
+        });
+    }
     let mut d = [0u8; 32];
     d.copy_from_slice(cid.hash().digest());
     Ok(d)
