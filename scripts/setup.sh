@@ -4,6 +4,8 @@
 #     exactly this version), linked as .venv/libtorch where .cargo/config.toml points torch-sys
 #   - Go (Debian's golang-go), valgrind and a C compiler for the C and Go binding tests
 #   - cargo-fuzz (built on the installed nightly toolchain) for the fuzz smoke run
+#   - a loopback IPFS node for the IPFS tests: js-ipfs from npm, pinned by
+#     scripts/ipfs-node/package-lock.json (scripts/ipfs-node.sh install; Node.js and npm)
 # Pass --no-torch to skip libtorch (capacity-only work), --no-extras to skip Go and cargo-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,14 @@ if [ "$want_extras" = 1 ]; then
     $sudo_cmd apt-get update -qq
     $sudo_cmd apt-get install -y -qq $missing >/dev/null
   fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing nodejs and npm from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  bash scripts/ipfs-node.sh install
   if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "setup: installing cargo-fuzz"
     cargo +nightly install --locked --quiet cargo-fuzz

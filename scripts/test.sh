@@ -18,11 +18,19 @@ fi
 echo "== build every target (benches and examples included)"
 cargo build --workspace --all-targets
 
+echo "== two loopback IPFS nodes for the IPFS tests (B connected to A; stopped on exit)"
+trap 'bash scripts/ipfs-node.sh stop >/dev/null 2>&1 || true' EXIT
+eval "$(bash scripts/ipfs-node.sh start-pair)"
+echo "POUW_IPFS_A=$POUW_IPFS_A POUW_IPFS_B=$POUW_IPFS_B"
+
 echo "== cargo test (workspace but the C API, default features: libtorch trainer, work function)"
 cargo test --workspace --exclude pouw-ffi
 
 echo "== capacity layer without libtorch, rayon on one thread"
 RAYON_NUM_THREADS=1 cargo test -p pouw --no-default-features --lib --tests
+
+echo "== the seed's scale: a 2-step block on the bundled LFW faces, 64x64 RGB, default model"
+cargo run --example faces -- --steps 2
 
 if [ -f scripts/test-ffi.sh ]; then
   echo "== C and Go bindings"

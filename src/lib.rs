@@ -6,7 +6,8 @@
 //!
 //! Modules:
 //! - [`hash`]: domain-separated SHA3-256 and the SHAKE256 stream for indices and noise;
-//! - [`ident`]: honest CIDv1 (raw, sha3-256) identifiers;
+//! - [`ident`]: CIDs as IPFS names files (UnixFS, raw leaves, sha3-256), streamed;
+//! - `ipfs` (feature `ipfs`): checkpoints and datasets on an IPFS node, nothing trusted;
 //! - [`merkle`]: the RFC 6962-shaped Merkle tree, multiproofs and consistency proofs;
 //! - [`dataset`]: datasets on disk (manifest, records, persisted tree) and importers;
 //! - [`capacity`]: capacity challenges, responses and their verifier;
@@ -20,6 +21,7 @@
 //!
 //! ## Cargo features
 //! - `torch` (default): the libtorch GAN trainer. Without it the crate needs no libtorch.
+//! - `ipfs` (default): `ipfs::IpfsStore` and datasets by CID over a node's HTTP RPC API.
 //! - `cuda`: the CUDA test paths (implies `torch`).
 //! - `large-benches`: benches at full size (1 GiB tree build).
 //!
@@ -39,6 +41,8 @@ pub mod fsutil;
 pub mod growth;
 pub mod hash;
 pub mod ident;
+#[cfg(feature = "ipfs")]
+pub mod ipfs;
 pub mod learning;
 pub mod merkle;
 mod version;

@@ -162,6 +162,27 @@ pub(crate) fn decode_opening(d: &mut Decoder<'_>, limits: &OpeningLimits) -> Res
 }
 
 impl BlockProof {
+    /// Every object [`verify`](super::verify) fetches from the store, in the order it fetches
+    /// them (the winning opening's start checkpoint first, then the trajectory companion, then
+    /// the other openings' start checkpoints), without repeats: what a node can prefetch. The
+    /// chain's start checkpoint (scored for quality) is the verifier's own and not listed unless
+    /// an opening starts from it.
+    pub fn required_cids(&self) -> Vec<Cid> {
+        let mut out: Vec<Cid> = Vec::with_capacity(self.openings.len() + 1);
+        let winning = self.openings.last().map(|o| o.start);
+        let others = self.openings.iter().rev().skip(1).rev().map(|o| o.start);
+        for cid in winning
+            .into_iter()
+            .chain(std::iter::once(self.trajectory_cid))
+            .chain(others)
+        {
+            if !out.contains(&cid) {
+                out.push(cid);
+            }
+        }
+        out
+    }
+
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();

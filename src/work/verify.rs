@@ -179,6 +179,10 @@ pub fn verify<P: ProofOfLearning>(
     let (seed, batch) = &batches[last];
     let end_state =
         reexecute_step::<P>(spec, winning, seed, batch, input.store, input.start.steps)?;
+    // The winning step holds: fetch the rest at once where the store can (a forged proof never
+    // got this far, so it cannot make the verifier fetch more than one checkpoint).
+    let rest: Vec<_> = proof.openings[..last].iter().map(|o| o.start).collect();
+    input.store.prefetch(&rest, spec.checkpoint_size());
     // The trajectory companion must be published (anyone may audit the block): n + 1 digests,
     // 32 bytes a step, against the root.
     let companion = input

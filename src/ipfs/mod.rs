@@ -1,0 +1,123 @@
+//! Checkpoints and datasets on IPFS, through a node's HTTP RPC API (Kubo's `/api/v0`; js-ipfs
+//! serves the same calls).
+//!
+//! The node is trusted for nothing. [`IpfsStore::put`] adds a file with pouw's CID options and
+//! checks that the node names it with the CID computed here; [`IpfsStore::get`] fetches the
+//! file block by block (`block/get`), checks every block against its CID, follows only the
+//! DAG layout pouw's CIDs use, stops at the caller's size limit, and checks the reassembled file
+//! against the CID asked for. Its failures say what the chain should do:
+//! - [`Error::NotFound`](crate::Error::NotFound): the node does not have the object (fetch it
+//!   elsewhere or later);
+//! - [`Error::Timeout`](crate::Error::Timeout): no answer in time (fetch again);
+//! - [`Error::BadBlock`](crate::Error::BadBlock): the node sent bytes that are not the block
+//!   (ban the peer; fetching again from it does not help);
+//! - [`Error::Store`](crate::Error::Store): the node is unreachable or refused the request.
+//!
+//! [`publish_dataset`] and [`fetch_dataset`] move a whole dataset by its manifest's CID.
+
+mod dataset;
+mod rpc;
+
+pub use dataset::{fetch_dataset, fetch_file, publish_dataset, FetchReport};
+pub use rpc::IpfsOptions;
+
+use crate::error::Result;
+use crate::ident::unixfs::{cid_of_file, read_file, BlockSource};
+use crate::ident::{cid_of, Cid};
+use crate::learning::CheckpointStore;
+use rpc::Rpc;
+use std::path::Path;
+
+/// A [`CheckpointStore`] (and [`BlockSource`]) over an IPFS node's HTTP RPC API.
+#[derive(Debug)]
+pub struct IpfsStore {
+    rpc: Rpc,
+}
+
+impl IpfsStore {
+    /// A store over the node whose RPC API is at `endpoint` (e.g. `http://127.0.0.1:5001`),
+    /// with [`IpfsOptions::new`]'s defaults.
+    pub fn new(endpoint: &str) -> Result<Self> {
+        Self::with_options(IpfsOptions::new(endpoint))
+    }
+
+    /// A store with the given options.
+    pub fn with_options(options: IpfsOptions) -> Result<Self> {
+        Ok(IpfsStore {
+            rpc: Rpc::new(options)?,
+        })
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &IpfsOptions {
+        &self.rpc.options
+    }
+
+    /// Adds the file at `path` (streamed: memory stays flat) and pins it; checks the node's CID
+    /// against the one computed here and returns it.
+    pub fn add_file(&self, path: &Path) -> Result<Cid> {
+        let (expected, len) = cid_of_file(path)?;
+        let mut file = std::fs::File::open(path).map_err(|e| crate::Error::io(path, e))?;
+        let got = self.rpc.add(&mut file, len)?;
+        self.check_named(&expected, &got)?;
+        Ok(expected)
+    }
+
+    fn check_named(&self, expected: &Cid, got: &Cid) -> Result<()> {
+        if got != expected {
+            return Err(crate::Error::Store {
+                endpoint: self.rpc.options.endpoint.clone(),
+                detail: format!(
+                    "the node named the file {got}, pouw computes {expected} (is it adding \
+                     with --cid-version 1 --raw-leaves --hash sha3-256 --chunker size-262144?)"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl BlockSource for IpfsStore {
+    fn block(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
+        self.rpc.block_get(cid, limit)
+    }
+
+    fn parallel_fetches(&self) -> usize {
+        self.rpc.options.parallel_fetches
+    }
+}
+
+impl CheckpointStore for IpfsStore {
+    fn put(&self, bytes: &[u8]) -> Result<Cid> {
+        let expected = cid_of(bytes);
+        let got = self.rpc.add(&mut &bytes[..], bytes.len() as u64)?;
+        self.check_named(&expected, &got)?;
+        Ok(expected)
+    }
+
+    fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        read_file(self, cid, limit)
+    }
+
+    /// [`read_file`] already checked every block and the whole file against `cid`.
+    fn get(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        read_file(self, cid, limit)
+    }
+
+    /// Reads every file through the node, `parallel_fetches` files at a time, and drops the
+    /// bytes: the node keeps the blocks it fetched (from its peers), so the `get`s that follow
+    /// are local reads. Network round trips overlap instead of adding up.
+    fn prefetch(&self, cids: &[Cid], limit: u64) {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = self.rpc.options.parallel_fetches.min(cids.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(cid) = cids.get(i) else { break };
+                    let _ = read_file(self, cid, limit);
+                });
+            }
+        });
+    }
+}
