@@ -264,6 +264,18 @@ enum pouw_result
    */
   POUW_RESULT_NOT_FOUND = 600,
   /*
+   A store or node sent bytes that are not the block asked for (ban the peer).
+   */
+  POUW_RESULT_BAD_BLOCK = 601,
+  /*
+   A store or node did not answer in time (fetch again).
+   */
+  POUW_RESULT_TIMEOUT = 602,
+  /*
+   A store or node is unreachable or refused the request.
+   */
+  POUW_RESULT_STORE = 603,
+  /*
    Any other error.
    */
   POUW_RESULT_OTHER = 999,
@@ -321,6 +333,12 @@ typedef struct pouw_params pouw_params;
  call on the same table.
  */
 typedef struct pouw_reputation pouw_reputation;
+
+/*
+ Where a [`pouw_store_get_callback`] writes the object it found, with [`pouw_sink_write`].
+ Valid only during the callback call it is passed to.
+ */
+typedef struct pouw_sink pouw_sink;
 
 /*
  A content-addressed checkpoint store. Its operations are safe from any number of threads at
@@ -441,6 +459,38 @@ typedef struct pouw_params_options {
    */
   uint32_t cuda_index;
 } pouw_params_options;
+
+/*
+ Fetches the object named by the binary CID `cid` (`cid_len` bytes) for a store made by
+ [`pouw_store_new_callbacks`]: writes it to `sink` with [`pouw_sink_write`] (at most `limit`
+ bytes in all) and returns `POUW_RESULT_OK`; or returns `POUW_RESULT_NOT_FOUND` (nothing
+ under that CID), `POUW_RESULT_TIMEOUT` (no answer in time; fetch again), or any other code
+ for a store failure (the get fails with `POUW_RESULT_STORE`, its message naming the code).
+
+ The library checks what was written against the CID (`POUW_RESULT_BAD_BLOCK` when it does
+ not match), so the callback need not. It may be called from several threads at once (the
+ library fetches in parallel), with the same `user_data`; it must return normally (no
+ `longjmp`, no exception or panic unwinding out of it).
+ */
+typedef uint32_t (*pouw_store_get_callback)(void *user_data,
+                                            const uint8_t *cid,
+                                            size_t cid_len,
+                                            uint64_t limit,
+                                            struct pouw_sink *sink);
+
+/*
+ Stores the object `bytes` (`len` bytes) under the binary CID `cid` (`cid_len` bytes; the
+ library computed it from the bytes) for a store made by [`pouw_store_new_callbacks`].
+ Returns `POUW_RESULT_OK`, or any other code for a failure (the put fails with
+ `POUW_RESULT_STORE`, its message naming the code). Neither pointer is valid after it
+ returns: copy what is kept. Same threading and unwinding rules as
+ [`pouw_store_get_callback`].
+ */
+typedef uint32_t (*pouw_store_put_callback)(void *user_data,
+                                            const uint8_t *cid,
+                                            size_t cid_len,
+                                            const uint8_t *bytes,
+                                            size_t len);
 
 /*
  Where a block starts, as the chain keeps it: the previous block's winning checkpoint (from
@@ -912,6 +962,74 @@ pouw_result pouw_store_open_dir(const uint8_t *dir, size_t dir_len, struct pouw_
  [`pouw_store_free`]). Thread-safe.
  */
 pouw_result pouw_store_new_memory(struct pouw_store **out);
+
+/*
+ Opens a store over an IPFS node's HTTP RPC API at `endpoint` (`endpoint_len` bytes of UTF-8,
+ not NUL-terminated; e.g. `http://127.0.0.1:5001`) and writes the handle to `*out` (free it
+ with [`pouw_store_free`]). Nothing is sent to the node until the first put or get.
+
+ `block_timeout_ms` bounds the fetch of one block (0: the default, 60000); past it a get
+ returns `POUW_RESULT_TIMEOUT`. `local_only` (0 or 1): 1 asks the node only for blocks it
+ already holds, so a missing object is `POUW_RESULT_NOT_FOUND` at once instead of a network
+ search ending in a timeout.
+
+ Gets fetch the object block by block, check every block and the whole object against the
+ CID, and fail with `POUW_RESULT_NOT_FOUND`, `POUW_RESULT_TIMEOUT`, `POUW_RESULT_BAD_BLOCK`
+ (the node sent wrong bytes) or `POUW_RESULT_STORE` (the node is unreachable or refused).
+ An endpoint that is not an `http://` address is `POUW_RESULT_INVALID_PARAMETERS`. Thread-safe.
+ */
+pouw_result pouw_store_open_ipfs(const uint8_t *endpoint,
+                                 size_t endpoint_len,
+                                 uint32_t block_timeout_ms,
+                                 uint8_t local_only,
+                                 struct pouw_store **out);
+
+/*
+ Appends `len` bytes at `bytes` to the object a [`pouw_store_get_callback`] is returning; may
+ be called several times. Returns `POUW_RESULT_LIMIT_EXCEEDED`, appending nothing, when the
+ object would exceed the `limit` the callback was given (the get then fails with that code
+ whatever the callback returns, unless it returns `POUW_RESULT_NOT_FOUND` or
+ `POUW_RESULT_TIMEOUT`). Call it only from inside the callback, with the sink it was given.
+ */
+pouw_result pouw_sink_write(struct pouw_sink *sink, const uint8_t *bytes, size_t len);
+
+/*
+ Makes a store over the embedder's callbacks and writes it to `*out` (free it with
+ [`pouw_store_free`]): `get` fetches an object (see [`pouw_store_get_callback`]), `put`
+ stores one (see [`pouw_store_put_callback`]; may be NULL, then every put fails with
+ `POUW_RESULT_STORE`, enough for a verifier). Both are called with `user_data` (may be NULL).
+
+ What `get` returns is checked against the CID asked for: bytes with another CID fail the get
+ with `POUW_RESULT_BAD_BLOCK` (ban the peer that sent them).
+
+ Thread-safety: the callbacks may be called from several threads at once (the library fetches
+ in parallel, and any number of calls may share the store), so whatever `user_data` points at
+ must be safe to use from any thread, and must stay valid until [`pouw_store_free`] returns.
+ The callbacks must return normally: no `longjmp`, and no exception or panic may unwind out of
+ them. Creating the store is thread-safe.
+ */
+pouw_result pouw_store_new_callbacks(pouw_store_get_callback get,
+                                     pouw_store_put_callback put,
+                                     void *user_data,
+                                     struct pouw_store **out);
+
+/*
+ Lists every object [`pouw_verify`] fetches for the block proof `proof` (`proof_len` bytes;
+ untrusted, decoded with the same limits `pouw_verify` uses under `params`), in the order it
+ fetches them, without repeats: what a node can prefetch before verifying. The block's start
+ checkpoint (`pouw_verify` fetches it too, to score it; the chain holds it already) is listed
+ only when an opening starts from it.
+
+ Writes the number of CIDs to `*out_count` and a new buffer to `*out_cids` (free it with
+ [`pouw_buffer_free`]) holding the binary CIDs one after the other, each preceded by its length
+ in one byte. The proof is only decoded, not verified: a malformed one gets its decoding code,
+ a well-formed but invalid one lists what verifying it would fetch. Thread-safe.
+ */
+pouw_result pouw_block_proof_required_cids(const struct pouw_params *params,
+                                           const uint8_t *proof,
+                                           size_t proof_len,
+                                           size_t *out_count,
+                                           struct pouw_buffer **out_cids);
 
 /*
  Stores `bytes` (`len` bytes) and writes their binary CID to a new buffer `*out_cid` (free it

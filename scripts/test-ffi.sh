@@ -40,6 +40,16 @@ if [ "${POUW_FFI_CARGO_TESTS:-1}" != 0 ]; then
   cargo test -p pouw-ffi "${cargo_profile[@]}" -- --nocapture
 fi
 
+if [ -z "${POUW_IPFS_A:-}" ]; then
+  # The IPFS store's round trip needs a node; scripts/test.sh starts them, this does when run
+  # alone.
+  echo "== loopback IPFS nodes (stopped on exit)"
+  bash scripts/ipfs-node.sh install
+  trap 'bash scripts/ipfs-node.sh stop >/dev/null 2>&1 || true' EXIT
+  eval "$(bash scripts/ipfs-node.sh start-pair)"
+  export POUW_IPFS_A POUW_IPFS_B
+fi
+
 echo "== Go binding (ffi/go) against $lib_dir"
 command -v go >/dev/null 2>&1 || { echo "test-ffi: Go is not installed (scripts/setup.sh installs golang-go)" >&2; exit 1; }
 (

@@ -190,6 +190,8 @@ func (p *Params) Close() {
 // Store is a content-addressed checkpoint store. Safe for concurrent use; Close it when done.
 type Store struct {
 	ptr *C.pouw_store
+	// release frees what the C store refers to (a callback store's handle), after it.
+	release func()
 }
 
 func (s *Store) c() *C.pouw_store {
@@ -242,11 +244,16 @@ func (s *Store) Get(cid []byte) ([]byte, error) {
 	return takeBuffer(buf), nil
 }
 
-// Close releases the store handle (a directory store's files stay).
+// Close releases the store handle (a directory store's files stay; a callback store's
+// BlobStore is no longer referenced). No call may be using the store.
 func (s *Store) Close() {
 	if s != nil && s.ptr != nil {
 		C.pouw_store_free(s.ptr)
 		s.ptr = nil
+		if s.release != nil {
+			s.release()
+			s.release = nil
+		}
 	}
 }
 

@@ -72,8 +72,10 @@ pub use params::{
 };
 pub use result::PouwResult;
 pub use store::{
-    pouw_cid_of, pouw_cid_parse, pouw_cid_to_string, pouw_store, pouw_store_free, pouw_store_get,
-    pouw_store_new_memory, pouw_store_open_dir, pouw_store_put,
+    pouw_block_proof_required_cids, pouw_cid_of, pouw_cid_parse, pouw_cid_to_string, pouw_sink,
+    pouw_sink_write, pouw_store, pouw_store_free, pouw_store_get, pouw_store_get_callback,
+    pouw_store_new_callbacks, pouw_store_new_memory, pouw_store_open_dir, pouw_store_open_ipfs,
+    pouw_store_put, pouw_store_put_callback,
 };
 pub use target::{
     pouw_target_expected_steps, pouw_target_from_expected_steps, pouw_target_retarget,

@@ -886,3 +886,481 @@ fn failed_calls_leave_a_detailed_message() {
     );
     assert_eq!(last().1, "");
 }
+
+// ---- Callback stores, required CIDs, IPFS stores ----
+
+/// How [`blobs_get`] answers.
+const SERVE: u32 = 0;
+const SAY_TIMEOUT: u32 = 1;
+const TAMPER: u32 = 2;
+const FAIL: u32 = 3;
+const OVERSIZE: u32 = 4;
+
+/// The embedder's side of a callback store: CID to bytes, and how the callbacks misbehave.
+#[derive(Default)]
+struct Blobs {
+    map: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>,
+    mode: std::sync::atomic::AtomicU32,
+    /// Every CID asked for, in order.
+    asked: std::sync::Mutex<Vec<Vec<u8>>>,
+    /// The code of the last sink write refused while padding (`OVERSIZE`), and the bytes the
+    /// sink held before.
+    refused: std::sync::Mutex<Option<(PouwResult, u64, u64)>>,
+}
+
+impl Blobs {
+    fn mode(&self, mode: u32) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+}
+
+unsafe extern "C" fn blobs_get(
+    user_data: *mut c_void,
+    cid: *const u8,
+    cid_len: usize,
+    limit: u64,
+    sink: *mut pouw_sink,
+) -> u32 {
+    let blobs = &*(user_data as *const Blobs);
+    let cid = std::slice::from_raw_parts(cid, cid_len).to_vec();
+    blobs.asked.lock().unwrap().push(cid.clone());
+    let mode = blobs.mode.load(Ordering::SeqCst);
+    match mode {
+        SAY_TIMEOUT => return PouwResult::Timeout as u32,
+        FAIL => return 42,
+        _ => {}
+    }
+    let Some(mut bytes) = blobs.map.lock().unwrap().get(&cid).cloned() else {
+        return PouwResult::NotFound as u32;
+    };
+    if mode == TAMPER {
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+    }
+    // In two writes: the sink appends.
+    let (a, b) = bytes.split_at(bytes.len() / 2);
+    for part in [a, b] {
+        let r = pouw_sink_write(sink, part.as_ptr(), part.len());
+        if r != PouwResult::Ok {
+            return r as u32;
+        }
+    }
+    if mode == OVERSIZE {
+        let pad = [0u8; 1 << 16];
+        let mut held = bytes.len() as u64;
+        loop {
+            let r = pouw_sink_write(sink, pad.as_ptr(), pad.len());
+            if r != PouwResult::Ok {
+                *blobs.refused.lock().unwrap() = Some((r, held, limit));
+                return r as u32;
+            }
+            held += pad.len() as u64;
+        }
+    }
+    PouwResult::Ok as u32
+}
+
+unsafe extern "C" fn blobs_put(
+    user_data: *mut c_void,
+    cid: *const u8,
+    cid_len: usize,
+    bytes: *const u8,
+    len: usize,
+) -> u32 {
+    let blobs = &*(user_data as *const Blobs);
+    if blobs.mode.load(Ordering::SeqCst) == FAIL {
+        return 77;
+    }
+    let cid = std::slice::from_raw_parts(cid, cid_len).to_vec();
+    let bytes = std::slice::from_raw_parts(bytes, len).to_vec();
+    blobs.map.lock().unwrap().insert(cid, bytes);
+    PouwResult::Ok as u32
+}
+
+/// A callback store over `blobs` (which must outlive it).
+fn callback_store(blobs: &Blobs, with_put: bool) -> *mut pouw_store {
+    let mut store = null_mut();
+    let put: pouw_store_put_callback = if with_put { Some(blobs_put) } else { None };
+    check(
+        unsafe {
+            pouw_store_new_callbacks(
+                Some(blobs_get),
+                put,
+                blobs as *const Blobs as *mut c_void,
+                &mut store,
+            )
+        },
+        PouwResult::Ok,
+    );
+    store
+}
+
+/// This thread's last error message.
+fn last_message() -> String {
+    let mut buf = [0 as std::ffi::c_char; 1024];
+    let mut len = 0usize;
+    check(
+        unsafe { pouw_last_error_message(buf.as_mut_ptr(), buf.len(), &mut len) },
+        PouwResult::Ok,
+    );
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn store_get(store: *const pouw_store, cid: &[u8]) -> Result<Vec<u8>, PouwResult> {
+    let mut out = null_mut();
+    match unsafe { pouw_store_get(store, cid.as_ptr(), cid.len(), &mut out) } {
+        PouwResult::Ok => Ok(take(out)),
+        code => {
+            assert!(out.is_null(), "output written on failure");
+            Err(code)
+        }
+    }
+}
+
+fn store_put(store: *const pouw_store, bytes: &[u8]) -> Result<Vec<u8>, PouwResult> {
+    let mut out = null_mut();
+    match unsafe { pouw_store_put(store, bytes.as_ptr(), bytes.len(), &mut out) } {
+        PouwResult::Ok => Ok(take(out)),
+        code => Err(code),
+    }
+}
+
+fn cid_of_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = null_mut();
+    check(
+        unsafe { pouw_cid_of(bytes.as_ptr(), bytes.len(), &mut out) },
+        PouwResult::Ok,
+    );
+    take(out)
+}
+
+#[test]
+fn callback_store_round_trips_and_maps_the_callbacks_codes() {
+    let blobs = Blobs::default();
+    unsafe {
+        let mut store: *mut pouw_store = sentinel();
+        check(
+            pouw_store_new_callbacks(None, Some(blobs_put), null_mut(), &mut store),
+            N,
+        );
+        check(
+            pouw_store_new_callbacks(Some(blobs_get), None, null_mut(), null_mut()),
+            N,
+        );
+        assert!(store == sentinel());
+    }
+    let store = callback_store(&blobs, true);
+    let object = b"a checkpoint, or so".repeat(100);
+    // Put: the library computes the CID and hands it to the callback with the bytes.
+    let cid = store_put(store, &object).unwrap();
+    assert_eq!(cid, cid_of_bytes(&object));
+    assert_eq!(blobs.map.lock().unwrap().get(&cid), Some(&object));
+    assert_eq!(store_get(store, &cid).unwrap(), object);
+    assert_eq!(blobs.asked.lock().unwrap().last(), Some(&cid));
+    // Absent: NOT_FOUND.
+    let other = cid_of_bytes(b"never stored");
+    assert_eq!(store_get(store, &other), Err(PouwResult::NotFound));
+    // The callback's own codes.
+    blobs.mode(SAY_TIMEOUT);
+    assert_eq!(store_get(store, &cid), Err(PouwResult::Timeout));
+    blobs.mode(FAIL);
+    assert_eq!(store_get(store, &cid), Err(PouwResult::Store));
+    let msg = last_message();
+    assert!(msg.contains("get callback returned code 42"), "{msg}");
+    assert_eq!(store_put(store, b"x"), Err(PouwResult::Store));
+    assert!(last_message().contains("code 77"), "{}", last_message());
+    // Bytes that are not the object asked for: BAD_BLOCK, whatever the callback says.
+    blobs.mode(TAMPER);
+    assert_eq!(store_get(store, &cid), Err(PouwResult::BadBlock));
+    blobs.mode(SERVE);
+    assert_eq!(store_get(store, &cid).unwrap(), object);
+    // Several threads at once, one store.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let (store, cid, object) = (store as usize, &cid, &object);
+            s.spawn(move || {
+                for _ in 0..20 {
+                    assert_eq!(&store_get(store as *const pouw_store, cid).unwrap(), object);
+                }
+            });
+        }
+    });
+    unsafe { pouw_store_free(store) };
+
+    // Without a put callback: reads work, puts are store failures.
+    let store = callback_store(&blobs, false);
+    assert_eq!(store_get(store, &cid).unwrap(), object);
+    assert_eq!(store_put(store, b"y"), Err(PouwResult::Store));
+    unsafe { pouw_store_free(store) };
+}
+
+/// The golden proof's parameters, genesis, start, target and proof.
+struct Golden {
+    params: *mut pouw_params,
+    genesis_cid: Vec<u8>,
+    genesis: Vec<u8>,
+    start: pouw_start,
+    target: [u8; 32],
+    proof: Vec<u8>,
+    store_dir: std::path::PathBuf,
+}
+
+fn golden() -> Golden {
+    let dir = root().join("tests/golden");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    unsafe {
+        let params_bytes = read("params.bin");
+        let mut params = null_mut();
+        check(
+            pouw_params_from_bytes(
+                params_bytes.as_ptr(),
+                params_bytes.len(),
+                POUW_DEVICE_CPU,
+                0,
+                &mut params,
+            ),
+            PouwResult::Ok,
+        );
+        let text = read("genesis.cid");
+        let mut cid = null_mut();
+        check(
+            pouw_cid_parse(text.as_ptr(), text.len(), &mut cid),
+            PouwResult::Ok,
+        );
+        let genesis_cid = take(cid);
+        let store_dir = dir.join("store");
+        let genesis =
+            std::fs::read(store_dir.join(format!("{}.safetensors", cid_text(&genesis_cid))))
+                .unwrap();
+        let mut start = std::mem::MaybeUninit::<pouw_start>::zeroed();
+        check(
+            pouw_start_of_checkpoint(params, genesis.as_ptr(), genesis.len(), start.as_mut_ptr()),
+            PouwResult::Ok,
+        );
+        let mut target = [0u8; 32];
+        check(
+            pouw_target_from_expected_steps(8, target.as_mut_ptr()),
+            PouwResult::Ok,
+        );
+        Golden {
+            params,
+            genesis_cid,
+            genesis,
+            start: start.assume_init(),
+            target,
+            proof: read("proof.bin"),
+            store_dir,
+        }
+    }
+}
+
+fn cid_text(cid: &[u8]) -> String {
+    let mut out = null_mut();
+    check(
+        unsafe { pouw_cid_to_string(cid.as_ptr(), cid.len(), &mut out) },
+        PouwResult::Ok,
+    );
+    String::from_utf8(take(out)).unwrap()
+}
+
+fn golden_verify(g: &Golden, store: *const pouw_store) -> PouwResult {
+    let header = [0x42u8; 32];
+    let miner = b"golden-miner";
+    let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+    unsafe {
+        pouw_verify(
+            g.params,
+            store,
+            header.as_ptr(),
+            miner.as_ptr(),
+            miner.len(),
+            &g.start,
+            g.target.as_ptr(),
+            g.proof.as_ptr(),
+            g.proof.len(),
+            verdict.as_mut_ptr(),
+        )
+    }
+}
+
+/// The CIDs `pouw_block_proof_required_cids` lists for `proof`.
+fn required_cids(params: *const pouw_params, proof: &[u8]) -> Result<Vec<Vec<u8>>, PouwResult> {
+    let mut count = 7usize;
+    let mut buf: *mut pouw_buffer = sentinel();
+    let r = unsafe {
+        pouw_block_proof_required_cids(params, proof.as_ptr(), proof.len(), &mut count, &mut buf)
+    };
+    if r != PouwResult::Ok {
+        assert!(
+            count == 7 && buf == sentinel(),
+            "outputs written on failure"
+        );
+        return Err(r);
+    }
+    let bytes = take(buf);
+    let mut cids = Vec::new();
+    let mut rest = &bytes[..];
+    while let Some((&len, tail)) = rest.split_first() {
+        let (cid, tail) = tail.split_at(len as usize);
+        cids.push(cid.to_vec());
+        rest = tail;
+    }
+    assert_eq!(cids.len(), count);
+    Ok(cids)
+}
+
+/// The golden proof's required CIDs are in the golden store, and a callback store serving only
+/// them and the genesis verifies it; over-limit writes are refused.
+#[test]
+fn golden_required_cids_suffice_to_verify_through_a_callback_store() {
+    let g = golden();
+    let required = required_cids(g.params, &g.proof).unwrap();
+    assert!(required.len() >= 2, "{} CIDs", required.len());
+    let unique: std::collections::BTreeSet<_> = required.iter().collect();
+    assert_eq!(unique.len(), required.len(), "repeats");
+    let blobs = Blobs::default();
+    for cid in &required {
+        let file = g.store_dir.join(format!("{}.safetensors", cid_text(cid)));
+        let bytes = std::fs::read(&file)
+            .unwrap_or_else(|e| panic!("{} not in the golden store: {e}", file.display()));
+        assert_eq!(&cid_of_bytes(&bytes), cid);
+        blobs.map.lock().unwrap().insert(cid.clone(), bytes);
+    }
+    blobs
+        .map
+        .lock()
+        .unwrap()
+        .insert(g.genesis_cid.clone(), g.genesis.clone());
+    let store = callback_store(&blobs, false);
+    check(golden_verify(&g, store), PouwResult::Ok);
+    // What verify asked for: every required CID, and nothing else but the start checkpoint.
+    let asked: std::collections::BTreeSet<_> =
+        blobs.asked.lock().unwrap().iter().cloned().collect();
+    for cid in &required {
+        assert!(
+            asked.contains(cid),
+            "{} required, not fetched",
+            cid_text(cid)
+        );
+    }
+    for cid in &asked {
+        assert!(
+            required.contains(cid) || *cid == g.genesis_cid,
+            "{} fetched, not listed",
+            cid_text(cid)
+        );
+    }
+    // The first listed one is fetched first.
+    assert!(
+        blobs.asked.lock().unwrap()[..]
+            .iter()
+            .find(|c| **c != g.genesis_cid)
+            == Some(&required[0])
+    );
+
+    // Without one of them: NOT_FOUND.
+    let removed = blobs.map.lock().unwrap().remove(&required[0]).unwrap();
+    check(golden_verify(&g, store), PouwResult::NotFound);
+    blobs
+        .map
+        .lock()
+        .unwrap()
+        .insert(required[0].clone(), removed);
+
+    // A callback writing past the limit: the sink refuses (holding at most the limit) and the
+    // get fails with LIMIT_EXCEEDED.
+    blobs.mode(OVERSIZE);
+    check(golden_verify(&g, store), PouwResult::LimitExceeded);
+    let (code, held, limit) = blobs.refused.lock().unwrap().unwrap();
+    assert_eq!(code, PouwResult::LimitExceeded);
+    assert!(held <= limit && held + (1 << 16) > limit, "{held} {limit}");
+    // Tampered bytes: BAD_BLOCK.
+    blobs.mode(TAMPER);
+    check(golden_verify(&g, store), PouwResult::BadBlock);
+    blobs.mode(SERVE);
+    check(golden_verify(&g, store), PouwResult::Ok);
+    unsafe { pouw_store_free(store) };
+
+    // Malformed proofs get their decoding code; NULLs are refused.
+    assert_eq!(
+        required_cids(g.params, &g.proof[..g.proof.len() / 2]),
+        Err(PouwResult::Truncated)
+    );
+    assert_eq!(
+        required_cids(g.params, b"nope, not a proof"),
+        Err(PouwResult::BadMagic)
+    );
+    unsafe {
+        let (mut count, mut buf) = (0usize, null_mut());
+        let (p, pl) = (g.proof.as_ptr(), g.proof.len());
+        check(
+            pouw_block_proof_required_cids(null(), p, pl, &mut count, &mut buf),
+            N,
+        );
+        check(
+            pouw_block_proof_required_cids(g.params, null(), pl, &mut count, &mut buf),
+            N,
+        );
+        check(
+            pouw_block_proof_required_cids(g.params, p, pl, null_mut(), &mut buf),
+            N,
+        );
+        check(
+            pouw_block_proof_required_cids(g.params, p, pl, &mut count, null_mut()),
+            N,
+        );
+        pouw_params_free(g.params);
+    }
+}
+
+#[test]
+fn ipfs_store_checks_its_endpoint_and_reports_an_unreachable_node() {
+    let open = |endpoint: &[u8], timeout: u32, local: u8| -> Result<*mut pouw_store, PouwResult> {
+        let mut out: *mut pouw_store = sentinel();
+        match unsafe {
+            pouw_store_open_ipfs(endpoint.as_ptr(), endpoint.len(), timeout, local, &mut out)
+        } {
+            PouwResult::Ok => Ok(out),
+            code => {
+                assert!(out == sentinel());
+                Err(code)
+            }
+        }
+    };
+    assert_eq!(
+        open(b"ftp://127.0.0.1:5001", 0, 0).err(),
+        Some(PouwResult::InvalidParameters)
+    );
+    assert_eq!(
+        open(b"127.0.0.1:5001", 0, 0).err(),
+        Some(PouwResult::InvalidParameters)
+    );
+    assert_eq!(
+        open(b"http://127.0.0.1:5001", 0, 2).err(),
+        Some(PouwResult::InvalidArgument)
+    );
+    assert_eq!(
+        open(b"http://\xff", 0, 0).err(),
+        Some(PouwResult::InvalidArgument)
+    );
+    unsafe {
+        let mut out = null_mut();
+        check(pouw_store_open_ipfs(null(), 0, 0, 0, &mut out), N);
+        check(
+            pouw_store_open_ipfs(b"http://x".as_ptr(), 8, 0, 0, null_mut()),
+            N,
+        );
+    }
+    // Nothing listens on the discard port: gets and puts are STORE failures.
+    let store = open(b"http://127.0.0.1:9", 2000, 1).unwrap();
+    let cid = cid_of_bytes(b"anything");
+    assert_eq!(store_get(store, &cid), Err(PouwResult::Store));
+    assert!(last_message().contains("127.0.0.1:9"), "{}", last_message());
+    assert_eq!(store_put(store, b"anything"), Err(PouwResult::Store));
+    unsafe { pouw_store_free(store) };
+    let store = open(b"http://127.0.0.1:5001/", 0, 0).unwrap();
+    unsafe { pouw_store_free(store) };
+}
