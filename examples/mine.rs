@@ -4,7 +4,12 @@
 //!
 //! ```text
 //! cargo run --release --example mine
+//! cargo run --release --example mine -- --ipfs http://127.0.0.1:5001 [--verify-from URL]
 //! ```
+//!
+//! With `--ipfs`, the dataset is published to that IPFS node and the checkpoints are stored there;
+//! the verifier reads them from `--verify-from` (another node, which gets them by bitswap) or
+//! from the same node. `scripts/demo.sh --ipfs` starts two loopback nodes and runs this.
 //!
 //! Intra-op threads default to 1 (fastest for this small model on small machines; training is
 //! bitwise identical at any count); set `POUW_THREADS` to change it.
@@ -13,6 +18,7 @@ mod support;
 
 use pouw::dataset::import::import_digits_csv;
 use pouw::ident::cid_of;
+use pouw::ipfs::{publish_dataset, IpfsStore};
 use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
@@ -37,7 +43,29 @@ fn main() -> pouw::Result<()> {
     let dataset = import_digits_csv(support::digits_path(), out.join("digits"), None)?;
     let spec = GanSpec::for_manifest(dataset.manifest())?;
     let params = ConsensusParams::new(spec, dataset.root(), dataset.len());
-    let store = DirStore::new(out.join("checkpoints"))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let (store, verifier_store): (Box<dyn CheckpointStore>, Box<dyn CheckpointStore>) =
+        match flag("--ipfs") {
+            Some(node) => {
+                let miner_node = IpfsStore::new(&node)?;
+                let cid = publish_dataset(&miner_node, &dataset)?;
+                println!("ipfs      dataset published to {node} as {cid}");
+                let verifier = flag("--verify-from").unwrap_or(node);
+                println!(
+                    "ipfs      checkpoints stored on the miner's node, verified from {verifier}"
+                );
+                (Box::new(miner_node), Box::new(IpfsStore::new(&verifier)?))
+            }
+            None => {
+                let dir = DirStore::new(out.join("checkpoints"))?;
+                (Box::new(dir.clone()), Box::new(dir))
+            }
+        };
     let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])?.checkpoint()?;
     let genesis_cid = store.put(&genesis)?;
     let target = Target::from_expected_steps(EXPECTED_STEPS);
@@ -68,7 +96,7 @@ fn main() -> pouw::Result<()> {
         params: &params,
         target,
         dataset: &dataset,
-        store: &store,
+        store: store.as_ref(),
     };
     let bar = support::Progress::new("mining", EXPECTED_STEPS * 2);
     let started = Instant::now();
@@ -96,6 +124,17 @@ fn main() -> pouw::Result<()> {
         block.proof.openings.len()
     );
 
+    println!(
+        "fetches   the verifier needs {} objects: {}",
+        block.proof.required_cids().len(),
+        block
+            .proof
+            .required_cids()
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     let started = Instant::now();
     let verdict = verify::<GanTrainer>(
         &VerifyInput {
@@ -104,7 +143,7 @@ fn main() -> pouw::Result<()> {
             start: &Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?,
             params: &params,
             target,
-            store: &store,
+            store: verifier_store.as_ref(),
         },
         &proof,
     )?;

@@ -22,9 +22,10 @@ pub struct InitArgs {
     /// The dataset the network trains on.
     #[arg(long)]
     dataset: PathBuf,
-    /// The store to put the genesis checkpoint in (a directory).
+    /// The store to put the genesis checkpoint in: a directory, or an IPFS node's RPC API
+    /// (`http://127.0.0.1:5001`).
     #[arg(long)]
-    store: PathBuf,
+    store: String,
     /// Where to write the consensus parameters.
     #[arg(long)]
     params: PathBuf,
@@ -57,9 +58,9 @@ pub struct BlockArgs {
     /// The consensus parameters (written by `pouw init`).
     #[arg(long)]
     params: PathBuf,
-    /// The checkpoint store (a directory).
+    /// The checkpoint store: a directory, or an IPFS node's RPC API (`http://127.0.0.1:5001`).
     #[arg(long)]
-    store: PathBuf,
+    store: String,
     /// CID of the block's start checkpoint (the genesis, or the previous block's winner).
     #[arg(long)]
     start: Cid,
@@ -140,6 +141,17 @@ pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
     Ok(params)
 }
 
+/// A checkpoint store named on the command line: an IPFS node's RPC API (`http://...`) or a
+/// directory.
+pub fn open_store(name: &str) -> Result<Box<dyn CheckpointStore>, Failure> {
+    if name.starts_with("http://") {
+        return Ok(Box::new(pouw::ipfs::IpfsStore::new(name)?));
+    }
+    Ok(Box::new(DirStore::new(name).map_err(|e| {
+        Failure::Error(format!("store {name}: {e}"))
+    })?))
+}
+
 fn open_dataset(path: &Path) -> Result<Dataset, Failure> {
     Dataset::open(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
 }
@@ -147,14 +159,14 @@ fn open_dataset(path: &Path) -> Result<Dataset, Failure> {
 /// Everything a block command loads.
 struct Chain {
     params: ConsensusParams<GanSpec>,
-    store: DirStore,
+    store: Box<dyn CheckpointStore>,
     start_bytes: Vec<u8>,
     start: Start,
 }
 
 fn load(b: &BlockArgs) -> Result<Chain, Failure> {
     let params = load_params(&b.params)?;
-    let store = DirStore::new(&b.store)?;
+    let store = open_store(&b.store)?;
     let start_bytes = store
         .get(&b.start, params.spec.checkpoint_size())
         .map_err(|e| Failure::Error(format!("start checkpoint {}: {e}", b.start)))?;
@@ -202,7 +214,7 @@ pub fn init(a: InitArgs) -> Outcome {
     }
     params.validate()?;
     let genesis = GanTrainer::from_seed(&params.spec, &a.seed)?.checkpoint()?;
-    let cid = DirStore::new(&a.store)?.put(&genesis)?;
+    let cid = open_store(&a.store)?.put(&genesis)?;
     write_atomic(&a.params, &params.to_bytes())?;
     println!(
         "params    {} (digest {})",
@@ -227,7 +239,7 @@ pub fn mine(a: MineArgs) -> Outcome {
         params: &c.params,
         target,
         dataset: &ds,
-        store: &c.store,
+        store: c.store.as_ref(),
     };
     let options = MineOptions {
         step_limit: a.step_limit.unwrap_or(u64::MAX),
@@ -317,7 +329,7 @@ pub fn verify(a: VerifyArgs) -> Outcome {
             start: &c.start,
             params: &c.params,
             target: expected(a.expected_steps)?,
-            store: &c.store,
+            store: c.store.as_ref(),
         },
         &proof,
     )
@@ -350,7 +362,7 @@ pub fn audit(a: AuditArgs) -> Outcome {
             start: &c.start_bytes,
             params: &c.params,
             dataset: &ds,
-            store: &c.store,
+            store: c.store.as_ref(),
         },
         &proof,
         &mut |p| {

@@ -1,4 +1,4 @@
-//! `pouw dataset`: import, info, scrub.
+//! `pouw dataset`: import, info, scrub, publish to and fetch from IPFS.
 
 use crate::{hex, Outcome};
 use clap::Subcommand;
@@ -20,6 +20,25 @@ pub enum DatasetCommand {
     Scrub {
         /// The dataset directory.
         dir: PathBuf,
+    },
+    /// Add a dataset's records and manifest to an IPFS node (pinned); prints its CID.
+    Publish {
+        /// The dataset directory.
+        dir: PathBuf,
+        /// The node's RPC API.
+        #[arg(long, default_value = "http://127.0.0.1:5001")]
+        ipfs: String,
+    },
+    /// Fetch a dataset by its CID from an IPFS node into a directory, every record checked
+    /// against the manifest's Merkle root (an interrupted fetch resumes).
+    Fetch {
+        /// The dataset's CID (its manifest's).
+        cid: pouw::ident::Cid,
+        /// The directory to fetch into.
+        dir: PathBuf,
+        /// The node's RPC API.
+        #[arg(long, default_value = "http://127.0.0.1:5001")]
+        ipfs: String,
     },
 }
 
@@ -76,6 +95,20 @@ pub fn run(command: DatasetCommand) -> Outcome {
             info(&ds);
         }
         DatasetCommand::Info { dir } => info(&Dataset::open(dir)?),
+        DatasetCommand::Publish { dir, ipfs } => {
+            let ds = Dataset::open(&dir)?;
+            let cid = pouw::ipfs::publish_dataset(&pouw::ipfs::IpfsStore::new(&ipfs)?, &ds)?;
+            println!("{cid}  {}", dir.display());
+        }
+        DatasetCommand::Fetch { cid, dir, ipfs } => {
+            let store = pouw::ipfs::IpfsStore::new(&ipfs)?;
+            let (ds, report) = pouw::ipfs::fetch_dataset(&store, &cid, &dir)?;
+            println!(
+                "fetched {} leaves ({} bytes), {} already on disk",
+                report.fetched_leaves, report.fetched_bytes, report.reused_leaves
+            );
+            info(&ds);
+        }
         DatasetCommand::Scrub { dir } => {
             let ds = Dataset::open(&dir)?;
             ds.scrub()?;
@@ -95,6 +128,7 @@ fn info(ds: &Dataset) {
     println!("dataset   {}", ds.dir().display());
     println!("cid       {}", ds.cid());
     println!("root      {}", hex(&m.root));
+    println!("data      {} (records.bin, as IPFS names it)", m.records);
     println!(
         "records   {} of {} bytes, shape {:?}, {:?} values 0..={}",
         m.count, m.record_size, m.shape, m.dtype, m.value_max

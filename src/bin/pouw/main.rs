@@ -27,7 +27,8 @@ enum Command {
     /// Import, inspect and check datasets.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
-    /// Print the CID of each file (as `pouw` names checkpoints and datasets).
+    /// Print the CID of each file: the one `ipfs add --cid-version 1 --raw-leaves --hash
+    /// sha3-256 --chunker size-262144` gives it, as `pouw` names checkpoints and datasets.
     Cid {
         /// Files to name.
         #[arg(required = true)]
@@ -78,8 +79,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Dataset(c) => dataset::run(c),
         Command::Cid { files } => files.iter().try_for_each(|f| {
-            let bytes = read(f)?;
-            println!("{}  {}", pouw::ident::cid_of(&bytes), f.display());
+            let (cid, _) = pouw::ident::unixfs::cid_of_file(f)?;
+            println!("{cid}  {}", f.display());
             Ok(())
         }),
         Command::Init(a) => block::init(a),
