@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates tests/data/lfw-faces/face-*.png from scikit-image 0.25.2's wheel (PyPI): the 100
+# face crops of skimage/data/lfw_subset.npy as 8-bit grayscale PNGs. Needs the project's .venv
+# (numpy; scripts/setup.sh makes it) and pip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+.venv/bin/python -m pip download --quiet --no-deps scikit-image==0.25.2 -d "$work"
+(cd "$work" && unzip -q -o scikit_image-*.whl skimage/data/lfw_subset.npy)
+.venv/bin/python - "$work/skimage/data/lfw_subset.npy" tests/data/lfw-faces <<'PY'
+import struct, sys, zlib
+import numpy as np
+faces = np.clip(np.rint(np.load(sys.argv[1])[:100] * 255), 0, 255).astype(np.uint8)
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+for i, img in enumerate(faces):
+    h, w = img.shape
+    raw = b"".join(b"\x00" + img[y].tobytes() for y in range(h))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    open(f"{sys.argv[2]}/face-{i:03}.png", "wb").write(png)
+print(f"wrote {len(faces)} faces to {sys.argv[2]}")
+PY
