@@ -115,3 +115,23 @@ fn other_profiles_are_refused() {
         &[&[0x02][..], &good[1..]].concat()
     )));
 }
+
+#[test]
+fn both_versions_names_name_the_same_bytes_and_each_has_its_form() {
+    use pouw::ident::CidProfile;
+    let big = vec![5u8; 300_000];
+    let (unixfs, whole) = (cid_of(&big), CidProfile::WholeFile.cid_of(&big));
+    assert_ne!(unixfs, whole);
+    verify_cid(&unixfs, &big).unwrap();
+    verify_cid(&whole, &big).unwrap();
+    assert!(invalid_cid(verify_cid(&whole, &big[1..])));
+    assert!(invalid_cid(verify_cid(&unixfs, &big[1..])));
+    let n = big.len() as u64;
+    assert!(CidProfile::UnixFs.has_form(&unixfs, n) && !CidProfile::UnixFs.has_form(&whole, n));
+    assert!(CidProfile::WholeFile.has_form(&whole, n));
+    assert!(!CidProfile::WholeFile.has_form(&unixfs, n));
+    // Up to one chunk, the two names are one.
+    let small = vec![5u8; 1000];
+    assert_eq!(cid_of(&small), CidProfile::WholeFile.cid_of(&small));
+    assert!(CidProfile::UnixFs.has_form(&cid_of(&small), 1000));
+}

@@ -63,7 +63,8 @@ fn golden_proofs_keep_verifying() {
     if std::env::var_os("POUW_REGENERATE_GOLDEN").is_some() {
         let (_dir, ds) = common::digits_dataset();
         let dir = golden_dir();
-        let _ = std::fs::remove_dir_all(&dir);
+        // The current version's files only: older versions' (`v3/`, ...) stay, and verify.
+        let _ = std::fs::remove_dir_all(dir.join("store"));
         let store = DirStore::new(dir.join("store")).unwrap();
         let (params, genesis, proof) = mine_golden(&ds, &store);
         std::fs::write(dir.join("params.bin"), params).unwrap();
@@ -79,6 +80,74 @@ fn golden_proofs_keep_verifying() {
     let verdict = verify::<GanTrainer>(&golden.input(), &golden.proof)
         .unwrap_or_else(|e| panic!("golden proof no longer verifies ({e}); if this change is deliberate, bump PROTOCOL_VERSION and run `{REGENERATE}`"));
     assert!(verdict.steps >= 1);
+}
+
+/// Blocks of every protocol version this build verifies keep verifying (a node syncing history
+/// after an upgrade checks them under the version their parameters state), and their proofs
+/// re-encode to the same bytes.
+#[test]
+fn golden_proofs_of_older_versions_keep_verifying() {
+    use pouw::work::{BlockProof, ProofLimits, OLDEST_VERIFIED_VERSION};
+    let mut versions = Vec::new();
+    for entry in std::fs::read_dir(golden_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(v) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix('v'))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let golden = Golden::load_from(&path);
+        assert_eq!(golden.params.protocol_version, v);
+        let verdict = verify::<GanTrainer>(&golden.input(), &golden.proof)
+            .unwrap_or_else(|e| panic!("the protocol {v} golden proof no longer verifies: {e}"));
+        assert!(verdict.steps >= 1);
+        let limits = ProofLimits::of(&golden.params);
+        let proof = BlockProof::from_bytes(&golden.proof, &limits).unwrap();
+        assert_eq!(proof.version, v);
+        assert_eq!(proof.to_bytes(), golden.proof);
+        // Under the current version's parameters, an old proof is refused, and the other way
+        // round.
+        let current = Golden::load();
+        let r = BlockProof::from_bytes(&golden.proof, &ProofLimits::of(&current.params));
+        assert!(
+            matches!(r, Err(pouw::Error::UnsupportedVersion { .. })),
+            "{r:?}"
+        );
+        let r = BlockProof::from_bytes(&current.proof, &limits);
+        assert!(
+            matches!(r, Err(pouw::Error::UnsupportedVersion { .. })),
+            "{r:?}"
+        );
+        // Blocks of old versions are verified, never mined.
+        let (_dir, ds) = common::digits_dataset();
+        let input = MineInput {
+            header_hash: [1; 32],
+            miner_id: b"m",
+            start: &[],
+            params: &golden.params,
+            target: Target::from_expected_steps(1),
+            dataset: &ds,
+            store: &golden.store,
+        };
+        let r = mine::<GanTrainer>(
+            &input,
+            MineOptions::default(),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        );
+        assert!(
+            matches!(r, Err(pouw::Error::UnsupportedVersion { .. })),
+            "{:?}",
+            r.err()
+        );
+        versions.push(v);
+    }
+    versions.sort();
+    let expected: Vec<u32> = (OLDEST_VERIFIED_VERSION..pouw::PROTOCOL_VERSION).collect();
+    assert_eq!(versions, expected, "one golden directory per older version");
 }
 
 #[test]
@@ -104,4 +173,6 @@ Made by `tests/golden.rs` (`POUW_REGENERATE_GOLDEN=1 cargo test --test golden`; 
 - `proof.bin`: the block proof for header hash 32 bytes of 0x42, miner id `golden-miner`, target\n\
   `Target::from_expected_steps(8)`.\n\
 - `store/`: the checkpoints the proof names and the trajectory companion (a `DirStore`: files\n\
-  `<cid>.safetensors`).\n";
+  `<cid>.safetensors`).\n\
+- `v3/`, ...: the same files for every older protocol version this build verifies, kept as they\n\
+  were made; they must keep verifying (`golden_proofs_of_older_versions_keep_verifying`).\n";

@@ -5,7 +5,7 @@
 mod common;
 
 use common::work::chain;
-use pouw::ident::cid_of;
+use pouw::ident::{cid_of, CidProfile};
 use pouw::learning::gan::GanTrainer;
 use pouw::learning::CheckpointStore;
 use pouw::work::{
@@ -438,4 +438,130 @@ fn the_proof_does_not_depend_on_how_checkpoints_are_kept() {
         "the proof depends on how checkpoints were kept"
     );
     assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
+}
+
+/// A store that serves every object under both of its names: the UnixFS CID (protocol 4) and
+/// the raw CID of its whole bytes (protocol 3).
+#[derive(Default)]
+struct BothNames(std::sync::Mutex<std::collections::HashMap<pouw::ident::Cid, Vec<u8>>>);
+
+impl CheckpointStore for BothNames {
+    fn put(&self, bytes: &[u8]) -> pouw::Result<pouw::ident::Cid> {
+        let mut map = self.0.lock().unwrap();
+        map.insert(CidProfile::WholeFile.cid_of(bytes), bytes.to_vec());
+        map.insert(cid_of(bytes), bytes.to_vec());
+        Ok(cid_of(bytes))
+    }
+
+    fn get_unchecked(&self, cid: &pouw::ident::Cid, _limit: u64) -> pouw::Result<Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(cid)
+            .cloned()
+            .ok_or_else(|| Error::NotFound {
+                cid: cid.to_string(),
+            })
+    }
+}
+
+#[test]
+fn a_checkpoint_named_as_another_version_names_it_is_refused() {
+    use pouw::learning::ProofOfLearning;
+    // Checkpoints over one 256 KiB chunk, so that the two names differ.
+    let c = chain();
+    let mut params = c.params.clone();
+    params.spec.g_filters = 48;
+    params.spec.d_filters = 24;
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    assert!(genesis.len() > pouw::ident::unixfs::CHUNK_SIZE);
+    let store = BothNames::default();
+    store.put(&genesis).unwrap();
+    let input = MineInput {
+        header_hash: [3; 32],
+        miner_id: MINER,
+        start: &genesis,
+        params: &params,
+        target: c.target,
+        dataset: &c.dataset,
+        store: &store,
+    };
+    let MineOutcome::Found(block) = mine::<GanTrainer>(
+        &input,
+        MineOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap() else {
+        panic!("no block")
+    };
+    let start = pouw::work::Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis).unwrap();
+    let verify_input = pouw::work::VerifyInput {
+        header_hash: [3; 32],
+        miner_id: MINER,
+        start: &start,
+        params: &params,
+        target: c.target,
+        store: &store,
+    };
+    verify::<GanTrainer>(&verify_input, &block.proof.to_bytes()).unwrap();
+    // The same block, each opened step's start renamed by the whole-file CID: the store serves
+    // the right bytes under it, and the proof is refused all the same.
+    for k in 0..block.proof.openings.len() {
+        let mut forged = block.proof.clone();
+        let bytes = store.get(&forged.openings[k].start, u64::MAX).unwrap();
+        forged.openings[k].start = CidProfile::WholeFile.cid_of(&bytes);
+        let r = verify::<GanTrainer>(&verify_input, &forged.to_bytes());
+        assert!(
+            matches!(
+                r,
+                Err(Error::InvalidField {
+                    what: "start checkpoint",
+                    ..
+                })
+            ),
+            "opening {k}: {r:?}"
+        );
+    }
+    // And the winning step's end.
+    let mut forged = block.proof.clone();
+    let last = forged.openings.len() - 1;
+    forged.openings[last].end = Some(CidProfile::WholeFile.cid_of(&block.winning_checkpoint));
+    let r = verify::<GanTrainer>(&verify_input, &forged.to_bytes());
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidField {
+                what: "end checkpoint",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn parameters_state_a_version_this_build_verifies() {
+    let c = chain();
+    for v in [0, 2, pouw::PROTOCOL_VERSION + 1, u32::MAX] {
+        let mut p = c.params.clone();
+        p.protocol_version = v;
+        assert!(
+            matches!(p.validate(), Err(Error::UnsupportedVersion { found, .. }) if found == v),
+            "version {v}"
+        );
+        assert!(
+            pouw::work::ConsensusParams::<pouw::learning::gan::GanSpec>::from_bytes(&p.to_bytes())
+                .is_err()
+        );
+    }
+    for v in pouw::work::OLDEST_VERIFIED_VERSION..=pouw::PROTOCOL_VERSION {
+        let mut p = c.params.clone();
+        p.protocol_version = v;
+        p.validate().unwrap();
+        assert_eq!(p.version().unwrap().number(), v);
+    }
 }

@@ -34,9 +34,46 @@ pub fn cid_from_sha3(digest: &Digest) -> Cid {
     Cid::new_v1(RAW_CODEC, mh)
 }
 
-/// Checks that `cid` is the UnixFS CID of `bytes`.
+/// How a protocol version names files: each version's verification keeps its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CidProfile {
+    /// Protocol 3: the raw CID of a file's whole bytes, whatever its size (one IPFS block, which
+    /// no node stores past 1 MiB).
+    WholeFile,
+    /// From protocol 4: the UnixFS CID ([`cid_of`]).
+    UnixFs,
+}
+
+impl CidProfile {
+    /// The CID of `bytes` under this profile.
+    pub fn cid_of(self, bytes: &[u8]) -> Cid {
+        match self {
+            CidProfile::WholeFile => cid_from_sha3(&crate::hash::sha3_256(bytes)),
+            CidProfile::UnixFs => cid_of(bytes),
+        }
+    }
+
+    /// Whether `cid` has the form this profile gives a file of `len` bytes (raw, or dag-pb for
+    /// UnixFS files over one chunk). With [`verify_cid`] (which accepts either profile's CID of
+    /// the bytes) it makes a CID canonical, without hashing the bytes again.
+    pub fn has_form(self, cid: &Cid, len: u64) -> bool {
+        let raw = cid.codec() == RAW_CODEC;
+        match self {
+            CidProfile::WholeFile => raw,
+            CidProfile::UnixFs => raw == (len <= unixfs::CHUNK_SIZE as u64),
+        }
+    }
+}
+
+/// Checks that `cid` names `bytes`: their UnixFS CID, or (protocol 3's name for files over
+/// 256 KiB) the raw CID of their whole bytes. Both are collision-resistant names of exactly
+/// these bytes; which one a proof must use is its protocol version's [`CidProfile`].
 pub fn verify_cid(cid: &Cid, bytes: &[u8]) -> Result<()> {
-    let expected = cid_of(bytes);
+    let expected = if cid.codec() == RAW_CODEC {
+        CidProfile::WholeFile.cid_of(bytes)
+    } else {
+        cid_of(bytes)
+    };
     if *cid != expected {
         return Err(Error::InvalidField {
             what: "cid",

@@ -15,7 +15,7 @@ use super::{
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
-use crate::ident::{cid_of, Cid};
+use crate::ident::{Cid, CidProfile};
 use crate::merkle::{leaf_hash, verify_multiproof, MultiProof};
 
 /// Everything a verifier needs to re-execute step `trajectory.step`.
@@ -153,14 +153,23 @@ pub fn verify_step<P: ProofOfLearning>(
     start_steps: u64,
 ) -> Result<P> {
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
-    reexecute_step::<P>(spec, opening, &seed, &batch, store, start_steps)
+    reexecute_step::<P>(
+        spec,
+        opening,
+        &seed,
+        &batch,
+        store,
+        start_steps,
+        CidProfile::UnixFs,
+    )
 }
 
 /// The expensive half of [`verify_step`], for callers that already ran
 /// [`check_opening_proofs`] and hold its step seed and batch: fetches the start checkpoint `W_{j-1}`
 /// (at most the spec's checkpoint size), checks its step counter is `start_steps + j - 1`,
 /// re-executes the step and compares the digest of the result with `d_j`, bit for bit. Returns
-/// the state after the step.
+/// the state after the step. `names` is how the proof's protocol version names checkpoints: the
+/// opening's start and end CIDs must be its names (one encoding per proof).
 pub fn reexecute_step<P: ProofOfLearning>(
     spec: &P::Spec,
     opening: &StepOpening,
@@ -168,6 +177,7 @@ pub fn reexecute_step<P: ProofOfLearning>(
     batch: &Batch,
     store: &dyn CheckpointStore,
     start_steps: u64,
+    names: CidProfile,
 ) -> Result<P> {
     let step = opening.trajectory.step;
     let before = step
@@ -180,6 +190,17 @@ pub fn reexecute_step<P: ProofOfLearning>(
         before,
         spec.checkpoint_size(),
     )?;
+    // The store checked that the CID names these bytes (under either profile); its form must be
+    // this version's, or one proof would have several encodings.
+    if !names.has_form(&opening.start, start.len() as u64) {
+        return Err(Error::InvalidField {
+            what: "start checkpoint",
+            detail: format!(
+                "step {step}: {} is not named as this protocol version names it",
+                opening.start
+            ),
+        });
+    }
     let mut state = P::from_checkpoint(spec, &start)?;
     // The digest binds the counter, which counts from the chain's first block: it must be the
     // one of this position in the trajectory.
@@ -202,7 +223,7 @@ pub fn reexecute_step<P: ProofOfLearning>(
     }
     // The end CID names the next block's start: it must be the re-executed checkpoint's, or
     // anyone could change it (and the proof's bytes) without the verifier noticing.
-    if opening.end.is_some_and(|end| end != cid_of(&bytes)) {
+    if opening.end.is_some_and(|end| end != names.cid_of(&bytes)) {
         return Err(Error::InvalidField {
             what: "end checkpoint",
             detail: format!("step {step}: not the CID of the re-executed checkpoint"),

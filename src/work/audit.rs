@@ -75,6 +75,9 @@ pub fn audit<P: ProofOfLearning>(
 ) -> Result<AuditOutcome> {
     let params = input.params;
     params.validate()?;
+    params
+        .version()?
+        .require_current("auditing under these parameters")?;
     let ds = input.dataset;
     if ds.root() != params.dataset_root || ds.len() != params.dataset_len {
         return Err(Error::InvalidParameters(

@@ -109,6 +109,9 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
 ) -> Result<u64> {
     let params = input.params;
     params.validate()?;
+    params
+        .version()?
+        .require_current("fraud proofs under these parameters")?;
     let block = BlockProof::from_bytes(block_proof_bytes, &ProofLimits::of(params))?;
     let fraud = FraudProof::from_bytes(fraud_bytes, params)?;
     let params_digest = params.digest();

@@ -125,6 +125,9 @@ pub fn mine<P: ProofOfLearning>(
 ) -> Result<MineOutcome> {
     let params = input.params;
     params.validate()?;
+    params
+        .version()?
+        .require_current("mining under these parameters")?;
     let ds = input.dataset;
     if ds.root() != params.dataset_root
         || ds.len() != params.dataset_len
@@ -216,6 +219,7 @@ pub fn mine<P: ProofOfLearning>(
         params.capacity_challenges,
     )?;
     let proof = BlockProof {
+        version: crate::version::PROTOCOL_VERSION,
         params_digest,
         header_hash: input.header_hash,
         miner_id: input.miner_id.to_vec(),

@@ -20,6 +20,7 @@ mod kept;
 mod mine;
 mod params;
 mod proof;
+mod protocol;
 mod verify;
 
 pub use audit::{audit, AuditInput, AuditOutcome, AuditProgress};
@@ -28,6 +29,7 @@ pub use fraud::{verify_fraud_proof, FraudCheckInput, FraudProof};
 pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlock};
 pub use params::{ConsensusParams, MAX_OPENED_STEPS};
 pub use proof::{BlockProof, ProofLimits};
+pub use protocol::{ProtocolVersion, OLDEST_VERIFIED_VERSION};
 pub use verify::{verify, Verdict, VerifyInput};
 
 use crate::error::Result;

@@ -1,6 +1,7 @@
 //! Every consensus parameter in one versioned struct with a canonical encoding and a digest
 //! that a chain pins in its genesis. A verifier refuses proofs made under other parameters.
 
+use super::protocol::ProtocolVersion;
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::{tag, tagged_hash, Digest};
@@ -16,7 +17,8 @@ pub const MAX_OPENED_STEPS: u32 = 256;
 /// The consensus parameters of a chain using `pouw` with task spec `S`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsensusParams<S: TaskSpec> {
-    /// The protocol version the parameters are for ([`PROTOCOL_VERSION`]).
+    /// The protocol version the parameters are for: [`PROTOCOL_VERSION`] for new chains; blocks
+    /// of an older version this build still verifies are checked under it.
     pub protocol_version: u32,
     /// The learning task (model, optimiser, batch size, backend profile, dataset CID).
     pub spec: S,
@@ -52,16 +54,15 @@ impl<S: TaskSpec> ConsensusParams<S> {
         }
     }
 
-    /// Checks every field's domain.
+    /// The protocol version the parameters state, if this build verifies it.
+    pub fn version(&self) -> Result<ProtocolVersion> {
+        ProtocolVersion::new(self.protocol_version, "consensus parameters")
+    }
+
+    /// Checks every field's domain (the version: one this build verifies).
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::InvalidParameters(m.to_owned()));
-        if self.protocol_version != PROTOCOL_VERSION {
-            return Err(Error::UnsupportedVersion {
-                what: "consensus parameters",
-                found: self.protocol_version,
-                supported: PROTOCOL_VERSION,
-            });
-        }
+        self.version()?;
         if self.dataset_len == 0
             || u64::from(self.capacity_challenges) > self.dataset_len
             || self.capacity_challenges == 0

@@ -9,6 +9,7 @@
 //! and every value has one encoding.
 
 use super::params::ConsensusParams;
+use super::protocol::ProtocolVersion;
 use crate::capacity::{CapacityResponse, ResponseLimits, MAX_MINER_ID};
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
@@ -16,7 +17,6 @@ use crate::hash::Digest;
 use crate::ident::{cid_from_bytes, Cid};
 use crate::learning::{StepOpening, TaskSpec, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 use crate::merkle::MultiProof;
-use crate::version::PROTOCOL_VERSION;
 
 const MAGIC: &[u8; 4] = b"PWBP";
 /// Most nodes in one trajectory or record proof per leaf (tree depth bound).
@@ -28,6 +28,8 @@ const MAX_CID: u64 = 64;
 /// [`verify`](super::verify) makes it trustworthy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockProof {
+    /// The protocol version it was made under (its parameters').
+    pub version: u32,
     /// Digest of the consensus parameters it was made under.
     pub params_digest: Digest,
     /// The header it is bound to.
@@ -53,6 +55,7 @@ pub struct BlockProof {
 /// Bounds the decoder takes from the parameters.
 #[derive(Clone, Copy, Debug)]
 pub struct ProofLimits {
+    version: u32,
     max_openings: u64,
     pub(crate) opening: OpeningLimits,
     capacity: ResponseLimits,
@@ -78,6 +81,7 @@ impl ProofLimits {
             max_proof_nodes: u64::from(k) * MAX_DEPTH,
         };
         ProofLimits {
+            version: params.protocol_version,
             max_openings: u64::from(params.opened_steps) + 1,
             opening: OpeningLimits {
                 max_batch_bytes: batch * record,
@@ -187,7 +191,7 @@ impl BlockProof {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         e.raw(MAGIC)
-            .u32(PROTOCOL_VERSION)
+            .u32(self.version)
             .digest(&self.params_digest)
             .digest(&self.header_hash)
             .bytes(&self.miner_id);
@@ -208,11 +212,12 @@ impl BlockProof {
         let mut d = Decoder::new(bytes);
         d.magic(MAGIC, "block proof")?;
         let version = d.u32("protocol version")?;
-        if version != PROTOCOL_VERSION {
+        ProtocolVersion::new(version, "block proof")?;
+        if version != limits.version {
             return Err(Error::UnsupportedVersion {
-                what: "block proof",
+                what: "block proof under these parameters",
                 found: version,
-                supported: PROTOCOL_VERSION,
+                supported: limits.version,
             });
         }
         let params_digest = d.digest("params digest")?;
@@ -235,6 +240,7 @@ impl BlockProof {
         )?;
         d.finish()?;
         Ok(BlockProof {
+            version,
             params_digest,
             header_hash,
             miner_id,

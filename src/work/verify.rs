@@ -64,6 +64,7 @@ pub fn verify<P: ProofOfLearning>(
 ) -> Result<Verdict> {
     let params = input.params;
     params.validate()?;
+    let names = params.version()?.names();
     let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(params))?;
     let params_digest = params.digest();
     if proof.params_digest != params_digest {
@@ -177,8 +178,15 @@ pub fn verify<P: ProofOfLearning>(
     let spec = &params.spec;
     let last = proof.openings.len() - 1;
     let (seed, batch) = &batches[last];
-    let end_state =
-        reexecute_step::<P>(spec, winning, seed, batch, input.store, input.start.steps)?;
+    let end_state = reexecute_step::<P>(
+        spec,
+        winning,
+        seed,
+        batch,
+        input.store,
+        input.start.steps,
+        names,
+    )?;
     // The winning step holds: fetch the rest at once where the store can (a forged proof never
     // got this far, so it cannot make the verifier fetch more than one checkpoint).
     let rest: Vec<_> = proof.openings[..last].iter().map(|o| o.start).collect();
@@ -195,7 +203,15 @@ pub fn verify<P: ProofOfLearning>(
         });
     }
     for (opening, (seed, batch)) in proof.openings[..last].iter().zip(&batches) {
-        reexecute_step::<P>(spec, opening, seed, batch, input.store, input.start.steps)?;
+        reexecute_step::<P>(
+            spec,
+            opening,
+            seed,
+            batch,
+            input.store,
+            input.start.steps,
+            names,
+        )?;
     }
 
     // Valid: the quality scores (the winning state is the one just re-executed).

@@ -147,6 +147,7 @@ impl MockChain {
         )
         .unwrap();
         BlockProof {
+            version: pouw::PROTOCOL_VERSION,
             params_digest: self.params.digest(),
             header_hash: *header,
             miner_id: MINER.to_vec(),

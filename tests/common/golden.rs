@@ -38,15 +38,24 @@ pub struct Golden {
 }
 
 impl Golden {
-    /// Loads the golden files.
+    /// Loads the golden files of the current protocol version.
     pub fn load() -> Self {
+        Self::load_from(&dir())
+    }
+
+    /// Loads the golden files in `dir` (`tests/golden/` or an older version's `tests/golden/vN/`).
+    pub fn load_from(dir: &std::path::Path) -> Self {
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+        };
         let params = ConsensusParams::<GanSpec>::from_bytes(&read("params.bin")).unwrap();
         let genesis: pouw::ident::Cid = String::from_utf8(read("genesis.cid"))
             .unwrap()
             .trim()
             .parse()
             .unwrap();
-        let store = DirStore::new(dir().join("store")).unwrap();
+        let store = DirStore::new(dir.join("store")).unwrap();
         let genesis_bytes = store.get(&genesis, u64::MAX).unwrap();
         let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis_bytes).unwrap();
         Golden {
