@@ -16,7 +16,8 @@ use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
+    mine, verify, verify_record_free, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
+    Target, VerifyInput,
 };
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -135,6 +136,34 @@ fn main() -> pouw::Result<()> {
         &proof,
     )?;
     let verifying = started.elapsed().as_secs_f64();
+    // The record-free form, for verifiers holding the dataset: the same verdict.
+    let compact = block.proof.record_free().to_bytes();
+    let started = Instant::now();
+    let same = verify_record_free::<GanTrainer>(
+        &VerifyInput {
+            header_hash: header,
+            miner_id: miner,
+            start: &start,
+            params: &params,
+            target,
+            store: &store,
+        },
+        &dataset,
+        &compact,
+    )?;
+    if same != verdict {
+        return Err(pouw::Error::InvalidField {
+            what: "record-free verdict",
+            detail: "differs from the self-contained form's".into(),
+        });
+    }
+    println!(
+        "proofs    self-contained {} bytes; record-free {} bytes ({:.1} KiB), same verdict in {:.1} s",
+        proof.len(),
+        compact.len(),
+        compact.len() as f64 / 1024.0,
+        started.elapsed().as_secs_f64()
+    );
     println!(
         "verified  in {verifying:.1} s ({:.2} s an opened step); a verifier fetches {:.1} MiB; \
          quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",

@@ -1205,6 +1205,35 @@ pouw_result pouw_verify(const struct pouw_params *params,
                         struct pouw_verdict *out_verdict);
 
 /*
+ Verifies a block proof in its record-free form (`proof`, `proof_len` bytes; untrusted; see
+ [`pouw_block_proof_record_free`]) as [`pouw_verify`] does, reading the batches and the
+ challenged records from `dataset` (the one `params` commit to; another gives
+ `POUW_RESULT_BINDING`). The verdict is the self-contained form's. Thread-safe.
+ */
+pouw_result pouw_verify_record_free(const struct pouw_params *params,
+                                    const struct pouw_store *store,
+                                    const struct pouw_dataset *dataset,
+                                    const uint8_t *header_hash,
+                                    const uint8_t *miner_id,
+                                    size_t miner_id_len,
+                                    const struct pouw_start *start,
+                                    const uint8_t *target,
+                                    const uint8_t *proof,
+                                    size_t proof_len,
+                                    struct pouw_verdict *out_verdict);
+
+/*
+ Writes the record-free form of the self-contained block proof `proof` (`proof_len` bytes,
+ decoded under `params`' limits) to a new buffer `*out` (free it with [`pouw_buffer_free`]): the
+ openings without their batches, one keyed digest per challenged record. For verifiers that
+ hold the dataset ([`pouw_verify_record_free`]); a fraction of the size. Thread-safe.
+ */
+pouw_result pouw_block_proof_record_free(const struct pouw_params *params,
+                                         const uint8_t *proof,
+                                         size_t proof_len,
+                                         struct pouw_buffer **out);
+
+/*
  Audits a block: replays every step of `proof` (`proof_len` bytes) from its start checkpoint
  `start` (`start_len` bytes) on `dataset`, with the trajectory companion fetched from `store`.
 

@@ -293,3 +293,16 @@ impl CapacityResponse {
         })
     }
 }
+
+/// The digest a record-free proof gives challenged record `index` (`record`, its bytes) of a
+/// block: `H("pouw/capacity-record", header hash, len-prefixed miner id, index, record)`. Keyed
+/// to the header and the miner, it cannot be computed before the header is known nor reused by
+/// another miner; a verifier holding the dataset recomputes it from its own copy.
+pub fn record_digest(header_hash: &Digest, miner_id: &[u8], index: u64, record: &[u8]) -> Digest {
+    let mut h = TaggedHasher::new(tag::CAPACITY_RECORD);
+    h.update(header_hash)
+        .update_bytes(miner_id)
+        .update_u64(index)
+        .update_bytes(record);
+    h.finish()
+}

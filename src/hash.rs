@@ -18,6 +18,8 @@ pub mod tag {
     pub const NODE: &str = "pouw/node";
     /// The seed of a capacity challenge.
     pub const CAPACITY_SEED: &str = "pouw/capacity-seed";
+    /// A challenged record's digest in a record-free proof, keyed to the header and the miner.
+    pub const CAPACITY_RECORD: &str = "pouw/capacity-record";
     /// The index stream of a capacity challenge.
     pub const CAPACITY_INDEX: &str = "pouw/capacity-index";
     /// The integrity checksum of a persisted tree file.

@@ -153,6 +153,8 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
             "4",
             "--proof",
             s(&d("proof.bin")),
+            "--record-free-proof",
+            s(&d("proof-rf.bin")),
         ],
     );
     let steps: u64 = field(&mined, "block", 2)
@@ -166,6 +168,28 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         "{verified}"
     );
     assert_eq!(field(&verified, "next", 1), next);
+    // The record-free form: the same verdict, from the operator's dataset.
+    let rf_path = d("proof-rf.bin");
+    let rf = s(&rf_path);
+    assert!(
+        std::fs::metadata(rf).unwrap().len() < std::fs::metadata(d("proof.bin")).unwrap().len()
+    );
+    let verified_rf = run(
+        0,
+        "verify",
+        &["--expected-steps", "4", "--dataset", s(&d("ds")), rf],
+    );
+    assert_eq!(
+        verified_rf
+            .lines()
+            .next()
+            .unwrap()
+            .split("; verified")
+            .next(),
+        verified.lines().next().unwrap().split("; verified").next()
+    );
+    let missing = run(3, "verify", &["--expected-steps", "4", rf]);
+    assert!(missing.is_empty());
     run(0, "audit", &["--dataset", s(&d("ds")), s(&d("proof.bin"))]);
 
     let shown = expect(

@@ -223,6 +223,11 @@ fn build() -> Seeds {
         put(target, "template", vec![1]);
     }
     put("block_decode", "golden-proof", r.proof.clone());
+    put(
+        "record_free_decode",
+        "golden-proof",
+        golden::proof().record_free().to_bytes(),
+    );
     put("block_verify", "honest", tagged(0, &chain.honest));
     put("block_verify", "golden-proof", tagged(0, &r.proof));
     put("capacity_decode", "golden-response", r.capacity.clone());

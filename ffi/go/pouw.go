@@ -506,6 +506,35 @@ type Verdict struct {
 
 // Verify checks a block proof; a rejection is an *Error with the reason's code.
 func Verify(req VerifyRequest) (*Verdict, error) {
+	return verify(req, nil)
+}
+
+// VerifyRecordFree verifies a block proof in its record-free form (req.Proof; see
+// RecordFreeProof), reading the batches and the challenged records from ds, the dataset the
+// parameters commit to. The verdict is the self-contained form's.
+func VerifyRecordFree(req VerifyRequest, ds *Dataset) (*Verdict, error) {
+	if ds == nil {
+		return nil, &Error{Code: CodeNullArgument, Message: message(CodeNullArgument), Op: "verify record-free"}
+	}
+	return verify(req, ds)
+}
+
+// RecordFreeProof is the record-free form of a self-contained block proof: the openings
+// without their batches, one keyed digest per challenged record (for verifiers holding the
+// dataset; a fraction of the size).
+func RecordFreeProof(p *Params, proof []byte) ([]byte, error) {
+	pp, pn := bytesPtr(proof)
+	var out *C.pouw_buffer
+	r := C.pouw_block_proof_record_free(p.c(), pp, pn, &out)
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(proof)
+	if err := resultError("record-free proof", r); err != nil {
+		return nil, err
+	}
+	return takeBuffer(out), nil
+}
+
+func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 	start, err := req.Start.c()
 	if err != nil {
 		return nil, err
@@ -514,12 +543,19 @@ func Verify(req VerifyRequest) (*Verdict, error) {
 	pp, pn := bytesPtr(req.Proof)
 	header, target := req.HeaderHash, req.Target
 	var v C.pouw_verdict
-	r := C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
-		(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
+	var r C.pouw_result
+	if ds == nil {
+		r = C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
+			(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
+	} else {
+		r = C.pouw_verify_record_free(req.Params.c(), req.Store.c(), ds.c(), digestPtr(&header), mp, mn,
+			&start, (*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
+	}
 	runtime.KeepAlive(req.Params)
 	runtime.KeepAlive(req.Store)
 	runtime.KeepAlive(req.MinerID)
 	runtime.KeepAlive(req.Proof)
+	runtime.KeepAlive(ds)
 	if err := resultError("verify", r); err != nil {
 		return nil, err
 	}

@@ -370,3 +370,36 @@ func TestVersions(t *testing.T) {
 		t.Fatal("codes")
 	}
 }
+
+// TestRecordFreeProof: a mined block's record-free form is smaller and verifies from the dataset
+// to the same verdict; a forged capacity digest is refused.
+func TestRecordFreeProof(t *testing.T) {
+	c := newChain(t)
+	block := c.mine(t, header(6), nil)
+	compact, err := RecordFreeProof(c.params, block.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(compact)*2 >= len(block.Proof) {
+		t.Fatalf("record-free %d bytes, self-contained %d", len(compact), len(block.Proof))
+	}
+	full, err := Verify(c.request(header(6), block.Proof))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifyRecordFree(c.request(header(6), compact), c.dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Steps != full.Steps || v.EndQuality != full.EndQuality || v.Work != full.Work || v.Next.Digest != full.Next.Digest {
+		t.Fatalf("verdicts differ: %+v vs %+v", v, full)
+	}
+	forged := append([]byte(nil), compact...)
+	forged[len(forged)-1] ^= 1
+	if _, err := VerifyRecordFree(c.request(header(6), forged), c.dataset); !IsCode(err, CodeInvalidField) {
+		t.Fatalf("forged capacity digest: %v", err)
+	}
+	if _, err := VerifyRecordFree(c.request(header(6), compact), nil); !IsCode(err, CodeNullArgument) {
+		t.Fatalf("no dataset: %v", err)
+	}
+}

@@ -11,8 +11,8 @@ use pouw::ident::cid_from_bytes;
 use pouw::learning::gan::GanTrainer;
 use pouw::learning::ProofOfLearning;
 use pouw::work::{
-    AuditInput, AuditOutcome, AuditProgress, FraudCheckInput, MineInput, MineOptions, MineOutcome,
-    MineProgress, Start, Target, VerifyInput, Work,
+    AuditInput, AuditOutcome, AuditProgress, BlockProof, FraudCheckInput, MineInput, MineOptions,
+    MineOutcome, MineProgress, ProofLimits, Start, Target, VerifyInput, Work,
 };
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -299,34 +299,133 @@ pub unsafe extern "C" fn pouw_verify(
     out_verdict: *mut pouw_verdict,
 ) -> PouwResult {
     guard(|| {
-        let params = &handle(params)?.inner;
-        let store = &*handle(store)?.inner;
-        let header_hash = digest(header_hash)?;
-        let miner_id = slice(miner_id, miner_id_len)?;
-        let start = handle(start)?.as_start()?;
-        let target = Target(digest(target)?);
-        let proof = slice(proof, proof_len)?;
-        out_ptr(out_verdict)?;
-        let input = VerifyInput {
+        let view = ChainView::read(
+            params,
+            store,
             header_hash,
             miner_id,
-            start: &start,
-            params,
+            miner_id_len,
+            start,
             target,
+        )?;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out_verdict)?;
+        let v = pouw::work::verify::<GanTrainer>(&view.input(), proof)?;
+        write_verdict(out_verdict, &v)
+    })
+}
+
+/// Verifies a block proof in its record-free form (`proof`, `proof_len` bytes; untrusted; see
+/// [`pouw_block_proof_record_free`]) as [`pouw_verify`] does, reading the batches and the
+/// challenged records from `dataset` (the one `params` commit to; another gives
+/// `POUW_RESULT_BINDING`). The verdict is the self-contained form's. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_verify_record_free(
+    params: *const pouw_params,
+    store: *const pouw_store,
+    dataset: *const pouw_dataset,
+    header_hash: *const u8,
+    miner_id: *const u8,
+    miner_id_len: usize,
+    start: *const pouw_start,
+    target: *const u8,
+    proof: *const u8,
+    proof_len: usize,
+    out_verdict: *mut pouw_verdict,
+) -> PouwResult {
+    guard(|| {
+        let view = ChainView::read(
+            params,
             store,
-        };
-        let v = pouw::work::verify::<GanTrainer>(&input, proof)?;
-        out_verdict.write(pouw_verdict {
-            steps: v.steps,
-            opened_count: v.opened.len() as u64,
-            dataset_root: v.dataset_root,
-            start_quality: v.start_quality,
-            end_quality: v.end_quality,
-            work: v.work.0,
-            next: pouw_start::from_start(&v.next)?,
-        });
+            header_hash,
+            miner_id,
+            miner_id_len,
+            start,
+            target,
+        )?;
+        let dataset = &handle(dataset)?.inner;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out_verdict)?;
+        let v = pouw::work::verify_record_free::<GanTrainer>(&view.input(), dataset, proof)?;
+        write_verdict(out_verdict, &v)
+    })
+}
+
+/// Writes the record-free form of the self-contained block proof `proof` (`proof_len` bytes,
+/// decoded under `params`' limits) to a new buffer `*out` (free it with [`pouw_buffer_free`]): the
+/// openings without their batches, one keyed digest per challenged record. For verifiers that
+/// hold the dataset ([`pouw_verify_record_free`]); a fraction of the size. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_block_proof_record_free(
+    params: *const pouw_params,
+    proof: *const u8,
+    proof_len: usize,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out)?;
+        let proof = BlockProof::from_bytes(proof, &ProofLimits::of(params))?;
+        pouw_buffer::write(out, proof.record_free().to_bytes());
         Ok(())
     })
+}
+
+/// The chain's view a verification reads from its C arguments.
+struct ChainView<'a> {
+    params: &'a pouw::work::ConsensusParams<pouw::learning::gan::GanSpec>,
+    store: &'a dyn pouw::learning::CheckpointStore,
+    header_hash: [u8; 32],
+    miner_id: &'a [u8],
+    start: pouw::work::Start,
+    target: Target,
+}
+
+impl<'a> ChainView<'a> {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn read(
+        params: *const pouw_params,
+        store: *const pouw_store,
+        header_hash: *const u8,
+        miner_id: *const u8,
+        miner_id_len: usize,
+        start: *const pouw_start,
+        target: *const u8,
+    ) -> Result<Self, PouwResult> {
+        Ok(ChainView {
+            params: &handle(params)?.inner,
+            store: &*handle(store)?.inner,
+            header_hash: digest(header_hash)?,
+            miner_id: slice(miner_id, miner_id_len)?,
+            start: handle(start)?.as_start()?,
+            target: Target(digest(target)?),
+        })
+    }
+
+    fn input(&self) -> VerifyInput<'_, pouw::learning::gan::GanSpec> {
+        VerifyInput {
+            header_hash: self.header_hash,
+            miner_id: self.miner_id,
+            start: &self.start,
+            params: self.params,
+            target: self.target,
+            store: self.store,
+        }
+    }
+}
+
+unsafe fn write_verdict(out: *mut pouw_verdict, v: &pouw::work::Verdict) -> Result<(), PouwResult> {
+    out.write(pouw_verdict {
+        steps: v.steps,
+        opened_count: v.opened.len() as u64,
+        dataset_root: v.dataset_root,
+        start_quality: v.start_quality,
+        end_quality: v.end_quality,
+        work: v.work.0,
+        next: pouw_start::from_start(&v.next)?,
+    });
+    Ok(())
 }
 
 /// Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps

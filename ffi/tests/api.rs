@@ -1364,3 +1364,97 @@ fn ipfs_store_checks_its_endpoint_and_reports_an_unreachable_node() {
     let store = open(b"http://127.0.0.1:5001/", 0, 0).unwrap();
     unsafe { pouw_store_free(store) };
 }
+
+#[test]
+fn golden_proof_in_record_free_form_verifies_from_the_dataset() {
+    let g = golden();
+    let header = [0x42u8; 32];
+    let miner = b"golden-miner";
+    unsafe {
+        // The golden parameters' dataset: the committed digits.
+        let dir = TempDir::new("record-free");
+        let src = root().join("tests/data/digits.csv.gz");
+        let (src, dest) = (bytes_of(&src).to_vec(), dir.path().join("digits"));
+        let dest = bytes_of(&dest).to_vec();
+        let mut ds = null_mut();
+        check(
+            pouw_dataset_import_digits(src.as_ptr(), src.len(), dest.as_ptr(), dest.len(), &mut ds),
+            PouwResult::Ok,
+        );
+        let mut rf = null_mut();
+        check(
+            pouw_block_proof_record_free(g.params, g.proof.as_ptr(), g.proof.len(), &mut rf),
+            PouwResult::Ok,
+        );
+        let rf = take(rf);
+        assert!(
+            rf.len() * 2 < g.proof.len(),
+            "{} vs {}",
+            rf.len(),
+            g.proof.len()
+        );
+        let s = bytes_of(&g.store_dir).to_vec();
+        let mut store = null_mut();
+        check(
+            pouw_store_open_dir(s.as_ptr(), s.len(), &mut store),
+            PouwResult::Ok,
+        );
+        let verify_rf = |proof: &[u8], out: *mut pouw_verdict| {
+            pouw_verify_record_free(
+                g.params,
+                store,
+                ds,
+                header.as_ptr(),
+                miner.as_ptr(),
+                miner.len(),
+                &g.start,
+                g.target.as_ptr(),
+                proof.as_ptr(),
+                proof.len(),
+                out,
+            )
+        };
+        let mut full = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        check(golden_verify(&g, store), PouwResult::Ok);
+        check(
+            pouw_verify(
+                g.params,
+                store,
+                header.as_ptr(),
+                miner.as_ptr(),
+                miner.len(),
+                &g.start,
+                g.target.as_ptr(),
+                g.proof.as_ptr(),
+                g.proof.len(),
+                full.as_mut_ptr(),
+            ),
+            PouwResult::Ok,
+        );
+        let mut compact = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        check(verify_rf(&rf, compact.as_mut_ptr()), PouwResult::Ok);
+        let (full, compact) = (full.assume_init(), compact.assume_init());
+        assert_eq!(full.steps, compact.steps);
+        assert_eq!(
+            full.start_quality.to_bits(),
+            compact.start_quality.to_bits()
+        );
+        assert_eq!(full.end_quality.to_bits(), compact.end_quality.to_bits());
+        assert_eq!(full.work, compact.work);
+        assert_eq!(full.next.digest, compact.next.digest);
+        // The last capacity digest changed: refused, the verdict untouched.
+        let mut forged = rf.clone();
+        *forged.last_mut().unwrap() ^= 1;
+        let mut out = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        check(
+            verify_rf(&forged, out.as_mut_ptr()),
+            PouwResult::InvalidField,
+        );
+        // The self-contained bytes are not a record-free proof.
+        check(verify_rf(&g.proof, out.as_mut_ptr()), PouwResult::BadMagic);
+        check(verify_rf(&rf, null_mut()), PouwResult::NullArgument);
+        pouw_store_free(store);
+        pouw_dataset_free(ds);
+        pouw_params_free(g.params);
+    }
+}

@@ -21,6 +21,7 @@ mod mine;
 mod params;
 mod proof;
 mod protocol;
+mod record_free;
 mod verify;
 
 pub use audit::{audit, AuditInput, AuditOutcome, AuditProgress};
@@ -30,7 +31,8 @@ pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlo
 pub use params::{ConsensusParams, MAX_OPENED_STEPS};
 pub use proof::{BlockProof, ProofLimits};
 pub use protocol::{ProtocolVersion, OLDEST_VERIFIED_VERSION};
-pub use verify::{verify, Verdict, VerifyInput};
+pub use record_free::RecordFreeProof;
+pub use verify::{verify, verify_proof, verify_record_free, Verdict, VerifyInput};
 
 use crate::error::Result;
 use crate::hash::{tag, Digest, TaggedHasher, Xof};

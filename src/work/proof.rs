@@ -57,6 +57,7 @@ pub struct BlockProof {
 pub struct ProofLimits {
     version: u32,
     max_openings: u64,
+    pub(crate) max_challenges: u32,
     pub(crate) opening: OpeningLimits,
     capacity: ResponseLimits,
     max_capacity_bytes: u64,
@@ -82,6 +83,7 @@ impl ProofLimits {
         };
         ProofLimits {
             version: params.protocol_version,
+            max_challenges: k,
             max_openings: u64::from(params.opened_steps) + 1,
             opening: OpeningLimits {
                 max_batch_bytes: batch * record,
@@ -105,10 +107,10 @@ fn read_nodes(d: &mut Decoder<'_>, what: &'static str, limit: u64) -> Result<Vec
     (0..n).map(|_| d.digest(what)).collect()
 }
 
-/// Encodes one opening: step `u64`, `d_{j-1}`, `d_j`, trajectory `nodes`, prefix root, prefix
-/// consistency `nodes`, start CID `bytes`, end CID flag `u8` (and `bytes`), batch records
-/// `bytes`, records proof `nodes`.
-pub(crate) fn encode_opening(e: &mut Encoder, o: &StepOpening) {
+/// Encodes an opening's head (all but its batch): step `u64`, `d_{j-1}`, `d_j`, trajectory
+/// `nodes`, prefix root, prefix consistency `nodes`, start CID `bytes`, end CID flag `u8` (and
+/// `bytes`).
+pub(crate) fn encode_opening_head(e: &mut Encoder, o: &StepOpening) {
     let t = &o.trajectory;
     e.u64(t.step).digest(&t.prev).digest(&t.next);
     nodes(e, &t.proof.nodes);
@@ -119,6 +121,12 @@ pub(crate) fn encode_opening(e: &mut Encoder, o: &StepOpening) {
         None => e.u8(0),
         Some(cid) => e.u8(1).bytes(&cid.to_bytes()),
     };
+}
+
+/// Encodes one opening: its head ([`encode_opening_head`]), then batch records `bytes` and
+/// records proof `nodes`.
+pub(crate) fn encode_opening(e: &mut Encoder, o: &StepOpening) {
+    encode_opening_head(e, o);
     e.bytes(&o.records);
     nodes(e, &o.records_proof.nodes);
 }
@@ -128,6 +136,16 @@ pub(crate) const MIN_OPENING_BYTES: usize = 8 + 32 + 32 + 4 + 32 + 4 + 4 + 1 + 4
 
 /// Decodes one opening under `limits`.
 pub(crate) fn decode_opening(d: &mut Decoder<'_>, limits: &OpeningLimits) -> Result<StepOpening> {
+    let mut opening = decode_opening_head(d)?;
+    opening.records = d.bytes("batch records", limits.max_batch_bytes)?.to_vec();
+    opening.records_proof = MultiProof {
+        nodes: read_nodes(d, "records proof", limits.max_batch_nodes)?,
+    };
+    Ok(opening)
+}
+
+/// Decodes an opening's head; its batch records and their proof are left empty.
+pub(crate) fn decode_opening_head(d: &mut Decoder<'_>) -> Result<StepOpening> {
     let step = d.u64("opened step")?;
     let prev = d.digest("opened prev digest")?;
     let next = d.digest("opened next digest")?;
@@ -145,8 +163,6 @@ pub(crate) fn decode_opening(d: &mut Decoder<'_>, limits: &OpeningLimits) -> Res
             })
         }
     };
-    let records = d.bytes("batch records", limits.max_batch_bytes)?.to_vec();
-    let records_proof = read_nodes(d, "records proof", limits.max_batch_nodes)?;
     Ok(StepOpening {
         trajectory: TrajectoryOpening {
             step,
@@ -158,10 +174,8 @@ pub(crate) fn decode_opening(d: &mut Decoder<'_>, limits: &OpeningLimits) -> Res
         },
         start,
         end,
-        records,
-        records_proof: MultiProof {
-            nodes: records_proof,
-        },
+        records: Vec::new(),
+        records_proof: MultiProof { nodes: Vec::new() },
     })
 }
 
@@ -187,32 +201,33 @@ impl BlockProof {
         out
     }
 
-    /// The canonical encoding.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Encoder::new();
-        e.raw(MAGIC)
+    /// Everything before the openings: `magic`, the version, the bindings, the start proof, the
+    /// steps, the trajectory root and companion CID, then the opening count.
+    pub(crate) fn encode_head(&self, e: &mut Encoder, magic: &[u8; 4]) {
+        e.raw(magic)
             .u32(self.version)
             .digest(&self.params_digest)
             .digest(&self.header_hash)
             .bytes(&self.miner_id);
-        nodes(&mut e, &self.start_proof.nodes);
+        nodes(e, &self.start_proof.nodes);
         e.u64(self.steps)
             .digest(&self.trajectory_root)
             .bytes(&self.trajectory_cid.to_bytes())
             .len(self.openings.len());
-        for o in &self.openings {
-            encode_opening(&mut e, o);
-        }
-        e.bytes(&self.capacity.to_bytes());
-        e.finish()
     }
 
-    /// Decodes untrusted bytes under `limits`: sizes and encodings only, no verification.
-    pub fn from_bytes(bytes: &[u8], limits: &ProofLimits) -> Result<Self> {
-        let mut d = Decoder::new(bytes);
-        d.magic(MAGIC, "block proof")?;
+    /// Decodes what [`encode_head`](Self::encode_head) writes: a proof without openings nor
+    /// capacity response, and the opening count (bounded by `limits`).
+    pub(crate) fn decode_head(
+        d: &mut Decoder<'_>,
+        magic: &[u8; 4],
+        what: &'static str,
+        limits: &ProofLimits,
+        min_opening_bytes: usize,
+    ) -> Result<(Self, usize)> {
+        d.magic(magic, what)?;
         let version = d.u32("protocol version")?;
-        ProtocolVersion::new(version, "block proof")?;
+        ProtocolVersion::new(version, what)?;
         if version != limits.version {
             return Err(Error::UnsupportedVersion {
                 what: "block proof under these parameters",
@@ -224,22 +239,13 @@ impl BlockProof {
         let header_hash = d.digest("header hash")?;
         let miner_id = d.bytes("miner id", MAX_MINER_ID as u64)?.to_vec();
         let start_proof = MultiProof {
-            nodes: read_nodes(&mut d, "start proof", MAX_DEPTH)?,
+            nodes: read_nodes(d, "start proof", MAX_DEPTH)?,
         };
         let steps = d.u64("steps")?;
         let trajectory_root = d.digest("trajectory root")?;
         let trajectory_cid = cid_from_bytes(d.bytes("trajectory cid", MAX_CID)?)?;
-        let count = d.count("openings", limits.max_openings, MIN_OPENING_BYTES)?;
-        let mut openings = Vec::with_capacity(count);
-        for _ in 0..count {
-            openings.push(decode_opening(&mut d, &limits.opening)?);
-        }
-        let capacity = CapacityResponse::from_bytes(
-            d.bytes("capacity response", limits.max_capacity_bytes)?,
-            &limits.capacity,
-        )?;
-        d.finish()?;
-        Ok(BlockProof {
+        let count = d.count("openings", limits.max_openings, min_opening_bytes)?;
+        let proof = BlockProof {
             version,
             params_digest,
             header_hash,
@@ -248,9 +254,43 @@ impl BlockProof {
             steps,
             trajectory_root,
             trajectory_cid,
-            openings,
-            capacity,
-        })
+            openings: Vec::with_capacity(count),
+            capacity: CapacityResponse {
+                indices: Vec::new(),
+                records: Vec::new(),
+                proof: MultiProof { nodes: Vec::new() },
+            },
+        };
+        Ok((proof, count))
+    }
+
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        self.encode_head(&mut e, MAGIC);
+        for o in &self.openings {
+            encode_opening(&mut e, o);
+        }
+        e.bytes(&self.capacity.to_bytes());
+        e.finish()
+    }
+
+    /// Decodes untrusted bytes under `limits`: sizes and encodings only, no verification.
+    pub fn from_bytes(bytes: &[u8], limits: &ProofLimits) -> Result<Self> {
+        let mut d = Decoder::new(bytes);
+        let (mut proof, count) =
+            Self::decode_head(&mut d, MAGIC, "block proof", limits, MIN_OPENING_BYTES)?;
+        for _ in 0..count {
+            proof
+                .openings
+                .push(decode_opening(&mut d, &limits.opening)?);
+        }
+        proof.capacity = CapacityResponse::from_bytes(
+            d.bytes("capacity response", limits.max_capacity_bytes)?,
+            &limits.capacity,
+        )?;
+        d.finish()?;
+        Ok(proof)
     }
 
     /// The CID of the winning checkpoint `W_n` (the next block's start), when the proof carries it.
@@ -261,14 +301,5 @@ impl BlockProof {
     /// `d_n`: the digest of the winning checkpoint.
     pub fn winning_digest(&self) -> Option<&Digest> {
         self.openings.last().map(|o| &o.trajectory.next)
-    }
-
-    /// Every CID a verifier fetches for this proof (the opened steps' start checkpoints), then
-    /// the winning checkpoint's and the trajectory companion's, so a node can prefetch them.
-    pub fn cids(&self) -> Vec<Cid> {
-        let mut out: Vec<Cid> = self.openings.iter().map(|o| o.start).collect();
-        out.extend(self.winning_checkpoint().copied());
-        out.push(self.trajectory_cid);
-        out
     }
 }

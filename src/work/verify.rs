@@ -8,8 +8,10 @@
 use super::difficulty::{ticket, Target, Work};
 use super::params::ConsensusParams;
 use super::proof::{BlockProof, ProofLimits};
+use super::record_free::RecordFreeProof;
 use super::{anchor, capacity_epoch, opened_steps, Start};
 use crate::capacity::CapacityChallenge;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
@@ -62,10 +64,32 @@ pub fn verify<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     proof_bytes: &[u8],
 ) -> Result<Verdict> {
+    input.params.validate()?;
+    let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
+    verify_proof::<P>(input, &proof)
+}
+
+/// Verifies a block proof given in its record-free form ([`RecordFreeProof`]) as untrusted
+/// bytes, reading the records from `dataset` (the one the parameters commit to): the verdict is
+/// the self-contained form's.
+pub fn verify_record_free<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    dataset: &Dataset,
+    proof_bytes: &[u8],
+) -> Result<Verdict> {
+    input.params.validate()?;
+    let compact = RecordFreeProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
+    verify_proof::<P>(input, &compact.expand(input.params, dataset)?)
+}
+
+/// Verifies a decoded block proof.
+pub fn verify_proof<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    proof: &BlockProof,
+) -> Result<Verdict> {
     let params = input.params;
     params.validate()?;
     let names = params.version()?.names();
-    let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(params))?;
     let params_digest = params.digest();
     if proof.params_digest != params_digest {
         return Err(Error::Binding {

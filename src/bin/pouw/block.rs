@@ -85,6 +85,9 @@ pub struct MineArgs {
     /// Where to write the proof.
     #[arg(long)]
     proof: PathBuf,
+    /// Also write the proof's record-free form here (for verifiers holding the dataset).
+    #[arg(long)]
+    record_free_proof: Option<PathBuf>,
     /// Give up after this many steps.
     #[arg(long)]
     step_limit: Option<u64>,
@@ -100,7 +103,11 @@ pub struct VerifyArgs {
     /// The target, as the steps a block is expected to take.
     #[arg(long)]
     expected_steps: u64,
-    /// The proof to verify.
+    /// The dataset (the parameters' own): needed for a record-free proof, whose records the
+    /// verifier reads from it.
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    /// The proof to verify, self-contained or record-free.
     proof: PathBuf,
 }
 
@@ -263,6 +270,15 @@ pub fn mine(a: MineArgs) -> Outcome {
         MineOutcome::Found(block) => {
             let proof = block.proof.to_bytes();
             write_atomic(&a.proof, &proof)?;
+            if let Some(path) = &a.record_free_proof {
+                let compact = block.proof.record_free().to_bytes();
+                write_atomic(path, &compact)?;
+                println!(
+                    "record-free proof {} ({} bytes)",
+                    path.display(),
+                    compact.len()
+                );
+            }
             // Mining published the winning checkpoint with the proof's openings.
             let next = block
                 .proof
@@ -322,17 +338,26 @@ pub fn verify(a: VerifyArgs) -> Outcome {
     let c = load(&a.block)?;
     let proof = read(&a.proof)?;
     let started = Instant::now();
-    let verdict = work::verify::<GanTrainer>(
-        &VerifyInput {
-            header_hash: a.block.header,
-            miner_id: a.block.miner.as_bytes(),
-            start: &c.start,
-            params: &c.params,
-            target: expected(a.expected_steps)?,
-            store: c.store.as_ref(),
-        },
-        &proof,
-    )
+    let input = VerifyInput {
+        header_hash: a.block.header,
+        miner_id: a.block.miner.as_bytes(),
+        start: &c.start,
+        params: &c.params,
+        target: expected(a.expected_steps)?,
+        store: c.store.as_ref(),
+    };
+    let verdict = if proof.starts_with(b"PWBR") {
+        let Some(dir) = &a.dataset else {
+            return Err(Failure::Error(format!(
+                "{}: a record-free proof: verifying it needs --dataset",
+                a.proof.display()
+            )));
+        };
+        let ds = open_dataset(dir)?;
+        work::verify_record_free::<GanTrainer>(&input, &ds, &proof)
+    } else {
+        work::verify::<GanTrainer>(&input, &proof)
+    }
     .map_err(judged)?;
     println!(
         "valid     {} steps, work {}, quality {:.4} -> {:.4}, opened {:?}; verified in {:.2} s",
