@@ -123,34 +123,29 @@ fn main() -> pouw::Result<()> {
         .iter()
         .map(|c| store.get(c, u64::MAX).map_or(0, |b| b.len() as u64))
         .sum();
+    let input = VerifyInput {
+        header_hash: header,
+        miner_id: miner,
+        start: &start,
+        params: &params,
+        target,
+        store: &store,
+    };
     let started = Instant::now();
-    let verdict = verify::<GanTrainer>(
-        &VerifyInput {
-            header_hash: header,
-            miner_id: miner,
-            start: &start,
-            params: &params,
-            target,
-            store: &store,
-        },
-        &proof,
-    )?;
+    let verdict = verify::<GanTrainer>(&input, &proof)?;
     let verifying = started.elapsed().as_secs_f64();
+    println!(
+        "verified  in {verifying:.1} s ({:.2} s an opened step); a verifier fetches {:.1} MiB; \
+         quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
+        verifying / block.proof.openings.len() as f64,
+        fetched as f64 / (1 << 20) as f64,
+        verdict.start_quality,
+        verdict.end_quality
+    );
     // The record-free form, for verifiers holding the dataset: the same verdict.
     let compact = block.proof.record_free().to_bytes();
     let started = Instant::now();
-    let same = verify_record_free::<GanTrainer>(
-        &VerifyInput {
-            header_hash: header,
-            miner_id: miner,
-            start: &start,
-            params: &params,
-            target,
-            store: &store,
-        },
-        &dataset,
-        &compact,
-    )?;
+    let same = verify_record_free::<GanTrainer>(&input, &dataset, &compact)?;
     if same != verdict {
         return Err(pouw::Error::InvalidField {
             what: "record-free verdict",
@@ -163,14 +158,6 @@ fn main() -> pouw::Result<()> {
         compact.len(),
         compact.len() as f64 / 1024.0,
         started.elapsed().as_secs_f64()
-    );
-    println!(
-        "verified  in {verifying:.1} s ({:.2} s an opened step); a verifier fetches {:.1} MiB; \
-         quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
-        verifying / block.proof.openings.len() as f64,
-        fetched as f64 / (1 << 20) as f64,
-        verdict.start_quality,
-        verdict.end_quality
     );
     let winner = GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint)?;
     let grid = out.join("samples.png");

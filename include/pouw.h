@@ -1208,7 +1208,7 @@ pouw_result pouw_verify(const struct pouw_params *params,
  Verifies a block proof in its record-free form (`proof`, `proof_len` bytes; untrusted; see
  [`pouw_block_proof_record_free`]) as [`pouw_verify`] does, reading the batches and the
  challenged records from `dataset` (the one `params` commit to; another gives
- `POUW_RESULT_BINDING`). The verdict is the self-contained form's. Thread-safe.
+ `POUW_RESULT_DATASET_MISMATCH`). The verdict is the self-contained form's. Thread-safe.
  */
 pouw_result pouw_verify_record_free(const struct pouw_params *params,
                                     const struct pouw_store *store,

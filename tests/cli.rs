@@ -289,3 +289,16 @@ fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
     std::fs::write(&records, &bytes).unwrap();
     fails(3, &["dataset", "scrub", s(&d("ds"))], "record 7");
 }
+
+#[test]
+fn bench_prints_the_ratios() {
+    let out = expect(0, &["bench", "--mib", "8", "--block-steps", "16"]);
+    for line in ["tree ", "cid ", "step ", "block "] {
+        assert!(
+            out.lines().any(|l| l.starts_with(line)),
+            "{line:?} in {out}"
+        );
+    }
+    assert_eq!(out.matches("ratio to").count(), 2, "{out}");
+    assert!(out.contains("record-free"), "{out}");
+}

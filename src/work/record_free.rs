@@ -107,7 +107,8 @@ impl RecordFreeProof {
     }
 
     /// The self-contained proof, its batches and challenged records read from `dataset` (which
-    /// must be the one `params` commit to) with their Merkle proofs, after checking every
+    /// must be the one `params` commit to: else [`Error::DatasetMismatch`]) with their Merkle
+    /// proofs, after checking every
     /// capacity digest against the digest of the dataset's record.
     pub fn expand<S: TaskSpec>(
         &self,
@@ -115,7 +116,11 @@ impl RecordFreeProof {
         dataset: &Dataset,
     ) -> Result<BlockProof> {
         if dataset.root() != params.dataset_root || dataset.len() != params.dataset_len {
-            return Err(Error::Binding { field: "dataset" });
+            // The verifier's copy, not the block, is wrong.
+            return Err(Error::DatasetMismatch {
+                path: dataset.dir().to_path_buf(),
+                detail: "not the dataset the consensus parameters commit to".into(),
+            });
         }
         let p = &self.proof;
         let anchor = anchor(&params.digest(), &p.header_hash, &p.miner_id);

@@ -70,8 +70,8 @@ pub fn verify<P: ProofOfLearning>(
 }
 
 /// Verifies a block proof given in its record-free form ([`RecordFreeProof`]) as untrusted
-/// bytes, reading the records from `dataset` (the one the parameters commit to): the verdict is
-/// the self-contained form's.
+/// bytes, reading the records from `dataset` (the one the parameters commit to, else
+/// [`Error::DatasetMismatch`]): the verdict is the self-contained form's.
 pub fn verify_record_free<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     dataset: &Dataset,
@@ -201,16 +201,18 @@ pub fn verify_proof<P: ProofOfLearning>(
     // then the others.
     let spec = &params.spec;
     let last = proof.openings.len() - 1;
-    let (seed, batch) = &batches[last];
-    let end_state = reexecute_step::<P>(
-        spec,
-        winning,
-        seed,
-        batch,
-        input.store,
-        input.start.steps,
-        names,
-    )?;
+    let replay = |opening, (seed, batch): &(Digest, Batch)| {
+        reexecute_step::<P>(
+            spec,
+            opening,
+            seed,
+            batch,
+            input.store,
+            input.start.steps,
+            names,
+        )
+    };
+    let end_state = replay(winning, &batches[last])?;
     // The winning step holds: fetch the rest at once where the store can (a forged proof never
     // got this far, so it cannot make the verifier fetch more than one checkpoint).
     let rest: Vec<_> = proof.openings[..last].iter().map(|o| o.start).collect();
@@ -226,16 +228,8 @@ pub fn verify_proof<P: ProofOfLearning>(
             detail: "its digests do not have the block's trajectory root".into(),
         });
     }
-    for (opening, (seed, batch)) in proof.openings[..last].iter().zip(&batches) {
-        reexecute_step::<P>(
-            spec,
-            opening,
-            seed,
-            batch,
-            input.store,
-            input.start.steps,
-            names,
-        )?;
+    for (opening, seed_and_batch) in proof.openings[..last].iter().zip(&batches) {
+        replay(opening, seed_and_batch)?;
     }
 
     // Valid: the quality scores (the winning state is the one just re-executed).

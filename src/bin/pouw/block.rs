@@ -317,6 +317,10 @@ fn rejects(e: &Error) -> bool {
         e,
         Error::Io { .. }
             | Error::NotFound { .. }
+            | Error::BadBlock { .. }
+            | Error::Timeout { .. }
+            | Error::Store { .. }
+            | Error::DatasetMismatch { .. }
             | Error::Torch(_)
             | Error::Locked { .. }
             | Error::DeviceArithmetic { .. }

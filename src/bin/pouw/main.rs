@@ -1,11 +1,13 @@
-//! `pouw`: the command for node operators. Datasets (import, info, scrub), CIDs, consensus
-//! parameters and the genesis checkpoint, mining, verifying and auditing blocks, reading proofs.
+//! `pouw`: the command for node operators. Datasets (import, info, scrub, publish and fetch by
+//! CID), CIDs, consensus parameters and the genesis checkpoint, mining, verifying and auditing
+//! blocks, reading proofs, measuring the machine.
 //!
 //! Exit codes a script can rely on: 0 done (a block valid, an audit clean); 1 the block is
 //! invalid (`verify`), or the audit found a wrong step (`audit`, which writes the fraud proof);
 //! 2 the command line is wrong; 3 anything else failed (a file missing or malformed, a store
 //! miss, libtorch). Errors go to stderr as one line naming the file and the problem.
 
+mod bench;
 mod block;
 mod dataset;
 mod show;
@@ -45,6 +47,9 @@ enum Command {
     /// Read proofs.
     #[command(subcommand)]
     Proof(show::ProofCommand),
+    /// Measure this machine: hashing (tree build, CIDs), the exact step, verifying a block
+    /// against mining it, with the ratios the project's benches print.
+    Bench(bench::BenchArgs),
 }
 
 /// How a command failed.
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => block::verify(a),
         Command::Audit(a) => block::audit(a),
         Command::Proof(c) => show::run(c),
+        Command::Bench(a) => bench::run(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,206 @@
+//! `pouw bench`: what this machine does, with the ratios the project's benches print: hashing
+//! (the Merkle tree build and a file's CID against `cores x` the single-core SHA3 rate), the
+//! exact training step, and verifying a block against mining it. Synthetic data (a hash stream),
+//! so it needs no files; `--seed-scale` adds the 64x64 RGB default model.
+
+use crate::{Failure, Outcome};
+use clap::Args;
+use pouw::dataset::{build_tree_from_file, DType, Dataset, DatasetWriter};
+use pouw::hash::sha3_256;
+use pouw::ident::unixfs::{cid_of_file, CHUNK_SIZE};
+use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
+use pouw::merkle::leaf_hash;
+use pouw::work::{
+    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
+};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// MiB of records to hash (tree build, CID).
+    #[arg(long, default_value_t = 256)]
+    mib: u64,
+    /// Expected steps of the block mined and verified (default model on 8x8 records).
+    #[arg(long, default_value_t = 256)]
+    block_steps: u64,
+    /// Also time the exact step at the seed's scale (64x64 RGB, default model: seconds a step).
+    #[arg(long)]
+    seed_scale: bool,
+}
+
+/// Best-of-`runs` wall time of `f`.
+fn best(runs: usize, mut f: impl FnMut() -> Result<(), Failure>) -> Result<Duration, Failure> {
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let t = Instant::now();
+        f()?;
+        best = best.min(t.elapsed());
+    }
+    Ok(best)
+}
+
+fn mb_s(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+/// A dataset of `count` hash-stream records of shape `shape` with values up to `value_max`.
+fn synthetic(dir: &Path, shape: Vec<u32>, value_max: u32, count: u64) -> pouw::Result<Dataset> {
+    let mut w = DatasetWriter::create(dir, shape, DType::U8, value_max, "hash stream", "none")?;
+    let mut xof = pouw::hash::Xof::new("pouw/bench-records", &[0; 32]);
+    let mut record = vec![0u8; w.record_size()];
+    for _ in 0..count {
+        xof.fill(&mut record);
+        for v in &mut record {
+            *v = (u32::from(*v) % (value_max + 1)) as u8;
+        }
+        w.push(&record)?;
+    }
+    w.finish()
+}
+
+pub fn run(a: BenchArgs) -> Outcome {
+    let cores = rayon::current_num_threads();
+    let dir = std::env::temp_dir().join(format!("pouw-bench-{}", std::process::id()));
+    let result = bench(&a, cores, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
+    println!("machine   {cores} rayon threads");
+    // Hashing: 4 KiB records, a tree build and a CID over the same file.
+    let record = 4096u64;
+    let count = (a.mib << 20) / record;
+    let ds = synthetic(&dir.join("hash"), vec![4096], 255, count)?;
+    let records = dir.join("hash").join("records.bin");
+    let sample = std::fs::read(&records).map_err(|e| Failure::Error(e.to_string()))?;
+    let sample = &sample[..sample.len().min(64 << 20)];
+    let leaves = best(3, || {
+        for r in sample.chunks_exact(record as usize) {
+            black_box(leaf_hash(r));
+        }
+        Ok(())
+    })?;
+    let single = mb_s(sample.len() as u64, leaves);
+    let build = best(3, || {
+        black_box(build_tree_from_file(&records, record, ds.len())?);
+        Ok(())
+    })?;
+    let build = mb_s(count * record, build);
+    println!(
+        "tree      build over {} MiB of 4 KiB records: {build:.0} MB/s; single-core SHA3 leaf rate \
+         {single:.0} MB/s; ratio to {cores} x single {:.2} (target >= 0.85)",
+        a.mib,
+        build / (cores as f64 * single)
+    );
+    let chunks = best(3, || {
+        for c in sample.chunks(CHUNK_SIZE) {
+            black_box(sha3_256(c));
+        }
+        Ok(())
+    })?;
+    let single = mb_s(sample.len() as u64, chunks);
+    let cid = best(3, || {
+        black_box(cid_of_file(&records)?);
+        Ok(())
+    })?;
+    let cid = mb_s(count * record, cid);
+    println!(
+        "cid       UnixFS CID of the same file: {cid:.0} MB/s; single-core SHA3 over 256 KiB \
+         chunks {single:.0} MB/s; ratio to {cores} x single {:.2} (target >= 0.85)",
+        cid / (cores as f64 * single)
+    );
+    drop(ds);
+
+    // The default model on 8x8 records: a step, then a block mined and verified.
+    let ds = synthetic(&dir.join("small"), vec![1, 8, 8], 16, 2048)?;
+    let mut spec = GanSpec::for_manifest(ds.manifest())?;
+    spec.device = DeviceChoice::Cpu;
+    step_time("step      default model, 8x8", &spec, &ds, 20)?;
+    let params = ConsensusParams::new(spec, ds.root(), ds.len());
+    let store = MemStore::default();
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
+    store.put(&genesis)?;
+    let target = Target::from_expected_steps(a.block_steps.max(1));
+    let input = MineInput {
+        header_hash: [9; 32],
+        miner_id: b"bench",
+        start: &genesis,
+        params: &params,
+        target,
+        dataset: &ds,
+        store: &store,
+    };
+    let started = Instant::now();
+    let MineOutcome::Found(block) = mine::<GanTrainer>(
+        &input,
+        MineOptions::default(),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )?
+    else {
+        return Err(Failure::Error("no block within the step limit".into()));
+    };
+    let mining = started.elapsed();
+    let proof = block.proof.to_bytes();
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
+    let check = VerifyInput {
+        header_hash: [9; 32],
+        miner_id: b"bench",
+        start: &start,
+        params: &params,
+        target,
+        store: &store,
+    };
+    let verifying = best(3, || {
+        black_box(verify::<GanTrainer>(&check, &proof)?);
+        Ok(())
+    })?;
+    let ratio = verifying.as_secs_f64() / mining.as_secs_f64();
+    println!(
+        "block     {} steps mined in {:.2} s, verified in {:.3} s: {:.2}% (scaled to 1000 steps \
+         {:.2}%, target <= 5%); proof {} bytes, record-free {} bytes",
+        block.proof.steps,
+        mining.as_secs_f64(),
+        verifying.as_secs_f64(),
+        100.0 * ratio,
+        100.0 * ratio * block.proof.steps as f64 / 1000.0,
+        proof.len(),
+        block.proof.record_free().to_bytes().len()
+    );
+    if a.seed_scale {
+        let ds = synthetic(&dir.join("seed"), vec![3, 64, 64], 255, 128)?;
+        let mut spec = GanSpec::for_manifest(ds.manifest())?;
+        spec.device = DeviceChoice::Cpu;
+        step_time("step      seed scale, 64x64 RGB", &spec, &ds, 2)?;
+    }
+    Ok(())
+}
+
+/// Times `steps` exact training steps of `spec`'s model on `ds` and prints the best one.
+fn step_time(label: &str, spec: &GanSpec, ds: &Dataset, steps: u64) -> Outcome {
+    let mut trainer = GanTrainer::from_seed(spec, &[1; 32])?;
+    let mut fastest = Duration::MAX;
+    for i in 0..steps {
+        let seed = sha3_256(&i.to_le_bytes());
+        let indices = pouw::learning::batch_indices(&seed, spec.batch_size, ds.len())?;
+        let mut records = Vec::with_capacity(indices.len() * ds.record_size());
+        for &index in &indices {
+            records.extend_from_slice(&ds.record(index)?);
+        }
+        let batch = pouw::learning::Batch::from_records(indices, records, ds.record_size())?;
+        let t = Instant::now();
+        trainer.step(&seed, &batch)?;
+        fastest = fastest.min(t.elapsed());
+    }
+    println!(
+        "{label}: {:.2} ms a step (best of {steps}, {} intra-op threads)",
+        fastest.as_secs_f64() * 1e3,
+        tch::get_num_threads()
+    );
+    Ok(())
+}
