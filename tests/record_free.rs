@@ -109,10 +109,7 @@ fn a_verifier_with_another_dataset_refuses() {
     )
     .unwrap();
     let r = verify_record_free::<GanTrainer>(&input, &other, &compact);
-    assert!(
-        matches!(r, Err(Error::DatasetMismatch { .. })),
-        "{r:?}"
-    );
+    assert!(matches!(r, Err(Error::DatasetMismatch { .. })), "{r:?}");
 }
 
 #[test]
