@@ -95,6 +95,27 @@
 #define POUW_MAX_CID_LEN 64
 
 /*
+ What a verification is doing, as [`pouw_verify_with_progress`] reports it: decoding and the
+ cheap checks.
+ */
+#define POUW_VERIFY_PHASE_CHECKS 0
+
+/*
+ Fetching an opened step's start checkpoint and re-executing the step.
+ */
+#define POUW_VERIFY_PHASE_STEP 1
+
+/*
+ Fetching and checking the trajectory companion.
+ */
+#define POUW_VERIFY_PHASE_COMPANION 2
+
+/*
+ Scoring the start and winning checkpoints.
+ */
+#define POUW_VERIFY_PHASE_QUALITY 3
+
+/*
  The result of every fallible `pouw_*` call. Numbers are stable across versions and never
  reused; new codes are only added.
  */
@@ -556,6 +577,19 @@ typedef struct pouw_verdict {
    */
   struct pouw_start next;
 } pouw_verdict;
+
+/*
+ Called by [`pouw_verify_with_progress`] as verification moves on, on the calling thread: the
+ phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP, else 0), opened steps
+ re-executed so far and in all, bytes fetched from the store so far, and the caller's
+ `user_data`. It must return normally.
+ */
+typedef void (*pouw_verify_callback)(uint32_t phase,
+                                     uint64_t step,
+                                     uint32_t done,
+                                     uint32_t total,
+                                     uint64_t fetched_bytes,
+                                     void *user_data);
 
 /*
  Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps
@@ -1203,6 +1237,25 @@ pouw_result pouw_verify(const struct pouw_params *params,
                         const uint8_t *proof,
                         size_t proof_len,
                         struct pouw_verdict *out_verdict);
+
+/*
+ [`pouw_verify`], reporting progress to `progress` (may be NULL; called with `user_data`) and
+ checking `cancel` (may be NULL) before each fetch and step: `POUW_RESULT_CANCELLED` once it is
+ set, `*out_verdict` untouched. Thread-safe.
+ */
+pouw_result pouw_verify_with_progress(const struct pouw_params *params,
+                                      const struct pouw_store *store,
+                                      const uint8_t *header_hash,
+                                      const uint8_t *miner_id,
+                                      size_t miner_id_len,
+                                      const struct pouw_start *start,
+                                      const uint8_t *target,
+                                      const uint8_t *proof,
+                                      size_t proof_len,
+                                      pouw_verify_callback progress,
+                                      void *user_data,
+                                      const struct pouw_cancel_token *cancel,
+                                      struct pouw_verdict *out_verdict);
 
 /*
  Verifies a block proof in its record-free form (`proof`, `proof_len` bytes; untrusted; see

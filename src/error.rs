@@ -220,6 +220,9 @@ pub enum Error {
         /// The CID asked for.
         cid: String,
     },
+    /// The caller cancelled the operation (its cancellation flag was set).
+    #[error("cancelled")]
+    Cancelled,
     /// A store or node returned bytes that are not the block or object asked for: the source
     /// misbehaves (a chain may ban the peer; fetching again from it will not help).
     #[error("block {cid} from the store is wrong: {detail}")]

@@ -565,3 +565,59 @@ fn parameters_state_a_version_this_build_verifies() {
         assert_eq!(p.version().unwrap().number(), v);
     }
 }
+
+#[test]
+fn verification_reports_its_progress_and_can_be_cancelled() {
+    use pouw::work::{verify_with, VerifyPhase, VerifyProgress};
+    use std::sync::atomic::Ordering;
+    let c = chain();
+    let block = c.mine([1; 32], MINER, &c.genesis);
+    let bytes = block.proof.to_bytes();
+    let start = c.genesis_start();
+    let input = c.input([1; 32], MINER, &start);
+    let mut seen: Vec<VerifyProgress> = Vec::new();
+    let verdict = verify_with::<GanTrainer>(
+        &input,
+        &bytes,
+        &mut |p| seen.push(*p),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(verdict, verify::<GanTrainer>(&input, &bytes).unwrap());
+    let phases: Vec<VerifyPhase> = seen.iter().map(|p| p.phase).collect();
+    let n = block.proof.openings.len();
+    // Checks, the winning step, the companion, the other steps, quality.
+    assert_eq!(phases.len(), 1 + 1 + 1 + (n - 1) + 1, "{seen:?}");
+    assert_eq!(phases[0], VerifyPhase::Checks);
+    assert_eq!(seen[1].phase, VerifyPhase::Step);
+    assert_eq!(seen[1].step, block.proof.steps, "the winning step first");
+    assert_eq!(phases[2], VerifyPhase::Companion);
+    assert!(phases[3..3 + n - 1].iter().all(|p| *p == VerifyPhase::Step));
+    assert_eq!(*phases.last().unwrap(), VerifyPhase::Quality);
+    assert!(seen.iter().all(|p| p.total as usize == n));
+    assert!(seen
+        .windows(2)
+        .all(|w| w[0].fetched_bytes <= w[1].fetched_bytes && w[0].done <= w[1].done));
+    assert!(
+        seen.last().unwrap().fetched_bytes >= (n as u64) * 1000,
+        "{seen:?}"
+    );
+    // Cancelled at the first re-execution: nothing more is fetched.
+    let cancel = AtomicBool::new(false);
+    let mut after = 0;
+    let r = verify_with::<GanTrainer>(
+        &input,
+        &bytes,
+        &mut |p| {
+            if cancel.load(Ordering::Relaxed) {
+                after += 1;
+            }
+            if p.phase == VerifyPhase::Step {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    );
+    assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+    assert_eq!(after, 0);
+}

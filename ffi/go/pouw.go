@@ -9,6 +9,7 @@ package pouw
 // Implemented in Go (progress.go); declared for their function pointers.
 extern void goPouwProgress(uint64_t step, void *user_data);
 extern void goPouwAuditProgress(uint64_t step, uint64_t steps, void *user_data);
+extern void goPouwVerifyProgress(uint32_t phase, uint64_t step, uint32_t done, uint32_t total, uint64_t fetched, void *user_data);
 */
 import "C"
 
@@ -509,6 +510,65 @@ func Verify(req VerifyRequest) (*Verdict, error) {
 	return verify(req, nil)
 }
 
+// VerifyPhase is what a verification is doing.
+type VerifyPhase uint32
+
+// The phases of a verification, in order (Step once per opened step).
+const (
+	VerifyChecks    VerifyPhase = C.POUW_VERIFY_PHASE_CHECKS    // decoding and the cheap checks
+	VerifyStep      VerifyPhase = C.POUW_VERIFY_PHASE_STEP      // fetching a start checkpoint, re-executing its step
+	VerifyCompanion VerifyPhase = C.POUW_VERIFY_PHASE_COMPANION // fetching the trajectory companion
+	VerifyQuality   VerifyPhase = C.POUW_VERIFY_PHASE_QUALITY   // scoring the start and winning checkpoints
+)
+
+// VerifyProgress is a verification's progress.
+type VerifyProgress struct {
+	Phase        VerifyPhase
+	Step         uint64 // the step being re-executed (phase VerifyStep), else 0
+	Done, Total  uint32 // opened steps re-executed so far, and in all
+	FetchedBytes uint64 // bytes fetched from the store so far
+}
+
+// VerifyContext is Verify with cancellation (ctx, checked before each fetch and step: the error
+// then has CodeCancelled and wraps ctx.Err()) and progress (may be nil; called from a cgo
+// callback on the calling goroutine's thread: it must return; a panic in it is recovered).
+func VerifyContext(ctx context.Context, req VerifyRequest, progress func(VerifyProgress)) (*Verdict, error) {
+	token, release, err := cancelToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var callback C.pouw_verify_callback
+	var userData unsafe.Pointer
+	if progress != nil {
+		slot, free := handleSlot(progress)
+		defer free()
+		userData = slot
+		callback = C.pouw_verify_callback(C.goPouwVerifyProgress)
+	}
+	start, err := req.Start.c()
+	if err != nil {
+		return nil, err
+	}
+	mp, mn := bytesPtr(req.MinerID)
+	pp, pn := bytesPtr(req.Proof)
+	header, target := req.HeaderHash, req.Target
+	var v C.pouw_verdict
+	r := C.pouw_verify_with_progress(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
+		(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, callback, userData, token, &v)
+	runtime.KeepAlive(req.Params)
+	runtime.KeepAlive(req.Store)
+	runtime.KeepAlive(req.MinerID)
+	runtime.KeepAlive(req.Proof)
+	if err := resultError("verify", r); err != nil {
+		if e := err.(*Error); e.Code == CodeCancelled {
+			e.cause = ctx.Err()
+		}
+		return nil, err
+	}
+	return verdictFromC(&v), nil
+}
+
 // VerifyRecordFree verifies a block proof in its record-free form (req.Proof; see
 // RecordFreeProof), reading the batches and the challenged records from ds, the dataset the
 // parameters commit to. The verdict is the self-contained form's.
@@ -559,6 +619,10 @@ func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 	if err := resultError("verify", r); err != nil {
 		return nil, err
 	}
+	return verdictFromC(&v), nil
+}
+
+func verdictFromC(v *C.pouw_verdict) *Verdict {
 	out := &Verdict{
 		Steps:        uint64(v.steps),
 		OpenedCount:  uint64(v.opened_count),
@@ -570,7 +634,7 @@ func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 		out.DatasetRoot[i] = byte(v.dataset_root[i])
 		out.Work[i] = byte(v.work[i])
 	}
-	return out, nil
+	return out
 }
 
 // AuditRequest is a block to replay step by step.

@@ -403,3 +403,29 @@ func TestRecordFreeProof(t *testing.T) {
 		t.Fatalf("no dataset: %v", err)
 	}
 }
+
+// TestVerifyContext: progress through every phase; a cancelled context stops verification.
+func TestVerifyContext(t *testing.T) {
+	c := newChain(t)
+	block := c.mine(t, header(7), nil)
+	var phases []VerifyPhase
+	var fetched uint64
+	v, err := VerifyContext(context.Background(), c.request(header(7), block.Proof), func(p VerifyProgress) {
+		phases = append(phases, p.Phase)
+		fetched = p.FetchedBytes
+		if p.Phase == VerifyQuality {
+			panic("recovered")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(phases) != int(v.OpenedCount)+3 || phases[0] != VerifyChecks || phases[len(phases)-1] != VerifyQuality || fetched == 0 {
+		t.Fatalf("phases %v (opened %d), fetched %d", phases, v.OpenedCount, fetched)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := VerifyContext(ctx, c.request(header(7), block.Proof), nil); !IsCode(err, CodeCancelled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled verification: %v", err)
+	}
+}

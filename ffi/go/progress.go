@@ -25,6 +25,15 @@ func goPouwProgress(step C.uint64_t, userData unsafe.Pointer) {
 	}
 }
 
+//export goPouwVerifyProgress
+func goPouwVerifyProgress(phase C.uint32_t, step C.uint64_t, done, total C.uint32_t, fetched C.uint64_t, userData unsafe.Pointer) {
+	defer func() { _ = recover() }()
+	h := *(*cgo.Handle)(userData)
+	if f, ok := h.Value().(func(VerifyProgress)); ok && f != nil {
+		f(VerifyProgress{Phase: VerifyPhase(phase), Step: uint64(step), Done: uint32(done), Total: uint32(total), FetchedBytes: uint64(fetched)})
+	}
+}
+
 //export goPouwAuditProgress
 func goPouwAuditProgress(step, steps C.uint64_t, userData unsafe.Pointer) {
 	defer func() { _ = recover() }()

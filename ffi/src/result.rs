@@ -135,6 +135,7 @@ impl PouwResult {
             Error::BadBlock { .. } => R::BadBlock,
             Error::Timeout { .. } => R::Timeout,
             Error::Store { .. } => R::Store,
+            Error::Cancelled => R::Cancelled,
             Error::WrongBatch(_) => R::WrongBatch,
             Error::Torch(_) => R::Torch,
             Error::Binding { .. } => R::Binding,

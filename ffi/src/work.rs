@@ -12,7 +12,8 @@ use pouw::learning::gan::GanTrainer;
 use pouw::learning::ProofOfLearning;
 use pouw::work::{
     AuditInput, AuditOutcome, AuditProgress, BlockProof, FraudCheckInput, MineInput, MineOptions,
-    MineOutcome, MineProgress, ProofLimits, Start, Target, VerifyInput, Work,
+    MineOutcome, MineProgress, ProofLimits, Start, Target, VerifyInput, VerifyPhase,
+    VerifyProgress, Work,
 };
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -311,6 +312,81 @@ pub unsafe extern "C" fn pouw_verify(
         let proof = slice(proof, proof_len)?;
         out_ptr(out_verdict)?;
         let v = pouw::work::verify::<GanTrainer>(&view.input(), proof)?;
+        write_verdict(out_verdict, &v)
+    })
+}
+
+/// What a verification is doing, as [`pouw_verify_with_progress`] reports it: decoding and the
+/// cheap checks.
+pub const POUW_VERIFY_PHASE_CHECKS: u32 = 0;
+/// Fetching an opened step's start checkpoint and re-executing the step.
+pub const POUW_VERIFY_PHASE_STEP: u32 = 1;
+/// Fetching and checking the trajectory companion.
+pub const POUW_VERIFY_PHASE_COMPANION: u32 = 2;
+/// Scoring the start and winning checkpoints.
+pub const POUW_VERIFY_PHASE_QUALITY: u32 = 3;
+
+/// Called by [`pouw_verify_with_progress`] as verification moves on, on the calling thread: the
+/// phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP, else 0), opened steps
+/// re-executed so far and in all, bytes fetched from the store so far, and the caller's
+/// `user_data`. It must return normally.
+#[allow(non_camel_case_types)]
+pub type pouw_verify_callback = Option<
+    unsafe extern "C" fn(
+        phase: u32,
+        step: u64,
+        done: u32,
+        total: u32,
+        fetched_bytes: u64,
+        user_data: *mut c_void,
+    ),
+>;
+
+/// [`pouw_verify`], reporting progress to `progress` (may be NULL; called with `user_data`) and
+/// checking `cancel` (may be NULL) before each fetch and step: `POUW_RESULT_CANCELLED` once it is
+/// set, `*out_verdict` untouched. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_verify_with_progress(
+    params: *const pouw_params,
+    store: *const pouw_store,
+    header_hash: *const u8,
+    miner_id: *const u8,
+    miner_id_len: usize,
+    start: *const pouw_start,
+    target: *const u8,
+    proof: *const u8,
+    proof_len: usize,
+    progress: pouw_verify_callback,
+    user_data: *mut c_void,
+    cancel: *const pouw_cancel_token,
+    out_verdict: *mut pouw_verdict,
+) -> PouwResult {
+    guard(|| {
+        let view = ChainView::read(
+            params,
+            store,
+            header_hash,
+            miner_id,
+            miner_id_len,
+            start,
+            target,
+        )?;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out_verdict)?;
+        let never = AtomicBool::new(false);
+        let cancel = cancel.as_ref().map_or(&never, |t| &t.flag);
+        let mut report = |p: &VerifyProgress| {
+            if let Some(callback) = progress {
+                let phase = match p.phase {
+                    VerifyPhase::Checks => POUW_VERIFY_PHASE_CHECKS,
+                    VerifyPhase::Step => POUW_VERIFY_PHASE_STEP,
+                    VerifyPhase::Companion => POUW_VERIFY_PHASE_COMPANION,
+                    VerifyPhase::Quality => POUW_VERIFY_PHASE_QUALITY,
+                };
+                callback(phase, p.step, p.done, p.total, p.fetched_bytes, user_data);
+            }
+        };
+        let v = pouw::work::verify_with::<GanTrainer>(&view.input(), proof, &mut report, cancel)?;
         write_verdict(out_verdict, &v)
     })
 }

@@ -1458,3 +1458,99 @@ fn golden_proof_in_record_free_form_verifies_from_the_dataset() {
         pouw_params_free(g.params);
     }
 }
+
+#[test]
+fn verification_reports_progress_and_honours_its_cancel_token() {
+    /// Counts calls per phase; the last fetched-bytes figure.
+    #[derive(Default)]
+    struct Seen {
+        phases: [u32; 4],
+        fetched: u64,
+        total: u32,
+    }
+    unsafe extern "C" fn on_progress(
+        phase: u32,
+        _step: u64,
+        _done: u32,
+        total: u32,
+        fetched: u64,
+        user_data: *mut c_void,
+    ) {
+        let seen = &mut *(user_data as *mut Seen);
+        seen.phases[phase as usize] += 1;
+        seen.fetched = fetched;
+        seen.total = total;
+    }
+    let g = golden();
+    let header = [0x42u8; 32];
+    let miner = b"golden-miner";
+    unsafe {
+        let s = bytes_of(&g.store_dir).to_vec();
+        let mut store = null_mut();
+        check(
+            pouw_store_open_dir(s.as_ptr(), s.len(), &mut store),
+            PouwResult::Ok,
+        );
+        let mut token = null_mut();
+        check(pouw_cancel_token_new(&mut token), PouwResult::Ok);
+        let run = |seen: &mut Seen, out: *mut pouw_verdict| {
+            pouw_verify_with_progress(
+                g.params,
+                store,
+                header.as_ptr(),
+                miner.as_ptr(),
+                miner.len(),
+                &g.start,
+                g.target.as_ptr(),
+                g.proof.as_ptr(),
+                g.proof.len(),
+                Some(on_progress),
+                seen as *mut Seen as *mut c_void,
+                token,
+                out,
+            )
+        };
+        let mut seen = Seen::default();
+        let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        check(run(&mut seen, verdict.as_mut_ptr()), PouwResult::Ok);
+        assert_eq!(verdict.assume_init().opened_count, u64::from(seen.total));
+        assert_eq!(
+            seen.phases,
+            [1, seen.total, 1, 1],
+            "checks once, every opened step, the companion, quality"
+        );
+        assert!(seen.fetched > 0);
+        // Cancelled before it starts: nothing fetched, the verdict untouched.
+        check(pouw_cancel_token_cancel(token), PouwResult::Ok);
+        let mut seen = Seen::default();
+        let mut untouched = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
+        check(
+            run(&mut seen, untouched.as_mut_ptr()),
+            PouwResult::Cancelled,
+        );
+        assert_eq!(seen.fetched, 0);
+        assert_eq!(untouched.assume_init().steps, 0);
+        // No callback, no token: a plain verification.
+        check(
+            pouw_verify_with_progress(
+                g.params,
+                store,
+                header.as_ptr(),
+                miner.as_ptr(),
+                miner.len(),
+                &g.start,
+                g.target.as_ptr(),
+                g.proof.as_ptr(),
+                g.proof.len(),
+                None,
+                null_mut(),
+                null(),
+                verdict.as_mut_ptr(),
+            ),
+            PouwResult::Ok,
+        );
+        pouw_cancel_token_free(token);
+        pouw_store_free(store);
+        pouw_params_free(g.params);
+    }
+}

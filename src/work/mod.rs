@@ -32,7 +32,10 @@ pub use params::{ConsensusParams, MAX_OPENED_STEPS};
 pub use proof::{BlockProof, ProofLimits};
 pub use protocol::{ProtocolVersion, OLDEST_VERIFIED_VERSION};
 pub use record_free::RecordFreeProof;
-pub use verify::{verify, verify_proof, verify_record_free, Verdict, VerifyInput};
+pub use verify::{
+    verify, verify_proof, verify_record_free, verify_with, Verdict, VerifyInput, VerifyPhase,
+    VerifyProgress,
+};
 
 use crate::error::Result;
 use crate::hash::{tag, Digest, TaggedHasher, Xof};

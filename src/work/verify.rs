@@ -19,6 +19,7 @@ use crate::learning::{
     ProofOfLearning, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What a verifier checks a proof against: the chain's view.
 pub struct VerifyInput<'a, S: TaskSpec> {
@@ -59,6 +60,75 @@ pub struct Verdict {
     pub next: Start,
 }
 
+/// What a verification is doing ([`VerifyProgress::phase`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyPhase {
+    /// Decoding and the cheap checks: bindings, opened steps, ticket, Merkle paths, capacity.
+    Checks,
+    /// Fetching an opened step's start checkpoint and re-executing the step.
+    Step,
+    /// Fetching and checking the trajectory companion.
+    Companion,
+    /// Scoring the start and the winning checkpoints.
+    Quality,
+}
+
+/// A verification's progress, reported as it goes ([`verify_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifyProgress {
+    /// What it is doing.
+    pub phase: VerifyPhase,
+    /// The step being re-executed (phase [`VerifyPhase::Step`]), else 0.
+    pub step: u64,
+    /// Opened steps re-executed so far.
+    pub done: u32,
+    /// Opened steps in all (0 until the proof is decoded).
+    pub total: u32,
+    /// Bytes fetched from the store so far.
+    pub fetched_bytes: u64,
+}
+
+/// A store that counts the bytes its gets return.
+struct Counting<'a> {
+    inner: &'a dyn CheckpointStore,
+    bytes: AtomicU64,
+}
+
+impl CheckpointStore for Counting<'_> {
+    fn put(&self, bytes: &[u8]) -> Result<crate::ident::Cid> {
+        self.inner.put(bytes)
+    }
+
+    fn get_unchecked(&self, cid: &crate::ident::Cid, limit: u64) -> Result<Vec<u8>> {
+        let bytes = self.inner.get_unchecked(cid, limit)?;
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(bytes)
+    }
+
+    fn get(&self, cid: &crate::ident::Cid, limit: u64) -> Result<Vec<u8>> {
+        let bytes = self.inner.get(cid, limit)?;
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(bytes)
+    }
+
+    fn prefetch(&self, cids: &[crate::ident::Cid], limit: u64) {
+        self.inner.prefetch(cids, limit);
+    }
+}
+
+/// [`verify`], reporting its progress to `progress` and checking `cancel` before each fetch and
+/// step ([`Error::Cancelled`] once it is set).
+pub fn verify_with<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    proof_bytes: &[u8],
+    progress: &mut dyn FnMut(&VerifyProgress),
+    cancel: &AtomicBool,
+) -> Result<Verdict> {
+    input.params.validate()?;
+    let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
+    verify_proof_with::<P>(input, &proof, progress, cancel)
+}
+
 /// Verifies a block proof given as untrusted bytes.
 pub fn verify<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
@@ -87,6 +157,34 @@ pub fn verify_proof<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     proof: &BlockProof,
 ) -> Result<Verdict> {
+    verify_proof_with::<P>(input, proof, &mut |_| {}, &AtomicBool::new(false))
+}
+
+fn verify_proof_with<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    proof: &BlockProof,
+    progress: &mut dyn FnMut(&VerifyProgress),
+    cancel: &AtomicBool,
+) -> Result<Verdict> {
+    let store = Counting {
+        inner: input.store,
+        bytes: AtomicU64::new(0),
+    };
+    let total = proof.openings.len() as u32;
+    let mut report = |phase, step, done| {
+        progress(&VerifyProgress {
+            phase,
+            step,
+            done,
+            total,
+            fetched_bytes: store.bytes.load(Ordering::Relaxed),
+        });
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        Ok(())
+    };
+    report(VerifyPhase::Checks, 0, 0)?;
     let params = input.params;
     params.validate()?;
     let names = params.version()?.names();
@@ -202,35 +300,29 @@ pub fn verify_proof<P: ProofOfLearning>(
     let spec = &params.spec;
     let last = proof.openings.len() - 1;
     let replay = |opening, (seed, batch): &(Digest, Batch)| {
-        reexecute_step::<P>(
-            spec,
-            opening,
-            seed,
-            batch,
-            input.store,
-            input.start.steps,
-            names,
-        )
+        reexecute_step::<P>(spec, opening, seed, batch, &store, input.start.steps, names)
     };
+    report(VerifyPhase::Step, winning.trajectory.step, 0)?;
     let end_state = replay(winning, &batches[last])?;
     // The winning step holds: fetch the rest at once where the store can (a forged proof never
     // got this far, so it cannot make the verifier fetch more than one checkpoint).
     let rest: Vec<_> = proof.openings[..last].iter().map(|o| o.start).collect();
-    input.store.prefetch(&rest, spec.checkpoint_size());
+    store.prefetch(&rest, spec.checkpoint_size());
+    report(VerifyPhase::Companion, 0, 1)?;
     // The trajectory companion must be published (anyone may audit the block): n + 1 digests,
     // 32 bytes a step, against the root.
-    let companion = input
-        .store
-        .get(&proof.trajectory_cid, Trajectory::encoded_size(len))?;
+    let companion = store.get(&proof.trajectory_cid, Trajectory::encoded_size(len))?;
     if Trajectory::from_bytes(&companion, len)?.root() != proof.trajectory_root {
         return Err(Error::InvalidField {
             what: "trajectory companion",
             detail: "its digests do not have the block's trajectory root".into(),
         });
     }
-    for (opening, seed_and_batch) in proof.openings[..last].iter().zip(&batches) {
+    for (i, (opening, seed_and_batch)) in proof.openings[..last].iter().zip(&batches).enumerate() {
+        report(VerifyPhase::Step, opening.trajectory.step, 1 + i as u32)?;
         replay(opening, seed_and_batch)?;
     }
+    report(VerifyPhase::Quality, 0, total)?;
 
     // Valid: the quality scores (the winning state is the one just re-executed).
     let reference = Batch::from_records(
@@ -239,7 +331,7 @@ pub fn verify_proof<P: ProofOfLearning>(
         spec.record_size(),
     )?;
     let start = fetch_checkpoint(
-        input.store,
+        &store,
         &input.start.cid,
         &input.start.digest,
         0,

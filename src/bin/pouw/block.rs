@@ -320,6 +320,7 @@ fn rejects(e: &Error) -> bool {
             | Error::BadBlock { .. }
             | Error::Timeout { .. }
             | Error::Store { .. }
+            | Error::Cancelled
             | Error::DatasetMismatch { .. }
             | Error::Torch(_)
             | Error::Locked { .. }
@@ -360,7 +361,30 @@ pub fn verify(a: VerifyArgs) -> Outcome {
         let ds = open_dataset(dir)?;
         work::verify_record_free::<GanTrainer>(&input, &ds, &proof)
     } else {
-        work::verify::<GanTrainer>(&input, &proof)
+        let bar = ProgressBar::new(0);
+        if let Ok(style) = ProgressStyle::with_template(
+            "verifying [{elapsed_precise}] {wide_bar} {pos}/{len} opened steps: {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        let mut report = |p: &work::VerifyProgress| {
+            bar.set_length(u64::from(p.total));
+            bar.set_position(u64::from(p.done));
+            let what = match p.phase {
+                work::VerifyPhase::Checks => "checks".to_owned(),
+                work::VerifyPhase::Step => format!("step {}", p.step),
+                work::VerifyPhase::Companion => "trajectory companion".to_owned(),
+                work::VerifyPhase::Quality => "quality".to_owned(),
+            };
+            bar.set_message(format!(
+                "{what}, {:.1} MiB fetched",
+                p.fetched_bytes as f64 / 1048576.0
+            ));
+        };
+        let r =
+            work::verify_with::<GanTrainer>(&input, &proof, &mut report, &AtomicBool::new(false));
+        bar.finish_and_clear();
+        r
     }
     .map_err(judged)?;
     println!(
