@@ -51,11 +51,25 @@ func takeBuffer(b *C.pouw_buffer) []byte {
 }
 
 // resultError turns a C result into nil or an *Error.
+//
+// The detail comes from pouw_last_error_message, which the library keeps per OS thread: callers
+// hold runtime.LockOSThread from before the C call until this returns, so that the goroutine
+// cannot move to another thread (and read another call's message) in between.
 func resultError(op string, r C.pouw_result) error {
 	if r == C.POUW_RESULT_OK {
 		return nil
 	}
-	return &Error{Code: Code(r), Message: message(Code(r)), Op: op}
+	return &Error{Code: Code(r), Message: message(Code(r)), Op: op, Detail: lastErrorMessage()}
+}
+
+// lastErrorMessage is the detailed message of the calling thread's last failed call.
+func lastErrorMessage() string {
+	var buf [1024]C.char
+	var n C.size_t
+	if C.pouw_last_error_message(&buf[0], C.size_t(len(buf)), &n) != C.POUW_RESULT_OK {
+		return ""
+	}
+	return C.GoStringN(&buf[0], C.int(n))
 }
 
 // message is the library's description of a code.

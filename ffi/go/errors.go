@@ -73,12 +73,18 @@ type Error struct {
 	Message string
 	// Op names the call that failed, e.g. "verify".
 	Op string
+	// Detail is the failure with its context (which field, which step, which file), as the
+	// library reports it; empty when the failure arose outside the library.
+	Detail string
 	// cause is what led to it, when known outside the library (a context's error).
 	cause error
 }
 
 // Error formats the failure.
 func (e *Error) Error() string {
+	if e.Detail != "" && e.Detail != e.Message {
+		return fmt.Sprintf("pouw: %s: %s (code %d)", e.Op, e.Detail, uint32(e.Code))
+	}
 	return fmt.Sprintf("pouw: %s: %s (code %d)", e.Op, e.Message, uint32(e.Code))
 }
 

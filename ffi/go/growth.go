@@ -89,6 +89,8 @@ func (r *DatasetRequest) c() *C.pouw_dataset_request {
 // spec at discriminator logit threshold (see CalibrateThreshold); the other rules get the
 // library's defaults. Reads every record of d once.
 func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float32, targetCount uint64) (*DatasetRequest, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	cp, cn := bytesPtr(checkpoint)
 	var out *C.pouw_dataset_request
 	err := resultError("new dataset request", C.pouw_dataset_request_new(d.c(), p.c(), cp, cn, C.float(threshold), C.uint64_t(targetCount), &out))
@@ -103,6 +105,8 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 
 // DatasetRequestFromBytes decodes and validates a request's canonical bytes (untrusted).
 func DatasetRequestFromBytes(b []byte) (*DatasetRequest, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
 	var out *C.pouw_dataset_request
 	err := resultError("dataset request from bytes", C.pouw_dataset_request_from_bytes(p, n, &out))
@@ -115,6 +119,8 @@ func DatasetRequestFromBytes(b []byte) (*DatasetRequest, error) {
 
 // Bytes is the request's canonical encoding (what its CID names).
 func (r *DatasetRequest) Bytes() ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var buf *C.pouw_buffer
 	err := resultError("dataset request bytes", C.pouw_dataset_request_to_bytes(r.c(), &buf))
 	runtime.KeepAlive(r)
@@ -126,6 +132,8 @@ func (r *DatasetRequest) Bytes() ([]byte, error) {
 
 // Cid is the request's binary CID, which submissions name.
 func (r *DatasetRequest) Cid() ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var buf *C.pouw_buffer
 	err := resultError("dataset request cid", C.pouw_dataset_request_cid(r.c(), &buf))
 	runtime.KeepAlive(r)
@@ -137,6 +145,8 @@ func (r *DatasetRequest) Cid() ([]byte, error) {
 
 // MaxRecords is the most records one submission to the request may carry.
 func (r *DatasetRequest) MaxRecords() (uint32, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var n C.uint32_t
 	err := resultError("dataset request max records", C.pouw_dataset_request_max_records(r.c(), &n))
 	runtime.KeepAlive(r)
@@ -169,6 +179,8 @@ func flatten(records [][]byte) ([]byte, []C.size_t) {
 // EncodeSubmission is the canonical encoding of submitter's records for r (records of any
 // length; over the request's limits gives CodeLimitExceeded).
 func EncodeSubmission(r *DatasetRequest, submitter []byte, records [][]byte) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	flat, lens := flatten(records)
 	sp, sn := bytesPtr(submitter)
 	fp, fn := bytesPtr(flat)
@@ -191,6 +203,8 @@ func EncodeSubmission(r *DatasetRequest, submitter []byte, records [][]byte) ([]
 // records under it, for checkpoint (of p's task spec): the threshold a requester writes into a
 // request. Scores every record on the CPU.
 func CalibrateThreshold(p *Params, checkpoint []byte, d *Dataset, rejectPerMille uint32) (float32, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	cp, cn := bytesPtr(checkpoint)
 	var t C.float
 	err := resultError("calibrate threshold", C.pouw_judge_calibrate_threshold(p.c(), cp, cn, d.c(), C.uint32_t(rejectPerMille), &t))
@@ -219,6 +233,8 @@ func (j *Judge) c() *C.pouw_judge {
 // spec (whose digest must be r's), and the duplicate index of d, the dataset version
 // submissions are checked against. r, p and d may be closed afterwards.
 func NewJudge(r *DatasetRequest, p *Params, checkpoint []byte, d *Dataset) (*Judge, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	cp, cn := bytesPtr(checkpoint)
 	var out *C.pouw_judge
 	err := resultError("new judge", C.pouw_judge_new(r.c(), p.c(), cp, cn, d.c(), &out))
@@ -261,6 +277,8 @@ func verdicts(codes []C.uint32_t, logits []C.float, n int) []RecordVerdict {
 // or long submitter, over the request's limits) is an error. Deterministic: every node reaches
 // the same verdicts.
 func (j *Judge) CheckSubmission(submitter []byte, records [][]byte, acceptedSoFar uint64) ([]RecordVerdict, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	size := 0
 	for i, rec := range records {
 		if i == 0 {
@@ -306,6 +324,8 @@ func (j *Judge) CheckSubmission(submitter []byte, records [][]byte, acceptedSoFa
 // received from the network (untrusted: it must name the judge's request, and is refused
 // before allocation when over the request's limits).
 func (j *Judge) CheckEncodedSubmission(submission []byte, acceptedSoFar uint64) ([]RecordVerdict, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	if j == nil {
 		return nil, resultError("check encoded submission", C.POUW_RESULT_NULL_ARGUMENT)
 	}
@@ -337,6 +357,8 @@ func (j *Judge) Close() {
 // with root oldRoot is a prefix of the tree of newSize leaves with root newRoot. A failing
 // proof is an *Error with CodeConsistencyMismatch.
 func VerifyConsistency(oldSize uint64, oldRoot [32]byte, newSize uint64, newRoot [32]byte, proof [][32]byte) error {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	flat := make([]byte, 0, 32*len(proof))
 	for i := range proof {
 		flat = append(flat, proof[i][:]...)
@@ -357,6 +379,8 @@ type AppendProofInfo struct {
 
 // VerifyAppendProof decodes an encoded append proof (untrusted) and verifies it.
 func VerifyAppendProof(proof []byte) (*AppendProofInfo, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(proof)
 	var info C.pouw_append_proof_info
 	err := resultError("verify append proof", C.pouw_append_proof_verify(p, n, &info))
@@ -410,6 +434,8 @@ type ReputationRule struct {
 
 // DefaultReputationRule is the library's default rule.
 func DefaultReputationRule() (ReputationRule, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var r C.pouw_reputation_rule
 	if err := resultError("default reputation rule", C.pouw_reputation_rule_default(&r)); err != nil {
 		return ReputationRule{}, err
@@ -445,6 +471,8 @@ func (r *Reputation) c() *C.pouw_reputation {
 
 // NewReputation is an empty table under rule (an invalid rule gives CodeInvalidField).
 func NewReputation(rule ReputationRule) (*Reputation, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	cr := C.pouw_reputation_rule{
 		ban_min_rejected:           C.uint64_t(rule.BanMinRejected),
 		ban_rejected_per_mille:     C.uint32_t(rule.BanRejectedPerMille),
@@ -460,6 +488,8 @@ func NewReputation(rule ReputationRule) (*Reputation, error) {
 
 // ReputationFromBytes decodes and validates a table's canonical bytes (untrusted).
 func ReputationFromBytes(b []byte) (*Reputation, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
 	var out *C.pouw_reputation
 	err := resultError("reputation from bytes", C.pouw_reputation_from_bytes(p, n, &out))
@@ -472,6 +502,8 @@ func ReputationFromBytes(b []byte) (*Reputation, error) {
 
 // Bytes is the table's canonical encoding.
 func (r *Reputation) Bytes() ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	if r == nil {
 		return nil, resultError("reputation bytes", C.POUW_RESULT_NULL_ARGUMENT)
 	}
@@ -486,6 +518,8 @@ func (r *Reputation) Bytes() ([]byte, error) {
 
 // Digest is the digest a chain commits to for the table.
 func (r *Reputation) Digest() ([32]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var d [32]byte
 	if r == nil {
 		return d, resultError("reputation digest", C.POUW_RESULT_NULL_ARGUMENT)
@@ -500,6 +534,8 @@ func (r *Reputation) Digest() ([32]byte, error) {
 // Refused, the table unchanged, for a banned submitter (CodeInvalidParameters), an identifier
 // of the wrong length (CodeInvalidField) or an unknown code (CodeInvalidArgument).
 func (r *Reputation) Record(submitter []byte, verdicts []RecordVerdict) (Standing, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	if r == nil {
 		return 0, resultError("reputation record", C.POUW_RESULT_NULL_ARGUMENT)
 	}
@@ -518,6 +554,8 @@ func (r *Reputation) Record(submitter []byte, verdicts []RecordVerdict) (Standin
 
 // Standing is submitter's counts and standing (zero counts for an unknown submitter).
 func (r *Reputation) Standing(submitter []byte) (SubmitterStanding, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	if r == nil {
 		return SubmitterStanding{}, resultError("reputation standing", C.POUW_RESULT_NULL_ARGUMENT)
 	}

@@ -47,6 +47,8 @@ func (d *Dataset) c() *C.pouw_dataset {
 
 // OpenDataset opens the dataset in directory dir.
 func OpenDataset(dir string) (*Dataset, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr([]byte(dir))
 	var out *C.pouw_dataset
 	if err := resultError("open dataset", C.pouw_dataset_open(p, n, &out)); err != nil {
@@ -57,6 +59,8 @@ func OpenDataset(dir string) (*Dataset, error) {
 
 // ImportDigits imports the UCI digits CSV at src (plain or gzip) into a new dataset in dest.
 func ImportDigits(src, dest string) (*Dataset, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	sp, sn := bytesPtr([]byte(src))
 	dp, dn := bytesPtr([]byte(dest))
 	var out *C.pouw_dataset
@@ -68,6 +72,8 @@ func ImportDigits(src, dest string) (*Dataset, error) {
 
 // Root is the dataset's Merkle root.
 func (d *Dataset) Root() ([32]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var root [32]byte
 	err := resultError("dataset root", C.pouw_dataset_root(d.c(), digestPtr(&root)))
 	runtime.KeepAlive(d)
@@ -76,6 +82,8 @@ func (d *Dataset) Root() ([32]byte, error) {
 
 // Len is the dataset's record count.
 func (d *Dataset) Len() (uint64, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var n C.uint64_t
 	err := resultError("dataset len", C.pouw_dataset_len(d.c(), &n))
 	runtime.KeepAlive(d)
@@ -128,6 +136,8 @@ func (p *Params) c() *C.pouw_params {
 
 // NewGanParams makes the default GAN parameters for d, changed by o's non-zero fields.
 func NewGanParams(d *Dataset, o ParamsOptions) (*Params, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	opts := C.pouw_params_options{
 		g_filters:           C.uint32_t(o.GFilters),
 		d_filters:           C.uint32_t(o.DFilters),
@@ -151,6 +161,8 @@ func NewGanParams(d *Dataset, o ParamsOptions) (*Params, error) {
 
 // ParamsFromBytes decodes canonical parameter bytes (untrusted), training on device.
 func ParamsFromBytes(b []byte, device Device, cudaIndex uint32) (*Params, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
 	var out *C.pouw_params
 	if err := resultError("params from bytes", C.pouw_params_from_bytes(p, n, C.uint32_t(device), C.uint32_t(cudaIndex), &out)); err != nil {
@@ -161,6 +173,8 @@ func ParamsFromBytes(b []byte, device Device, cudaIndex uint32) (*Params, error)
 
 // Bytes is the canonical encoding a chain pins.
 func (p *Params) Bytes() ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var buf *C.pouw_buffer
 	err := resultError("params bytes", C.pouw_params_to_bytes(p.c(), &buf))
 	runtime.KeepAlive(p)
@@ -172,6 +186,8 @@ func (p *Params) Bytes() ([]byte, error) {
 
 // Digest is the parameters' digest.
 func (p *Params) Digest() ([32]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var d [32]byte
 	err := resultError("params digest", C.pouw_params_digest(p.c(), digestPtr(&d)))
 	runtime.KeepAlive(p)
@@ -204,6 +220,8 @@ func (s *Store) c() *C.pouw_store {
 
 // OpenDirStore opens (creating it) a store in directory dir.
 func OpenDirStore(dir string) (*Store, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr([]byte(dir))
 	var out *C.pouw_store
 	if err := resultError("open store", C.pouw_store_open_dir(p, n, &out)); err != nil {
@@ -214,6 +232,8 @@ func OpenDirStore(dir string) (*Store, error) {
 
 // NewMemoryStore makes an empty in-memory store.
 func NewMemoryStore() (*Store, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var out *C.pouw_store
 	if err := resultError("new memory store", C.pouw_store_new_memory(&out)); err != nil {
 		return nil, err
@@ -223,6 +243,8 @@ func NewMemoryStore() (*Store, error) {
 
 // Put stores b and returns its binary CID.
 func (s *Store) Put(b []byte) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
 	var buf *C.pouw_buffer
 	err := resultError("store put", C.pouw_store_put(s.c(), p, n, &buf))
@@ -235,6 +257,8 @@ func (s *Store) Put(b []byte) ([]byte, error) {
 
 // Get fetches the bytes named by the binary CID cid, checked against it.
 func (s *Store) Get(cid []byte) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(cid)
 	var buf *C.pouw_buffer
 	err := resultError("store get", C.pouw_store_get(s.c(), p, n, &buf))
@@ -260,6 +284,8 @@ func (s *Store) Close() {
 
 // CidOf is the binary CID of b.
 func CidOf(b []byte) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
 	var buf *C.pouw_buffer
 	if err := resultError("cid of", C.pouw_cid_of(p, n, &buf)); err != nil {
@@ -270,6 +296,8 @@ func CidOf(b []byte) ([]byte, error) {
 
 // ParseCid parses the text form of a CID into its binary form.
 func ParseCid(text string) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr([]byte(text))
 	var buf *C.pouw_buffer
 	if err := resultError("parse cid", C.pouw_cid_parse(p, n, &buf)); err != nil {
@@ -280,6 +308,8 @@ func ParseCid(text string) ([]byte, error) {
 
 // CidString is the text form of the binary CID cid.
 func CidString(cid []byte) (string, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(cid)
 	var buf *C.pouw_buffer
 	if err := resultError("cid string", C.pouw_cid_to_string(p, n, &buf)); err != nil {
@@ -295,6 +325,8 @@ type Target [32]byte
 
 // TargetFromExpectedSteps is the target at which a block takes steps training steps on average.
 func TargetFromExpectedSteps(steps uint64) (Target, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var t Target
 	err := resultError("target", C.pouw_target_from_expected_steps(C.uint64_t(steps), (*C.uint8_t)(unsafe.Pointer(&t[0]))))
 	return t, err
@@ -302,6 +334,8 @@ func TargetFromExpectedSteps(steps uint64) (Target, error) {
 
 // ExpectedSteps is the average number of steps per block at t.
 func (t Target) ExpectedSteps() (float64, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var out C.double
 	err := resultError("expected steps", C.pouw_target_expected_steps((*C.uint8_t)(unsafe.Pointer(&t[0])), &out))
 	return float64(out), err
@@ -311,6 +345,8 @@ func (t Target) ExpectedSteps() (float64, error) {
 
 // GenesisCheckpoint is the start checkpoint of a chain: every weight drawn from seed.
 func GenesisCheckpoint(p *Params, seed [32]byte) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var buf *C.pouw_buffer
 	err := resultError("genesis checkpoint", C.pouw_genesis_checkpoint(p.c(), digestPtr(&seed), &buf))
 	runtime.KeepAlive(p)
@@ -323,6 +359,8 @@ func GenesisCheckpoint(p *Params, seed [32]byte) ([]byte, error) {
 // cancelToken makes a C cancellation token set when ctx is done; release (call it once the C
 // call has returned) stops watching ctx and frees the token.
 func cancelToken(ctx context.Context) (*C.pouw_cancel_token, func(), error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var token *C.pouw_cancel_token
 	if err := resultError("cancel token", C.pouw_cancel_token_new(&token)); err != nil {
 		return nil, nil, err
@@ -384,6 +422,8 @@ type Block struct {
 // step with an error that has CodeCancelled and wraps ctx.Err(); running out of steps gives
 // CodeStepLimit. Any number of Mine and Verify calls may run at once.
 func Mine(ctx context.Context, req MineRequest) (*Block, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	token, release, err := cancelToken(ctx)
 	if err != nil {
 		return nil, err
@@ -455,6 +495,8 @@ func startFromC(s *C.pouw_start) Start {
 
 // StartOfCheckpoint is the start a checkpoint gives (the genesis checkpoint, typically).
 func StartOfCheckpoint(p *Params, checkpoint []byte) (Start, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	cp, cn := bytesPtr(checkpoint)
 	var out C.pouw_start
 	err := resultError("start of checkpoint", C.pouw_start_of_checkpoint(p.c(), cp, cn, &out))
@@ -471,6 +513,8 @@ type Work [32]byte
 
 // WorkOfTarget is the work of a block at target t.
 func WorkOfTarget(t Target) (Work, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var w Work
 	err := resultError("work of target", C.pouw_work_of_target((*C.uint8_t)(unsafe.Pointer(&t[0])), (*C.uint8_t)(unsafe.Pointer(&w[0]))))
 	return w, err
@@ -478,6 +522,8 @@ func WorkOfTarget(t Target) (Work, error) {
 
 // Add is w + o; an error with CodeLimitExceeded past 2^256 - 1.
 func (w Work) Add(o Work) (Work, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	var sum Work
 	err := resultError("work add", C.pouw_work_add((*C.uint8_t)(unsafe.Pointer(&w[0])), (*C.uint8_t)(unsafe.Pointer(&o[0])), (*C.uint8_t)(unsafe.Pointer(&sum[0]))))
 	return sum, err
@@ -533,6 +579,8 @@ type VerifyProgress struct {
 // then has CodeCancelled and wraps ctx.Err()) and progress (may be nil; called from a cgo
 // callback on the calling goroutine's thread: it must return; a panic in it is recovered).
 func VerifyContext(ctx context.Context, req VerifyRequest, progress func(VerifyProgress)) (*Verdict, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	token, release, err := cancelToken(ctx)
 	if err != nil {
 		return nil, err
@@ -583,6 +631,8 @@ func VerifyRecordFree(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 // without their batches, one keyed digest per challenged record (for verifiers holding the
 // dataset; a fraction of the size).
 func RecordFreeProof(p *Params, proof []byte) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	pp, pn := bytesPtr(proof)
 	var out *C.pouw_buffer
 	r := C.pouw_block_proof_record_free(p.c(), pp, pn, &out)
@@ -595,6 +645,8 @@ func RecordFreeProof(p *Params, proof []byte) ([]byte, error) {
 }
 
 func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	start, err := req.Start.c()
 	if err != nil {
 		return nil, err
@@ -654,6 +706,8 @@ type AuditRequest struct {
 // Audit replays every step of a block. It returns the fraud proof of the first wrong step, or
 // nil when every step agrees. Cancelling ctx stops it before the next step with CodeCancelled.
 func Audit(ctx context.Context, req AuditRequest) ([]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	token, release, err := cancelToken(ctx)
 	if err != nil {
 		return nil, err
@@ -696,6 +750,8 @@ func Audit(ctx context.Context, req AuditRequest) ([]byte, error) {
 // start checkpoint has step counter startSteps), re-executing that one step. It returns the
 // step; an honest step gives an error with CodeNotFraud.
 func VerifyFraudProof(p *Params, s *Store, startSteps uint64, blockProof, fraud []byte) (uint64, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	bp, bn := bytesPtr(blockProof)
 	fp, fn := bytesPtr(fraud)
 	var step C.uint64_t

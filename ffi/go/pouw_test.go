@@ -429,3 +429,36 @@ func TestVerifyContext(t *testing.T) {
 		t.Fatalf("cancelled verification: %v", err)
 	}
 }
+
+// TestErrorDetail: a failure carries the library's detailed message, and goroutines failing at
+// once each get their own (the detail is per OS thread; calls hold theirs).
+func TestErrorDetail(t *testing.T) {
+	c := newChain(t)
+	block := c.mine(t, header(8), nil)
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req := c.request(header(8), block.Proof)
+			if i%2 == 0 {
+				req.HeaderHash = header(9)
+			} else {
+				req.MinerID = []byte("someone else")
+			}
+			_, errs[i] = Verify(req)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeBinding {
+			t.Fatalf("%d: %v", i, err)
+		}
+		want := map[bool]string{true: "header", false: "miner id"}[i%2 == 0]
+		if !strings.Contains(e.Detail, want) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%d: detail %q lacks %q", i, e.Detail, want)
+		}
+	}
+}

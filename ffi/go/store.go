@@ -30,6 +30,8 @@ import (
 // against its CID (CodeBadBlock otherwise); an unreachable node is CodeStore. An endpoint that
 // is not http:// is CodeInvalidParameters.
 func OpenIPFSStore(endpoint string, blockTimeout time.Duration, localOnly bool) (*Store, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	const op = "open ipfs store"
 	if blockTimeout < 0 {
 		return nil, &Error{Code: CodeInvalidArgument, Message: message(CodeInvalidArgument), Op: op}
@@ -88,6 +90,8 @@ func blobErrorCode(err error) Code {
 // (in parallel, from several threads) and s.Put for every object it publishes. Close the store
 // when done; s is kept reachable until then.
 func NewCallbackStore(s BlobStore) (*Store, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	const op = "new callback store"
 	if s == nil {
 		return nil, &Error{Code: CodeNullArgument, Message: message(CodeNullArgument), Op: op}
@@ -108,6 +112,8 @@ func NewCallbackStore(s BlobStore) (*Store, error) {
 // a node can prefetch. The block's start checkpoint is listed only when an opening starts from
 // it. A malformed proof is an *Error with its decoding code.
 func RequiredCIDs(p *Params, proof []byte) ([][]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
 	pp, pn := bytesPtr(proof)
 	var count C.size_t
 	var buf *C.pouw_buffer
