@@ -95,6 +95,31 @@
 #define POUW_MAX_CID_LEN 64
 
 /*
+ `pouw_mine_options::set` bit: `step_limit` is set.
+ */
+#define POUW_MINE_OPTION_STEP_LIMIT (1 << 0)
+
+/*
+ `pouw_mine_options::set` bit: `checkpoint_interval` is set.
+ */
+#define POUW_MINE_OPTION_CHECKPOINT_INTERVAL (1 << 1)
+
+/*
+ `pouw_mine_options::set` bit: `max_kept` is set.
+ */
+#define POUW_MINE_OPTION_MAX_KEPT (1 << 2)
+
+/*
+ `pouw_mine_options::set` bit: `kept_memory` is set.
+ */
+#define POUW_MINE_OPTION_KEPT_MEMORY (1 << 3)
+
+/*
+ `pouw_mine_options::set` bit: `spill_dir` is set.
+ */
+#define POUW_MINE_OPTION_SPILL_DIR (1 << 4)
+
+/*
  What a verification is doing, as [`pouw_verify_with_progress`] reports it: decoding and the
  cheap checks.
  */
@@ -544,6 +569,50 @@ typedef struct pouw_start {
 typedef void (*pouw_progress_callback)(uint64_t step, void *user_data);
 
 /*
+ Mining options for [`pouw_mine_with_options`]. The struct can grow: a caller sets
+ `struct_size` to `sizeof(pouw_mine_options)` as its header declares it, and the library reads
+ no further (a larger size from a newer header is accepted when the bytes it does not know are
+ zero). A field counts only when its bit is in `set` (`POUW_MINE_OPTION_*`), so "unset" (the
+ default) is not "0".
+ */
+typedef struct pouw_mine_options {
+  /*
+   `sizeof(pouw_mine_options)` where the caller was compiled.
+   */
+  size_t struct_size;
+  /*
+   Which fields are set (`POUW_MINE_OPTION_*` bits); the others take their defaults.
+   */
+  uint32_t set;
+  /*
+   Give up after this many steps (default: the parameters' `max_steps`).
+   */
+  uint64_t step_limit;
+  /*
+   Keep every this-many-th checkpoint to start with (default 1, every one).
+   */
+  uint64_t checkpoint_interval;
+  /*
+   Most checkpoints kept for the openings' replays (default 64, at least 2).
+   */
+  uint64_t max_kept;
+  /*
+   Bytes of kept checkpoints held in memory before spilling to disk (default 256 MiB; 0
+   spills every one).
+   */
+  uint64_t kept_memory;
+  /*
+   Directory to spill to (`spill_dir_len` bytes, not NUL-terminated; default the system's
+   temporary directory).
+   */
+  const uint8_t *spill_dir;
+  /*
+   Length of `spill_dir`.
+   */
+  size_t spill_dir_len;
+} pouw_mine_options;
+
+/*
  The facts of an accepted block, written by [`pouw_verify`].
  */
 typedef struct pouw_verdict {
@@ -625,7 +694,8 @@ pouw_result pouw_last_error_message(char *buf, size_t buf_len, size_t *out_len);
 /*
  Writes the NUL-terminated message of `code` into `buf` (`buf_len` bytes) and its length
  without the NUL into `*out_len`. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing) when
- the message and its NUL do not fit. Thread-safe.
+ the message and its NUL do not fit. Like [`pouw_last_error_message`], it leaves the calling
+ thread's last error message in place, so the two can be read in either order. Thread-safe.
  */
 pouw_result pouw_result_message(uint32_t code, char *buf, size_t buf_len, size_t *out_len);
 
@@ -1212,6 +1282,27 @@ pouw_result pouw_mine(const struct pouw_params *params,
                       const struct pouw_cancel_token *cancel,
                       struct pouw_buffer **out_proof,
                       struct pouw_buffer **out_winning_checkpoint);
+
+/*
+ [`pouw_mine`] with every mining option ([`pouw_mine_options`]; NULL: the defaults, which
+ `pouw_mine` also uses, bar its step limit). An option out of its domain gives
+ `POUW_RESULT_INVALID_ARGUMENT` or `POUW_RESULT_INVALID_PARAMETERS`. Thread-safe.
+ */
+pouw_result pouw_mine_with_options(const struct pouw_params *params,
+                                   const struct pouw_dataset *dataset,
+                                   const struct pouw_store *store,
+                                   const uint8_t *header_hash,
+                                   const uint8_t *miner_id,
+                                   size_t miner_id_len,
+                                   const uint8_t *start,
+                                   size_t start_len,
+                                   const uint8_t *target,
+                                   const struct pouw_mine_options *options,
+                                   pouw_progress_callback progress,
+                                   void *user_data,
+                                   const struct pouw_cancel_token *cancel,
+                                   struct pouw_buffer **out_proof,
+                                   struct pouw_buffer **out_winning_checkpoint);
 
 /*
  Verifies a block proof (`proof`, `proof_len` bytes; untrusted) against the chain's view:

@@ -724,3 +724,44 @@ fn scrub_checks_the_records_cid_the_manifest_names() {
     let r = ds.scrub();
     assert!(matches!(r, Err(Error::DatasetMismatch { .. })), "{r:?}");
 }
+
+#[test]
+fn imports_report_their_progress() {
+    use pouw::dataset::import::{import_digits_csv_with, ImportProgress};
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen: Vec<ImportProgress> = Vec::new();
+    let ds = import_digits_csv_with(
+        common::digits_path(),
+        dir.path().join("digits"),
+        Some(50),
+        &mut |p| seen.push(*p),
+    )
+    .unwrap();
+    assert_eq!(ds.len(), 50);
+    assert_eq!(seen.len(), 50);
+    assert!(seen
+        .iter()
+        .enumerate()
+        .all(|(i, p)| p.records == i as u64 + 1 && p.total == Some(50)));
+    #[cfg(feature = "images")]
+    {
+        let faces = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lfw-faces");
+        let mut last = None;
+        let ds = pouw::dataset::import::import_image_folder_with(
+            faces,
+            dir.path().join("faces"),
+            16,
+            "test",
+            &mut |p| last = Some(*p),
+        )
+        .unwrap();
+        assert_eq!(
+            last,
+            Some(ImportProgress {
+                records: 100,
+                total: Some(100)
+            })
+        );
+        assert_eq!(ds.len(), 100);
+    }
+}

@@ -59,7 +59,8 @@ func resultError(op string, r C.pouw_result) error {
 	if r == C.POUW_RESULT_OK {
 		return nil
 	}
-	return &Error{Code: Code(r), Message: message(Code(r)), Op: op, Detail: lastErrorMessage()}
+	detail := lastErrorMessage()
+	return &Error{Code: Code(r), Message: message(Code(r)), Op: op, Detail: detail}
 }
 
 // lastErrorMessage is the detailed message of the calling thread's last failed call.

@@ -405,6 +405,16 @@ type MineRequest struct {
 	Start      []byte // the start checkpoint's bytes
 	Target     Target
 	StepLimit  uint64 // 0: no limit but the parameters' max steps
+	// CheckpointInterval keeps every this-many-th checkpoint for the openings' replays to start
+	// with (0: the default, every one).
+	CheckpointInterval uint64
+	// MaxKept bounds the kept checkpoints (0: the default, 64; at least 2).
+	MaxKept uint64
+	// KeptMemory bounds the bytes of kept checkpoints held in memory before spilling to disk
+	// (nil: the default, 256 MiB; a pointer to 0 spills every one).
+	KeptMemory *uint64
+	// SpillDir is where spilled checkpoints go ("": the system's temporary directory).
+	SpillDir string
 	// Progress, if not nil, is called after every step on the mining goroutine (from a cgo
 	// callback: it must return and not panic).
 	Progress func(step uint64)
@@ -437,16 +447,40 @@ func Mine(ctx context.Context, req MineRequest) (*Block, error) {
 		userData = slot
 		callback = C.pouw_progress_callback(C.goPouwProgress)
 	}
-	limit := req.StepLimit
-	if limit == 0 {
-		limit = ^uint64(0)
+	// The options struct is C memory: it holds a pointer (the spill directory), which cgo does not
+	// let Go memory pass.
+	opts := (*C.pouw_mine_options)(C.calloc(1, C.size_t(unsafe.Sizeof(C.pouw_mine_options{}))))
+	defer C.free(unsafe.Pointer(opts))
+	opts.struct_size = C.size_t(unsafe.Sizeof(C.pouw_mine_options{}))
+	if req.StepLimit != 0 {
+		opts.set |= C.POUW_MINE_OPTION_STEP_LIMIT
+		opts.step_limit = C.uint64_t(req.StepLimit)
+	}
+	if req.CheckpointInterval != 0 {
+		opts.set |= C.POUW_MINE_OPTION_CHECKPOINT_INTERVAL
+		opts.checkpoint_interval = C.uint64_t(req.CheckpointInterval)
+	}
+	if req.MaxKept != 0 {
+		opts.set |= C.POUW_MINE_OPTION_MAX_KEPT
+		opts.max_kept = C.uint64_t(req.MaxKept)
+	}
+	if req.KeptMemory != nil {
+		opts.set |= C.POUW_MINE_OPTION_KEPT_MEMORY
+		opts.kept_memory = C.uint64_t(*req.KeptMemory)
+	}
+	if req.SpillDir != "" {
+		dir := C.CString(req.SpillDir)
+		defer C.free(unsafe.Pointer(dir))
+		opts.set |= C.POUW_MINE_OPTION_SPILL_DIR
+		opts.spill_dir = (*C.uint8_t)(unsafe.Pointer(dir))
+		opts.spill_dir_len = C.size_t(len(req.SpillDir))
 	}
 	mp, mn := bytesPtr(req.MinerID)
 	sp, sn := bytesPtr(req.Start)
 	header, target := req.HeaderHash, req.Target
 	var proof, winning *C.pouw_buffer
-	r := C.pouw_mine(req.Params.c(), req.Dataset.c(), req.Store.c(), digestPtr(&header), mp, mn, sp, sn,
-		(*C.uint8_t)(unsafe.Pointer(&target[0])), C.uint64_t(limit), callback, userData, token, &proof, &winning)
+	r := C.pouw_mine_with_options(req.Params.c(), req.Dataset.c(), req.Store.c(), digestPtr(&header), mp, mn, sp, sn,
+		(*C.uint8_t)(unsafe.Pointer(&target[0])), opts, callback, userData, token, &proof, &winning)
 	runtime.KeepAlive(req.Params)
 	runtime.KeepAlive(req.Dataset)
 	runtime.KeepAlive(req.Store)

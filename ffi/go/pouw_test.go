@@ -462,3 +462,31 @@ func TestErrorDetail(t *testing.T) {
 		}
 	}
 }
+
+// TestMineOptions: options reach the library (a spill directory, zero kept memory: every kept
+// checkpoint spilled).
+func TestMineOptions(t *testing.T) {
+	c := newChain(t)
+	zero := uint64(0)
+	req := MineRequest{
+		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(10), MinerID: miner,
+		Start: c.genesis, Target: c.target,
+	}
+	req.CheckpointInterval, req.MaxKept, req.KeptMemory, req.SpillDir = 2, 3, &zero, t.TempDir()
+	block, err := Mine(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(c.request(header(10), block.Proof)); err != nil {
+		t.Fatal(err)
+	}
+	// The spill directory reaches the library: a file in its place fails the spill.
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req.SpillDir = notADir
+	if _, err := Mine(context.Background(), req); !IsCode(err, CodeIo) {
+		t.Fatalf("spill directory that is a file: %v", err)
+	}
+}

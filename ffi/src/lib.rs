@@ -84,14 +84,16 @@ pub use target::{
 pub use work::{
     pouw_audit, pouw_audit_callback, pouw_block_proof_record_free, pouw_cancel_token,
     pouw_cancel_token_cancel, pouw_cancel_token_free, pouw_cancel_token_new,
-    pouw_fraud_proof_verify, pouw_genesis_checkpoint, pouw_mine, pouw_progress_callback,
-    pouw_start, pouw_start_of_checkpoint, pouw_verdict, pouw_verify, pouw_verify_callback,
-    pouw_verify_record_free, pouw_verify_with_progress, pouw_work_add, pouw_work_of_target,
-    POUW_MAX_CID_LEN, POUW_VERIFY_PHASE_CHECKS, POUW_VERIFY_PHASE_COMPANION,
-    POUW_VERIFY_PHASE_QUALITY, POUW_VERIFY_PHASE_STEP,
+    pouw_fraud_proof_verify, pouw_genesis_checkpoint, pouw_mine, pouw_mine_options,
+    pouw_mine_with_options, pouw_progress_callback, pouw_start, pouw_start_of_checkpoint,
+    pouw_verdict, pouw_verify, pouw_verify_callback, pouw_verify_record_free,
+    pouw_verify_with_progress, pouw_work_add, pouw_work_of_target, POUW_MAX_CID_LEN,
+    POUW_MINE_OPTION_CHECKPOINT_INTERVAL, POUW_MINE_OPTION_KEPT_MEMORY, POUW_MINE_OPTION_MAX_KEPT,
+    POUW_MINE_OPTION_SPILL_DIR, POUW_MINE_OPTION_STEP_LIMIT, POUW_VERIFY_PHASE_CHECKS,
+    POUW_VERIFY_PHASE_COMPANION, POUW_VERIFY_PHASE_QUALITY, POUW_VERIFY_PHASE_STEP,
 };
 
-use boundary::{guard, guard_value};
+use boundary::guard_value;
 use std::ffi::c_char;
 
 /// The library version as a NUL-terminated static string (never freed). Thread-safe.
@@ -136,7 +138,8 @@ pub unsafe extern "C" fn pouw_last_error_message(
 
 /// Writes the NUL-terminated message of `code` into `buf` (`buf_len` bytes) and its length
 /// without the NUL into `*out_len`. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing) when
-/// the message and its NUL do not fit. Thread-safe.
+/// the message and its NUL do not fit. Like [`pouw_last_error_message`], it leaves the calling
+/// thread's last error message in place, so the two can be read in either order. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn pouw_result_message(
     code: u32,
@@ -144,17 +147,17 @@ pub unsafe extern "C" fn pouw_result_message(
     buf_len: usize,
     out_len: *mut usize,
 ) -> PouwResult {
-    guard(|| {
-        if buf.is_null() || out_len.is_null() {
-            return Err(PouwResult::NullArgument);
-        }
+    if buf.is_null() || out_len.is_null() {
+        return PouwResult::NullArgument;
+    }
+    guard_value(PouwResult::Panic, || {
         let msg = PouwResult::from_u32(code).map_or("unknown result code", PouwResult::message);
         if msg.len() + 1 > buf_len {
-            return Err(PouwResult::BufferTooSmall);
+            return PouwResult::BufferTooSmall;
         }
         std::ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), msg.len());
         *buf.add(msg.len()) = 0;
         *out_len = msg.len();
-        Ok(())
+        PouwResult::Ok
     })
 }

@@ -1,7 +1,7 @@
 //! The work function: genesis checkpoints, mining with progress and cancellation, and
 //! verification of block proofs into a verdict.
 
-use crate::boundary::{digest, free_handle, guard, handle, out_ptr, slice, write_handle};
+use crate::boundary::{digest, free_handle, guard, handle, out_ptr, path, slice, write_handle};
 use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::params::pouw_params;
@@ -233,44 +233,228 @@ pub unsafe extern "C" fn pouw_mine(
     out_winning_checkpoint: *mut *mut pouw_buffer,
 ) -> PouwResult {
     guard(|| {
-        let params = &handle(params)?.inner;
-        let dataset = &handle(dataset)?.inner;
-        let store = &*handle(store)?.inner;
-        let header_hash = digest(header_hash)?;
-        let miner_id = slice(miner_id, miner_id_len)?;
-        let start = slice(start, start_len)?;
-        let target = Target(digest(target)?);
-        out_ptr(out_proof)?;
-        out_ptr(out_winning_checkpoint)?;
-        let never = AtomicBool::new(false);
-        let cancel = cancel.as_ref().map_or(&never, |t| &t.flag);
-        let input = MineInput {
-            header_hash,
-            miner_id,
-            start,
-            params,
-            target,
-            dataset,
-            store,
-        };
         let options = MineOptions {
             step_limit,
             ..MineOptions::default()
         };
-        let mut report = |p: &MineProgress| {
-            if let Some(callback) = progress {
-                callback(p.step, user_data);
-            }
-        };
-        match pouw::work::mine::<GanTrainer>(&input, options, &mut report, cancel)? {
-            MineOutcome::Found(block) => {
-                pouw_buffer::write(out_proof, block.proof.to_bytes());
-                pouw_buffer::write(out_winning_checkpoint, block.winning_checkpoint);
-                Ok(())
-            }
-            MineOutcome::StepLimit { .. } => Err(PouwResult::StepLimit),
-            MineOutcome::Cancelled { .. } => Err(PouwResult::Cancelled),
+        mine_with(
+            params,
+            dataset,
+            store,
+            header_hash,
+            slice(miner_id, miner_id_len)?,
+            slice(start, start_len)?,
+            target,
+            options,
+            (progress, user_data),
+            cancel,
+            (out_proof, out_winning_checkpoint),
+        )
+    })
+}
+
+/// The body of [`pouw_mine`] and [`pouw_mine_with_options`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn mine_with(
+    params: *const pouw_params,
+    dataset: *const pouw_dataset,
+    store: *const pouw_store,
+    header_hash: *const u8,
+    miner_id: &[u8],
+    start: &[u8],
+    target: *const u8,
+    options: MineOptions,
+    (progress, user_data): (pouw_progress_callback, *mut c_void),
+    cancel: *const pouw_cancel_token,
+    (out_proof, out_winning_checkpoint): (*mut *mut pouw_buffer, *mut *mut pouw_buffer),
+) -> Result<(), PouwResult> {
+    let params = &handle(params)?.inner;
+    let dataset = &handle(dataset)?.inner;
+    let store = &*handle(store)?.inner;
+    let header_hash = digest(header_hash)?;
+    let target = Target(digest(target)?);
+    out_ptr(out_proof)?;
+    out_ptr(out_winning_checkpoint)?;
+    let never = AtomicBool::new(false);
+    let cancel = cancel.as_ref().map_or(&never, |t| &t.flag);
+    let input = MineInput {
+        header_hash,
+        miner_id,
+        start,
+        params,
+        target,
+        dataset,
+        store,
+    };
+    let mut report = |p: &MineProgress| {
+        if let Some(callback) = progress {
+            callback(p.step, user_data);
         }
+    };
+    match pouw::work::mine::<GanTrainer>(&input, options, &mut report, cancel)? {
+        MineOutcome::Found(block) => {
+            pouw_buffer::write(out_proof, block.proof.to_bytes());
+            pouw_buffer::write(out_winning_checkpoint, block.winning_checkpoint);
+            Ok(())
+        }
+        MineOutcome::StepLimit { .. } => Err(PouwResult::StepLimit),
+        MineOutcome::Cancelled { .. } => Err(PouwResult::Cancelled),
+    }
+}
+
+/// `pouw_mine_options::set` bit: `step_limit` is set.
+pub const POUW_MINE_OPTION_STEP_LIMIT: u32 = 1 << 0;
+/// `pouw_mine_options::set` bit: `checkpoint_interval` is set.
+pub const POUW_MINE_OPTION_CHECKPOINT_INTERVAL: u32 = 1 << 1;
+/// `pouw_mine_options::set` bit: `max_kept` is set.
+pub const POUW_MINE_OPTION_MAX_KEPT: u32 = 1 << 2;
+/// `pouw_mine_options::set` bit: `kept_memory` is set.
+pub const POUW_MINE_OPTION_KEPT_MEMORY: u32 = 1 << 3;
+/// `pouw_mine_options::set` bit: `spill_dir` is set.
+pub const POUW_MINE_OPTION_SPILL_DIR: u32 = 1 << 4;
+const KNOWN_MINE_OPTIONS: u32 = (1 << 5) - 1;
+
+/// Mining options for [`pouw_mine_with_options`]. The struct can grow: a caller sets
+/// `struct_size` to `sizeof(pouw_mine_options)` as its header declares it, and the library reads
+/// no further (a larger size from a newer header is accepted when the bytes it does not know are
+/// zero). A field counts only when its bit is in `set` (`POUW_MINE_OPTION_*`), so "unset" (the
+/// default) is not "0".
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct pouw_mine_options {
+    /// `sizeof(pouw_mine_options)` where the caller was compiled.
+    pub struct_size: usize,
+    /// Which fields are set (`POUW_MINE_OPTION_*` bits); the others take their defaults.
+    pub set: u32,
+    /// Give up after this many steps (default: the parameters' `max_steps`).
+    pub step_limit: u64,
+    /// Keep every this-many-th checkpoint to start with (default 1, every one).
+    pub checkpoint_interval: u64,
+    /// Most checkpoints kept for the openings' replays (default 64, at least 2).
+    pub max_kept: u64,
+    /// Bytes of kept checkpoints held in memory before spilling to disk (default 256 MiB; 0
+    /// spills every one).
+    pub kept_memory: u64,
+    /// Directory to spill to (`spill_dir_len` bytes, not NUL-terminated; default the system's
+    /// temporary directory).
+    pub spill_dir: *const u8,
+    /// Length of `spill_dir`.
+    pub spill_dir_len: usize,
+}
+
+/// Reads a caller's options (NULL: every default) under the sized-struct rules of
+/// [`pouw_mine_options`].
+unsafe fn read_mine_options(p: *const pouw_mine_options) -> Result<MineOptions, PouwResult> {
+    use std::mem::{offset_of, size_of};
+    let mut options = MineOptions::default();
+    if p.is_null() {
+        return Ok(options);
+    }
+    let size = std::ptr::read_unaligned(p.cast::<usize>());
+    let ours = size_of::<pouw_mine_options>();
+    if size < offset_of!(pouw_mine_options, set) + size_of::<u32>() {
+        return Err(PouwResult::InvalidArgument);
+    }
+    if size > ours {
+        let extra = slice(p.cast::<u8>().add(ours), size - ours)?;
+        if extra.iter().any(|&b| b != 0) {
+            return Err(PouwResult::InvalidArgument);
+        }
+    }
+    let mut o = std::mem::MaybeUninit::<pouw_mine_options>::zeroed();
+    std::ptr::copy_nonoverlapping(p.cast::<u8>(), o.as_mut_ptr().cast::<u8>(), size.min(ours));
+    let o = o.assume_init();
+    if o.set & !KNOWN_MINE_OPTIONS != 0 {
+        return Err(PouwResult::InvalidArgument);
+    }
+    // A set field must lie within the caller's struct.
+    let within = |offset: usize, len: usize| offset + len <= size;
+    let fields = [
+        (
+            POUW_MINE_OPTION_STEP_LIMIT,
+            offset_of!(pouw_mine_options, step_limit),
+            8,
+        ),
+        (
+            POUW_MINE_OPTION_CHECKPOINT_INTERVAL,
+            offset_of!(pouw_mine_options, checkpoint_interval),
+            8,
+        ),
+        (
+            POUW_MINE_OPTION_MAX_KEPT,
+            offset_of!(pouw_mine_options, max_kept),
+            8,
+        ),
+        (
+            POUW_MINE_OPTION_KEPT_MEMORY,
+            offset_of!(pouw_mine_options, kept_memory),
+            8,
+        ),
+        (
+            POUW_MINE_OPTION_SPILL_DIR,
+            offset_of!(pouw_mine_options, spill_dir),
+            size_of::<*const u8>() + size_of::<usize>(),
+        ),
+    ];
+    for (bit, offset, len) in fields {
+        if o.set & bit != 0 && !within(offset, len) {
+            return Err(PouwResult::InvalidArgument);
+        }
+    }
+    if o.set & POUW_MINE_OPTION_STEP_LIMIT != 0 {
+        options.step_limit = o.step_limit;
+    }
+    if o.set & POUW_MINE_OPTION_CHECKPOINT_INTERVAL != 0 {
+        options.checkpoint_interval = o.checkpoint_interval;
+    }
+    if o.set & POUW_MINE_OPTION_MAX_KEPT != 0 {
+        options.max_kept = usize::try_from(o.max_kept).map_err(|_| PouwResult::InvalidArgument)?;
+    }
+    if o.set & POUW_MINE_OPTION_KEPT_MEMORY != 0 {
+        options.kept_memory = o.kept_memory;
+    }
+    if o.set & POUW_MINE_OPTION_SPILL_DIR != 0 {
+        options.spill_dir = Some(path(o.spill_dir, o.spill_dir_len)?.to_path_buf());
+    }
+    Ok(options)
+}
+
+/// [`pouw_mine`] with every mining option ([`pouw_mine_options`]; NULL: the defaults, which
+/// `pouw_mine` also uses, bar its step limit). An option out of its domain gives
+/// `POUW_RESULT_INVALID_ARGUMENT` or `POUW_RESULT_INVALID_PARAMETERS`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_mine_with_options(
+    params: *const pouw_params,
+    dataset: *const pouw_dataset,
+    store: *const pouw_store,
+    header_hash: *const u8,
+    miner_id: *const u8,
+    miner_id_len: usize,
+    start: *const u8,
+    start_len: usize,
+    target: *const u8,
+    options: *const pouw_mine_options,
+    progress: pouw_progress_callback,
+    user_data: *mut c_void,
+    cancel: *const pouw_cancel_token,
+    out_proof: *mut *mut pouw_buffer,
+    out_winning_checkpoint: *mut *mut pouw_buffer,
+) -> PouwResult {
+    guard(|| {
+        let options = read_mine_options(options)?;
+        mine_with(
+            params,
+            dataset,
+            store,
+            header_hash,
+            slice(miner_id, miner_id_len)?,
+            slice(start, start_len)?,
+            target,
+            options,
+            (progress, user_data),
+            cancel,
+            (out_proof, out_winning_checkpoint),
+        )
     })
 }
 

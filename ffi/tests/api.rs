@@ -858,7 +858,22 @@ fn failed_calls_leave_a_detailed_message() {
     assert_eq!(r, PouwResult::Ok);
     assert_ne!(msg, PouwResult::BadMagic.message());
     assert!(msg.contains("magic"), "{msg}");
-    // Reading it leaves it; another thread has its own (none).
+    // Reading it leaves it, and so does reading a code's message; another thread has its own
+    // (none).
+    assert_eq!(last().1, msg);
+    let mut code_msg = [0 as std::ffi::c_char; 128];
+    let mut code_len = 0usize;
+    check(
+        unsafe {
+            pouw_result_message(
+                PouwResult::BadMagic as u32,
+                code_msg.as_mut_ptr(),
+                code_msg.len(),
+                &mut code_len,
+            )
+        },
+        PouwResult::Ok,
+    );
     assert_eq!(last().1, msg);
     assert_eq!(std::thread::spawn(move || last().1).join().unwrap(), "");
     // A code without a library error behind it gets the code's message.
@@ -878,12 +893,13 @@ fn failed_calls_leave_a_detailed_message() {
         (len, tiny[0]),
         (PouwResult::NullArgument.message().len(), 7)
     );
-    // Success clears it.
-    let mut buf = [0 as std::ffi::c_char; 64];
+    // A successful call clears it.
+    let mut cid = null_mut();
     check(
-        unsafe { pouw_result_message(0, buf.as_mut_ptr(), buf.len(), &mut len) },
+        unsafe { pouw_cid_of(b"x".as_ptr(), 1, &mut cid) },
         PouwResult::Ok,
     );
+    take(cid);
     assert_eq!(last().1, "");
 }
 
@@ -1553,4 +1569,98 @@ fn verification_reports_progress_and_honours_its_cancel_token() {
         pouw_store_free(store);
         pouw_params_free(g.params);
     }
+}
+
+#[test]
+fn mine_options_are_sized_and_unset_is_not_zero() {
+    let f = fixture();
+    let never = [0u8; 32];
+    let mine_to = |options: *const pouw_mine_options, target: &[u8; 32]| {
+        let (mut proof, mut winning): (*mut pouw_buffer, *mut pouw_buffer) =
+            (sentinel(), sentinel());
+        let steps = AtomicU64::new(0);
+        let r = unsafe {
+            pouw_mine_with_options(
+                f.params,
+                f.dataset,
+                f.store,
+                HEADER.as_ptr(),
+                MINER.as_ptr(),
+                MINER.len(),
+                f.genesis.as_ptr(),
+                f.genesis.len(),
+                target.as_ptr(),
+                options,
+                Some(count_steps),
+                &steps as *const AtomicU64 as *mut c_void,
+                null(),
+                &mut proof,
+                &mut winning,
+            )
+        };
+        if r == PouwResult::Ok {
+            take(proof);
+            take(winning);
+        }
+        (r, steps.load(Ordering::SeqCst))
+    };
+    let mine = |options: *const pouw_mine_options| mine_to(options, &never);
+    let spill = TempDir::new("spill");
+    let dir = bytes_of(spill.path()).to_vec();
+    let mut o = pouw_mine_options {
+        struct_size: std::mem::size_of::<pouw_mine_options>(),
+        set: POUW_MINE_OPTION_STEP_LIMIT
+            | POUW_MINE_OPTION_CHECKPOINT_INTERVAL
+            | POUW_MINE_OPTION_MAX_KEPT
+            | POUW_MINE_OPTION_KEPT_MEMORY
+            | POUW_MINE_OPTION_SPILL_DIR,
+        step_limit: 3,
+        checkpoint_interval: 2,
+        max_kept: 2,
+        kept_memory: 0,
+        spill_dir: dir.as_ptr(),
+        spill_dir_len: dir.len(),
+    };
+    // Every option set: the step limit holds (the target is never met).
+    assert_eq!(mine(&o), (PouwResult::StepLimit, 3));
+    // Unset is not zero: a step limit of 0, set, stops before the first step; the same 0 with
+    // its bit clear is no limit (but the parameters'), and mining finds a block.
+    let mut zero = o;
+    zero.set = POUW_MINE_OPTION_STEP_LIMIT;
+    zero.step_limit = 0;
+    assert_eq!(mine_to(&zero, &f.target), (PouwResult::StepLimit, 0));
+    zero.set = 0;
+    let (r, steps) = mine_to(&zero, &f.target);
+    assert!(
+        r == PouwResult::Ok && steps > 0,
+        "{r:?} after {steps} steps"
+    );
+    // NULL: every default.
+    assert_eq!(mine_to(null(), &f.target).0, PouwResult::Ok);
+    o.set = POUW_MINE_OPTION_STEP_LIMIT;
+    // A struct from an older header (only up to `step_limit`): the rest take their defaults.
+    let mut old = o;
+    old.struct_size = std::mem::offset_of!(pouw_mine_options, checkpoint_interval);
+    assert_eq!(mine(&old), (PouwResult::StepLimit, 3));
+    // ... but a field past its size cannot be set.
+    old.set |= POUW_MINE_OPTION_MAX_KEPT;
+    assert_eq!(mine(&old).0, PouwResult::InvalidArgument);
+    // A struct from a newer header: accepted when the bytes this library does not know are zero.
+    #[repr(C)]
+    struct Newer {
+        known: pouw_mine_options,
+        added: u64,
+    }
+    let mut newer = Newer { known: o, added: 0 };
+    newer.known.struct_size = std::mem::size_of::<Newer>();
+    assert_eq!(mine(&newer.known), (PouwResult::StepLimit, 3));
+    newer.added = 7;
+    assert_eq!(mine(&newer.known).0, PouwResult::InvalidArgument);
+    // Unknown option bits and a size too small to hold `set` are refused.
+    let mut bits = o;
+    bits.set |= 1 << 20;
+    assert_eq!(mine(&bits).0, PouwResult::InvalidArgument);
+    let mut tiny = o;
+    tiny.struct_size = 4;
+    assert_eq!(mine(&tiny).0, PouwResult::InvalidArgument);
 }

@@ -2,7 +2,10 @@
 
 use crate::{hex, Outcome};
 use clap::Subcommand;
-use pouw::dataset::import::{import_digits_csv, import_idx, import_image_folder};
+use indicatif::{ProgressBar, ProgressStyle};
+use pouw::dataset::import::{
+    import_digits_csv_with, import_idx_with, import_image_folder_with, ImportProgress,
+};
 use pouw::Dataset;
 use std::path::PathBuf;
 
@@ -82,16 +85,34 @@ pub enum ImportCommand {
 pub fn run(command: DatasetCommand) -> Outcome {
     match command {
         DatasetCommand::Import(import) => {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template(
+                "importing [{elapsed_precise}] {wide_bar} {pos}/{len} records ({per_sec})",
+            ) {
+                bar.set_style(style);
+            }
+            let mut report = |p: &ImportProgress| {
+                if let Some(total) = p.total {
+                    bar.set_length(total);
+                }
+                bar.set_position(p.records);
+            };
             let ds = match import {
-                ImportCommand::Digits { src, out, limit } => import_digits_csv(src, out, limit)?,
-                ImportCommand::Idx { src, out, licence } => import_idx(src, out, &licence)?,
+                ImportCommand::Digits { src, out, limit } => {
+                    import_digits_csv_with(src, out, limit, &mut report)
+                }
+                ImportCommand::Idx { src, out, licence } => {
+                    import_idx_with(src, out, &licence, &mut report)
+                }
                 ImportCommand::Images {
                     src,
                     out,
                     size,
                     licence,
-                } => import_image_folder(src, out, size, &licence)?,
+                } => import_image_folder_with(src, out, size, &licence, &mut report),
             };
+            bar.finish_and_clear();
+            let ds = ds?;
             info(&ds);
         }
         DatasetCommand::Info { dir } => info(&Dataset::open(dir)?),

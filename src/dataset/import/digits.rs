@@ -1,7 +1,7 @@
 //! The UCI "Optical Recognition of Handwritten Digits" CSV (as shipped by scikit-learn): one row
 //! per image, 64 integers 0..=16 (8x8, row-major) then the class label 0..=9.
 
-use super::open_maybe_gz;
+use super::{open_maybe_gz, ImportProgress};
 use crate::dataset::{DType, Dataset, DatasetWriter};
 use crate::error::{Error, Result};
 use std::io::BufRead;
@@ -99,6 +99,17 @@ pub fn import_digits_csv(
     dest: impl AsRef<Path>,
     limit: Option<u64>,
 ) -> Result<Dataset> {
+    import_digits_csv_with(src, dest, limit, &mut |_| {})
+}
+
+/// [`import_digits_csv`], reporting each record written to `progress` (the total is unknown:
+/// the CSV is streamed).
+pub fn import_digits_csv_with(
+    src: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+    limit: Option<u64>,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<Dataset> {
     let src = src.as_ref();
     let source = format!(
         "UCI optical recognition of handwritten digits ({})",
@@ -108,6 +119,10 @@ pub fn import_digits_csv(
         DatasetWriter::create(dest, vec![1, 8, 8], DType::U8, 16, source, DIGITS_LICENCE)?;
     for row in DigitsCsv::open(src)?.take(limit.unwrap_or(u64::MAX) as usize) {
         out.push(&row?)?;
+        progress(&ImportProgress {
+            records: out.count(),
+            total: limit,
+        });
     }
     out.finish()
 }

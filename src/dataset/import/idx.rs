@@ -2,13 +2,23 @@
 //! three dimensions), big-endian dimensions `count, rows, cols`, then the pixels.
 
 use super::digits::file_name;
-use super::{open_maybe_gz, read_full};
+use super::{open_maybe_gz, read_full, ImportProgress};
 use crate::dataset::{DType, Dataset, DatasetWriter, MAX_RECORD_SIZE};
 use crate::error::{Error, Result};
 use std::path::Path;
 
 /// Imports an IDX image file into a dataset in `dest` of `[1, rows, cols]` u8 records.
 pub fn import_idx(src: impl AsRef<Path>, dest: impl AsRef<Path>, licence: &str) -> Result<Dataset> {
+    import_idx_with(src, dest, licence, &mut |_| {})
+}
+
+/// [`import_idx`], reporting each record written to `progress` (the total from the header).
+pub fn import_idx_with(
+    src: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+    licence: &str,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<Dataset> {
     let src = src.as_ref();
     let bad = |detail: String| Error::Import {
         path: src.into(),
@@ -39,6 +49,10 @@ pub fn import_idx(src: impl AsRef<Path>, dest: impl AsRef<Path>, licence: &str) 
     for i in 0..count {
         read_full(&mut reader, &mut record, src, &format!("image {i}"))?;
         out.push(&record)?;
+        progress(&ImportProgress {
+            records: out.count(),
+            total: Some(u64::from(count)),
+        });
     }
     let mut probe = [0u8; 1];
     if std::io::Read::read(&mut reader, &mut probe).map_err(|e| Error::io(src, e))? != 0 {

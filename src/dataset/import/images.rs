@@ -3,6 +3,7 @@
 //! `[3, size, size]` (channel-major) u8 records in file-name order.
 
 use super::digits::file_name;
+use super::ImportProgress;
 use crate::dataset::{DType, Dataset, DatasetWriter};
 use crate::error::{Error, Result};
 use image::imageops::FilterType;
@@ -17,6 +18,18 @@ pub fn import_image_folder(
     dest: impl AsRef<Path>,
     size: u32,
     licence: &str,
+) -> Result<Dataset> {
+    import_image_folder_with(src, dest, size, licence, &mut |_| {})
+}
+
+/// [`import_image_folder`], reporting each record written to `progress` (the total: the folder's
+/// image files).
+pub fn import_image_folder_with(
+    src: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+    size: u32,
+    licence: &str,
+    progress: &mut dyn FnMut(&ImportProgress),
 ) -> Result<Dataset> {
     let src = src.as_ref();
     if size == 0 || size > 1024 {
@@ -50,6 +63,10 @@ pub fn import_image_folder(
     for path in &files {
         square_rgb(path, size, &mut record)?;
         out.push(&record)?;
+        progress(&ImportProgress {
+            records: out.count(),
+            total: Some(files.len() as u64),
+        });
     }
     out.finish()
 }

@@ -6,10 +6,20 @@ mod idx;
 #[cfg(feature = "images")]
 mod images;
 
-pub use digits::{import_digits_csv, DigitsCsv, DIGITS_LICENCE};
-pub use idx::import_idx;
+pub use digits::{import_digits_csv, import_digits_csv_with, DigitsCsv, DIGITS_LICENCE};
+pub use idx::{import_idx, import_idx_with};
 #[cfg(feature = "images")]
-pub use images::import_image_folder;
+pub use images::{import_image_folder, import_image_folder_with};
+
+/// How far an import is: records written, and how many the source holds when it says (an IDX
+/// header, a folder's files; a CSV stream does not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Records written so far.
+    pub records: u64,
+    /// Records in the source, when known.
+    pub total: Option<u64>,
+}
 
 use crate::error::{Error, Result};
 use flate2::read::MultiGzDecoder;
