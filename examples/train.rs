@@ -104,7 +104,19 @@ fn main() -> pouw::Result<()> {
         out.join("samples.png"),
     )?;
     write_png(
-        &support::line_plot(&curve, 640, 360),
+        &support::chart(
+            "Quality while training on the digits",
+            "training step",
+            "sliced Wasserstein distance (lower is better)",
+            &[Series {
+                points: curve.clone(),
+                color: [30, 90, 200],
+                thick: true,
+                label: Some("pouw exact step".into()),
+            }],
+            720,
+            420,
+        )?,
         out.join("quality.png"),
     )?;
     println!("quality curve (step, sliced Wasserstein distance):");
@@ -173,17 +185,33 @@ fn compare(
             points: points(c),
             color: color.map(|v| v / 2 + 127),
             thick: false,
+            label: None,
         }));
     }
-    for (curves, color) in [(&exact, blue), (&reference, orange)] {
+    for (curves, color, name) in [
+        (&exact, blue, "pouw exact step"),
+        (&reference, orange, "PyTorch float32"),
+    ] {
         series.push(Series {
             points: mean(curves),
             color,
             thick: true,
+            label: Some(format!(
+                "{name}: mean of {} seeds (thin: each)",
+                curves.len()
+            )),
         });
     }
     let png = out.join("quality-vs-pytorch.png");
-    write_png(&support::series_plot(&series, 800, 450), &png)?;
+    let chart = support::chart(
+        "Quality while training: the exact step and float32 PyTorch",
+        "training step",
+        "sliced Wasserstein distance (lower is better)",
+        &series,
+        900,
+        500,
+    )?;
+    write_png(&chart, &png)?;
     println!(
         "wrote {} (exact runs blue, PyTorch runs orange, means thick)",
         png.display()

@@ -1,13 +1,14 @@
-//! Helpers shared by the examples: locating the digits, a progress bar, a line plot.
+//! Helpers shared by the examples: locating the digits, a progress bar (`indicatif`), line charts
+//! (`plotters`, labelled with the DejaVu Sans font the `dejavu` crate embeds).
 #![allow(dead_code)]
 
 #[cfg(feature = "torch")]
 pub mod quality;
 
-use image::{Rgb, RgbImage};
-use std::io::Write;
+use image::RgbImage;
+use plotters::prelude::*;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::Once;
 
 /// The bundled UCI digits (`POUW_DIGITS`, else `../shared/data/`, else `tests/data/`).
 pub fn digits_path() -> PathBuf {
@@ -23,111 +24,110 @@ pub fn digits_path() -> PathBuf {
     }
 }
 
-/// A one-line terminal progress bar.
-pub struct Progress {
-    total: u64,
-    start: Instant,
-    label: &'static str,
-}
+/// A terminal progress bar (drawn only on a terminal).
+pub struct Progress(indicatif::ProgressBar);
 
 impl Progress {
     /// A bar for `total` units.
     pub fn new(label: &'static str, total: u64) -> Self {
-        Progress {
-            total,
-            start: Instant::now(),
-            label,
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}) {msg}",
+        ) {
+            bar.set_style(style);
         }
+        bar.set_prefix(label);
+        Progress(bar)
     }
 
-    /// Redraws the bar at `done` units with a note.
+    /// Moves the bar to `done` units with a note.
     pub fn update(&self, done: u64, note: &str) {
-        let width = 30;
-        let filled = (done.min(self.total) * width / self.total.max(1)) as usize;
-        let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
-        eprint!(
-            "\r{} [{}{}] {done}/{} {rate:.1}/s {note}    ",
-            self.label,
-            "#".repeat(filled),
-            "-".repeat(width as usize - filled),
-            self.total
-        );
-        let _ = std::io::stderr().flush();
+        self.0.set_position(done);
+        self.0.set_message(note.to_owned());
     }
 
-    /// Ends the bar's line.
+    /// Ends the bar.
     pub fn finish(&self) {
-        eprintln!();
+        self.0.finish();
     }
 }
 
-/// A line plot of `(x, y)` points on a light grid (no text: the values are printed alongside).
-pub fn line_plot(points: &[(f64, f64)], width: u32, height: u32) -> RgbImage {
-    series_plot(
-        &[Series {
-            points: points.to_vec(),
-            color: [30, 90, 200],
-            thick: true,
-        }],
-        width,
-        height,
-    )
-}
-
-/// One curve of a [`series_plot`].
+/// One curve of a [`chart`].
 pub struct Series {
     /// The `(x, y)` points.
     pub points: Vec<(f64, f64)>,
     /// Its colour.
     pub color: [u8; 3],
-    /// Drawn two pixels wide (else one).
+    /// Drawn wide (else thin).
     pub thick: bool,
+    /// Its legend entry (none: not in the legend).
+    pub label: Option<String>,
 }
 
-/// Several curves on one light grid with shared axes from 0 to the largest `y` (no text: the
-/// values are printed alongside).
-pub fn series_plot(series: &[Series], width: u32, height: u32) -> RgbImage {
-    let mut img = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
-    let margin = 20.0;
+/// A line chart of `series`: title, axes from 0 with ticks and labels, a light grid, and a legend
+/// of the labelled curves.
+pub fn chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    width: u32,
+    height: u32,
+) -> pouw::Result<RgbImage> {
+    static FONT: Once = Once::new();
+    FONT.call_once(|| {
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+    });
     let all = || series.iter().flat_map(|s| s.points.iter());
-    let (x0, x1) = all().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let y1 = all().fold(f64::MIN, |a, p| a.max(p.1));
-    let (w, h) = (width as f64 - 2.0 * margin, height as f64 - 2.0 * margin);
-    let to_px = |(x, y): (f64, f64)| {
-        let px = margin + (x - x0) / (x1 - x0).max(1e-12) * w;
-        let py = margin + (1.0 - y / y1.max(1e-12)) * h;
-        (px, py)
+    let x1 = all().fold(1.0f64, |a, p| a.max(p.0));
+    let y1 = all().fold(1e-9f64, |a, p| a.max(p.1)) * 1.05;
+    let mut buf = vec![255u8; (width * height * 3) as usize];
+    let failed = |e: String| pouw::Error::InvalidField {
+        what: "chart",
+        detail: e,
     };
-    for i in 0..=10 {
-        let gy = (margin + h * i as f64 / 10.0) as u32;
-        let gx = (margin + w * i as f64 / 10.0) as u32;
-        for x in margin as u32..(margin + w) as u32 {
-            img.put_pixel(x, gy, Rgb([225, 225, 225]));
-        }
-        for y in margin as u32..(margin + h) as u32 {
-            img.put_pixel(gx, y, Rgb([225, 225, 225]));
-        }
-    }
-    for s in series {
-        let dots: &[(u32, u32)] = if s.thick {
-            &[(0, 0), (1, 0), (0, 1), (1, 1)]
-        } else {
-            &[(0, 0)]
-        };
-        for pair in s.points.windows(2) {
-            let (a, b) = (to_px(pair[0]), to_px(pair[1]));
-            let steps = ((b.0 - a.0).abs().max((b.1 - a.1).abs()) as u32).max(1);
-            for k in 0..=steps {
-                let t = k as f64 / steps as f64;
-                let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-                for &(dx, dy) in dots {
-                    let (px, py) = (x as u32 + dx, y as u32 + dy);
-                    if px < width && py < height {
-                        img.put_pixel(px, py, Rgb(s.color));
-                    }
-                }
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| failed(e.to_string()))?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..x1, 0f64..y1)
+            .map_err(|e| failed(e.to_string()))?;
+        c.configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| failed(e.to_string()))?;
+        for s in series {
+            let color = RGBColor(s.color[0], s.color[1], s.color[2]);
+            let style = color.stroke_width(if s.thick { 3 } else { 1 });
+            let drawn = c
+                .draw_series(LineSeries::new(s.points.iter().copied(), style))
+                .map_err(|e| failed(e.to_string()))?;
+            if let Some(label) = &s.label {
+                drawn.label(label.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
             }
         }
+        if series.iter().any(|s| s.label.is_some()) {
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| failed(e.to_string()))?;
+        }
+        root.present().map_err(|e| failed(e.to_string()))?;
     }
-    img
+    RgbImage::from_raw(width, height, buf).ok_or_else(|| failed("buffer size".into()))
 }
