@@ -55,7 +55,7 @@ command -v go >/dev/null 2>&1 || { echo "test-ffi: Go is not installed (scripts/
 (
   cd ffi/go
   export CGO_ENABLED=1 GOPROXY=off GOFLAGS=-mod=readonly GOTOOLCHAIN=local
-  # Listed before the package's own #cgo flags (which name target/debug), so these win.
+  # Listed before the package's own #cgo flags (which name target/release), so these win.
   export CGO_LDFLAGS="-L$lib_dir -Wl,-rpath,$lib_dir ${CGO_LDFLAGS:-}"
   go vet ./...
   go test -count=1 -v ./...
