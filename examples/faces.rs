@@ -121,7 +121,7 @@ fn main() -> pouw::Result<()> {
     }
     let fetched: u64 = fetch
         .iter()
-        .map(|c| store.get(c, u64::MAX).map_or(0, |b| b.len() as u64))
+        .map(|c| std::fs::metadata(store.path_of(c)).map_or(0, |m| m.len()))
         .sum();
     let input = VerifyInput {
         header_hash: header,
