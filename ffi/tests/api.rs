@@ -763,78 +763,34 @@ fn step_limit_has_its_own_code() {
 /// The golden proofs of `tests/golden/` (made by the Rust tests) verify through the C API too.
 #[test]
 fn golden_proof_verifies_through_the_c_api() {
-    let dir = root().join("tests/golden");
-    let files = ["params.bin", "genesis.cid", "proof.bin"];
-    assert!(
-        files.iter().all(|f| dir.join(f).exists()) && dir.join("store").is_dir(),
-        "no golden proofs in {} (tests/golden/README.md names them)",
-        dir.display()
-    );
-    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let g = golden();
+    let s = bytes_of(&g.store_dir).to_vec();
     unsafe {
-        let params_bytes = read("params.bin");
-        let mut params = null_mut();
-        check(
-            pouw_params_from_bytes(
-                params_bytes.as_ptr(),
-                params_bytes.len(),
-                POUW_DEVICE_CPU,
-                0,
-                &mut params,
-            ),
-            PouwResult::Ok,
-        );
-        let text = read("genesis.cid");
-        let mut cid = null_mut();
-        check(
-            pouw_cid_parse(text.as_ptr(), text.len(), &mut cid),
-            PouwResult::Ok,
-        );
-        let cid = take(cid);
-        let store_dir = dir.join("store");
-        let s = bytes_of(&store_dir);
         let mut store = null_mut();
         check(
             pouw_store_open_dir(s.as_ptr(), s.len(), &mut store),
             PouwResult::Ok,
         );
-        let mut genesis = null_mut();
-        check(
-            pouw_store_get(store, cid.as_ptr(), cid.len(), &mut genesis),
-            PouwResult::Ok,
-        );
-        let genesis = take(genesis);
-        let mut start = std::mem::MaybeUninit::<pouw_start>::zeroed();
-        check(
-            pouw_start_of_checkpoint(params, genesis.as_ptr(), genesis.len(), start.as_mut_ptr()),
-            PouwResult::Ok,
-        );
-        let start = start.assume_init();
-        let mut target = [0u8; 32];
-        check(
-            pouw_target_from_expected_steps(8, target.as_mut_ptr()),
-            PouwResult::Ok,
-        );
-        let proof = read("proof.bin");
+        assert_eq!(store_get(store, &g.genesis_cid), Ok(g.genesis.clone()));
         let header = [0x42u8; 32];
         let miner = b"golden-miner";
         let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
         let r = pouw_verify(
-            params,
+            g.params,
             store,
             header.as_ptr(),
             miner.as_ptr(),
             miner.len(),
-            &start,
-            target.as_ptr(),
-            proof.as_ptr(),
-            proof.len(),
+            &g.start,
+            g.target.as_ptr(),
+            g.proof.as_ptr(),
+            g.proof.len(),
             verdict.as_mut_ptr(),
         );
         check(r, PouwResult::Ok);
         assert!(verdict.assume_init().steps >= 1);
         pouw_store_free(store);
-        pouw_params_free(params);
+        pouw_params_free(g.params);
     }
 }
 
