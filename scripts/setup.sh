@@ -27,12 +27,22 @@ if [ "$want_torch" = 1 ]; then
   fi
   have=$(.venv/bin/python -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
   if [ "$have" != "$TORCH_VERSION" ]; then
-    echo "setup: installing torch==$TORCH_VERSION into .venv (about 4.7 GB)"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input \
-      "torch==$TORCH_VERSION" safetensors numpy
+    # torch and its CUDA libraries at exact versions, without triton (Python-only, 641 MB) and
+    # without pip's cache (a second copy of every wheel): 4.1 GB installed, 6.4 GiB at the peak
+    # (downloaded wheels and installed files), 86 s on a fresh machine here.
+    need_kib=$((7 * 1024 * 1024))
+    free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+    if [ "$free_kib" -lt "$need_kib" ]; then
+      echo "setup: torch needs 7 GiB free for its download and install; $((free_kib / 1024)) MiB free here" >&2
+      exit 1
+    fi
+    echo "setup: installing torch==$TORCH_VERSION into .venv (about 4.1 GB)"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input --no-cache-dir \
+      --no-deps -r scripts/torch-requirements.txt
   fi
   .venv/bin/python -c 'import safetensors' 2>/dev/null ||
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input safetensors numpy
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input --no-cache-dir \
+      safetensors==0.8.0 numpy==2.4.6
   # A stable path to the wheel's libtorch (include/ and lib/) for .cargo/config.toml.
   torch_dir=$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))')
   ln -sfn "$torch_dir" .venv/libtorch
