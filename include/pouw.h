@@ -90,6 +90,36 @@
 #define POUW_DEVICE_CUDA 2
 
 /*
+ `pouw_ipfs_options::set` bit: `local_only` is set.
+ */
+#define POUW_IPFS_OPTION_LOCAL_ONLY (1 << 0)
+
+/*
+ `pouw_ipfs_options::set` bit: `connect_timeout_ms` is set.
+ */
+#define POUW_IPFS_OPTION_CONNECT_TIMEOUT (1 << 1)
+
+/*
+ `pouw_ipfs_options::set` bit: `block_timeout_ms` is set.
+ */
+#define POUW_IPFS_OPTION_BLOCK_TIMEOUT (1 << 2)
+
+/*
+ `pouw_ipfs_options::set` bit: `answer_grace_ms` is set.
+ */
+#define POUW_IPFS_OPTION_ANSWER_GRACE (1 << 3)
+
+/*
+ `pouw_ipfs_options::set` bit: `add_timeout_per_mib_ms` is set.
+ */
+#define POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB (1 << 4)
+
+/*
+ `pouw_ipfs_options::set` bit: `parallel_fetches` is set.
+ */
+#define POUW_IPFS_OPTION_PARALLEL_FETCHES (1 << 5)
+
+/*
  The largest binary CID the library produces or accepts, in bytes.
  */
 #define POUW_MAX_CID_LEN 64
@@ -505,6 +535,51 @@ typedef struct pouw_params_options {
    */
   uint32_t cuda_index;
 } pouw_params_options;
+
+/*
+ Options of a store over an IPFS node, for [`pouw_store_open_ipfs`]. Sized like
+ `pouw_mine_options`: a caller sets `struct_size` to `sizeof(pouw_ipfs_options)` as its
+ header declares it (a larger size from a newer header is accepted when the bytes this library
+ does not know are zero), and a field counts only when its bit is in `set`
+ (`POUW_IPFS_OPTION_*`). Every timeout is from 1 ms to one day.
+ */
+typedef struct pouw_ipfs_options {
+  /*
+   `sizeof(pouw_ipfs_options)` where the caller was compiled.
+   */
+  size_t struct_size;
+  /*
+   Which fields are set (`POUW_IPFS_OPTION_*` bits); the others take their defaults.
+   */
+  uint32_t set;
+  /*
+   1: ask the node only for blocks it already holds (Kubo's `offline`), so a missing object
+   is `POUW_RESULT_NOT_FOUND` at once instead of after a network search (default 0).
+   */
+  uint32_t local_only;
+  /*
+   Deadline to connect to the node (default 5000).
+   */
+  uint64_t connect_timeout_ms;
+  /*
+   How long the node may search the network for a block it lacks before the get is
+   `POUW_RESULT_NOT_FOUND` (default 60000).
+   */
+  uint64_t block_timeout_ms;
+  /*
+   How much longer than `block_timeout_ms` the node has to answer at all before the get is
+   `POUW_RESULT_TIMEOUT` (default 10000).
+   */
+  uint64_t answer_grace_ms;
+  /*
+   Deadline for a put, per MiB of the object, plus one `block_timeout_ms` (default 2000).
+   */
+  uint64_t add_timeout_per_mib_ms;
+  /*
+   Blocks fetched at once, 1 to 64 (default 8).
+   */
+  uint64_t parallel_fetches;
+} pouw_ipfs_options;
 
 /*
  Fetches the object named by the binary CID `cid` (`cid_len` bytes) for a store made by
@@ -1069,23 +1144,22 @@ pouw_result pouw_store_new_memory(struct pouw_store **out);
 
 /*
  Opens a store over an IPFS node's HTTP RPC API at `endpoint` (`endpoint_len` bytes of UTF-8,
- not NUL-terminated; e.g. `http://127.0.0.1:5001`) and writes the handle to `*out` (free it
- with [`pouw_store_free`]). Nothing is sent to the node until the first put or get.
-
- `block_timeout_ms` bounds the fetch of one block (0: the default, 60000); past it a get
- returns `POUW_RESULT_TIMEOUT`. `local_only` (0 or 1): 1 asks the node only for blocks it
- already holds, so a missing object is `POUW_RESULT_NOT_FOUND` at once instead of a network
- search ending in a timeout.
+ not NUL-terminated; e.g. `http://127.0.0.1:5001`) with `options` (NULL: the defaults; see
+ [`pouw_ipfs_options`]) and writes the handle to `*out` (free it with [`pouw_store_free`]).
+ Nothing is sent to the node until the first put or get.
 
  Gets fetch the object block by block, check every block and the whole object against the
- CID, and fail with `POUW_RESULT_NOT_FOUND`, `POUW_RESULT_TIMEOUT`, `POUW_RESULT_BAD_BLOCK`
- (the node sent wrong bytes) or `POUW_RESULT_STORE` (the node is unreachable or refused).
- An endpoint that is not an `http://` address is `POUW_RESULT_INVALID_PARAMETERS`. Thread-safe.
+ CID, and fail with `POUW_RESULT_NOT_FOUND` (the node lacks it, or did not find it in
+ `block_timeout_ms`: fetch again later), `POUW_RESULT_TIMEOUT` (the node did not answer),
+ `POUW_RESULT_BAD_BLOCK` (the node sent wrong bytes: ban it) or `POUW_RESULT_STORE` (the node
+ is unreachable or refused). An endpoint that is not an `http://` address, or an option out of
+ its domain, is `POUW_RESULT_INVALID_PARAMETERS`; a malformed options struct (see
+ [`pouw_ipfs_options`]) or a `local_only` other than 0 or 1 is `POUW_RESULT_INVALID_ARGUMENT`.
+ Thread-safe.
  */
 pouw_result pouw_store_open_ipfs(const uint8_t *endpoint,
                                  size_t endpoint_len,
-                                 uint32_t block_timeout_ms,
-                                 uint8_t local_only,
+                                 const struct pouw_ipfs_options *options,
                                  struct pouw_store **out);
 
 /*

@@ -18,35 +18,87 @@ import "C"
 import (
 	"context"
 	"errors"
-	"math"
 	"runtime"
 	"time"
+	"unsafe"
 )
 
+// IPFSOptions configure a store over an IPFS node (OpenIPFSStore). A zero field keeps the
+// library's default; a negative one is CodeInvalidArgument, and one out of the library's domain
+// (a timeout over a day, more than 64 parallel fetches) CodeInvalidParameters. Durations are
+// rounded up to whole milliseconds.
+type IPFSOptions struct {
+	// ConnectTimeout bounds connecting to the node (default 5 s).
+	ConnectTimeout time.Duration
+	// BlockTimeout is how long the node may search the network for a block it lacks before a
+	// get fails with CodeNotFound (default 60 s).
+	BlockTimeout time.Duration
+	// AnswerGrace is how much longer than BlockTimeout the node has to answer at all before a
+	// get fails with CodeTimeout (default 10 s).
+	AnswerGrace time.Duration
+	// AddTimeoutPerMiB bounds a put: this much per MiB of the object, plus one BlockTimeout
+	// (default 2 s).
+	AddTimeoutPerMiB time.Duration
+	// ParallelFetches is how many blocks are fetched at once (default 8).
+	ParallelFetches int
+	// LocalOnly asks the node only for blocks it holds (Kubo's offline): a missing object is
+	// CodeNotFound at once instead of after a network search.
+	LocalOnly bool
+}
+
+// c converts the options to the C struct, the fields that are not zero set.
+func (o IPFSOptions) c() (C.pouw_ipfs_options, bool) {
+	var c C.pouw_ipfs_options
+	c.struct_size = C.size_t(unsafe.Sizeof(c))
+	durations := []struct {
+		value time.Duration
+		bit   C.uint32_t
+		field *C.uint64_t
+	}{
+		{o.ConnectTimeout, C.POUW_IPFS_OPTION_CONNECT_TIMEOUT, &c.connect_timeout_ms},
+		{o.BlockTimeout, C.POUW_IPFS_OPTION_BLOCK_TIMEOUT, &c.block_timeout_ms},
+		{o.AnswerGrace, C.POUW_IPFS_OPTION_ANSWER_GRACE, &c.answer_grace_ms},
+		{o.AddTimeoutPerMiB, C.POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB, &c.add_timeout_per_mib_ms},
+	}
+	for _, d := range durations {
+		switch {
+		case d.value < 0:
+			return c, false
+		case d.value > 0:
+			c.set |= d.bit
+			*d.field = C.uint64_t((d.value + time.Millisecond - 1) / time.Millisecond)
+		}
+	}
+	switch {
+	case o.ParallelFetches < 0:
+		return c, false
+	case o.ParallelFetches > 0:
+		c.set |= C.POUW_IPFS_OPTION_PARALLEL_FETCHES
+		c.parallel_fetches = C.uint64_t(o.ParallelFetches)
+	}
+	if o.LocalOnly {
+		c.set |= C.POUW_IPFS_OPTION_LOCAL_ONLY
+		c.local_only = 1
+	}
+	return c, true
+}
+
 // OpenIPFSStore opens a store over the IPFS node whose HTTP RPC API is at endpoint (an http://
-// address, e.g. "http://127.0.0.1:5001"). blockTimeout bounds the fetch of one block (0: the
-// default, 60 s; a get past it fails with CodeTimeout); localOnly asks the node only for blocks
-// it holds (a missing object is CodeNotFound at once). Every fetched block and object is checked
-// against its CID (CodeBadBlock otherwise); an unreachable node is CodeStore. An endpoint that
-// is not http:// is CodeInvalidParameters.
-func OpenIPFSStore(endpoint string, blockTimeout time.Duration, localOnly bool) (*Store, error) {
+// address, e.g. "http://127.0.0.1:5001"), with opts (the zero value: every default). Every
+// fetched block and object is checked against its CID (CodeBadBlock otherwise: ban the node); a
+// missing object is CodeNotFound, a node that does not answer CodeTimeout, an unreachable one
+// CodeStore. An endpoint that is not http:// is CodeInvalidParameters.
+func OpenIPFSStore(endpoint string, opts IPFSOptions) (*Store, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()
 	const op = "open ipfs store"
-	if blockTimeout < 0 {
+	c, ok := opts.c()
+	if !ok {
 		return nil, &Error{Code: CodeInvalidArgument, Message: message(CodeInvalidArgument), Op: op}
-	}
-	ms := (blockTimeout + time.Millisecond - 1) / time.Millisecond
-	if ms > math.MaxUint32 {
-		return nil, &Error{Code: CodeInvalidArgument, Message: message(CodeInvalidArgument), Op: op}
-	}
-	var local C.uint8_t
-	if localOnly {
-		local = 1
 	}
 	p, n := bytesPtr([]byte(endpoint))
 	var out *C.pouw_store
-	if err := resultError(op, C.pouw_store_open_ipfs(p, n, C.uint32_t(ms), local, &out)); err != nil {
+	if err := resultError(op, C.pouw_store_open_ipfs(p, n, &c, &out)); err != nil {
 		return nil, err
 	}
 	return &Store{ptr: out}, nil

@@ -6,6 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,14 +134,20 @@ func TestCallbackStoreTimeoutAndPanickingPut(t *testing.T) {
 }
 
 func TestOpenIPFSStore(t *testing.T) {
-	if _, err := OpenIPFSStore("ftp://127.0.0.1:5001", 0, false); !IsCode(err, CodeInvalidParameters) {
+	if _, err := OpenIPFSStore("ftp://127.0.0.1:5001", IPFSOptions{}); !IsCode(err, CodeInvalidParameters) {
 		t.Fatalf("ftp endpoint: %v", err)
 	}
-	if _, err := OpenIPFSStore("http://127.0.0.1:5001", -1, false); !IsCode(err, CodeInvalidArgument) {
+	if _, err := OpenIPFSStore("http://127.0.0.1:5001", IPFSOptions{BlockTimeout: -1}); !IsCode(err, CodeInvalidArgument) {
 		t.Fatalf("negative timeout: %v", err)
 	}
+	if _, err := OpenIPFSStore("http://127.0.0.1:5001", IPFSOptions{ParallelFetches: 65}); !IsCode(err, CodeInvalidParameters) {
+		t.Fatalf("65 parallel fetches: %v", err)
+	}
+	if _, err := OpenIPFSStore("http://127.0.0.1:5001", IPFSOptions{AnswerGrace: 25 * time.Hour}); !IsCode(err, CodeInvalidParameters) {
+		t.Fatalf("a grace over a day: %v", err)
+	}
 	// Nothing listens on the discard port.
-	store, err := OpenIPFSStore("http://127.0.0.1:9", 0, true)
+	store, err := OpenIPFSStore("http://127.0.0.1:9", IPFSOptions{LocalOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +155,58 @@ func TestOpenIPFSStore(t *testing.T) {
 	cid, _ := CidOf([]byte("x"))
 	if _, err := store.Get(cid); !IsCode(err, CodeStore) {
 		t.Fatalf("unreachable node: %v", err)
+	}
+}
+
+// TestIPFSOptionsReachTheNode: the block timeout and LocalOnly reach the node's query, and a
+// silent node times out after the block timeout and the answer grace.
+func TestIPFSOptionsReachTheNode(t *testing.T) {
+	queries := make(chan string, 1)
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries <- r.URL.RawQuery
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"Message":"block not found","Code":0}`))
+	}))
+	defer node.Close()
+	store, err := OpenIPFSStore(node.URL, IPFSOptions{BlockTimeout: 250 * time.Millisecond, LocalOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	cid, _ := CidOf([]byte("x"))
+	if _, err := store.Get(cid); !IsCode(err, CodeNotFound) {
+		t.Fatalf("missing block: %v", err)
+	}
+	if q := <-queries; !strings.Contains(q, "timeout=250ms") || !strings.Contains(q, "offline=true") {
+		t.Fatalf("query %q", q)
+	}
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	opts := IPFSOptions{BlockTimeout: 200 * time.Millisecond, AnswerGrace: 200 * time.Millisecond}
+	quiet, err := OpenIPFSStore("http://"+silent.Addr().String(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
+	started := time.Now()
+	if _, err := quiet.Get(cid); !IsCode(err, CodeTimeout) {
+		t.Fatalf("silent node: %v", err)
+	}
+	if waited := time.Since(started); waited < 400*time.Millisecond || waited > 10*time.Second {
+		t.Fatalf("silent node answered TIMEOUT after %v", waited)
 	}
 }
 
@@ -219,7 +280,7 @@ func TestIPFSStoreRoundTrip(t *testing.T) {
 	if endpoint == "" {
 		t.Fatal("POUW_IPFS_A is unset: scripts/test-ffi.sh starts loopback IPFS nodes (scripts/ipfs-node.sh)")
 	}
-	store, err := OpenIPFSStore(endpoint, 10*time.Second, false)
+	store, err := OpenIPFSStore(endpoint, IPFSOptions{BlockTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

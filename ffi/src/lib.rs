@@ -36,6 +36,7 @@ pub mod dataset;
 pub mod growth;
 pub mod params;
 pub mod result;
+mod sized;
 pub mod store;
 pub mod target;
 #[cfg(feature = "torch")]
@@ -72,10 +73,13 @@ pub use params::{
 };
 pub use result::PouwResult;
 pub use store::{
-    pouw_block_proof_required_cids, pouw_cid_of, pouw_cid_parse, pouw_cid_to_string, pouw_sink,
-    pouw_sink_write, pouw_store, pouw_store_free, pouw_store_get, pouw_store_get_callback,
-    pouw_store_new_callbacks, pouw_store_new_memory, pouw_store_open_dir, pouw_store_open_ipfs,
-    pouw_store_put, pouw_store_put_callback,
+    pouw_block_proof_required_cids, pouw_cid_of, pouw_cid_parse, pouw_cid_to_string,
+    pouw_ipfs_options, pouw_sink, pouw_sink_write, pouw_store, pouw_store_free, pouw_store_get,
+    pouw_store_get_callback, pouw_store_new_callbacks, pouw_store_new_memory, pouw_store_open_dir,
+    pouw_store_open_ipfs, pouw_store_put, pouw_store_put_callback,
+    POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB, POUW_IPFS_OPTION_ANSWER_GRACE,
+    POUW_IPFS_OPTION_BLOCK_TIMEOUT, POUW_IPFS_OPTION_CONNECT_TIMEOUT, POUW_IPFS_OPTION_LOCAL_ONLY,
+    POUW_IPFS_OPTION_PARALLEL_FETCHES,
 };
 pub use target::{
     pouw_target_expected_steps, pouw_target_from_expected_steps, pouw_target_retarget,

@@ -5,6 +5,7 @@ use crate::boundary::{free_handle, guard, handle, out_ptr, path, slice, write_ha
 use crate::buffer::pouw_buffer;
 use crate::params::pouw_params;
 use crate::result::PouwResult;
+use crate::sized::{read_sized, Field};
 use pouw::ident::{cid_from_bytes, cid_of, Cid};
 use pouw::ipfs::{IpfsOptions, IpfsStore};
 use pouw::learning::{CheckpointStore, DirStore, MemStore};
@@ -62,25 +63,154 @@ pub unsafe extern "C" fn pouw_store_new_memory(out: *mut *mut pouw_store) -> Pou
     })
 }
 
+/// `pouw_ipfs_options::set` bit: `local_only` is set.
+pub const POUW_IPFS_OPTION_LOCAL_ONLY: u32 = 1 << 0;
+/// `pouw_ipfs_options::set` bit: `connect_timeout_ms` is set.
+pub const POUW_IPFS_OPTION_CONNECT_TIMEOUT: u32 = 1 << 1;
+/// `pouw_ipfs_options::set` bit: `block_timeout_ms` is set.
+pub const POUW_IPFS_OPTION_BLOCK_TIMEOUT: u32 = 1 << 2;
+/// `pouw_ipfs_options::set` bit: `answer_grace_ms` is set.
+pub const POUW_IPFS_OPTION_ANSWER_GRACE: u32 = 1 << 3;
+/// `pouw_ipfs_options::set` bit: `add_timeout_per_mib_ms` is set.
+pub const POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB: u32 = 1 << 4;
+/// `pouw_ipfs_options::set` bit: `parallel_fetches` is set.
+pub const POUW_IPFS_OPTION_PARALLEL_FETCHES: u32 = 1 << 5;
+const KNOWN_IPFS_OPTIONS: u32 = (1 << 6) - 1;
+
+/// Options of a store over an IPFS node, for [`pouw_store_open_ipfs`]. Sized like
+/// `pouw_mine_options`: a caller sets `struct_size` to `sizeof(pouw_ipfs_options)` as its
+/// header declares it (a larger size from a newer header is accepted when the bytes this library
+/// does not know are zero), and a field counts only when its bit is in `set`
+/// (`POUW_IPFS_OPTION_*`). Every timeout is from 1 ms to one day.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct pouw_ipfs_options {
+    /// `sizeof(pouw_ipfs_options)` where the caller was compiled.
+    pub struct_size: usize,
+    /// Which fields are set (`POUW_IPFS_OPTION_*` bits); the others take their defaults.
+    pub set: u32,
+    /// 1: ask the node only for blocks it already holds (Kubo's `offline`), so a missing object
+    /// is `POUW_RESULT_NOT_FOUND` at once instead of after a network search (default 0).
+    pub local_only: u32,
+    /// Deadline to connect to the node (default 5000).
+    pub connect_timeout_ms: u64,
+    /// How long the node may search the network for a block it lacks before the get is
+    /// `POUW_RESULT_NOT_FOUND` (default 60000).
+    pub block_timeout_ms: u64,
+    /// How much longer than `block_timeout_ms` the node has to answer at all before the get is
+    /// `POUW_RESULT_TIMEOUT` (default 10000).
+    pub answer_grace_ms: u64,
+    /// Deadline for a put, per MiB of the object, plus one `block_timeout_ms` (default 2000).
+    pub add_timeout_per_mib_ms: u64,
+    /// Blocks fetched at once, 1 to 64 (default 8).
+    pub parallel_fetches: u64,
+}
+
+/// Reads a caller's IPFS options (NULL: every default) for a node at `endpoint`, under the
+/// sized-struct rules of [`pouw_ipfs_options`].
+unsafe fn read_ipfs_options(
+    endpoint: &str,
+    p: *const pouw_ipfs_options,
+) -> Result<IpfsOptions, PouwResult> {
+    use std::mem::offset_of;
+    let field = |bit, offset, len| Field { bit, offset, len };
+    let fields = [
+        field(
+            POUW_IPFS_OPTION_LOCAL_ONLY,
+            offset_of!(pouw_ipfs_options, local_only),
+            4,
+        ),
+        field(
+            POUW_IPFS_OPTION_CONNECT_TIMEOUT,
+            offset_of!(pouw_ipfs_options, connect_timeout_ms),
+            8,
+        ),
+        field(
+            POUW_IPFS_OPTION_BLOCK_TIMEOUT,
+            offset_of!(pouw_ipfs_options, block_timeout_ms),
+            8,
+        ),
+        field(
+            POUW_IPFS_OPTION_ANSWER_GRACE,
+            offset_of!(pouw_ipfs_options, answer_grace_ms),
+            8,
+        ),
+        field(
+            POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB,
+            offset_of!(pouw_ipfs_options, add_timeout_per_mib_ms),
+            8,
+        ),
+        field(
+            POUW_IPFS_OPTION_PARALLEL_FETCHES,
+            offset_of!(pouw_ipfs_options, parallel_fetches),
+            8,
+        ),
+    ];
+    let mut options = IpfsOptions::new(endpoint);
+    let set_offset = offset_of!(pouw_ipfs_options, set);
+    let Some((o, set)) = read_sized(p, set_offset, KNOWN_IPFS_OPTIONS, &fields)? else {
+        return Ok(options);
+    };
+    let is = |bit: u32| set & bit != 0;
+    if is(POUW_IPFS_OPTION_LOCAL_ONLY) {
+        options.local_only = match o.local_only {
+            0 => false,
+            1 => true,
+            _ => return Err(PouwResult::InvalidArgument),
+        };
+    }
+    let timeouts = [
+        (
+            POUW_IPFS_OPTION_CONNECT_TIMEOUT,
+            o.connect_timeout_ms,
+            &mut options.connect_timeout,
+        ),
+        (
+            POUW_IPFS_OPTION_BLOCK_TIMEOUT,
+            o.block_timeout_ms,
+            &mut options.block_timeout,
+        ),
+        (
+            POUW_IPFS_OPTION_ANSWER_GRACE,
+            o.answer_grace_ms,
+            &mut options.answer_grace,
+        ),
+        (
+            POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB,
+            o.add_timeout_per_mib_ms,
+            &mut options.add_timeout_per_mib,
+        ),
+    ];
+    for (bit, ms, slot) in timeouts {
+        if is(bit) {
+            *slot = Duration::from_millis(ms);
+        }
+    }
+    if is(POUW_IPFS_OPTION_PARALLEL_FETCHES) {
+        // Out of usize's range is out of the option's domain too.
+        options.parallel_fetches = usize::try_from(o.parallel_fetches).unwrap_or(usize::MAX);
+    }
+    Ok(options)
+}
+
 /// Opens a store over an IPFS node's HTTP RPC API at `endpoint` (`endpoint_len` bytes of UTF-8,
-/// not NUL-terminated; e.g. `http://127.0.0.1:5001`) and writes the handle to `*out` (free it
-/// with [`pouw_store_free`]). Nothing is sent to the node until the first put or get.
-///
-/// `block_timeout_ms` bounds the fetch of one block (0: the default, 60000); past it a get
-/// returns `POUW_RESULT_TIMEOUT`. `local_only` (0 or 1): 1 asks the node only for blocks it
-/// already holds, so a missing object is `POUW_RESULT_NOT_FOUND` at once instead of a network
-/// search ending in a timeout.
+/// not NUL-terminated; e.g. `http://127.0.0.1:5001`) with `options` (NULL: the defaults; see
+/// [`pouw_ipfs_options`]) and writes the handle to `*out` (free it with [`pouw_store_free`]).
+/// Nothing is sent to the node until the first put or get.
 ///
 /// Gets fetch the object block by block, check every block and the whole object against the
-/// CID, and fail with `POUW_RESULT_NOT_FOUND`, `POUW_RESULT_TIMEOUT`, `POUW_RESULT_BAD_BLOCK`
-/// (the node sent wrong bytes) or `POUW_RESULT_STORE` (the node is unreachable or refused).
-/// An endpoint that is not an `http://` address is `POUW_RESULT_INVALID_PARAMETERS`. Thread-safe.
+/// CID, and fail with `POUW_RESULT_NOT_FOUND` (the node lacks it, or did not find it in
+/// `block_timeout_ms`: fetch again later), `POUW_RESULT_TIMEOUT` (the node did not answer),
+/// `POUW_RESULT_BAD_BLOCK` (the node sent wrong bytes: ban it) or `POUW_RESULT_STORE` (the node
+/// is unreachable or refused). An endpoint that is not an `http://` address, or an option out of
+/// its domain, is `POUW_RESULT_INVALID_PARAMETERS`; a malformed options struct (see
+/// [`pouw_ipfs_options`]) or a `local_only` other than 0 or 1 is `POUW_RESULT_INVALID_ARGUMENT`.
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn pouw_store_open_ipfs(
     endpoint: *const u8,
     endpoint_len: usize,
-    block_timeout_ms: u32,
-    local_only: u8,
+    options: *const pouw_ipfs_options,
     out: *mut *mut pouw_store,
 ) -> PouwResult {
     guard(|| {
@@ -90,16 +220,7 @@ pub unsafe extern "C" fn pouw_store_open_ipfs(
         let endpoint = slice(endpoint, endpoint_len)?;
         out_ptr(out)?;
         let endpoint = std::str::from_utf8(endpoint).map_err(|_| PouwResult::InvalidArgument)?;
-        let local_only = match local_only {
-            0 => false,
-            1 => true,
-            _ => return Err(PouwResult::InvalidArgument),
-        };
-        let mut options = IpfsOptions::new(endpoint);
-        if block_timeout_ms != 0 {
-            options.block_timeout = Duration::from_millis(u64::from(block_timeout_ms));
-        }
-        options.local_only = local_only;
+        let options = read_ipfs_options(endpoint, options)?;
         let store = IpfsStore::with_options(options)?;
         write_handle(
             out,

@@ -6,6 +6,7 @@ use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::params::pouw_params;
 use crate::result::PouwResult;
+use crate::sized::{read_sized, Field};
 use crate::store::pouw_store;
 use pouw::ident::cid_from_bytes;
 use pouw::learning::gan::GanTrainer;
@@ -346,61 +347,39 @@ pub struct pouw_mine_options {
 /// [`pouw_mine_options`].
 unsafe fn read_mine_options(p: *const pouw_mine_options) -> Result<MineOptions, PouwResult> {
     use std::mem::{offset_of, size_of};
-    let mut options = MineOptions::default();
-    if p.is_null() {
-        return Ok(options);
-    }
-    let size = std::ptr::read_unaligned(p.cast::<usize>());
-    let ours = size_of::<pouw_mine_options>();
-    if size < offset_of!(pouw_mine_options, set) + size_of::<u32>() {
-        return Err(PouwResult::InvalidArgument);
-    }
-    if size > ours {
-        let extra = slice(p.cast::<u8>().add(ours), size - ours)?;
-        if extra.iter().any(|&b| b != 0) {
-            return Err(PouwResult::InvalidArgument);
-        }
-    }
-    let mut o = std::mem::MaybeUninit::<pouw_mine_options>::zeroed();
-    std::ptr::copy_nonoverlapping(p.cast::<u8>(), o.as_mut_ptr().cast::<u8>(), size.min(ours));
-    let o = o.assume_init();
-    if o.set & !KNOWN_MINE_OPTIONS != 0 {
-        return Err(PouwResult::InvalidArgument);
-    }
-    // A set field must lie within the caller's struct.
-    let within = |offset: usize, len: usize| offset + len <= size;
+    let field = |bit, offset, len| Field { bit, offset, len };
     let fields = [
-        (
+        field(
             POUW_MINE_OPTION_STEP_LIMIT,
             offset_of!(pouw_mine_options, step_limit),
             8,
         ),
-        (
+        field(
             POUW_MINE_OPTION_CHECKPOINT_INTERVAL,
             offset_of!(pouw_mine_options, checkpoint_interval),
             8,
         ),
-        (
+        field(
             POUW_MINE_OPTION_MAX_KEPT,
             offset_of!(pouw_mine_options, max_kept),
             8,
         ),
-        (
+        field(
             POUW_MINE_OPTION_KEPT_MEMORY,
             offset_of!(pouw_mine_options, kept_memory),
             8,
         ),
-        (
+        field(
             POUW_MINE_OPTION_SPILL_DIR,
             offset_of!(pouw_mine_options, spill_dir),
             size_of::<*const u8>() + size_of::<usize>(),
         ),
     ];
-    for (bit, offset, len) in fields {
-        if o.set & bit != 0 && !within(offset, len) {
-            return Err(PouwResult::InvalidArgument);
-        }
-    }
+    let mut options = MineOptions::default();
+    let set_offset = offset_of!(pouw_mine_options, set);
+    let Some((o, _)) = read_sized(p, set_offset, KNOWN_MINE_OPTIONS, &fields)? else {
+        return Ok(options);
+    };
     if o.set & POUW_MINE_OPTION_STEP_LIMIT != 0 {
         options.step_limit = o.step_limit;
     }

@@ -1288,53 +1288,217 @@ fn golden_required_cids_suffice_to_verify_through_a_callback_store() {
     }
 }
 
+/// Opens an IPFS store at `endpoint` with `options`; on failure `*out` must be untouched.
+fn open_ipfs(
+    endpoint: &[u8],
+    options: *const pouw_ipfs_options,
+) -> Result<*mut pouw_store, PouwResult> {
+    let mut out: *mut pouw_store = sentinel();
+    match unsafe { pouw_store_open_ipfs(endpoint.as_ptr(), endpoint.len(), options, &mut out) } {
+        PouwResult::Ok => Ok(out),
+        code => {
+            assert!(out == sentinel());
+            Err(code)
+        }
+    }
+}
+
+/// IPFS options with every field set to a valid value.
+fn every_ipfs_option() -> pouw_ipfs_options {
+    pouw_ipfs_options {
+        struct_size: std::mem::size_of::<pouw_ipfs_options>(),
+        set: POUW_IPFS_OPTION_LOCAL_ONLY
+            | POUW_IPFS_OPTION_CONNECT_TIMEOUT
+            | POUW_IPFS_OPTION_BLOCK_TIMEOUT
+            | POUW_IPFS_OPTION_ANSWER_GRACE
+            | POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB
+            | POUW_IPFS_OPTION_PARALLEL_FETCHES,
+        local_only: 1,
+        connect_timeout_ms: 2000,
+        block_timeout_ms: 250,
+        answer_grace_ms: 300,
+        add_timeout_per_mib_ms: 1000,
+        parallel_fetches: 3,
+    }
+}
+
 #[test]
 fn ipfs_store_checks_its_endpoint_and_reports_an_unreachable_node() {
-    let open = |endpoint: &[u8], timeout: u32, local: u8| -> Result<*mut pouw_store, PouwResult> {
-        let mut out: *mut pouw_store = sentinel();
-        match unsafe {
-            pouw_store_open_ipfs(endpoint.as_ptr(), endpoint.len(), timeout, local, &mut out)
-        } {
-            PouwResult::Ok => Ok(out),
-            code => {
-                assert!(out == sentinel());
-                Err(code)
-            }
-        }
-    };
     assert_eq!(
-        open(b"ftp://127.0.0.1:5001", 0, 0).err(),
+        open_ipfs(b"ftp://127.0.0.1:5001", null()).err(),
         Some(PouwResult::InvalidParameters)
     );
     assert_eq!(
-        open(b"127.0.0.1:5001", 0, 0).err(),
+        open_ipfs(b"127.0.0.1:5001", null()).err(),
         Some(PouwResult::InvalidParameters)
     );
     assert_eq!(
-        open(b"http://127.0.0.1:5001", 0, 2).err(),
-        Some(PouwResult::InvalidArgument)
-    );
-    assert_eq!(
-        open(b"http://\xff", 0, 0).err(),
+        open_ipfs(b"http://\xff", null()).err(),
         Some(PouwResult::InvalidArgument)
     );
     unsafe {
         let mut out = null_mut();
-        check(pouw_store_open_ipfs(null(), 0, 0, 0, &mut out), N);
+        check(pouw_store_open_ipfs(null(), 0, null(), &mut out), N);
         check(
-            pouw_store_open_ipfs(b"http://x".as_ptr(), 8, 0, 0, null_mut()),
+            pouw_store_open_ipfs(b"http://x".as_ptr(), 8, null(), null_mut()),
             N,
         );
     }
     // Nothing listens on the discard port: gets and puts are STORE failures.
-    let store = open(b"http://127.0.0.1:9", 2000, 1).unwrap();
+    let options = every_ipfs_option();
+    let store = open_ipfs(b"http://127.0.0.1:9", &options).unwrap();
     let cid = cid_of_bytes(b"anything");
     assert_eq!(store_get(store, &cid), Err(PouwResult::Store));
     assert!(last_message().contains("127.0.0.1:9"), "{}", last_message());
     assert_eq!(store_put(store, b"anything"), Err(PouwResult::Store));
     unsafe { pouw_store_free(store) };
-    let store = open(b"http://127.0.0.1:5001/", 0, 0).unwrap();
+    let store = open_ipfs(b"http://127.0.0.1:5001/", null()).unwrap();
     unsafe { pouw_store_free(store) };
+}
+
+/// A one-request IPFS node on loopback that answers every request with `answer` (or, with
+/// `None`, never answers); returns its endpoint and the request lines it got.
+fn fake_ipfs_node(answer: Option<&'static str>) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let _ = lines.send(line.trim_end().to_owned());
+            match answer {
+                Some(body) => {
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+                // Hold the connection open, silent, until the client gives up.
+                None => {
+                    let mut rest = Vec::new();
+                    let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
+                }
+            }
+        }
+    });
+    (endpoint, received)
+}
+
+#[test]
+fn ipfs_options_reach_the_store() {
+    let cid = cid_of_bytes(b"anything");
+    // The block timeout and `local_only` reach the node's query; its "not found" is NOT_FOUND.
+    let (endpoint, requests) = fake_ipfs_node(Some(r#"{"Message":"block not found","Code":0}"#));
+    let options = every_ipfs_option();
+    let store = open_ipfs(endpoint.as_bytes(), &options).unwrap();
+    assert_eq!(store_get(store, &cid), Err(PouwResult::NotFound));
+    let request = requests.recv().unwrap();
+    assert!(
+        request.contains("/api/v0/block/get?")
+            && request.contains("timeout=250ms")
+            && request.contains("offline=true"),
+        "{request}"
+    );
+    unsafe { pouw_store_free(store) };
+    // Unset is not zero: the same struct with no bits set asks with the defaults.
+    let (endpoint, requests) = fake_ipfs_node(Some(r#"{"Message":"block not found","Code":0}"#));
+    let mut defaults = options;
+    defaults.set = 0;
+    let store = open_ipfs(endpoint.as_bytes(), &defaults).unwrap();
+    assert_eq!(store_get(store, &cid), Err(PouwResult::NotFound));
+    let request = requests.recv().unwrap();
+    assert!(
+        request.contains("timeout=60000ms") && !request.contains("offline"),
+        "{request}"
+    );
+    unsafe { pouw_store_free(store) };
+    // A silent node: TIMEOUT once the block timeout and the answer grace have passed (0.55 s
+    // here; the defaults would wait 70 s).
+    let (endpoint, _requests) = fake_ipfs_node(None);
+    let store = open_ipfs(endpoint.as_bytes(), &options).unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(store_get(store, &cid), Err(PouwResult::Timeout));
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(500)
+            && waited < std::time::Duration::from_secs(10),
+        "{waited:?}"
+    );
+    unsafe { pouw_store_free(store) };
+}
+
+#[test]
+fn ipfs_options_are_sized_and_checked() {
+    let endpoint = b"http://127.0.0.1:5001";
+    let open = |o: &pouw_ipfs_options| {
+        open_ipfs(endpoint, o).map(|store| unsafe { pouw_store_free(store) })
+    };
+    let o = every_ipfs_option();
+    assert_eq!(open(&o), Ok(()));
+    // Every field is read: a value out of its domain, set, is refused; the same value unset is
+    // not read.
+    type Setter = fn(&mut pouw_ipfs_options);
+    let out_of_domain: [(u32, Setter); 6] = [
+        (POUW_IPFS_OPTION_LOCAL_ONLY, |o| o.local_only = 2),
+        (POUW_IPFS_OPTION_CONNECT_TIMEOUT, |o| {
+            o.connect_timeout_ms = 0
+        }),
+        (POUW_IPFS_OPTION_BLOCK_TIMEOUT, |o| o.block_timeout_ms = 0),
+        (POUW_IPFS_OPTION_ANSWER_GRACE, |o| {
+            o.answer_grace_ms = 24 * 3600 * 1000 + 1
+        }),
+        (POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB, |o| {
+            o.add_timeout_per_mib_ms = u64::MAX
+        }),
+        (POUW_IPFS_OPTION_PARALLEL_FETCHES, |o| {
+            o.parallel_fetches = 65
+        }),
+    ];
+    for (bit, spoil) in out_of_domain {
+        let mut bad = o;
+        spoil(&mut bad);
+        let expected = if bit == POUW_IPFS_OPTION_LOCAL_ONLY {
+            PouwResult::InvalidArgument
+        } else {
+            PouwResult::InvalidParameters
+        };
+        assert_eq!(open(&bad), Err(expected), "bit {bit:#x}");
+        bad.set &= !bit;
+        assert_eq!(open(&bad), Ok(()), "bit {bit:#x} clear");
+    }
+    // The sized-struct rules: an older header's struct, a field past its size, a newer one's
+    // with zero and with non-zero bytes this library does not know, unknown bits, a size too
+    // small to hold `set`.
+    let mut old = o;
+    old.set = POUW_IPFS_OPTION_LOCAL_ONLY;
+    old.struct_size = std::mem::offset_of!(pouw_ipfs_options, connect_timeout_ms);
+    assert_eq!(open(&old), Ok(()));
+    old.set |= POUW_IPFS_OPTION_BLOCK_TIMEOUT;
+    assert_eq!(open(&old), Err(PouwResult::InvalidArgument));
+    #[repr(C)]
+    struct Newer {
+        known: pouw_ipfs_options,
+        added: u64,
+    }
+    let mut newer = Newer { known: o, added: 0 };
+    newer.known.struct_size = std::mem::size_of::<Newer>();
+    assert_eq!(open(&newer.known), Ok(()));
+    newer.added = 1;
+    assert_eq!(open(&newer.known), Err(PouwResult::InvalidArgument));
+    let mut bits = o;
+    bits.set |= 1 << 6;
+    assert_eq!(open(&bits), Err(PouwResult::InvalidArgument));
+    let mut tiny = o;
+    tiny.struct_size = 8;
+    assert_eq!(open(&tiny), Err(PouwResult::InvalidArgument));
 }
 
 #[test]

@@ -41,7 +41,8 @@ impl IpfsStore {
         Self::with_options(IpfsOptions::new(endpoint))
     }
 
-    /// A store with the given options.
+    /// A store with the given options; options out of their domain are
+    /// [`Error::InvalidParameters`] (see [`IpfsOptions::validate`]).
     pub fn with_options(options: IpfsOptions) -> Result<Self> {
         Ok(IpfsStore {
             rpc: Rpc::new(options)?,

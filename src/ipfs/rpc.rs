@@ -30,6 +30,46 @@ pub struct IpfsOptions {
 }
 
 impl IpfsOptions {
+    /// The longest any of the timeouts may be (one day): longer is
+    /// [`Error::InvalidParameters`], as is a timeout of zero.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+    /// The most blocks fetched at once.
+    pub const MAX_PARALLEL_FETCHES: usize = 64;
+
+    /// Checks every option is in its domain (the endpoint an `http://` address, each timeout
+    /// from 1 ms to [`Self::MAX_TIMEOUT`], `parallel_fetches` from 1 to
+    /// [`Self::MAX_PARALLEL_FETCHES`]); [`Error::InvalidParameters`] names the one that is not.
+    pub fn validate(&self) -> Result<()> {
+        if !self.endpoint.starts_with("http://") {
+            return Err(Error::InvalidParameters(format!(
+                "IPFS endpoint {:?} is not an http:// address",
+                self.endpoint
+            )));
+        }
+        let timeouts = [
+            ("connect_timeout", self.connect_timeout),
+            ("block_timeout", self.block_timeout),
+            ("answer_grace", self.answer_grace),
+            ("add_timeout_per_mib", self.add_timeout_per_mib),
+        ];
+        for (name, value) in timeouts {
+            if value < Duration::from_millis(1) || value > Self::MAX_TIMEOUT {
+                return Err(Error::InvalidParameters(format!(
+                    "IPFS option {name} is {value:?}, not from 1 ms to {:?}",
+                    Self::MAX_TIMEOUT
+                )));
+            }
+        }
+        if !(1..=Self::MAX_PARALLEL_FETCHES).contains(&self.parallel_fetches) {
+            return Err(Error::InvalidParameters(format!(
+                "IPFS option parallel_fetches is {}, not from 1 to {}",
+                self.parallel_fetches,
+                Self::MAX_PARALLEL_FETCHES
+            )));
+        }
+        Ok(())
+    }
+
     /// Defaults for a node at `endpoint`: 5 s to connect, 60 s to find a block and 10 s more to
     /// answer, 2 s per MiB added, network search allowed, 8 blocks fetched at once.
     pub fn new(endpoint: impl Into<String>) -> Self {
@@ -54,22 +94,14 @@ pub(crate) struct Rpc {
 
 /// The longest error message read from the node.
 const MAX_ERROR_BODY: u64 = 64 << 10;
+/// The longest an `add` may take, however large the file (30 days).
+const MAX_ADD_DEADLINE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// The longest answer to `add` read from the node.
 const MAX_ADD_ANSWER: u64 = 64 << 10;
 
 impl Rpc {
     pub(crate) fn new(options: IpfsOptions) -> Result<Self> {
-        if !options.endpoint.starts_with("http://") {
-            return Err(Error::InvalidParameters(format!(
-                "IPFS endpoint {:?} is not an http:// address",
-                options.endpoint
-            )));
-        }
-        if options.parallel_fetches == 0 {
-            return Err(Error::InvalidParameters(
-                "parallel_fetches must be at least 1".into(),
-            ));
-        }
+        options.validate()?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))
@@ -195,7 +227,12 @@ impl Rpc {
             .chain(body.take(len))
             .chain(std::io::Cursor::new(tail.into_bytes()));
         let mib = u32::try_from(len.div_ceil(1 << 20)).unwrap_or(u32::MAX);
-        let deadline = self.options.block_timeout + self.options.add_timeout_per_mib * mib;
+        let deadline = self
+            .options
+            .add_timeout_per_mib
+            .saturating_mul(mib)
+            .saturating_add(self.options.block_timeout)
+            .min(MAX_ADD_DEADLINE);
         let query = "cid-version=1&raw-leaves=true&hash=sha3-256&chunker=size-262144\
                      &pin=true&progress=false&quieter=true&cid-base=base32";
         let what = "add".to_owned();
@@ -258,7 +295,51 @@ fn json_string_field(json: &str, field: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::json_string_field;
+    use super::{json_string_field, IpfsOptions};
+    use crate::error::Error;
+    use std::time::Duration;
+
+    #[test]
+    fn options_out_of_their_domain_are_refused() {
+        let ok = IpfsOptions::new("http://127.0.0.1:5001");
+        assert!(ok.validate().is_ok());
+        let mut bad = Vec::new();
+        for (i, value) in [
+            Duration::ZERO,
+            IpfsOptions::MAX_TIMEOUT + Duration::from_millis(1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for field in 0..4 {
+                let mut o = ok.clone();
+                *[
+                    &mut o.connect_timeout,
+                    &mut o.block_timeout,
+                    &mut o.answer_grace,
+                    &mut o.add_timeout_per_mib,
+                ][field] = value;
+                bad.push((format!("timeout {field} case {i}"), o));
+            }
+        }
+        for n in [0, IpfsOptions::MAX_PARALLEL_FETCHES + 1] {
+            let mut o = ok.clone();
+            o.parallel_fetches = n;
+            bad.push((format!("{n} parallel fetches"), o));
+        }
+        bad.push(("ftp".into(), IpfsOptions::new("ftp://127.0.0.1:5001")));
+        for (what, o) in bad {
+            assert!(
+                matches!(o.validate(), Err(Error::InvalidParameters(_))),
+                "{what}"
+            );
+        }
+        let mut edge = ok;
+        edge.block_timeout = IpfsOptions::MAX_TIMEOUT;
+        edge.answer_grace = Duration::from_millis(1);
+        edge.parallel_fetches = IpfsOptions::MAX_PARALLEL_FETCHES;
+        assert!(edge.validate().is_ok());
+    }
 
     #[test]
     fn json_fields() {
