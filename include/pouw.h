@@ -90,6 +90,51 @@
 #define POUW_DEVICE_CUDA 2
 
 /*
+ `pouw_params_options::set` bit: `g_filters` is set.
+ */
+#define POUW_PARAMS_OPTION_G_FILTERS (1 << 0)
+
+/*
+ `pouw_params_options::set` bit: `d_filters` is set.
+ */
+#define POUW_PARAMS_OPTION_D_FILTERS (1 << 1)
+
+/*
+ `pouw_params_options::set` bit: `latent` is set.
+ */
+#define POUW_PARAMS_OPTION_LATENT (1 << 2)
+
+/*
+ `pouw_params_options::set` bit: `batch_size` is set.
+ */
+#define POUW_PARAMS_OPTION_BATCH_SIZE (1 << 3)
+
+/*
+ `pouw_params_options::set` bit: `opened_steps` is set.
+ */
+#define POUW_PARAMS_OPTION_OPENED_STEPS (1 << 4)
+
+/*
+ `pouw_params_options::set` bit: `capacity_challenges` is set.
+ */
+#define POUW_PARAMS_OPTION_CAPACITY_CHALLENGES (1 << 5)
+
+/*
+ `pouw_params_options::set` bit: `max_steps` is set.
+ */
+#define POUW_PARAMS_OPTION_MAX_STEPS (1 << 6)
+
+/*
+ `pouw_params_options::set` bit: `min_steps` is set.
+ */
+#define POUW_PARAMS_OPTION_MIN_STEPS (1 << 7)
+
+/*
+ `pouw_params_options::set` bit: `device` and `cuda_index` are set.
+ */
+#define POUW_PARAMS_OPTION_DEVICE (1 << 8)
+
+/*
  `pouw_ipfs_options::set` bit: `local_only` is set.
  */
 #define POUW_IPFS_OPTION_LOCAL_ONLY (1 << 0)
@@ -489,10 +534,21 @@ typedef struct pouw_submitter_standing {
 } pouw_submitter_standing;
 
 /*
- Options of [`pouw_params_new_gan`]. Every field left 0 keeps its default, so a zeroed struct
- (`pouw_params_options opts = {0};`) gives the default parameters.
+ Options of [`pouw_params_new_gan`], sized like `pouw_mine_options`: a caller sets
+ `struct_size` to `sizeof(pouw_params_options)` as its header declares it (a larger size from
+ a newer header is accepted when the bytes this library does not know are zero), and a field
+ counts only when its bit is in `set` (`POUW_PARAMS_OPTION_*`), so "unset" (the default) is
+ not "0": `opened_steps` set to 0 opens the winning step alone.
  */
 typedef struct pouw_params_options {
+  /*
+   `sizeof(pouw_params_options)` where the caller was compiled.
+   */
+  size_t struct_size;
+  /*
+   Which fields are set (`POUW_PARAMS_OPTION_*` bits); the others take their defaults.
+   */
+  uint32_t set;
   /*
    Generator base filters (default 160).
    */
@@ -518,14 +574,6 @@ typedef struct pouw_params_options {
    */
   uint32_t capacity_challenges;
   /*
-   The most steps one block may claim (default 100000).
-   */
-  uint64_t max_steps;
-  /*
-   The fewest steps a block holds: tickets count from this step on (default 1).
-   */
-  uint64_t min_steps;
-  /*
    Where this process trains: `POUW_DEVICE_AUTO` (default), `POUW_DEVICE_CPU` or
    `POUW_DEVICE_CUDA`. A local choice, not a consensus parameter.
    */
@@ -534,6 +582,14 @@ typedef struct pouw_params_options {
    The CUDA device index of `POUW_DEVICE_CUDA`; ignored otherwise.
    */
   uint32_t cuda_index;
+  /*
+   The most steps one block may claim (default 100000).
+   */
+  uint64_t max_steps;
+  /*
+   The fewest steps a block holds: tickets count from this step on (default 1).
+   */
+  uint64_t min_steps;
 } pouw_params_options;
 
 /*
@@ -1093,10 +1149,10 @@ void pouw_judge_free(struct pouw_judge *judge);
 
 /*
  Makes the default GAN consensus parameters for `dataset` (an image dataset with square
- sides of 8 to 64 pixels), changed by the non-zero fields of `options`, and writes them to
- `*out` (free them with [`pouw_params_free`]). Invalid combinations give
- `POUW_RESULT_INVALID_PARAMETERS`; an unknown device `POUW_RESULT_INVALID_ARGUMENT`.
- Thread-safe.
+ sides of 8 to 64 pixels), changed by the fields `options` sets (NULL: the defaults; see
+ [`pouw_params_options`]), and writes them to `*out` (free them with [`pouw_params_free`]).
+ Invalid combinations give `POUW_RESULT_INVALID_PARAMETERS`; an unknown device or a malformed
+ options struct `POUW_RESULT_INVALID_ARGUMENT`. Thread-safe.
  */
 pouw_result pouw_params_new_gan(const struct pouw_dataset *dataset,
                                 const struct pouw_params_options *options,

@@ -110,6 +110,9 @@ int main(int argc, char **argv) {
         goto done;
     }
     pouw_params_options opts = {0};
+    opts.struct_size = sizeof opts;
+    opts.set = POUW_PARAMS_OPTION_G_FILTERS | POUW_PARAMS_OPTION_D_FILTERS | POUW_PARAMS_OPTION_BATCH_SIZE |
+               POUW_PARAMS_OPTION_DEVICE;
     opts.g_filters = 16;
     opts.d_filters = 8;
     opts.batch_size = 16;

@@ -117,6 +117,10 @@ int main(int argc, char **argv) {
 
     /* 2. Small consensus parameters; their canonical bytes decode to the same digest. */
     pouw_params_options opts = {0};
+    opts.struct_size = sizeof opts;
+    opts.set = POUW_PARAMS_OPTION_G_FILTERS | POUW_PARAMS_OPTION_D_FILTERS | POUW_PARAMS_OPTION_BATCH_SIZE |
+               POUW_PARAMS_OPTION_OPENED_STEPS | POUW_PARAMS_OPTION_CAPACITY_CHALLENGES |
+               POUW_PARAMS_OPTION_MAX_STEPS | POUW_PARAMS_OPTION_DEVICE;
     opts.g_filters = 16;
     opts.d_filters = 8;
     opts.batch_size = 16;

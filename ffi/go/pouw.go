@@ -110,17 +110,24 @@ const (
 	DeviceCUDA Device = C.POUW_DEVICE_CUDA // The CUDA device ParamsOptions.CudaIndex.
 )
 
-// ParamsOptions changes the default GAN parameters; zero fields keep the defaults.
+// ParamsOptions changes the default GAN parameters; zero fields keep the defaults, and
+// OpenedSteps is a pointer so that 0 (the winning step alone) can be asked for.
 type ParamsOptions struct {
 	GFilters, DFilters, Latent, BatchSize uint32
-	OpenedSteps, CapacityChallenges       uint32
-	MaxSteps                              uint64
-	MinSteps                              uint64 // tickets count from this step on (0: 1)
+	// OpenedSteps is how many steps a block proof opens besides the winning one (nil: the
+	// default, 16).
+	OpenedSteps        *uint32
+	CapacityChallenges uint32
+	MaxSteps           uint64
+	MinSteps           uint64 // tickets count from this step on (0: 1)
 	// Device is where this process trains: a local choice, as every device computes the same
 	// bits.
 	Device    Device
 	CudaIndex uint32
 }
+
+// Uint32 returns a pointer to v, for ParamsOptions.OpenedSteps.
+func Uint32(v uint32) *uint32 { return &v }
 
 // Params are consensus parameters of the GAN task. Safe for concurrent use; Close them when done.
 type Params struct {
@@ -138,17 +145,41 @@ func (p *Params) c() *C.pouw_params {
 func NewGanParams(d *Dataset, o ParamsOptions) (*Params, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()
-	opts := C.pouw_params_options{
-		g_filters:           C.uint32_t(o.GFilters),
-		d_filters:           C.uint32_t(o.DFilters),
-		latent:              C.uint32_t(o.Latent),
-		batch_size:          C.uint32_t(o.BatchSize),
-		opened_steps:        C.uint32_t(o.OpenedSteps),
-		capacity_challenges: C.uint32_t(o.CapacityChallenges),
-		max_steps:           C.uint64_t(o.MaxSteps),
-		min_steps:           C.uint64_t(o.MinSteps),
-		device:              C.uint32_t(o.Device),
-		cuda_index:          C.uint32_t(o.CudaIndex),
+	var opts C.pouw_params_options
+	opts.struct_size = C.size_t(unsafe.Sizeof(opts))
+	u32 := []struct {
+		value uint32
+		bit   C.uint32_t
+		field *C.uint32_t
+	}{
+		{o.GFilters, C.POUW_PARAMS_OPTION_G_FILTERS, &opts.g_filters},
+		{o.DFilters, C.POUW_PARAMS_OPTION_D_FILTERS, &opts.d_filters},
+		{o.Latent, C.POUW_PARAMS_OPTION_LATENT, &opts.latent},
+		{o.BatchSize, C.POUW_PARAMS_OPTION_BATCH_SIZE, &opts.batch_size},
+		{o.CapacityChallenges, C.POUW_PARAMS_OPTION_CAPACITY_CHALLENGES, &opts.capacity_challenges},
+	}
+	for _, f := range u32 {
+		if f.value != 0 {
+			opts.set |= f.bit
+			*f.field = C.uint32_t(f.value)
+		}
+	}
+	if o.OpenedSteps != nil {
+		opts.set |= C.POUW_PARAMS_OPTION_OPENED_STEPS
+		opts.opened_steps = C.uint32_t(*o.OpenedSteps)
+	}
+	if o.MaxSteps != 0 {
+		opts.set |= C.POUW_PARAMS_OPTION_MAX_STEPS
+		opts.max_steps = C.uint64_t(o.MaxSteps)
+	}
+	if o.MinSteps != 0 {
+		opts.set |= C.POUW_PARAMS_OPTION_MIN_STEPS
+		opts.min_steps = C.uint64_t(o.MinSteps)
+	}
+	if o.Device != DeviceAuto || o.CudaIndex != 0 {
+		opts.set |= C.POUW_PARAMS_OPTION_DEVICE
+		opts.device = C.uint32_t(o.Device)
+		opts.cuda_index = C.uint32_t(o.CudaIndex)
 	}
 	var out *C.pouw_params
 	err := resultError("new params", C.pouw_params_new_gan(d.c(), &opts, &out))

@@ -45,7 +45,7 @@ func newChain(t *testing.T) *chain {
 		t.Fatal(err)
 	}
 	t.Cleanup(ds.Close)
-	params, err := NewGanParams(ds, ParamsOptions{GFilters: 16, DFilters: 8, BatchSize: 16, OpenedSteps: 4, CapacityChallenges: 8, MaxSteps: 200, Device: DeviceCPU})
+	params, err := NewGanParams(ds, ParamsOptions{GFilters: 16, DFilters: 8, BatchSize: 16, OpenedSteps: Uint32(4), CapacityChallenges: 8, MaxSteps: 200, Device: DeviceCPU})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +199,30 @@ func TestRejectionsCarryTypedCodes(t *testing.T) {
 	}
 	if _, err := NewGanParams(c.dataset, ParamsOptions{Device: 42}); !IsCode(err, CodeInvalidArgument) {
 		t.Fatalf("bad device: %v", err)
+	}
+	// Unset is not zero: OpenedSteps nil is the default (16); a pointer to 0 opens the winning
+	// step alone.
+	digest := func(o ParamsOptions) [32]byte {
+		p, err := NewGanParams(c.dataset, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		d, err := p.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	small := ParamsOptions{GFilters: 16, DFilters: 8, BatchSize: 16, Device: DeviceCPU}
+	unset := digest(small)
+	small.OpenedSteps = Uint32(16)
+	if digest(small) != unset {
+		t.Fatal("OpenedSteps nil is not the default 16")
+	}
+	small.OpenedSteps = Uint32(0)
+	if digest(small) == unset {
+		t.Fatal("OpenedSteps 0 did not reach the library")
 	}
 	if _, err := OpenDataset(""); !IsCode(err, CodeInvalidArgument) {
 		t.Fatalf("empty path: %v", err)

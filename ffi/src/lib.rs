@@ -70,6 +70,10 @@ pub use growth::{
 pub use params::{
     pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan,
     pouw_params_options, pouw_params_to_bytes, POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA,
+    POUW_PARAMS_OPTION_BATCH_SIZE, POUW_PARAMS_OPTION_CAPACITY_CHALLENGES,
+    POUW_PARAMS_OPTION_DEVICE, POUW_PARAMS_OPTION_D_FILTERS, POUW_PARAMS_OPTION_G_FILTERS,
+    POUW_PARAMS_OPTION_LATENT, POUW_PARAMS_OPTION_MAX_STEPS, POUW_PARAMS_OPTION_MIN_STEPS,
+    POUW_PARAMS_OPTION_OPENED_STEPS,
 };
 pub use result::PouwResult;
 pub use store::{

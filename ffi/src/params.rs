@@ -5,6 +5,7 @@ use crate::boundary::{free_handle, guard, handle, out_ptr, slice, write_handle};
 use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::result::PouwResult;
+use crate::sized::{read_sized, Field};
 use pouw::learning::gan::{DeviceChoice, GanSpec};
 use pouw::work::ConsensusParams;
 
@@ -15,12 +16,39 @@ pub const POUW_DEVICE_CPU: u32 = 1;
 /// Device choice: the CUDA device numbered by `cuda_index`.
 pub const POUW_DEVICE_CUDA: u32 = 2;
 
-/// Options of [`pouw_params_new_gan`]. Every field left 0 keeps its default, so a zeroed struct
-/// (`pouw_params_options opts = {0};`) gives the default parameters.
+/// `pouw_params_options::set` bit: `g_filters` is set.
+pub const POUW_PARAMS_OPTION_G_FILTERS: u32 = 1 << 0;
+/// `pouw_params_options::set` bit: `d_filters` is set.
+pub const POUW_PARAMS_OPTION_D_FILTERS: u32 = 1 << 1;
+/// `pouw_params_options::set` bit: `latent` is set.
+pub const POUW_PARAMS_OPTION_LATENT: u32 = 1 << 2;
+/// `pouw_params_options::set` bit: `batch_size` is set.
+pub const POUW_PARAMS_OPTION_BATCH_SIZE: u32 = 1 << 3;
+/// `pouw_params_options::set` bit: `opened_steps` is set.
+pub const POUW_PARAMS_OPTION_OPENED_STEPS: u32 = 1 << 4;
+/// `pouw_params_options::set` bit: `capacity_challenges` is set.
+pub const POUW_PARAMS_OPTION_CAPACITY_CHALLENGES: u32 = 1 << 5;
+/// `pouw_params_options::set` bit: `max_steps` is set.
+pub const POUW_PARAMS_OPTION_MAX_STEPS: u32 = 1 << 6;
+/// `pouw_params_options::set` bit: `min_steps` is set.
+pub const POUW_PARAMS_OPTION_MIN_STEPS: u32 = 1 << 7;
+/// `pouw_params_options::set` bit: `device` and `cuda_index` are set.
+pub const POUW_PARAMS_OPTION_DEVICE: u32 = 1 << 8;
+const KNOWN_PARAMS_OPTIONS: u32 = (1 << 9) - 1;
+
+/// Options of [`pouw_params_new_gan`], sized like `pouw_mine_options`: a caller sets
+/// `struct_size` to `sizeof(pouw_params_options)` as its header declares it (a larger size from
+/// a newer header is accepted when the bytes this library does not know are zero), and a field
+/// counts only when its bit is in `set` (`POUW_PARAMS_OPTION_*`), so "unset" (the default) is
+/// not "0": `opened_steps` set to 0 opens the winning step alone.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct pouw_params_options {
+    /// `sizeof(pouw_params_options)` where the caller was compiled.
+    pub struct_size: usize,
+    /// Which fields are set (`POUW_PARAMS_OPTION_*` bits); the others take their defaults.
+    pub set: u32,
     /// Generator base filters (default 160).
     pub g_filters: u32,
     /// Discriminator base filters (default 40).
@@ -33,15 +61,78 @@ pub struct pouw_params_options {
     pub opened_steps: u32,
     /// Records asked for by a block's capacity challenge (default 32).
     pub capacity_challenges: u32,
-    /// The most steps one block may claim (default 100000).
-    pub max_steps: u64,
-    /// The fewest steps a block holds: tickets count from this step on (default 1).
-    pub min_steps: u64,
     /// Where this process trains: `POUW_DEVICE_AUTO` (default), `POUW_DEVICE_CPU` or
     /// `POUW_DEVICE_CUDA`. A local choice, not a consensus parameter.
     pub device: u32,
     /// The CUDA device index of `POUW_DEVICE_CUDA`; ignored otherwise.
     pub cuda_index: u32,
+    /// The most steps one block may claim (default 100000).
+    pub max_steps: u64,
+    /// The fewest steps a block holds: tickets count from this step on (default 1).
+    pub min_steps: u64,
+}
+
+/// Reads a caller's parameter options (NULL: every default) under the sized-struct rules of
+/// [`pouw_params_options`].
+unsafe fn read_params_options(
+    p: *const pouw_params_options,
+) -> Result<Option<(pouw_params_options, u32)>, PouwResult> {
+    use std::mem::offset_of;
+    let field = |bit, offset, len| Field { bit, offset, len };
+    let fields = [
+        field(
+            POUW_PARAMS_OPTION_G_FILTERS,
+            offset_of!(pouw_params_options, g_filters),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_D_FILTERS,
+            offset_of!(pouw_params_options, d_filters),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_LATENT,
+            offset_of!(pouw_params_options, latent),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_BATCH_SIZE,
+            offset_of!(pouw_params_options, batch_size),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_OPENED_STEPS,
+            offset_of!(pouw_params_options, opened_steps),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_CAPACITY_CHALLENGES,
+            offset_of!(pouw_params_options, capacity_challenges),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_MAX_STEPS,
+            offset_of!(pouw_params_options, max_steps),
+            8,
+        ),
+        field(
+            POUW_PARAMS_OPTION_MIN_STEPS,
+            offset_of!(pouw_params_options, min_steps),
+            8,
+        ),
+        field(
+            POUW_PARAMS_OPTION_DEVICE,
+            offset_of!(pouw_params_options, device),
+            4,
+        ),
+        field(
+            POUW_PARAMS_OPTION_DEVICE,
+            offset_of!(pouw_params_options, cuda_index),
+            4,
+        ),
+    ];
+    let set_offset = offset_of!(pouw_params_options, set);
+    read_sized(p, set_offset, KNOWN_PARAMS_OPTIONS, &fields)
 }
 
 /// Consensus parameters of the GAN task (immutable once made, so usable from any number of
@@ -60,17 +151,11 @@ fn device(kind: u32, index: u32) -> Result<DeviceChoice, PouwResult> {
     }
 }
 
-fn set<T: Copy + Default + PartialEq>(field: &mut T, option: T) {
-    if option != T::default() {
-        *field = option;
-    }
-}
-
 /// Makes the default GAN consensus parameters for `dataset` (an image dataset with square
-/// sides of 8 to 64 pixels), changed by the non-zero fields of `options`, and writes them to
-/// `*out` (free them with [`pouw_params_free`]). Invalid combinations give
-/// `POUW_RESULT_INVALID_PARAMETERS`; an unknown device `POUW_RESULT_INVALID_ARGUMENT`.
-/// Thread-safe.
+/// sides of 8 to 64 pixels), changed by the fields `options` sets (NULL: the defaults; see
+/// [`pouw_params_options`]), and writes them to `*out` (free them with [`pouw_params_free`]).
+/// Invalid combinations give `POUW_RESULT_INVALID_PARAMETERS`; an unknown device or a malformed
+/// options struct `POUW_RESULT_INVALID_ARGUMENT`. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn pouw_params_new_gan(
     dataset: *const pouw_dataset,
@@ -79,20 +164,50 @@ pub unsafe extern "C" fn pouw_params_new_gan(
 ) -> PouwResult {
     guard(|| {
         let ds = &handle(dataset)?.inner;
-        let o = *handle(options)?;
+        let (o, set) = read_params_options(options)?.unwrap_or_default();
         out_ptr(out)?;
         let mut spec = GanSpec::for_manifest(ds.manifest())?;
-        spec.device = device(o.device, o.cuda_index)?;
-        set(&mut spec.g_filters, o.g_filters);
-        set(&mut spec.d_filters, o.d_filters);
-        set(&mut spec.latent, o.latent);
-        set(&mut spec.batch_size, o.batch_size);
+        let is = |bit: u32| set & bit != 0;
+        if is(POUW_PARAMS_OPTION_DEVICE) {
+            spec.device = device(o.device, o.cuda_index)?;
+        }
+        let spec_fields = [
+            (
+                POUW_PARAMS_OPTION_G_FILTERS,
+                &mut spec.g_filters,
+                o.g_filters,
+            ),
+            (
+                POUW_PARAMS_OPTION_D_FILTERS,
+                &mut spec.d_filters,
+                o.d_filters,
+            ),
+            (POUW_PARAMS_OPTION_LATENT, &mut spec.latent, o.latent),
+            (
+                POUW_PARAMS_OPTION_BATCH_SIZE,
+                &mut spec.batch_size,
+                o.batch_size,
+            ),
+        ];
+        for (bit, slot, value) in spec_fields {
+            if is(bit) {
+                *slot = value;
+            }
+        }
         spec.validate()?;
         let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
-        set(&mut params.opened_steps, o.opened_steps);
-        set(&mut params.capacity_challenges, o.capacity_challenges);
-        set(&mut params.max_steps, o.max_steps);
-        set(&mut params.min_steps, o.min_steps);
+        if is(POUW_PARAMS_OPTION_OPENED_STEPS) {
+            params.opened_steps = o.opened_steps;
+        }
+        if is(POUW_PARAMS_OPTION_CAPACITY_CHALLENGES) {
+            params.capacity_challenges = o.capacity_challenges;
+        }
+        if is(POUW_PARAMS_OPTION_MAX_STEPS) {
+            params.max_steps = o.max_steps;
+        }
+        if is(POUW_PARAMS_OPTION_MIN_STEPS) {
+            params.min_steps = o.min_steps;
+        }
         params.validate()?;
         write_handle(out, pouw_params { inner: params });
         Ok(())

@@ -67,7 +67,6 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         check(pouw_dataset_cid(f.dataset, null_mut()), N);
         // Parameters.
         check(pouw_params_new_gan(null(), &opts, &mut params), N);
-        check(pouw_params_new_gan(f.dataset, null(), &mut params), N);
         check(pouw_params_new_gan(f.dataset, &opts, null_mut()), N);
         check(
             pouw_params_from_bytes(null(), 10, POUW_DEVICE_CPU, 0, &mut params),
@@ -1783,4 +1782,93 @@ fn mine_options_are_sized_and_unset_is_not_zero() {
     let mut tiny = o;
     tiny.struct_size = 4;
     assert_eq!(mine(&tiny).0, PouwResult::InvalidArgument);
+}
+
+/// The digest of parameters made on the fixture's dataset with `options`, or the failure.
+fn params_digest(options: *const pouw_params_options) -> Result<[u8; 32], PouwResult> {
+    let f = fixture();
+    let mut params: *mut pouw_params = sentinel();
+    match unsafe { pouw_params_new_gan(f.dataset, options, &mut params) } {
+        PouwResult::Ok => {
+            let mut digest = [0u8; 32];
+            unsafe {
+                check(
+                    pouw_params_digest(params, digest.as_mut_ptr()),
+                    PouwResult::Ok,
+                );
+                pouw_params_free(params);
+            }
+            Ok(digest)
+        }
+        code => {
+            assert!(params == sentinel());
+            Err(code)
+        }
+    }
+}
+
+#[test]
+fn params_options_are_sized_and_unset_is_not_zero() {
+    let small = small_options();
+    let base = params_digest(&small).unwrap();
+    // NULL: the default parameters, as a struct with no bits set.
+    let mut none = small;
+    none.set = 0;
+    assert_eq!(params_digest(null()), params_digest(&none));
+    assert_ne!(params_digest(null()).unwrap(), base);
+    // Unset is not zero: 0 opened steps, set, opens the winning step alone; the same 0 with its
+    // bit clear is the default (16).
+    let mut zero = small;
+    zero.opened_steps = 0;
+    let zero_set = params_digest(&zero).unwrap();
+    assert_ne!(zero_set, base);
+    zero.set &= !POUW_PARAMS_OPTION_OPENED_STEPS;
+    let mut sixteen = small;
+    sixteen.opened_steps = 16;
+    assert_eq!(params_digest(&zero), params_digest(&sixteen));
+    // A field set to a value out of its domain is refused; clear, the value is not read.
+    let mut bad = small;
+    bad.min_steps = 0;
+    bad.set |= POUW_PARAMS_OPTION_MIN_STEPS;
+    assert_eq!(params_digest(&bad), Err(PouwResult::InvalidParameters));
+    bad.set &= !POUW_PARAMS_OPTION_MIN_STEPS;
+    assert_eq!(params_digest(&bad), Ok(base));
+    // The sized-struct rules: an older header's struct (up to `cuda_index`) keeps the defaults
+    // past it; a field past its size cannot be set.
+    let mut old = small;
+    old.struct_size = std::mem::offset_of!(pouw_params_options, max_steps);
+    old.set &= !POUW_PARAMS_OPTION_MAX_STEPS;
+    old.max_steps = 200;
+    let mut full = small;
+    full.set &= !POUW_PARAMS_OPTION_MAX_STEPS;
+    assert_eq!(params_digest(&old), params_digest(&full));
+    old.set |= POUW_PARAMS_OPTION_MAX_STEPS;
+    assert_eq!(params_digest(&old), Err(PouwResult::InvalidArgument));
+    // cuda_index lies past `device`: the device bit needs both.
+    let mut no_index = small;
+    no_index.set = POUW_PARAMS_OPTION_DEVICE;
+    no_index.struct_size = std::mem::offset_of!(pouw_params_options, cuda_index);
+    assert_eq!(params_digest(&no_index), Err(PouwResult::InvalidArgument));
+    #[repr(C)]
+    struct Newer {
+        known: pouw_params_options,
+        added: u64,
+    }
+    let mut newer = Newer {
+        known: small,
+        added: 0,
+    };
+    newer.known.struct_size = std::mem::size_of::<Newer>();
+    assert_eq!(params_digest(&newer.known), Ok(base));
+    newer.added = 9;
+    assert_eq!(
+        params_digest(&newer.known),
+        Err(PouwResult::InvalidArgument)
+    );
+    let mut bits = small;
+    bits.set |= 1 << 9;
+    assert_eq!(params_digest(&bits), Err(PouwResult::InvalidArgument));
+    let mut tiny = small;
+    tiny.struct_size = 8;
+    assert_eq!(params_digest(&tiny), Err(PouwResult::InvalidArgument));
 }

@@ -91,6 +91,14 @@ pub fn check(got: PouwResult, expected: PouwResult) {
 /// at most 200 steps, on the CPU.
 pub fn small_options() -> pouw_params_options {
     pouw_params_options {
+        struct_size: std::mem::size_of::<pouw_params_options>(),
+        set: POUW_PARAMS_OPTION_G_FILTERS
+            | POUW_PARAMS_OPTION_D_FILTERS
+            | POUW_PARAMS_OPTION_BATCH_SIZE
+            | POUW_PARAMS_OPTION_OPENED_STEPS
+            | POUW_PARAMS_OPTION_CAPACITY_CHALLENGES
+            | POUW_PARAMS_OPTION_MAX_STEPS
+            | POUW_PARAMS_OPTION_DEVICE,
         g_filters: 16,
         d_filters: 8,
         batch_size: 16,
