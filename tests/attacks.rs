@@ -12,7 +12,7 @@ mod common;
 
 use common::attack::{all, made_up, mock_chain, reset_counters, CountingStore, Mock};
 use pouw::hash::Digest;
-use pouw::learning::{checkpoint_digest, ProofOfLearning, Trajectory};
+use pouw::learning::{checkpoint_digest, CheckpointStore, ProofOfLearning, Trajectory};
 use pouw::work::{
     audit, opened_steps, ticket, verify_fraud_proof, AuditInput, AuditOutcome, FraudCheckInput,
     Target,
@@ -376,4 +376,38 @@ fn acceptance_of_a_partly_faked_trajectory_is_the_sampling_rate() {
         n - 1
     );
     assert!((rate - p).abs() <= 4.0 * sd, "{rate} vs {p} +- 4 * {sd}");
+}
+
+/// One proof, one encoding: a proof naming its trajectory companion by the other protocol
+/// version's name (the raw CID of its whole bytes; the names differ past 256 KiB, 8192 steps)
+/// is refused, though the store serves the right bytes under that name.
+#[test]
+fn a_companion_named_as_another_version_names_it_is_refused() {
+    let c = mock_chain(4, 8);
+    let n = 8200;
+    let (checkpoints, trajectory) = c.run(&HEADER, n, |_| None);
+    let companion = trajectory.to_bytes();
+    assert!(companion.len() > pouw::ident::unixfs::CHUNK_SIZE);
+    let store = common::BothNames::default();
+    for checkpoint in &checkpoints {
+        store.put(checkpoint).unwrap();
+    }
+    store.put(&companion).unwrap();
+    let target = Target::from_expected_steps(1);
+    let proof = c.prove(&HEADER, &all(&checkpoints), &trajectory);
+    c.verify_with(&HEADER, target, &store, &proof).unwrap();
+    let mut forged = proof.clone();
+    forged.trajectory_cid = pouw::ident::CidProfile::WholeFile.cid_of(&companion);
+    assert_ne!(forged.trajectory_cid, proof.trajectory_cid);
+    let r = c.verify_with(&HEADER, target, &store, &forged);
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidField {
+                what: "trajectory companion",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
 }

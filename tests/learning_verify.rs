@@ -11,6 +11,9 @@ use pouw::learning::{
 };
 use pouw::Error;
 
+/// The names of the current protocol version.
+const UNIXFS: pouw::ident::CidProfile = pouw::ident::CidProfile::UnixFs;
+
 struct Run {
     _dir: tempfile::TempDir,
     ds: pouw::Dataset,
@@ -87,7 +90,7 @@ impl Run {
     }
 
     fn verify(&self, ctx: &StepContext, opening: &StepOpening) -> pouw::Result<()> {
-        verify_step::<GanTrainer>(&self.spec, ctx, opening, &self.store, 0).map(|_| ())
+        verify_step::<GanTrainer>(&self.spec, ctx, opening, &self.store, 0, UNIXFS).map(|_| ())
     }
 }
 
@@ -118,7 +121,7 @@ fn tampered_start_checkpoint_is_rejected() {
     let mut opening = r.open(2);
     opening.start = cid;
     assert!(matches!(
-        verify_step::<GanTrainer>(&r.spec, &r.ctx(), &opening, &forged, 0).map(|_| ()),
+        verify_step::<GanTrainer>(&r.spec, &r.ctx(), &opening, &forged, 0, UNIXFS).map(|_| ()),
         Err(Error::CheckpointDigest { step: 1 })
     ));
 }

@@ -110,6 +110,14 @@ fn a_verifier_with_another_dataset_refuses() {
     .unwrap();
     let r = verify_record_free::<GanTrainer>(&input, &other, &compact);
     assert!(matches!(r, Err(Error::DatasetMismatch { .. })), "{r:?}");
+    // The claims are checked before the dataset is read: a proof for another header is refused
+    // for its binding, whatever the verifier's copy.
+    let other_header = c.input([2; 32], MINER, &start);
+    let r = verify_record_free::<GanTrainer>(&other_header, &other, &compact);
+    assert!(
+        matches!(r, Err(Error::Binding { field: "header" })),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -440,31 +440,6 @@ fn the_proof_does_not_depend_on_how_checkpoints_are_kept() {
     assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
 }
 
-/// A store that serves every object under both of its names: the UnixFS CID (protocol 4) and
-/// the raw CID of its whole bytes (protocol 3).
-#[derive(Default)]
-struct BothNames(std::sync::Mutex<std::collections::HashMap<pouw::ident::Cid, Vec<u8>>>);
-
-impl CheckpointStore for BothNames {
-    fn put(&self, bytes: &[u8]) -> pouw::Result<pouw::ident::Cid> {
-        let mut map = self.0.lock().unwrap();
-        map.insert(CidProfile::WholeFile.cid_of(bytes), bytes.to_vec());
-        map.insert(cid_of(bytes), bytes.to_vec());
-        Ok(cid_of(bytes))
-    }
-
-    fn get_unchecked(&self, cid: &pouw::ident::Cid, _limit: u64) -> pouw::Result<Vec<u8>> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(cid)
-            .cloned()
-            .ok_or_else(|| Error::NotFound {
-                cid: cid.to_string(),
-            })
-    }
-}
-
 #[test]
 fn a_checkpoint_named_as_another_version_names_it_is_refused() {
     use pouw::learning::ProofOfLearning;
@@ -478,7 +453,7 @@ fn a_checkpoint_named_as_another_version_names_it_is_refused() {
         .checkpoint()
         .unwrap();
     assert!(genesis.len() > pouw::ident::unixfs::CHUNK_SIZE);
-    let store = BothNames::default();
+    let store = common::BothNames::default();
     store.put(&genesis).unwrap();
     let input = MineInput {
         header_hash: [3; 32],

@@ -29,7 +29,7 @@ pub use opening::{
     StepContext, StepOpening,
 };
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
-pub use store::{CheckpointStore, DirStore, MemStore};
+pub use store::{get_named, CheckpointStore, DirStore, MemStore};
 pub use trajectory::{Trajectory, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 
 use crate::error::Result;

@@ -8,6 +8,7 @@
 //! root. The verifier derives the step seed and the batch indices itself, so nothing in the
 //! opening chooses what the step trains on.
 
+use super::store::get_named;
 use super::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, TaskSpec,
     Trajectory, TrajectoryOpening,
@@ -132,11 +133,12 @@ pub fn check_opening_proofs(
 pub fn fetch_checkpoint(
     store: &dyn CheckpointStore,
     cid: &Cid,
+    names: CidProfile,
     expected: &Digest,
     step: u64,
     limit: u64,
 ) -> Result<Vec<u8>> {
-    let bytes = store.get(cid, limit)?;
+    let bytes = get_named(store, cid, limit, names, "start checkpoint")?;
     if checkpoint_digest(&bytes) != *expected {
         return Err(Error::CheckpointDigest { step });
     }
@@ -144,24 +146,18 @@ pub fn fetch_checkpoint(
 }
 
 /// Verifies one opened step of a trajectory that starts from a checkpoint of step counter
-/// `start_steps`: proofs first, then the start checkpoint, then re-execution.
+/// `start_steps`, its checkpoints named as `names` (the proof's protocol version) names them:
+/// proofs first, then the start checkpoint, then re-execution.
 pub fn verify_step<P: ProofOfLearning>(
     spec: &P::Spec,
     ctx: &StepContext,
     opening: &StepOpening,
     store: &dyn CheckpointStore,
     start_steps: u64,
+    names: CidProfile,
 ) -> Result<P> {
     let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
-    reexecute_step::<P>(
-        spec,
-        opening,
-        &seed,
-        &batch,
-        store,
-        start_steps,
-        CidProfile::UnixFs,
-    )
+    reexecute_step::<P>(spec, opening, &seed, &batch, store, start_steps, names)
 }
 
 /// The expensive half of [`verify_step`], for callers that already ran
@@ -186,21 +182,11 @@ pub fn reexecute_step<P: ProofOfLearning>(
     let start = fetch_checkpoint(
         store,
         &opening.start,
+        names,
         &opening.trajectory.prev,
         before,
         spec.checkpoint_size(),
     )?;
-    // The store checked that the CID names these bytes (under either profile); its form must be
-    // this version's, or one proof would have several encodings.
-    if !names.has_form(&opening.start, start.len() as u64) {
-        return Err(Error::InvalidField {
-            what: "start checkpoint",
-            detail: format!(
-                "step {step}: {} is not named as this protocol version names it",
-                opening.start
-            ),
-        });
-    }
     let mut state = P::from_checkpoint(spec, &start)?;
     // The digest binds the counter, which counts from the chain's first block: it must be the
     // one of this position in the trajectory.

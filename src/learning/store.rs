@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::fsutil::{read_bounded, write_atomic};
-use crate::ident::{cid_of, verify_cid, Cid};
+use crate::ident::{cid_of, verify_cid, Cid, CidProfile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -36,6 +36,27 @@ pub trait CheckpointStore: Send + Sync {
     fn prefetch(&self, cids: &[Cid], limit: u64) {
         let _ = (cids, limit);
     }
+}
+
+/// [`CheckpointStore::get`] of an object a proof names: `cid` must also have the form `names`
+/// (the proof's protocol version) gives these bytes, so that an object has one name under a
+/// version and a proof one encoding ([`Error::InvalidField`] `what` otherwise). The store
+/// accepts either version's name of the bytes; this makes it canonical without hashing again.
+pub fn get_named(
+    store: &dyn CheckpointStore,
+    cid: &Cid,
+    limit: u64,
+    names: CidProfile,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    let bytes = store.get(cid, limit)?;
+    if !names.has_form(cid, bytes.len() as u64) {
+        return Err(Error::InvalidField {
+            what,
+            detail: format!("{cid} is not named as this protocol version names it"),
+        });
+    }
+    Ok(bytes)
 }
 
 /// A directory of files named by CID, written atomically.

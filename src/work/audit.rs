@@ -12,8 +12,8 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning,
-    StepOpening, TaskSpec, Trajectory,
+    batch_indices, checkpoint_digest, get_named, step_seed, Batch, CheckpointStore,
+    ProofOfLearning, StepOpening, TaskSpec, Trajectory,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -104,9 +104,13 @@ pub fn audit<P: ProofOfLearning>(
             limit: params.max_steps,
         });
     }
-    let companion = input
-        .store
-        .get(&proof.trajectory_cid, Trajectory::encoded_size(n + 1))?;
+    let companion = get_named(
+        input.store,
+        &proof.trajectory_cid,
+        Trajectory::encoded_size(n + 1),
+        params.version()?.names(),
+        "trajectory companion",
+    )?;
     let trajectory = Trajectory::from_bytes(&companion, n + 1)?;
     if trajectory.root() != proof.trajectory_root {
         return Err(Error::InvalidField {

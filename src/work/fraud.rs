@@ -145,6 +145,7 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
     let start = fetch_checkpoint(
         input.store,
         &fraud.opening.start,
+        params.version()?.names(),
         &fraud.opening.trajectory.prev,
         before,
         spec.checkpoint_size(),

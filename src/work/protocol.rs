@@ -62,3 +62,17 @@ impl ProtocolVersion {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ProtocolVersion;
+    use crate::ident::CidProfile;
+
+    #[test]
+    fn each_version_names_files_its_own_way() {
+        let names = |v| ProtocolVersion::new(v, "test").map(ProtocolVersion::names);
+        assert_eq!(names(3).ok(), Some(CidProfile::WholeFile));
+        assert_eq!(names(4).ok(), Some(CidProfile::UnixFs));
+        assert!(names(2).is_err());
+    }
+}

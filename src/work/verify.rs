@@ -14,8 +14,9 @@ use crate::capacity::CapacityChallenge;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
+use crate::ident::{Cid, CidProfile};
 use crate::learning::{
-    check_opening_proofs, fetch_checkpoint, reexecute_step, Batch, CheckpointStore,
+    check_opening_proofs, checkpoint_digest, get_named, reexecute_step, Batch, CheckpointStore,
     ProofOfLearning, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
@@ -149,7 +150,10 @@ pub fn verify_record_free<P: ProofOfLearning>(
 ) -> Result<Verdict> {
     input.params.validate()?;
     let compact = RecordFreeProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
-    verify_proof::<P>(input, &compact.expand(input.params, dataset)?)
+    // The cheap checks first: a forged proof costs no dataset reads.
+    let claims = check_claims(input, &compact.proof)?;
+    let proof = compact.expand(input.params, dataset)?;
+    verify_claimed::<P>(input, &proof, claims, &mut |_| {}, &AtomicBool::new(false))
 }
 
 /// Verifies a decoded block proof.
@@ -166,28 +170,36 @@ fn verify_proof_with<P: ProofOfLearning>(
     progress: &mut dyn FnMut(&VerifyProgress),
     cancel: &AtomicBool,
 ) -> Result<Verdict> {
-    let store = Counting {
-        inner: input.store,
-        bytes: AtomicU64::new(0),
-    };
-    let total = proof.openings.len() as u32;
-    let mut report = |phase, step, done| {
-        progress(&VerifyProgress {
-            phase,
-            step,
-            done,
-            total,
-            fetched_bytes: store.bytes.load(Ordering::Relaxed),
-        });
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Error::Cancelled);
-        }
-        Ok(())
-    };
-    report(VerifyPhase::Checks, 0, 0)?;
+    let claims = check_claims(input, proof)?;
+    verify_claimed::<P>(input, proof, claims, progress, cancel)
+}
+
+/// What [`check_claims`] derived from a proof's claims.
+struct Claims {
+    /// How the proof's version names files.
+    names: CidProfile,
+    /// The parameters' digest.
+    params_digest: Digest,
+    /// The opened steps (the Fiat-Shamir choice).
+    expected: Vec<u64>,
+    /// The winning checkpoint's CID.
+    winning_cid: Cid,
+}
+
+/// The checks that need neither a record nor a fetch: the parameters, the bindings, the step
+/// count, the opened steps, the ticket and the end CIDs' places. A record-free proof passes them
+/// before the verifier reads its dataset.
+fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> Result<Claims> {
     let params = input.params;
     params.validate()?;
     let names = params.version()?.names();
+    if proof.version != params.protocol_version {
+        return Err(Error::UnsupportedVersion {
+            what: "block proof under these parameters",
+            found: proof.version,
+            supported: params.protocol_version,
+        });
+    }
     let params_digest = params.digest();
     if proof.params_digest != params_digest {
         return Err(Error::Binding {
@@ -255,6 +267,56 @@ fn verify_proof_with<P: ProofOfLearning>(
             detail: "an end checkpoint on a step other than the winning one".into(),
         });
     }
+    Ok(Claims {
+        names,
+        params_digest,
+        expected,
+        winning_cid,
+    })
+}
+
+/// [`verify_proof_with`] once [`check_claims`] passed: the proofs, the capacity response, the
+/// re-executed steps, the companion and the quality.
+fn verify_claimed<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    proof: &BlockProof,
+    claims: Claims,
+    progress: &mut dyn FnMut(&VerifyProgress),
+    cancel: &AtomicBool,
+) -> Result<Verdict> {
+    let Claims {
+        names,
+        params_digest,
+        expected,
+        winning_cid,
+    } = claims;
+    let params = input.params;
+    let n = proof.steps;
+    let store = Counting {
+        inner: input.store,
+        bytes: AtomicU64::new(0),
+    };
+    let total = proof.openings.len() as u32;
+    let mut report = |phase, step, done| {
+        progress(&VerifyProgress {
+            phase,
+            step,
+            done,
+            total,
+            fetched_bytes: store.bytes.load(Ordering::Relaxed),
+        });
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        Ok(())
+    };
+    report(VerifyPhase::Checks, 0, 0)?;
+    let Some((winning, others)) = proof.openings.split_last() else {
+        return Err(Error::InvalidField {
+            what: "opened steps",
+            detail: "no winning step".into(),
+        });
+    };
     let len = n + 1;
     verify_inclusion(
         &proof.trajectory_root,
@@ -298,27 +360,38 @@ fn verify_proof_with<P: ProofOfLearning>(
     // Expensive part: the winning step first (a forged ticket costs one fetch and one step),
     // then the others.
     let spec = &params.spec;
-    let last = proof.openings.len() - 1;
     let replay = |opening, (seed, batch): &(Digest, Batch)| {
         reexecute_step::<P>(spec, opening, seed, batch, &store, input.start.steps, names)
     };
     report(VerifyPhase::Step, winning.trajectory.step, 0)?;
-    let end_state = replay(winning, &batches[last])?;
+    let Some((winning_batch, other_batches)) = batches.split_last() else {
+        return Err(Error::InvalidField {
+            what: "opened steps",
+            detail: "no winning step".into(),
+        });
+    };
+    let end_state = replay(winning, winning_batch)?;
     // The winning step holds: fetch the rest at once where the store can (a forged proof never
     // got this far, so it cannot make the verifier fetch more than one checkpoint).
-    let rest: Vec<_> = proof.openings[..last].iter().map(|o| o.start).collect();
+    let rest: Vec<_> = others.iter().map(|o| o.start).collect();
     store.prefetch(&rest, spec.checkpoint_size());
     report(VerifyPhase::Companion, 0, 1)?;
     // The trajectory companion must be published (anyone may audit the block): n + 1 digests,
-    // 32 bytes a step, against the root.
-    let companion = store.get(&proof.trajectory_cid, Trajectory::encoded_size(len))?;
+    // 32 bytes a step, against the root, named as the proof's version names it.
+    let companion = get_named(
+        &store,
+        &proof.trajectory_cid,
+        Trajectory::encoded_size(len),
+        names,
+        "trajectory companion",
+    )?;
     if Trajectory::from_bytes(&companion, len)?.root() != proof.trajectory_root {
         return Err(Error::InvalidField {
             what: "trajectory companion",
             detail: "its digests do not have the block's trajectory root".into(),
         });
     }
-    for (i, (opening, seed_and_batch)) in proof.openings[..last].iter().zip(&batches).enumerate() {
+    for (i, (opening, seed_and_batch)) in others.iter().zip(other_batches).enumerate() {
         report(VerifyPhase::Step, opening.trajectory.step, 1 + i as u32)?;
         replay(opening, seed_and_batch)?;
     }
@@ -330,13 +403,12 @@ fn verify_proof_with<P: ProofOfLearning>(
         proof.capacity.records.concat(),
         spec.record_size(),
     )?;
-    let start = fetch_checkpoint(
-        &store,
-        &input.start.cid,
-        &input.start.digest,
-        0,
-        spec.checkpoint_size(),
-    )?;
+    // The chain's start, named as the block that ended it named it (an earlier version's
+    // name across an upgrade).
+    let start = store.get(&input.start.cid, spec.checkpoint_size())?;
+    if checkpoint_digest(&start) != input.start.digest {
+        return Err(Error::CheckpointDigest { step: 0 });
+    }
     let start_quality =
         P::from_checkpoint(spec, &start)?.quality(&proof.trajectory_root, &reference)?;
     let end_quality = end_state.quality(&proof.trajectory_root, &reference)?;
