@@ -1485,8 +1485,8 @@ pouw_result pouw_verify_with_progress(const struct pouw_params *params,
  `POUW_RESULT_DATASET_MISMATCH`). The verdict is the self-contained form's. Thread-safe.
  */
 pouw_result pouw_verify_record_free(const struct pouw_params *params,
-                                    const struct pouw_store *store,
                                     const struct pouw_dataset *dataset,
+                                    const struct pouw_store *store,
                                     const uint8_t *header_hash,
                                     const uint8_t *miner_id,
                                     size_t miner_id_len,

@@ -65,9 +65,15 @@ func resultError(op string, r C.pouw_result) error {
 
 // lastErrorMessage is the detailed message of the calling thread's last failed call.
 func lastErrorMessage() string {
-	var buf [1024]C.char
+	buf := make([]C.char, 1024)
 	var n C.size_t
-	if C.pouw_last_error_message(&buf[0], C.size_t(len(buf)), &n) != C.POUW_RESULT_OK {
+	r := C.pouw_last_error_message(&buf[0], C.size_t(len(buf)), &n)
+	if r == C.POUW_RESULT_BUFFER_TOO_SMALL {
+		// n is the length the message needs (without its NUL).
+		buf = make([]C.char, n+1)
+		r = C.pouw_last_error_message(&buf[0], C.size_t(len(buf)), &n)
+	}
+	if r != C.POUW_RESULT_OK {
 		return ""
 	}
 	return C.GoStringN(&buf[0], C.int(n))

@@ -725,7 +725,7 @@ func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 		r = C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
 			(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
 	} else {
-		r = C.pouw_verify_record_free(req.Params.c(), req.Store.c(), ds.c(), digestPtr(&header), mp, mn,
+		r = C.pouw_verify_record_free(req.Params.c(), ds.c(), req.Store.c(), digestPtr(&header), mp, mn,
 			&start, (*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
 	}
 	runtime.KeepAlive(req.Params)

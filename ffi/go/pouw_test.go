@@ -487,6 +487,16 @@ func TestErrorDetail(t *testing.T) {
 	}
 }
 
+// TestLongErrorDetail: a detail longer than the first buffer (a 2 000-byte path) arrives whole.
+func TestLongErrorDetail(t *testing.T) {
+	path := "/nonexistent" + strings.Repeat("/abcdefghi", 200)
+	_, err := OpenDataset(path)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeIo || !strings.Contains(e.Detail, path) {
+		t.Fatalf("missing dataset at a long path: %v", err)
+	}
+}
+
 // TestMineOptions: options reach the library (a spill directory, zero kept memory: every kept
 // checkpoint spilled).
 func TestMineOptions(t *testing.T) {

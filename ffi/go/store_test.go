@@ -118,6 +118,29 @@ func (timeoutStore) Get([]byte, uint64) ([]byte, error) {
 }
 func (timeoutStore) Put([]byte, []byte) error { panic("no puts") }
 
+// nilPanicStore panics with a nil value, which recover() cannot tell from no panic.
+type nilPanicStore struct{}
+
+func (nilPanicStore) Get([]byte, uint64) ([]byte, error) { panic(nil) }
+func (nilPanicStore) Put([]byte, []byte) error           { panic(nil) }
+
+// TestCallbackStorePanicNil: panic(nil) in a BlobStore is a store failure, not a success (a put
+// that stored nothing) nor a wrong answer (BadBlock, "ban the peer").
+func TestCallbackStorePanicNil(t *testing.T) {
+	store, err := NewCallbackStore(nilPanicStore{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Put([]byte("x")); !IsCode(err, CodeStore) {
+		t.Fatalf("put: %v", err)
+	}
+	cid, _ := CidOf([]byte("x"))
+	if _, err := store.Get(cid); !IsCode(err, CodeStore) {
+		t.Fatalf("get: %v", err)
+	}
+}
+
 func TestCallbackStoreTimeoutAndPanickingPut(t *testing.T) {
 	store, err := NewCallbackStore(timeoutStore{})
 	if err != nil {

@@ -25,11 +25,9 @@ func blobStoreOf(userData unsafe.Pointer) (BlobStore, bool) {
 
 //export goPouwStoreGet
 func goPouwStoreGet(userData unsafe.Pointer, cid *C.uint8_t, cidLen C.size_t, limit C.uint64_t, sink *C.pouw_sink) (code C.uint32_t) {
-	defer func() {
-		if recover() != nil {
-			code = C.uint32_t(CodeStore)
-		}
-	}()
+	// A panic, panic(nil) included, leaves code at CodeStore: no return statement ran.
+	code = C.uint32_t(CodeStore)
+	defer func() { _ = recover() }()
 	s, ok := blobStoreOf(userData)
 	if !ok {
 		return C.uint32_t(CodeStore)
@@ -45,11 +43,9 @@ func goPouwStoreGet(userData unsafe.Pointer, cid *C.uint8_t, cidLen C.size_t, li
 
 //export goPouwStorePut
 func goPouwStorePut(userData unsafe.Pointer, cid *C.uint8_t, cidLen C.size_t, data *C.uint8_t, dataLen C.size_t) (code C.uint32_t) {
-	defer func() {
-		if recover() != nil {
-			code = C.uint32_t(CodeStore)
-		}
-	}()
+	// A panic, panic(nil) included, leaves code at CodeStore: no return statement ran.
+	code = C.uint32_t(CodeStore)
+	defer func() { _ = recover() }()
 	s, ok := blobStoreOf(userData)
 	if !ok {
 		return C.uint32_t(CodeStore)

@@ -34,7 +34,6 @@ pub const POUW_PARAMS_OPTION_MAX_STEPS: u32 = 1 << 6;
 pub const POUW_PARAMS_OPTION_MIN_STEPS: u32 = 1 << 7;
 /// `pouw_params_options::set` bit: `device` and `cuda_index` are set.
 pub const POUW_PARAMS_OPTION_DEVICE: u32 = 1 << 8;
-const KNOWN_PARAMS_OPTIONS: u32 = (1 << 9) - 1;
 
 /// Options of [`pouw_params_new_gan`], sized like `pouw_mine_options`: a caller sets
 /// `struct_size` to `sizeof(pouw_params_options)` as its header declares it (a larger size from
@@ -76,7 +75,7 @@ pub struct pouw_params_options {
 /// [`pouw_params_options`].
 unsafe fn read_params_options(
     p: *const pouw_params_options,
-) -> Result<Option<(pouw_params_options, u32)>, PouwResult> {
+) -> Result<Option<pouw_params_options>, PouwResult> {
     use std::mem::offset_of;
     let field = |bit, offset, len| Field { bit, offset, len };
     let fields = [
@@ -132,7 +131,7 @@ unsafe fn read_params_options(
         ),
     ];
     let set_offset = offset_of!(pouw_params_options, set);
-    read_sized(p, set_offset, KNOWN_PARAMS_OPTIONS, &fields)
+    read_sized(p, set_offset, &fields)
 }
 
 /// Consensus parameters of the GAN task (immutable once made, so usable from any number of
@@ -164,10 +163,10 @@ pub unsafe extern "C" fn pouw_params_new_gan(
 ) -> PouwResult {
     guard(|| {
         let ds = &handle(dataset)?.inner;
-        let (o, set) = read_params_options(options)?.unwrap_or_default();
+        let o = read_params_options(options)?.unwrap_or_default();
         out_ptr(out)?;
         let mut spec = GanSpec::for_manifest(ds.manifest())?;
-        let is = |bit: u32| set & bit != 0;
+        let is = |bit: u32| o.set & bit != 0;
         if is(POUW_PARAMS_OPTION_DEVICE) {
             spec.device = device(o.device, o.cuda_index)?;
         }

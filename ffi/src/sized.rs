@@ -5,11 +5,17 @@
 //! set` of bits naming the fields the caller set; the others take their defaults, so "unset" is
 //! not "0". The library reads no further than `struct_size`; a larger struct (a newer header) is
 //! accepted when the bytes this library does not know are zero, and a set bit this library does
-//! not know, or a set field beyond `struct_size`, is `InvalidArgument`.
+//! not know, a set field beyond `struct_size`, or a `struct_size` over [`MAX_STRUCT_SIZE`] (no
+//! header declares one: an uninitialised struct, or another struct passed by mistake) is
+//! `InvalidArgument`.
 
 use crate::boundary::slice;
 use crate::result::PouwResult;
 use std::mem::{size_of, MaybeUninit};
+
+/// The largest `struct_size` accepted (4 KiB): far past any options struct's growth, small enough
+/// that a garbage size is refused before the library reads past the caller's struct.
+pub(crate) const MAX_STRUCT_SIZE: usize = 4096;
 
 /// A field of a sized options struct: the `set` bit that names it, and where it lies.
 pub(crate) struct Field {
@@ -22,27 +28,27 @@ pub(crate) struct Field {
 }
 
 /// Reads the caller's options struct at `p` under the rules above: `None` for NULL, else a copy
-/// (the fields past a shorter caller's `struct_size` zero) with its `set` bits.
+/// (the fields past a shorter caller's `struct_size` zero).
 ///
 /// # Safety
 /// `T` must be a `#[repr(C)]` struct starting with `struct_size: usize`, with `set: u32` at
 /// `set_offset`, every field of which is valid when zeroed (integers and raw pointers);
-/// `fields` must list every field but those two, with `known` the union of their bits. A
-/// non-NULL `p` must point to `struct_size` readable bytes.
+/// `fields` must list every field but those two (their bits are the ones this library knows).
+/// A non-NULL `p` must point to `struct_size` readable bytes.
 pub(crate) unsafe fn read_sized<T: Copy>(
     p: *const T,
     set_offset: usize,
-    known: u32,
     fields: &[Field],
-) -> Result<Option<(T, u32)>, PouwResult> {
+) -> Result<Option<T>, PouwResult> {
     if p.is_null() {
         return Ok(None);
     }
     let size = std::ptr::read_unaligned(p.cast::<usize>());
     let ours = size_of::<T>();
-    if size < set_offset + size_of::<u32>() {
+    if size < set_offset + size_of::<u32>() || size > MAX_STRUCT_SIZE {
         return Err(PouwResult::InvalidArgument);
     }
+    let known = fields.iter().fold(0, |bits, f| bits | f.bit);
     if size > ours {
         let extra = slice(p.cast::<u8>().add(ours), size - ours)?;
         if extra.iter().any(|&b| b != 0) {
@@ -70,5 +76,5 @@ pub(crate) unsafe fn read_sized<T: Copy>(
             return Err(PouwResult::InvalidArgument);
         }
     }
-    Ok(Some((copy, set)))
+    Ok(Some(copy))
 }

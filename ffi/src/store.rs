@@ -75,7 +75,6 @@ pub const POUW_IPFS_OPTION_ANSWER_GRACE: u32 = 1 << 3;
 pub const POUW_IPFS_OPTION_ADD_TIMEOUT_PER_MIB: u32 = 1 << 4;
 /// `pouw_ipfs_options::set` bit: `parallel_fetches` is set.
 pub const POUW_IPFS_OPTION_PARALLEL_FETCHES: u32 = 1 << 5;
-const KNOWN_IPFS_OPTIONS: u32 = (1 << 6) - 1;
 
 /// Options of a store over an IPFS node, for [`pouw_store_open_ipfs`]. Sized like
 /// `pouw_mine_options`: a caller sets `struct_size` to `sizeof(pouw_ipfs_options)` as its
@@ -148,10 +147,10 @@ unsafe fn read_ipfs_options(
     ];
     let mut options = IpfsOptions::new(endpoint);
     let set_offset = offset_of!(pouw_ipfs_options, set);
-    let Some((o, set)) = read_sized(p, set_offset, KNOWN_IPFS_OPTIONS, &fields)? else {
+    let Some(o) = read_sized(p, set_offset, &fields)? else {
         return Ok(options);
     };
-    let is = |bit: u32| set & bit != 0;
+    let is = |bit: u32| o.set & bit != 0;
     if is(POUW_IPFS_OPTION_LOCAL_ONLY) {
         options.local_only = match o.local_only {
             0 => false,
@@ -369,21 +368,20 @@ impl CheckpointStore for CallbackStore {
         // SAFETY: the embedder's callback, called as its contract says; `id` and `sink` outlive
         // the call, and the sink is used only through `pouw_sink_write` during it.
         let code = unsafe { (self.get)(self.user_data.0, id.as_ptr(), id.len(), limit, &mut sink) };
-        match PouwResult::from_u32(code) {
-            Some(PouwResult::NotFound) => Err(Error::NotFound {
+        match (PouwResult::from_u32(code), sink.refused) {
+            (Some(PouwResult::NotFound), _) => Err(Error::NotFound {
                 cid: cid.to_string(),
             }),
-            Some(PouwResult::Timeout) => Err(Error::Timeout {
+            (Some(PouwResult::Timeout), _) => Err(Error::Timeout {
                 what: format!("the get callback for {cid}"),
             }),
-            Some(PouwResult::Ok | PouwResult::LimitExceeded) if sink.refused.is_some() => {
-                Err(Error::LimitExceeded {
-                    what: "checkpoint size",
-                    found: sink.refused.unwrap_or(limit),
-                    limit,
-                })
-            }
-            Some(PouwResult::Ok) => Ok(sink.bytes),
+            // The object was too large, whatever the callback made of the refusal.
+            (_, Some(found)) => Err(Error::LimitExceeded {
+                what: "checkpoint size",
+                found,
+                limit,
+            }),
+            (Some(PouwResult::Ok), None) => Ok(sink.bytes),
             _ => Err(callback_failure("get", code)),
         }
     }

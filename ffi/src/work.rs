@@ -313,7 +313,6 @@ pub const POUW_MINE_OPTION_MAX_KEPT: u32 = 1 << 2;
 pub const POUW_MINE_OPTION_KEPT_MEMORY: u32 = 1 << 3;
 /// `pouw_mine_options::set` bit: `spill_dir` is set.
 pub const POUW_MINE_OPTION_SPILL_DIR: u32 = 1 << 4;
-const KNOWN_MINE_OPTIONS: u32 = (1 << 5) - 1;
 
 /// Mining options for [`pouw_mine_with_options`]. The struct can grow: a caller sets
 /// `struct_size` to `sizeof(pouw_mine_options)` as its header declares it, and the library reads
@@ -377,7 +376,7 @@ unsafe fn read_mine_options(p: *const pouw_mine_options) -> Result<MineOptions, 
     ];
     let mut options = MineOptions::default();
     let set_offset = offset_of!(pouw_mine_options, set);
-    let Some((o, _)) = read_sized(p, set_offset, KNOWN_MINE_OPTIONS, &fields)? else {
+    let Some(o) = read_sized(p, set_offset, &fields)? else {
         return Ok(options);
     };
     if o.set & POUW_MINE_OPTION_STEP_LIMIT != 0 {
@@ -561,8 +560,8 @@ pub unsafe extern "C" fn pouw_verify_with_progress(
 #[no_mangle]
 pub unsafe extern "C" fn pouw_verify_record_free(
     params: *const pouw_params,
-    store: *const pouw_store,
     dataset: *const pouw_dataset,
+    store: *const pouw_store,
     header_hash: *const u8,
     miner_id: *const u8,
     miner_id_len: usize,

@@ -771,23 +771,7 @@ fn golden_proof_verifies_through_the_c_api() {
             PouwResult::Ok,
         );
         assert_eq!(store_get(store, &g.genesis_cid), Ok(g.genesis.clone()));
-        let header = [0x42u8; 32];
-        let miner = b"golden-miner";
-        let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
-        let r = pouw_verify(
-            g.params,
-            store,
-            header.as_ptr(),
-            miner.as_ptr(),
-            miner.len(),
-            &g.start,
-            g.target.as_ptr(),
-            g.proof.as_ptr(),
-            g.proof.len(),
-            verdict.as_mut_ptr(),
-        );
-        check(r, PouwResult::Ok);
-        assert!(verdict.assume_init().steps >= 1);
+        assert!(golden_verdict(&g, store).unwrap().steps >= 1);
         pouw_store_free(store);
         pouw_params_free(g.params);
     }
@@ -866,6 +850,8 @@ const SAY_TIMEOUT: u32 = 1;
 const TAMPER: u32 = 2;
 const FAIL: u32 = 3;
 const OVERSIZE: u32 = 4;
+/// As `OVERSIZE`, but the callback then reports a failure of its own instead of the refusal.
+const OVERSIZE_THEN_FAIL: u32 = 5;
 
 /// The embedder's side of a callback store: CID to bytes, and how the callbacks misbehave.
 #[derive(Default)]
@@ -916,14 +902,14 @@ unsafe extern "C" fn blobs_get(
             return r as u32;
         }
     }
-    if mode == OVERSIZE {
+    if mode == OVERSIZE || mode == OVERSIZE_THEN_FAIL {
         let pad = [0u8; 1 << 16];
         let mut held = bytes.len() as u64;
         loop {
             let r = pouw_sink_write(sink, pad.as_ptr(), pad.len());
             if r != PouwResult::Ok {
                 *blobs.refused.lock().unwrap() = Some((r, held, limit));
-                return r as u32;
+                return if mode == OVERSIZE { r as u32 } else { 42 };
             }
             held += pad.len() as u64;
         }
@@ -1138,10 +1124,15 @@ fn cid_text(cid: &[u8]) -> String {
 }
 
 fn golden_verify(g: &Golden, store: *const pouw_store) -> PouwResult {
+    golden_verdict(g, store).err().unwrap_or(PouwResult::Ok)
+}
+
+/// The golden block's verdict through `store`, or the failure.
+fn golden_verdict(g: &Golden, store: *const pouw_store) -> Result<pouw_verdict, PouwResult> {
     let header = [0x42u8; 32];
     let miner = b"golden-miner";
     let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
-    unsafe {
+    let r = unsafe {
         pouw_verify(
             g.params,
             store,
@@ -1154,6 +1145,11 @@ fn golden_verify(g: &Golden, store: *const pouw_store) -> PouwResult {
             g.proof.len(),
             verdict.as_mut_ptr(),
         )
+    };
+    match r {
+        // SAFETY: written on success.
+        PouwResult::Ok => Ok(unsafe { verdict.assume_init() }),
+        code => Err(code),
     }
 }
 
@@ -1248,6 +1244,9 @@ fn golden_required_cids_suffice_to_verify_through_a_callback_store() {
     let (code, held, limit) = blobs.refused.lock().unwrap().unwrap();
     assert_eq!(code, PouwResult::LimitExceeded);
     assert!(held <= limit && held + (1 << 16) > limit, "{held} {limit}");
+    // ... whatever the callback returns after the refusal.
+    blobs.mode(OVERSIZE_THEN_FAIL);
+    check(golden_verify(&g, store), PouwResult::LimitExceeded);
     // Tampered bytes: BAD_BLOCK.
     blobs.mode(TAMPER);
     check(golden_verify(&g, store), PouwResult::BadBlock);
@@ -1437,7 +1436,7 @@ fn ipfs_options_reach_the_store() {
 #[test]
 fn ipfs_options_are_sized_and_checked() {
     let endpoint = b"http://127.0.0.1:5001";
-    let open = |o: &pouw_ipfs_options| {
+    let open = |o: *const pouw_ipfs_options| {
         open_ipfs(endpoint, o).map(|store| unsafe { pouw_store_free(store) })
     };
     let o = every_ipfs_option();
@@ -1489,15 +1488,23 @@ fn ipfs_options_are_sized_and_checked() {
     }
     let mut newer = Newer { known: o, added: 0 };
     newer.known.struct_size = std::mem::size_of::<Newer>();
-    assert_eq!(open(&newer.known), Ok(()));
+    assert_eq!(open(std::ptr::addr_of!(newer).cast()), Ok(()));
     newer.added = 1;
-    assert_eq!(open(&newer.known), Err(PouwResult::InvalidArgument));
+    assert_eq!(
+        open(std::ptr::addr_of!(newer).cast()),
+        Err(PouwResult::InvalidArgument)
+    );
     let mut bits = o;
     bits.set |= 1 << 6;
     assert_eq!(open(&bits), Err(PouwResult::InvalidArgument));
     let mut tiny = o;
     tiny.struct_size = 8;
     assert_eq!(open(&tiny), Err(PouwResult::InvalidArgument));
+    // A garbage size (an uninitialised struct, a struct from before the sizing) is refused
+    // before the library reads past the caller's struct.
+    let mut garbage = o;
+    garbage.struct_size = 40 << 32;
+    assert_eq!(open(&garbage), Err(PouwResult::InvalidArgument));
 }
 
 #[test]
@@ -1537,8 +1544,8 @@ fn golden_proof_in_record_free_form_verifies_from_the_dataset() {
         let verify_rf = |proof: &[u8], out: *mut pouw_verdict| {
             pouw_verify_record_free(
                 g.params,
-                store,
                 ds,
+                store,
                 header.as_ptr(),
                 miner.as_ptr(),
                 miner.len(),
@@ -1549,26 +1556,10 @@ fn golden_proof_in_record_free_form_verifies_from_the_dataset() {
                 out,
             )
         };
-        let mut full = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
-        check(golden_verify(&g, store), PouwResult::Ok);
-        check(
-            pouw_verify(
-                g.params,
-                store,
-                header.as_ptr(),
-                miner.as_ptr(),
-                miner.len(),
-                &g.start,
-                g.target.as_ptr(),
-                g.proof.as_ptr(),
-                g.proof.len(),
-                full.as_mut_ptr(),
-            ),
-            PouwResult::Ok,
-        );
+        let full = golden_verdict(&g, store).unwrap();
         let mut compact = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
         check(verify_rf(&rf, compact.as_mut_ptr()), PouwResult::Ok);
-        let (full, compact) = (full.assume_init(), compact.assume_init());
+        let compact = compact.assume_init();
         assert_eq!(full.steps, compact.steps);
         assert_eq!(
             full.start_quality.to_bits(),
@@ -1772,9 +1763,15 @@ fn mine_options_are_sized_and_unset_is_not_zero() {
     }
     let mut newer = Newer { known: o, added: 0 };
     newer.known.struct_size = std::mem::size_of::<Newer>();
-    assert_eq!(mine(&newer.known), (PouwResult::StepLimit, 3));
+    assert_eq!(
+        mine(std::ptr::addr_of!(newer).cast()),
+        (PouwResult::StepLimit, 3)
+    );
     newer.added = 7;
-    assert_eq!(mine(&newer.known).0, PouwResult::InvalidArgument);
+    assert_eq!(
+        mine(std::ptr::addr_of!(newer).cast()).0,
+        PouwResult::InvalidArgument
+    );
     // Unknown option bits and a size too small to hold `set` are refused.
     let mut bits = o;
     bits.set |= 1 << 20;
@@ -1859,10 +1856,10 @@ fn params_options_are_sized_and_unset_is_not_zero() {
         added: 0,
     };
     newer.known.struct_size = std::mem::size_of::<Newer>();
-    assert_eq!(params_digest(&newer.known), Ok(base));
+    assert_eq!(params_digest(std::ptr::addr_of!(newer).cast()), Ok(base));
     newer.added = 9;
     assert_eq!(
-        params_digest(&newer.known),
+        params_digest(std::ptr::addr_of!(newer).cast()),
         Err(PouwResult::InvalidArgument)
     );
     let mut bits = small;
