@@ -10,9 +10,17 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Mutex;
 
-/// Byte `i` of a test file is `i % 251` (the golden vectors' content).
-fn file(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
+mod common;
+
+use common::unixfs_golden::{file, GOLDEN};
+
+/// pouw's CIDs are a real node's at every layout boundary (the node's own answers, recorded;
+/// `tests/ipfs.rs` asks a live node again).
+#[test]
+fn pouw_names_every_boundary_size_as_a_node_does() {
+    for (n, golden) in GOLDEN {
+        assert_eq!(cid_of(&file(n)).to_string(), golden, "size {n}");
+    }
 }
 
 /// A reader handing out at most `step` bytes a call, to exercise refilling.
@@ -287,4 +295,61 @@ fn malformed_nodes_are_refused() {
     assert!(decode_node(&many).is_err());
     // No links.
     assert!(decode_node(&encode_node(&[])).is_err());
+}
+
+/// A fetched file resumes: leaves already on disk are hashed and kept, the rest fetched; a file
+/// fetched afresh reads nothing back from its empty destination.
+#[cfg(feature = "ipfs")]
+#[test]
+fn a_file_fetch_keeps_what_is_on_disk_and_refuses_a_raw_name_past_one_chunk() {
+    use pouw::ipfs::fetch_file;
+    let bytes = file(3 * CHUNK_SIZE + 5);
+    let blocks = Blocks::of(&bytes);
+    let cid = cid_of(&bytes);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("part");
+    let size = bytes.len() as u64;
+    let first = fetch_file(&blocks, &cid, size, &dest).unwrap();
+    assert_eq!((first.fetched_leaves, first.reused_leaves), (4, 0));
+    assert!(std::fs::read(&dest).unwrap() == bytes);
+    // One leaf damaged: it alone is fetched again.
+    let mut damaged = bytes.clone();
+    damaged[CHUNK_SIZE + 7] ^= 1;
+    std::fs::write(&dest, &damaged).unwrap();
+    let again = fetch_file(&blocks, &cid, size, &dest).unwrap();
+    assert_eq!((again.fetched_leaves, again.reused_leaves), (1, 3));
+    assert!(std::fs::read(&dest).unwrap() == bytes);
+    // A raw CID names one block of at most one chunk under UnixFS: a raw name for a larger file
+    // (an untrusted manifest claiming 1 TiB) is refused before anything is fetched or allocated.
+    let served = *blocks.served.lock().unwrap();
+    let big = dir.path().join("big");
+    let r = fetch_file(&blocks, &cid_of(b"one block"), 1 << 40, &big);
+    assert!(matches!(r, Err(Error::InvalidField { .. })), "{r:?}");
+    assert_eq!(*blocks.served.lock().unwrap(), served);
+    assert!(!big.exists());
+}
+
+/// A dataset fetch that stopped after committing its records but before writing its manifest
+/// resumes from those records instead of fetching them again.
+#[cfg(feature = "ipfs")]
+#[test]
+fn a_dataset_fetch_stopped_before_its_manifest_resumes_from_its_records() {
+    use pouw::dataset::{MANIFEST_FILE, RECORDS_FILE};
+    use pouw::ipfs::fetch_dataset;
+    let (_src, ds) = common::digits_dataset();
+    let records = std::fs::read(ds.dir().join(RECORDS_FILE)).unwrap();
+    let mut blocks = Blocks::of(&records);
+    blocks.map.extend(blocks_of(&ds.manifest().to_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let into = dir.path().join("ds");
+    let (fetched, first) = fetch_dataset(&blocks, &ds.cid(), &into).unwrap();
+    assert_eq!(fetched.root(), ds.root());
+    assert!(first.fetched_leaves >= 1 && first.reused_leaves == 0);
+    std::fs::remove_file(into.join(MANIFEST_FILE)).unwrap();
+    let (again, resumed) = fetch_dataset(&blocks, &ds.cid(), &into).unwrap();
+    assert_eq!(again.cid(), ds.cid());
+    assert_eq!(
+        (resumed.fetched_leaves, resumed.reused_leaves),
+        (0, first.fetched_leaves)
+    );
 }

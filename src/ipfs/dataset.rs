@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{sync_parent, write_atomic};
 use crate::hash::sha3_256;
 use crate::ident::unixfs::{fetch_leaves, read_file, walk_dag, BlockSource, LeafRef};
-use crate::ident::{Cid, RAW_CODEC};
+use crate::ident::{Cid, CidProfile, RAW_CODEC};
 use crate::learning::CheckpointStore;
 use crate::merkle::TreeFile;
 use std::fs::OpenOptions;
@@ -56,13 +56,20 @@ pub fn publish_dataset(store: &IpfsStore, dataset: &Dataset) -> Result<Cid> {
 
 /// Fetches the file `cid` names, exactly `size` bytes, into `dest`, resuming from what `dest`
 /// already holds: a leaf whose bytes on disk hash to its CID is kept, any other is fetched and
-/// checked. `dest` is fsynced before returning.
+/// checked. `cid` must be the UnixFS CID of a `size`-byte file (a raw CID only up to one chunk),
+/// else [`Error::InvalidField`] before anything is fetched. `dest` is fsynced before returning.
 pub fn fetch_file(
     source: &dyn BlockSource,
     cid: &Cid,
     size: u64,
     dest: &Path,
 ) -> Result<FetchReport> {
+    if !CidProfile::UnixFs.has_form(cid, size) {
+        return Err(Error::InvalidField {
+            what: "file cid",
+            detail: format!("{cid} is not the UnixFS CID of a {size}-byte file"),
+        });
+    }
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -70,6 +77,8 @@ pub fn fetch_file(
         .truncate(false)
         .open(dest)
         .map_err(|e| Error::io(dest, e))?;
+    // What an earlier attempt left: only leaves within it can be on disk.
+    let had = file.metadata().map_err(|e| Error::io(dest, e))?.len();
     file.set_len(size).map_err(|e| Error::io(dest, e))?;
     let mut report = FetchReport::default();
     let mut buf = Vec::new();
@@ -78,12 +87,15 @@ pub fn fetch_file(
         for l in leaves {
             let mut leaf = *l;
             if cid.codec() == RAW_CODEC {
-                // A one-block file: its size is the one asked for.
+                // A one-block file (at most one chunk, checked above): its size is the one
+                // asked for.
                 leaf.len = size;
             }
-            buf.resize(leaf.len as usize, 0);
-            let on_disk = file.read_exact_at(&mut buf, leaf.offset).is_ok()
-                && leaf.cid.hash().digest() == sha3_256(&buf);
+            let on_disk = leaf.offset + leaf.len <= had && {
+                buf.resize(leaf.len as usize, 0);
+                file.read_exact_at(&mut buf, leaf.offset).is_ok()
+                    && leaf.cid.hash().digest() == sha3_256(&buf)
+            };
             if on_disk {
                 report.reused_leaves += 1;
             } else {
@@ -151,6 +163,12 @@ pub fn fetch_dataset(
             detail: "records size overflows".into(),
         })?;
     let partial = dir.join(PARTIAL_RECORDS_FILE);
+    let records = dir.join(RECORDS_FILE);
+    if !partial.exists() && records.exists() {
+        // A fetch that stopped between committing the records and writing the manifest: its
+        // records resume like any partial file (each leaf checked again).
+        std::fs::rename(&records, &partial).map_err(|e| Error::io(&partial, e))?;
+    }
     let report = fetch_file(source, &manifest.records, size, &partial)?;
     let tree = build_tree_from_file(&partial, manifest.record_size, manifest.count)?;
     if tree.root() != manifest.root {
@@ -162,7 +180,6 @@ pub fn fetch_dataset(
             ),
         });
     }
-    let records = dir.join(RECORDS_FILE);
     std::fs::rename(&partial, &records).map_err(|e| Error::io(&records, e))?;
     sync_parent(&records)?;
     TreeFile::write(dir.join(TREE_FILE), &tree, manifest.record_size)?;

@@ -4,6 +4,7 @@
 #[path = "../../examples/support/mod.rs"]
 pub mod support;
 pub use support::digits_path;
+pub mod unixfs_golden;
 
 /// The digits imported into a fresh temporary directory.
 pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
