@@ -44,18 +44,14 @@ fn main() -> pouw::Result<()> {
     let spec = GanSpec::for_manifest(dataset.manifest())?;
     let params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let flag = |name: &str| support::flag(&args, name);
     let (store, verifier_store): (Box<dyn CheckpointStore>, Box<dyn CheckpointStore>) =
-        match flag("--ipfs") {
+        match flag("--ipfs")? {
             Some(node) => {
                 let miner_node = IpfsStore::new(&node)?;
                 let cid = publish_dataset(&miner_node, &dataset)?;
                 println!("ipfs      dataset published to {node} as {cid}");
-                let verifier = flag("--verify-from").unwrap_or(node);
+                let verifier = flag("--verify-from")?.unwrap_or(node);
                 println!(
                     "ipfs      checkpoints stored on the miner's node, verified from {verifier}"
                 );
@@ -124,12 +120,11 @@ fn main() -> pouw::Result<()> {
         block.proof.openings.len()
     );
 
+    let required = block.proof.required_cids();
     println!(
         "fetches   the verifier needs {} objects: {}",
-        block.proof.required_cids().len(),
-        block
-            .proof
-            .required_cids()
+        required.len(),
+        required
             .iter()
             .map(|c| c.to_string())
             .collect::<Vec<_>>()

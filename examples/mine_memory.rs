@@ -12,6 +12,8 @@
 //! Checkpoints are published to a `DirStore` on disk, as a miner would. The records are a hash stream (the measure is of memory, not of learning). Linux only: the
 //! peak is the kernel's `VmHWM`.
 
+mod support;
+
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
@@ -33,12 +35,15 @@ fn peak_rss() -> u64 {
 
 fn main() -> pouw::Result<()> {
     let mut args = std::env::args().skip(1);
-    let steps: u64 = args
-        .next()
-        .map_or(256, |s| s.parse().expect("STEPS: a number"));
-    let size: u32 = args
-        .next()
-        .map_or(32, |s| s.parse().expect("SIZE: a number"));
+    let bad = |what: &str| pouw::Error::InvalidParameters(format!("{what}: a number"));
+    let steps: u64 = match args.next() {
+        None => 256,
+        Some(s) => s.parse().map_err(|_| bad("STEPS"))?,
+    };
+    let size: u32 = match args.next() {
+        None => 32,
+        Some(s) => s.parse().map_err(|_| bad("SIZE"))?,
+    };
     let dir = std::env::temp_dir().join(format!("pouw-mine-memory-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut writer = DatasetWriter::create(
@@ -112,13 +117,7 @@ fn main() -> pouw::Result<()> {
     );
 
     let proof = block.proof.to_bytes();
-    // What `verify` fetches: each opened step's start, the block's start (for the quality
-    // score), each once, and the trajectory companion.
-    let mut starts: std::collections::BTreeSet<pouw::ident::Cid> =
-        block.proof.openings.iter().map(|o| o.start).collect();
-    starts.insert(genesis_cid);
-    let trajectory = store.get(&block.proof.trajectory_cid, u64::MAX)?;
-    let fetched = starts.len() as u64 * checkpoint + trajectory.len() as u64;
+    let fetched = support::verifier_fetch_bytes(&store, &block.proof, &genesis_cid);
     let opened = block.proof.openings.len();
     drop(block);
     let started = Instant::now();

@@ -9,8 +9,7 @@ case "${1:-}" in
   "") bash scripts/setup.sh --no-extras
       cargo run --release --example mine ;;
   --ipfs)
-      bash scripts/setup.sh --no-extras
-      bash scripts/ipfs-node.sh install
+      bash scripts/setup.sh --no-extras --ipfs
       trap 'bash scripts/ipfs-node.sh stop >/dev/null 2>&1 || true' EXIT
       eval "$(bash scripts/ipfs-node.sh start-pair)"
       cargo run --release --example mine -- --ipfs "$POUW_IPFS_A" --verify-from "$POUW_IPFS_B" ;;

@@ -6,19 +6,23 @@
 #   - cargo-fuzz (built on the installed nightly toolchain) for the fuzz smoke run
 #   - a loopback IPFS node for the IPFS tests: js-ipfs from npm, pinned by
 #     scripts/ipfs-node/package-lock.json (scripts/ipfs-node.sh install; Node.js and npm)
-# Pass --no-torch to skip libtorch (capacity-only work), --no-extras to skip Go and cargo-fuzz.
+# Pass --no-torch to skip libtorch (capacity-only work), --no-extras to skip Go, cargo-fuzz and
+# the IPFS node; --ipfs installs the IPFS node (with Node.js, npm and curl) even with --no-extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
-want_torch=1 want_extras=1
+want_torch=1 want_extras=1 want_ipfs=""
 for arg in "$@"; do
   case "$arg" in
     --no-torch) want_torch=0 ;;
     --no-extras) want_extras=0 ;;
+    --ipfs) want_ipfs=1 ;;
     *) echo "setup.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
+# The IPFS test node comes with the extras unless asked for on its own.
+[ -n "$want_ipfs" ] || want_ipfs=$want_extras
 
 if [ "$want_torch" = 1 ]; then
   if [ ! -x .venv/bin/python ]; then
@@ -60,17 +64,22 @@ if [ "$want_extras" = 1 ]; then
     $sudo_cmd apt-get update -qq
     $sudo_cmd apt-get install -y -qq $missing >/dev/null
   fi
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "setup: installing nodejs and npm from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    $sudo_cmd apt-get install -y -qq nodejs npm >/dev/null
-  fi
-  bash scripts/ipfs-node.sh install
   if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "setup: installing cargo-fuzz"
     cargo +nightly install --locked --quiet cargo-fuzz
   fi
+fi
+if [ "$want_ipfs" = 1 ]; then
+  missing=""
+  command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+  command -v curl >/dev/null 2>&1 || missing="$missing curl"
+  if [ -n "$missing" ]; then
+    echo "setup: installing$missing from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq $missing >/dev/null
+  fi
+  bash scripts/ipfs-node.sh install
 fi
 echo "setup: done"

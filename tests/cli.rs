@@ -288,6 +288,28 @@ fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
     bytes[64 * 7 + 3] ^= 1;
     std::fs::write(&records, &bytes).unwrap();
     fails(3, &["dataset", "scrub", s(&d("ds"))], "record 7");
+    // A store URL that is not plain http:// is refused, not made a directory of that name.
+    let cwd = std::env::current_dir().unwrap();
+    fails(
+        3,
+        &[
+            "init",
+            "--dataset",
+            s(&d("ds")),
+            "--store",
+            "https://127.0.0.1:5001",
+            "--params",
+            s(&d("params2.bin")),
+            "--g-filters",
+            "16",
+            "--d-filters",
+            "8",
+            "--batch-size",
+            "16",
+        ],
+        "https:// is not supported",
+    );
+    assert!(!cwd.join("https:").exists());
 }
 
 #[test]

@@ -131,3 +131,34 @@ pub fn chart(
     }
     RgbImage::from_raw(width, height, buf).ok_or_else(|| failed("buffer size".into()))
 }
+
+/// The bytes `verify` fetches for `proof` from the directory store `store`: every object the
+/// proof lists ([`pouw::work::BlockProof::required_cids`]) and the block's start (scored for
+/// quality), each once; summed from file sizes.
+pub fn verifier_fetch_bytes(
+    store: &pouw::learning::DirStore,
+    proof: &pouw::work::BlockProof,
+    start: &pouw::ident::Cid,
+) -> u64 {
+    let mut fetch = proof.required_cids();
+    if !fetch.contains(start) {
+        fetch.push(*start);
+    }
+    fetch
+        .iter()
+        .map(|c| std::fs::metadata(store.path_of(c)).map_or(0, |m| m.len()))
+        .sum()
+}
+
+/// The value after the flag `name` in `args`: `None` when the flag is absent, an error when it
+/// has no value.
+pub fn flag(args: &[String], name: &str) -> pouw::Result<Option<String>> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| pouw::Error::InvalidParameters(format!("{name} takes a value"))),
+    }
+}

@@ -149,10 +149,17 @@ pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
 }
 
 /// A checkpoint store named on the command line: an IPFS node's RPC API (`http://...`) or a
-/// directory.
+/// directory. Any other URL (`https://`, `HTTP://`, ...) is refused rather than taken for a
+/// directory of that name.
 pub fn open_store(name: &str) -> Result<Box<dyn CheckpointStore>, Failure> {
     if name.starts_with("http://") {
         return Ok(Box::new(pouw::ipfs::IpfsStore::new(name)?));
+    }
+    if let Some((scheme, _)) = name.split_once("://") {
+        return Err(Failure::Error(format!(
+            "store {name}: {scheme}:// is not supported: an IPFS node's RPC API is plain \
+             http:// (keep it on loopback), anything else a directory path"
+        )));
     }
     Ok(Box::new(DirStore::new(name).map_err(|e| {
         Failure::Error(format!("store {name}: {e}"))
