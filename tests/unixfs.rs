@@ -233,6 +233,27 @@ fn a_dag_of_the_same_bytes_in_another_layout_is_refused() {
         ),
         "{r:?}"
     );
+    // A file fetched to disk (a dataset's records) is held to the same layout.
+    #[cfg(feature = "ipfs")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let r = pouw::ipfs::fetch_file(
+            &source,
+            &outer_cid,
+            bytes.len() as u64,
+            &dir.path().join("f"),
+        );
+        assert!(
+            matches!(
+                r,
+                Err(Error::InvalidField {
+                    what: "dag-pb node",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
 }
 
 #[test]

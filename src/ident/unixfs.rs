@@ -351,39 +351,71 @@ fn dagpb_error(cid: &Cid, detail: &str) -> Error {
     }
 }
 
+/// Checks, leaf by leaf in file order, that a file's DAG is the canonical one of its bytes
+/// (one file, one DAG): leaves whole chunks but the last, and the leaves' digests (each checked
+/// against its bytes by the caller) rebuilding the root, which costs only the interior nodes'
+/// hashes.
+pub struct CanonicalLayout {
+    root: Cid,
+    rebuilt: DagBuilder,
+    short_leaf_seen: bool,
+}
+
+impl CanonicalLayout {
+    /// A check of the DAG under `root`.
+    pub fn new(root: &Cid) -> Self {
+        CanonicalLayout {
+            root: *root,
+            rebuilt: DagBuilder::new(),
+            short_leaf_seen: false,
+        }
+    }
+
+    /// The next leaf in file order: its CID and its length.
+    pub fn leaf(&mut self, cid: &Cid, len: u64) -> Result<()> {
+        if self.short_leaf_seen {
+            return Err(dagpb_error(
+                &self.root,
+                "a leaf shorter than a chunk is not the last",
+            ));
+        }
+        self.short_leaf_seen = len < CHUNK_SIZE as u64;
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(cid.hash().digest());
+        self.rebuilt.push_leaf(&digest, len);
+        Ok(())
+    }
+
+    /// After the last leaf: the leaves rebuild the root (a raw root is its own one leaf).
+    pub fn finish(self) -> Result<()> {
+        if self.root.codec() != RAW_CODEC && self.rebuilt.finish().0.cid != self.root {
+            return Err(dagpb_error(
+                &self.root,
+                "not the canonical DAG of its bytes",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Reads the whole file `root` names from `source`, every block checked, at most `limit`
-/// bytes, leaves fetched in parallel ([`BlockSource::parallel_fetches`]); the result is then checked to be the file whose CID is
-/// `root` under this crate's layout (one file, one DAG).
+/// bytes, leaves fetched in parallel ([`BlockSource::parallel_fetches`]); the result is then
+/// checked to be the file whose CID is `root` under this crate's layout ([`CanonicalLayout`]).
 pub fn read_file(source: &dyn BlockSource, root: &Cid, limit: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    // The leaves' digests (each checked against its bytes) rebuild the DAG: whether `root` is
-    // the canonical DAG of these bytes costs only the interior nodes' hashes.
-    // Canonical leaves are whole chunks but the last.
-    let mut rebuilt = DagBuilder::new();
-    let mut short_leaf_seen = false;
+    let mut layout = CanonicalLayout::new(root);
     walk_dag(source, root, limit, &mut |leaves| {
         let blocks = fetch_leaves(source, leaves)?;
         for (l, bytes) in leaves.iter().zip(blocks) {
             if root.codec() != RAW_CODEC && bytes.len() as u64 != l.len {
                 return Err(dagpb_error(&l.cid, "leaf length differs from its parent's"));
             }
-            if short_leaf_seen {
-                return Err(dagpb_error(
-                    root,
-                    "a leaf shorter than a chunk is not the last",
-                ));
-            }
-            short_leaf_seen = bytes.len() < CHUNK_SIZE;
-            let mut digest = [0u8; 32];
-            digest.copy_from_slice(l.cid.hash().digest());
-            rebuilt.push_leaf(&digest, bytes.len() as u64);
+            layout.leaf(&l.cid, bytes.len() as u64)?;
             out.extend_from_slice(&bytes);
         }
         Ok(())
     })?;
-    if root.codec() != RAW_CODEC && rebuilt.finish().0.cid != *root {
-        return Err(dagpb_error(root, "not the canonical DAG of its bytes"));
-    }
+    layout.finish()?;
     Ok(out)
 }
 

@@ -13,7 +13,9 @@ use crate::dataset::{
 use crate::error::{Error, Result};
 use crate::fsutil::{sync_parent, write_atomic};
 use crate::hash::sha3_256;
-use crate::ident::unixfs::{fetch_leaves, read_file, walk_dag, BlockSource, LeafRef};
+use crate::ident::unixfs::{
+    fetch_leaves, read_file, walk_dag, BlockSource, CanonicalLayout, LeafRef,
+};
 use crate::ident::{Cid, CidProfile, RAW_CODEC};
 use crate::learning::CheckpointStore;
 use crate::merkle::TreeFile;
@@ -57,7 +59,8 @@ pub fn publish_dataset(store: &IpfsStore, dataset: &Dataset) -> Result<Cid> {
 /// Fetches the file `cid` names, exactly `size` bytes, into `dest`, resuming from what `dest`
 /// already holds: a leaf whose bytes on disk hash to its CID is kept, any other is fetched and
 /// checked. `cid` must be the UnixFS CID of a `size`-byte file (a raw CID only up to one chunk),
-/// else [`Error::InvalidField`] before anything is fetched. `dest` is fsynced before returning.
+/// else [`Error::InvalidField`] before anything is fetched, and its DAG the canonical one of
+/// the bytes (as [`read_file`] requires). `dest` is fsynced before returning.
 pub fn fetch_file(
     source: &dyn BlockSource,
     cid: &Cid,
@@ -82,6 +85,7 @@ pub fn fetch_file(
     file.set_len(size).map_err(|e| Error::io(dest, e))?;
     let mut report = FetchReport::default();
     let mut buf = Vec::new();
+    let mut layout = CanonicalLayout::new(cid);
     let total = walk_dag(source, cid, size, &mut |leaves| {
         let mut missing: Vec<LeafRef> = Vec::new();
         for l in leaves {
@@ -114,8 +118,20 @@ pub fn fetch_file(
             report.fetched_leaves += 1;
             report.fetched_bytes += leaf.len;
         }
+        // Every leaf, on disk or fetched, has the length its CID names (the bytes were hashed).
+        for l in leaves {
+            layout.leaf(
+                &l.cid,
+                if cid.codec() == RAW_CODEC {
+                    size
+                } else {
+                    l.len
+                },
+            )?;
+        }
         Ok(())
     })?;
+    layout.finish()?;
     let total = if cid.codec() == RAW_CODEC {
         size
     } else {
