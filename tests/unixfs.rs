@@ -374,3 +374,14 @@ fn a_dataset_fetch_stopped_before_its_manifest_resumes_from_its_records() {
         (0, first.fetched_leaves)
     );
 }
+
+/// Protocol 3 named a checkpoint by the raw CID of its whole bytes: such a block, up to the
+/// 1 MiB a node stores in one block, reads back whole (not refused as over one chunk).
+#[test]
+fn a_raw_block_over_one_chunk_reads_back_whole() {
+    let bytes = file(CHUNK_SIZE + 1000);
+    let cid = pouw::ident::CidProfile::WholeFile.cid_of(&bytes);
+    let mut source = Blocks::default();
+    source.map.insert(cid, bytes.clone());
+    assert!(read_file(&source, &cid, 1 << 20).unwrap() == bytes);
+}

@@ -267,10 +267,15 @@ pub struct LeafRef {
     pub cid: Cid,
 }
 
+/// The largest raw block read as a whole file (1 MiB, the most an IPFS node stores in one block):
+/// UnixFS names a file of up to one chunk by a raw CID, and protocol 3 named a checkpoint of any
+/// size by the raw CID of its whole bytes.
+pub const MAX_RAW_BLOCK: u64 = 1 << 20;
+
 /// Walks the file DAG under `root`, fetching and checking interior nodes from `source`, and
 /// hands `leaf` every leaf in file order (the root itself when it is a raw leaf; its length is
-/// then known only as at most `limit`). Refuses a file over `limit` bytes before fetching it.
-/// Returns the file's size.
+/// then known only as at most `limit` and [`MAX_RAW_BLOCK`]). Refuses a file over `limit` bytes
+/// before fetching it. Returns the file's size (for a raw root, that bound).
 pub fn walk_dag(
     source: &dyn BlockSource,
     root: &Cid,
@@ -278,7 +283,7 @@ pub fn walk_dag(
     leaf: &mut dyn FnMut(&[LeafRef]) -> Result<()>,
 ) -> Result<u64> {
     if root.codec() == RAW_CODEC {
-        let max = limit.min(CHUNK_SIZE as u64);
+        let max = limit.min(MAX_RAW_BLOCK);
         leaf(&[LeafRef {
             offset: 0,
             len: max,
