@@ -212,7 +212,8 @@ impl Default for ResponseLimits {
 
 /// A miner's answer to a [`CapacityChallenge`]: the records, ascending by index, and one
 /// multiproof for all of them. Decoded from untrusted bytes: verify it before trusting anything.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The default is the empty response (no records).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CapacityResponse {
     /// The answered indices, ascending.
     pub indices: Vec<u64>,

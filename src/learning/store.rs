@@ -21,10 +21,10 @@ pub trait CheckpointStore: Send + Sync {
     /// [`Error::BadBlock`] (the store misbehaves or is corrupt).
     fn get(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
         let bytes = self.get_unchecked(cid, limit)?;
-        if verify_cid(cid, &bytes).is_err() {
+        if let Err(e) = verify_cid(cid, &bytes) {
             return Err(Error::BadBlock {
                 cid: cid.to_string(),
-                detail: format!("{} bytes whose CID is {}", bytes.len(), cid_of(&bytes)),
+                detail: format!("{} bytes: {e}", bytes.len()),
             });
         }
         Ok(bytes)

@@ -131,8 +131,11 @@ pub(crate) fn encode_opening(e: &mut Encoder, o: &StepOpening) {
     nodes(e, &o.records_proof.nodes);
 }
 
-/// The smallest encoding of an opening, in bytes (for bounding counts).
-pub(crate) const MIN_OPENING_BYTES: usize = 8 + 32 + 32 + 4 + 32 + 4 + 4 + 1 + 4 + 4;
+/// The smallest encoding of an opening's head ([`encode_opening_head`]), in bytes (for bounding
+/// counts).
+pub(crate) const MIN_OPENING_HEAD_BYTES: usize = 8 + 32 + 32 + 4 + 32 + 4 + 4 + 1;
+/// The smallest encoding of an opening: its head, then two empty length-prefixed fields.
+pub(crate) const MIN_OPENING_BYTES: usize = MIN_OPENING_HEAD_BYTES + 4 + 4;
 
 /// Decodes one opening under `limits`.
 pub(crate) fn decode_opening(d: &mut Decoder<'_>, limits: &OpeningLimits) -> Result<StepOpening> {
@@ -255,11 +258,7 @@ impl BlockProof {
             trajectory_root,
             trajectory_cid,
             openings: Vec::with_capacity(count),
-            capacity: CapacityResponse {
-                indices: Vec::new(),
-                records: Vec::new(),
-                proof: MultiProof { nodes: Vec::new() },
-            },
+            capacity: CapacityResponse::default(),
         };
         Ok((proof, count))
     }

@@ -15,7 +15,9 @@
 //! batch, see [`encode_opening_head`]), then `u32` count and the 32-byte capacity digests.
 
 use super::params::ConsensusParams;
-use super::proof::{decode_opening_head, encode_opening_head, BlockProof, ProofLimits};
+use super::proof::{
+    decode_opening_head, encode_opening_head, BlockProof, ProofLimits, MIN_OPENING_HEAD_BYTES,
+};
 use super::{anchor, capacity_epoch};
 use crate::capacity::{record_digest, CapacityChallenge};
 use crate::codec::{Decoder, Encoder};
@@ -25,8 +27,6 @@ use crate::hash::Digest;
 use crate::learning::{batch_indices, distinct_sorted, step_seed, TaskSpec};
 
 const MAGIC: &[u8; 4] = b"PWBR";
-/// The smallest encoding of an opening's head, in bytes (for bounding counts).
-const MIN_OPENING_HEAD_BYTES: usize = 8 + 32 + 32 + 4 + 32 + 4 + 4 + 1;
 
 /// A block proof without records. Decoded from untrusted bytes: only verification (of its
 /// expansion) makes it trustworthy.
@@ -46,14 +46,7 @@ impl BlockProof {
             o.records = Vec::new();
             o.records_proof.nodes = Vec::new();
         }
-        let capacity = std::mem::replace(
-            &mut proof.capacity,
-            crate::capacity::CapacityResponse {
-                indices: Vec::new(),
-                records: Vec::new(),
-                proof: crate::merkle::MultiProof { nodes: Vec::new() },
-            },
-        );
+        let capacity = std::mem::take(&mut proof.capacity);
         let capacity_digests = capacity
             .indices
             .iter()
