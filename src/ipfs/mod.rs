@@ -78,6 +78,19 @@ impl IpfsStore {
     }
 }
 
+/// The node's blocks, fetched one at a time (for reading several files at once).
+struct OneBlockAtATime<'a>(&'a IpfsStore);
+
+impl BlockSource for OneBlockAtATime<'_> {
+    fn block(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
+        self.0.block(cid, limit)
+    }
+
+    fn parallel_fetches(&self) -> usize {
+        1
+    }
+}
+
 impl BlockSource for IpfsStore {
     fn block(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
         self.rpc.block_get(cid, limit)
@@ -105,18 +118,20 @@ impl CheckpointStore for IpfsStore {
         read_file(self, cid, limit)
     }
 
-    /// Reads every file through the node, `parallel_fetches` files at a time, and drops the
-    /// bytes: the node keeps the blocks it fetched (from its peers), so the `get`s that follow
-    /// are local reads. Network round trips overlap instead of adding up.
+    /// Reads every file through the node, `parallel_fetches` files at a time (each one block at
+    /// a time, so that `parallel_fetches` requests are in flight in all), and drops the bytes:
+    /// the node keeps the blocks it fetched (from its peers), so the `get`s that follow are local
+    /// reads. Network round trips overlap instead of adding up.
     fn prefetch(&self, cids: &[Cid], limit: u64) {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let workers = self.rpc.options.parallel_fetches.min(cids.len());
+        let one_at_a_time = OneBlockAtATime(self);
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(cid) = cids.get(i) else { break };
-                    let _ = read_file(self, cid, limit);
+                    let _ = read_file(&one_at_a_time, cid, limit);
                 });
             }
         });
