@@ -310,49 +310,81 @@ func TestVerifyAlongsideMining(t *testing.T) {
 	}
 }
 
-// TestGoldenProof verifies the golden block proof of tests/golden/ (see its README.md): the
-// same bytes the Rust and C tests verify.
-func TestGoldenProof(t *testing.T) {
-	dir := filepath.Join("..", "..", "tests", "golden")
+// golden is the landed golden block (tests/golden): its parameters, proof and genesis.
+type golden struct {
+	dir         string
+	params      *Params
+	proof       []byte
+	genesisText string
+	genesis     []byte
+}
+
+// loadGolden reads the golden block; its parameters are closed when the test ends.
+func loadGolden(t *testing.T) *golden {
+	t.Helper()
+	g := &golden{dir: filepath.Join("..", "..", "tests", "golden")}
 	for _, name := range []string{"params.bin", "genesis.cid", "proof.bin", "store"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(g.dir, name)); err != nil {
 			t.Fatalf("no golden proofs (%s missing; tests/golden/README.md names the files)", name)
 		}
 	}
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	params, err := ParamsFromBytes(read("params.bin"), DeviceCPU, 0)
+	params, err := ParamsFromBytes(g.read(t, "params.bin"), DeviceCPU, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer params.Close()
-	cid, err := ParseCid(string(read("genesis.cid")))
+	t.Cleanup(params.Close)
+	g.params, g.proof = params, g.read(t, "proof.bin")
+	g.genesisText = strings.TrimSpace(string(g.read(t, "genesis.cid")))
+	g.genesis = g.stored(t, g.genesisText)
+	return g
+}
+
+// read is the golden file name.
+func (g *golden) read(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(g.dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := OpenDirStore(filepath.Join(dir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	genesis, err := store.Get(cid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := StartOfCheckpoint(params, genesis)
+	return b
+}
+
+// stored is the object the golden store holds under the CID text cid.
+func (g *golden) stored(t *testing.T, cid string) []byte {
+	return g.read(t, filepath.Join("store", cid+".safetensors"))
+}
+
+// request verifies the golden proof through store.
+func (g *golden) request(t *testing.T, store *Store) VerifyRequest {
+	t.Helper()
+	start, err := StartOfCheckpoint(g.params, g.genesis)
 	if err != nil {
 		t.Fatal(err)
 	}
 	target, _ := TargetFromExpectedSteps(8)
-	v, err := Verify(VerifyRequest{
-		Params: params, Store: store, HeaderHash: header(0x42), MinerID: []byte("golden-miner"),
-		Start: start, Target: target, Proof: read("proof.bin"),
-	})
+	return VerifyRequest{
+		Params: g.params, Store: store, HeaderHash: header(0x42), MinerID: []byte("golden-miner"),
+		Start: start, Target: target, Proof: g.proof,
+	}
+}
+
+// TestGoldenProof verifies the golden block proof of tests/golden/ (see its README.md): the
+// same bytes the Rust and C tests verify.
+func TestGoldenProof(t *testing.T) {
+	g := loadGolden(t)
+	store, err := OpenDirStore(filepath.Join(g.dir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	cid, err := ParseCid(g.genesisText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if genesis, err := store.Get(cid); err != nil || !bytes.Equal(genesis, g.genesis) {
+		t.Fatalf("genesis through the store: %v", err)
+	}
+	v, err := Verify(g.request(t, store))
 	if err != nil {
 		t.Fatalf("golden proof rejected: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -236,62 +235,36 @@ func TestIPFSOptionsReachTheNode(t *testing.T) {
 // TestGoldenProofThroughCallbackStore: the golden proof's RequiredCIDs are in the golden store,
 // and a BlobStore serving only them and the genesis verifies it.
 func TestGoldenProofThroughCallbackStore(t *testing.T) {
-	dir := filepath.Join("..", "..", "tests", "golden")
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	params, err := ParamsFromBytes(read("params.bin"), DeviceCPU, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer params.Close()
-	proof := read("proof.bin")
-	cids, err := RequiredCIDs(params, proof)
+	g := loadGolden(t)
+	cids, err := RequiredCIDs(g.params, g.proof)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cids) < 2 {
 		t.Fatalf("%d required CIDs", len(cids))
 	}
-	genesisText := strings.TrimSpace(string(read("genesis.cid")))
 	blobs := newMapStore()
-	for _, cid := range append(cids, nil) {
-		text := genesisText
-		if cid != nil {
-			if text, err = CidString(cid); err != nil {
-				t.Fatal(err)
-			}
-		} else if cid, err = ParseCid(text); err != nil {
+	for _, cid := range cids {
+		text, err := CidString(cid)
+		if err != nil {
 			t.Fatal(err)
 		}
-		blobs.m[string(cid)] = read(filepath.Join("store", text+".safetensors"))
+		blobs.m[string(cid)] = g.stored(t, text)
 	}
+	genesis, err := ParseCid(g.genesisText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs.m[string(genesis)] = g.genesis
 	store, err := NewCallbackStore(blobs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	genesisCid, _ := ParseCid(genesisText)
-	genesis, err := store.Get(genesisCid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := StartOfCheckpoint(params, genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, _ := TargetFromExpectedSteps(8)
-	if _, err := Verify(VerifyRequest{
-		Params: params, Store: store, HeaderHash: header(0x42), MinerID: []byte("golden-miner"),
-		Start: start, Target: target, Proof: proof,
-	}); err != nil {
+	if _, err := Verify(g.request(t, store)); err != nil {
 		t.Fatalf("golden proof rejected through a callback store: %v", err)
 	}
-	if _, err := RequiredCIDs(params, proof[:len(proof)/2]); !IsCode(err, CodeTruncated) {
+	if _, err := RequiredCIDs(g.params, g.proof[:len(g.proof)/2]); !IsCode(err, CodeTruncated) {
 		t.Fatalf("truncated proof: %v", err)
 	}
 }
