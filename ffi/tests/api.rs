@@ -1733,6 +1733,19 @@ fn mine_options_are_sized_and_unset_is_not_zero() {
     };
     // Every option set: the step limit holds (the target is never met).
     assert_eq!(mine(&o), (PouwResult::StepLimit, 3));
+    // The kept memory and the spill directory reach the library: with every kept checkpoint
+    // spilled (0 bytes in memory), a file in the directory's place fails the mine; with the
+    // kept memory unset (the default holds these small checkpoints in memory), nothing spills
+    // and the directory is never used.
+    let not_a_dir = spill.path().join("a-file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let not_a_dir = bytes_of(&not_a_dir).to_vec();
+    let mut spilling = o;
+    spilling.spill_dir = not_a_dir.as_ptr();
+    spilling.spill_dir_len = not_a_dir.len();
+    assert_eq!(mine(&spilling).0, PouwResult::Io);
+    spilling.set &= !POUW_MINE_OPTION_KEPT_MEMORY;
+    assert_eq!(mine(&spilling), (PouwResult::StepLimit, 3));
     // Unset is not zero: a step limit of 0, set, stops before the first step; the same 0 with
     // its bit clear is no limit (but the parameters'), and mining finds a block.
     let mut zero = o;
