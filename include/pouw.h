@@ -216,6 +216,21 @@
 #define POUW_VERIFY_PHASE_QUALITY 3
 
 /*
+ Fetching the segment-start checkpoints and checking their digests.
+ */
+#define POUW_VERIFY_PHASE_SEGMENTS 4
+
+/*
+ Asks [`pouw_audit`] to replay a segment drawn from the library's own randomness.
+ */
+#define POUW_SEGMENT_RANDOM (UINT64_MAX - 1)
+
+/*
+ Asks [`pouw_audit`] to replay the whole block.
+ */
+#define POUW_SEGMENT_ALL UINT64_MAX
+
+/*
  The result of every fallible `pouw_*` call. Numbers are stable across versions and never
  reused; new codes are only added.
  */
@@ -380,6 +395,14 @@ enum pouw_result
    A fraud proof names a step that re-executes to the committed digest.
    */
   POUW_RESULT_NOT_FRAUD = 511,
+  /*
+   A step before the claimed winning one already beat the target.
+   */
+  POUW_RESULT_EARLIER_WINNING_TICKET = 512,
+  /*
+   A step from a degenerate state (dead, sparse or saturated layers) or one that changed nothing.
+   */
+  POUW_RESULT_DEGENERATE_STATE = 513,
   /*
    The store holds nothing under a CID the call needed (fetch it again elsewhere).
    */
@@ -1508,10 +1531,16 @@ pouw_result pouw_block_proof_record_free(const struct pouw_params *params,
                                          struct pouw_buffer **out);
 
 /*
- Audits a block: replays every step of `proof` (`proof_len` bytes) from its start checkpoint
- `start` (`start_len` bytes) on `dataset`, with the trajectory companion fetched from `store`.
+ Audits a block: replays steps of `proof` (`proof_len` bytes) from its start checkpoint
+ `start` (`start_len` bytes) on `dataset`, with the trajectory companion and the segment
+ starts fetched from `store`, and checks that no ticket before the winning one beats `target`
+ (32 bytes). `segment` chooses what is replayed: [`POUW_SEGMENT_ALL`] every step,
+ [`POUW_SEGMENT_RANDOM`] one segment drawn from this process's own randomness (what every node
+ should do for every block it accepts: README "Security argument"), or a segment index below
+ [`pouw_segment_count`]; `*out_segment` (may be NULL) receives the segment replayed
+ (`POUW_SEGMENT_ALL` for the whole block).
 
- Returns `POUW_RESULT_OK` when the audit ran to the end, writing to `*out_fraud_proof` a new
+ Returns `POUW_RESULT_OK` when the replay ran to the end, writing to `*out_fraud_proof` a new
  buffer with the fraud proof of the first wrong step (free it with [`pouw_buffer_free`]), or
  NULL when every step agrees. The checkpoint the fraud proof names is published to `store`.
  Returns `POUW_RESULT_CANCELLED` when `cancel` is set (checked before every step), and an
@@ -1527,24 +1556,50 @@ pouw_result pouw_audit(const struct pouw_params *params,
                        size_t miner_id_len,
                        const uint8_t *start,
                        size_t start_len,
+                       const uint8_t *target,
                        const uint8_t *proof,
                        size_t proof_len,
+                       uint64_t segment,
                        pouw_audit_callback progress,
                        void *user_data,
                        const struct pouw_cancel_token *cancel,
+                       uint64_t *out_segment,
                        struct pouw_buffer **out_fraud_proof);
 
 /*
+ Writes to `*out_count` how many segments the block proof `proof` (`proof_len` bytes, decoded
+ under `params`' limits) has: what a segment index given to [`pouw_audit`] stays below.
+ Thread-safe.
+ */
+pouw_result pouw_segment_count(const struct pouw_params *params,
+                               const uint8_t *proof,
+                               size_t proof_len,
+                               uint64_t *out_count);
+
+/*
+ Writes the identity of the block proof `proof` (`proof_len` bytes, self-contained, decoded
+ under `params`' limits) to `out_id` (32 bytes): what a chain records for an accepted block and
+ gives [`pouw_fraud_proof_verify`]. Thread-safe.
+ */
+pouw_result pouw_block_proof_id(const struct pouw_params *params,
+                                const uint8_t *proof,
+                                size_t proof_len,
+                                uint8_t *out_id);
+
+/*
  Checks a fraud proof (`fraud`, `fraud_len` bytes; untrusted) against the block proof
- `block_proof` (`block_proof_len` bytes) whose start checkpoint has step counter
+ `block_proof` (`block_proof_len` bytes) that the chain accepted under the identity `block_id`
+ (32 bytes, [`pouw_block_proof_id`]) and whose start checkpoint has step counter
  `start_steps`, with one step re-executed from the checkpoint it names in `store`.
 
  Returns `POUW_RESULT_OK` and writes the proven-wrong step to `*out_step` when the fraud is
- proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest; another
- code for a malformed or unbound fraud proof. Thread-safe.
+ proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest;
+ `POUW_RESULT_BINDING` when the block bytes or the fraud proof are not of `block_id`; another
+ code for a malformed fraud proof. Thread-safe.
  */
 pouw_result pouw_fraud_proof_verify(const struct pouw_params *params,
                                     const struct pouw_store *store,
+                                    const uint8_t *block_id,
                                     uint64_t start_steps,
                                     const uint8_t *block_proof,
                                     size_t block_proof_len,

@@ -188,6 +188,12 @@ pub enum Error {
     /// value but not on the bits of a NaN, so such a state is rejected, never hashed.
     #[error("training produced a non-finite value")]
     NonFinite,
+    /// A training step from a state in which it would cost less than an honest step, or that
+    /// changed nothing: a network layer all zero or sparse, a tensor that received no gradient,
+    /// weights the update left unchanged. Deterministic (exact comparisons), so every device
+    /// refuses the same states; an honest trajectory does not reach one.
+    #[error("degenerate training state: {0}")]
+    DegenerateState(String),
     /// A device does not compute as the exact arithmetic assumes (IEEE rounding, subnormals).
     #[error("device {device} fails the exact-arithmetic self-test: {detail}")]
     DeviceArithmetic {
@@ -266,6 +272,17 @@ pub enum Error {
     TicketAboveTarget {
         /// The claimed winning step.
         step: u64,
+    },
+    /// A step before the claimed winning one already had a ticket below the target (from the
+    /// parameters' `min_steps` on): the block ends there, and a block is its first winning ticket.
+    #[error(
+        "step {step}'s ticket already beat the target: the block ends there, not at step {claimed}"
+    )]
+    EarlierWinningTicket {
+        /// The first step whose ticket beats the target.
+        step: u64,
+        /// The step the proof claims as the winning one.
+        claimed: u64,
     },
     /// A batch does not match the step seed or the spec.
     #[error("wrong batch: {0}")]

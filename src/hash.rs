@@ -42,6 +42,8 @@ pub mod tag {
     pub const TICKET: &str = "pouw/ticket";
     /// The anchor binding header, miner and parameters.
     pub const ANCHOR: &str = "pouw/anchor";
+    /// A block's identity (protocol 5 on), which fraud proofs bind.
+    pub const BLOCK_ID: &str = "pouw/block-id";
     /// The digest of the consensus parameters.
     pub const PARAMS: &str = "pouw/params";
     /// The Fiat-Shamir stream choosing opened steps.

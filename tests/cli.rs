@@ -190,7 +190,30 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
     );
     let missing = run(3, "verify", &["--expected-steps", "4", rf]);
     assert!(missing.is_empty());
-    run(0, "audit", &["--dataset", s(&d("ds")), s(&d("proof.bin"))]);
+    run(
+        0,
+        "audit",
+        &[
+            "--dataset",
+            s(&d("ds")),
+            "--expected-steps",
+            "4",
+            s(&d("proof.bin")),
+        ],
+    );
+    run(
+        0,
+        "audit",
+        &[
+            "--dataset",
+            s(&d("ds")),
+            "--expected-steps",
+            "4",
+            "--segment",
+            "random",
+            s(&d("proof.bin")),
+        ],
+    );
 
     let shown = expect(
         0,

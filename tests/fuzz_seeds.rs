@@ -99,11 +99,7 @@ fn real() -> Real {
 
     // A fraud proof's encoding (a well-formed one; it proves nothing, the golden block is honest).
     let fraud = FraudProof {
-        params_digest: proof.params_digest,
-        header_hash: proof.header_hash,
-        miner_id: proof.miner_id.clone(),
-        trajectory_root: proof.trajectory_root,
-        steps: proof.steps,
+        block_id: proof.id(),
         opening: proof.openings[0].clone(),
     }
     .to_bytes();

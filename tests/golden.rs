@@ -121,8 +121,11 @@ fn golden_proofs_of_older_versions_keep_verifying() {
             matches!(r, Err(pouw::Error::UnsupportedVersion { .. })),
             "{r:?}"
         );
-        // Blocks of old versions are verified, never mined.
+        // Blocks of old versions are audited (whole, and as their one segment: their proofs
+        // name no segment starts) and fraud-proven like current ones.
         let (_dir, ds) = common::digits_dataset();
+        audits_and_fraud_proofs_work(&golden, &ds, v);
+        // Blocks of old versions are verified, never mined.
         let input = MineInput {
             header_hash: [1; 32],
             miner_id: b"m",
@@ -148,6 +151,72 @@ fn golden_proofs_of_older_versions_keep_verifying() {
     versions.sort();
     let expected: Vec<u32> = (OLDEST_VERIFIED_VERSION..pouw::PROTOCOL_VERSION).collect();
     assert_eq!(versions, expected, "one golden directory per older version");
+}
+
+/// Audits the golden block of version `v` whole and segment by segment, and checks that a
+/// fraud proof against one of its (honest) steps is refused as no fraud, while the same proof
+/// under another block identity is refused as unbound.
+fn audits_and_fraud_proofs_work(golden: &Golden, ds: &pouw::Dataset, v: u32) {
+    use pouw::work::{
+        audit, audit_segment, segment_count, verify_fraud_proof, AuditInput, AuditOutcome,
+        BlockProof, FraudCheckInput, FraudProof, ProofLimits,
+    };
+    let genesis = golden.store.get(&golden.start.cid, u64::MAX).unwrap();
+    let input = AuditInput {
+        header_hash: HEADER,
+        miner_id: MINER,
+        start: &genesis,
+        params: &golden.params,
+        target: Target::from_expected_steps(EXPECTED_STEPS),
+        dataset: ds,
+        store: &golden.store,
+    };
+    let never = AtomicBool::new(false);
+    let proof = BlockProof::from_bytes(&golden.proof, &ProofLimits::of(&golden.params)).unwrap();
+    let whole = audit::<GanTrainer>(&input, &golden.proof, &mut |_| {}, &never).unwrap();
+    assert!(
+        matches!(whole, AuditOutcome::Agrees { steps } if steps == proof.steps),
+        "protocol {v}: {whole:?}"
+    );
+    let segments = segment_count(&golden.params, proof.steps).unwrap();
+    if v < 5 {
+        assert_eq!(segments, 1);
+    }
+    for m in 0..segments {
+        let r = audit_segment::<GanTrainer>(&input, &golden.proof, m, &mut |_| {}, &never).unwrap();
+        assert!(
+            matches!(r, AuditOutcome::Agrees { .. }),
+            "protocol {v} segment {m}: {r:?}"
+        );
+    }
+    // The winning step, "proven" wrong: it is honest. (Its start is published by the block.)
+    let winning = proof.openings.last().unwrap().clone();
+    let fraud = FraudProof {
+        block_id: proof.id(),
+        opening: winning.clone(),
+    };
+    let check = |block_id| FraudCheckInput {
+        params: &golden.params,
+        block_id,
+        start_steps: golden.start.steps,
+        store: &golden.store,
+    };
+    let r = verify_fraud_proof::<GanTrainer>(&check(proof.id()), &golden.proof, &fraud.to_bytes());
+    assert!(
+        matches!(r, Err(pouw::Error::NotFraud { step }) if step == proof.steps),
+        "protocol {v}: {r:?}"
+    );
+    let r = verify_fraud_proof::<GanTrainer>(&check([9; 32]), &golden.proof, &fraud.to_bytes());
+    assert!(
+        matches!(r, Err(pouw::Error::Binding { .. })),
+        "protocol {v}: {r:?}"
+    );
+}
+
+#[test]
+fn the_current_golden_block_audits_and_is_never_proven_wrong() {
+    let (_dir, ds) = common::digits_dataset();
+    audits_and_fraud_proofs_work(&Golden::load(), &ds, pouw::PROTOCOL_VERSION);
 }
 
 #[test]

@@ -270,9 +270,12 @@ fn every_field_mutation_is_rejected_for_its_reason() {
         rejects!(m, "opening prev", Error::RootMismatch);
         let mut m = p.clone();
         flip(&mut m.openings[k].trajectory.next);
-        let met = c
-            .target
-            .is_met_by(&pouw::work::ticket(&header, &m.openings[k].trajectory.next));
+        let anchor = pouw::work::anchor(&c.params.digest(), &header, MINER);
+        let ticket_of = |o: &pouw::learning::StepOpening| {
+            let seed = pouw::learning::step_seed(&anchor, &o.trajectory.prefix_root, p.steps);
+            pouw::work::ticket(&header, &seed, &o.trajectory.next)
+        };
+        let met = c.target.is_met_by(&ticket_of(&m.openings[k]));
         if winning && !met {
             // The ticket of the changed digest is checked first.
             rejects!(m, "winning next", Error::TicketAboveTarget { .. });
@@ -286,7 +289,12 @@ fn every_field_mutation_is_rejected_for_its_reason() {
         }
         let mut m = p.clone();
         flip(&mut m.openings[k].trajectory.prefix_root);
-        rejects!(m, "opening prefix root", Error::ConsistencyMismatch { .. });
+        if winning && !c.target.is_met_by(&ticket_of(&m.openings[k])) {
+            // The winning seed binds the prefix root: the ticket is checked first.
+            rejects!(m, "winning prefix root", Error::TicketAboveTarget { .. });
+        } else {
+            rejects!(m, "opening prefix root", Error::ConsistencyMismatch { .. });
+        }
         if !o.trajectory.prefix_proof.is_empty() {
             let mut m = p.clone();
             flip(&mut m.openings[k].trajectory.prefix_proof[0]);

@@ -201,15 +201,32 @@ int main(int argc, char **argv) {
         expect("work add again", pouw_work_add(total, verdict.work, total), POUW_RESULT_OK);
         memset(full, 0xff, sizeof full);
         expect("work overflow", pouw_work_add(full, verdict.work, total), POUW_RESULT_LIMIT_EXCEEDED);
-        /* An audit of the honest block: every step agrees, no fraud proof. */
+        /* An audit of the honest block: every step agrees, no fraud proof; then the check every
+           node runs on every block it accepts: one segment drawn by its own randomness. */
         pouw_buffer *fraud = (pouw_buffer *)1;
+        uint64_t segment = 0;
         expect("audit", pouw_audit(params, dataset, store, header, miner, miner_len, pouw_buffer_data(genesis),
-                                   pouw_buffer_len(genesis), pouw_buffer_data(proof), pouw_buffer_len(proof), NULL, NULL, NULL, &fraud),
+                                   pouw_buffer_len(genesis), target, pouw_buffer_data(proof), pouw_buffer_len(proof),
+                                   POUW_SEGMENT_ALL, NULL, NULL, NULL, &segment, &fraud),
                POUW_RESULT_OK);
-        check(fraud == NULL, "an honest block has no fraud proof");
+        check(fraud == NULL && segment == POUW_SEGMENT_ALL, "an honest block has no fraud proof");
+        uint64_t segments = 0;
+        expect("segment count", pouw_segment_count(params, pouw_buffer_data(proof), pouw_buffer_len(proof), &segments),
+               POUW_RESULT_OK);
+        fraud = (pouw_buffer *)1;
+        expect("segment check", pouw_audit(params, dataset, store, header, miner, miner_len, pouw_buffer_data(genesis),
+                                           pouw_buffer_len(genesis), target, pouw_buffer_data(proof),
+                                           pouw_buffer_len(proof), POUW_SEGMENT_RANDOM, NULL, NULL, NULL, &segment,
+                                           &fraud),
+               POUW_RESULT_OK);
+        check(fraud == NULL && segment < segments, "a random segment of an honest block agrees");
+        /* The chain records the block's identity; a fraud proof is checked against it. */
+        uint8_t block_id[32];
+        expect("block id", pouw_block_proof_id(params, pouw_buffer_data(proof), pouw_buffer_len(proof), block_id),
+               POUW_RESULT_OK);
         uint64_t step = 0;
         const uint8_t junk[] = "not a fraud proof";
-        expect("fraud proof garbage", pouw_fraud_proof_verify(params, store, start.steps, pouw_buffer_data(proof),
+        expect("fraud proof garbage", pouw_fraud_proof_verify(params, store, block_id, start.steps, pouw_buffer_data(proof),
                                                              pouw_buffer_len(proof), junk, sizeof junk, &step),
                POUW_RESULT_BAD_MAGIC);
     }

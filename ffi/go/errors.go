@@ -53,6 +53,8 @@ const (
 	CodeDeviceArithmetic       Code = C.POUW_RESULT_DEVICE_ARITHMETIC
 	CodeStepCounter            Code = C.POUW_RESULT_STEP_COUNTER
 	CodeNotFraud               Code = C.POUW_RESULT_NOT_FRAUD
+	CodeEarlierWinningTicket   Code = C.POUW_RESULT_EARLIER_WINNING_TICKET
+	CodeDegenerateState        Code = C.POUW_RESULT_DEGENERATE_STATE
 	CodeNotFound               Code = C.POUW_RESULT_NOT_FOUND
 	CodeBadBlock               Code = C.POUW_RESULT_BAD_BLOCK
 	CodeTimeout                Code = C.POUW_RESULT_TIMEOUT

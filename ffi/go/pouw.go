@@ -630,6 +630,7 @@ const (
 	VerifyStep      VerifyPhase = C.POUW_VERIFY_PHASE_STEP      // fetching a start checkpoint, re-executing its step
 	VerifyCompanion VerifyPhase = C.POUW_VERIFY_PHASE_COMPANION // fetching the trajectory companion
 	VerifyQuality   VerifyPhase = C.POUW_VERIFY_PHASE_QUALITY   // scoring the start and winning checkpoints
+	VerifySegments  VerifyPhase = C.POUW_VERIFY_PHASE_SEGMENTS  // fetching the segment starts, checking their digests
 )
 
 // VerifyProgress is a verification's progress.
@@ -668,7 +669,7 @@ func VerifyContext(ctx context.Context, req VerifyRequest, progress func(VerifyP
 	header, target := req.HeaderHash, req.Target
 	var v C.pouw_verdict
 	r := C.pouw_verify_with_progress(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
-		(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, callback, userData, token, &v)
+		digestPtr((*[32]byte)(&target)), pp, pn, callback, userData, token, &v)
 	runtime.KeepAlive(req.Params)
 	runtime.KeepAlive(req.Store)
 	runtime.KeepAlive(req.MinerID)
@@ -723,10 +724,10 @@ func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 	var r C.pouw_result
 	if ds == nil {
 		r = C.pouw_verify(req.Params.c(), req.Store.c(), digestPtr(&header), mp, mn, &start,
-			(*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
+			digestPtr((*[32]byte)(&target)), pp, pn, &v)
 	} else {
 		r = C.pouw_verify_record_free(req.Params.c(), ds.c(), req.Store.c(), digestPtr(&header), mp, mn,
-			&start, (*C.uint8_t)(unsafe.Pointer(&target[0])), pp, pn, &v)
+			&start, digestPtr((*[32]byte)(&target)), pp, pn, &v)
 	}
 	runtime.KeepAlive(req.Params)
 	runtime.KeepAlive(req.Store)
@@ -754,28 +755,48 @@ func verdictFromC(v *C.pouw_verdict) *Verdict {
 	return out
 }
 
+// Segment values for AuditRequest.Segment besides a segment index.
+const (
+	// SegmentAll replays every step of the block.
+	SegmentAll uint64 = C.POUW_SEGMENT_ALL
+	// SegmentRandom replays one segment drawn from the library's own randomness: what every
+	// node should do for every block it accepts (README "Security argument").
+	SegmentRandom uint64 = C.POUW_SEGMENT_RANDOM
+)
+
 // AuditRequest is a block to replay step by step.
 type AuditRequest struct {
 	Params     *Params
 	Dataset    *Dataset
-	Store      *Store // holds the trajectory companion; a fraud proof's checkpoint is put there
+	Store      *Store // holds the companion and segment starts; a fraud proof's checkpoint is put there
 	HeaderHash [32]byte
 	MinerID    []byte
 	Start      []byte // the block's start checkpoint's bytes
+	Target     Target // the block's target: no ticket before the winning one may beat it
 	Proof      []byte
+	// Segment is SegmentAll, SegmentRandom or a segment index below SegmentCount.
+	Segment uint64
 	// Progress, if not nil, is called after every replayed step (from a cgo callback: it must
 	// return; a panic in it is recovered and ignored).
 	Progress func(step, steps uint64)
 }
 
-// Audit replays every step of a block. It returns the fraud proof of the first wrong step, or
-// nil when every step agrees. Cancelling ctx stops it before the next step with CodeCancelled.
-func Audit(ctx context.Context, req AuditRequest) ([]byte, error) {
+// AuditResult is what an audit found.
+type AuditResult struct {
+	// Segment is the segment replayed (SegmentAll for the whole block).
+	Segment uint64
+	// Fraud is the fraud proof of the first wrong step, nil when every replayed step agrees.
+	Fraud []byte
+}
+
+// Audit replays a block, whole or one segment. Cancelling ctx stops it before the next step
+// with CodeCancelled.
+func Audit(ctx context.Context, req AuditRequest) (AuditResult, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()
 	token, release, err := cancelToken(ctx)
 	if err != nil {
-		return nil, err
+		return AuditResult{}, err
 	}
 	defer release()
 	var callback C.pouw_audit_callback
@@ -789,10 +810,12 @@ func Audit(ctx context.Context, req AuditRequest) ([]byte, error) {
 	mp, mn := bytesPtr(req.MinerID)
 	sp, sn := bytesPtr(req.Start)
 	pp, pn := bytesPtr(req.Proof)
-	header := req.HeaderHash
+	header, target := req.HeaderHash, req.Target
 	var fraud *C.pouw_buffer
-	r := C.pouw_audit(req.Params.c(), req.Dataset.c(), req.Store.c(), digestPtr(&header), mp, mn, sp, sn, pp, pn,
-		callback, userData, token, &fraud)
+	var segment C.uint64_t
+	r := C.pouw_audit(req.Params.c(), req.Dataset.c(), req.Store.c(), digestPtr(&header), mp, mn, sp, sn,
+		digestPtr((*[32]byte)(&target)), pp, pn, C.uint64_t(req.Segment), callback, userData, token,
+		&segment, &fraud)
 	runtime.KeepAlive(req.Params)
 	runtime.KeepAlive(req.Dataset)
 	runtime.KeepAlive(req.Store)
@@ -803,24 +826,52 @@ func Audit(ctx context.Context, req AuditRequest) ([]byte, error) {
 		if e := err.(*Error); e.Code == CodeCancelled {
 			e.cause = ctx.Err()
 		}
-		return nil, err
+		return AuditResult{}, err
 	}
-	if fraud == nil {
-		return nil, nil
+	out := AuditResult{Segment: uint64(segment)}
+	if fraud != nil {
+		out.Fraud = takeBuffer(fraud)
 	}
-	return takeBuffer(fraud), nil
+	return out, nil
 }
 
-// VerifyFraudProof checks that fraud proves a step of the block blockProof wrong (the block's
-// start checkpoint has step counter startSteps), re-executing that one step. It returns the
-// step; an honest step gives an error with CodeNotFraud.
-func VerifyFraudProof(p *Params, s *Store, startSteps uint64, blockProof, fraud []byte) (uint64, error) {
+// SegmentCount is the number of segments of the block proof (under p's limits).
+func SegmentCount(p *Params, proof []byte) (uint64, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
+	pp, pn := bytesPtr(proof)
+	var count C.uint64_t
+	err := resultError("segment count", C.pouw_segment_count(p.c(), pp, pn, &count))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(proof)
+	return uint64(count), err
+}
+
+// BlockID is the identity of a self-contained block proof: what a chain records for an
+// accepted block and gives VerifyFraudProof.
+func BlockID(p *Params, proof []byte) ([32]byte, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
+	pp, pn := bytesPtr(proof)
+	var id [32]byte
+	err := resultError("block id", C.pouw_block_proof_id(p.c(), pp, pn, digestPtr(&id)))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(proof)
+	return id, err
+}
+
+// VerifyFraudProof checks that fraud proves a step of the block blockProof wrong, the block the
+// chain accepted under identity blockID (BlockID) whose start checkpoint has step counter
+// startSteps, re-executing that one step. It returns the step; an honest step gives an error
+// with CodeNotFraud, and block bytes or a fraud proof of another identity one with CodeBinding.
+func VerifyFraudProof(p *Params, s *Store, blockID [32]byte, startSteps uint64, blockProof, fraud []byte) (uint64, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()
 	bp, bn := bytesPtr(blockProof)
 	fp, fn := bytesPtr(fraud)
 	var step C.uint64_t
-	err := resultError("verify fraud proof", C.pouw_fraud_proof_verify(p.c(), s.c(), C.uint64_t(startSteps), bp, bn, fp, fn, &step))
+	err := resultError("verify fraud proof", C.pouw_fraud_proof_verify(p.c(), s.c(), digestPtr(&blockID),
+		C.uint64_t(startSteps), bp, bn, fp, fn, &step))
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(blockProof)

@@ -391,29 +391,45 @@ func TestGoldenProof(t *testing.T) {
 	t.Logf("golden verdict: steps %d, work %x", v.Steps, v.Work)
 }
 
-// TestAuditOfAnHonestBlock replays a mined block: every step agrees; a forged fraud proof is
-// refused.
+// TestAuditOfAnHonestBlock replays a mined block, whole and one random segment: every step
+// agrees; a forged fraud proof is refused, and so is any fraud proof under another identity.
 func TestAuditOfAnHonestBlock(t *testing.T) {
 	c := newChain(t)
 	block := c.mine(t, header(5), nil)
 	var replayed uint64
-	fraud, err := Audit(context.Background(), AuditRequest{
+	res, err := Audit(context.Background(), AuditRequest{
 		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(5), MinerID: miner,
-		Start: c.genesis, Proof: block.Proof, Progress: func(step, steps uint64) { replayed = step; panic("recovered") },
+		Start: c.genesis, Target: c.target, Proof: block.Proof, Segment: SegmentAll,
+		Progress: func(step, steps uint64) { replayed = step; panic("recovered") },
 	})
-	if err != nil || fraud != nil {
-		t.Fatalf("audit of an honest block: fraud %v, %v", fraud != nil, err)
+	if err != nil || res.Fraud != nil || res.Segment != SegmentAll {
+		t.Fatalf("audit of an honest block: %+v, %v", res, err)
 	}
 	v, err := Verify(c.request(header(5), block.Proof))
 	if err != nil || replayed != v.Steps {
 		t.Fatalf("replayed %d steps of %d (%v)", replayed, v.Steps, err)
 	}
-	if _, err := VerifyFraudProof(c.params, c.store, c.start.Steps, block.Proof, []byte("not a fraud proof")); !IsCode(err, CodeBadMagic) {
+	count, err := SegmentCount(c.params, block.Proof)
+	if err != nil || count < 1 {
+		t.Fatalf("segment count %d: %v", count, err)
+	}
+	res, err = Audit(context.Background(), AuditRequest{
+		Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(5), MinerID: miner,
+		Start: c.genesis, Target: c.target, Proof: block.Proof, Segment: SegmentRandom,
+	})
+	if err != nil || res.Fraud != nil || res.Segment >= count {
+		t.Fatalf("audit of a random segment: %+v, %v", res, err)
+	}
+	id, err := BlockID(c.params, block.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyFraudProof(c.params, c.store, id, c.start.Steps, block.Proof, []byte("not a fraud proof")); !IsCode(err, CodeBadMagic) {
 		t.Fatalf("a garbage fraud proof: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Audit(ctx, AuditRequest{Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(5), MinerID: miner, Start: c.genesis, Proof: block.Proof}); !IsCode(err, CodeCancelled) || !errors.Is(err, context.Canceled) {
+	if _, err := Audit(ctx, AuditRequest{Params: c.params, Dataset: c.dataset, Store: c.store, HeaderHash: header(5), MinerID: miner, Start: c.genesis, Target: c.target, Proof: block.Proof, Segment: SegmentAll}); !IsCode(err, CodeCancelled) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled audit: %v", err)
 	}
 }

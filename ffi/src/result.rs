@@ -86,6 +86,10 @@ pub enum PouwResult {
     StepCounter = 510,
     /// A fraud proof names a step that re-executes to the committed digest.
     NotFraud = 511,
+    /// A step before the claimed winning one already beat the target.
+    EarlierWinningTicket = 512,
+    /// A step from a degenerate state (dead, sparse or saturated layers) or one that changed nothing.
+    DegenerateState = 513,
     /// The store holds nothing under a CID the call needed (fetch it again elsewhere).
     NotFound = 600,
     /// A store or node sent bytes that are not the block asked for (ban the peer).
@@ -128,6 +132,8 @@ impl PouwResult {
             Error::CheckpointDigest { .. } => R::CheckpointDigest,
             Error::StepMismatch { .. } => R::StepMismatch,
             Error::NonFinite => R::NonFinite,
+            Error::EarlierWinningTicket { .. } => R::EarlierWinningTicket,
+            Error::DegenerateState(_) => R::DegenerateState,
             Error::DeviceArithmetic { .. } => R::DeviceArithmetic,
             Error::StepCounter { .. } => R::StepCounter,
             Error::NotFraud { .. } => R::NotFraud,
@@ -215,6 +221,8 @@ codes! {
     DeviceArithmetic => "the device fails the exact-arithmetic self-test",
     StepCounter => "a step starts from a checkpoint with the wrong step counter",
     NotFraud => "the step re-executes to the committed digest: no fraud",
+    EarlierWinningTicket => "an earlier step already beat the target",
+    DegenerateState => "a step from a degenerate state, or one that changed nothing",
     NotFound => "the store holds nothing under that CID",
     BadBlock => "a store sent bytes that are not the block asked for",
     Timeout => "a store did not answer in time",
@@ -283,6 +291,8 @@ mod tests {
             (R::DeviceArithmetic, 509),
             (R::StepCounter, 510),
             (R::NotFraud, 511),
+            (R::EarlierWinningTicket, 512),
+            (R::DegenerateState, 513),
             (R::NotFound, 600),
             (R::BadBlock, 601),
             (R::Timeout, 602),

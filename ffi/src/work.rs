@@ -487,6 +487,8 @@ pub const POUW_VERIFY_PHASE_STEP: u32 = 1;
 pub const POUW_VERIFY_PHASE_COMPANION: u32 = 2;
 /// Scoring the start and winning checkpoints.
 pub const POUW_VERIFY_PHASE_QUALITY: u32 = 3;
+/// Fetching the segment-start checkpoints and checking their digests.
+pub const POUW_VERIFY_PHASE_SEGMENTS: u32 = 4;
 
 /// Called by [`pouw_verify_with_progress`] as verification moves on, on the calling thread: the
 /// phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP, else 0), opened steps
@@ -544,6 +546,7 @@ pub unsafe extern "C" fn pouw_verify_with_progress(
                     VerifyPhase::Step => POUW_VERIFY_PHASE_STEP,
                     VerifyPhase::Companion => POUW_VERIFY_PHASE_COMPANION,
                     VerifyPhase::Quality => POUW_VERIFY_PHASE_QUALITY,
+                    VerifyPhase::Segments => POUW_VERIFY_PHASE_SEGMENTS,
                 };
                 callback(phase, p.step, p.done, p.total, p.fetched_bytes, user_data);
             }
@@ -672,10 +675,21 @@ unsafe fn write_verdict(out: *mut pouw_verdict, v: &pouw::work::Verdict) -> Resu
 pub type pouw_audit_callback =
     Option<unsafe extern "C" fn(step: u64, steps: u64, user_data: *mut c_void)>;
 
-/// Audits a block: replays every step of `proof` (`proof_len` bytes) from its start checkpoint
-/// `start` (`start_len` bytes) on `dataset`, with the trajectory companion fetched from `store`.
+/// Asks [`pouw_audit`] to replay a segment drawn from the library's own randomness.
+pub const POUW_SEGMENT_RANDOM: u64 = u64::MAX - 1;
+/// Asks [`pouw_audit`] to replay the whole block.
+pub const POUW_SEGMENT_ALL: u64 = u64::MAX;
+
+/// Audits a block: replays steps of `proof` (`proof_len` bytes) from its start checkpoint
+/// `start` (`start_len` bytes) on `dataset`, with the trajectory companion and the segment
+/// starts fetched from `store`, and checks that no ticket before the winning one beats `target`
+/// (32 bytes). `segment` chooses what is replayed: [`POUW_SEGMENT_ALL`] every step,
+/// [`POUW_SEGMENT_RANDOM`] one segment drawn from this process's own randomness (what every node
+/// should do for every block it accepts: README "Security argument"), or a segment index below
+/// [`pouw_segment_count`]; `*out_segment` (may be NULL) receives the segment replayed
+/// (`POUW_SEGMENT_ALL` for the whole block).
 ///
-/// Returns `POUW_RESULT_OK` when the audit ran to the end, writing to `*out_fraud_proof` a new
+/// Returns `POUW_RESULT_OK` when the replay ran to the end, writing to `*out_fraud_proof` a new
 /// buffer with the fraud proof of the first wrong step (free it with [`pouw_buffer_free`]), or
 /// NULL when every step agrees. The checkpoint the fraud proof names is published to `store`.
 /// Returns `POUW_RESULT_CANCELLED` when `cancel` is set (checked before every step), and an
@@ -692,11 +706,14 @@ pub unsafe extern "C" fn pouw_audit(
     miner_id_len: usize,
     start: *const u8,
     start_len: usize,
+    target: *const u8,
     proof: *const u8,
     proof_len: usize,
+    segment: u64,
     progress: pouw_audit_callback,
     user_data: *mut c_void,
     cancel: *const pouw_cancel_token,
+    out_segment: *mut u64,
     out_fraud_proof: *mut *mut pouw_buffer,
 ) -> PouwResult {
     guard(|| {
@@ -706,6 +723,7 @@ pub unsafe extern "C" fn pouw_audit(
         let header_hash = digest(header_hash)?;
         let miner_id = slice(miner_id, miner_id_len)?;
         let start = slice(start, start_len)?;
+        let target = Target(digest(target)?);
         let proof = slice(proof, proof_len)?;
         out_ptr(out_fraud_proof)?;
         let never = AtomicBool::new(false);
@@ -715,6 +733,7 @@ pub unsafe extern "C" fn pouw_audit(
             miner_id,
             start,
             params,
+            target,
             dataset,
             store,
         };
@@ -723,7 +742,29 @@ pub unsafe extern "C" fn pouw_audit(
                 callback(p.step, p.steps, user_data);
             }
         };
-        match pouw::work::audit::<GanTrainer>(&input, proof, &mut report, cancel)? {
+        let (outcome, replayed) = if segment == POUW_SEGMENT_ALL {
+            let outcome = pouw::work::audit::<GanTrainer>(&input, proof, &mut report, cancel)?;
+            (outcome, POUW_SEGMENT_ALL)
+        } else {
+            let chosen = if segment == POUW_SEGMENT_RANDOM {
+                let steps = BlockProof::from_bytes(proof, &ProofLimits::of(params))?.steps;
+                pouw::work::random_segment(pouw::work::segment_count(params, steps)?)
+            } else {
+                segment
+            };
+            let outcome = pouw::work::audit_segment::<GanTrainer>(
+                &input,
+                proof,
+                chosen,
+                &mut report,
+                cancel,
+            )?;
+            (outcome, chosen)
+        };
+        if !out_segment.is_null() {
+            out_segment.write(replayed);
+        }
+        match outcome {
             AuditOutcome::Agrees { .. } => {
                 out_fraud_proof.write(std::ptr::null_mut());
                 Ok(())
@@ -737,17 +778,60 @@ pub unsafe extern "C" fn pouw_audit(
     })
 }
 
+/// Writes to `*out_count` how many segments the block proof `proof` (`proof_len` bytes, decoded
+/// under `params`' limits) has: what a segment index given to [`pouw_audit`] stays below.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_segment_count(
+    params: *const pouw_params,
+    proof: *const u8,
+    proof_len: usize,
+    out_count: *mut u64,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out_count)?;
+        let steps = BlockProof::from_bytes(proof, &ProofLimits::of(params))?.steps;
+        out_count.write(pouw::work::segment_count(params, steps)?);
+        Ok(())
+    })
+}
+
+/// Writes the identity of the block proof `proof` (`proof_len` bytes, self-contained, decoded
+/// under `params`' limits) to `out_id` (32 bytes): what a chain records for an accepted block and
+/// gives [`pouw_fraud_proof_verify`]. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_block_proof_id(
+    params: *const pouw_params,
+    proof: *const u8,
+    proof_len: usize,
+    out_id: *mut u8,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let proof = slice(proof, proof_len)?;
+        out_ptr(out_id)?;
+        let id = BlockProof::from_bytes(proof, &ProofLimits::of(params))?.id();
+        std::ptr::copy_nonoverlapping(id.as_ptr(), out_id, 32);
+        Ok(())
+    })
+}
+
 /// Checks a fraud proof (`fraud`, `fraud_len` bytes; untrusted) against the block proof
-/// `block_proof` (`block_proof_len` bytes) whose start checkpoint has step counter
+/// `block_proof` (`block_proof_len` bytes) that the chain accepted under the identity `block_id`
+/// (32 bytes, [`pouw_block_proof_id`]) and whose start checkpoint has step counter
 /// `start_steps`, with one step re-executed from the checkpoint it names in `store`.
 ///
 /// Returns `POUW_RESULT_OK` and writes the proven-wrong step to `*out_step` when the fraud is
-/// proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest; another
-/// code for a malformed or unbound fraud proof. Thread-safe.
+/// proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest;
+/// `POUW_RESULT_BINDING` when the block bytes or the fraud proof are not of `block_id`; another
+/// code for a malformed fraud proof. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn pouw_fraud_proof_verify(
     params: *const pouw_params,
     store: *const pouw_store,
+    block_id: *const u8,
     start_steps: u64,
     block_proof: *const u8,
     block_proof_len: usize,
@@ -758,11 +842,13 @@ pub unsafe extern "C" fn pouw_fraud_proof_verify(
     guard(|| {
         let params = &handle(params)?.inner;
         let store = &*handle(store)?.inner;
+        let block_id = digest(block_id)?;
         let block = slice(block_proof, block_proof_len)?;
         let fraud = slice(fraud, fraud_len)?;
         out_ptr(out_step)?;
         let input = FraudCheckInput {
             params,
+            block_id,
             start_steps,
             store,
         };

@@ -197,7 +197,8 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
         check(pouw_work_add(t, null(), out32.as_mut_ptr()), N);
         check(pouw_work_add(t, t, null_mut()), N);
         let mut fraud: *mut pouw_buffer = sentinel();
-        let audit = |pa, d, s, h, m, g, p, out| {
+        let mut steps_u64 = 7u64;
+        let audit = |pa, d, s, h, m, g, t, p, out| {
             pouw_audit(
                 pa,
                 d,
@@ -207,30 +208,42 @@ fn null_pointer_arguments_are_rejected_and_outputs_untouched() {
                 ml,
                 g,
                 gl,
+                t,
                 p,
                 pl,
+                POUW_SEGMENT_RANDOM,
                 None,
                 null_mut(),
                 null(),
+                null_mut(),
                 out,
             )
         };
-        check(audit(null(), d, s, h, m, g, p, &mut fraud), N);
-        check(audit(pa, null(), s, h, m, g, p, &mut fraud), N);
-        check(audit(pa, d, null(), h, m, g, p, &mut fraud), N);
-        check(audit(pa, d, s, null(), m, g, p, &mut fraud), N);
-        check(audit(pa, d, s, h, null(), g, p, &mut fraud), N);
-        check(audit(pa, d, s, h, m, null(), p, &mut fraud), N);
-        check(audit(pa, d, s, h, m, g, null(), &mut fraud), N);
-        check(audit(pa, d, s, h, m, g, p, null_mut()), N);
+        check(audit(null(), d, s, h, m, g, t, p, &mut fraud), N);
+        check(audit(pa, null(), s, h, m, g, t, p, &mut fraud), N);
+        check(audit(pa, d, null(), h, m, g, t, p, &mut fraud), N);
+        check(audit(pa, d, s, null(), m, g, t, p, &mut fraud), N);
+        check(audit(pa, d, s, h, null(), g, t, p, &mut fraud), N);
+        check(audit(pa, d, s, h, m, null(), t, p, &mut fraud), N);
+        check(audit(pa, d, s, h, m, g, null(), p, &mut fraud), N);
+        check(audit(pa, d, s, h, m, g, t, null(), &mut fraud), N);
+        check(audit(pa, d, s, h, m, g, t, p, null_mut()), N);
         assert_eq!(fraud, sentinel());
         let mut step = 7u64;
-        let fv = |pa, s, b, fr, out| pouw_fraud_proof_verify(pa, s, 0, b, pl, fr, pl, out);
-        check(fv(null(), s, p, p, &mut step), N);
-        check(fv(pa, null(), p, p, &mut step), N);
-        check(fv(pa, s, null(), p, &mut step), N);
-        check(fv(pa, s, p, null(), &mut step), N);
-        check(fv(pa, s, p, p, null_mut()), N);
+        let fv = |pa, s, id, b, fr, out| pouw_fraud_proof_verify(pa, s, id, 0, b, pl, fr, pl, out);
+        check(fv(null(), s, h, p, p, &mut step), N);
+        check(fv(pa, null(), h, p, p, &mut step), N);
+        check(fv(pa, s, null(), p, p, &mut step), N);
+        check(fv(pa, s, h, null(), p, &mut step), N);
+        check(fv(pa, s, h, p, null(), &mut step), N);
+        check(fv(pa, s, h, p, p, null_mut()), N);
+        check(pouw_block_proof_id(null(), p, pl, out32.as_mut_ptr()), N);
+        check(pouw_block_proof_id(pa, null(), pl, out32.as_mut_ptr()), N);
+        check(pouw_block_proof_id(pa, p, pl, null_mut()), N);
+        check(pouw_segment_count(null(), p, pl, &mut steps_u64), N);
+        check(pouw_segment_count(pa, null(), pl, &mut steps_u64), N);
+        check(pouw_segment_count(pa, p, pl, null_mut()), N);
+        assert_eq!(steps_u64, 7);
         assert_eq!(step, 7);
 
         // Nothing was written.

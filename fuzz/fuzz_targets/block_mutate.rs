@@ -153,7 +153,7 @@ fn opening(r: &mut Reader, o: &mut StepOpening) {
 }
 
 fn edit(r: &mut Reader, p: &mut BlockProof, fault: &mut Option<(u64, usize, u8)>) {
-    match r.u8() % 13 {
+    match r.u8() % 14 {
         0 => digest(r, &mut p.params_digest),
         1 => digest(r, &mut p.header_hash),
         2 => bytes(r, &mut p.miner_id),
@@ -201,6 +201,20 @@ fn edit(r: &mut Reader, p: &mut BlockProof, fault: &mut Option<(u64, usize, u8)>
             bytes(r, &mut p.capacity.records[i]);
         }
         11 => multiproof(r, &mut p.capacity.proof),
+        12 => {
+            // The segment starts: one renamed, dropped or added.
+            let n = p.segments.len();
+            match r.u8() % 3 {
+                0 if n > 0 => {
+                    let i = r.pick(n);
+                    cid(r, &mut p.segments[i]);
+                }
+                1 if n > 0 => {
+                    p.segments.remove(r.pick(n));
+                }
+                _ => p.segments.insert(r.pick(n + 1), p.trajectory_cid),
+            }
+        }
         _ => {
             // The store corrupts the n-th object it returns.
             *fault = Some((u64::from(r.u8() % 8), usize::from(r.u16()), r.u8() | 1));

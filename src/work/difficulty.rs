@@ -248,8 +248,20 @@ fn sub(a: &Limbs, b: &Limbs) -> Limbs {
     out
 }
 
-/// `t_i = H("pouw/ticket", header hash, d_i)`.
-pub fn ticket(header_hash: &Digest, checkpoint_digest: &Digest) -> Digest {
+/// `t_i = H("pouw/ticket", header hash, s_i, d_i)` (protocol 5 on): bound to the step's seed
+/// `s_i`, hence to the parameters, the header, the miner and every digest before the step, so
+/// nothing computed for one block serves another.
+pub fn ticket(header_hash: &Digest, step_seed: &Digest, checkpoint_digest: &Digest) -> Digest {
+    let mut h = TaggedHasher::new(tag::TICKET);
+    h.update(header_hash)
+        .update(step_seed)
+        .update(checkpoint_digest);
+    h.finish()
+}
+
+/// The ticket of protocol versions 3 and 4, `H("pouw/ticket", header hash, d_i)`: it binds
+/// neither the miner nor the step's seed (kept to verify those versions' blocks).
+pub fn ticket_without_seed(header_hash: &Digest, checkpoint_digest: &Digest) -> Digest {
     let mut h = TaggedHasher::new(tag::TICKET);
     h.update(header_hash).update(checkpoint_digest);
     h.finish()
@@ -323,7 +335,12 @@ mod tests {
     fn empirical_rate_matches_target() {
         let t = Target::from_expected_steps(16);
         let wins = (0u64..16_000)
-            .filter(|i| t.is_met_by(&ticket(&[1; 32], &crate::hash::sha3_256(&i.to_le_bytes()))))
+            .filter(|i| {
+                t.is_met_by(&ticket_without_seed(
+                    &[1; 32],
+                    &crate::hash::sha3_256(&i.to_le_bytes()),
+                ))
+            })
             .count();
         assert!(
             (800..1200).contains(&wins),

@@ -2,13 +2,17 @@
 //! the block commits to. Any node checks one with a single step ([`verify_fraud_proof`]) and can
 //! so convince every other node that the block is invalid.
 //!
-//! Encoding (little-endian): magic `PWFP`, protocol version `u32`, params digest, header hash,
-//! miner id `bytes`, trajectory root, steps `u64`, then the opening as in the block proof.
+//! A fraud proof names its block by the block's identity ([`BlockProof::id`]), and is checked
+//! against the identity of the block the chain accepted: a proof about other block bytes (a
+//! fabricated block with the same header and miner) is refused.
+//!
+//! Encoding (little-endian): magic `PWFP`, format version `u32` (the protocol version of this
+//! build; it proves blocks of every version it verifies), block identity, then the opening as
+//! in the block proof.
 
 use super::anchor;
 use super::params::ConsensusParams;
 use super::proof::{decode_opening, encode_opening, BlockProof, ProofLimits};
-use crate::capacity::MAX_MINER_ID;
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
@@ -24,16 +28,8 @@ const MAGIC: &[u8; 4] = b"PWFP";
 /// bytes: only [`verify_fraud_proof`] makes it trustworthy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FraudProof {
-    /// Digest of the consensus parameters of the block.
-    pub params_digest: Digest,
-    /// The block's header.
-    pub header_hash: Digest,
-    /// The block's miner.
-    pub miner_id: Vec<u8>,
-    /// The block's trajectory root.
-    pub trajectory_root: Digest,
-    /// The block's steps.
-    pub steps: u64,
+    /// The identity of the block it proves wrong ([`BlockProof::id`]).
+    pub block_id: Digest,
     /// The wrong step, opened against the block's trajectory (its start checkpoint named by the
     /// auditor, who published it).
     pub opening: StepOpening,
@@ -43,13 +39,7 @@ impl FraudProof {
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.raw(MAGIC)
-            .u32(PROTOCOL_VERSION)
-            .digest(&self.params_digest)
-            .digest(&self.header_hash)
-            .bytes(&self.miner_id)
-            .digest(&self.trajectory_root)
-            .u64(self.steps);
+        e.raw(MAGIC).u32(PROTOCOL_VERSION).digest(&self.block_id);
         encode_opening(&mut e, &self.opening);
         e.finish()
     }
@@ -58,7 +48,7 @@ impl FraudProof {
     pub fn from_bytes<S: TaskSpec>(bytes: &[u8], params: &ConsensusParams<S>) -> Result<Self> {
         let mut d = Decoder::new(bytes);
         d.magic(MAGIC, "fraud proof")?;
-        let version = d.u32("protocol version")?;
+        let version = d.u32("fraud proof version")?;
         if version != PROTOCOL_VERSION {
             return Err(Error::UnsupportedVersion {
                 what: "fraud proof",
@@ -66,39 +56,32 @@ impl FraudProof {
                 supported: PROTOCOL_VERSION,
             });
         }
-        let params_digest = d.digest("params digest")?;
-        let header_hash = d.digest("header hash")?;
-        let miner_id = d.bytes("miner id", MAX_MINER_ID as u64)?.to_vec();
-        let trajectory_root = d.digest("trajectory root")?;
-        let steps = d.u64("steps")?;
+        let block_id = d.digest("block id")?;
         let opening = decode_opening(&mut d, &ProofLimits::of(params).opening)?;
         d.finish()?;
-        Ok(FraudProof {
-            params_digest,
-            header_hash,
-            miner_id,
-            trajectory_root,
-            steps,
-            opening,
-        })
+        Ok(FraudProof { block_id, opening })
     }
 }
 
 /// What a fraud proof is checked against: the chain's view of the block.
 pub struct FraudCheckInput<'a, S: TaskSpec> {
-    /// The consensus parameters.
+    /// The consensus parameters the block was verified under.
     pub params: &'a ConsensusParams<S>,
+    /// The identity of the block the chain accepted ([`BlockProof::id`] of its proof).
+    pub block_id: Digest,
     /// The step counter of the block's start checkpoint (from the chain).
     pub start_steps: u64,
     /// Where the checkpoint the fraud proof names is fetched from.
     pub store: &'a dyn CheckpointStore,
 }
 
-/// Checks that `fraud_bytes` proves a step of the block `block_proof_bytes` wrong: both bound
-/// to the same parameters, header, miner, trajectory root and length; the step's digests, prefix
-/// root and batch records proven against them; its start checkpoint fetched (at most the spec's
-/// checkpoint size) and matching `d_{j-1}`; and re-executing it does not give `d_j` (or cannot
-/// be done: a wrong step counter, a non-finite value). Returns the step.
+/// Checks that `fraud_bytes` proves a step of the block `block_proof_bytes` wrong: the block's
+/// identity is the one the chain accepted (`input.block_id`) and the one the fraud proof names;
+/// the step's digests, prefix root and batch records are proven against the block's trajectory
+/// and the dataset; its start checkpoint is fetched (at most the spec's checkpoint size) and
+/// matches `d_{j-1}`; and re-executing it does not give `d_j` (or cannot be done: a wrong step
+/// counter, a non-finite value, a degenerate state). Returns the step. Blocks of every protocol
+/// version this build verifies are proven the same way.
 ///
 /// An honest step is never proven wrong: its re-execution gives `d_j` on every device, and the
 /// check errs with [`Error::NotFraud`].
@@ -109,23 +92,20 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
 ) -> Result<u64> {
     let params = input.params;
     params.validate()?;
-    params
-        .version()?
-        .require_current("fraud proofs under these parameters")?;
+    let names = params.version()?.names();
     let block = BlockProof::from_bytes(block_proof_bytes, &ProofLimits::of(params))?;
     let fraud = FraudProof::from_bytes(fraud_bytes, params)?;
     let params_digest = params.digest();
-    if block.params_digest != params_digest || fraud.params_digest != params_digest {
+    if block.params_digest != params_digest {
         return Err(Error::Binding {
             field: "parameters",
         });
     }
-    if fraud.header_hash != block.header_hash
-        || fraud.miner_id != block.miner_id
-        || fraud.trajectory_root != block.trajectory_root
-        || fraud.steps != block.steps
-    {
-        return Err(Error::Binding { field: "block" });
+    let id = block.id();
+    if id != input.block_id || fraud.block_id != id {
+        return Err(Error::Binding {
+            field: "block identity",
+        });
     }
     let step = fraud.opening.trajectory.step;
     let ctx = StepContext {
@@ -145,7 +125,7 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
     let start = fetch_checkpoint(
         input.store,
         &fraud.opening.start,
-        params.version()?.names(),
+        names,
         &fraud.opening.trajectory.prev,
         before,
         spec.checkpoint_size(),
@@ -156,7 +136,7 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
     }
     match state.step(&seed, &batch) {
         Ok(()) => {}
-        Err(Error::NonFinite) => return Ok(step),
+        Err(Error::NonFinite | Error::DegenerateState(_)) => return Ok(step),
         Err(e) => return Err(e),
     }
     if checkpoint_digest(&state.checkpoint()?) == fraud.opening.trajectory.next {

@@ -3,7 +3,7 @@
 use super::difficulty::{ticket, Target};
 use super::kept::Kept;
 use super::params::ConsensusParams;
-use super::proof::BlockProof;
+use super::proof::{segment_starts, BlockProof};
 use super::{anchor, capacity_epoch, opened_steps};
 use crate::capacity::CapacityChallenge;
 use crate::dataset::Dataset;
@@ -112,8 +112,9 @@ pub enum MineOutcome {
 }
 
 /// Trains from `input.start` until a step's ticket (from the parameters' `min_steps` on) is
-/// below the target, then builds the proof: the winning step and the Fiat-Shamir-chosen steps
-/// opened with their batch records, the checkpoints they start from and the trajectory
+/// below the target (the first such ticket ends the block: verifiers check every earlier one),
+/// then builds the proof: the winning step and the Fiat-Shamir-chosen steps opened with their
+/// batch records, the checkpoints they start from, the segment starts and the trajectory
 /// companion published to the store, and the capacity response.
 ///
 /// `cancel` is checked before every step; `progress` is called after every step.
@@ -167,7 +168,7 @@ pub fn mine<P: ProofOfLearning>(
         let d = checkpoint_digest(&last);
         last_digest = d;
         trajectory.push(d);
-        let t = ticket(&input.header_hash, &d);
+        let t = ticket(&input.header_hash, &seed, &d);
         progress(&MineProgress { step: i, ticket: t });
         if i >= params.min_steps && input.target.is_met_by(&t) {
             found = Some(i);
@@ -211,6 +212,13 @@ pub fn mine<P: ProofOfLearning>(
             end,
         )?);
     }
+    // Every c-th checkpoint before the winning step, for segment checks (protocol 5 on).
+    let mut segments = Vec::new();
+    if let Some(c) = params.version()?.segment_steps(params.opened_steps) {
+        for m in 1..=segment_starts(n, c) {
+            segments.push(input.store.put(&replay.checkpoint::<P>(m * c)?)?);
+        }
+    }
     let challenge = CapacityChallenge::for_dataset(
         &input.header_hash,
         input.miner_id,
@@ -227,6 +235,7 @@ pub fn mine<P: ProofOfLearning>(
         steps: n,
         trajectory_root: root,
         trajectory_cid: input.store.put(&trajectory.to_bytes())?,
+        segments,
         openings,
         capacity: challenge.respond(ds)?,
     };

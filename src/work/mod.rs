@@ -1,7 +1,9 @@
 //! The work function chains embed: [`mine`] trains until a step's ticket beats the target and
-//! returns a [`BlockProof`]; [`verify`] checks one cheaply and returns a [`Verdict`]; [`audit`]
-//! replays a whole block and returns a [`FraudProof`] for its first wrong step, which
-//! [`verify_fraud_proof`] checks with one re-execution.
+//! returns a [`BlockProof`]; [`verify`] checks one cheaply and returns a [`Verdict`];
+//! [`audit_segment`] replays one segment chosen by the node's own randomness and [`audit`] the
+//! whole block, each returning a [`FraudProof`] for the first wrong step, which
+//! [`verify_fraud_proof`] checks with one re-execution against the block identity the chain
+//! accepted.
 //!
 //! All are generic over the [`ProofOfLearning`](crate::learning::ProofOfLearning) model; the
 //! GAN is the first. Binding: step `i`'s seed derives from the anchor
@@ -24,12 +26,14 @@ mod protocol;
 mod record_free;
 mod verify;
 
-pub use audit::{audit, AuditInput, AuditOutcome, AuditProgress};
-pub use difficulty::{ticket, Target, Work, MAX_RETARGET_FACTOR};
+pub use audit::{
+    audit, audit_segment, random_segment, segment_count, AuditInput, AuditOutcome, AuditProgress,
+};
+pub use difficulty::{ticket, ticket_without_seed, Target, Work, MAX_RETARGET_FACTOR};
 pub use fraud::{verify_fraud_proof, FraudCheckInput, FraudProof};
 pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlock};
 pub use params::{ConsensusParams, MAX_OPENED_STEPS};
-pub use proof::{BlockProof, ProofLimits};
+pub use proof::{segment_starts, BlockProof, ProofLimits};
 pub use protocol::{ProtocolVersion, OLDEST_VERIFIED_VERSION};
 pub use record_free::RecordFreeProof;
 pub use verify::{
@@ -37,10 +41,10 @@ pub use verify::{
     VerifyProgress,
 };
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, TaggedHasher, Xof};
 use crate::ident::{cid_of, Cid};
-use crate::learning::{checkpoint_digest, ProofOfLearning};
+use crate::learning::{checkpoint_digest, step_seed, ProofOfLearning, Trajectory};
 
 /// Where a block starts: the previous block's winning checkpoint (or the chain's genesis
 /// checkpoint). The chain keeps it from the previous [`Verdict`] (`Verdict::next`); a verifier
@@ -99,6 +103,37 @@ pub fn opened_steps(
     };
     chosen.push(steps);
     Ok(chosen)
+}
+
+/// One block per ticket (protocol 5 on): fails with [`Error::EarlierWinningTicket`] when a step
+/// of `trajectory` from `min_steps` on, before its last, already has a ticket below `target`.
+/// Versions 3 and 4 checked the winning ticket alone; nothing is checked for them.
+pub(crate) fn check_first_ticket(
+    version: ProtocolVersion,
+    trajectory: &Trajectory,
+    anchor: &Digest,
+    header_hash: &Digest,
+    target: &Target,
+    min_steps: u64,
+) -> Result<()> {
+    if !version.first_ticket_wins() {
+        return Ok(());
+    }
+    let n = trajectory.steps();
+    for i in min_steps.max(1)..n {
+        let seed = step_seed(anchor, &trajectory.prefix_root(i)?, i);
+        let digest = trajectory.digest(i).ok_or(Error::IndexOutOfRange {
+            index: i,
+            size: trajectory.len(),
+        })?;
+        if target.is_met_by(&version.ticket(header_hash, &seed, digest)) {
+            return Err(Error::EarlierWinningTicket {
+                step: i,
+                claimed: n,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The capacity epoch of a block: the first 8 bytes of its trajectory root.

@@ -3,7 +3,8 @@
 //! Layout (little-endian; `nodes` = `u32` count then 32-byte digests; `bytes` = `u32` length then
 //! bytes): magic `PWBP`, protocol version `u32`, params digest, header hash, miner id `bytes`,
 //! the proof of `d_0` as leaf 0 `nodes` (`d_0` itself is the chain's start digest), steps
-//! `u64`, trajectory root, the trajectory companion's CID `bytes`, opening count `u32`, each
+//! `u64`, trajectory root, the trajectory companion's CID `bytes`, from protocol 5 on the
+//! segment-start count `u32` and each segment start's CID `bytes`, opening count `u32`, each
 //! opening (see [`encode_opening`]), then the capacity response as `bytes`. Every count is
 //! bounded by the consensus parameters before allocation, the trailing-bytes check is strict,
 //! and every value has one encoding.
@@ -13,7 +14,7 @@ use super::protocol::ProtocolVersion;
 use crate::capacity::{CapacityResponse, ResponseLimits, MAX_MINER_ID};
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
-use crate::hash::Digest;
+use crate::hash::{tag, Digest, TaggedHasher};
 use crate::ident::{cid_from_bytes, Cid};
 use crate::learning::{StepOpening, TaskSpec, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 use crate::merkle::MultiProof;
@@ -23,6 +24,14 @@ const MAGIC: &[u8; 4] = b"PWBP";
 pub(crate) const MAX_DEPTH: u64 = 64;
 /// The longest binary CID accepted.
 const MAX_CID: u64 = 64;
+/// The smallest encoding of a CID field (its length and a few bytes), for bounding counts.
+const MIN_CID_FIELD: usize = 8;
+
+/// The segment-start checkpoints a block of `steps` steps names at spacing `segment_steps`:
+/// `W_c, W_2c, ..` before step `steps`.
+pub fn segment_starts(steps: u64, segment_steps: u64) -> u64 {
+    steps.saturating_sub(1) / segment_steps.max(1)
+}
 
 /// A block's proof of useful work. Decoded from untrusted bytes: only
 /// [`verify`](super::verify) makes it trustworthy.
@@ -46,6 +55,10 @@ pub struct BlockProof {
     /// [`Trajectory::to_bytes`](crate::learning::Trajectory::to_bytes)) the miner publishes, so
     /// that any node can audit every step.
     pub trajectory_cid: Cid,
+    /// CIDs of the segment-start checkpoints `W_c, W_2c, ..` (every `c = opened_steps + 1`-th
+    /// checkpoint before step `n`; protocol 5 on, empty before), from which any node replays
+    /// one segment of `c` steps chosen by its own randomness ([`audit_segment`](super::audit_segment)).
+    pub segments: Vec<Cid>,
     /// Opened steps, ascending; the last is step `n`.
     pub openings: Vec<StepOpening>,
     /// The explicit capacity response bound to the header.
@@ -56,6 +69,7 @@ pub struct BlockProof {
 #[derive(Clone, Copy, Debug)]
 pub struct ProofLimits {
     version: u32,
+    segment_steps: Option<u64>,
     max_openings: u64,
     pub(crate) max_challenges: u32,
     pub(crate) opening: OpeningLimits,
@@ -83,6 +97,9 @@ impl ProofLimits {
         };
         ProofLimits {
             version: params.protocol_version,
+            segment_steps: ProtocolVersion::new(params.protocol_version, "parameters")
+                .ok()
+                .and_then(|v| v.segment_steps(params.opened_steps)),
             max_challenges: k,
             max_openings: u64::from(params.opened_steps) + 1,
             opening: OpeningLimits {
@@ -185,17 +202,18 @@ pub(crate) fn decode_opening_head(d: &mut Decoder<'_>) -> Result<StepOpening> {
 impl BlockProof {
     /// Every object [`verify`](super::verify) fetches from the store, in the order it fetches
     /// them (the winning opening's start checkpoint first, then the trajectory companion, then
-    /// the other openings' start checkpoints), without repeats: what a node can prefetch. The
-    /// chain's start checkpoint (scored for quality) is the verifier's own and not listed unless
-    /// an opening starts from it.
+    /// the other openings' start checkpoints, then the segment starts), without repeats: what a
+    /// node can prefetch. The chain's start checkpoint (scored for quality) is the verifier's
+    /// own and not listed unless an opening starts from it.
     pub fn required_cids(&self) -> Vec<Cid> {
-        let mut out: Vec<Cid> = Vec::with_capacity(self.openings.len() + 1);
+        let mut out: Vec<Cid> = Vec::with_capacity(self.openings.len() + self.segments.len() + 1);
         let winning = self.openings.last().map(|o| o.start);
         let others = self.openings.iter().rev().skip(1).rev().map(|o| o.start);
         for cid in winning
             .into_iter()
             .chain(std::iter::once(self.trajectory_cid))
             .chain(others)
+            .chain(self.segments.iter().copied())
         {
             if !out.contains(&cid) {
                 out.push(cid);
@@ -215,8 +233,35 @@ impl BlockProof {
         nodes(e, &self.start_proof.nodes);
         e.u64(self.steps)
             .digest(&self.trajectory_root)
-            .bytes(&self.trajectory_cid.to_bytes())
-            .len(self.openings.len());
+            .bytes(&self.trajectory_cid.to_bytes());
+        if self.version >= 5 {
+            e.len(self.segments.len());
+            for cid in &self.segments {
+                e.bytes(&cid.to_bytes());
+            }
+        }
+        e.len(self.openings.len());
+    }
+
+    /// The block's identity, `H("pouw/block-id", version, params digest, header hash, miner id,
+    /// steps, trajectory root, companion CID, segment-start CIDs)`: the same for the
+    /// self-contained and the record-free form. With one valid block per parameters, start,
+    /// header and miner (the first winning ticket), a chain names an accepted block by it and a
+    /// fraud proof binds it.
+    pub fn id(&self) -> Digest {
+        let mut h = TaggedHasher::new(tag::BLOCK_ID);
+        h.update_u64(u64::from(self.version))
+            .update(&self.params_digest)
+            .update(&self.header_hash)
+            .update_bytes(&self.miner_id)
+            .update_u64(self.steps)
+            .update(&self.trajectory_root)
+            .update_bytes(&self.trajectory_cid.to_bytes())
+            .update_u64(self.segments.len() as u64);
+        for cid in &self.segments {
+            h.update_bytes(&cid.to_bytes());
+        }
+        h.finish()
     }
 
     /// Decodes what [`encode_head`](Self::encode_head) writes: a proof without openings nor
@@ -247,6 +292,22 @@ impl BlockProof {
         let steps = d.u64("steps")?;
         let trajectory_root = d.digest("trajectory root")?;
         let trajectory_cid = cid_from_bytes(d.bytes("trajectory cid", MAX_CID)?)?;
+        let segments = match limits.segment_steps {
+            None => Vec::new(),
+            Some(c) => {
+                let expected = segment_starts(steps, c);
+                let n = d.count("segment starts", expected, MIN_CID_FIELD)?;
+                if n as u64 != expected {
+                    return Err(Error::InvalidField {
+                        what: "segment starts",
+                        detail: format!("{n} for {steps} steps, which name {expected}"),
+                    });
+                }
+                (0..n)
+                    .map(|_| cid_from_bytes(d.bytes("segment start cid", MAX_CID)?))
+                    .collect::<Result<Vec<_>>>()?
+            }
+        };
         let count = d.count("openings", limits.max_openings, min_opening_bytes)?;
         let proof = BlockProof {
             version,
@@ -257,6 +318,7 @@ impl BlockProof {
             steps,
             trajectory_root,
             trajectory_cid,
+            segments,
             openings: Vec::with_capacity(count),
             capacity: CapacityResponse::default(),
         };

@@ -11,7 +11,7 @@
 //! against the dataset's Merkle root.
 //!
 //! Layout: magic `PWBR`, then as a block proof up to its openings (version, bindings, start
-//! proof, steps, trajectory root and companion CID, opening count), each opening's head (no
+//! proof, steps, trajectory root and companion CID, segment starts, opening count), each opening's head (no
 //! batch, see [`encode_opening_head`]), then `u32` count and the 32-byte capacity digests.
 
 use super::params::ConsensusParams;

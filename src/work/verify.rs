@@ -5,19 +5,19 @@
 //! the verifier at most one checkpoint fetch and one step; then the trajectory companion (32
 //! bytes a step: it must be published, for audits) and the other opened steps.
 
-use super::difficulty::{ticket, Target, Work};
+use super::difficulty::{Target, Work};
 use super::params::ConsensusParams;
 use super::proof::{BlockProof, ProofLimits};
 use super::record_free::RecordFreeProof;
-use super::{anchor, capacity_epoch, opened_steps, Start};
+use super::{anchor, capacity_epoch, check_first_ticket, opened_steps, Start};
 use crate::capacity::CapacityChallenge;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{Cid, CidProfile};
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, get_named, reexecute_step, Batch, CheckpointStore,
-    ProofOfLearning, StepContext, TaskSpec, Trajectory,
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, get_named, reexecute_step,
+    step_seed, Batch, CheckpointStore, ProofOfLearning, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,8 +68,10 @@ pub enum VerifyPhase {
     Checks,
     /// Fetching an opened step's start checkpoint and re-executing the step.
     Step,
-    /// Fetching and checking the trajectory companion.
+    /// Fetching and checking the trajectory companion (and every earlier ticket).
     Companion,
+    /// Fetching the segment-start checkpoints and checking their digests.
+    Segments,
     /// Scoring the start and the winning checkpoints.
     Quality,
 }
@@ -248,10 +250,15 @@ fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> 
             detail: "no winning step".into(),
         });
     };
-    if !input
-        .target
-        .is_met_by(&ticket(&input.header_hash, &winning.trajectory.next))
-    {
+    let version = params.version()?;
+    // The winning seed from the claimed prefix root (checked with the opening's proofs later).
+    let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
+    let winning_seed = step_seed(&anchor, &winning.trajectory.prefix_root, n);
+    if !input.target.is_met_by(&version.ticket(
+        &input.header_hash,
+        &winning_seed,
+        &winning.trajectory.next,
+    )) {
         return Err(Error::TicketAboveTarget { step: n });
     }
     let winning_cid = winning.end.ok_or(Error::InvalidField {
@@ -385,15 +392,39 @@ fn verify_claimed<P: ProofOfLearning>(
         names,
         "trajectory companion",
     )?;
-    if Trajectory::from_bytes(&companion, len)?.root() != proof.trajectory_root {
+    let trajectory = Trajectory::from_bytes(&companion, len)?;
+    if trajectory.root() != proof.trajectory_root {
         return Err(Error::InvalidField {
             what: "trajectory companion",
             detail: "its digests do not have the block's trajectory root".into(),
         });
     }
+    drop(companion);
+    // One block per ticket: no earlier step's ticket may beat the target.
+    check_first_ticket(
+        params.version()?,
+        &trajectory,
+        &ctx.anchor,
+        &input.header_hash,
+        &input.target,
+        params.min_steps,
+    )?;
     for (i, (opening, seed_and_batch)) in others.iter().zip(other_batches).enumerate() {
         report(VerifyPhase::Step, opening.trajectory.step, 1 + i as u32)?;
         replay(opening, seed_and_batch)?;
+    }
+    // The segment starts: published, and each the committed checkpoint of its step, so that
+    // any node can replay any segment (a miner who names another file is refused here).
+    if let Some(c) = params.version()?.segment_steps(params.opened_steps) {
+        for (m, cid) in (1u64..).zip(&proof.segments) {
+            report(VerifyPhase::Segments, m * c, total)?;
+            let step = m * c;
+            let expected = trajectory.digest(step).ok_or(Error::IndexOutOfRange {
+                index: step,
+                size: len,
+            })?;
+            fetch_checkpoint(&store, cid, names, expected, step, spec.checkpoint_size())?;
+        }
     }
     report(VerifyPhase::Quality, 0, total)?;
 

@@ -14,8 +14,8 @@ use pouw::learning::{
     StepOpening, Trajectory,
 };
 use pouw::work::{
-    anchor, capacity_epoch, opened_steps, verify, BlockProof, ConsensusParams, Start, Target,
-    Verdict, VerifyInput,
+    anchor, capacity_epoch, opened_steps, segment_starts, verify, BlockProof, ConsensusParams,
+    Start, Target, Verdict, VerifyInput,
 };
 use pouw::Result;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,6 +67,12 @@ impl MockChain {
         anchor(&self.params.digest(), header, MINER)
     }
 
+    /// Step `i`'s ticket for `header`, its digest `d` and the trajectory before it.
+    pub fn ticket(&self, header: &Digest, so_far: &Trajectory, i: u64, d: &Digest) -> Digest {
+        let seed = step_seed(&self.anchor(header), &so_far.root(), i);
+        pouw::work::ticket(header, &seed, d)
+    }
+
     /// The batch a step seed draws.
     pub fn batch(&self, seed: &Digest) -> Batch {
         let indices = batch_indices(seed, 4, self.dataset.len()).unwrap();
@@ -91,12 +97,26 @@ impl MockChain {
         n: u64,
         splice: impl Fn(u64) -> Option<Digest>,
     ) -> (Vec<Vec<u8>>, Trajectory) {
-        let mut checkpoints = vec![self.genesis.clone()];
-        let mut trajectory = Trajectory::new(checkpoint_digest(&self.genesis));
+        self.run_from(&self.genesis, header, n, splice)
+    }
+
+    /// [`MockChain::run`] from the checkpoint `start` (a later block's start).
+    pub fn run_from(
+        &self,
+        start: &[u8],
+        header: &Digest,
+        n: u64,
+        splice: impl Fn(u64) -> Option<Digest>,
+    ) -> (Vec<Vec<u8>>, Trajectory) {
+        let start_steps = Mock::from_checkpoint(&self.params.spec, start)
+            .unwrap()
+            .steps();
+        let mut checkpoints = vec![start.to_vec()];
+        let mut trajectory = Trajectory::new(checkpoint_digest(start));
         for i in 1..=n {
             let next = match splice(i) {
                 None => self.step(header, &trajectory, &checkpoints[i as usize - 1], i),
-                Some(acc) => Mock::new(self.start.steps + i, acc).checkpoint().unwrap(),
+                Some(acc) => Mock::new(start_steps + i, acc).checkpoint().unwrap(),
             };
             trajectory.push(checkpoint_digest(&next));
             checkpoints.push(next);
@@ -105,8 +125,9 @@ impl MockChain {
     }
 
     /// The proof of a run whose last step is the winning one: opens the Fiat-Shamir steps,
-    /// publishing the checkpoints it has (`checkpoints[j]` where present) and the companion, and
-    /// answers the capacity challenge.
+    /// publishing the checkpoints it has (`checkpoints[j]` where present: opened steps' starts,
+    /// the winning checkpoint and the segment starts) and the companion, and answers the
+    /// capacity challenge.
     pub fn prove(
         &self,
         header: &Digest,
@@ -155,6 +176,9 @@ impl MockChain {
             steps: n,
             trajectory_root: root,
             trajectory_cid: self.store.put(&trajectory.to_bytes()).unwrap(),
+            segments: (1..=segment_starts(n, u64::from(self.params.opened_steps) + 1))
+                .map(|m| cid(m * (u64::from(self.params.opened_steps) + 1)))
+                .collect(),
             openings,
             capacity: challenge.respond(&self.dataset).unwrap(),
         }
@@ -168,11 +192,23 @@ impl MockChain {
         store: &dyn CheckpointStore,
         proof: &BlockProof,
     ) -> Result<Verdict> {
+        self.verify_from(&self.start, header, target, store, proof)
+    }
+
+    /// Verifies `proof` of a block that starts at `start`.
+    pub fn verify_from(
+        &self,
+        start: &Start,
+        header: &Digest,
+        target: Target,
+        store: &dyn CheckpointStore,
+        proof: &BlockProof,
+    ) -> Result<Verdict> {
         verify::<Mock>(
             &VerifyInput {
                 header_hash: *header,
                 miner_id: MINER,
-                start: &self.start,
+                start,
                 params: &self.params,
                 target,
                 store,

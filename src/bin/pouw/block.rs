@@ -118,11 +118,41 @@ pub struct AuditArgs {
     /// The dataset (the parameters' own).
     #[arg(long)]
     dataset: PathBuf,
+    /// The target, as the steps a block is expected to take (no ticket before the winning one
+    /// may beat it).
+    #[arg(long)]
+    expected_steps: u64,
+    /// What to replay: `all` steps, one `random` segment (drawn by this node: what every node
+    /// should do for every block it accepts), or segment number N.
+    #[arg(long, default_value = "all", value_parser = parse_segment)]
+    segment: SegmentChoice,
     /// Where to write a fraud proof, if the audit finds a wrong step.
     #[arg(long, default_value = "fraud.bin")]
     fraud: PathBuf,
     /// The proof to audit.
     proof: PathBuf,
+}
+
+/// What `pouw audit` replays.
+#[derive(Clone, Copy, Debug)]
+pub enum SegmentChoice {
+    /// Every step.
+    All,
+    /// One segment drawn by this process's randomness.
+    Random,
+    /// Segment N.
+    Index(u64),
+}
+
+fn parse_segment(s: &str) -> Result<SegmentChoice, String> {
+    match s {
+        "all" => Ok(SegmentChoice::All),
+        "random" => Ok(SegmentChoice::Random),
+        n => n
+            .parse()
+            .map(SegmentChoice::Index)
+            .map_err(|_| format!("{n:?}: not `all`, `random` or a segment number")),
+    }
 }
 
 const ZERO: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -381,6 +411,7 @@ pub fn verify(a: VerifyArgs) -> Outcome {
                 work::VerifyPhase::Checks => "checks".to_owned(),
                 work::VerifyPhase::Step => format!("step {}", p.step),
                 work::VerifyPhase::Companion => "trajectory companion".to_owned(),
+                work::VerifyPhase::Segments => format!("segment start {}", p.step),
                 work::VerifyPhase::Quality => "quality".to_owned(),
             };
             bar.set_message(format!(
@@ -414,28 +445,46 @@ pub fn audit(a: AuditArgs) -> Outcome {
     let c = load(&a.block)?;
     let ds = open_dataset(&a.dataset)?;
     let proof = read(&a.proof)?;
+    let target = expected(a.expected_steps)?;
     let bar = bar(0, "auditing");
-    let outcome = work::audit::<GanTrainer>(
-        &AuditInput {
-            header_hash: a.block.header,
-            miner_id: a.block.miner.as_bytes(),
-            start: &c.start_bytes,
-            params: &c.params,
-            dataset: &ds,
-            store: c.store.as_ref(),
-        },
-        &proof,
-        &mut |p| {
-            bar.set_length(p.steps);
-            bar.set_position(p.step);
-        },
-        &AtomicBool::new(false),
-    )
+    let input = AuditInput {
+        header_hash: a.block.header,
+        miner_id: a.block.miner.as_bytes(),
+        start: &c.start_bytes,
+        params: &c.params,
+        target,
+        dataset: &ds,
+        store: c.store.as_ref(),
+    };
+    let mut report = |p: &work::AuditProgress| {
+        bar.set_length(p.steps);
+        bar.set_position(p.step);
+    };
+    let never = AtomicBool::new(false);
+    let segment = match a.segment {
+        SegmentChoice::All => None,
+        SegmentChoice::Index(m) => Some(m),
+        SegmentChoice::Random => {
+            let steps = work::BlockProof::from_bytes(&proof, &work::ProofLimits::of(&c.params))
+                .map_err(judged)?
+                .steps;
+            Some(work::random_segment(
+                work::segment_count(&c.params, steps).map_err(judged)?,
+            ))
+        }
+    };
+    let outcome = match segment {
+        None => work::audit::<GanTrainer>(&input, &proof, &mut report, &never),
+        Some(m) => {
+            bar.println(format!("segment   {m}"));
+            work::audit_segment::<GanTrainer>(&input, &proof, m, &mut report, &never)
+        }
+    }
     .map_err(judged)?;
     bar.finish_and_clear();
     match outcome {
         AuditOutcome::Agrees { steps } => {
-            println!("agrees    all {steps} steps re-execute to the committed digests");
+            println!("agrees    {steps} replayed steps re-execute to the committed digests");
             Ok(())
         }
         AuditOutcome::Fraud(fraud) => {

@@ -15,6 +15,8 @@ mod spec;
 #[cfg(feature = "torch")]
 mod layers;
 #[cfg(feature = "torch")]
+mod liveness;
+#[cfg(feature = "torch")]
 mod model;
 #[cfg(feature = "torch")]
 mod trainer;

@@ -3,6 +3,7 @@
 use super::checkpoint::CheckpointLayout;
 use super::layers::bce_grad;
 use super::layout::{checkpoint_tensors, Layout};
+use super::liveness::{check_dense, check_gradients, check_moved, snapshot};
 use super::model::{
     discriminate, discriminator_backward, generate, generator_backward, host_tensor, init_weights,
     zeros, Keep, Wanted,
@@ -260,6 +261,10 @@ impl ProofOfLearning for GanTrainer {
         ))?;
         let s = &self.spec;
         let adam = AdamConstants::new(s.learning_rate, s.beta1, s.beta2, s.eps, t)?;
+        // No cheap states (module `liveness`): dense weights before, a gradient for every
+        // tensor, every tensor moved after.
+        check_dense(&self.gen, &self.g)?;
+        check_dense(&self.dis, &self.d)?;
         let real = self.images(batch)?;
         let z = self.latent(&mut Xof::new(tag::NOISE, step_seed), batch.len())?;
         let ex = &self.exact;
@@ -296,7 +301,11 @@ impl ProofOfLearning for GanTrainer {
             .zip(&grads_fake)
             .map(|(a, b)| torch(a.f_add(b)))
             .collect::<Result<Vec<_>>>()?;
+        check_gradients(&self.dis, &grads)?;
+        let d_before = snapshot(&self.d)?;
         Self::adam(ex, &adam, &mut self.d, &mut self.d_moments, &grads)?;
+        check_moved(&self.dis, &d_before, &self.d)?;
+        drop(d_before);
 
         // Generator: the generated batch labelled 1 under the updated discriminator.
         let (logits, cache) = discriminate(ex, &self.dis, &self.d, &fake, Keep::ForBackward)?;
@@ -316,7 +325,10 @@ impl ProofOfLearning for GanTrainer {
         let d_fake = d_fake.ok_or_else(|| Error::Torch("no input gradient".into()))?;
         let grads = generator_backward(ex, &self.gen, &self.g, &gen_cache, &d_fake)?;
         drop(gen_cache);
+        check_gradients(&self.gen, &grads)?;
+        let g_before = snapshot(&self.g)?;
         Self::adam(ex, &adam, &mut self.g, &mut self.g_moments, &grads)?;
+        check_moved(&self.gen, &g_before, &self.g)?;
 
         self.steps = t;
         ex.note_tensors_finite(&self.all_tensors().collect::<Vec<_>>())?;
