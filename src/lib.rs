@@ -16,8 +16,9 @@
 //! - [`codec`]: the canonical, bounded binary encoding of everything untrusted;
 //! - [`learning`]: the [`learning::ProofOfLearning`] seam, step seeds, checkpoint digests,
 //!   trajectories, openings and the step verifier, and the libtorch GAN ([`learning::gan`]);
-//! - [`work`]: the work function chains embed: [`work::mine`], [`work::verify`], difficulty,
-//!   consensus parameters and the block proof format.
+//! - [`work`]: the work function chains embed: [`work::mine`], [`work::verify`], a node's local
+//!   segment check [`work::audit_segment`], audits and fraud proofs bound to the block identity,
+//!   difficulty, consensus parameters and the block proof format.
 //!
 //! ## Cargo features
 //! - `torch` (default): the libtorch GAN trainer. Without it the crate needs no libtorch.

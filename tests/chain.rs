@@ -13,6 +13,7 @@ mod common;
 
 use common::attack::{all, made_up, mock_chain, Mock, MockChain, MINER};
 use pouw::hash::Digest;
+use pouw::learning::ProofOfLearning;
 use pouw::learning::{checkpoint_digest, Trajectory};
 use pouw::work::{
     audit, audit_segment, opened_steps, random_segment, segment_count, verify_fraud_proof,
@@ -381,4 +382,103 @@ fn a_wrong_segment_start_is_refused_by_verify() {
     missing.segments.pop();
     let r = BlockProof::from_bytes(&missing.to_bytes(), &pouw::work::ProofLimits::of(&c.params));
     assert!(r.is_err(), "{r:?}");
+}
+
+/// The attack measured against protocol 4 with the real model ("sabotage"): one step's result
+/// replaced by fresh weights (the right step counter, every moment zero), the openings missing
+/// it, so `verify` accepts the block and the chain's next model descends from the replacement.
+/// A node's segment check replays the splice's segment with the real GAN step and finds it;
+/// the fraud proof is checked with one real step; no other segment disagrees.
+#[test]
+fn a_model_replacement_is_caught_by_a_segment_check_and_proven() {
+    use common::attack::{prove_block, run_steps};
+    use pouw::learning::gan::{DecodedCheckpoint, GanTrainer};
+    let mut c = common::work::chain();
+    let n = 15u64; // k = 4: 3 segments of 5 steps
+    c.params.min_steps = n;
+    let target = Target::MAX;
+    let header = [0x63; 32];
+    let miner = b"saboteur".as_slice();
+    let format = c.params.spec.checkpoint_format().unwrap();
+    let fresh = GanTrainer::from_seed(&c.params.spec, &[9; 32])
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    let replacement = |step: u64| {
+        let DecodedCheckpoint { tensors, .. } = format.decode(&fresh).unwrap();
+        format.encode(&DecodedCheckpoint { step, tensors }).unwrap()
+    };
+    let start = Start::of_checkpoint::<GanTrainer>(&c.params.spec, &c.genesis).unwrap();
+    let (splice, proof) = (2..n - 1)
+        .find_map(|m| {
+            let (cps, t) = run_steps::<GanTrainer>(
+                &c.params,
+                &c.dataset,
+                &c.genesis,
+                &header,
+                miner,
+                n,
+                |i, _| (i == m).then(|| replacement(start.steps + i)),
+            );
+            let opened = opened_steps(&t.root(), &header, n, c.params.opened_steps).unwrap();
+            (!opened.contains(&m)).then(|| {
+                let present: Vec<Option<&[u8]>> = cps.iter().map(|b| Some(b.as_slice())).collect();
+                (
+                    m,
+                    prove_block(
+                        &c.params, &c.dataset, &c.store, &header, miner, &present, &t,
+                    ),
+                )
+            })
+        })
+        .expect("a splice the openings miss");
+    let bytes = proof.to_bytes();
+    let input = pouw::work::VerifyInput {
+        header_hash: header,
+        miner_id: miner,
+        start: &start,
+        params: &c.params,
+        target,
+        store: &c.store,
+    };
+    pouw::work::verify::<GanTrainer>(&input, &bytes)
+        .expect("sampling misses the replacement: verify accepts");
+    let check = AuditInput {
+        header_hash: header,
+        miner_id: miner,
+        start: &c.genesis,
+        params: &c.params,
+        target,
+        dataset: &c.dataset,
+        store: &c.store,
+    };
+    let segments = segment_count(&c.params, n).unwrap();
+    let mut caught = Vec::new();
+    for m in 0..segments {
+        match audit_segment::<GanTrainer>(&check, &bytes, m, &mut |_| {}, &never()).unwrap() {
+            AuditOutcome::Agrees { .. } => {}
+            AuditOutcome::Fraud(fraud) => {
+                assert_eq!(fraud.opening.trajectory.step, splice);
+                let fraud_check = FraudCheckInput {
+                    params: &c.params,
+                    block_id: proof.id(),
+                    start_steps: start.steps,
+                    store: &c.store,
+                };
+                assert_eq!(
+                    verify_fraud_proof::<GanTrainer>(&fraud_check, &bytes, &fraud.to_bytes())
+                        .unwrap(),
+                    splice
+                );
+                caught.push(m);
+            }
+            AuditOutcome::Cancelled { .. } => unreachable!(),
+        }
+    }
+    assert_eq!(
+        caught,
+        vec![(splice - 1) / 5],
+        "the replacement at step {splice}"
+    );
+    println!("a model replacement at step {splice} of {n}: caught by segment {caught:?} of {segments}, proven");
 }

@@ -492,8 +492,14 @@ func TestVerifyContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(phases) != int(v.OpenedCount)+3 || phases[0] != VerifyChecks || phases[len(phases)-1] != VerifyQuality || fetched == 0 {
-		t.Fatalf("phases %v (opened %d), fetched %d", phases, v.OpenedCount, fetched)
+	segments, err := SegmentCount(c.params, block.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Checks, a step per opening, the companion, a segment start per segment but the first,
+	// quality.
+	if len(phases) != int(v.OpenedCount)+2+int(segments) || phases[0] != VerifyChecks || phases[len(phases)-1] != VerifyQuality || fetched == 0 {
+		t.Fatalf("phases %v (opened %d, %d segments), fetched %d", phases, v.OpenedCount, segments, fetched)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

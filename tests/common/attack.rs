@@ -11,7 +11,7 @@ use pouw::hash::{tagged_hash, Digest};
 use pouw::ident::Cid;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
-    StepOpening, Trajectory,
+    StepOpening, TaskSpec, Trajectory,
 };
 use pouw::work::{
     anchor, capacity_epoch, opened_steps, segment_starts, verify, BlockProof, ConsensusParams,
@@ -134,54 +134,15 @@ impl MockChain {
         checkpoints: &[Option<&[u8]>],
         trajectory: &Trajectory,
     ) -> BlockProof {
-        let n = trajectory.steps();
-        let root = trajectory.root();
-        let cid = |j: u64| -> Cid {
-            match checkpoints[j as usize] {
-                Some(bytes) => self.store.put(bytes).unwrap(),
-                None => pouw::ident::cid_of(b"never published"),
-            }
-        };
-        let openings = opened_steps(&root, header, n, self.params.opened_steps)
-            .unwrap()
-            .into_iter()
-            .map(|j| {
-                let end = (j == n).then(|| cid(j));
-                StepOpening::new(
-                    trajectory,
-                    j,
-                    &self.anchor(header),
-                    &self.dataset,
-                    4,
-                    cid(j - 1),
-                    end,
-                )
-                .unwrap()
-            })
-            .collect();
-        let challenge = CapacityChallenge::for_dataset(
+        prove_block(
+            &self.params,
+            &self.dataset,
+            &self.store,
             header,
             MINER,
-            &self.dataset,
-            capacity_epoch(&root),
-            self.params.capacity_challenges,
+            checkpoints,
+            trajectory,
         )
-        .unwrap();
-        BlockProof {
-            version: pouw::PROTOCOL_VERSION,
-            params_digest: self.params.digest(),
-            header_hash: *header,
-            miner_id: MINER.to_vec(),
-            start_proof: trajectory.prove(0).unwrap(),
-            steps: n,
-            trajectory_root: root,
-            trajectory_cid: self.store.put(&trajectory.to_bytes()).unwrap(),
-            segments: (1..=segment_starts(n, u64::from(self.params.opened_steps) + 1))
-                .map(|m| cid(m * (u64::from(self.params.opened_steps) + 1)))
-                .collect(),
-            openings,
-            capacity: challenge.respond(&self.dataset).unwrap(),
-        }
     }
 
     /// Verifies `proof` at `target` through `store` (the chain's store by default).
@@ -249,4 +210,95 @@ impl CheckpointStore for CountingStore {
         self.gets.fetch_add(1, Ordering::Relaxed);
         self.inner.get_unchecked(cid, limit)
     }
+}
+
+/// The proof of a run of any learner whose last step is the winning one (see
+/// [`MockChain::prove`]): the checkpoints it has (`checkpoints[j]` where present) and the
+/// companion are published to `store`.
+pub fn prove_block<S: TaskSpec>(
+    params: &ConsensusParams<S>,
+    dataset: &pouw::Dataset,
+    store: &dyn CheckpointStore,
+    header: &Digest,
+    miner: &[u8],
+    checkpoints: &[Option<&[u8]>],
+    trajectory: &Trajectory,
+) -> BlockProof {
+    let n = trajectory.steps();
+    let root = trajectory.root();
+    let anchor = anchor(&params.digest(), header, miner);
+    let cid = |j: u64| -> Cid {
+        match checkpoints[j as usize] {
+            Some(bytes) => store.put(bytes).unwrap(),
+            None => pouw::ident::cid_of(b"never published"),
+        }
+    };
+    let openings = opened_steps(&root, header, n, params.opened_steps)
+        .unwrap()
+        .into_iter()
+        .map(|j| {
+            let end = (j == n).then(|| cid(j));
+            StepOpening::new(
+                trajectory,
+                j,
+                &anchor,
+                dataset,
+                params.spec.batch_size(),
+                cid(j - 1),
+                end,
+            )
+            .unwrap()
+        })
+        .collect();
+    let challenge = CapacityChallenge::for_dataset(
+        header,
+        miner,
+        dataset,
+        capacity_epoch(&root),
+        params.capacity_challenges,
+    )
+    .unwrap();
+    let c = u64::from(params.opened_steps) + 1;
+    BlockProof {
+        version: pouw::PROTOCOL_VERSION,
+        params_digest: params.digest(),
+        header_hash: *header,
+        miner_id: miner.to_vec(),
+        start_proof: trajectory.prove(0).unwrap(),
+        steps: n,
+        trajectory_root: root,
+        trajectory_cid: store.put(&trajectory.to_bytes()).unwrap(),
+        segments: (1..=segment_starts(n, c)).map(|m| cid(m * c)).collect(),
+        openings,
+        capacity: challenge.respond(dataset).unwrap(),
+    }
+}
+
+/// Trains `n` steps of learner `P` from `start` for `header` and `miner`; where
+/// `splice(i, honest)` gives bytes, step `i`'s result is replaced by them (a faked transition
+/// the next step continues honestly from). Returns every checkpoint and the trajectory.
+pub fn run_steps<P: ProofOfLearning>(
+    params: &ConsensusParams<P::Spec>,
+    dataset: &pouw::Dataset,
+    start: &[u8],
+    header: &Digest,
+    miner: &[u8],
+    n: u64,
+    splice: impl Fn(u64, &[u8]) -> Option<Vec<u8>>,
+) -> (Vec<Vec<u8>>, Trajectory) {
+    let anchor = anchor(&params.digest(), header, miner);
+    let mut checkpoints = vec![start.to_vec()];
+    let mut trajectory = Trajectory::new(checkpoint_digest(start));
+    for i in 1..=n {
+        let seed = step_seed(&anchor, &trajectory.root(), i);
+        let indices = batch_indices(&seed, params.spec.batch_size(), dataset.len()).unwrap();
+        let batch = Batch::from_dataset(dataset, &indices).unwrap();
+        let mut state = P::from_checkpoint(&params.spec, &checkpoints[i as usize - 1]).unwrap();
+        state.step(&seed, &batch).unwrap();
+        let honest = state.checkpoint().unwrap();
+        let next = splice(i, &honest).unwrap_or(honest);
+        trajectory.push(checkpoint_digest(&next));
+        checkpoints.push(next);
+    }
+    (checkpoints, trajectory)
 }
