@@ -803,7 +803,8 @@ typedef struct pouw_verdict {
 
 /*
  Called by [`pouw_verify_with_progress`] as verification moves on, on the calling thread: the
- phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP, else 0), opened steps
+ phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP) or whose segment start is
+ fetched (phase SEGMENTS), else 0, opened steps
  re-executed so far and in all, bytes fetched from the store so far, and the caller's
  `user_data`. It must return normally.
  */

@@ -636,7 +636,7 @@ const (
 // VerifyProgress is a verification's progress.
 type VerifyProgress struct {
 	Phase        VerifyPhase
-	Step         uint64 // the step being re-executed (phase VerifyStep), else 0
+	Step         uint64 // the step re-executed (VerifyStep) or whose segment start is fetched (VerifySegments), else 0
 	Done, Total  uint32 // opened steps re-executed so far, and in all
 	FetchedBytes uint64 // bytes fetched from the store so far
 }

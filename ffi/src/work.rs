@@ -491,7 +491,8 @@ pub const POUW_VERIFY_PHASE_QUALITY: u32 = 3;
 pub const POUW_VERIFY_PHASE_SEGMENTS: u32 = 4;
 
 /// Called by [`pouw_verify_with_progress`] as verification moves on, on the calling thread: the
-/// phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP, else 0), opened steps
+/// phase (`POUW_VERIFY_PHASE_*`), the step being re-executed (phase STEP) or whose segment start is
+/// fetched (phase SEGMENTS), else 0, opened steps
 /// re-executed so far and in all, bytes fetched from the store so far, and the caller's
 /// `user_data`. It must return normally.
 #[allow(non_camel_case_types)]

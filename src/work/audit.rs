@@ -225,7 +225,11 @@ impl Prepared {
             return Err(Error::LimitExceeded {
                 what: "steps",
                 found: n,
-                limit: params.max_steps,
+                limit: if n > params.max_steps {
+                    params.max_steps
+                } else {
+                    params.min_steps
+                },
             });
         }
         let names = version.names();

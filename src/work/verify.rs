@@ -81,7 +81,8 @@ pub enum VerifyPhase {
 pub struct VerifyProgress {
     /// What it is doing.
     pub phase: VerifyPhase,
-    /// The step being re-executed (phase [`VerifyPhase::Step`]), else 0.
+    /// The step being re-executed (phase [`VerifyPhase::Step`]) or whose segment-start
+    /// checkpoint is fetched (phase [`VerifyPhase::Segments`]), else 0.
     pub step: u64,
     /// Opened steps re-executed so far.
     pub done: u32,
