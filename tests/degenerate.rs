@@ -2,8 +2,9 @@
 //! or that changes nothing, is refused (`Error::DegenerateState`) on every path: mining,
 //! verification (re-execution), audits and fraud proofs. Each state below is built from the
 //! digits model's genesis checkpoint by rewriting tensors, as a miner who faked one transition
-//! could; each is refused by exactly one rule of `learning::gan`'s liveness checks, so each
-//! test fails with that rule removed (the step would then succeed).
+//! could. Each test asserts the rule of `learning::gan`'s liveness checks that refuses it
+//! first, so each fails with that rule removed (the step then succeeds, or a later rule refuses
+//! it: the dead networks also receive no gradient, the saturated generator also does not move).
 #![cfg(feature = "torch")]
 
 mod common;
