@@ -112,7 +112,7 @@ fn perturbation_mining_fails() {
     let c = mock_chain(8, 8);
     let n = 30u64;
     let target = Target::from_expected_steps(16);
-    let anchor = c.anchor(&HEADER);
+    let schedule = c.params.schedule(&HEADER, common::attack::MINER);
     let put = |bytes: &[u8]| pouw::learning::CheckpointStore::put(&c.store, bytes).unwrap();
     let mut found = 0;
     for attempt in 0..2048u64 {
@@ -176,7 +176,7 @@ fn perturbation_mining_fails() {
                         .as_deref()
                         .map_or(pouw::ident::cid_of(b"none"), put);
                     let end = (j == n).then(|| put(&won));
-                    pouw::learning::StepOpening::new(&filled, j, &anchor, &c.dataset, 4, start, end)
+                    pouw::learning::StepOpening::new(&filled, j, &schedule, &c.dataset, start, end)
                         .unwrap()
                 })
                 .collect();
@@ -315,9 +315,8 @@ fn a_spliced_step_is_found_by_the_audit_and_proven() {
     honest.opening = pouw::learning::StepOpening::new(
         &t,
         splice + 1,
-        &c.anchor(&HEADER),
+        &c.params.schedule(&HEADER, common::attack::MINER),
         &c.dataset,
-        4,
         pouw::learning::CheckpointStore::put(&c.store, &checkpoints[splice as usize]).unwrap(),
         None,
     )

@@ -7,7 +7,7 @@ mod common;
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore,
-    ProofOfLearning, StepContext, StepOpening, TaskSpec, Trajectory,
+    ProofOfLearning, Schedule, StepContext, StepOpening, Trajectory,
 };
 use pouw::Error;
 
@@ -65,13 +65,16 @@ fn run() -> Run {
 }
 
 impl Run {
+    fn schedule(&self) -> Schedule {
+        Schedule::new(self.anchor, self.spec.batch_size, self.ds.len())
+    }
+
     fn ctx(&self) -> StepContext {
         StepContext {
-            anchor: self.anchor,
+            schedule: self.schedule(),
             trajectory_root: self.trajectory.root(),
             trajectory_len: self.trajectory.len(),
             dataset_root: self.ds.root(),
-            dataset_len: self.ds.len(),
         }
     }
 
@@ -80,9 +83,8 @@ impl Run {
         StepOpening::new(
             &self.trajectory,
             step,
-            &self.anchor,
+            &self.schedule(),
             &self.ds,
-            self.spec.batch_size(),
             start,
             end,
         )
@@ -149,7 +151,7 @@ fn wrong_step_seed_is_rejected() {
     // Another anchor derives another seed: other batch indices, whose multiproof needs another
     // number of nodes than the opening carries (for this run's batch).
     let mut ctx = r.ctx();
-    ctx.anchor = [6u8; 32];
+    ctx.schedule = Schedule::new([6u8; 32], r.spec.batch_size, r.ds.len());
     let err = r.verify(&ctx, &r.open(1)).unwrap_err();
     assert!(matches!(err, Error::ProofLength { .. }), "{err:?}");
     // The right batch, a wrong digest claimed for the step's result.

@@ -6,7 +6,7 @@
 //!   [`ProofOfLearning::from_checkpoint`]), so a verifier can rebuild the exact state a miner
 //!   had from public bytes;
 //! - **a step takes its seed and its batch from outside** ([`ProofOfLearning::step`]): the work
-//!   function derives both from consensus data ([`step_seed`], [`batch_indices`]) and reads the
+//!   function derives both from consensus data (one [`Schedule`] per block) and reads the
 //!   records from the capacity layer's dataset, so the miner chooses nothing and one dataset
 //!   serves capacity proofs and training;
 //! - **the checkpoint is canonical bytes** ([`ProofOfLearning::checkpoint`]): the digest, the CID
@@ -20,6 +20,7 @@
 pub mod exact;
 pub mod gan;
 mod opening;
+mod schedule;
 mod seeds;
 mod store;
 mod trajectory;
@@ -28,6 +29,7 @@ pub use opening::{
     check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step, verify_step,
     StepContext, StepOpening,
 };
+pub use schedule::{Schedule, ScheduledStep};
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
 pub use store::{get_named, CheckpointStore, DirStore, MemStore};
 pub use trajectory::{Trajectory, TrajectoryOpening, MAX_CONSISTENCY_NODES};

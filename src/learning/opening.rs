@@ -10,8 +10,8 @@
 
 use super::store::get_named;
 use super::{
-    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning, TaskSpec,
-    Trajectory, TrajectoryOpening,
+    checkpoint_digest, Batch, CheckpointStore, ProofOfLearning, Schedule, TaskSpec, Trajectory,
+    TrajectoryOpening,
 };
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
@@ -43,19 +43,18 @@ pub fn distinct_sorted(indices: &[u64]) -> Vec<u64> {
 }
 
 impl StepOpening {
-    /// Opens step `step` of a run: `start` and `end` are the stored checkpoints around it.
+    /// Opens step `step` of a run scheduled by `schedule`: `start` and `end` are the stored
+    /// checkpoints around it.
     pub fn new(
         trajectory: &Trajectory,
         step: u64,
-        anchor: &Digest,
+        schedule: &Schedule,
         dataset: &Dataset,
-        batch_size: u32,
         start: Cid,
         end: Option<Cid>,
     ) -> Result<Self> {
         let opened = trajectory.open(step)?;
-        let seed = step_seed(anchor, &opened.prefix_root, step);
-        let unique = distinct_sorted(&batch_indices(&seed, batch_size, dataset.len())?);
+        let unique = distinct_sorted(&schedule.step(&opened.prefix_root, step)?.indices);
         let (records, records_proof) = dataset.prove(&unique)?;
         Ok(StepOpening {
             trajectory: opened,
@@ -70,22 +69,19 @@ impl StepOpening {
 /// The public facts a step is verified against.
 #[derive(Clone, Debug)]
 pub struct StepContext {
-    /// The anchor binding header and miner (see [`step_seed`]).
-    pub anchor: Digest,
+    /// The block's schedule (anchor, batch size, dataset size).
+    pub schedule: Schedule,
     /// The trajectory root.
     pub trajectory_root: Digest,
     /// Digests in the trajectory (steps + 1).
     pub trajectory_len: u64,
     /// The dataset root.
     pub dataset_root: Digest,
-    /// Records in the dataset.
-    pub dataset_len: u64,
 }
 
 /// Checks the cheap parts of an opening (trajectory path, batch records against the dataset
 /// root) and returns the step seed and the batch in drawn order.
 pub fn check_opening_proofs(
-    spec_batch_size: u32,
     record_size: usize,
     ctx: &StepContext,
     opening: &StepOpening,
@@ -94,8 +90,8 @@ pub fn check_opening_proofs(
     opening
         .trajectory
         .verify(&ctx.trajectory_root, ctx.trajectory_len)?;
-    let seed = step_seed(&ctx.anchor, &opening.trajectory.prefix_root, step);
-    let indices = batch_indices(&seed, spec_batch_size, ctx.dataset_len)?;
+    let scheduled = ctx.schedule.step(&opening.trajectory.prefix_root, step)?;
+    let indices = scheduled.indices;
     let unique = distinct_sorted(&indices);
     if opening.records.len() != unique.len() * record_size {
         return Err(Error::WrongBatch(format!(
@@ -112,7 +108,7 @@ pub fn check_opening_proofs(
         .collect();
     verify_multiproof(
         &ctx.dataset_root,
-        ctx.dataset_len,
+        ctx.schedule.dataset_len(),
         &unique,
         &leaves,
         &opening.records_proof,
@@ -125,7 +121,10 @@ pub fn check_opening_proofs(
             .map_err(|_| Error::WrongBatch(format!("index {i}")))?;
         records.extend_from_slice(&opening.records[at * record_size..(at + 1) * record_size]);
     }
-    Ok((seed, Batch::from_records(indices, records, record_size)?))
+    Ok((
+        scheduled.seed,
+        Batch::from_records(indices, records, record_size)?,
+    ))
 }
 
 /// Fetches a checkpoint of at most `limit` bytes and checks it is the one with digest
@@ -156,7 +155,7 @@ pub fn verify_step<P: ProofOfLearning>(
     start_steps: u64,
     names: CidProfile,
 ) -> Result<P> {
-    let (seed, batch) = check_opening_proofs(spec.batch_size(), spec.record_size(), ctx, opening)?;
+    let (seed, batch) = check_opening_proofs(spec.record_size(), ctx, opening)?;
     reexecute_step::<P>(spec, opening, &seed, &batch, store, start_steps, names)
 }
 

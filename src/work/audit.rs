@@ -10,18 +10,18 @@
 //! about `1 - k/n`; across `N` nodes each checking one random segment of `S`, it survives with
 //! probability `(1 - 1/S)^N` (README "Security argument").
 
+use super::check_first_ticket;
 use super::difficulty::Target;
 use super::fraud::FraudProof;
 use super::params::ConsensusParams;
 use super::proof::{segment_starts, BlockProof, ProofLimits};
-use super::{anchor, check_first_ticket};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::CidProfile;
 use crate::learning::{
-    batch_indices, checkpoint_digest, fetch_checkpoint, get_named, step_seed, Batch,
-    CheckpointStore, ProofOfLearning, StepOpening, TaskSpec, Trajectory,
+    checkpoint_digest, fetch_checkpoint, get_named, CheckpointStore, ProofOfLearning, Schedule,
+    StepOpening, TaskSpec, Trajectory,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -190,7 +190,7 @@ pub fn audit_segment<P: ProofOfLearning>(
 struct Prepared {
     proof: BlockProof,
     trajectory: Trajectory,
-    anchor: Digest,
+    schedule: Schedule,
     names: CidProfile,
 }
 
@@ -252,11 +252,11 @@ impl Prepared {
                 field: "start checkpoint",
             });
         }
-        let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
+        let schedule = params.schedule(&input.header_hash, input.miner_id);
         check_first_ticket(
             version,
             &trajectory,
-            &anchor,
+            &schedule,
             &input.header_hash,
             &input.target,
             params.min_steps,
@@ -264,7 +264,7 @@ impl Prepared {
         Ok(Prepared {
             proof,
             trajectory,
-            anchor,
+            schedule,
             names,
         })
     }
@@ -291,9 +291,8 @@ impl Prepared {
         let opening = StepOpening::new(
             &self.trajectory,
             step,
-            &self.anchor,
+            &self.schedule,
             input.dataset,
-            input.params.spec.batch_size(),
             start,
             None,
         )?;
@@ -316,7 +315,6 @@ impl Prepared {
         progress: &mut dyn FnMut(&AuditProgress),
         cancel: &AtomicBool,
     ) -> Result<AuditOutcome> {
-        let spec = &input.params.spec;
         let ds = input.dataset;
         let n = self.proof.steps;
         for i in from + 1..=to {
@@ -325,9 +323,7 @@ impl Prepared {
                     steps: i - 1 - from,
                 });
             }
-            let seed = step_seed(&self.anchor, &self.trajectory.prefix_root(i)?, i);
-            let batch =
-                Batch::from_dataset(ds, &batch_indices(&seed, spec.batch_size(), ds.len())?)?;
+            let (seed, batch) = self.schedule.batch_of(&self.trajectory, i, ds)?;
             let after = match state.step(&seed, &batch) {
                 Ok(()) => Some(state.checkpoint()?),
                 // A state no device continues from (a non-finite value, a degenerate state):

@@ -10,7 +10,6 @@
 //! build; it proves blocks of every version it verifies), block identity, then the opening as
 //! in the block proof.
 
-use super::anchor;
 use super::params::ConsensusParams;
 use super::proof::{decode_opening, encode_opening, BlockProof, ProofLimits};
 use crate::codec::{Decoder, Encoder};
@@ -109,18 +108,16 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
     }
     let step = fraud.opening.trajectory.step;
     let ctx = StepContext {
-        anchor: anchor(&params_digest, &block.header_hash, &block.miner_id),
+        schedule: params.schedule(&block.header_hash, &block.miner_id),
         trajectory_root: block.trajectory_root,
         trajectory_len: block.steps.checked_add(1).ok_or(Error::InvalidField {
             what: "steps",
             detail: "too many".into(),
         })?,
         dataset_root: params.dataset_root,
-        dataset_len: params.dataset_len,
     };
     let spec = &params.spec;
-    let (seed, batch) =
-        check_opening_proofs(spec.batch_size(), spec.record_size(), &ctx, &fraud.opening)?;
+    let (seed, batch) = check_opening_proofs(spec.record_size(), &ctx, &fraud.opening)?;
     let before = step - 1; // >= 0: the opening verified a step in 1..=n
     let start = fetch_checkpoint(
         input.store,

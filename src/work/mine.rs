@@ -2,16 +2,15 @@
 
 use super::difficulty::{ticket, Target};
 use super::kept::Kept;
+use super::opened_steps;
 use super::params::ConsensusParams;
 use super::proof::{segment_starts, BlockProof};
-use super::{anchor, capacity_epoch, opened_steps};
-use crate::capacity::CapacityChallenge;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, ProofOfLearning,
-    StepOpening, TaskSpec, Trajectory,
+    checkpoint_digest, CheckpointStore, ProofOfLearning, Schedule, StepOpening, TaskSpec,
+    Trajectory,
 };
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -139,7 +138,7 @@ pub fn mine<P: ProofOfLearning>(
         ));
     }
     let params_digest = params.digest();
-    let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
+    let schedule = params.schedule(&input.header_hash, input.miner_id);
     let limit = options.step_limit.min(params.max_steps);
     let spec = &params.spec;
     let spill_dir = options.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -160,9 +159,8 @@ pub fn mine<P: ProofOfLearning>(
         if cancel.load(Ordering::Relaxed) {
             return Ok(MineOutcome::Cancelled { steps: i - 1 });
         }
-        // The trajectory holds d_0 .. d_{i-1}: its root is R_i.
-        let seed = step_seed(&anchor, &trajectory.root(), i);
-        let batch = Batch::from_dataset(ds, &batch_indices(&seed, spec.batch_size(), ds.len())?)?;
+        // The trajectory holds d_0 .. d_{i-1}.
+        let (seed, batch) = schedule.batch_of(&trajectory, i, ds)?;
         state.step(&seed, &batch)?;
         last = state.checkpoint()?;
         let d = checkpoint_digest(&last);
@@ -187,7 +185,7 @@ pub fn mine<P: ProofOfLearning>(
     let root = trajectory.root();
     let replay = Replay {
         spec,
-        anchor,
+        schedule: &schedule,
         dataset: ds,
         trajectory: &trajectory,
         start: input.start,
@@ -202,15 +200,7 @@ pub fn mine<P: ProofOfLearning>(
         } else {
             None
         };
-        openings.push(StepOpening::new(
-            &trajectory,
-            j,
-            &anchor,
-            ds,
-            spec.batch_size(),
-            start,
-            end,
-        )?);
+        openings.push(StepOpening::new(&trajectory, j, &schedule, ds, start, end)?);
     }
     // Every c-th checkpoint before the winning step, for segment checks (protocol 5 on).
     let mut segments = Vec::new();
@@ -219,13 +209,7 @@ pub fn mine<P: ProofOfLearning>(
             segments.push(input.store.put(&replay.checkpoint::<P>(m * c)?)?);
         }
     }
-    let challenge = CapacityChallenge::for_dataset(
-        &input.header_hash,
-        input.miner_id,
-        ds,
-        capacity_epoch(&root),
-        params.capacity_challenges,
-    )?;
+    let challenge = params.capacity_challenge(&input.header_hash, input.miner_id, &root)?;
     let proof = BlockProof {
         version: crate::version::PROTOCOL_VERSION,
         params_digest,
@@ -248,7 +232,7 @@ pub fn mine<P: ProofOfLearning>(
 /// Rebuilds checkpoints of the run from the nearest kept one by re-executing steps.
 struct Replay<'a, S> {
     spec: &'a S,
-    anchor: Digest,
+    schedule: &'a Schedule,
     dataset: &'a Dataset,
     trajectory: &'a Trajectory,
     /// Step 0's checkpoint.
@@ -273,11 +257,7 @@ impl<'a, S: TaskSpec> Replay<'a, S> {
         let mut state = P::from_checkpoint(self.spec, &bytes)?;
         drop(bytes);
         for i in from + 1..=step {
-            let seed = step_seed(&self.anchor, &self.trajectory.prefix_root(i)?, i);
-            let batch = Batch::from_dataset(
-                self.dataset,
-                &batch_indices(&seed, self.spec.batch_size(), self.dataset.len())?,
-            )?;
+            let (seed, batch) = self.schedule.batch_of(self.trajectory, i, self.dataset)?;
             state.step(&seed, &batch)?;
         }
         let bytes = state.checkpoint()?;

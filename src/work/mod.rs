@@ -44,7 +44,7 @@ pub use verify::{
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, TaggedHasher, Xof};
 use crate::ident::{cid_of, Cid};
-use crate::learning::{checkpoint_digest, step_seed, ProofOfLearning, Trajectory};
+use crate::learning::{checkpoint_digest, ProofOfLearning, Schedule, Trajectory};
 
 /// Where a block starts: the previous block's winning checkpoint (or the chain's genesis
 /// checkpoint). The chain keeps it from the previous [`Verdict`] (`Verdict::next`); a verifier
@@ -111,7 +111,7 @@ pub fn opened_steps(
 pub(crate) fn check_first_ticket(
     version: ProtocolVersion,
     trajectory: &Trajectory,
-    anchor: &Digest,
+    schedule: &Schedule,
     header_hash: &Digest,
     target: &Target,
     min_steps: u64,
@@ -121,7 +121,7 @@ pub(crate) fn check_first_ticket(
     }
     let n = trajectory.steps();
     for i in min_steps.max(1)..n {
-        let seed = step_seed(anchor, &trajectory.prefix_root(i)?, i);
+        let seed = schedule.seed(&trajectory.prefix_root(i)?, i);
         let digest = trajectory.digest(i).ok_or(Error::IndexOutOfRange {
             index: i,
             size: trajectory.len(),

@@ -2,10 +2,12 @@
 //! that a chain pins in its genesis. A verifier refuses proofs made under other parameters.
 
 use super::protocol::ProtocolVersion;
+use super::{anchor, capacity_epoch};
+use crate::capacity::CapacityChallenge;
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::{tag, tagged_hash, Digest};
-use crate::learning::TaskSpec;
+use crate::learning::{Schedule, TaskSpec};
 use crate::version::PROTOCOL_VERSION;
 
 const MAGIC: &[u8; 4] = b"PWCP";
@@ -127,5 +129,35 @@ impl<S: TaskSpec> ConsensusParams<S> {
     /// The digest a chain pins: `H("pouw/params", encoding)`.
     pub fn digest(&self) -> Digest {
         tagged_hash(tag::PARAMS, &[&self.to_bytes()])
+    }
+
+    /// The schedule of the block for `header_hash` mined by `miner_id` under these parameters:
+    /// what each of its steps trains on.
+    pub fn schedule(&self, header_hash: &Digest, miner_id: &[u8]) -> Schedule {
+        Schedule::new(
+            anchor(&self.digest(), header_hash, miner_id),
+            self.spec.batch_size(),
+            self.dataset_len,
+        )
+    }
+
+    /// The capacity challenge of the block for `header_hash` mined by `miner_id` whose trajectory
+    /// root is `trajectory_root` (its epoch is the root's first 8 bytes): the one challenge
+    /// mining answers and verification checks.
+    pub fn capacity_challenge(
+        &self,
+        header_hash: &Digest,
+        miner_id: &[u8],
+        trajectory_root: &Digest,
+    ) -> Result<CapacityChallenge> {
+        CapacityChallenge::new(
+            header_hash,
+            miner_id,
+            &self.dataset_root,
+            self.dataset_len,
+            self.spec.record_size() as u64,
+            capacity_epoch(trajectory_root),
+            self.capacity_challenges,
+        )
     }
 }

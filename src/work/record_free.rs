@@ -18,13 +18,12 @@ use super::params::ConsensusParams;
 use super::proof::{
     decode_opening_head, encode_opening_head, BlockProof, ProofLimits, MIN_OPENING_HEAD_BYTES,
 };
-use super::{anchor, capacity_epoch};
-use crate::capacity::{record_digest, CapacityChallenge};
+use crate::capacity::record_digest;
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
-use crate::learning::{batch_indices, distinct_sorted, step_seed, TaskSpec};
+use crate::learning::{distinct_sorted, TaskSpec};
 
 const MAGIC: &[u8; 4] = b"PWBR";
 
@@ -116,24 +115,18 @@ impl RecordFreeProof {
             });
         }
         let p = &self.proof;
-        let anchor = anchor(&params.digest(), &p.header_hash, &p.miner_id);
+        let schedule = params.schedule(&p.header_hash, &p.miner_id);
         let mut full = p.clone();
         for o in &mut full.openings {
-            let seed = step_seed(&anchor, &o.trajectory.prefix_root, o.trajectory.step);
-            let indices = batch_indices(&seed, params.spec.batch_size(), params.dataset_len)?;
+            let indices = schedule
+                .step(&o.trajectory.prefix_root, o.trajectory.step)?
+                .indices;
             let (records, proof) = dataset.prove(&distinct_sorted(&indices))?;
             o.records = records.concat();
             o.records_proof = proof;
         }
-        let challenge = CapacityChallenge::new(
-            &p.header_hash,
-            &p.miner_id,
-            &params.dataset_root,
-            params.dataset_len,
-            params.spec.record_size() as u64,
-            capacity_epoch(&p.trajectory_root),
-            params.capacity_challenges,
-        )?;
+        let challenge =
+            params.capacity_challenge(&p.header_hash, &p.miner_id, &p.trajectory_root)?;
         let response = challenge.respond(dataset)?;
         if self.capacity_digests.len() != response.indices.len() {
             return Err(Error::ChallengeCount {

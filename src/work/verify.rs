@@ -9,15 +9,14 @@ use super::difficulty::{Target, Work};
 use super::params::ConsensusParams;
 use super::proof::{BlockProof, ProofLimits};
 use super::record_free::RecordFreeProof;
-use super::{anchor, capacity_epoch, check_first_ticket, opened_steps, Start};
-use crate::capacity::CapacityChallenge;
+use super::{check_first_ticket, opened_steps, Start};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{Cid, CidProfile};
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, get_named, reexecute_step,
-    step_seed, Batch, CheckpointStore, ProofOfLearning, StepContext, TaskSpec, Trajectory,
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, get_named, reexecute_step, Batch,
+    CheckpointStore, ProofOfLearning, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -181,8 +180,6 @@ fn verify_proof_with<P: ProofOfLearning>(
 struct Claims {
     /// How the proof's version names files.
     names: CidProfile,
-    /// The parameters' digest.
-    params_digest: Digest,
     /// The opened steps (the Fiat-Shamir choice).
     expected: Vec<u64>,
     /// The winning checkpoint's CID.
@@ -253,8 +250,9 @@ fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> 
     };
     let version = params.version()?;
     // The winning seed from the claimed prefix root (checked with the opening's proofs later).
-    let anchor = anchor(&params_digest, &input.header_hash, input.miner_id);
-    let winning_seed = step_seed(&anchor, &winning.trajectory.prefix_root, n);
+    let winning_seed = params
+        .schedule(&input.header_hash, input.miner_id)
+        .seed(&winning.trajectory.prefix_root, n);
     if !input.target.is_met_by(&version.ticket(
         &input.header_hash,
         &winning_seed,
@@ -277,7 +275,6 @@ fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> 
     }
     Ok(Claims {
         names,
-        params_digest,
         expected,
         winning_cid,
     })
@@ -294,7 +291,6 @@ fn verify_claimed<P: ProofOfLearning>(
 ) -> Result<Verdict> {
     let Claims {
         names,
-        params_digest,
         expected,
         winning_cid,
     } = claims;
@@ -337,33 +333,18 @@ fn verify_claimed<P: ProofOfLearning>(
         field: "start checkpoint",
     })?;
     let ctx = StepContext {
-        anchor: anchor(&params_digest, &input.header_hash, input.miner_id),
+        schedule: params.schedule(&input.header_hash, input.miner_id),
         trajectory_root: proof.trajectory_root,
         trajectory_len: len,
         dataset_root: params.dataset_root,
-        dataset_len: params.dataset_len,
     };
     let batches = proof
         .openings
         .iter()
-        .map(|opening| {
-            check_opening_proofs(
-                params.spec.batch_size(),
-                params.spec.record_size(),
-                &ctx,
-                opening,
-            )
-        })
+        .map(|opening| check_opening_proofs(params.spec.record_size(), &ctx, opening))
         .collect::<Result<Vec<_>>>()?;
-    let challenge = CapacityChallenge::new(
-        &input.header_hash,
-        input.miner_id,
-        &params.dataset_root,
-        params.dataset_len,
-        params.spec.record_size() as u64,
-        capacity_epoch(&proof.trajectory_root),
-        params.capacity_challenges,
-    )?;
+    let challenge =
+        params.capacity_challenge(&input.header_hash, input.miner_id, &proof.trajectory_root)?;
     challenge.verify(&proof.capacity)?;
     // Expensive part: the winning step first (a forged ticket costs one fetch and one step),
     // then the others.
@@ -405,7 +386,7 @@ fn verify_claimed<P: ProofOfLearning>(
     check_first_ticket(
         params.version()?,
         &trajectory,
-        &ctx.anchor,
+        &ctx.schedule,
         &input.header_hash,
         &input.target,
         params.min_steps,

@@ -6,7 +6,6 @@ pub mod mock;
 
 #[allow(unused_imports)]
 pub use mock::{counters, reset_counters, Mock, MockSpec};
-use pouw::capacity::CapacityChallenge;
 use pouw::hash::{tagged_hash, Digest};
 use pouw::ident::Cid;
 use pouw::learning::{
@@ -14,8 +13,8 @@ use pouw::learning::{
     StepOpening, TaskSpec, Trajectory,
 };
 use pouw::work::{
-    anchor, capacity_epoch, opened_steps, segment_starts, verify, BlockProof, ConsensusParams,
-    Start, Target, Verdict, VerifyInput,
+    anchor, opened_steps, segment_starts, verify, BlockProof, ConsensusParams, Start, Target,
+    Verdict, VerifyInput,
 };
 use pouw::Result;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -226,7 +225,7 @@ pub fn prove_block<S: TaskSpec>(
 ) -> BlockProof {
     let n = trajectory.steps();
     let root = trajectory.root();
-    let anchor = anchor(&params.digest(), header, miner);
+    let schedule = params.schedule(header, miner);
     let cid = |j: u64| -> Cid {
         match checkpoints[j as usize] {
             Some(bytes) => store.put(bytes).unwrap(),
@@ -238,26 +237,10 @@ pub fn prove_block<S: TaskSpec>(
         .into_iter()
         .map(|j| {
             let end = (j == n).then(|| cid(j));
-            StepOpening::new(
-                trajectory,
-                j,
-                &anchor,
-                dataset,
-                params.spec.batch_size(),
-                cid(j - 1),
-                end,
-            )
-            .unwrap()
+            StepOpening::new(trajectory, j, &schedule, dataset, cid(j - 1), end).unwrap()
         })
         .collect();
-    let challenge = CapacityChallenge::for_dataset(
-        header,
-        miner,
-        dataset,
-        capacity_epoch(&root),
-        params.capacity_challenges,
-    )
-    .unwrap();
+    let challenge = params.capacity_challenge(header, miner, &root).unwrap();
     let c = u64::from(params.opened_steps) + 1;
     BlockProof {
         version: pouw::PROTOCOL_VERSION,
@@ -286,13 +269,11 @@ pub fn run_steps<P: ProofOfLearning>(
     n: u64,
     splice: impl Fn(u64, &[u8]) -> Option<Vec<u8>>,
 ) -> (Vec<Vec<u8>>, Trajectory) {
-    let anchor = anchor(&params.digest(), header, miner);
+    let schedule = params.schedule(header, miner);
     let mut checkpoints = vec![start.to_vec()];
     let mut trajectory = Trajectory::new(checkpoint_digest(start));
     for i in 1..=n {
-        let seed = step_seed(&anchor, &trajectory.root(), i);
-        let indices = batch_indices(&seed, params.spec.batch_size(), dataset.len()).unwrap();
-        let batch = Batch::from_dataset(dataset, &indices).unwrap();
+        let (seed, batch) = schedule.batch_of(&trajectory, i, dataset).unwrap();
         let mut state = P::from_checkpoint(&params.spec, &checkpoints[i as usize - 1]).unwrap();
         state.step(&seed, &batch).unwrap();
         let honest = state.checkpoint().unwrap();

@@ -190,12 +190,12 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
 fn step_time(label: &str, spec: &GanSpec, ds: &Dataset, steps: u64) -> Outcome {
     let mut trainer = GanTrainer::from_seed(spec, &[1; 32])?;
     let mut fastest = Duration::MAX;
-    for i in 0..steps {
-        let seed = sha3_256(&i.to_le_bytes());
-        let indices = pouw::learning::batch_indices(&seed, spec.batch_size, ds.len())?;
-        let batch = pouw::learning::Batch::from_dataset(ds, &indices)?;
+    let schedule = pouw::learning::Schedule::new([1; 32], spec.batch_size, ds.len());
+    for i in 1..=steps {
+        let step = schedule.step(&sha3_256(&i.to_le_bytes()), i)?;
+        let batch = pouw::learning::Batch::from_dataset(ds, &step.indices)?;
         let t = Instant::now();
-        trainer.step(&seed, &batch)?;
+        trainer.step(&step.seed, &batch)?;
         fastest = fastest.min(t.elapsed());
     }
     println!(
