@@ -847,6 +847,15 @@ uint32_t pouw_protocol_version(void);
 pouw_result pouw_last_error_message(char *buf, size_t buf_len, size_t *out_len);
 
 /*
+ Whether a verification call (`pouw_verify*`, `pouw_audit`, `pouw_fraud_proof_verify`) that
+ returned `code` found the block, or the fraud proof, invalid: reject it and remember it. Any
+ other non-OK code means this node could not decide (a store miss or timeout, a peer's wrong
+ bytes, I/O, cancellation, its device or dataset): retry or fetch elsewhere, and never mark
+ the block bad for it. False for `POUW_RESULT_OK` and for unknown codes. Thread-safe.
+ */
+bool pouw_result_is_rejection(uint32_t code);
+
+/*
  Writes the NUL-terminated message of `code` into `buf` (`buf_len` bytes) and its length
  without the NUL into `*out_len`. Returns `POUW_RESULT_BUFFER_TOO_SMALL` (writing nothing) when
  the message and its NUL do not fit. Like [`pouw_last_error_message`], it leaves the calling

@@ -10,12 +10,12 @@
 
 mod common;
 
+use common::flat::{audit, verify_fraud_proof};
+
 use common::attack::{all, made_up, mock_chain, reset_counters, CountingStore, Mock};
 use pouw::hash::Digest;
 use pouw::learning::{checkpoint_digest, CheckpointStore, ProofOfLearning, Trajectory};
-use pouw::work::{
-    audit, opened_steps, verify_fraud_proof, AuditInput, AuditOutcome, FraudCheckInput, Target,
-};
+use pouw::work::{opened_steps, AuditInput, AuditOutcome, FraudCheckInput, Target};
 use pouw::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
 

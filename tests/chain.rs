@@ -11,13 +11,15 @@
 
 mod common;
 
+use common::flat::{audit, audit_segment, verify_fraud_proof};
+
 use common::attack::{all, made_up, mock_chain, Mock, MockChain, MINER};
 use pouw::hash::Digest;
 use pouw::learning::ProofOfLearning;
 use pouw::learning::{checkpoint_digest, Trajectory};
 use pouw::work::{
-    audit, audit_segment, opened_steps, random_segment, segment_count, verify_fraud_proof,
-    AuditInput, AuditOutcome, BlockProof, FraudCheckInput, Start, Target,
+    opened_steps, random_segment, segment_count, AuditInput, AuditOutcome, BlockProof,
+    FraudCheckInput, Start, Target,
 };
 use pouw::Error;
 use std::collections::BTreeSet;
@@ -441,7 +443,7 @@ fn a_model_replacement_is_caught_by_a_segment_check_and_proven() {
         target,
         store: &c.store,
     };
-    pouw::work::verify::<GanTrainer>(&input, &bytes)
+    common::flat::verify::<GanTrainer>(&input, &bytes)
         .expect("sampling misses the replacement: verify accepts");
     let check = AuditInput {
         header_hash: header,

@@ -6,15 +6,15 @@
 
 mod common;
 
+use common::flat::verify;
+
 use pouw::learning::exact::Exact;
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
     TaskSpec,
 };
-use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput,
-};
+use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 

@@ -5,10 +5,11 @@
 
 mod common;
 
+use common::flat::verify;
+
 use common::golden::Golden;
 use pouw::learning::exact::fault;
 use pouw::learning::gan::GanTrainer;
-use pouw::work::verify;
 use pouw::Error;
 
 #[test]

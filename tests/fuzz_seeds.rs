@@ -24,7 +24,7 @@ use pouw::growth::{
     CURRENT_FILE,
 };
 use pouw::learning::{CheckpointStore, DirStore, Trajectory};
-use pouw::work::{verify, ConsensusParams, FraudProof};
+use pouw::work::{ConsensusParams, FraudProof};
 use pouw::Manifest;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -197,7 +197,7 @@ fn dag_of_two_leaves() -> Vec<u8> {
 fn build() -> Seeds {
     let r = real();
     let chain = chain::chain();
-    verify::<mock::Mock>(&chain.input(&chain.store), &chain.honest).unwrap();
+    pouw::work::verify::<mock::Mock>(&chain.input(&chain.store), &chain.honest).unwrap();
     let mut seeds = Seeds::new();
     let mut put = |target: &'static str, name: &str, bytes: Vec<u8>| {
         seeds

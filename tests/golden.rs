@@ -6,9 +6,11 @@
 
 mod common;
 
+use common::flat::{audit, audit_segment, verify, verify_fraud_proof};
+
 use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
-use pouw::work::{mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
+use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
 use std::sync::atomic::AtomicBool;
 
 use common::golden::{dir as golden_dir, read, Golden, EXPECTED_STEPS, HEADER, MINER, REGENERATE};
@@ -158,8 +160,8 @@ fn golden_proofs_of_older_versions_keep_verifying() {
 /// under another block identity is refused as unbound.
 fn audits_and_fraud_proofs_work(golden: &Golden, ds: &pouw::Dataset, v: u32) {
     use pouw::work::{
-        audit, audit_segment, segment_count, verify_fraud_proof, AuditInput, AuditOutcome,
-        BlockProof, FraudCheckInput, FraudProof, ProofLimits,
+        segment_count, AuditInput, AuditOutcome, BlockProof, FraudCheckInput, FraudProof,
+        ProofLimits,
     };
     let genesis = golden.store.get(&golden.start.cid, u64::MAX).unwrap();
     let input = AuditInput {

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::flat::verify;
+
 use common::unixfs_golden::{file, GOLDEN};
 use pouw::ident::unixfs::CHUNK_SIZE;
 use pouw::ident::{cid_of, Cid, MAX_LINKS};
@@ -75,7 +77,7 @@ fn files_travel_from_node_to_node_by_bitswap() {
 fn a_block_mined_on_one_node_verifies_from_another() {
     use pouw::learning::gan::GanTrainer;
     use pouw::learning::ProofOfLearning;
-    use pouw::work::{mine, verify, MineInput, MineOptions, MineOutcome, Start, VerifyInput};
+    use pouw::work::{mine, MineInput, MineOptions, MineOutcome, Start, VerifyInput};
     use std::sync::atomic::AtomicBool;
 
     let c = common::work::chain();

@@ -4,9 +4,11 @@
 
 mod common;
 
+use common::flat::{verify, verify_record_free};
+
 use common::work::chain;
 use pouw::learning::gan::GanTrainer;
-use pouw::work::{verify, verify_record_free, ProofLimits, RecordFreeProof};
+use pouw::work::{ProofLimits, RecordFreeProof};
 use pouw::Error;
 
 const MINER: &[u8] = b"miner-1";

@@ -231,6 +231,13 @@ int main(int argc, char **argv) {
                POUW_RESULT_BAD_MAGIC);
     }
 
+    /* The judgement of a failed verification: invalid (reject the block) or undecided (retry). */
+    check(pouw_result_is_rejection(POUW_RESULT_BAD_MAGIC) && pouw_result_is_rejection(POUW_RESULT_STEP_MISMATCH),
+          "a malformed proof and a wrong step are rejections");
+    check(!pouw_result_is_rejection(POUW_RESULT_NOT_FOUND) && !pouw_result_is_rejection(POUW_RESULT_TIMEOUT) &&
+              !pouw_result_is_rejection(POUW_RESULT_BAD_BLOCK) && !pouw_result_is_rejection(POUW_RESULT_OK),
+          "a store miss, a timeout and a peer's wrong bytes are undecided");
+
     /* 6. Bad input: NULL and zero-length arguments get codes, outputs stay untouched. */
     pouw_verdict untouched;
     memset(&untouched, 0xab, sizeof untouched);

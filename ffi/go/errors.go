@@ -7,7 +7,22 @@ package pouw
 */
 import "C"
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalid is what a failed verification (Verify, VerifyRecordFree, Audit, VerifyFraudProof)
+// matches with errors.Is when it found the block, or the fraud proof, invalid: the same on
+// every honest node; reject it and remember it. Any other failure of those calls means this
+// node could not decide (a store miss or timeout, a peer's wrong bytes, I/O, cancellation, its
+// device or dataset): it matches ErrUndecided; retry or fetch elsewhere, and never mark the
+// block bad for it.
+var ErrInvalid = errors.New("pouw: invalid")
+
+// ErrUndecided is what a failed verification matches when this node could not decide (see
+// ErrInvalid).
+var ErrUndecided = errors.New("pouw: could not decide")
 
 // Code is a C result code (pouw_result). Numbers are stable and never reused.
 type Code uint32
@@ -96,16 +111,28 @@ func (e *Error) Unwrap() error {
 }
 
 // Is matches another *Error by code, so errors.Is(err, &pouw.Error{Code: pouw.CodeBinding})
-// works (see also IsCode), and ErrNotFound and ErrTimeout match CodeNotFound and CodeTimeout.
+// works (see also IsCode); ErrNotFound and ErrTimeout match CodeNotFound and CodeTimeout;
+// ErrInvalid matches the codes of an invalid block (pouw_result_is_rejection), ErrUndecided
+// every other failure.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
 		return e.Code == CodeNotFound
 	case ErrTimeout:
 		return e.Code == CodeTimeout
+	case ErrInvalid:
+		return e.Rejection()
+	case ErrUndecided:
+		return e.Code != CodeOK && !e.Rejection()
 	}
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code
+}
+
+// Rejection reports whether the failure is a verification's finding that the block (or fraud
+// proof) is invalid (see ErrInvalid).
+func (e *Error) Rejection() bool {
+	return bool(C.pouw_result_is_rejection(C.uint32_t(e.Code)))
 }
 
 // IsCode reports whether err is (or wraps) an *Error with code c.

@@ -424,7 +424,7 @@ func TestAuditOfAnHonestBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyFraudProof(c.params, c.store, id, c.start.Steps, block.Proof, []byte("not a fraud proof")); !IsCode(err, CodeBadMagic) {
+	if _, err := VerifyFraudProof(c.params, c.store, id, c.start.Steps, block.Proof, []byte("not a fraud proof")); !IsCode(err, CodeBadMagic) || !errors.Is(err, ErrInvalid) || errors.Is(err, ErrUndecided) {
 		t.Fatalf("a garbage fraud proof: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -471,7 +471,7 @@ func TestRecordFreeProof(t *testing.T) {
 	if _, err := VerifyRecordFree(c.request(header(6), forged), c.dataset); !IsCode(err, CodeInvalidField) {
 		t.Fatalf("forged capacity digest: %v", err)
 	}
-	if _, err := VerifyRecordFree(c.request(header(6), compact), nil); !IsCode(err, CodeNullArgument) {
+	if _, err := VerifyRecordFree(c.request(header(6), compact), nil); !IsCode(err, CodeNullArgument) || !errors.Is(err, ErrUndecided) || errors.Is(err, ErrInvalid) {
 		t.Fatalf("no dataset: %v", err)
 	}
 }

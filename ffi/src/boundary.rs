@@ -53,6 +53,14 @@ impl From<pouw::Error> for PouwResult {
     }
 }
 
+impl From<pouw::work::VerifyError> for PouwResult {
+    /// The error's code (whose judgement, `pouw_result_is_rejection`, is the error's); its text
+    /// becomes this thread's last error message.
+    fn from(e: pouw::work::VerifyError) -> Self {
+        e.into_error().into()
+    }
+}
+
 /// A `(pointer, length)` pair as a slice; NULL is accepted only for length 0.
 ///
 /// # Safety

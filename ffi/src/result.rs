@@ -103,6 +103,64 @@ pub enum PouwResult {
 }
 
 impl PouwResult {
+    /// Whether a verification that returned this code found the block (or fraud proof)
+    /// invalid: the codes of the errors `pouw::work::judge` judges invalid. Any other failure
+    /// means this node could not decide (retry, fetch elsewhere; never mark the block bad). One
+    /// exhaustive match: a new code does not compile until it is judged.
+    pub fn is_rejection(self) -> bool {
+        use PouwResult as R;
+        match self {
+            R::Truncated
+            | R::TrailingBytes
+            | R::BadMagic
+            | R::UnsupportedVersion
+            | R::LimitExceeded
+            | R::InvalidField
+            | R::IndexOutOfRange
+            | R::ProofLength
+            | R::RootMismatch
+            | R::IndicesNotAscending
+            | R::ConsistencyMismatch
+            | R::ChallengeIndexMismatch
+            | R::ChallengeCount
+            | R::RecordSize
+            | R::CheckpointTensor
+            | R::CheckpointDigest
+            | R::StepMismatch
+            | R::WrongBatch
+            | R::Binding
+            | R::TicketAboveTarget
+            | R::NonFinite
+            | R::StepCounter
+            | R::NotFraud
+            | R::EarlierWinningTicket
+            | R::DegenerateState => true,
+            R::Ok
+            | R::NullArgument
+            | R::InvalidArgument
+            | R::Panic
+            | R::Io
+            | R::BufferTooSmall
+            | R::Cancelled
+            | R::StepLimit
+            | R::RecordCorrupt
+            | R::TreeCorrupt
+            | R::DatasetMismatch
+            | R::Import
+            | R::Locked
+            | R::InvalidParameters
+            | R::Torch
+            | R::DeviceArithmetic
+            | R::NotFound
+            | R::BadBlock
+            | R::Timeout
+            | R::Store
+            | R::Other => false,
+        }
+    }
+}
+
+impl PouwResult {
     /// The code of a library error.
     pub fn from_error(e: &Error) -> Self {
         use PouwResult as R;
@@ -245,6 +303,137 @@ mod tests {
         assert_eq!(PouwResult::from_u32(8), None);
         assert_eq!(PouwResult::from_u32(503), None, "retired");
         assert_eq!(PouwResult::from_u32(u32::MAX), None);
+    }
+
+    /// A code's judgement is its error's: one sample of every error variant.
+    #[test]
+    fn a_code_is_a_rejection_when_its_error_is_judged_invalid() {
+        use pouw::work::{judge, Judgement};
+        use pouw::Error as E;
+        let p = std::path::PathBuf::from("x");
+        let io = || std::io::Error::other("x");
+        let s = || "x".to_string();
+        let samples = vec![
+            E::Io {
+                path: p.clone(),
+                source: io(),
+            },
+            E::Truncated {
+                what: "x",
+                needed: 1,
+                available: 0,
+            },
+            E::TrailingBytes(1),
+            E::BadMagic { what: "x" },
+            E::UnsupportedVersion {
+                what: "x",
+                found: 1,
+                supported: 2,
+            },
+            E::LimitExceeded {
+                what: "x",
+                found: 2,
+                limit: 1,
+            },
+            E::InvalidField {
+                what: "x",
+                detail: s(),
+            },
+            E::IndexOutOfRange { index: 1, size: 0 },
+            E::ProofLength {
+                found: 1,
+                expected: 2,
+            },
+            E::RootMismatch,
+            E::IndicesNotAscending { position: 1 },
+            E::ConsistencyMismatch {
+                old_size: 1,
+                new_size: 2,
+            },
+            E::RecordCorrupt { index: 1 },
+            E::TreeCorrupt {
+                path: p.clone(),
+                detail: s(),
+            },
+            E::DatasetMismatch {
+                path: p.clone(),
+                detail: s(),
+            },
+            E::Import {
+                path: p.clone(),
+                detail: s(),
+            },
+            E::Locked { path: p.clone() },
+            E::ChallengeIndexMismatch {
+                position: 0,
+                found: 1,
+                expected: 2,
+            },
+            E::ChallengeCount {
+                found: 1,
+                expected: 2,
+            },
+            E::RecordSize {
+                found: 1,
+                expected: 2,
+            },
+            E::CheckpointTensor {
+                name: s(),
+                detail: s(),
+            },
+            E::Torch(s()),
+            E::StepMismatch { step: 1 },
+            E::NonFinite,
+            E::DegenerateState(s()),
+            E::DeviceArithmetic {
+                device: s(),
+                detail: s(),
+            },
+            E::StepCounter {
+                step: 1,
+                found: 1,
+                expected: 2,
+            },
+            E::NotFraud { step: 1 },
+            E::NotFound { cid: s() },
+            E::Cancelled,
+            E::BadBlock {
+                cid: s(),
+                detail: s(),
+            },
+            E::Timeout { what: s() },
+            E::Store {
+                endpoint: s(),
+                detail: s(),
+            },
+            E::CheckpointDigest { step: 1 },
+            E::Binding { field: "x" },
+            E::TicketAboveTarget { step: 1 },
+            E::EarlierWinningTicket {
+                step: 1,
+                claimed: 2,
+            },
+            E::WrongBatch(s()),
+            E::InvalidParameters(s()),
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for e in &samples {
+            let code = PouwResult::from_error(e);
+            codes.insert(code as u32);
+            assert_eq!(
+                code.is_rejection(),
+                judge(e) == Judgement::Invalid,
+                "{e:?} judged {:?}, its code {code:?}",
+                judge(e)
+            );
+        }
+        // Every code an error maps to was sampled (Other and the boundary's own codes aside).
+        let from_errors = PouwResult::ALL
+            .iter()
+            .filter(|c| c.is_rejection() || matches!(c, PouwResult::Io | PouwResult::Cancelled))
+            .filter(|c| !codes.contains(&(**c as u32)))
+            .collect::<Vec<_>>();
+        assert!(from_errors.is_empty(), "unsampled codes {from_errors:?}");
     }
 
     /// The numbers are part of the ABI: a change here is a breaking change.

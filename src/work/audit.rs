@@ -13,8 +13,10 @@
 use super::check_first_ticket;
 use super::difficulty::Target;
 use super::fraud::FraudProof;
+use super::outcome::{StoreAnswers, VerifyError};
 use super::params::ConsensusParams;
 use super::proof::{segment_starts, BlockProof, ProofLimits};
+use super::verify::node_checks;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
@@ -79,16 +81,42 @@ pub enum AuditOutcome {
 /// verifies are audited.
 ///
 /// `cancel` is checked before every step; `progress` is called after every step.
+///
+/// Errs with [`VerifyError::Invalid`] when the block itself is invalid before any step (its
+/// bindings, companion or tickets), and [`VerifyError::Undecided`] when this node could not
+/// replay it (its dataset, its store, its device, cancellation is an outcome instead).
 pub fn audit<P: ProofOfLearning>(
     input: &AuditInput<'_, P::Spec>,
     proof_bytes: &[u8],
     progress: &mut dyn FnMut(&AuditProgress),
     cancel: &AtomicBool,
-) -> Result<AuditOutcome> {
-    let block = Prepared::new(input, proof_bytes)?;
-    let n = block.proof.steps;
-    let state = P::from_checkpoint(&input.params.spec, input.start)?;
-    block.replay(input, state, input.start.to_vec(), 0, n, progress, cancel)
+) -> Result<AuditOutcome, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    let input = &through(input, &store);
+    let mut replay = || -> Result<AuditOutcome> {
+        let block = Prepared::new(input, proof_bytes)?;
+        let n = block.proof.steps;
+        let state = P::from_checkpoint(&input.params.spec, input.start)?;
+        block.replay(input, state, input.start.to_vec(), 0, n, progress, cancel)
+    };
+    replay().map_err(VerifyError::from_error)
+}
+
+/// `input` fetching through `store`.
+fn through<'a, S: TaskSpec>(
+    input: &AuditInput<'a, S>,
+    store: &'a dyn CheckpointStore,
+) -> AuditInput<'a, S> {
+    AuditInput {
+        header_hash: input.header_hash,
+        miner_id: input.miner_id,
+        start: input.start,
+        params: input.params,
+        target: input.target,
+        dataset: input.dataset,
+        store,
+    }
 }
 
 /// The segments a block of `steps` steps has under `params`: `ceil(steps / c)` with
@@ -130,8 +158,23 @@ pub fn random_segment(count: u64) -> u64 {
 /// start must be the committed checkpoint (else [`Error::CheckpointDigest`]); one that holds
 /// another step counter than its position makes its segment's first step the fraud. Choose
 /// `segment` with [`random_segment`]: its unpredictability is what makes one faked step likely
-/// to be found across many nodes.
+/// to be found across many nodes. Errs as [`audit`] does; a segment index out of range is
+/// invalid (every node computes the same count).
 pub fn audit_segment<P: ProofOfLearning>(
+    input: &AuditInput<'_, P::Spec>,
+    proof_bytes: &[u8],
+    segment: u64,
+    progress: &mut dyn FnMut(&AuditProgress),
+    cancel: &AtomicBool,
+) -> Result<AuditOutcome, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    let input = &through(input, &store);
+    replay_segment::<P>(input, proof_bytes, segment, progress, cancel)
+        .map_err(VerifyError::from_error)
+}
+
+fn replay_segment<P: ProofOfLearning>(
     input: &AuditInput<'_, P::Spec>,
     proof_bytes: &[u8],
     segment: u64,
@@ -248,9 +291,10 @@ impl Prepared {
             });
         }
         if trajectory.digest(0) != Some(&checkpoint_digest(input.start)) {
-            return Err(Error::Binding {
-                field: "start checkpoint",
-            });
+            // `verify` binds d_0 to the chain's start: the start given here is another.
+            return Err(Error::InvalidParameters(
+                "the start checkpoint given is not the block's (d_0 differs)".into(),
+            ));
         }
         let schedule = params.schedule(&input.header_hash, input.miner_id);
         check_first_ticket(

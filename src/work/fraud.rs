@@ -10,8 +10,10 @@
 //! build; it proves blocks of every version it verifies), block identity, then the opening as
 //! in the block proof.
 
+use super::outcome::{StoreAnswers, VerifyError};
 use super::params::ConsensusParams;
 use super::proof::{decode_opening, encode_opening, BlockProof, ProofLimits};
+use super::verify::node_checks;
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
@@ -84,13 +86,32 @@ pub struct FraudCheckInput<'a, S: TaskSpec> {
 ///
 /// An honest step is never proven wrong: its re-execution gives `d_j` on every device, and the
 /// check errs with [`Error::NotFraud`].
+///
+/// Errs with [`VerifyError::Invalid`] when the fraud proof is invalid (it proves nothing, or not
+/// about this block: reject it, and its sender), and [`VerifyError::Undecided`] when this node
+/// could not check it (its store, its device).
 pub fn verify_fraud_proof<P: ProofOfLearning>(
+    input: &FraudCheckInput<'_, P::Spec>,
+    block_proof_bytes: &[u8],
+    fraud_bytes: &[u8],
+) -> Result<u64, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    let input = FraudCheckInput {
+        params: input.params,
+        block_id: input.block_id,
+        start_steps: input.start_steps,
+        store: &store,
+    };
+    check_fraud::<P>(&input, block_proof_bytes, fraud_bytes).map_err(VerifyError::from_error)
+}
+
+fn check_fraud<P: ProofOfLearning>(
     input: &FraudCheckInput<'_, P::Spec>,
     block_proof_bytes: &[u8],
     fraud_bytes: &[u8],
 ) -> Result<u64> {
     let params = input.params;
-    params.validate()?;
     let names = params.version()?.names();
     let block = BlockProof::from_bytes(block_proof_bytes, &ProofLimits::of(params))?;
     let fraud = FraudProof::from_bytes(fraud_bytes, params)?;

@@ -20,6 +20,7 @@ mod difficulty;
 mod fraud;
 mod kept;
 mod mine;
+mod outcome;
 mod params;
 mod proof;
 mod protocol;
@@ -32,6 +33,7 @@ pub use audit::{
 pub use difficulty::{ticket, ticket_without_seed, Target, Work, MAX_RETARGET_FACTOR};
 pub use fraud::{verify_fraud_proof, FraudCheckInput, FraudProof};
 pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlock};
+pub use outcome::{judge, Judgement, Rejection, VerifyError};
 pub use params::{ConsensusParams, MAX_OPENED_STEPS};
 pub use proof::{segment_starts, BlockProof, ProofLimits};
 pub use protocol::{ProtocolVersion, OLDEST_VERIFIED_VERSION};

@@ -6,6 +6,7 @@
 //! bytes a step: it must be published, for audits) and the other opened steps.
 
 use super::difficulty::{Target, Work};
+use super::outcome::{node_error, StoreAnswers, VerifyError};
 use super::params::ConsensusParams;
 use super::proof::{BlockProof, ProofLimits};
 use super::record_free::RecordFreeProof;
@@ -119,51 +120,90 @@ impl CheckpointStore for Counting<'_> {
     }
 }
 
+/// The checks of this node's own inputs, before anything of the block: parameters this build
+/// cannot use are undecided, not a rejection.
+pub(crate) fn node_checks<S: TaskSpec>(params: &ConsensusParams<S>) -> Result<(), VerifyError> {
+    params.validate().map_err(node_error)?;
+    params.version().map_err(node_error)?;
+    Ok(())
+}
+
+/// `input` fetching through `store`.
+fn through<'a, S: TaskSpec>(
+    input: &VerifyInput<'a, S>,
+    store: &'a dyn CheckpointStore,
+) -> VerifyInput<'a, S> {
+    VerifyInput {
+        header_hash: input.header_hash,
+        miner_id: input.miner_id,
+        start: input.start,
+        params: input.params,
+        target: input.target,
+        store,
+    }
+}
+
 /// [`verify`], reporting its progress to `progress` and checking `cancel` before each fetch and
-/// step ([`Error::Cancelled`] once it is set).
+/// step (undecided, [`Error::Cancelled`], once it is set).
 pub fn verify_with<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     proof_bytes: &[u8],
     progress: &mut dyn FnMut(&VerifyProgress),
     cancel: &AtomicBool,
-) -> Result<Verdict> {
-    input.params.validate()?;
-    let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
-    verify_proof_with::<P>(input, &proof, progress, cancel)
+) -> Result<Verdict, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    let input = through(input, &store);
+    BlockProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))
+        .and_then(|proof| verify_proof_with::<P>(&input, &proof, progress, cancel))
+        .map_err(VerifyError::from_error)
 }
 
-/// Verifies a block proof given as untrusted bytes.
+/// Verifies a block proof given as untrusted bytes: the verdict, or why the block is invalid
+/// ([`VerifyError::Invalid`]: reject it), or why this node could not decide
+/// ([`VerifyError::Undecided`]: retry, fetch elsewhere; never mark the block bad for it).
 pub fn verify<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     proof_bytes: &[u8],
-) -> Result<Verdict> {
-    input.params.validate()?;
-    let proof = BlockProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
-    verify_proof::<P>(input, &proof)
+) -> Result<Verdict, VerifyError> {
+    verify_with::<P>(input, proof_bytes, &mut |_| {}, &AtomicBool::new(false))
 }
 
 /// Verifies a block proof given in its record-free form ([`RecordFreeProof`]) as untrusted
-/// bytes, reading the records from `dataset` (the one the parameters commit to, else
-/// [`Error::DatasetMismatch`]): the verdict is the self-contained form's.
+/// bytes, reading the records from `dataset` (the one the parameters commit to, else an
+/// undecided [`Error::DatasetMismatch`]): the verdict is the self-contained form's.
 pub fn verify_record_free<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     dataset: &Dataset,
     proof_bytes: &[u8],
-) -> Result<Verdict> {
-    input.params.validate()?;
-    let compact = RecordFreeProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
-    // The cheap checks first: a forged proof costs no dataset reads.
-    let claims = check_claims(input, &compact.proof)?;
-    let proof = compact.expand(input.params, dataset)?;
-    verify_claimed::<P>(input, &proof, claims, &mut |_| {}, &AtomicBool::new(false))
+) -> Result<Verdict, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    let input = through(input, &store);
+    let verdict = || -> Result<Verdict> {
+        let compact = RecordFreeProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
+        // The cheap checks first: a forged proof costs no dataset reads.
+        let claims = check_claims(&input, &compact.proof)?;
+        let proof = compact.expand(input.params, dataset)?;
+        verify_claimed::<P>(&input, &proof, claims, &mut |_| {}, &AtomicBool::new(false))
+    };
+    verdict().map_err(VerifyError::from_error)
 }
 
 /// Verifies a decoded block proof.
 pub fn verify_proof<P: ProofOfLearning>(
     input: &VerifyInput<'_, P::Spec>,
     proof: &BlockProof,
-) -> Result<Verdict> {
-    verify_proof_with::<P>(input, proof, &mut |_| {}, &AtomicBool::new(false))
+) -> Result<Verdict, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    verify_proof_with::<P>(
+        &through(input, &store),
+        proof,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .map_err(VerifyError::from_error)
 }
 
 fn verify_proof_with<P: ProofOfLearning>(

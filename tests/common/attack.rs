@@ -175,6 +175,7 @@ impl MockChain {
             },
             &proof.to_bytes(),
         )
+        .map_err(pouw::Error::from)
     }
 
     /// Verifies `proof` at `target` through the chain's store.

@@ -45,6 +45,8 @@ impl pouw::learning::CheckpointStore for BothNames {
 #[cfg(feature = "torch")]
 pub mod attack;
 #[cfg(feature = "torch")]
+pub mod flat;
+#[cfg(feature = "torch")]
 pub mod golden;
 #[cfg(feature = "torch")]
 pub mod work;

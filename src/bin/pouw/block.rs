@@ -12,7 +12,7 @@ use pouw::work::{
     self, AuditInput, AuditOutcome, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
     Target, VerifyInput,
 };
-use pouw::{Dataset, Error};
+use pouw::Dataset;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -347,33 +347,9 @@ fn expected(steps: u64) -> Result<Target, Failure> {
     Ok(Target::from_expected_steps(steps))
 }
 
-/// Whether a verification error means "the block is invalid" rather than "this node could not
-/// check it" (a file, the store, libtorch).
-fn rejects(e: &Error) -> bool {
-    !matches!(
-        e,
-        Error::Io { .. }
-            | Error::NotFound { .. }
-            | Error::BadBlock { .. }
-            | Error::Timeout { .. }
-            | Error::Store { .. }
-            | Error::Cancelled
-            | Error::DatasetMismatch { .. }
-            | Error::Torch(_)
-            | Error::Locked { .. }
-            | Error::DeviceArithmetic { .. }
-            | Error::RecordCorrupt { .. }
-            | Error::TreeCorrupt { .. }
-            | Error::Import { .. }
-    )
-}
-
-fn judged(e: Error) -> Failure {
-    if rejects(&e) {
-        Failure::Rejected(e.to_string())
-    } else {
-        Failure::Error(e.to_string())
-    }
+/// A verification's failure as the command reports it (see `Failure`'s `From`).
+fn judged(e: work::VerifyError) -> Failure {
+    e.into()
 }
 
 pub fn verify(a: VerifyArgs) -> Outcome {
@@ -466,10 +442,11 @@ pub fn audit(a: AuditArgs) -> Outcome {
         SegmentChoice::Index(m) => Some(m),
         SegmentChoice::Random => {
             let steps = work::BlockProof::from_bytes(&proof, &work::ProofLimits::of(&c.params))
-                .map_err(judged)?
+                .map_err(|e| judged(work::VerifyError::from_error(e)))?
                 .steps;
             Some(work::random_segment(
-                work::segment_count(&c.params, steps).map_err(judged)?,
+                work::segment_count(&c.params, steps)
+                    .map_err(|e| judged(work::VerifyError::from_error(e)))?,
             ))
         }
     };

@@ -66,6 +66,17 @@ impl From<pouw::Error> for Failure {
     }
 }
 
+impl From<pouw::work::VerifyError> for Failure {
+    /// An invalid block is a rejection (exit 1); an undecided verification this node's failure
+    /// (exit 3).
+    fn from(e: pouw::work::VerifyError) -> Self {
+        match e {
+            pouw::work::VerifyError::Invalid(r) => Failure::Rejected(r.to_string()),
+            pouw::work::VerifyError::Undecided(e) => Failure::Error(e.to_string()),
+        }
+    }
+}
+
 /// What a command returns.
 pub type Outcome = Result<(), Failure>;
 
