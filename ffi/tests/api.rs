@@ -1250,16 +1250,18 @@ fn golden_required_cids_suffice_to_verify_through_a_callback_store() {
         .unwrap()
         .insert(required[0].clone(), removed);
 
-    // A callback writing past the limit: the sink refuses (holding at most the limit) and the
-    // get fails with LIMIT_EXCEEDED.
+    // A callback writing past the limit: the sink refuses (holding at most the limit) with
+    // LIMIT_EXCEEDED, and verification, for which a store's answer says nothing about the
+    // block, reports BAD_BLOCK: undecided, not a rejection.
     blobs.mode(OVERSIZE);
-    check(golden_verify(&g, store), PouwResult::LimitExceeded);
+    check(golden_verify(&g, store), PouwResult::BadBlock);
+    assert!(!pouw_result_is_rejection(PouwResult::BadBlock as u32));
     let (code, held, limit) = blobs.refused.lock().unwrap().unwrap();
     assert_eq!(code, PouwResult::LimitExceeded);
     assert!(held <= limit && held + (1 << 16) > limit, "{held} {limit}");
     // ... whatever the callback returns after the refusal.
     blobs.mode(OVERSIZE_THEN_FAIL);
-    check(golden_verify(&g, store), PouwResult::LimitExceeded);
+    check(golden_verify(&g, store), PouwResult::BadBlock);
     // Tampered bytes: BAD_BLOCK.
     blobs.mode(TAMPER);
     check(golden_verify(&g, store), PouwResult::BadBlock);
