@@ -41,7 +41,7 @@ case "${1:-}" in
     # The binaries' baked rpath names this project's .venv; point them at the machine's libtorch.
     export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export POUW_DIGITS="$PWD/$stage/digits.csv.gz" POUW_REQUIRE_CUDA=1
-    "$stage/cuda-tests" --test-threads=1 --nocapture
+    "$stage/cuda-tests" --include-ignored --test-threads=1 --nocapture
     pouw=$("$stage/step-bench" 16 seed cuda)
     torch=$("$python" "$stage/pytorch_step.py" 16 seed cuda)
     echo "$pouw"; echo "$torch"

@@ -29,6 +29,9 @@ cargo test --workspace --exclude pouw-ffi
 echo "== capacity layer without libtorch, rayon on one thread"
 RAYON_NUM_THREADS=1 cargo test -p pouw --no-default-features --lib --tests
 
+echo "== the CUDA checks compile (feature cuda; without a device they are reported ignored)"
+cargo test -p pouw --features cuda --test cuda
+
 echo "== the seed's scale: a 2-step block on the bundled LFW faces, 64x64 RGB, default model"
 cargo run --example faces -- --steps 2
 
