@@ -37,18 +37,38 @@ pub struct CapacityChallenge {
     record_size: u64,
 }
 
+/// What a capacity challenge is drawn for: a block's context and a dataset, each by name (the
+/// seed hashes several values of one type, so none is positional).
+#[derive(Clone, Copy, Debug)]
+pub struct ChallengeFor<'a> {
+    /// The header the block commits to.
+    pub header_hash: &'a Digest,
+    /// The miner (at most [`MAX_MINER_ID`] bytes).
+    pub miner_id: &'a [u8],
+    /// The dataset's Merkle root.
+    pub dataset_root: &'a Digest,
+    /// Records in the dataset.
+    pub records: u64,
+    /// Bytes per record.
+    pub record_size: u64,
+    /// The block's epoch (the first 8 bytes of its trajectory root).
+    pub epoch: u64,
+    /// Records asked for (1 to [`MAX_CHALLENGES`], at most `records`).
+    pub challenges: u32,
+}
+
 impl CapacityChallenge {
-    /// Derives the challenge of `k` records for a block context and a dataset
-    /// (`root`, `count` records of `record_size` bytes).
-    pub fn new(
-        header_hash: &Digest,
-        miner_id: &[u8],
-        root: &Digest,
-        count: u64,
-        record_size: u64,
-        epoch: u64,
-        k: u32,
-    ) -> Result<Self> {
+    /// Derives the challenge `of` a block's context and a dataset.
+    pub fn new(of: &ChallengeFor<'_>) -> Result<Self> {
+        let &ChallengeFor {
+            header_hash,
+            miner_id,
+            dataset_root: root,
+            records: count,
+            record_size,
+            epoch,
+            challenges: k,
+        } = of;
         if k == 0 || k > MAX_CHALLENGES || u64::from(k) > count {
             return Err(Error::InvalidParameters(format!(
                 "{k} challenges over {count} records (1..={MAX_CHALLENGES}, at most the count)"
@@ -95,15 +115,15 @@ impl CapacityChallenge {
         epoch: u64,
         k: u32,
     ) -> Result<Self> {
-        Self::new(
+        Self::new(&ChallengeFor {
             header_hash,
             miner_id,
-            &dataset.root(),
-            dataset.len(),
-            dataset.record_size() as u64,
+            dataset_root: &dataset.root(),
+            records: dataset.len(),
+            record_size: dataset.record_size() as u64,
             epoch,
-            k,
-        )
+            challenges: k,
+        })
     }
 
     /// The seed.

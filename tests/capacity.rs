@@ -3,7 +3,7 @@
 
 mod common;
 
-use pouw::capacity::{ResponseLimits, MAX_CHALLENGES, MAX_MINER_ID};
+use pouw::capacity::{ChallengeFor, ResponseLimits, MAX_CHALLENGES, MAX_MINER_ID};
 use pouw::dataset::import::import_digits_csv;
 use pouw::{CapacityChallenge, CapacityResponse, Dataset, Digest, Error};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -444,7 +444,16 @@ fn other_challenge(
     epoch: u64,
 ) -> CapacityChallenge {
     let h = honest();
-    let c = CapacityChallenge::new(header, miner, root, count, h.record_size, epoch, K).unwrap();
+    let c = CapacityChallenge::new(&ChallengeFor {
+        header_hash: header,
+        miner_id: miner,
+        dataset_root: root,
+        records: count,
+        record_size: h.record_size,
+        epoch,
+        challenges: K,
+    })
+    .unwrap();
     assert_ne!(c.seed(), h.challenge.seed());
     assert_ne!(
         c.indices(),
@@ -765,21 +774,66 @@ fn challenge_indices_are_sorted_distinct_in_range_and_deterministic() {
         (5000, 4096),
         (u64::MAX, 256),
     ] {
-        let c = CapacityChallenge::new(&HEADER, MINER, &root, count, 64, EPOCH, k).unwrap();
+        let c = CapacityChallenge::new(&ChallengeFor {
+            header_hash: &HEADER,
+            miner_id: MINER,
+            dataset_root: &root,
+            records: count,
+            record_size: 64,
+            epoch: EPOCH,
+            challenges: k,
+        })
+        .unwrap();
         let idx = c.indices();
         assert_eq!(idx.len(), k as usize);
         assert!(idx.windows(2).all(|w| w[0] < w[1]), "count {count} k {k}");
         assert!(idx.iter().all(|&i| i < count));
-        let again = CapacityChallenge::new(&HEADER, MINER, &root, count, 64, EPOCH, k).unwrap();
+        let again = CapacityChallenge::new(&ChallengeFor {
+            header_hash: &HEADER,
+            miner_id: MINER,
+            dataset_root: &root,
+            records: count,
+            record_size: 64,
+            epoch: EPOCH,
+            challenges: k,
+        })
+        .unwrap();
         assert_eq!(c, again);
     }
     // Asking for every record gives every record.
-    let c = CapacityChallenge::new(&HEADER, MINER, &root, 50, 8, EPOCH, 50).unwrap();
+    let c = CapacityChallenge::new(&ChallengeFor {
+        header_hash: &HEADER,
+        miner_id: MINER,
+        dataset_root: &root,
+        records: 50,
+        record_size: 8,
+        epoch: EPOCH,
+        challenges: 50,
+    })
+    .unwrap();
     assert_eq!(c.indices(), (0..50).collect::<Vec<_>>());
     // A smaller k is not a prefix of a larger one's draws in general, but both come from the
     // same stream: the k=1 index is among the k=8 ones.
-    let one = CapacityChallenge::new(&HEADER, MINER, &root, 1000, 8, EPOCH, 1).unwrap();
-    let eight = CapacityChallenge::new(&HEADER, MINER, &root, 1000, 8, EPOCH, 8).unwrap();
+    let one = CapacityChallenge::new(&ChallengeFor {
+        header_hash: &HEADER,
+        miner_id: MINER,
+        dataset_root: &root,
+        records: 1000,
+        record_size: 8,
+        epoch: EPOCH,
+        challenges: 1,
+    })
+    .unwrap();
+    let eight = CapacityChallenge::new(&ChallengeFor {
+        header_hash: &HEADER,
+        miner_id: MINER,
+        dataset_root: &root,
+        records: 1000,
+        record_size: 8,
+        epoch: EPOCH,
+        challenges: 8,
+    })
+    .unwrap();
     assert!(eight.indices().contains(&one.indices()[0]));
 }
 
@@ -787,7 +841,15 @@ fn challenge_indices_are_sorted_distinct_in_range_and_deterministic() {
 fn bad_challenge_parameters_are_refused() {
     let root = [0x42; 32];
     let new = |count: u64, rs: u64, k: u32, miner: &[u8]| {
-        CapacityChallenge::new(&HEADER, miner, &root, count, rs, EPOCH, k)
+        CapacityChallenge::new(&ChallengeFor {
+            header_hash: &HEADER,
+            miner_id: miner,
+            dataset_root: &root,
+            records: count,
+            record_size: rs,
+            epoch: EPOCH,
+            challenges: k,
+        })
     };
     assert!(matches!(
         new(10, 64, 11, MINER),
@@ -849,9 +911,17 @@ fn index_frequencies_are_roughly_uniform() {
     // sampling without replacement within a challenge shrinks it by about 10%).
     let mut counts = vec![0u64; 100];
     for epoch in 0..2000 {
-        for &i in CapacityChallenge::new(&HEADER, MINER, &root, 100, 64, epoch, 10)
-            .unwrap()
-            .indices()
+        for &i in CapacityChallenge::new(&ChallengeFor {
+            header_hash: &HEADER,
+            miner_id: MINER,
+            dataset_root: &root,
+            records: 100,
+            record_size: 64,
+            epoch,
+            challenges: 10,
+        })
+        .unwrap()
+        .indices()
         {
             counts[i as usize] += 1;
         }
@@ -865,9 +935,17 @@ fn index_frequencies_are_roughly_uniform() {
     // 3 records (a bound far from a power of two, where modulo bias would show), one index each.
     let mut counts = vec![0u64; 3];
     for epoch in 0..3000 {
-        counts[CapacityChallenge::new(&HEADER, MINER, &root, 3, 64, epoch, 1)
-            .unwrap()
-            .indices()[0] as usize] += 1;
+        counts[CapacityChallenge::new(&ChallengeFor {
+            header_hash: &HEADER,
+            miner_id: MINER,
+            dataset_root: &root,
+            records: 3,
+            record_size: 64,
+            epoch,
+            challenges: 1,
+        })
+        .unwrap()
+        .indices()[0] as usize] += 1;
     }
     let chi = chi_square(&counts);
     assert!(
@@ -882,9 +960,17 @@ fn index_frequencies_are_roughly_uniform() {
     let mut sum = 0f64;
     let mut n = 0;
     for epoch in 0..200 {
-        for &i in CapacityChallenge::new(&HEADER, MINER, &root, count, 64, epoch, 16)
-            .unwrap()
-            .indices()
+        for &i in CapacityChallenge::new(&ChallengeFor {
+            header_hash: &HEADER,
+            miner_id: MINER,
+            dataset_root: &root,
+            records: count,
+            record_size: 64,
+            epoch,
+            challenges: 16,
+        })
+        .unwrap()
+        .indices()
         {
             let x = i as f64 / count as f64;
             sum += x;

@@ -2,6 +2,7 @@
 
 use crate::boundary::{digest, guard, slice};
 use crate::result::PouwResult;
+use pouw::capacity::ChallengeFor;
 use pouw::CapacityChallenge;
 
 /// Verifies an encoded capacity response against the challenge derived from the block context
@@ -26,8 +27,15 @@ pub unsafe extern "C" fn pouw_capacity_verify(
         let root = digest(root)?;
         let miner_id = slice(miner_id, miner_id_len)?;
         let response = slice(response, response_len)?;
-        let challenge =
-            CapacityChallenge::new(&header_hash, miner_id, &root, count, record_size, epoch, k)?;
+        let challenge = CapacityChallenge::new(&ChallengeFor {
+            header_hash: &header_hash,
+            miner_id,
+            dataset_root: &root,
+            records: count,
+            record_size,
+            epoch,
+            challenges: k,
+        })?;
         challenge.verify_bytes(response)?;
         Ok(())
     })

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pouw::capacity::{CapacityChallenge, CapacityResponse};
+use pouw::capacity::{CapacityChallenge, CapacityResponse, ChallengeFor};
 use pouw::merkle::{leaf_hash, prove_many, MerkleTree};
 use std::sync::OnceLock;
 
@@ -33,15 +33,15 @@ fn scenario() -> &'static Scenario {
     static S: OnceLock<Scenario> = OnceLock::new();
     S.get_or_init(|| {
         let tree = MerkleTree::from_leaves((0..COUNT).map(|i| leaf_hash(&record(i))).collect());
-        let challenge = CapacityChallenge::new(
-            &[7u8; 32],
-            b"fuzz-miner",
-            &tree.root(),
-            COUNT,
-            RECORD_SIZE as u64,
-            1,
-            K,
-        )
+        let challenge = CapacityChallenge::new(&ChallengeFor {
+            header_hash: &[7u8; 32],
+            miner_id: b"fuzz-miner",
+            dataset_root: &tree.root(),
+            records: COUNT,
+            record_size: RECORD_SIZE as u64,
+            epoch: 1,
+            challenges: K,
+        })
         .unwrap();
         let indices = challenge.indices().to_vec();
         let response = CapacityResponse {

@@ -3,7 +3,7 @@
 
 use super::protocol::ProtocolVersion;
 use super::{anchor, capacity_epoch};
-use crate::capacity::CapacityChallenge;
+use crate::capacity::{CapacityChallenge, ChallengeFor};
 use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::{tag, tagged_hash, Digest};
@@ -150,14 +150,14 @@ impl<S: TaskSpec> ConsensusParams<S> {
         miner_id: &[u8],
         trajectory_root: &Digest,
     ) -> Result<CapacityChallenge> {
-        CapacityChallenge::new(
+        CapacityChallenge::new(&ChallengeFor {
             header_hash,
             miner_id,
-            &self.dataset_root,
-            self.dataset_len,
-            self.spec.record_size() as u64,
-            capacity_epoch(trajectory_root),
-            self.capacity_challenges,
-        )
+            dataset_root: &self.dataset_root,
+            records: self.dataset_len,
+            record_size: self.spec.record_size() as u64,
+            epoch: capacity_epoch(trajectory_root),
+            challenges: self.capacity_challenges,
+        })
     }
 }
