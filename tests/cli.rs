@@ -118,7 +118,7 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         ],
     );
     let genesis = field(&out, "genesis", 0).to_owned();
-    let header = "42".repeat(32);
+    let header: &'static str = "42".repeat(32).leak();
     let chain = |extra: &[&str]| -> Vec<String> {
         let mut a: Vec<String> = [
             "--params",
@@ -268,9 +268,89 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
 fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name);
-    // Usage errors: exit 2 (clap).
+    // Usage errors: exit 2 (clap), at once, before any file is read.
     fails(2, &["mine", "--header", "zz"], "--header");
     fails(2, &["frobnicate"], "frobnicate");
+    let block = |cmd: &'static str, extra: &[&'static str]| -> Vec<&'static str> {
+        let mut args = vec![
+            cmd,
+            "--params",
+            "nowhere.bin",
+            "--store",
+            "nowhere",
+            "--start",
+            "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+            "--miner",
+            "m",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    // A header with sign characters is not 64 hex digits (`+4` once parsed as 0x04).
+    let signs: &'static str = "+4".repeat(32).leak();
+    fails(
+        2,
+        &block("verify", &["--header", signs, "--expected-steps", "4", "p"]),
+        "--header",
+    );
+    let header: &'static str = "42".repeat(32).leak();
+    for (cmd, flag, value) in [
+        ("verify", "--expected-steps", "0"),
+        ("audit", "--expected-steps", "0"),
+        ("mine", "--expected-steps", "0"),
+        ("mine", "--threads", "100000"),
+        ("verify", "--threads", "0"),
+        ("audit", "--threads", "257"),
+    ] {
+        let mut args = block(cmd, &["--header", header, flag, value]);
+        if flag != "--expected-steps" {
+            args.extend(["--expected-steps", "4"]);
+        }
+        args.extend(["--dataset", "ds", "--proof", "p"]);
+        if cmd != "mine" {
+            args.pop();
+            args.pop();
+            args.push("p");
+        }
+        fails(2, &args, flag);
+    }
+    for (flag, value) in [
+        ("--batch-size", "0"),
+        ("--g-filters", "0"),
+        ("--opened-steps", "257"),
+    ] {
+        fails(
+            2,
+            &[
+                "init",
+                "--dataset",
+                "ds",
+                "--store",
+                "s",
+                "--params",
+                "p",
+                flag,
+                value,
+            ],
+            flag,
+        );
+    }
+    fails(
+        2,
+        &[
+            "dataset",
+            "import",
+            "images",
+            "in",
+            "out",
+            "--size",
+            "0",
+            "--licence",
+            "x",
+        ],
+        "--size",
+    );
+    assert!(!d("s").exists() && !std::path::Path::new("s").exists());
     // Missing and malformed files: exit 3, the path in the message.
     let missing = d("missing.csv");
     fails(

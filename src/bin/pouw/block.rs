@@ -33,22 +33,22 @@ pub struct InitArgs {
     #[arg(long, value_parser = parse_digest, default_value = ZERO)]
     seed: Digest,
     /// Generator base filters (default: the task's default, 160).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     g_filters: Option<u32>,
     /// Discriminator base filters (default 40).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     d_filters: Option<u32>,
     /// Records per training step (default 64).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     batch_size: Option<u32>,
     /// Steps a proof opens besides the winning one.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=256))]
     opened_steps: Option<u32>,
     /// Records a capacity proof opens.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     capacity_challenges: Option<u32>,
     /// Tickets count from this step on.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     min_steps: Option<u64>,
 }
 
@@ -80,7 +80,7 @@ pub struct MineArgs {
     #[arg(long)]
     dataset: PathBuf,
     /// The target, as the steps a block is expected to take.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     expected_steps: u64,
     /// Where to write the proof.
     #[arg(long)]
@@ -89,10 +89,10 @@ pub struct MineArgs {
     #[arg(long)]
     record_free_proof: Option<PathBuf>,
     /// Give up after this many steps.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     step_limit: Option<u64>,
-    /// libtorch intra-op threads (default: libtorch's choice).
-    #[arg(long)]
+    /// libtorch intra-op threads, 1 to 256 (default: libtorch's choice).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=256))]
     threads: Option<i32>,
 }
 
@@ -101,12 +101,16 @@ pub struct VerifyArgs {
     #[command(flatten)]
     block: BlockArgs,
     /// The target, as the steps a block is expected to take.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     expected_steps: u64,
     /// The dataset (the parameters' own): needed for a record-free proof, whose records the
     /// verifier reads from it.
     #[arg(long)]
     dataset: Option<PathBuf>,
+    /// libtorch intra-op threads, 1 to 256 (default: libtorch's choice).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=256))]
+    threads: Option<i32>,
+
     /// The proof to verify, self-contained or record-free.
     proof: PathBuf,
 }
@@ -120,7 +124,7 @@ pub struct AuditArgs {
     dataset: PathBuf,
     /// The target, as the steps a block is expected to take (no ticket before the winning one
     /// may beat it).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     expected_steps: u64,
     /// What to replay: `all` steps, one `random` segment (drawn by this node: what every node
     /// should do for every block it accepts), or segment number N.
@@ -129,6 +133,10 @@ pub struct AuditArgs {
     /// Where to write a fraud proof, if the audit finds a wrong step.
     #[arg(long, default_value = "fraud.bin")]
     fraud: PathBuf,
+    /// libtorch intra-op threads, 1 to 256 (default: libtorch's choice).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=256))]
+    threads: Option<i32>,
+
     /// The proof to audit.
     proof: PathBuf,
 }
@@ -159,7 +167,8 @@ const ZERO: &str = "000000000000000000000000000000000000000000000000000000000000
 
 fn parse_digest(s: &str) -> Result<Digest, String> {
     let s = s.trim();
-    if s.len() != 64 || !s.is_ascii() {
+    // Hex digits only: `from_str_radix` alone would take a `+` sign.
+    if s.len() != 64 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
         return Err("expected 64 hex digits".into());
     }
     let mut d = [0u8; 32];
@@ -272,9 +281,7 @@ pub fn init(a: InitArgs) -> Outcome {
 pub fn mine(a: MineArgs) -> Outcome {
     let c = load(&a.block)?;
     let ds = open_dataset(&a.dataset)?;
-    if let Some(t) = a.threads {
-        tch::set_num_threads(t.max(1));
-    }
+    set_threads(a.threads);
     let target = expected(a.expected_steps)?;
     let input = MineInput {
         header_hash: a.block.header,
@@ -340,6 +347,13 @@ pub fn mine(a: MineArgs) -> Outcome {
     }
 }
 
+/// libtorch's intra-op threads, when the operator chose them.
+fn set_threads(threads: Option<i32>) {
+    if let Some(t) = threads {
+        tch::set_num_threads(t);
+    }
+}
+
 fn expected(steps: u64) -> Result<Target, Failure> {
     if steps == 0 {
         return Err(Failure::Error("--expected-steps must be at least 1".into()));
@@ -353,6 +367,7 @@ fn judged(e: work::VerifyError) -> Failure {
 }
 
 pub fn verify(a: VerifyArgs) -> Outcome {
+    set_threads(a.threads);
     let c = load(&a.block)?;
     let proof = read(&a.proof)?;
     let started = Instant::now();
@@ -418,6 +433,7 @@ pub fn verify(a: VerifyArgs) -> Outcome {
 }
 
 pub fn audit(a: AuditArgs) -> Outcome {
+    set_threads(a.threads);
     let c = load(&a.block)?;
     let ds = open_dataset(&a.dataset)?;
     let proof = read(&a.proof)?;

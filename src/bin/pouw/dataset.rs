@@ -74,7 +74,7 @@ pub enum ImportCommand {
         /// The new dataset directory.
         out: PathBuf,
         /// Side of the square images, in pixels.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
         size: u32,
         /// The images' licence, recorded in the manifest.
         #[arg(long)]
