@@ -118,7 +118,7 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         ],
     );
     let genesis = field(&out, "genesis", 0).to_owned();
-    let header: &'static str = "42".repeat(32).leak();
+    let header = "42".repeat(32);
     let chain = |extra: &[&str]| -> Vec<String> {
         let mut a: Vec<String> = [
             "--params",
