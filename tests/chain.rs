@@ -383,7 +383,16 @@ fn a_wrong_segment_start_is_refused_by_verify() {
     let mut missing = honest.clone();
     missing.segments.pop();
     let r = BlockProof::from_bytes(&missing.to_bytes(), &pouw::work::ProofLimits::of(&c.params));
-    assert!(r.is_err(), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidField {
+                what: "segment starts",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
 }
 
 /// The attack measured against protocol 4 with the real model ("sabotage"): one step's result

@@ -129,7 +129,11 @@ fn every_truncation_is_refused() {
     let compact = block.proof.record_free().to_bytes();
     let limits = ProofLimits::of(&c.params);
     for cut in 0..compact.len() {
-        assert!(RecordFreeProof::from_bytes(&compact[..cut], &limits).is_err());
+        let r = RecordFreeProof::from_bytes(&compact[..cut], &limits);
+        assert!(
+            matches!(r, Err(Error::Truncated { .. })),
+            "cut {cut}: {r:?}"
+        );
     }
     let mut long = compact.clone();
     long.push(0);

@@ -299,18 +299,55 @@ fn malformed_nodes_are_refused() {
     };
     let good = encode_node(&[leaf, leaf]);
     assert_eq!(decode_node(&good).unwrap().file_size, 8);
-    // Every truncation and every single-byte change either fails or decodes to another node
-    // (never panics).
+    // Every truncation fails with a decoding error; every single-bit change fails the same way,
+    // or decodes to another node, or to the same one when the bit is in a link's Tsize, which a
+    // node does not carry (its canonical encoding is then still `good`; a file whose DAG has
+    // such a node is refused by the canonical-layout check, which names another root).
+    let original = decode_node(&good).unwrap();
+    let decoding_error = |e: &pouw::Error| {
+        matches!(
+            e,
+            pouw::Error::InvalidField { .. }
+                | pouw::Error::Truncated { .. }
+                | pouw::Error::LimitExceeded { .. }
+        )
+    };
     for cut in 0..good.len() {
-        assert!(decode_node(&good[..cut]).is_err(), "cut {cut}");
+        match decode_node(&good[..cut]) {
+            Err(e) => assert!(decoding_error(&e), "cut {cut}: {e:?}"),
+            Ok(node) => panic!("cut {cut} decoded: {node:?}"),
+        }
     }
+    let (mut refused, mut other, mut tsize_only) = (0, 0, 0);
     for i in 0..good.len() {
         for bit in 0..8 {
             let mut b = good.clone();
             b[i] ^= 1 << bit;
-            let _ = decode_node(&b);
+            match decode_node(&b) {
+                Err(e) => {
+                    assert!(decoding_error(&e), "byte {i} bit {bit}: {e:?}");
+                    refused += 1;
+                }
+                Ok(node) if node == original => {
+                    let canonical: Vec<Link> = node
+                        .children
+                        .iter()
+                        .map(|&(cid, size)| Link {
+                            cid,
+                            file_size: size,
+                            tsize: size,
+                        })
+                        .collect();
+                    assert_eq!(encode_node(&canonical), good, "byte {i} bit {bit}");
+                    // The byte is a one-byte Tsize varint: it follows PBLink's field-3 key.
+                    assert_eq!(good[i - 1], 3 << 3, "byte {i} bit {bit}: not a Tsize");
+                    tsize_only += 1;
+                }
+                Ok(_) => other += 1,
+            }
         }
     }
+    assert!(refused > 0 && refused + other + tsize_only == 8 * good.len());
     // Too many links.
     let many = encode_node(&vec![leaf; MAX_LINKS + 1]);
     assert!(decode_node(&many).is_err());

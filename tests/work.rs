@@ -538,9 +538,12 @@ fn parameters_state_a_version_this_build_verifies() {
             matches!(p.validate(), Err(Error::UnsupportedVersion { found, .. }) if found == v),
             "version {v}"
         );
+        let r =
+            pouw::work::ConsensusParams::<pouw::learning::gan::GanSpec>::from_bytes(&p.to_bytes());
         assert!(
-            pouw::work::ConsensusParams::<pouw::learning::gan::GanSpec>::from_bytes(&p.to_bytes())
-                .is_err()
+            matches!(r, Err(Error::UnsupportedVersion { found, .. }) if found == v),
+            "version {v}: {:?}",
+            r.err()
         );
     }
     for v in pouw::work::OLDEST_VERIFIED_VERSION..=pouw::PROTOCOL_VERSION {
