@@ -214,6 +214,18 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
             s(&d("proof.bin")),
         ],
     );
+    // A block command names a store that is not there: refused, and nothing created.
+    let nowhere = d("no-store");
+    let mut args: Vec<String> = vec!["verify".into()];
+    args.extend(chain(&["--expected-steps", "4", s(&d("proof.bin"))]));
+    let at = args.iter().position(|a| a == "--store").unwrap() + 1;
+    args[at] = s(&nowhere).to_owned();
+    fails(
+        3,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "no such directory",
+    );
+    assert!(!nowhere.exists());
 
     let shown = expect(
         0,
@@ -385,6 +397,17 @@ fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
             "--limit",
             "50",
         ],
+    );
+    // Importing over it is refused (the dataset stays); a failed import leaves nothing.
+    fails(
+        3,
+        &["dataset", "import", "digits", s(&ds), s(&d("ds"))],
+        "exists and is not empty",
+    );
+    expect(0, &["dataset", "scrub", s(&d("ds"))]);
+    assert!(
+        !d("x").exists(),
+        "the failed import above left its directory"
     );
     let records = d("ds").join("records.bin");
     let mut bytes = std::fs::read(&records).unwrap();

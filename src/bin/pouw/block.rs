@@ -190,7 +190,10 @@ pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
 /// A checkpoint store named on the command line: an IPFS node's RPC API (`http://...`) or a
 /// directory. Any other URL (`https://`, `HTTP://`, ...) is refused rather than taken for a
 /// directory of that name.
-pub fn open_store(name: &str) -> Result<Box<dyn CheckpointStore>, Failure> {
+/// Opens the store `name` (an IPFS node's `http://` API or a directory); a directory is created
+/// when `create` (by `init`), else it must exist (commands on a block read their start from it,
+/// and create nothing on the way).
+pub fn open_store(name: &str, create: bool) -> Result<Box<dyn CheckpointStore>, Failure> {
     if name.starts_with("http://") {
         return Ok(Box::new(pouw::ipfs::IpfsStore::new(name)?));
     }
@@ -198,6 +201,11 @@ pub fn open_store(name: &str) -> Result<Box<dyn CheckpointStore>, Failure> {
         return Err(Failure::Error(format!(
             "store {name}: {scheme}:// is not supported: an IPFS node's RPC API is plain \
              http:// (keep it on loopback), anything else a directory path"
+        )));
+    }
+    if !create && !Path::new(name).is_dir() {
+        return Err(Failure::Error(format!(
+            "store {name}: no such directory (pouw init creates the store)"
         )));
     }
     Ok(Box::new(DirStore::new(name).map_err(|e| {
@@ -219,7 +227,7 @@ struct Chain {
 
 fn load(b: &BlockArgs) -> Result<Chain, Failure> {
     let params = load_params(&b.params)?;
-    let store = open_store(&b.store)?;
+    let store = open_store(&b.store, false)?;
     let start_bytes = store
         .get(&b.start, params.spec.checkpoint_size())
         .map_err(|e| Failure::Error(format!("start checkpoint {}: {e}", b.start)))?;
@@ -267,7 +275,7 @@ pub fn init(a: InitArgs) -> Outcome {
     }
     params.validate()?;
     let genesis = GanTrainer::from_seed(&params.spec, &a.seed)?.checkpoint()?;
-    let cid = open_store(&a.store)?.put(&genesis)?;
+    let cid = open_store(&a.store, true)?.put(&genesis)?;
     write_atomic(&a.params, &params.to_bytes())?;
     println!(
         "params    {} (digest {})",

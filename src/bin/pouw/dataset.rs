@@ -1,6 +1,6 @@
 //! `pouw dataset`: import, info, scrub, publish to and fetch from IPFS.
 
-use crate::{hex, Outcome};
+use crate::{hex, Failure, Outcome};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use pouw::dataset::import::{
@@ -97,6 +97,21 @@ pub fn run(command: DatasetCommand) -> Outcome {
                 }
                 bar.set_position(p.records);
             };
+            let out = match &import {
+                ImportCommand::Digits { out, .. }
+                | ImportCommand::Idx { out, .. }
+                | ImportCommand::Images { out, .. } => out.clone(),
+            };
+            // An import writes a new dataset: it never replaces one, and a failed one leaves
+            // nothing behind.
+            let existed = out.exists();
+            if existed && out.read_dir().map_or(true, |mut d| d.next().is_some()) {
+                return Err(Failure::Error(format!(
+                    "{}: exists and is not empty; an import writes a new dataset (remove it or \
+                     choose another directory)",
+                    out.display()
+                )));
+            }
             let ds = match import {
                 ImportCommand::Digits { src, out, limit } => {
                     import_digits_csv_with(src, out, limit, &mut report)
@@ -112,7 +127,15 @@ pub fn run(command: DatasetCommand) -> Outcome {
                 } => import_image_folder_with(src, out, size, &licence, &mut report),
             };
             bar.finish_and_clear();
-            let ds = ds?;
+            let ds = match ds {
+                Ok(ds) => ds,
+                Err(e) => {
+                    if !existed {
+                        let _ = std::fs::remove_dir_all(&out);
+                    }
+                    return Err(e.into());
+                }
+            };
             info(&ds);
         }
         DatasetCommand::Info { dir } => info(&Dataset::open(dir)?),
