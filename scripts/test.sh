@@ -29,8 +29,14 @@ cargo test --workspace --exclude pouw-ffi
 echo "== capacity layer without libtorch, rayon on one thread"
 RAYON_NUM_THREADS=1 cargo test -p pouw --no-default-features --lib --tests
 
-echo "== the CUDA checks compile (feature cuda; without a device they are reported ignored)"
-cargo test -p pouw --features cuda --test cuda
+echo "== libtorch failures injected (feature fault-injection); the CUDA checks compile (feature cuda; without a device they are reported ignored)"
+cargo test -p pouw --features fault-injection,cuda --test faults --test cuda
+
+echo "== the C library a node runs carries no fault injection (feature fault-injection off)"
+if cargo tree -p pouw-ffi -e features -i pouw --prefix none | grep -q 'pouw feature "fault-injection"'; then
+  echo "pouw-ffi builds pouw with fault injection" >&2
+  exit 1
+fi
 
 echo "== the seed's scale: a 2-step block on the bundled LFW faces, 64x64 RGB, default model"
 cargo run --example faces -- --steps 2

@@ -106,7 +106,7 @@ fn digits_digests_agree_on_cpu_and_cuda_at_every_step() {
     let records = |seed: &pouw::Digest, n: u64| {
         Batch::from_dataset(&ds, &batch_indices(seed, 64, n).unwrap()).unwrap()
     };
-    compare("digits", &spec, &ds, &records);
+    compare("digits", &spec, &ds, records);
 }
 
 #[test]

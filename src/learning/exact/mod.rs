@@ -55,6 +55,7 @@
 mod adam;
 mod check;
 #[doc(hidden)]
+#[cfg(feature = "fault-injection")]
 pub mod fault;
 mod fixed;
 mod func;
@@ -239,7 +240,9 @@ pub(crate) fn kind_of(t: &Tensor) -> Result<Kind> {
 
 /// Maps libtorch's errors to the crate's.
 pub(crate) fn torch<T>(r: std::result::Result<T, tch::TchError>) -> Result<T> {
-    fault::intercept(r).map_err(|e| Error::Torch(e.to_string()))
+    #[cfg(feature = "fault-injection")]
+    let r = fault::intercept(r);
+    r.map_err(|e| Error::Torch(e.to_string()))
 }
 
 #[cfg(test)]
