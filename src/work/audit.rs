@@ -91,16 +91,23 @@ pub fn audit<P: ProofOfLearning>(
     progress: &mut dyn FnMut(&AuditProgress),
     cancel: &AtomicBool,
 ) -> Result<AuditOutcome, VerifyError> {
-    node_checks(input.params)?;
-    let store = StoreAnswers(input.store);
-    let input = &through(input, &store);
-    let mut replay = || -> Result<AuditOutcome> {
+    judged(input, |input| {
         let block = Prepared::new(input, proof_bytes)?;
         let n = block.proof.steps;
         let state = P::from_checkpoint(&input.params.spec, input.start)?;
         block.replay(input, state, input.start.to_vec(), 0, n, progress, cancel)
-    };
-    replay().map_err(VerifyError::from_error)
+    })
+}
+
+/// Runs `check` on `input` after this node's own checks, with every store answer undecided,
+/// and judges its failure.
+fn judged<S: TaskSpec>(
+    input: &AuditInput<'_, S>,
+    check: impl FnOnce(&AuditInput<'_, S>) -> Result<AuditOutcome>,
+) -> Result<AuditOutcome, VerifyError> {
+    node_checks(input.params)?;
+    let store = StoreAnswers(input.store);
+    check(&through(input, &store)).map_err(VerifyError::from_error)
 }
 
 /// `input` fetching through `store`.
@@ -167,11 +174,9 @@ pub fn audit_segment<P: ProofOfLearning>(
     progress: &mut dyn FnMut(&AuditProgress),
     cancel: &AtomicBool,
 ) -> Result<AuditOutcome, VerifyError> {
-    node_checks(input.params)?;
-    let store = StoreAnswers(input.store);
-    let input = &through(input, &store);
-    replay_segment::<P>(input, proof_bytes, segment, progress, cancel)
-        .map_err(VerifyError::from_error)
+    judged(input, |input| {
+        replay_segment::<P>(input, proof_bytes, segment, progress, cancel)
+    })
 }
 
 fn replay_segment<P: ProofOfLearning>(
@@ -192,7 +197,7 @@ fn replay_segment<P: ProofOfLearning>(
         });
     }
     let spec = &params.spec;
-    let start_steps = P::from_checkpoint(spec, input.start)?.steps();
+    let start = P::from_checkpoint(spec, input.start)?;
     let c = params
         .version()?
         .segment_steps(params.opened_steps)
@@ -200,10 +205,9 @@ fn replay_segment<P: ProofOfLearning>(
     let first = segment * c;
     let last = (first + c).min(n);
     if segment == 0 {
-        let state = P::from_checkpoint(spec, input.start)?;
         return block.replay(
             input,
-            state,
+            start,
             input.start.to_vec(),
             0,
             last,
@@ -211,6 +215,8 @@ fn replay_segment<P: ProofOfLearning>(
             cancel,
         );
     }
+    let start_steps = start.steps();
+    drop(start);
     let cid = &block.proof.segments[segment as usize - 1];
     let expected = block.digest(first)?;
     let bytes = fetch_checkpoint(

@@ -402,7 +402,16 @@ fn verify_claimed<P: ProofOfLearning>(
     let end_state = replay(winning, winning_batch)?;
     // The winning step holds: fetch the rest at once where the store can (a forged proof never
     // got this far, so it cannot make the verifier fetch more than one checkpoint).
-    let rest: Vec<_> = others.iter().map(|o| o.start).collect();
+    let mut rest: Vec<Cid> = Vec::with_capacity(others.len() + proof.segments.len());
+    for cid in others
+        .iter()
+        .map(|o| o.start)
+        .chain(proof.segments.iter().copied())
+    {
+        if !rest.contains(&cid) {
+            rest.push(cid);
+        }
+    }
     store.prefetch(&rest, spec.checkpoint_size());
     report(VerifyPhase::Companion, 0, 1)?;
     // The trajectory companion must be published (anyone may audit the block): n + 1 digests,
@@ -439,8 +448,16 @@ fn verify_claimed<P: ProofOfLearning>(
     // any node can replay any segment (a miner who names another file is refused here).
     if let Some(c) = params.version()?.segment_steps(params.opened_steps) {
         for (m, cid) in (1u64..).zip(&proof.segments) {
-            report(VerifyPhase::Segments, m * c, total)?;
             let step = m * c;
+            // The start of an opened step `step + 1` was fetched and checked as `d_step` already.
+            if proof
+                .openings
+                .iter()
+                .any(|o| o.trajectory.step == step + 1 && o.start == *cid)
+            {
+                continue;
+            }
+            report(VerifyPhase::Segments, step, total)?;
             let expected = trajectory.digest(step).ok_or(Error::IndexOutOfRange {
                 index: step,
                 size: len,
