@@ -9,6 +9,7 @@ use pouw::growth::{precheck, DatasetRequest, DuplicateIndex, Judge, Submission};
 use pouw::hash::Xof;
 use pouw::ident::cid_of;
 use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{ProofOfLearning, TaskSpec};
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ fn bench_check(c: &mut Criterion) {
     let ds = import_digits_csv(digits_path(), dir.path().join("d"), Some(1500)).unwrap();
     // Timing does not depend on the weights: an untrained judge, threshold 0.
     let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    let checkpoint = GanTrainer::from_seed(&spec, &[0u8; 32])
+    let checkpoint = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();

@@ -5,6 +5,7 @@
 use criterion::{black_box, criterion_group, Criterion};
 use pouw::dataset::import::import_digits_csv;
 use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
 use pouw::work::{
     mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
@@ -29,7 +30,7 @@ fn setup() -> Setup {
     let spec = GanSpec::for_manifest(dataset.manifest()).unwrap();
     let params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     let store = DirStore::new(dir.join("store")).unwrap();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -85,6 +86,7 @@ fn report_verify_vs_mine(s: &Setup) {
             params: &s.params,
             target,
             store: &s.store,
+            device: DeviceChoice::Cpu,
         };
         let t = Instant::now();
         verify::<GanTrainer>(&vin, &bytes).unwrap();
@@ -125,6 +127,7 @@ fn bench_reject(c: &mut Criterion) {
         params: &s.params,
         target: Target::from_expected_steps(1000),
         store: &s.store,
+        device: DeviceChoice::Cpu,
     };
     let mut g = c.benchmark_group("reject_1mb");
     g.bench_function("random", |b| {

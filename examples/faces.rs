@@ -17,11 +17,12 @@ mod support;
 
 use pouw::dataset::import::import_image_folder;
 use pouw::learning::gan::render::{sample_grid, write_png};
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
-    mine, verify, verify_record_free, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
-    Target, VerifyInput,
+    assess, mine, verify, verify_record_free, AssessInput, ConsensusParams, MineInput, MineOptions,
+    MineOutcome, Start, Target, VerifyInput,
 };
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -67,8 +68,7 @@ fn main() -> pouw::Result<()> {
         started.elapsed().as_secs_f64(),
         dataset.cid()
     );
-    let mut spec = GanSpec::for_manifest(dataset.manifest())?;
-    spec.device = DeviceChoice::Cpu;
+    let spec = GanSpec::for_manifest(dataset.manifest())?;
     let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     // A block of exactly `steps` steps: tickets count from `steps` on, and any ticket wins.
     params.min_steps = steps;
@@ -79,7 +79,7 @@ fn main() -> pouw::Result<()> {
         params.spec.g_filters, params.spec.d_filters, params.spec.batch_size, threads
     );
     let store = DirStore::new(out.join("checkpoints"))?;
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
     store.put(&genesis)?;
     let (header, miner) = (pouw::hash::sha3_256(b"faces block header"), b"faces-miner");
     let input = MineInput {
@@ -129,17 +129,31 @@ fn main() -> pouw::Result<()> {
         params: &params,
         target,
         store: &store,
+        device: DeviceChoice::Cpu,
     };
     let started = Instant::now();
     let verdict = verify::<GanTrainer>(&input, &proof)?;
     let verifying = started.elapsed().as_secs_f64();
     println!(
-        "verified  in {verifying:.1} s ({:.2} s an opened step); a verifier fetches {:.1} MiB; \
-         quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
+        "verified  in {verifying:.1} s ({:.2} s an opened step); a verifier fetches {:.1} MiB",
         verifying / block.proof.openings.len() as f64,
         fetched as f64 / (1 << 20) as f64,
-        verdict.start_quality,
-        verdict.end_quality
+    );
+    let started = Instant::now();
+    let scores = assess::<GanTrainer>(
+        &AssessInput {
+            start: &start,
+            params: &params,
+            store: &store,
+            device: DeviceChoice::Cpu,
+        },
+        &block.proof,
+    )?;
+    println!(
+        "assessed  in {:.1} s: quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
+        started.elapsed().as_secs_f64(),
+        scores.start_quality,
+        scores.end_quality
     );
     // The record-free form, for verifiers holding the dataset: the same verdict.
     let compact = block.proof.record_free().to_bytes();
@@ -158,7 +172,8 @@ fn main() -> pouw::Result<()> {
         compact.len() as f64 / 1024.0,
         started.elapsed().as_secs_f64()
     );
-    let winner = GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint)?;
+    let winner =
+        GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint, DeviceChoice::Cpu)?;
     let grid = out.join("samples.png");
     write_png(&sample_grid(&winner, &[3u8; 32], 8, 8, 2)?, &grid)?;
     println!("wrote     {}", grid.display());

@@ -19,7 +19,8 @@ mod support;
 
 use pouw::dataset::import::{import_digits_csv, import_image_folder};
 use pouw::ident::Cid;
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     audit_segment, mine, random_segment, segment_count, verify, AuditInput, AuditOutcome,
@@ -111,8 +112,7 @@ fn run(
             "LFW crops (scikit-image)",
         )?
     };
-    let mut spec = GanSpec::for_manifest(dataset.manifest())?;
-    spec.device = DeviceChoice::Cpu;
+    let spec = GanSpec::for_manifest(dataset.manifest())?;
     let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     // A block of exactly `steps` steps: tickets count from `steps` on, and any ticket wins.
     params.min_steps = steps;
@@ -123,7 +123,7 @@ fn run(
         put: AtomicU64::new(0),
         fetched: AtomicU64::new(0),
     };
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
     store.inner.put(&genesis)?;
     let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
     println!(
@@ -182,6 +182,7 @@ fn run(
         params: &params,
         target,
         store: &store,
+        device: DeviceChoice::Cpu,
     };
     let verdict = verify::<GanTrainer>(&check, &proof)?;
     let verifying = started.elapsed().as_secs_f64();
@@ -200,6 +201,7 @@ fn run(
         target,
         dataset: &dataset,
         store: &store,
+        device: DeviceChoice::Cpu,
     };
     let started = Instant::now();
     let outcome = audit_segment::<GanTrainer>(

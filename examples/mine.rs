@@ -21,9 +21,11 @@ use pouw::ident::cid_of;
 use pouw::ipfs::{publish_dataset, IpfsStore};
 use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
-    mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
+    assess, mine, verify, AssessInput, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
+    Target, VerifyInput,
 };
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -62,7 +64,8 @@ fn main() -> pouw::Result<()> {
                 (Box::new(dir.clone()), Box::new(dir))
             }
         };
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])?.checkpoint()?;
+    let genesis =
+        GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)?.checkpoint()?;
     let genesis_cid = store.put(&genesis)?;
     let target = Target::from_expected_steps(EXPECTED_STEPS);
     let header = pouw::hash::sha3_256(b"demo block header");
@@ -130,27 +133,43 @@ fn main() -> pouw::Result<()> {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
     let started = Instant::now();
     let verdict = verify::<GanTrainer>(
         &VerifyInput {
             header_hash: header,
             miner_id: miner,
-            start: &Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?,
+            start: &start,
             params: &params,
             target,
             store: verifier_store.as_ref(),
+            device: DeviceChoice::Cpu,
         },
         &proof,
     )?;
     let verifying = started.elapsed();
     println!(
-        "verified  in {:.2} s ({:.1}% of mining): {} steps, work {} expected steps, quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
+        "verified  in {:.2} s ({:.1}% of mining): {} steps, work {} expected steps",
         verifying.as_secs_f64(),
         100.0 * verifying.as_secs_f64() / mining.as_secs_f64(),
         verdict.steps,
         verdict.work,
-        verdict.start_quality,
-        verdict.end_quality
+    );
+    let started = Instant::now();
+    let scores = assess::<GanTrainer>(
+        &AssessInput {
+            start: &start,
+            params: &params,
+            store: verifier_store.as_ref(),
+            device: DeviceChoice::Cpu,
+        },
+        &block.proof,
+    )?;
+    println!(
+        "assessed  in {:.2} s: quality {:.4} -> {:.4} (sliced Wasserstein, lower is better)",
+        started.elapsed().as_secs_f64(),
+        scores.start_quality,
+        scores.end_quality
     );
     println!(
         "next      block starts from {} (= {}), step counter {}",
@@ -158,7 +177,8 @@ fn main() -> pouw::Result<()> {
         cid_of(&block.winning_checkpoint),
         verdict.next.steps
     );
-    let winner = GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint)?;
+    let winner =
+        GanTrainer::from_checkpoint(&params.spec, &block.winning_checkpoint, DeviceChoice::Cpu)?;
     write_png(
         &sample_grid(&winner, &[3u8; 32], 8, 8, 4)?,
         out.join("samples.png"),

@@ -15,7 +15,8 @@
 mod support;
 
 use pouw::dataset::{DType, DatasetWriter};
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
@@ -61,12 +62,11 @@ fn main() -> pouw::Result<()> {
         writer.push(&record)?;
     }
     let dataset = writer.finish()?;
-    let mut spec = GanSpec::for_manifest(dataset.manifest())?;
-    spec.device = DeviceChoice::Cpu;
+    let spec = GanSpec::for_manifest(dataset.manifest())?;
     let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     params.min_steps = steps;
     params.max_steps = params.max_steps.max(steps);
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
     let checkpoint = params.spec.checkpoint_size();
     let store = DirStore::new(dir.join("store"))?;
     let genesis_cid = store.put(&genesis)?;
@@ -129,6 +129,7 @@ fn main() -> pouw::Result<()> {
             params: &params,
             target: Target::from_expected_steps(1),
             store: &store,
+            device: DeviceChoice::Cpu,
         },
         &proof,
     )?;

@@ -19,7 +19,8 @@ mod support;
 
 use pouw::dataset::import::import_digits_csv;
 use pouw::learning::exact::{Kernels, Products};
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{batch_indices, step_seed, Batch, ProofOfLearning, TaskSpec};
 use std::time::Instant;
 
@@ -37,7 +38,6 @@ fn main() -> pouw::Result<()> {
     let dir = std::env::temp_dir().join(format!("pouw-step-bench-{}", std::process::id()));
     let dataset = import_digits_csv(support::digits_path(), dir.join("digits"), None)?;
     let mut spec = GanSpec::for_manifest(dataset.manifest())?;
-    spec.device = device;
     let seed_scale = match scale.as_str() {
         "digits" => false,
         "seed" => true,
@@ -63,7 +63,7 @@ fn main() -> pouw::Result<()> {
             (seed, batch)
         })
         .collect();
-    let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32])?;
+    let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], device)?;
     trainer.set_arithmetic(kernels, Products::Blas);
     let mut step = |i: usize| {
         let (seed, batch) = &batches[i % batches.len()];

@@ -20,7 +20,8 @@ use pouw::growth::{
 };
 use pouw::hash::Xof;
 use pouw::ident::cid_of;
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
 };
@@ -60,7 +61,7 @@ fn main() -> pouw::Result<()> {
 
     // 2. The judge: the default GAN trained for the demo length on the base dataset.
     let spec = GanSpec::for_manifest(dataset.current().manifest())?;
-    let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32])?;
+    let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu)?;
     let mut checkpoint = trainer.checkpoint()?;
     let bar = support::Progress::new("training the judge", steps);
     let start = Instant::now();
@@ -82,13 +83,7 @@ fn main() -> pouw::Result<()> {
     );
 
     // 3. The request: threshold calibrated so that 2% of the dataset's own digits fall under it.
-    let cpu = GanTrainer::from_checkpoint(
-        &GanSpec {
-            device: DeviceChoice::Cpu,
-            ..spec.clone()
-        },
-        &checkpoint,
-    )?;
+    let cpu = GanTrainer::from_checkpoint(&spec, &checkpoint, DeviceChoice::Cpu)?;
     let threshold = calibrate_threshold(&cpu, dataset.current(), DEFAULT_REJECT_PER_MILLE)?;
     let request = DatasetRequest::for_dataset(
         dataset.current(),

@@ -20,7 +20,8 @@ mod support;
 
 use pouw::dataset::import::import_digits_csv;
 use pouw::learning::gan::render::{sample_grid, write_png};
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, DirStore, ProofOfLearning,
     TaskSpec,
@@ -42,8 +43,7 @@ fn main() -> pouw::Result<()> {
     let out = std::path::Path::new("out/train");
     std::fs::create_dir_all(out).map_err(|e| pouw::Error::io(out, e))?;
     let dataset = import_digits_csv(support::digits_path(), out.join("digits"), None)?;
-    let mut spec = GanSpec::for_manifest(dataset.manifest())?;
-    spec.device = DeviceChoice::Cpu;
+    let spec = GanSpec::for_manifest(dataset.manifest())?;
     if args.first().map(String::as_str) == Some("--compare") {
         let runs = args
             .get(1)
@@ -61,7 +61,7 @@ fn main() -> pouw::Result<()> {
         hex(&spec.digest())
     );
 
-    let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32])?;
+    let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu)?;
     println!(
         "device {:?}, {} intra-op threads",
         trainer.device(),

@@ -165,6 +165,16 @@
 #define POUW_IPFS_OPTION_PARALLEL_FETCHES (1 << 5)
 
 /*
+ Asks [`pouw_audit`] to replay a segment drawn from the library's own randomness.
+ */
+#define POUW_SEGMENT_RANDOM (UINT64_MAX - 1)
+
+/*
+ Asks [`pouw_audit`] to replay the whole block.
+ */
+#define POUW_SEGMENT_ALL UINT64_MAX
+
+/*
  The largest binary CID the library produces or accepts, in bytes.
  */
 #define POUW_MAX_CID_LEN 64
@@ -211,24 +221,9 @@
 #define POUW_VERIFY_PHASE_COMPANION 2
 
 /*
- Scoring the start and winning checkpoints.
- */
-#define POUW_VERIFY_PHASE_QUALITY 3
-
-/*
  Fetching the segment-start checkpoints and checking their digests.
  */
 #define POUW_VERIFY_PHASE_SEGMENTS 4
-
-/*
- Asks [`pouw_audit`] to replay a segment drawn from the library's own randomness.
- */
-#define POUW_SEGMENT_RANDOM (UINT64_MAX - 1)
-
-/*
- Asks [`pouw_audit`] to replay the whole block.
- */
-#define POUW_SEGMENT_ALL UINT64_MAX
 
 /*
  The result of every fallible `pouw_*` call. Numbers are stable across versions and never
@@ -693,6 +688,12 @@ typedef uint32_t (*pouw_store_put_callback)(void *user_data,
                                             size_t len);
 
 /*
+ Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps
+ replayed, the block's steps and the caller's `user_data`. It must return normally.
+ */
+typedef void (*pouw_audit_callback)(uint64_t step, uint64_t steps, void *user_data);
+
+/*
  Where a block starts, as the chain keeps it: the previous block's winning checkpoint (from
  its verdict's `next`), or the genesis checkpoint ([`pouw_start_of_checkpoint`]).
  */
@@ -783,14 +784,6 @@ typedef struct pouw_verdict {
    */
   uint8_t dataset_root[32];
   /*
-   Quality score of the start checkpoint (lower is better).
-   */
-  double start_quality;
-  /*
-   Quality score of the winning checkpoint (lower is better).
-   */
-  double end_quality;
-  /*
    The work the block represents (expected steps at its target), a 256-bit big-endian
    integer: sum a chain's with [`pouw_work_add`].
    */
@@ -816,10 +809,18 @@ typedef void (*pouw_verify_callback)(uint32_t phase,
                                      void *user_data);
 
 /*
- Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps
- replayed, the block's steps and the caller's `user_data`. It must return normally.
+ The quality scores of a block's training ([`pouw_assess`]; lower is better).
  */
-typedef void (*pouw_audit_callback)(uint64_t step, uint64_t steps, void *user_data);
+typedef struct pouw_assessment {
+  /*
+   Quality score of the start checkpoint.
+   */
+  double start_quality;
+  /*
+   Quality score of the winning checkpoint.
+   */
+  double end_quality;
+} pouw_assessment;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1364,6 +1365,73 @@ pouw_result pouw_target_retarget(const uint8_t *target,
                                  uint8_t *out_target);
 
 /*
+ Audits a block: replays steps of `proof` (`proof_len` bytes) from its start checkpoint
+ `start` (`start_len` bytes) on `dataset`, with the trajectory companion and the segment
+ starts fetched from `store`, and checks that no ticket before the winning one beats `target`
+ (32 bytes). `segment` chooses what is replayed: [`POUW_SEGMENT_ALL`] every step,
+ [`POUW_SEGMENT_RANDOM`] one segment drawn from this process's own randomness (what every node
+ should do for every block it accepts: README "Security argument"), or a segment index below
+ [`pouw_segment_count`]; `*out_segment` (may be NULL) receives the segment replayed
+ (`POUW_SEGMENT_ALL` for the whole block).
+
+ Returns `POUW_RESULT_OK` when the replay ran to the end, writing to `*out_fraud_proof` a new
+ buffer with the fraud proof of the first wrong step (free it with [`pouw_buffer_free`]), or
+ NULL when every step agrees. The checkpoint the fraud proof names is published to `store`.
+ Returns `POUW_RESULT_CANCELLED` when `cancel` is set (checked before every step), and an
+ error code for a proof or companion that cannot be audited.
+
+ `progress` (may be NULL) is called with `user_data` after every step. Thread-safe.
+ */
+pouw_result pouw_audit(const struct pouw_params *params,
+                       const struct pouw_dataset *dataset,
+                       const struct pouw_store *store,
+                       const uint8_t *header_hash,
+                       const uint8_t *miner_id,
+                       size_t miner_id_len,
+                       const uint8_t *start,
+                       size_t start_len,
+                       const uint8_t *target,
+                       const uint8_t *proof,
+                       size_t proof_len,
+                       uint64_t segment,
+                       pouw_audit_callback progress,
+                       void *user_data,
+                       const struct pouw_cancel_token *cancel,
+                       uint64_t *out_segment,
+                       struct pouw_buffer **out_fraud_proof);
+
+/*
+ Writes to `*out_count` how many segments the block proof `proof` (`proof_len` bytes, decoded
+ under `params`' limits) has: what a segment index given to [`pouw_audit`] stays below.
+ Thread-safe.
+ */
+pouw_result pouw_segment_count(const struct pouw_params *params,
+                               const uint8_t *proof,
+                               size_t proof_len,
+                               uint64_t *out_count);
+
+/*
+ Checks a fraud proof (`fraud`, `fraud_len` bytes; untrusted) against the block proof
+ `block_proof` (`block_proof_len` bytes) that the chain accepted under the identity `block_id`
+ (32 bytes, [`pouw_block_proof_id`]) and whose start checkpoint has step counter
+ `start_steps`, with one step re-executed from the checkpoint it names in `store`.
+
+ Returns `POUW_RESULT_OK` and writes the proven-wrong step to `*out_step` when the fraud is
+ proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest;
+ `POUW_RESULT_BINDING` when the block bytes or the fraud proof are not of `block_id`; another
+ code for a malformed fraud proof. Thread-safe.
+ */
+pouw_result pouw_fraud_proof_verify(const struct pouw_params *params,
+                                    const struct pouw_store *store,
+                                    const uint8_t *block_id,
+                                    uint64_t start_steps,
+                                    const uint8_t *block_proof,
+                                    size_t block_proof_len,
+                                    const uint8_t *fraud,
+                                    size_t fraud_len,
+                                    uint64_t *out_step);
+
+/*
  Makes an unset cancellation token and writes it to `*out` (free it with
  [`pouw_cancel_token_free`] once no call uses it). Thread-safe.
  */
@@ -1530,6 +1598,23 @@ pouw_result pouw_verify_record_free(const struct pouw_params *params,
                                     struct pouw_verdict *out_verdict);
 
 /*
+ Scores the training of a block that [`pouw_verify`] (or [`pouw_verify_record_free`])
+ accepted, for chains that reward quality: fetches the start checkpoint `start` and the
+ winning one from `store` (each checked against its digest) and scores both against the
+ block's capacity records. `proof` is the self-contained form when `dataset` is NULL, else the
+ record-free form read against `dataset`. It decides nothing of validity; every error is this
+ node's (retry or fetch elsewhere). Costs two checkpoint fetches and two quality evaluations,
+ no re-execution. Thread-safe.
+ */
+pouw_result pouw_assess(const struct pouw_params *params,
+                        const struct pouw_dataset *dataset,
+                        const struct pouw_store *store,
+                        const struct pouw_start *start,
+                        const uint8_t *proof,
+                        size_t proof_len,
+                        struct pouw_assessment *out_assessment);
+
+/*
  Writes the record-free form of the self-contained block proof `proof` (`proof_len` bytes,
  decoded under `params`' limits) to a new buffer `*out` (free it with [`pouw_buffer_free`]): the
  openings without their batches, one keyed digest per challenged record. For verifiers that
@@ -1541,52 +1626,6 @@ pouw_result pouw_block_proof_record_free(const struct pouw_params *params,
                                          struct pouw_buffer **out);
 
 /*
- Audits a block: replays steps of `proof` (`proof_len` bytes) from its start checkpoint
- `start` (`start_len` bytes) on `dataset`, with the trajectory companion and the segment
- starts fetched from `store`, and checks that no ticket before the winning one beats `target`
- (32 bytes). `segment` chooses what is replayed: [`POUW_SEGMENT_ALL`] every step,
- [`POUW_SEGMENT_RANDOM`] one segment drawn from this process's own randomness (what every node
- should do for every block it accepts: README "Security argument"), or a segment index below
- [`pouw_segment_count`]; `*out_segment` (may be NULL) receives the segment replayed
- (`POUW_SEGMENT_ALL` for the whole block).
-
- Returns `POUW_RESULT_OK` when the replay ran to the end, writing to `*out_fraud_proof` a new
- buffer with the fraud proof of the first wrong step (free it with [`pouw_buffer_free`]), or
- NULL when every step agrees. The checkpoint the fraud proof names is published to `store`.
- Returns `POUW_RESULT_CANCELLED` when `cancel` is set (checked before every step), and an
- error code for a proof or companion that cannot be audited.
-
- `progress` (may be NULL) is called with `user_data` after every step. Thread-safe.
- */
-pouw_result pouw_audit(const struct pouw_params *params,
-                       const struct pouw_dataset *dataset,
-                       const struct pouw_store *store,
-                       const uint8_t *header_hash,
-                       const uint8_t *miner_id,
-                       size_t miner_id_len,
-                       const uint8_t *start,
-                       size_t start_len,
-                       const uint8_t *target,
-                       const uint8_t *proof,
-                       size_t proof_len,
-                       uint64_t segment,
-                       pouw_audit_callback progress,
-                       void *user_data,
-                       const struct pouw_cancel_token *cancel,
-                       uint64_t *out_segment,
-                       struct pouw_buffer **out_fraud_proof);
-
-/*
- Writes to `*out_count` how many segments the block proof `proof` (`proof_len` bytes, decoded
- under `params`' limits) has: what a segment index given to [`pouw_audit`] stays below.
- Thread-safe.
- */
-pouw_result pouw_segment_count(const struct pouw_params *params,
-                               const uint8_t *proof,
-                               size_t proof_len,
-                               uint64_t *out_count);
-
-/*
  Writes the identity of the block proof `proof` (`proof_len` bytes, self-contained, decoded
  under `params`' limits) to `out_id` (32 bytes): what a chain records for an accepted block and
  gives [`pouw_fraud_proof_verify`]. Thread-safe.
@@ -1595,27 +1634,6 @@ pouw_result pouw_block_proof_id(const struct pouw_params *params,
                                 const uint8_t *proof,
                                 size_t proof_len,
                                 uint8_t *out_id);
-
-/*
- Checks a fraud proof (`fraud`, `fraud_len` bytes; untrusted) against the block proof
- `block_proof` (`block_proof_len` bytes) that the chain accepted under the identity `block_id`
- (32 bytes, [`pouw_block_proof_id`]) and whose start checkpoint has step counter
- `start_steps`, with one step re-executed from the checkpoint it names in `store`.
-
- Returns `POUW_RESULT_OK` and writes the proven-wrong step to `*out_step` when the fraud is
- proven; `POUW_RESULT_NOT_FRAUD` when the step re-executes to the committed digest;
- `POUW_RESULT_BINDING` when the block bytes or the fraud proof are not of `block_id`; another
- code for a malformed fraud proof. Thread-safe.
- */
-pouw_result pouw_fraud_proof_verify(const struct pouw_params *params,
-                                    const struct pouw_store *store,
-                                    const uint8_t *block_id,
-                                    uint64_t start_steps,
-                                    const uint8_t *block_proof,
-                                    size_t block_proof_len,
-                                    const uint8_t *fraud,
-                                    size_t fraud_len,
-                                    uint64_t *out_step);
 
 #ifdef __cplusplus
 }  // extern "C"

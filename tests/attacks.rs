@@ -14,7 +14,9 @@ use common::flat::{audit, verify_fraud_proof};
 
 use common::attack::{all, made_up, mock_chain, reset_counters, CountingStore, Mock};
 use pouw::hash::Digest;
-use pouw::learning::{checkpoint_digest, CheckpointStore, ProofOfLearning, Trajectory};
+use pouw::learning::{
+    checkpoint_digest, CheckpointStore, DeviceChoice, ProofOfLearning, Trajectory,
+};
 use pouw::work::{opened_steps, AuditInput, AuditOutcome, FraudCheckInput, Target};
 use pouw::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -286,6 +288,7 @@ fn a_spliced_step_is_found_by_the_audit_and_proven() {
         target: Target::MAX,
         dataset: &c.dataset,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     };
     let mut seen = 0;
     let outcome = audit::<Mock>(
@@ -305,6 +308,7 @@ fn a_spliced_step_is_found_by_the_audit_and_proven() {
         block_id: proof.id(),
         start_steps: c.start.steps,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     };
     assert_eq!(
         verify_fraud_proof::<Mock>(&check, &proof.to_bytes(), &fraud.to_bytes()).unwrap(),

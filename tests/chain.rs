@@ -15,6 +15,7 @@ use common::flat::{audit, audit_segment, verify_fraud_proof};
 
 use common::attack::{all, made_up, mock_chain, Mock, MockChain, MINER};
 use pouw::hash::Digest;
+use pouw::learning::DeviceChoice;
 use pouw::learning::ProofOfLearning;
 use pouw::learning::{checkpoint_digest, Trajectory};
 use pouw::work::{
@@ -45,6 +46,7 @@ fn audit_input<'a>(
         target,
         dataset: &c.dataset,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     }
 }
 
@@ -259,6 +261,7 @@ fn a_splice_is_caught_by_a_segment_check_proven_and_dropped() {
         block_id: chain.blocks[2].0,
         start_steps: chain.blocks[2].2.steps,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     };
     assert_eq!(
         verify_fraud_proof::<Mock>(&check, &chain.blocks[2].1, &fraud.to_bytes()).unwrap(),
@@ -320,6 +323,7 @@ fn a_fraud_proof_about_other_block_bytes_is_refused() {
         block_id: accepted.id(),
         start_steps: c.start.steps,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     };
     // About the fabricated bytes, against the honest block the chain accepted: refused.
     let r = verify_fraud_proof::<Mock>(&check(&honest), &fabricated.to_bytes(), &fraud.to_bytes());
@@ -411,7 +415,7 @@ fn a_model_replacement_is_caught_by_a_segment_check_and_proven() {
     let header = [0x63; 32];
     let miner = b"saboteur".as_slice();
     let format = c.params.spec.checkpoint_format().unwrap();
-    let fresh = GanTrainer::from_seed(&c.params.spec, &[9; 32])
+    let fresh = GanTrainer::from_seed(&c.params.spec, &[9; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -451,6 +455,7 @@ fn a_model_replacement_is_caught_by_a_segment_check_and_proven() {
         params: &c.params,
         target,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     };
     common::flat::verify::<GanTrainer>(&input, &bytes)
         .expect("sampling misses the replacement: verify accepts");
@@ -462,6 +467,7 @@ fn a_model_replacement_is_caught_by_a_segment_check_and_proven() {
         target,
         dataset: &c.dataset,
         store: &c.store,
+        device: DeviceChoice::Cpu,
     };
     let segments = segment_count(&c.params, n).unwrap();
     let mut caught = Vec::new();
@@ -475,6 +481,7 @@ fn a_model_replacement_is_caught_by_a_segment_check_and_proven() {
                     block_id: proof.id(),
                     start_steps: start.steps,
                     store: &c.store,
+                    device: DeviceChoice::Cpu,
                 };
                 assert_eq!(
                     verify_fraud_proof::<GanTrainer>(&fraud_check, &bytes, &fraud.to_bytes())

@@ -13,7 +13,8 @@ mod common;
 use common::flat::verify;
 
 use pouw::learning::exact::Exact;
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
     TaskSpec,
@@ -49,7 +50,7 @@ fn digests(
     ds: &pouw::Dataset,
     batch: impl Fn(&pouw::Digest, u64) -> Batch,
 ) -> (Vec<[u8; 32]>, f64) {
-    let mut trainer = GanTrainer::from_seed(spec, &[4u8; 32]).unwrap();
+    let mut trainer = GanTrainer::from_seed(spec, &[4u8; 32], DeviceChoice::Cpu).unwrap();
     let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
     let mut out = Vec::new();
     let start = Instant::now();
@@ -148,7 +149,7 @@ fn mine_and_verify(miner: DeviceChoice, verifier: DeviceChoice) {
     let (_dir, ds) = common::digits_dataset();
     let params = small_params(&ds, miner);
     let store = MemStore::default();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -184,6 +185,7 @@ fn mine_and_verify(miner: DeviceChoice, verifier: DeviceChoice) {
             params: &checked,
             target,
             store: &store,
+            device: DeviceChoice::Cpu,
         },
         &block.proof.to_bytes(),
     )

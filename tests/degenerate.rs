@@ -11,6 +11,7 @@ mod common;
 
 use common::work::chain;
 use pouw::learning::gan::{DecodedCheckpoint, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{batch_indices, checkpoint_digest, Batch, ProofOfLearning};
 use pouw::work::{mine, MineInput, MineOptions};
 use pouw::Error;
@@ -37,7 +38,7 @@ fn network(name: &str) -> &str {
 
 /// One step from `checkpoint` on a real batch of the digits.
 fn step_from(c: &common::work::Chain, checkpoint: &[u8]) -> pouw::Result<()> {
-    let mut state = GanTrainer::from_checkpoint(&c.params.spec, checkpoint)?;
+    let mut state = GanTrainer::from_checkpoint(&c.params.spec, checkpoint, DeviceChoice::Cpu)?;
     let seed = [7u8; 32];
     let indices = batch_indices(&seed, c.params.spec.batch_size, c.dataset.len())?;
     state.step(&seed, &Batch::from_dataset(&c.dataset, &indices)?)

@@ -8,7 +8,8 @@ mod common;
 
 use common::flat::{audit, audit_segment, verify, verify_fraud_proof};
 
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
 use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
 use std::sync::atomic::AtomicBool;
@@ -18,7 +19,6 @@ use common::golden::{dir as golden_dir, read, Golden, EXPECTED_STEPS, HEADER, MI
 /// The golden setup: a tiny model on the digits.
 fn params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
     let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    spec.device = DeviceChoice::Cpu;
     spec.latent = 16;
     spec.g_filters = 16;
     spec.d_filters = 8;
@@ -33,7 +33,7 @@ fn params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
 /// Mines the golden block into `store`; returns (params bytes, genesis bytes, proof bytes).
 fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let params = params(ds);
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -89,7 +89,7 @@ fn golden_proofs_keep_verifying() {
 /// re-encode to the same bytes.
 #[test]
 fn golden_proofs_of_older_versions_keep_verifying() {
-    use pouw::work::{BlockProof, ProofLimits, OLDEST_VERIFIED_VERSION};
+    use pouw::work::{BlockProof, ProofLimits, ProtocolVersion};
     let mut versions = Vec::new();
     for entry in std::fs::read_dir(golden_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -102,13 +102,13 @@ fn golden_proofs_of_older_versions_keep_verifying() {
             continue;
         };
         let golden = Golden::load_from(&path);
-        assert_eq!(golden.params.protocol_version, v);
+        assert_eq!(golden.params.protocol_version.number(), v);
         let verdict = verify::<GanTrainer>(&golden.input(), &golden.proof)
             .unwrap_or_else(|e| panic!("the protocol {v} golden proof no longer verifies: {e}"));
         assert!(verdict.steps >= 1);
         let limits = ProofLimits::of(&golden.params);
         let proof = BlockProof::from_bytes(&golden.proof, &limits).unwrap();
-        assert_eq!(proof.version, v);
+        assert_eq!(proof.version.number(), v);
         assert_eq!(proof.to_bytes(), golden.proof);
         // Under the current version's parameters, an old proof is refused, and the other way
         // round.
@@ -151,7 +151,7 @@ fn golden_proofs_of_older_versions_keep_verifying() {
         versions.push(v);
     }
     versions.sort();
-    let expected: Vec<u32> = (OLDEST_VERIFIED_VERSION..pouw::PROTOCOL_VERSION).collect();
+    let expected: Vec<u32> = (ProtocolVersion::OLDEST.number()..pouw::PROTOCOL_VERSION).collect();
     assert_eq!(versions, expected, "one golden directory per older version");
 }
 
@@ -172,6 +172,7 @@ fn audits_and_fraud_proofs_work(golden: &Golden, ds: &pouw::Dataset, v: u32) {
         target: Target::from_expected_steps(EXPECTED_STEPS),
         dataset: ds,
         store: &golden.store,
+        device: DeviceChoice::Cpu,
     };
     let never = AtomicBool::new(false);
     let proof = BlockProof::from_bytes(&golden.proof, &ProofLimits::of(&golden.params)).unwrap();
@@ -202,6 +203,7 @@ fn audits_and_fraud_proofs_work(golden: &Golden, ds: &pouw::Dataset, v: u32) {
         block_id,
         start_steps: golden.start.steps,
         store: &golden.store,
+        device: DeviceChoice::Cpu,
     };
     let r = verify_fraud_proof::<GanTrainer>(&check(proof.id()), &golden.proof, &fraud.to_bytes());
     assert!(

@@ -734,7 +734,8 @@ mod judge {
     use super::*;
     use pouw::growth::{calibrate_threshold, Judge, DEFAULT_REJECT_PER_MILLE};
     use pouw::hash::Xof;
-    use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+    use pouw::learning::gan::{GanSpec, GanTrainer};
+    use pouw::learning::DeviceChoice;
     use pouw::learning::{
         batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
     };
@@ -743,7 +744,7 @@ mod judge {
     /// examples/train.rs), returning its spec and checkpoint bytes.
     fn train(ds: &Dataset, steps: u64) -> (GanSpec, Vec<u8>) {
         let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-        let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32]).unwrap();
+        let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu).unwrap();
         let mut bytes = trainer.checkpoint().unwrap();
         for i in 1..=steps {
             let seed = step_seed(&[2u8; 32], &checkpoint_digest(&bytes), i);
@@ -906,11 +907,9 @@ mod judge {
             import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
         let (spec, checkpoint) = train(&ds, 400);
         // The judge's view of the model (on the CPU) calibrates the threshold.
-        let judge_model = GanSpec {
-            device: DeviceChoice::Cpu,
-            ..spec.clone()
-        };
-        let trainer = GanTrainer::from_checkpoint(&judge_model, &checkpoint).unwrap();
+        let judge_model = spec.clone();
+        let trainer =
+            GanTrainer::from_checkpoint(&judge_model, &checkpoint, DeviceChoice::Cpu).unwrap();
         let threshold = calibrate_threshold(&trainer, &ds, DEFAULT_REJECT_PER_MILLE).unwrap();
         let request = request_with(&ds, &spec, &checkpoint, threshold);
         let judge = Judge::new(&request, &spec, &checkpoint).unwrap();

@@ -15,6 +15,7 @@ use pouw::ident::unixfs::CHUNK_SIZE;
 use pouw::ident::{cid_of, Cid, MAX_LINKS};
 use pouw::ipfs::{fetch_dataset, publish_dataset, IpfsOptions, IpfsStore};
 use pouw::learning::CheckpointStore;
+use pouw::learning::DeviceChoice;
 use pouw::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -85,10 +86,14 @@ fn a_block_mined_on_one_node_verifies_from_another() {
     let mut params = c.params.clone();
     params.spec.g_filters = 48;
     params.spec.d_filters = 24;
-    let genesis = GanTrainer::from_seed(&params.spec, &unpublished(32).try_into().unwrap())
-        .unwrap()
-        .checkpoint()
-        .unwrap();
+    let genesis = GanTrainer::from_seed(
+        &params.spec,
+        &unpublished(32).try_into().unwrap(),
+        DeviceChoice::Cpu,
+    )
+    .unwrap()
+    .checkpoint()
+    .unwrap();
     assert!(genesis.len() > 2 * CHUNK_SIZE, "{} bytes", genesis.len());
     let (a, b) = (node_a(), node_b());
     let genesis_cid = a.put(&genesis).unwrap();
@@ -125,6 +130,7 @@ fn a_block_mined_on_one_node_verifies_from_another() {
         params: &params,
         target: c.target,
         store: &b,
+        device: DeviceChoice::Cpu,
     };
     let verdict = verify::<GanTrainer>(&verify_input, &block.proof.to_bytes()).unwrap();
     assert_eq!(verdict.steps, block.proof.steps);

@@ -9,7 +9,8 @@
 mod common;
 
 use pouw::learning::exact::{Kernels, Products};
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
 };
@@ -19,11 +20,6 @@ use std::process::Command;
 const DIGITS_STEPS: u64 = 50;
 /// Steps of the 32x32 RGB model compared.
 const RGB_STEPS: u64 = 3;
-
-fn cpu(mut spec: GanSpec) -> GanSpec {
-    spec.device = DeviceChoice::Cpu;
-    spec
-}
 
 /// Trains `steps` steps from `trainer`, returning the digest after each.
 fn run(
@@ -99,8 +95,8 @@ fn child_train_and_print_digests() {
         "rgb32" => (rgb_dataset(dir.path()), RGB_STEPS),
         other => panic!("unknown model {other}"),
     };
-    let spec = cpu(GanSpec::for_manifest(ds.manifest()).unwrap());
-    let mut trainer = GanTrainer::from_seed(&spec, &[7u8; 32]).unwrap();
+    let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
+    let mut trainer = GanTrainer::from_seed(&spec, &[7u8; 32], DeviceChoice::Cpu).unwrap();
     trainer.set_arithmetic(kernels, products);
     let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
     for d in run(&mut trainer, &ds, 0, steps, &[1u8; 32], &mut prev) {
@@ -211,18 +207,18 @@ fn rgb_model_is_identical_under_every_configuration() {
 #[test]
 fn restart_from_checkpoint_matches_straight_run() {
     let (_dir, ds) = common::digits_dataset();
-    let spec = cpu(GanSpec::for_manifest(ds.manifest()).unwrap());
+    let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
     let anchor = [3u8; 32];
-    let mut straight = GanTrainer::from_seed(&spec, &[9u8; 32]).unwrap();
+    let mut straight = GanTrainer::from_seed(&spec, &[9u8; 32], DeviceChoice::Cpu).unwrap();
     let mut prev = checkpoint_digest(&straight.checkpoint().unwrap());
     let all = run(&mut straight, &ds, 0, 4, &anchor, &mut prev);
 
-    let mut first = GanTrainer::from_seed(&spec, &[9u8; 32]).unwrap();
+    let mut first = GanTrainer::from_seed(&spec, &[9u8; 32], DeviceChoice::Cpu).unwrap();
     let mut prev = checkpoint_digest(&first.checkpoint().unwrap());
     let head = run(&mut first, &ds, 0, 2, &anchor, &mut prev);
     let saved = first.checkpoint().unwrap();
     drop(first);
-    let mut resumed = GanTrainer::from_checkpoint(&spec, &saved).unwrap();
+    let mut resumed = GanTrainer::from_checkpoint(&spec, &saved, DeviceChoice::Cpu).unwrap();
     assert_eq!(
         resumed.checkpoint().unwrap(),
         saved,

@@ -7,7 +7,7 @@
 mod common;
 
 use common::support::quality::{exact_curve, pytorch_scores, pytorch_train, spread, Curve, Scorer};
-use pouw::learning::gan::{DeviceChoice, GanSpec};
+use pouw::learning::gan::GanSpec;
 
 const RUNS: u8 = 4;
 const STEPS: u64 = 400;
@@ -16,8 +16,7 @@ const EVERY: u64 = 50;
 #[test]
 fn exact_training_stays_within_the_spread_of_float32_pytorch() {
     let (dir, ds) = common::digits_dataset();
-    let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    spec.device = DeviceChoice::Cpu;
+    let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
     let scorer = Scorer::new(&ds).unwrap();
     // The reference trains in child processes while the exact runs train here.
     let work = dir.path().to_path_buf();

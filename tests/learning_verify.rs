@@ -4,10 +4,11 @@
 
 mod common;
 
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore,
-    ProofOfLearning, Schedule, StepContext, StepOpening, Trajectory,
+    ProofOfLearning, Reexecution, Schedule, StepContext, StepOpening, Trajectory,
 };
 use pouw::Error;
 
@@ -26,7 +27,6 @@ struct Run {
 
 fn small_spec(ds: &pouw::Dataset) -> GanSpec {
     let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    spec.device = DeviceChoice::Cpu;
     spec.g_filters = 32;
     spec.d_filters = 16;
     spec.batch_size = 16;
@@ -39,7 +39,7 @@ fn run() -> Run {
     let spec = small_spec(&ds);
     let store = MemStore::default();
     let anchor = [5u8; 32];
-    let mut trainer = GanTrainer::from_seed(&spec, &[1u8; 32]).unwrap();
+    let mut trainer = GanTrainer::from_seed(&spec, &[1u8; 32], DeviceChoice::Cpu).unwrap();
     let bytes = trainer.checkpoint().unwrap();
     let mut trajectory = Trajectory::new(checkpoint_digest(&bytes));
     let mut cids = vec![store.put(&bytes).unwrap()];
@@ -92,7 +92,17 @@ impl Run {
     }
 
     fn verify(&self, ctx: &StepContext, opening: &StepOpening) -> pouw::Result<()> {
-        verify_step::<GanTrainer>(&self.spec, ctx, opening, &self.store, 0, UNIXFS).map(|_| ())
+        verify_step::<GanTrainer>(&self.spec, ctx, opening, &cpu(&self.store)).map(|_| ())
+    }
+}
+
+/// Re-execution on the CPU from a start of counter 0, checkpoints named by UnixFS CIDs.
+fn cpu(store: &dyn CheckpointStore) -> Reexecution<'_> {
+    Reexecution {
+        store,
+        start_steps: 0,
+        names: UNIXFS,
+        device: DeviceChoice::Cpu,
     }
 }
 
@@ -123,7 +133,7 @@ fn tampered_start_checkpoint_is_rejected() {
     let mut opening = r.open(2);
     opening.start = cid;
     assert!(matches!(
-        verify_step::<GanTrainer>(&r.spec, &r.ctx(), &opening, &forged, 0, UNIXFS).map(|_| ()),
+        verify_step::<GanTrainer>(&r.spec, &r.ctx(), &opening, &cpu(&forged)).map(|_| ()),
         Err(Error::CheckpointDigest { step: 1 })
     ));
 }
@@ -216,11 +226,11 @@ fn edit_checkpoint(
 fn malformed_checkpoints_are_typed_errors() {
     let (_dir, ds) = common::digits_dataset();
     let spec = small_spec(&ds);
-    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32])
+    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
-    let load = |b: &[u8]| GanTrainer::from_checkpoint(&spec, b).map(|_| ());
+    let load = |b: &[u8]| GanTrainer::from_checkpoint(&spec, b, DeviceChoice::Cpu).map(|_| ());
     load(&bytes).unwrap();
     assert_eq!(
         edit_checkpoint(&bytes, |_| {}),
@@ -304,7 +314,7 @@ fn python_safetensors_reads_a_checkpoint() {
     let (dir, ds) = common::digits_dataset();
     let spec = small_spec(&ds);
     let path = dir.path().join("ckpt.safetensors");
-    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32])
+    let bytes = GanTrainer::from_seed(&spec, &[1u8; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();

@@ -11,7 +11,7 @@ mod common;
 use common::work::chain;
 use pouw::ident::Cid;
 use pouw::learning::gan::GanTrainer;
-use pouw::learning::{CheckpointStore, DirStore};
+use pouw::learning::{CheckpointStore, DeviceChoice, DirStore};
 use pouw::work::{
     audit_segment, judge, verify, verify_fraud_proof, AuditInput, FraudCheckInput, FraudProof,
     Judgement, VerifyError,
@@ -202,7 +202,8 @@ fn a_store_never_makes_an_honest_block_invalid() {
         s.verify(&s.proof, &counting).unwrap();
         counting.gets.load(Ordering::Relaxed)
     };
-    assert!(gets >= 3, "{gets} gets");
+    // At least the winning step's start and the trajectory companion.
+    assert!(gets >= 2, "{gets} gets");
     let mut undecided = 0;
     for fault in FAULTS {
         for at in 0..gets {
@@ -252,6 +253,7 @@ fn a_store_never_makes_a_segment_check_or_a_fraud_check_a_finding() {
                 target: s.c.target,
                 dataset: &s.c.dataset,
                 store: &store,
+                device: DeviceChoice::Cpu,
             };
             let r = audit_segment::<GanTrainer>(&input, &s.proof, 0, &mut |_| {}, &never);
             assert!(
@@ -263,6 +265,7 @@ fn a_store_never_makes_a_segment_check_or_a_fraud_check_a_finding() {
                 block_id: block.id(),
                 start_steps: 0,
                 store: &store,
+                device: DeviceChoice::Cpu,
             };
             match verify_fraud_proof::<GanTrainer>(&check, &s.proof, &fraud) {
                 // The honest winning step, "proven" wrong, with the store answering honestly.
@@ -279,12 +282,12 @@ fn a_store_never_makes_a_segment_check_or_a_fraud_check_a_finding() {
     }
 }
 
-/// Parameters this build cannot use are this node's problem, not the block's.
+/// Parameters this node's own checks refuse are its problem, not the block's.
 #[test]
 fn unusable_parameters_are_undecided() {
     let s = setup();
     let mut params = s.c.params.clone();
-    params.protocol_version = 2;
+    params.min_steps = params.max_steps + 1;
     let start = s.c.genesis_start();
     let mut input = s.c.input(s.header, b"m", &start);
     input.params = &params;

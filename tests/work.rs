@@ -10,6 +10,7 @@ use common::work::chain;
 use pouw::ident::{cid_of, CidProfile};
 use pouw::learning::gan::GanTrainer;
 use pouw::learning::CheckpointStore;
+use pouw::learning::DeviceChoice;
 use pouw::work::{
     mine, BlockProof, MineInput, MineOptions, MineOutcome, ProofLimits, Target, Work,
 };
@@ -33,7 +34,19 @@ fn three_chained_blocks_mine_and_verify() {
         assert_eq!(verdict.next, c.start_of(&block.winning_checkpoint));
         assert_eq!(verdict.next.steps, start.steps + verdict.steps);
         assert_eq!(*verdict.opened.last().unwrap(), verdict.steps);
-        assert!(verdict.start_quality.is_finite() && verdict.end_quality.is_finite());
+        // Scoring is apart from validity: the same scores on a second call, finite.
+        let scoring = pouw::work::AssessInput {
+            start: &start,
+            params: &c.params,
+            store: &c.store,
+            device: DeviceChoice::Cpu,
+        };
+        let scores = pouw::work::assess::<GanTrainer>(&scoring, &block.proof).unwrap();
+        assert!(scores.start_quality.is_finite() && scores.end_quality.is_finite());
+        assert_eq!(
+            scores,
+            pouw::work::assess::<GanTrainer>(&scoring, &block.proof).unwrap()
+        );
         assert_eq!(verdict.work, Work::of(&c.target));
         total = total.checked_add(&verdict.work).unwrap();
         start = verdict.next;
@@ -458,7 +471,7 @@ fn a_checkpoint_named_as_another_version_names_it_is_refused() {
     let mut params = c.params.clone();
     params.spec.g_filters = 48;
     params.spec.d_filters = 24;
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -491,6 +504,7 @@ fn a_checkpoint_named_as_another_version_names_it_is_refused() {
         params: &params,
         target: c.target,
         store: &store,
+        device: DeviceChoice::Cpu,
     };
     verify::<GanTrainer>(&verify_input, &block.proof.to_bytes()).unwrap();
     // The same block, each opened step's start renamed by the whole-file CID: the store serves
@@ -532,25 +546,23 @@ fn a_checkpoint_named_as_another_version_names_it_is_refused() {
 fn parameters_state_a_version_this_build_verifies() {
     let c = chain();
     for v in [0, 2, pouw::PROTOCOL_VERSION + 1, u32::MAX] {
-        let mut p = c.params.clone();
-        p.protocol_version = v;
-        assert!(
-            matches!(p.validate(), Err(Error::UnsupportedVersion { found, .. }) if found == v),
-            "version {v}"
-        );
-        let r =
-            pouw::work::ConsensusParams::<pouw::learning::gan::GanSpec>::from_bytes(&p.to_bytes());
+        // The version follows the 4-byte magic.
+        let mut bytes = c.params.to_bytes();
+        bytes[4..8].copy_from_slice(&v.to_le_bytes());
+        let r = pouw::work::ConsensusParams::<pouw::learning::gan::GanSpec>::from_bytes(&bytes);
         assert!(
             matches!(r, Err(Error::UnsupportedVersion { found, .. }) if found == v),
             "version {v}: {:?}",
             r.err()
         );
     }
-    for v in pouw::work::OLDEST_VERIFIED_VERSION..=pouw::PROTOCOL_VERSION {
+    for v in pouw::work::ProtocolVersion::OLDEST.number()..=pouw::PROTOCOL_VERSION {
         let mut p = c.params.clone();
-        p.protocol_version = v;
+        p.protocol_version = pouw::work::ProtocolVersion::from_number(v, "test").unwrap();
         p.validate().unwrap();
-        assert_eq!(p.version().unwrap().number(), v);
+        let decoded =
+            pouw::work::ConsensusParams::<pouw::learning::gan::GanSpec>::from_bytes(&p.to_bytes());
+        assert_eq!(decoded.unwrap().version().number(), v);
     }
 }
 
@@ -574,14 +586,14 @@ fn verification_reports_its_progress_and_can_be_cancelled() {
     assert_eq!(verdict, verify::<GanTrainer>(&input, &bytes).unwrap());
     let phases: Vec<VerifyPhase> = seen.iter().map(|p| p.phase).collect();
     let n = block.proof.openings.len();
-    // Checks, the winning step, the companion, the other steps, quality.
-    assert_eq!(phases.len(), 1 + 1 + 1 + (n - 1) + 1, "{seen:?}");
+    // Checks, the winning step, the companion, the other steps (no segment start to fetch
+    // that an opened step did not fetch already), and no scoring.
+    assert_eq!(phases.len(), 1 + 1 + 1 + (n - 1), "{seen:?}");
     assert_eq!(phases[0], VerifyPhase::Checks);
     assert_eq!(seen[1].phase, VerifyPhase::Step);
     assert_eq!(seen[1].step, block.proof.steps, "the winning step first");
     assert_eq!(phases[2], VerifyPhase::Companion);
     assert!(phases[3..3 + n - 1].iter().all(|p| *p == VerifyPhase::Step));
-    assert_eq!(*phases.last().unwrap(), VerifyPhase::Quality);
     assert!(seen.iter().all(|p| p.total as usize == n));
     assert!(seen
         .windows(2)

@@ -182,8 +182,14 @@ int main(int argc, char **argv) {
                     &verdict);
     expect("verify", r, POUW_RESULT_OK);
     if (r == POUW_RESULT_OK) {
-        printf("verdict: steps %llu, opened %llu, quality %.6f -> %.6f\n", (unsigned long long)verdict.steps,
-               (unsigned long long)verdict.opened_count, verdict.start_quality, verdict.end_quality);
+        printf("verdict: steps %llu, opened %llu\n", (unsigned long long)verdict.steps,
+               (unsigned long long)verdict.opened_count);
+        /* Scoring is apart from validity: only chains that reward quality pay for it. */
+        pouw_assessment scores;
+        expect("assess",
+               pouw_assess(params, NULL, store, &start, pouw_buffer_data(proof), pouw_buffer_len(proof), &scores),
+               POUW_RESULT_OK);
+        printf("quality %.6f -> %.6f\n", scores.start_quality, scores.end_quality);
         print_hex("  work           ", verdict.work, 32);
         print_hex("  winning digest ", verdict.next.digest, 32);
         check(verdict.steps == last_step, "verdict steps match the mined steps");

@@ -5,6 +5,7 @@
 //! (`--compare`, which plots both) and by `tests/learning_quality.rs`.
 
 use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{batch_indices, step_seed, Batch, ProofOfLearning, TaskSpec};
 use pouw::{Dataset, Digest, Error, Result};
 use std::path::{Path, PathBuf};
@@ -47,7 +48,7 @@ pub fn exact_curve(
     every: u64,
     scorer: &Scorer,
 ) -> Result<Curve> {
-    let mut trainer = GanTrainer::from_seed(spec, &[run; 32])?;
+    let mut trainer = GanTrainer::from_seed(spec, &[run; 32], DeviceChoice::Cpu)?;
     let anchor = [run ^ 0x5a; 32];
     let mut curve = vec![(0, scorer.score(&trainer)?)];
     for i in 1..=steps {
@@ -127,7 +128,11 @@ pub fn pytorch_scores(
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             Ok((
                 t,
-                scorer.score(&GanTrainer::from_checkpoint(spec, &bytes)?)?,
+                scorer.score(&GanTrainer::from_checkpoint(
+                    spec,
+                    &bytes,
+                    DeviceChoice::Cpu,
+                )?)?,
             ))
         })
         .collect()

@@ -2,7 +2,8 @@
 //! proof (issue target: at most 1%). Prints both medians and the difference.
 //! `cargo bench -p pouw-ffi --bench overhead`.
 
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore};
 use pouw::work::{verify, ConsensusParams, Start, Target, VerifyInput};
 use pouw_ffi::*;
@@ -29,8 +30,7 @@ fn main() {
     let (header, miner) = ([0x42u8; 32], b"golden-miner");
     let target = Target::from_expected_steps(8);
 
-    let mut params = ConsensusParams::<GanSpec>::from_bytes(&params_bytes).unwrap();
-    params.spec.device = DeviceChoice::Cpu;
+    let params = ConsensusParams::<GanSpec>::from_bytes(&params_bytes).unwrap();
     let store = DirStore::new(golden.join("store")).unwrap();
     let genesis_bytes = store.get(&genesis, u64::MAX).unwrap();
     let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis_bytes).unwrap();
@@ -41,6 +41,7 @@ fn main() {
         params: &params,
         target,
         store: &store,
+        device: DeviceChoice::Cpu,
     };
 
     let dir = golden.join("store").to_string_lossy().into_owned();

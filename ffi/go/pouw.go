@@ -607,13 +607,41 @@ type VerifyRequest struct {
 
 // Verdict is an accepted block's facts.
 type Verdict struct {
-	Steps        uint64
-	OpenedCount  uint64
-	DatasetRoot  [32]byte
+	Steps       uint64
+	OpenedCount uint64
+	DatasetRoot [32]byte
+	Work        Work  // sum a chain's with Work.Add
+	Next        Start // the next block's start: the winning checkpoint
+}
+
+// Assessment is the quality scores of a block's training (lower is better).
+type Assessment struct {
 	StartQuality float64
 	EndQuality   float64
-	Work         Work  // sum a chain's with Work.Add
-	Next         Start // the next block's start: the winning checkpoint
+}
+
+// Assess scores the training of a block Verify accepted (req's Params, Store, Start and Proof;
+// the proof is record-free when ds is not nil): two checkpoint fetches and two quality
+// evaluations, no re-execution. It decides nothing of validity: every error is this node's
+// (ErrUndecided).
+func Assess(req VerifyRequest, ds *Dataset) (*Assessment, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
+	start, err := req.Start.c()
+	if err != nil {
+		return nil, err
+	}
+	pp, pn := bytesPtr(req.Proof)
+	var a C.pouw_assessment
+	r := C.pouw_assess(req.Params.c(), ds.c(), req.Store.c(), &start, pp, pn, &a)
+	runtime.KeepAlive(req.Params)
+	runtime.KeepAlive(req.Store)
+	runtime.KeepAlive(req.Proof)
+	runtime.KeepAlive(ds)
+	if err := resultError("assess", r); err != nil {
+		return nil, err
+	}
+	return &Assessment{StartQuality: float64(a.start_quality), EndQuality: float64(a.end_quality)}, nil
 }
 
 // Verify checks a block proof; a rejection is an *Error with the reason's code.
@@ -629,7 +657,6 @@ const (
 	VerifyChecks    VerifyPhase = C.POUW_VERIFY_PHASE_CHECKS    // decoding and the cheap checks
 	VerifyStep      VerifyPhase = C.POUW_VERIFY_PHASE_STEP      // fetching a start checkpoint, re-executing its step
 	VerifyCompanion VerifyPhase = C.POUW_VERIFY_PHASE_COMPANION // fetching the trajectory companion
-	VerifyQuality   VerifyPhase = C.POUW_VERIFY_PHASE_QUALITY   // scoring the start and winning checkpoints
 	VerifySegments  VerifyPhase = C.POUW_VERIFY_PHASE_SEGMENTS  // fetching the segment starts, checking their digests
 )
 
@@ -742,11 +769,9 @@ func verify(req VerifyRequest, ds *Dataset) (*Verdict, error) {
 
 func verdictFromC(v *C.pouw_verdict) *Verdict {
 	out := &Verdict{
-		Steps:        uint64(v.steps),
-		OpenedCount:  uint64(v.opened_count),
-		StartQuality: float64(v.start_quality),
-		EndQuality:   float64(v.end_quality),
-		Next:         startFromC(&v.next),
+		Steps:       uint64(v.steps),
+		OpenedCount: uint64(v.opened_count),
+		Next:        startFromC(&v.next),
 	}
 	for i := range out.DatasetRoot {
 		out.DatasetRoot[i] = byte(v.dataset_root[i])

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,7 +105,15 @@ func TestMineAndVerifyATinyBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("verdict: steps %d, opened %d, quality %.6f -> %.6f, work %x", v.Steps, v.OpenedCount, v.StartQuality, v.EndQuality, v.Work)
+	t.Logf("verdict: steps %d, opened %d, work %x", v.Steps, v.OpenedCount, v.Work)
+	a, err := Assess(c.request(header(3), block.Proof), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("quality %.6f -> %.6f", a.StartQuality, a.EndQuality)
+	if math.IsNaN(a.StartQuality) || math.IsInf(a.StartQuality, 0) || math.IsNaN(a.EndQuality) || math.IsInf(a.EndQuality, 0) {
+		t.Fatalf("scores %+v", a)
+	}
 	if v.Steps == 0 || v.Steps != last {
 		t.Fatalf("verdict steps %d, progress reported %d", v.Steps, last)
 	}
@@ -304,7 +313,7 @@ func TestVerifyAlongsideMining(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		if v.Steps != alone.Steps || v.StartQuality != alone.StartQuality || v.EndQuality != alone.EndQuality || !bytes.Equal(v.Next.Cid, alone.Next.Cid) || v.Work != alone.Work {
+		if v.Steps != alone.Steps || !bytes.Equal(v.Next.Cid, alone.Next.Cid) || v.Work != alone.Work {
 			t.Fatalf("verdict %d differs from the one made alone", i)
 		}
 	}
@@ -463,8 +472,17 @@ func TestRecordFreeProof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Steps != full.Steps || v.EndQuality != full.EndQuality || v.Work != full.Work || v.Next.Digest != full.Next.Digest {
+	if v.Steps != full.Steps || v.Work != full.Work || v.Next.Digest != full.Next.Digest {
 		t.Fatalf("verdicts differ: %+v vs %+v", v, full)
+	}
+	// Both forms score alike.
+	fullScores, err := Assess(c.request(header(6), block.Proof), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compactScores, err := Assess(c.request(header(6), compact), c.dataset)
+	if err != nil || *compactScores != *fullScores {
+		t.Fatalf("scores differ: %+v vs %+v (%v)", compactScores, fullScores, err)
 	}
 	forged := append([]byte(nil), compact...)
 	forged[len(forged)-1] ^= 1
@@ -485,7 +503,7 @@ func TestVerifyContext(t *testing.T) {
 	v, err := VerifyContext(context.Background(), c.request(header(7), block.Proof), func(p VerifyProgress) {
 		phases = append(phases, p.Phase)
 		fetched = p.FetchedBytes
-		if p.Phase == VerifyQuality {
+		if p.Phase == VerifyCompanion {
 			panic("recovered")
 		}
 	})
@@ -496,15 +514,15 @@ func TestVerifyContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Checks, a step per opening, the companion, quality; and at most a segment start per
-	// segment but the first (one an opened step already started from is not fetched again).
+	// Checks, a step per opening, the companion; and at most a segment start per segment but
+	// the first (one an opened step already started from is not fetched again).
 	starts := 0
 	for _, p := range phases {
 		if p == VerifySegments {
 			starts++
 		}
 	}
-	if len(phases)-starts != int(v.OpenedCount)+3 || starts >= int(segments) || phases[0] != VerifyChecks || phases[len(phases)-1] != VerifyQuality || fetched == 0 {
+	if len(phases)-starts != int(v.OpenedCount)+2 || starts >= int(segments) || phases[0] != VerifyChecks || fetched == 0 {
 		t.Fatalf("phases %v (opened %d, %d segments), fetched %d", phases, v.OpenedCount, segments, fetched)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -172,3 +172,115 @@ pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
         let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(ptr))));
     }
 }
+
+/// The body of a `pouw_*_from_bytes`: decodes `(bytes, len)` (untrusted) with `decode` and
+/// writes the new handle to `*out`.
+///
+/// # Safety
+/// As [`slice`] for `bytes` and `len`; `out` must be valid for a write when not NULL.
+pub(crate) unsafe fn decode_into<H>(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut H,
+    decode: impl FnOnce(&[u8]) -> Result<H, PouwResult>,
+) -> PouwResult {
+    guard(|| {
+        let bytes = slice(bytes, len)?;
+        out_ptr(out)?;
+        let value = decode(bytes)?;
+        write_handle(out, value);
+        Ok(())
+    })
+}
+
+/// The body of a call that writes bytes of a handle (`pouw_*_to_bytes`, `pouw_*_cid`): `make`
+/// them from `*h` and write them to a new buffer `*out`.
+///
+/// # Safety
+/// As [`handle`] for `h`; `out` must be valid for a write when not NULL.
+pub(crate) unsafe fn buffer_of<H>(
+    h: *const H,
+    out: *mut *mut crate::buffer::pouw_buffer,
+    make: impl FnOnce(&H) -> Result<Vec<u8>, PouwResult>,
+) -> PouwResult {
+    guard(|| {
+        let h = handle(h)?;
+        out_ptr(out)?;
+        let bytes = make(h)?;
+        crate::buffer::pouw_buffer::write(out, bytes);
+        Ok(())
+    })
+}
+
+/// The body of a call that writes a 32-byte value of a handle (a digest, a root): `make` it from
+/// `*h` and copy it to `out`.
+///
+/// # Safety
+/// As [`handle`] for `h`; `out` must be valid for 32 bytes of writes when not NULL.
+pub(crate) unsafe fn digest_of<H>(
+    h: *const H,
+    out: *mut u8,
+    make: impl FnOnce(&H) -> Result<[u8; 32], PouwResult>,
+) -> PouwResult {
+    guard(|| {
+        let h = handle(h)?;
+        out_ptr(out)?;
+        write_digest(out, &make(h)?);
+        Ok(())
+    })
+}
+
+/// Copies a 32-byte value to `out` (checked non-NULL before).
+///
+/// # Safety
+/// `out` must be valid for 32 bytes of writes.
+pub(crate) unsafe fn write_digest(out: *mut u8, value: &[u8; 32]) {
+    std::ptr::copy_nonoverlapping(value.as_ptr(), out, 32);
+}
+
+/// The body of a call on a self-contained block proof `(proof, len)` (untrusted, decoded under
+/// `params`' limits): writes to `*out` what `make` derives from the parameters and the proof.
+///
+/// # Safety
+/// As [`handle`] for `params` and [`slice`] for `proof` and `len`; `out` must be valid for a
+/// write when not NULL.
+pub(crate) unsafe fn from_block_proof<T>(
+    params: *const crate::params::pouw_params,
+    proof: *const u8,
+    len: usize,
+    out: *mut T,
+    make: impl FnOnce(
+        &pouw::work::ConsensusParams<pouw::learning::gan::GanSpec>,
+        pouw::work::BlockProof,
+    ) -> Result<T, PouwResult>,
+) -> PouwResult {
+    guard(|| {
+        let params = &handle(params)?.inner;
+        let bytes = slice(proof, len)?;
+        out_ptr(out)?;
+        let limits = pouw::work::ProofLimits::of(params);
+        let value = make(params, pouw::work::BlockProof::from_bytes(bytes, &limits)?)?;
+        out.write(value);
+        Ok(())
+    })
+}
+
+/// The body of a `pouw_*_open`: opens the directory `(dir, len)` with `open` and writes the new
+/// handle to `*out`.
+///
+/// # Safety
+/// As [`path`] for `dir` and `len`; `out` must be valid for a write when not NULL.
+pub(crate) unsafe fn open_into<H>(
+    dir: *const u8,
+    len: usize,
+    out: *mut *mut H,
+    open: impl FnOnce(&Path) -> Result<H, PouwResult>,
+) -> PouwResult {
+    guard(|| {
+        let dir = path(dir, len)?;
+        out_ptr(out)?;
+        let value = open(dir)?;
+        write_handle(out, value);
+        Ok(())
+    })
+}

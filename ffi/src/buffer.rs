@@ -19,6 +19,16 @@ impl pouw_buffer {
     pub(crate) unsafe fn write(out: *mut *mut pouw_buffer, bytes: Vec<u8>) {
         write_handle(out, pouw_buffer { bytes });
     }
+
+    /// A buffer holding `bytes`.
+    pub(crate) fn holding(bytes: Vec<u8>) -> pouw_buffer {
+        pouw_buffer { bytes }
+    }
+
+    /// A new buffer holding `bytes`, owned by the caller (freed by [`pouw_buffer_free`]).
+    pub(crate) fn new(bytes: Vec<u8>) -> *mut pouw_buffer {
+        Box::into_raw(Box::new(pouw_buffer { bytes }))
+    }
 }
 
 /// The first byte of `buffer`, valid until the buffer is freed; NULL when `buffer` is NULL. The

@@ -1,6 +1,8 @@
 //! Datasets on disk: open one, import the UCI digits, read its root and size.
 
-use crate::boundary::{free_handle, guard, handle, out_ptr, path, write_handle};
+use crate::boundary::{
+    buffer_of, digest_of, free_handle, guard, handle, open_into, out_ptr, path, write_handle,
+};
 use crate::buffer::pouw_buffer;
 use crate::result::PouwResult;
 use pouw::Dataset;
@@ -20,12 +22,10 @@ pub unsafe extern "C" fn pouw_dataset_open(
     dir_len: usize,
     out: *mut *mut pouw_dataset,
 ) -> PouwResult {
-    guard(|| {
-        let dir = path(dir, dir_len)?;
-        out_ptr(out)?;
-        let inner = Dataset::open(dir)?;
-        write_handle(out, pouw_dataset { inner });
-        Ok(())
+    open_into(dir, dir_len, out, |dir| {
+        Ok(pouw_dataset {
+            inner: Dataset::open(dir)?,
+        })
     })
 }
 
@@ -57,12 +57,7 @@ pub unsafe extern "C" fn pouw_dataset_root(
     dataset: *const pouw_dataset,
     out_root: *mut u8,
 ) -> PouwResult {
-    guard(|| {
-        let ds = handle(dataset)?;
-        out_ptr(out_root)?;
-        std::ptr::copy_nonoverlapping(ds.inner.root().as_ptr(), out_root, 32);
-        Ok(())
-    })
+    digest_of(dataset, out_root, |ds| Ok(ds.inner.root()))
 }
 
 /// Writes the dataset's record count to `*out_len`. Thread-safe.
@@ -86,12 +81,7 @@ pub unsafe extern "C" fn pouw_dataset_cid(
     dataset: *const pouw_dataset,
     out: *mut *mut pouw_buffer,
 ) -> PouwResult {
-    guard(|| {
-        let ds = handle(dataset)?;
-        out_ptr(out)?;
-        pouw_buffer::write(out, ds.inner.cid().to_bytes());
-        Ok(())
-    })
+    buffer_of(dataset, out, |ds| Ok(ds.inner.cid().to_bytes()))
 }
 
 /// Closes a dataset; NULL is a no-op. No other thread may be using it, and mining on it must

@@ -5,7 +5,10 @@
 //! A record's verdict is a `uint32_t`: [`POUW_RECORD_ACCEPTED`] (0) or the stable number of its
 //! rejection reason (`POUW_RECORD_*`, 1 to 9, in the order the checks run).
 
-use crate::boundary::{array, digest, free_handle, guard, handle, out_ptr, slice, write_handle};
+use crate::boundary::{
+    array, buffer_of, decode_into, digest, digest_of, free_handle, guard, handle, out_ptr, slice,
+    write_handle,
+};
 use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::params::pouw_params;
@@ -137,12 +140,10 @@ pub unsafe extern "C" fn pouw_dataset_request_from_bytes(
     len: usize,
     out: *mut *mut pouw_dataset_request,
 ) -> PouwResult {
-    guard(|| {
-        let bytes = slice(bytes, len)?;
-        out_ptr(out)?;
-        let inner = DatasetRequest::from_bytes(bytes)?;
-        write_handle(out, pouw_dataset_request { inner });
-        Ok(())
+    decode_into(bytes, len, out, |bytes| {
+        Ok(pouw_dataset_request {
+            inner: DatasetRequest::from_bytes(bytes)?,
+        })
     })
 }
 
@@ -153,12 +154,7 @@ pub unsafe extern "C" fn pouw_dataset_request_to_bytes(
     request: *const pouw_dataset_request,
     out: *mut *mut pouw_buffer,
 ) -> PouwResult {
-    guard(|| {
-        let request = &handle(request)?.inner;
-        out_ptr(out)?;
-        pouw_buffer::write(out, request.to_bytes());
-        Ok(())
-    })
+    buffer_of(request, out, |request| Ok(request.inner.to_bytes()))
 }
 
 /// Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
@@ -168,12 +164,7 @@ pub unsafe extern "C" fn pouw_dataset_request_cid(
     request: *const pouw_dataset_request,
     out: *mut *mut pouw_buffer,
 ) -> PouwResult {
-    guard(|| {
-        let request = &handle(request)?.inner;
-        out_ptr(out)?;
-        pouw_buffer::write(out, request.cid().to_bytes());
-        Ok(())
-    })
+    buffer_of(request, out, |request| Ok(request.inner.cid().to_bytes()))
 }
 
 /// Writes the most records one submission to `request` may carry (the length of a verdict
@@ -436,12 +427,10 @@ pub unsafe extern "C" fn pouw_reputation_from_bytes(
     len: usize,
     out: *mut *mut pouw_reputation,
 ) -> PouwResult {
-    guard(|| {
-        let bytes = slice(bytes, len)?;
-        out_ptr(out)?;
-        let inner = Reputation::from_bytes(bytes)?;
-        write_handle(out, pouw_reputation { inner });
-        Ok(())
+    decode_into(bytes, len, out, |bytes| {
+        Ok(pouw_reputation {
+            inner: Reputation::from_bytes(bytes)?,
+        })
     })
 }
 
@@ -452,11 +441,8 @@ pub unsafe extern "C" fn pouw_reputation_to_bytes(
     reputation: *const pouw_reputation,
     out: *mut *mut pouw_buffer,
 ) -> PouwResult {
-    guard(|| {
-        let reputation = &handle(reputation)?.inner;
-        out_ptr(out)?;
-        pouw_buffer::write(out, reputation.to_bytes());
-        Ok(())
+    buffer_of(reputation, out, |reputation| {
+        Ok(reputation.inner.to_bytes())
     })
 }
 
@@ -467,11 +453,8 @@ pub unsafe extern "C" fn pouw_reputation_digest(
     reputation: *const pouw_reputation,
     out_digest: *mut u8,
 ) -> PouwResult {
-    guard(|| {
-        let reputation = &handle(reputation)?.inner;
-        out_ptr(out_digest)?;
-        std::ptr::copy_nonoverlapping(reputation.digest().as_ptr(), out_digest, 32);
-        Ok(())
+    digest_of(reputation, out_digest, |reputation| {
+        Ok(reputation.inner.digest())
     })
 }
 
@@ -555,7 +538,8 @@ pub mod judge {
     use pouw::growth::{
         calibrate_threshold, DuplicateIndex, Judge, Rejection, Submission, Verdict,
     };
-    use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+    use pouw::learning::gan::GanTrainer;
+    use pouw::learning::DeviceChoice;
     use pouw::learning::ProofOfLearning;
 
     /// A request's judge: the request, its checkpoint loaded on the CPU, and the duplicate
@@ -586,11 +570,7 @@ pub mod judge {
             let checkpoint = slice(checkpoint, checkpoint_len)?;
             let dataset = &handle(dataset)?.inner;
             out_ptr(out_threshold)?;
-            let spec = GanSpec {
-                device: DeviceChoice::Cpu,
-                ..params.spec.clone()
-            };
-            let trainer = GanTrainer::from_checkpoint(&spec, checkpoint)?;
+            let trainer = GanTrainer::from_checkpoint(&params.spec, checkpoint, DeviceChoice::Cpu)?;
             *out_threshold = calibrate_threshold(&trainer, dataset, reject_per_mille)?;
             Ok(())
         })

@@ -1,12 +1,15 @@
 //! Consensus parameters of the GAN task: made from a dataset with options, or decoded from the
 //! canonical bytes a chain pins.
 
-use crate::boundary::{free_handle, guard, handle, out_ptr, slice, write_handle};
+use crate::boundary::{
+    buffer_of, digest_of, free_handle, guard, handle, out_ptr, slice, write_handle,
+};
 use crate::buffer::pouw_buffer;
 use crate::dataset::pouw_dataset;
 use crate::result::PouwResult;
 use crate::sized::{read_sized, Field};
-use pouw::learning::gan::{DeviceChoice, GanSpec};
+use pouw::learning::gan::GanSpec;
+use pouw::learning::DeviceChoice;
 use pouw::work::ConsensusParams;
 
 /// Device choice: CUDA device 0 when available, else the CPU (the default).
@@ -139,6 +142,8 @@ unsafe fn read_params_options(
 #[allow(non_camel_case_types)]
 pub struct pouw_params {
     pub(crate) inner: ConsensusParams<GanSpec>,
+    /// Where this process trains and re-executes (a local choice, not encoded).
+    pub(crate) device: DeviceChoice,
 }
 
 fn device(kind: u32, index: u32) -> Result<DeviceChoice, PouwResult> {
@@ -167,9 +172,11 @@ pub unsafe extern "C" fn pouw_params_new_gan(
         out_ptr(out)?;
         let mut spec = GanSpec::for_manifest(ds.manifest())?;
         let is = |bit: u32| o.set & bit != 0;
-        if is(POUW_PARAMS_OPTION_DEVICE) {
-            spec.device = device(o.device, o.cuda_index)?;
-        }
+        let device = if is(POUW_PARAMS_OPTION_DEVICE) {
+            device(o.device, o.cuda_index)?
+        } else {
+            DeviceChoice::Auto
+        };
         let spec_fields = [
             (
                 POUW_PARAMS_OPTION_G_FILTERS,
@@ -208,7 +215,13 @@ pub unsafe extern "C" fn pouw_params_new_gan(
             params.min_steps = o.min_steps;
         }
         params.validate()?;
-        write_handle(out, pouw_params { inner: params });
+        write_handle(
+            out,
+            pouw_params {
+                inner: params,
+                device,
+            },
+        );
         Ok(())
     })
 }
@@ -228,9 +241,14 @@ pub unsafe extern "C" fn pouw_params_from_bytes(
         let bytes = slice(bytes, len)?;
         let device = device(device_kind, cuda_index)?;
         out_ptr(out)?;
-        let mut params = ConsensusParams::<GanSpec>::from_bytes(bytes)?;
-        params.spec.device = device;
-        write_handle(out, pouw_params { inner: params });
+        let params = ConsensusParams::<GanSpec>::from_bytes(bytes)?;
+        write_handle(
+            out,
+            pouw_params {
+                inner: params,
+                device,
+            },
+        );
         Ok(())
     })
 }
@@ -242,12 +260,7 @@ pub unsafe extern "C" fn pouw_params_to_bytes(
     params: *const pouw_params,
     out: *mut *mut pouw_buffer,
 ) -> PouwResult {
-    guard(|| {
-        let params = &handle(params)?.inner;
-        out_ptr(out)?;
-        pouw_buffer::write(out, params.to_bytes());
-        Ok(())
-    })
+    buffer_of(params, out, |params| Ok(params.inner.to_bytes()))
 }
 
 /// Writes the digest a chain pins for `params` (32 bytes) to `out_digest`. Thread-safe.
@@ -256,12 +269,7 @@ pub unsafe extern "C" fn pouw_params_digest(
     params: *const pouw_params,
     out_digest: *mut u8,
 ) -> PouwResult {
-    guard(|| {
-        let params = &handle(params)?.inner;
-        out_ptr(out_digest)?;
-        std::ptr::copy_nonoverlapping(params.digest().as_ptr(), out_digest, 32);
-        Ok(())
-    })
+    digest_of(params, out_digest, |params| Ok(params.inner.digest()))
 }
 
 /// Frees parameters; NULL is a no-op. No other thread may be using them.

@@ -1,7 +1,9 @@
 //! Checkpoint stores: where miners publish the checkpoints a proof opens and verifiers fetch
 //! them, addressed by CID.
 
-use crate::boundary::{free_handle, guard, handle, out_ptr, path, slice, write_handle};
+use crate::boundary::{
+    decode_into, free_handle, guard, handle, open_into, out_ptr, slice, write_handle,
+};
 use crate::buffer::pouw_buffer;
 use crate::params::pouw_params;
 use crate::result::PouwResult;
@@ -33,17 +35,10 @@ pub unsafe extern "C" fn pouw_store_open_dir(
     dir_len: usize,
     out: *mut *mut pouw_store,
 ) -> PouwResult {
-    guard(|| {
-        let dir = path(dir, dir_len)?;
-        out_ptr(out)?;
-        let store = DirStore::new(dir)?;
-        write_handle(
-            out,
-            pouw_store {
-                inner: Box::new(store),
-            },
-        );
-        Ok(())
+    open_into(dir, dir_len, out, |dir| {
+        Ok(pouw_store {
+            inner: Box::new(DirStore::new(dir)?),
+        })
     })
 }
 
@@ -508,11 +503,8 @@ pub unsafe extern "C" fn pouw_cid_of(
     len: usize,
     out: *mut *mut pouw_buffer,
 ) -> PouwResult {
-    guard(|| {
-        let bytes = slice(bytes, len)?;
-        out_ptr(out)?;
-        pouw_buffer::write(out, cid_of(bytes).to_bytes());
-        Ok(())
+    decode_into(bytes, len, out, |bytes| {
+        Ok(pouw_buffer::holding(cid_of(bytes).to_bytes()))
     })
 }
 

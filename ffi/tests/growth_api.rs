@@ -13,7 +13,8 @@ use pouw::growth::{
     Reputation, ReputationRule, Submission, Verdict,
 };
 use pouw::ident::cid_of;
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, ProofOfLearning, TaskSpec,
 };
@@ -102,14 +103,7 @@ fn growth() -> &'static Growth {
             .spec;
 
         // The judge checkpoint: a few steps of the small GAN (seeds as in examples/train.rs).
-        let mut trainer = GanTrainer::from_seed(
-            &GanSpec {
-                device: DeviceChoice::Cpu,
-                ..spec.clone()
-            },
-            &[0u8; 32],
-        )
-        .unwrap();
+        let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu).unwrap();
         let mut checkpoint = trainer.checkpoint().unwrap();
         for i in 1..=JUDGE_STEPS {
             let seed = step_seed(&[2u8; 32], &checkpoint_digest(&checkpoint), i);

@@ -5,6 +5,7 @@
 use super::mock::{Mock, MockSpec};
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::ident::Cid;
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
 use pouw::work::{
     mine, BlockProof, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target,
@@ -47,6 +48,7 @@ impl Chain {
             params: &self.params,
             target: Target::from_expected_steps(TARGET_STEPS),
             store,
+            device: DeviceChoice::Cpu,
         }
     }
 }
@@ -72,7 +74,7 @@ pub fn chain() -> &'static Chain {
         params.capacity_challenges = 4;
         params.max_steps = 1000;
         let store = MemStore::default();
-        let genesis = Mock::from_seed(&params.spec, &[0; 32])
+        let genesis = Mock::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)
             .unwrap()
             .checkpoint()
             .unwrap();

@@ -5,7 +5,7 @@
 use pouw::codec::{Decoder, Encoder};
 use pouw::hash::{tagged_hash, Digest};
 use pouw::ident::{cid_from_bytes, Cid};
-use pouw::learning::{Batch, ProofOfLearning, TaskSpec};
+use pouw::learning::{Batch, DeviceChoice, ProofOfLearning, TaskSpec};
 use pouw::{Error, Result};
 
 /// The mock task: a dataset and a batch size.
@@ -89,14 +89,14 @@ impl Mock {
 impl ProofOfLearning for Mock {
     type Spec = MockSpec;
 
-    fn from_seed(_: &MockSpec, seed: &Digest) -> Result<Self> {
+    fn from_seed(_: &MockSpec, seed: &Digest, _: DeviceChoice) -> Result<Self> {
         Ok(Mock {
             steps: 0,
             acc: *seed,
         })
     }
 
-    fn from_checkpoint(_: &MockSpec, bytes: &[u8]) -> Result<Self> {
+    fn from_checkpoint(_: &MockSpec, bytes: &[u8], _: DeviceChoice) -> Result<Self> {
         LOADS.with(|c| c.set(c.get() + 1));
         let mut d = Decoder::new(bytes);
         let steps = d.u64("steps")?;

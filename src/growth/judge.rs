@@ -6,7 +6,8 @@ use super::submission::{finish_verdicts, precheck, DuplicateIndex, Submission, V
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::ident::cid_of;
-use crate::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use crate::learning::gan::{GanSpec, GanTrainer};
+use crate::learning::DeviceChoice;
 use crate::learning::{Batch, ProofOfLearning, TaskSpec};
 
 /// Records per discriminator forward pass. Scoring runs in chunks of exactly this many records
@@ -148,11 +149,7 @@ impl Judge {
                 spec.value_max, request.shape, request.value_max
             )));
         }
-        let spec = GanSpec {
-            device: DeviceChoice::Cpu,
-            ..spec.clone()
-        };
-        let trainer = GanTrainer::from_checkpoint(&spec, checkpoint)?;
+        let trainer = GanTrainer::from_checkpoint(spec, checkpoint, DeviceChoice::Cpu)?;
         Ok(Judge {
             request: request.clone(),
             trainer,

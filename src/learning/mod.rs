@@ -16,6 +16,7 @@
 //!
 //! A second model plugs in by implementing the two traits; nothing else changes.
 
+mod device;
 #[cfg(feature = "torch")]
 pub mod exact;
 pub mod gan;
@@ -25,13 +26,13 @@ mod seeds;
 mod store;
 mod trajectory;
 
-pub use opening::{
-    check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step, verify_step,
-    StepContext, StepOpening,
-};
+pub use device::DeviceChoice;
+pub(crate) use opening::{check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step};
+pub use opening::{verify_step, Reexecution, StepContext, StepOpening};
 pub use schedule::{Schedule, ScheduledStep};
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
-pub use store::{get_named, CheckpointStore, DirStore, MemStore};
+pub(crate) use store::get_named;
+pub use store::{CheckpointStore, DirStore, MemStore};
 pub use trajectory::{Trajectory, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 
 use crate::error::Result;
@@ -67,12 +68,12 @@ pub trait ProofOfLearning: Sized {
     /// The task's consensus parameters.
     type Spec: TaskSpec;
 
-    /// The initial state, every weight drawn from `seed`.
-    fn from_seed(spec: &Self::Spec, seed: &Digest) -> Result<Self>;
+    /// The initial state, every weight drawn from `seed`, on `device`.
+    fn from_seed(spec: &Self::Spec, seed: &Digest, device: DeviceChoice) -> Result<Self>;
 
-    /// The state a checkpoint holds. The bytes are untrusted: every name, shape and value is
-    /// validated against the spec.
-    fn from_checkpoint(spec: &Self::Spec, bytes: &[u8]) -> Result<Self>;
+    /// The state a checkpoint holds, on `device`. The bytes are untrusted: every name, shape and
+    /// value is validated against the spec.
+    fn from_checkpoint(spec: &Self::Spec, bytes: &[u8], device: DeviceChoice) -> Result<Self>;
 
     /// One training step on `batch`, all randomness drawn from `step_seed`.
     fn step(&mut self, step_seed: &Digest, batch: &Batch) -> Result<()>;

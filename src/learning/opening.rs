@@ -10,8 +10,8 @@
 
 use super::store::get_named;
 use super::{
-    checkpoint_digest, Batch, CheckpointStore, ProofOfLearning, Schedule, TaskSpec, Trajectory,
-    TrajectoryOpening,
+    checkpoint_digest, Batch, CheckpointStore, DeviceChoice, ProofOfLearning, Schedule, TaskSpec,
+    Trajectory, TrajectoryOpening,
 };
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
@@ -35,7 +35,7 @@ pub struct StepOpening {
 }
 
 /// The distinct indices of a batch, ascending.
-pub fn distinct_sorted(indices: &[u64]) -> Vec<u64> {
+pub(crate) fn distinct_sorted(indices: &[u64]) -> Vec<u64> {
     let mut unique = indices.to_vec();
     unique.sort_unstable();
     unique.dedup();
@@ -81,7 +81,7 @@ pub struct StepContext {
 
 /// Checks the cheap parts of an opening (trajectory path, batch records against the dataset
 /// root) and returns the step seed and the batch in drawn order.
-pub fn check_opening_proofs(
+pub(crate) fn check_opening_proofs(
     record_size: usize,
     ctx: &StepContext,
     opening: &StepOpening,
@@ -129,7 +129,7 @@ pub fn check_opening_proofs(
 
 /// Fetches a checkpoint of at most `limit` bytes and checks it is the one with digest
 /// `expected` (`step`: the step whose result it is, for the error).
-pub fn fetch_checkpoint(
+pub(crate) fn fetch_checkpoint(
     store: &dyn CheckpointStore,
     cid: &Cid,
     names: CidProfile,
@@ -144,36 +144,49 @@ pub fn fetch_checkpoint(
     Ok(bytes)
 }
 
-/// Verifies one opened step of a trajectory that starts from a checkpoint of step counter
-/// `start_steps`, its checkpoints named as `names` (the proof's protocol version) names them:
-/// proofs first, then the start checkpoint, then re-execution.
+/// How a verifier re-executes the steps of one trajectory.
+#[derive(Clone, Copy)]
+pub struct Reexecution<'a> {
+    /// Where start checkpoints are fetched from.
+    pub store: &'a dyn CheckpointStore,
+    /// The step counter of the trajectory's start checkpoint.
+    pub start_steps: u64,
+    /// How the proof's protocol version names checkpoints (one encoding per proof).
+    pub names: CidProfile,
+    /// Where steps run (a local choice).
+    pub device: DeviceChoice,
+}
+
+/// Verifies one opened step of a trajectory re-executed as `how` says: proofs first, then the
+/// start checkpoint, then re-execution.
 pub fn verify_step<P: ProofOfLearning>(
     spec: &P::Spec,
     ctx: &StepContext,
     opening: &StepOpening,
-    store: &dyn CheckpointStore,
-    start_steps: u64,
-    names: CidProfile,
+    how: &Reexecution<'_>,
 ) -> Result<P> {
     let (seed, batch) = check_opening_proofs(spec.record_size(), ctx, opening)?;
-    reexecute_step::<P>(spec, opening, &seed, &batch, store, start_steps, names)
+    reexecute_step::<P>(spec, opening, &seed, &batch, how)
 }
 
 /// The expensive half of [`verify_step`], for callers that already ran
 /// [`check_opening_proofs`] and hold its step seed and batch: fetches the start checkpoint `W_{j-1}`
 /// (at most the spec's checkpoint size), checks its step counter is `start_steps + j - 1`,
 /// re-executes the step and compares the digest of the result with `d_j`, bit for bit. Returns
-/// the state after the step. `names` is how the proof's protocol version names checkpoints: the
-/// opening's start and end CIDs must be its names (one encoding per proof).
-pub fn reexecute_step<P: ProofOfLearning>(
+/// the state after the step. The opening's start and end CIDs must be `how.names` names.
+pub(crate) fn reexecute_step<P: ProofOfLearning>(
     spec: &P::Spec,
     opening: &StepOpening,
     seed: &Digest,
     batch: &Batch,
-    store: &dyn CheckpointStore,
-    start_steps: u64,
-    names: CidProfile,
+    how: &Reexecution<'_>,
 ) -> Result<P> {
+    let Reexecution {
+        store,
+        start_steps,
+        names,
+        device,
+    } = *how;
     let step = opening.trajectory.step;
     let before = step
         .checked_sub(1)
@@ -186,7 +199,7 @@ pub fn reexecute_step<P: ProofOfLearning>(
         before,
         spec.checkpoint_size(),
     )?;
-    let mut state = P::from_checkpoint(spec, &start)?;
+    let mut state = P::from_checkpoint(spec, &start, device)?;
     // The digest binds the counter, which counts from the chain's first block: it must be the
     // one of this position in the trajectory.
     let expected = start_steps.checked_add(before).ok_or(Error::StepCounter {

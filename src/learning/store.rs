@@ -42,7 +42,7 @@ pub trait CheckpointStore: Send + Sync {
 /// (the proof's protocol version) gives these bytes, so that an object has one name under a
 /// version and a proof one encoding ([`Error::InvalidField`] `what` otherwise). The store
 /// accepts either version's name of the bytes; this makes it canonical without hashing again.
-pub fn get_named(
+pub(crate) fn get_named(
     store: &dyn CheckpointStore,
     cid: &Cid,
     limit: u64,

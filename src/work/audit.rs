@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::CidProfile;
 use crate::learning::{
-    checkpoint_digest, fetch_checkpoint, get_named, CheckpointStore, ProofOfLearning, Schedule,
-    StepOpening, TaskSpec, Trajectory,
+    checkpoint_digest, fetch_checkpoint, get_named, CheckpointStore, DeviceChoice, ProofOfLearning,
+    Schedule, StepOpening, TaskSpec, Trajectory,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -44,6 +44,8 @@ pub struct AuditInput<'a, S: TaskSpec> {
     /// Where the trajectory companion and the segment starts are fetched from, and where the
     /// checkpoint a fraud proof names is published.
     pub store: &'a dyn CheckpointStore,
+    /// Where this node replays steps (a local choice: every device gives the same outcome).
+    pub device: DeviceChoice,
 }
 
 /// Reported after every replayed step.
@@ -94,7 +96,7 @@ pub fn audit<P: ProofOfLearning>(
     judged(input, |input| {
         let block = Prepared::new(input, proof_bytes)?;
         let n = block.proof.steps;
-        let state = P::from_checkpoint(&input.params.spec, input.start)?;
+        let state = P::from_checkpoint(&input.params.spec, input.start, input.device)?;
         block.replay(input, state, input.start.to_vec(), 0, n, progress, cancel)
     })
 }
@@ -123,6 +125,7 @@ fn through<'a, S: TaskSpec>(
         target: input.target,
         dataset: input.dataset,
         store,
+        device: input.device,
     }
 }
 
@@ -130,7 +133,7 @@ fn through<'a, S: TaskSpec>(
 /// `c = opened_steps + 1` (protocol 5 on); 1 for older versions, whose proofs name no segment
 /// starts (their one segment is the whole block).
 pub fn segment_count<S: TaskSpec>(params: &ConsensusParams<S>, steps: u64) -> Result<u64> {
-    Ok(match params.version()?.segment_steps(params.opened_steps) {
+    Ok(match params.version().segment_steps(params.opened_steps) {
         Some(c) => segment_starts(steps, c) + 1,
         None => 1,
     })
@@ -197,9 +200,9 @@ fn replay_segment<P: ProofOfLearning>(
         });
     }
     let spec = &params.spec;
-    let start = P::from_checkpoint(spec, input.start)?;
+    let start = P::from_checkpoint(spec, input.start, input.device)?;
     let c = params
-        .version()?
+        .version()
         .segment_steps(params.opened_steps)
         .unwrap_or(n);
     let first = segment * c;
@@ -227,7 +230,7 @@ fn replay_segment<P: ProofOfLearning>(
         first,
         spec.checkpoint_size(),
     )?;
-    let state = P::from_checkpoint(spec, &bytes)?;
+    let state = P::from_checkpoint(spec, &bytes, input.device)?;
     if Some(state.steps()) != start_steps.checked_add(first) {
         // The committed checkpoint holds another counter: its next step cannot be honest.
         return block.fraud(input, first + 1, &bytes);
@@ -249,7 +252,7 @@ impl Prepared {
     fn new<S: TaskSpec>(input: &AuditInput<'_, S>, proof_bytes: &[u8]) -> Result<Self> {
         let params = input.params;
         params.validate()?;
-        let version = params.version()?;
+        let version = params.version();
         let ds = input.dataset;
         if ds.root() != params.dataset_root || ds.len() != params.dataset_len {
             return Err(Error::DatasetMismatch {

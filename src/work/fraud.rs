@@ -18,8 +18,8 @@ use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, CheckpointStore, ProofOfLearning,
-    StepContext, StepOpening, TaskSpec,
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, CheckpointStore, DeviceChoice,
+    ProofOfLearning, StepContext, StepOpening, TaskSpec,
 };
 use crate::version::PROTOCOL_VERSION;
 
@@ -74,6 +74,9 @@ pub struct FraudCheckInput<'a, S: TaskSpec> {
     pub start_steps: u64,
     /// Where the checkpoint the fraud proof names is fetched from.
     pub store: &'a dyn CheckpointStore,
+    /// Where this node re-executes the step (a local choice: every device gives the same
+    /// outcome).
+    pub device: DeviceChoice,
 }
 
 /// Checks that `fraud_bytes` proves a step of the block `block_proof_bytes` wrong: the block's
@@ -102,6 +105,7 @@ pub fn verify_fraud_proof<P: ProofOfLearning>(
         block_id: input.block_id,
         start_steps: input.start_steps,
         store: &store,
+        device: input.device,
     };
     check_fraud::<P>(&input, block_proof_bytes, fraud_bytes).map_err(VerifyError::from_error)
 }
@@ -112,7 +116,7 @@ fn check_fraud<P: ProofOfLearning>(
     fraud_bytes: &[u8],
 ) -> Result<u64> {
     let params = input.params;
-    let names = params.version()?.names();
+    let names = params.version().names();
     let block = BlockProof::from_bytes(block_proof_bytes, &ProofLimits::of(params))?;
     let fraud = FraudProof::from_bytes(fraud_bytes, params)?;
     let params_digest = params.digest();
@@ -148,7 +152,7 @@ fn check_fraud<P: ProofOfLearning>(
         before,
         spec.checkpoint_size(),
     )?;
-    let mut state = P::from_checkpoint(spec, &start)?;
+    let mut state = P::from_checkpoint(spec, &start, input.device)?;
     if Some(state.steps()) != input.start_steps.checked_add(before) {
         return Ok(step);
     }

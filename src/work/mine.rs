@@ -9,8 +9,8 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    checkpoint_digest, CheckpointStore, ProofOfLearning, Schedule, StepOpening, TaskSpec,
-    Trajectory,
+    checkpoint_digest, CheckpointStore, DeviceChoice, ProofOfLearning, Schedule, StepOpening,
+    TaskSpec, Trajectory,
 };
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -57,6 +57,8 @@ pub struct MineOptions {
     pub kept_memory: u64,
     /// Where to spill (the system's temporary directory when `None`).
     pub spill_dir: Option<PathBuf>,
+    /// Where to train (CUDA device 0 when available by default).
+    pub device: DeviceChoice,
 }
 
 impl Default for MineOptions {
@@ -69,6 +71,7 @@ impl Default for MineOptions {
             max_kept: 64,
             kept_memory: 256 << 20,
             spill_dir: None,
+            device: DeviceChoice::Auto,
         }
     }
 }
@@ -126,7 +129,7 @@ pub fn mine<P: ProofOfLearning>(
     let params = input.params;
     params.validate()?;
     params
-        .version()?
+        .version()
         .require_current("mining under these parameters")?;
     let ds = input.dataset;
     if ds.root() != params.dataset_root
@@ -150,7 +153,7 @@ pub fn mine<P: ProofOfLearning>(
         &spill_dir,
     )?;
 
-    let mut state = P::from_checkpoint(spec, input.start)?;
+    let mut state = P::from_checkpoint(spec, input.start, options.device)?;
     let mut trajectory = Trajectory::new(checkpoint_digest(input.start));
     let mut last = input.start.to_vec();
     let mut last_digest = checkpoint_digest(input.start);
@@ -191,6 +194,7 @@ pub fn mine<P: ProofOfLearning>(
         start: input.start,
         last: (n, &last),
         kept: &kept,
+        device: options.device,
     };
     let mut openings = Vec::new();
     for j in opened_steps(&root, &input.header_hash, n, params.opened_steps)? {
@@ -204,14 +208,14 @@ pub fn mine<P: ProofOfLearning>(
     }
     // Every c-th checkpoint before the winning step, for segment checks (protocol 5 on).
     let mut segments = Vec::new();
-    if let Some(c) = params.version()?.segment_steps(params.opened_steps) {
+    if let Some(c) = params.version().segment_steps(params.opened_steps) {
         for m in 1..=segment_starts(n, c) {
             segments.push(input.store.put(&replay.checkpoint::<P>(m * c)?)?);
         }
     }
     let challenge = params.capacity_challenge(&input.header_hash, input.miner_id, &root)?;
     let proof = BlockProof {
-        version: crate::version::PROTOCOL_VERSION,
+        version: params.protocol_version,
         params_digest,
         header_hash: input.header_hash,
         miner_id: input.miner_id.to_vec(),
@@ -240,6 +244,7 @@ struct Replay<'a, S> {
     /// The last step and its checkpoint.
     last: (u64, &'a [u8]),
     kept: &'a Kept,
+    device: DeviceChoice,
 }
 
 impl<'a, S: TaskSpec> Replay<'a, S> {
@@ -254,7 +259,7 @@ impl<'a, S: TaskSpec> Replay<'a, S> {
         if from == step {
             return Ok(bytes);
         }
-        let mut state = P::from_checkpoint(self.spec, &bytes)?;
+        let mut state = P::from_checkpoint(self.spec, &bytes, self.device)?;
         drop(bytes);
         for i in from + 1..=step {
             let (seed, batch) = self.schedule.batch_of(self.trajectory, i, self.dataset)?;

@@ -1,5 +1,6 @@
 //! The work function chains embed: [`mine`] trains until a step's ticket beats the target and
 //! returns a [`BlockProof`]; [`verify`] checks one cheaply and returns a [`Verdict`];
+//! [`assess`] scores an accepted block's training (apart from validity);
 //! [`audit_segment`] replays one segment chosen by the node's own randomness and [`audit`] the
 //! whole block, each returning a [`FraudProof`] for the first wrong step, which
 //! [`verify_fraud_proof`] checks with one re-execution against the block identity the chain
@@ -15,6 +16,7 @@
 //! `d_0 .. d_n`) and the header, and the capacity challenge's epoch is the root's first 8 bytes:
 //! neither is known before the winning step, and neither can be re-drawn without a new one.
 
+mod assess;
 mod audit;
 mod difficulty;
 mod fraud;
@@ -27,6 +29,7 @@ mod protocol;
 mod record_free;
 mod verify;
 
+pub use assess::{assess, AssessInput, Assessment};
 pub use audit::{
     audit, audit_segment, random_segment, segment_count, AuditInput, AuditOutcome, AuditProgress,
 };
@@ -36,7 +39,7 @@ pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlo
 pub use outcome::{judge, Judgement, Rejection, VerifyError};
 pub use params::{ConsensusParams, MAX_OPENED_STEPS};
 pub use proof::{segment_starts, BlockProof, ProofLimits};
-pub use protocol::{ProtocolVersion, OLDEST_VERIFIED_VERSION};
+pub use protocol::ProtocolVersion;
 pub use record_free::RecordFreeProof;
 pub use verify::{
     verify, verify_proof, verify_record_free, verify_with, Verdict, VerifyInput, VerifyPhase,
@@ -46,7 +49,7 @@ pub use verify::{
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, TaggedHasher, Xof};
 use crate::ident::{cid_of, Cid};
-use crate::learning::{checkpoint_digest, ProofOfLearning, Schedule, Trajectory};
+use crate::learning::{checkpoint_digest, DeviceChoice, ProofOfLearning, Schedule, Trajectory};
 
 /// Where a block starts: the previous block's winning checkpoint (or the chain's genesis
 /// checkpoint). The chain keeps it from the previous [`Verdict`] (`Verdict::next`); a verifier
@@ -62,12 +65,13 @@ pub struct Start {
 }
 
 impl Start {
-    /// The start at the checkpoint `bytes` (the genesis, typically).
+    /// The start at the checkpoint `bytes` (the genesis, typically); its counter is read on the
+    /// CPU.
     pub fn of_checkpoint<P: ProofOfLearning>(spec: &P::Spec, bytes: &[u8]) -> Result<Start> {
         Ok(Start {
             cid: cid_of(bytes),
             digest: checkpoint_digest(bytes),
-            steps: P::from_checkpoint(spec, bytes)?.steps(),
+            steps: P::from_checkpoint(spec, bytes, DeviceChoice::Cpu)?.steps(),
         })
     }
 }

@@ -8,7 +8,6 @@ use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::{tag, tagged_hash, Digest};
 use crate::learning::{Schedule, TaskSpec};
-use crate::version::PROTOCOL_VERSION;
 
 const MAGIC: &[u8; 4] = b"PWCP";
 /// The largest encoded task spec, in bytes.
@@ -19,9 +18,9 @@ pub const MAX_OPENED_STEPS: u32 = 256;
 /// The consensus parameters of a chain using `pouw` with task spec `S`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsensusParams<S: TaskSpec> {
-    /// The protocol version the parameters are for: [`PROTOCOL_VERSION`] for new chains; blocks
+    /// The protocol version the parameters are for: [`ProtocolVersion::CURRENT`] for new chains; blocks
     /// of an older version this build still verifies are checked under it.
-    pub protocol_version: u32,
+    pub protocol_version: ProtocolVersion,
     /// The learning task (model, optimiser, batch size, backend profile, dataset CID).
     pub spec: S,
     /// Merkle root of the dataset the task trains on.
@@ -45,7 +44,7 @@ impl<S: TaskSpec> ConsensusParams<S> {
     /// at most 100 000 steps a block.
     pub fn new(spec: S, dataset_root: Digest, dataset_len: u64) -> Self {
         ConsensusParams {
-            protocol_version: PROTOCOL_VERSION,
+            protocol_version: ProtocolVersion::CURRENT,
             spec,
             dataset_root,
             dataset_len,
@@ -56,15 +55,14 @@ impl<S: TaskSpec> ConsensusParams<S> {
         }
     }
 
-    /// The protocol version the parameters state, if this build verifies it.
-    pub fn version(&self) -> Result<ProtocolVersion> {
-        ProtocolVersion::new(self.protocol_version, "consensus parameters")
+    /// The protocol version the parameters state.
+    pub fn version(&self) -> ProtocolVersion {
+        self.protocol_version
     }
 
-    /// Checks every field's domain (the version: one this build verifies).
+    /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::InvalidParameters(m.to_owned()));
-        self.version()?;
         if self.dataset_len == 0
             || u64::from(self.capacity_challenges) > self.dataset_len
             || self.capacity_challenges == 0
@@ -89,7 +87,7 @@ impl<S: TaskSpec> ConsensusParams<S> {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         e.raw(MAGIC)
-            .u32(self.protocol_version)
+            .u32(self.protocol_version.number())
             .bytes(&self.spec.to_bytes());
         e.digest(&self.dataset_root).u64(self.dataset_len);
         e.u32(self.capacity_challenges)
@@ -103,7 +101,8 @@ impl<S: TaskSpec> ConsensusParams<S> {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut d = Decoder::new(bytes);
         d.magic(MAGIC, "consensus parameters")?;
-        let protocol_version = d.u32("protocol version")?;
+        let protocol_version =
+            ProtocolVersion::from_number(d.u32("protocol version")?, "consensus parameters")?;
         let spec = S::from_bytes(d.bytes("task spec", MAX_SPEC_BYTES)?)?;
         let dataset_root = d.digest("dataset root")?;
         let dataset_len = d.u64("dataset size")?;

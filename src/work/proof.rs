@@ -38,7 +38,7 @@ pub fn segment_starts(steps: u64, segment_steps: u64) -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockProof {
     /// The protocol version it was made under (its parameters').
-    pub version: u32,
+    pub version: ProtocolVersion,
     /// Digest of the consensus parameters it was made under.
     pub params_digest: Digest,
     /// The header it is bound to.
@@ -68,7 +68,7 @@ pub struct BlockProof {
 /// Bounds the decoder takes from the parameters.
 #[derive(Clone, Copy, Debug)]
 pub struct ProofLimits {
-    version: u32,
+    version: ProtocolVersion,
     segment_steps: Option<u64>,
     max_openings: u64,
     pub(crate) max_challenges: u32,
@@ -97,9 +97,7 @@ impl ProofLimits {
         };
         ProofLimits {
             version: params.protocol_version,
-            segment_steps: ProtocolVersion::new(params.protocol_version, "parameters")
-                .ok()
-                .and_then(|v| v.segment_steps(params.opened_steps)),
+            segment_steps: params.protocol_version.segment_steps(params.opened_steps),
             max_challenges: k,
             max_openings: u64::from(params.opened_steps) + 1,
             opening: OpeningLimits {
@@ -226,7 +224,7 @@ impl BlockProof {
     /// steps, the trajectory root and companion CID, then the opening count.
     pub(crate) fn encode_head(&self, e: &mut Encoder, magic: &[u8; 4]) {
         e.raw(magic)
-            .u32(self.version)
+            .u32(self.version.number())
             .digest(&self.params_digest)
             .digest(&self.header_hash)
             .bytes(&self.miner_id);
@@ -234,7 +232,7 @@ impl BlockProof {
         e.u64(self.steps)
             .digest(&self.trajectory_root)
             .bytes(&self.trajectory_cid.to_bytes());
-        if self.version >= 5 {
+        if self.version.names_segment_starts() {
             e.len(self.segments.len());
             for cid in &self.segments {
                 e.bytes(&cid.to_bytes());
@@ -250,7 +248,7 @@ impl BlockProof {
     /// fraud proof binds it.
     pub fn id(&self) -> Digest {
         let mut h = TaggedHasher::new(tag::BLOCK_ID);
-        h.update_u64(u64::from(self.version))
+        h.update_u64(u64::from(self.version.number()))
             .update(&self.params_digest)
             .update(&self.header_hash)
             .update_bytes(&self.miner_id)
@@ -274,13 +272,12 @@ impl BlockProof {
         min_opening_bytes: usize,
     ) -> Result<(Self, usize)> {
         d.magic(magic, what)?;
-        let version = d.u32("protocol version")?;
-        ProtocolVersion::new(version, what)?;
+        let version = ProtocolVersion::from_number(d.u32("protocol version")?, what)?;
         if version != limits.version {
             return Err(Error::UnsupportedVersion {
                 what: "block proof under these parameters",
-                found: version,
-                supported: limits.version,
+                found: version.number(),
+                supported: limits.version.number(),
             });
         }
         let params_digest = d.digest("params digest")?;

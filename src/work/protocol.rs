@@ -13,64 +13,86 @@
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::CidProfile;
-use crate::version::PROTOCOL_VERSION;
 
-/// The oldest protocol version this build verifies.
-pub const OLDEST_VERIFIED_VERSION: u32 = 3;
-
-/// A protocol version this build verifies.
+/// A protocol version this build verifies: parsed once where bytes are decoded (parameters,
+/// proofs), then matched exhaustively, so a new version cannot fall into an old one's branch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ProtocolVersion(u32);
+#[non_exhaustive]
+pub enum ProtocolVersion {
+    /// Files named by the raw CID of their whole bytes (the oldest verified).
+    V3 = 3,
+    /// Large files named by their UnixFS CID; manifests name their records' CID.
+    V4 = 4,
+    /// Tickets bind the step seed; the first winning ticket ends a block; segment starts.
+    V5 = 5,
+}
 
 impl ProtocolVersion {
-    /// The version this build mines ([`PROTOCOL_VERSION`]).
-    pub const CURRENT: ProtocolVersion = ProtocolVersion(PROTOCOL_VERSION);
+    /// The version this build mines.
+    pub const CURRENT: ProtocolVersion = ProtocolVersion::V5;
+    /// The oldest version this build verifies.
+    pub const OLDEST: ProtocolVersion = ProtocolVersion::V3;
 
     /// Version `number`, if this build verifies it (`what` names the value, for the error).
-    pub fn new(number: u32, what: &'static str) -> Result<Self> {
-        if (OLDEST_VERIFIED_VERSION..=PROTOCOL_VERSION).contains(&number) {
-            Ok(ProtocolVersion(number))
-        } else {
-            Err(Error::UnsupportedVersion {
+    pub fn from_number(number: u32, what: &'static str) -> Result<Self> {
+        match number {
+            3 => Ok(ProtocolVersion::V3),
+            4 => Ok(ProtocolVersion::V4),
+            5 => Ok(ProtocolVersion::V5),
+            found => Err(Error::UnsupportedVersion {
                 what,
-                found: number,
-                supported: PROTOCOL_VERSION,
-            })
+                found,
+                supported: Self::CURRENT.number(),
+            }),
         }
     }
 
-    /// The version's number.
-    pub fn number(self) -> u32 {
-        self.0
+    /// The version's number (its encoding).
+    pub const fn number(self) -> u32 {
+        self as u32
     }
 
     /// How the version names checkpoints and trajectory companions.
     pub fn names(self) -> CidProfile {
-        if self.0 <= 3 {
-            CidProfile::WholeFile
-        } else {
-            CidProfile::UnixFs
+        match self {
+            ProtocolVersion::V3 => CidProfile::WholeFile,
+            ProtocolVersion::V4 | ProtocolVersion::V5 => CidProfile::UnixFs,
         }
     }
 
     /// Whether a step's ticket binds its seed (`H(header, s_i, d_i)`) rather than the header and
     /// digest alone (`H(header, d_i)`, versions 3 and 4).
     pub fn ticket_binds_seed(self) -> bool {
-        self.0 >= 5
+        match self {
+            ProtocolVersion::V3 | ProtocolVersion::V4 => false,
+            ProtocolVersion::V5 => true,
+        }
     }
 
     /// Whether a block must end at its first ticket below the target (from `min_steps` on):
     /// verification and audits check every earlier ticket. Versions 3 and 4 checked the winning
     /// ticket alone.
     pub fn first_ticket_wins(self) -> bool {
-        self.0 >= 5
+        match self {
+            ProtocolVersion::V3 | ProtocolVersion::V4 => false,
+            ProtocolVersion::V5 => true,
+        }
+    }
+
+    /// Whether the proof names segment-start checkpoints.
+    pub fn names_segment_starts(self) -> bool {
+        match self {
+            ProtocolVersion::V3 | ProtocolVersion::V4 => false,
+            ProtocolVersion::V5 => true,
+        }
     }
 
     /// Steps per segment when the proof names segment-start checkpoints (every
     /// `opened_steps + 1`-th checkpoint, version 5 on); `None` where the version names none
     /// (a segment check then replays from the block's start).
     pub fn segment_steps(self, opened_steps: u32) -> Option<u64> {
-        (self.0 >= 5).then(|| u64::from(opened_steps) + 1)
+        self.names_segment_starts()
+            .then(|| u64::from(opened_steps) + 1)
     }
 
     /// Step `step`'s ticket under this version (`seed`: the step's seed `s_i`).
@@ -87,11 +109,17 @@ impl ProtocolVersion {
         if self != Self::CURRENT {
             return Err(Error::UnsupportedVersion {
                 what,
-                found: self.0,
-                supported: PROTOCOL_VERSION,
+                found: self.number(),
+                supported: Self::CURRENT.number(),
             });
         }
         Ok(())
+    }
+}
+
+impl std::fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number())
     }
 }
 
@@ -102,7 +130,7 @@ mod tests {
 
     #[test]
     fn each_version_names_files_its_own_way() {
-        let names = |v| ProtocolVersion::new(v, "test").map(ProtocolVersion::names);
+        let names = |v| ProtocolVersion::from_number(v, "test").map(ProtocolVersion::names);
         assert_eq!(names(3).ok(), Some(CidProfile::WholeFile));
         assert_eq!(names(4).ok(), Some(CidProfile::UnixFs));
         assert_eq!(names(5).ok(), Some(CidProfile::UnixFs));

@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{Cid, CidProfile};
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, get_named, reexecute_step, Batch,
-    CheckpointStore, ProofOfLearning, StepContext, TaskSpec, Trajectory,
+    check_opening_proofs, fetch_checkpoint, get_named, reexecute_step, Batch, CheckpointStore,
+    DeviceChoice, ProofOfLearning, Reexecution, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -38,6 +38,8 @@ pub struct VerifyInput<'a, S: TaskSpec> {
     /// Where checkpoints are fetched from (untrusted: bytes are checked against CIDs and digests,
     /// and no fetch exceeds the spec's checkpoint size).
     pub store: &'a dyn CheckpointStore,
+    /// Where this node re-executes steps (a local choice: every device gives the same verdict).
+    pub device: DeviceChoice,
 }
 
 /// An accepted block's facts.
@@ -47,10 +49,6 @@ pub struct Verdict {
     pub steps: u64,
     /// Root of the dataset trained on.
     pub dataset_root: Digest,
-    /// Quality score of the start checkpoint (lower is better).
-    pub start_quality: f64,
-    /// Quality score of the winning checkpoint.
-    pub end_quality: f64,
     /// The work the block represents: the expected steps at its target, an exact integer that
     /// chains sum ([`Work::checked_add`]).
     pub work: Work,
@@ -72,8 +70,6 @@ pub enum VerifyPhase {
     Companion,
     /// Fetching the segment-start checkpoints and checking their digests.
     Segments,
-    /// Scoring the start and the winning checkpoints.
-    Quality,
 }
 
 /// A verification's progress, reported as it goes ([`verify_with`]).
@@ -124,7 +120,6 @@ impl CheckpointStore for Counting<'_> {
 /// cannot use are undecided, not a rejection.
 pub(crate) fn node_checks<S: TaskSpec>(params: &ConsensusParams<S>) -> Result<(), VerifyError> {
     params.validate().map_err(node_error)?;
-    params.version().map_err(node_error)?;
     Ok(())
 }
 
@@ -140,6 +135,7 @@ fn through<'a, S: TaskSpec>(
         params: input.params,
         target: input.target,
         store,
+        device: input.device,
     }
 }
 
@@ -232,12 +228,12 @@ struct Claims {
 fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> Result<Claims> {
     let params = input.params;
     params.validate()?;
-    let names = params.version()?.names();
+    let names = params.version().names();
     if proof.version != params.protocol_version {
         return Err(Error::UnsupportedVersion {
             what: "block proof under these parameters",
-            found: proof.version,
-            supported: params.protocol_version,
+            found: proof.version.number(),
+            supported: params.protocol_version.number(),
         });
     }
     let params_digest = params.digest();
@@ -288,7 +284,7 @@ fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> 
             detail: "no winning step".into(),
         });
     };
-    let version = params.version()?;
+    let version = params.version();
     // The winning seed from the claimed prefix root (checked with the opening's proofs later).
     let winning_seed = params
         .schedule(&input.header_hash, input.miner_id)
@@ -389,8 +385,14 @@ fn verify_claimed<P: ProofOfLearning>(
     // Expensive part: the winning step first (a forged ticket costs one fetch and one step),
     // then the others.
     let spec = &params.spec;
+    let how = Reexecution {
+        store: &store,
+        start_steps: input.start.steps,
+        names,
+        device: input.device,
+    };
     let replay = |opening, (seed, batch): &(Digest, Batch)| {
-        reexecute_step::<P>(spec, opening, seed, batch, &store, input.start.steps, names)
+        reexecute_step::<P>(spec, opening, seed, batch, &how)
     };
     report(VerifyPhase::Step, winning.trajectory.step, 0)?;
     let Some((winning_batch, other_batches)) = batches.split_last() else {
@@ -433,7 +435,7 @@ fn verify_claimed<P: ProofOfLearning>(
     drop(companion);
     // One block per ticket: no earlier step's ticket may beat the target.
     check_first_ticket(
-        params.version()?,
+        params.version(),
         &trajectory,
         &ctx.schedule,
         &input.header_hash,
@@ -446,7 +448,7 @@ fn verify_claimed<P: ProofOfLearning>(
     }
     // The segment starts: published, and each the committed checkpoint of its step, so that
     // any node can replay any segment (a miner who names another file is refused here).
-    if let Some(c) = params.version()?.segment_steps(params.opened_steps) {
+    if let Some(c) = params.version().segment_steps(params.opened_steps) {
         for (m, cid) in (1u64..).zip(&proof.segments) {
             let step = m * c;
             // The start of an opened step `step + 1` was fetched and checked as `d_step` already.
@@ -465,28 +467,9 @@ fn verify_claimed<P: ProofOfLearning>(
             fetch_checkpoint(&store, cid, names, expected, step, spec.checkpoint_size())?;
         }
     }
-    report(VerifyPhase::Quality, 0, total)?;
-
-    // Valid: the quality scores (the winning state is the one just re-executed).
-    let reference = Batch::from_records(
-        proof.capacity.indices.clone(),
-        proof.capacity.records.concat(),
-        spec.record_size(),
-    )?;
-    // The chain's start, named as the block that ended it named it (an earlier version's
-    // name across an upgrade).
-    let start = store.get(&input.start.cid, spec.checkpoint_size())?;
-    if checkpoint_digest(&start) != input.start.digest {
-        return Err(Error::CheckpointDigest { step: 0 });
-    }
-    let start_quality =
-        P::from_checkpoint(spec, &start)?.quality(&proof.trajectory_root, &reference)?;
-    let end_quality = end_state.quality(&proof.trajectory_root, &reference)?;
     Ok(Verdict {
         steps: n,
         dataset_root: params.dataset_root,
-        start_quality,
-        end_quality,
         work: Work::of(&input.target),
         opened: expected,
         next: Start {

@@ -8,6 +8,7 @@ pub mod mock;
 pub use mock::{counters, reset_counters, Mock, MockSpec};
 use pouw::hash::{tagged_hash, Digest};
 use pouw::ident::Cid;
+use pouw::learning::DeviceChoice;
 use pouw::learning::{
     batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
     StepOpening, TaskSpec, Trajectory,
@@ -43,7 +44,7 @@ pub fn mock_chain(opened: u32, capacity: u32) -> MockChain {
     params.opened_steps = opened;
     params.capacity_challenges = capacity;
     params.max_steps = 100_000;
-    let genesis = Mock::from_seed(&params.spec, &[0; 32])
+    let genesis = Mock::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -81,7 +82,7 @@ impl MockChain {
     /// One honest step from `state` at position `i` of the trajectory so far.
     pub fn step(&self, header: &Digest, so_far: &Trajectory, state: &[u8], i: u64) -> Vec<u8> {
         let seed = step_seed(&self.anchor(header), &so_far.root(), i);
-        let mut m = Mock::from_checkpoint(&self.params.spec, state).unwrap();
+        let mut m = Mock::from_checkpoint(&self.params.spec, state, DeviceChoice::Cpu).unwrap();
         m.step(&seed, &self.batch(&seed)).unwrap();
         m.checkpoint().unwrap()
     }
@@ -107,7 +108,7 @@ impl MockChain {
         n: u64,
         splice: impl Fn(u64) -> Option<Digest>,
     ) -> (Vec<Vec<u8>>, Trajectory) {
-        let start_steps = Mock::from_checkpoint(&self.params.spec, start)
+        let start_steps = Mock::from_checkpoint(&self.params.spec, start, DeviceChoice::Cpu)
             .unwrap()
             .steps();
         let mut checkpoints = vec![start.to_vec()];
@@ -172,6 +173,7 @@ impl MockChain {
                 params: &self.params,
                 target,
                 store,
+                device: DeviceChoice::Cpu,
             },
             &proof.to_bytes(),
         )
@@ -244,7 +246,7 @@ pub fn prove_block<S: TaskSpec>(
     let challenge = params.capacity_challenge(header, miner, &root).unwrap();
     let c = u64::from(params.opened_steps) + 1;
     BlockProof {
-        version: pouw::PROTOCOL_VERSION,
+        version: pouw::work::ProtocolVersion::CURRENT,
         params_digest: params.digest(),
         header_hash: *header,
         miner_id: miner.to_vec(),
@@ -275,7 +277,12 @@ pub fn run_steps<P: ProofOfLearning>(
     let mut trajectory = Trajectory::new(checkpoint_digest(start));
     for i in 1..=n {
         let (seed, batch) = schedule.batch_of(&trajectory, i, dataset).unwrap();
-        let mut state = P::from_checkpoint(&params.spec, &checkpoints[i as usize - 1]).unwrap();
+        let mut state = P::from_checkpoint(
+            &params.spec,
+            &checkpoints[i as usize - 1],
+            DeviceChoice::Cpu,
+        )
+        .unwrap();
         state.step(&seed, &batch).unwrap();
         let honest = state.checkpoint().unwrap();
         let next = splice(i, &honest).unwrap_or(honest);

@@ -1,7 +1,7 @@
 //! The golden block of `tests/golden/`: its files and the inputs that verify it.
 
 use pouw::learning::gan::{GanSpec, GanTrainer};
-use pouw::learning::{CheckpointStore, DirStore};
+use pouw::learning::{CheckpointStore, DeviceChoice, DirStore};
 use pouw::work::{ConsensusParams, Start, Target, VerifyInput};
 use std::path::PathBuf;
 
@@ -75,6 +75,7 @@ impl Golden {
             params: &self.params,
             target: Target::from_expected_steps(EXPECTED_STEPS),
             store: &self.store,
+            device: DeviceChoice::Cpu,
         }
     }
 }

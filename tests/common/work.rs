@@ -1,6 +1,7 @@
 //! A small, fast mining setup on the digits for the work-function tests.
 
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
 use pouw::work::{
     mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Start, Target,
@@ -33,7 +34,6 @@ impl Chain {
 pub fn chain() -> Chain {
     let (dir, dataset) = super::digits_dataset();
     let mut spec = GanSpec::for_manifest(dataset.manifest()).unwrap();
-    spec.device = DeviceChoice::Cpu;
     spec.g_filters = 16;
     spec.d_filters = 8;
     spec.batch_size = 16;
@@ -41,7 +41,7 @@ pub fn chain() -> Chain {
     params.opened_steps = 4;
     params.capacity_challenges = 8;
     params.max_steps = 200;
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32])
+    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)
         .unwrap()
         .checkpoint()
         .unwrap();
@@ -78,6 +78,7 @@ impl Chain {
                 max_kept: 3,
                 kept_memory: 0,
                 spill_dir: None,
+                device: DeviceChoice::Cpu,
             },
             &mut |_| {},
             &AtomicBool::new(false),
@@ -102,6 +103,7 @@ impl Chain {
             params: &self.params,
             target: self.target,
             store: &self.store,
+            device: DeviceChoice::Cpu,
         }
     }
 }

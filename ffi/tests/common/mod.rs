@@ -195,6 +195,33 @@ pub fn verify(f: &Fixture, header: &[u8; 32], proof: &[u8]) -> Result<pouw_verdi
     }
 }
 
+/// Scores `proof` (record-free when `dataset` is not NULL) with [`pouw_assess`].
+pub fn assess(
+    params: *const pouw_params,
+    dataset: *const pouw_dataset,
+    store: *const pouw_store,
+    start: &pouw_start,
+    proof: &[u8],
+) -> Result<pouw_assessment, PouwResult> {
+    let mut out = std::mem::MaybeUninit::<pouw_assessment>::zeroed();
+    let r = unsafe {
+        pouw_assess(
+            params,
+            dataset,
+            store,
+            start,
+            proof.as_ptr(),
+            proof.len(),
+            out.as_mut_ptr(),
+        )
+    };
+    if r == PouwResult::Ok {
+        Ok(unsafe { out.assume_init() })
+    } else {
+        Err(r)
+    }
+}
+
 /// The shared fixture: the digits imported, small parameters, an in-memory store holding the
 /// genesis checkpoint, and the block mined on `HEADER`.
 pub fn fixture() -> &'static Fixture {

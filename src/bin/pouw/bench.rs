@@ -8,7 +8,8 @@ use clap::Args;
 use pouw::dataset::{build_tree_from_file, DType, Dataset, DatasetWriter};
 use pouw::hash::sha3_256;
 use pouw::ident::unixfs::{cid_of_file, CHUNK_SIZE};
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
 use pouw::merkle::leaf_hash;
 use pouw::work::{
@@ -123,12 +124,11 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
 
     // The default model on 8x8 records: a step, then a block mined and verified.
     let ds = synthetic(&dir.join("small"), vec![1, 8, 8], 16, 2048)?;
-    let mut spec = GanSpec::for_manifest(ds.manifest())?;
-    spec.device = DeviceChoice::Cpu;
+    let spec = GanSpec::for_manifest(ds.manifest())?;
     step_time("step      default model, 8x8", &spec, &ds, 20)?;
     let params = ConsensusParams::new(spec, ds.root(), ds.len());
     let store = MemStore::default();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32])?.checkpoint()?;
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
     store.put(&genesis)?;
     let target = Target::from_expected_steps(a.block_steps.max(1));
     let input = MineInput {
@@ -160,6 +160,7 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
         params: &params,
         target,
         store: &store,
+        device: DeviceChoice::Cpu,
     };
     let verifying = best(3, || {
         black_box(verify::<GanTrainer>(&check, &proof)?);
@@ -179,8 +180,7 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
     );
     if a.seed_scale {
         let ds = synthetic(&dir.join("seed"), vec![3, 64, 64], 255, 128)?;
-        let mut spec = GanSpec::for_manifest(ds.manifest())?;
-        spec.device = DeviceChoice::Cpu;
+        let spec = GanSpec::for_manifest(ds.manifest())?;
         step_time("step      seed scale, 64x64 RGB", &spec, &ds, 2)?;
     }
     Ok(())
@@ -188,7 +188,7 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
 
 /// Times `steps` exact training steps of `spec`'s model on `ds` and prints the best one.
 fn step_time(label: &str, spec: &GanSpec, ds: &Dataset, steps: u64) -> Outcome {
-    let mut trainer = GanTrainer::from_seed(spec, &[1; 32])?;
+    let mut trainer = GanTrainer::from_seed(spec, &[1; 32], DeviceChoice::Cpu)?;
     let mut fastest = Duration::MAX;
     let schedule = pouw::learning::Schedule::new([1; 32], spec.batch_size, ds.len());
     for i in 1..=steps {

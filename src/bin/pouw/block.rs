@@ -6,7 +6,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pouw::fsutil::write_atomic;
 use pouw::hash::Digest;
 use pouw::ident::Cid;
-use pouw::learning::gan::{DeviceChoice, GanSpec, GanTrainer};
+use pouw::learning::gan::{GanSpec, GanTrainer};
+use pouw::learning::DeviceChoice;
 use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     self, AuditInput, AuditOutcome, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
@@ -70,6 +71,24 @@ pub struct BlockArgs {
     /// The miner's identity.
     #[arg(long)]
     miner: String,
+    /// Where this machine trains and re-executes: `auto` (CUDA device 0 when available), `cpu`
+    /// or `cuda:N`. A local choice: every device computes the same bits.
+    #[arg(long, default_value = "auto", value_parser = parse_device)]
+    device: DeviceChoice,
+}
+
+fn parse_device(s: &str) -> Result<DeviceChoice, String> {
+    match s {
+        "auto" => Ok(DeviceChoice::Auto),
+        "cpu" => Ok(DeviceChoice::Cpu),
+        "cuda" => Ok(DeviceChoice::Cuda(0)),
+        other => other
+            .strip_prefix("cuda:")
+            .filter(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|n| n.parse().ok())
+            .map(DeviceChoice::Cuda)
+            .ok_or_else(|| format!("{other:?}: not `auto`, `cpu` or `cuda:N`")),
+    }
 }
 
 #[derive(Args)]
@@ -110,6 +129,10 @@ pub struct VerifyArgs {
     /// libtorch intra-op threads, 1 to 256 (default: libtorch's choice).
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=256))]
     threads: Option<i32>,
+    /// Also score the block's training (two checkpoint fetches and two quality evaluations
+    /// after the block is found valid; the scores decide nothing of validity).
+    #[arg(long)]
+    quality: bool,
 
     /// The proof to verify, self-contained or record-free.
     proof: PathBuf,
@@ -179,12 +202,10 @@ fn parse_digest(s: &str) -> Result<Digest, String> {
     Ok(d)
 }
 
-/// Reads consensus parameters; the device is this machine's choice.
+/// Reads consensus parameters.
 pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
-    let mut params = ConsensusParams::<GanSpec>::from_bytes(&read(path)?)
-        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
-    params.spec.device = DeviceChoice::Auto;
-    Ok(params)
+    ConsensusParams::<GanSpec>::from_bytes(&read(path)?)
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
 }
 
 /// A checkpoint store named on the command line: an IPFS node's RPC API (`http://...`) or a
@@ -274,7 +295,7 @@ pub fn init(a: InitArgs) -> Outcome {
         params.min_steps = v;
     }
     params.validate()?;
-    let genesis = GanTrainer::from_seed(&params.spec, &a.seed)?.checkpoint()?;
+    let genesis = GanTrainer::from_seed(&params.spec, &a.seed, DeviceChoice::Cpu)?.checkpoint()?;
     let cid = open_store(&a.store, true)?.put(&genesis)?;
     write_atomic(&a.params, &params.to_bytes())?;
     println!(
@@ -302,6 +323,7 @@ pub fn mine(a: MineArgs) -> Outcome {
     };
     let options = MineOptions {
         step_limit: a.step_limit.unwrap_or(u64::MAX),
+        device: a.block.device,
         ..MineOptions::default()
     };
     let bar = bar(a.expected_steps.max(c.params.min_steps), "mining");
@@ -386,16 +408,21 @@ pub fn verify(a: VerifyArgs) -> Outcome {
         params: &c.params,
         target: expected(a.expected_steps)?,
         store: c.store.as_ref(),
+        device: a.block.device,
     };
-    let verdict = if proof.starts_with(b"PWBR") {
-        let Some(dir) = &a.dataset else {
+    let record_free = proof.starts_with(b"PWBR");
+    let dataset = match (&a.dataset, record_free) {
+        (Some(dir), _) => Some(open_dataset(dir)?),
+        (None, true) => {
             return Err(Failure::Error(format!(
                 "{}: a record-free proof: verifying it needs --dataset",
                 a.proof.display()
-            )));
-        };
-        let ds = open_dataset(dir)?;
-        work::verify_record_free::<GanTrainer>(&input, &ds, &proof)
+            )))
+        }
+        (None, false) => None,
+    };
+    let verdict = if let (true, Some(ds)) = (record_free, &dataset) {
+        work::verify_record_free::<GanTrainer>(&input, ds, &proof)
     } else {
         let bar = ProgressBar::new(0);
         if let Ok(style) = ProgressStyle::with_template(
@@ -411,7 +438,6 @@ pub fn verify(a: VerifyArgs) -> Outcome {
                 work::VerifyPhase::Step => format!("step {}", p.step),
                 work::VerifyPhase::Companion => "trajectory companion".to_owned(),
                 work::VerifyPhase::Segments => format!("segment start {}", p.step),
-                work::VerifyPhase::Quality => "quality".to_owned(),
             };
             bar.set_message(format!(
                 "{what}, {:.1} MiB fetched",
@@ -425,11 +451,9 @@ pub fn verify(a: VerifyArgs) -> Outcome {
     }
     .map_err(judged)?;
     println!(
-        "valid     {} steps, work {}, quality {:.4} -> {:.4}, opened {:?}; verified in {:.2} s",
+        "valid     {} steps, work {}, opened {:?}; verified in {:.2} s",
         verdict.steps,
         verdict.work,
-        verdict.start_quality,
-        verdict.end_quality,
         verdict.opened,
         started.elapsed().as_secs_f64()
     );
@@ -437,6 +461,30 @@ pub fn verify(a: VerifyArgs) -> Outcome {
         "next      start {} (step {})",
         verdict.next.cid, verdict.next.steps
     );
+    if a.quality {
+        let limits = work::ProofLimits::of(&c.params);
+        let decoded = match &dataset {
+            Some(ds) if record_free => work::RecordFreeProof::from_bytes(&proof, &limits)
+                .and_then(|p| p.expand(&c.params, ds)),
+            _ => work::BlockProof::from_bytes(&proof, &limits),
+        }?;
+        let scored = Instant::now();
+        let assessment = work::assess::<GanTrainer>(
+            &work::AssessInput {
+                start: &c.start,
+                params: &c.params,
+                store: c.store.as_ref(),
+                device: a.block.device,
+            },
+            &decoded,
+        )?;
+        println!(
+            "quality   {:.4} -> {:.4} (lower is better); scored in {:.2} s",
+            assessment.start_quality,
+            assessment.end_quality,
+            scored.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 
@@ -455,6 +503,7 @@ pub fn audit(a: AuditArgs) -> Outcome {
         target,
         dataset: &ds,
         store: c.store.as_ref(),
+        device: a.block.device,
     };
     let mut report = |p: &work::AuditProgress| {
         bar.set_length(p.steps);

@@ -24,6 +24,6 @@ mod trainer;
 pub use checkpoint::{CheckpointFormat, DecodedCheckpoint};
 pub use noise::gaussian;
 pub use quality::sliced_wasserstein;
-pub use spec::{DeviceChoice, GanSpec, Precision};
+pub use spec::{GanSpec, Precision};
 #[cfg(feature = "torch")]
 pub use trainer::{resolve_device, GanTrainer};

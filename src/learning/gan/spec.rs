@@ -12,18 +12,6 @@ const MAGIC: &[u8; 4] = b"PWGS";
 /// Version 2: precision `Exact` (code 2) and no backend profile.
 const FORMAT_VERSION: u32 = 2;
 
-/// Where the trainer runs. A local choice, not a consensus parameter: it is not encoded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DeviceChoice {
-    /// CUDA device 0 when available, else the CPU.
-    #[default]
-    Auto,
-    /// The CPU.
-    Cpu,
-    /// The CUDA device of this index.
-    Cuda(usize),
-}
-
 /// The arithmetic of training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -66,8 +54,6 @@ pub struct GanSpec {
     pub batch_size: u32,
     /// The arithmetic.
     pub precision: Precision,
-    /// Where to run (a local choice, not encoded: every device computes the same bits).
-    pub device: DeviceChoice,
 }
 
 /// Limits on decoded specs, so a hostile spec cannot ask for an enormous model.
@@ -113,7 +99,6 @@ impl GanSpec {
             eps: 1e-8,
             batch_size: 64,
             precision: Precision::Exact,
-            device: DeviceChoice::Auto,
         };
         spec.validate()?;
         Ok(spec)
@@ -228,7 +213,6 @@ impl TaskSpec for GanSpec {
             eps,
             batch_size,
             precision,
-            device: DeviceChoice::Auto,
         };
         spec.validate()?;
         Ok(spec)

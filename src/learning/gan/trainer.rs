@@ -10,11 +10,11 @@ use super::model::{
 };
 use super::noise::gaussian;
 use super::quality::sliced_wasserstein;
-use super::spec::{DeviceChoice, GanSpec};
+use super::spec::GanSpec;
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
 use crate::learning::exact::{kind_of, torch, AdamConstants, Exact, Kernels, Products};
-use crate::learning::{Batch, ProofOfLearning, TaskSpec};
+use crate::learning::{Batch, DeviceChoice, ProofOfLearning, TaskSpec};
 use tch::{Device, Kind, Tensor};
 
 /// Reference samples and projections of the quality score.
@@ -60,13 +60,17 @@ pub fn resolve_device(choice: DeviceChoice) -> Device {
 }
 
 impl GanTrainer {
-    fn with_weights(spec: &GanSpec, seed_or_values: Init<'_>) -> Result<Self> {
+    fn with_weights(
+        spec: &GanSpec,
+        seed_or_values: Init<'_>,
+        choice: DeviceChoice,
+    ) -> Result<Self> {
         spec.validate()?;
-        let device = resolve_device(spec.device);
+        let device = resolve_device(choice);
         if let Device::Cuda(i) = device {
             if !tch::Cuda::is_available() || i as i64 >= tch::Cuda::device_count() {
                 return Err(Error::InvalidParameters(format!(
-                    "CUDA device {i} is not available"
+                    "CUDA device {i} is not available on this node"
                 )));
             }
         }
@@ -240,12 +244,12 @@ fn to_host(t: &Tensor) -> Result<Vec<f32>> {
 impl ProofOfLearning for GanTrainer {
     type Spec = GanSpec;
 
-    fn from_seed(spec: &GanSpec, seed: &Digest) -> Result<Self> {
-        Self::with_weights(spec, Init::Seed(seed))
+    fn from_seed(spec: &GanSpec, seed: &Digest, device: DeviceChoice) -> Result<Self> {
+        Self::with_weights(spec, Init::Seed(seed), device)
     }
 
-    fn from_checkpoint(spec: &GanSpec, bytes: &[u8]) -> Result<Self> {
-        Self::with_weights(spec, Init::Checkpoint(bytes))
+    fn from_checkpoint(spec: &GanSpec, bytes: &[u8], device: DeviceChoice) -> Result<Self> {
+        Self::with_weights(spec, Init::Checkpoint(bytes), device)
     }
 
     fn step(&mut self, step_seed: &Digest, batch: &Batch) -> Result<()> {
