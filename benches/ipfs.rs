@@ -10,7 +10,7 @@
 use pouw::hash::sha3_256;
 use pouw::ident::unixfs::{cid_of, cid_of_file, CHUNK_SIZE};
 use pouw::ipfs::IpfsStore;
-use pouw::learning::CheckpointStore;
+use pouw::learning::BlobStore;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

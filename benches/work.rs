@@ -6,7 +6,7 @@ use criterion::{black_box, criterion_group, Criterion};
 use pouw::dataset::import::import_digits_csv;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
+use pouw::learning::{BlobStore, DirStore, ProofOfLearning};
 use pouw::work::{
     mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };

@@ -19,7 +19,7 @@ use pouw::dataset::import::import_image_folder;
 use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
+use pouw::learning::{BlobStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     assess, mine, verify, verify_record_free, AssessInput, ConsensusParams, MineInput, MineOptions,
     MineOutcome, Start, Target, VerifyInput,

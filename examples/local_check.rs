@@ -21,7 +21,7 @@ use pouw::dataset::import::{import_digits_csv, import_image_folder};
 use pouw::ident::Cid;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
+use pouw::learning::{BlobStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     audit_segment, mine, random_segment, segment_count, verify, AuditInput, AuditOutcome,
     ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
@@ -43,7 +43,7 @@ impl Counted {
     }
 }
 
-impl CheckpointStore for Counted {
+impl BlobStore for Counted {
     fn put(&self, bytes: &[u8]) -> pouw::Result<Cid> {
         self.put.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         self.inner.put(bytes)

@@ -22,7 +22,7 @@ use pouw::ipfs::{publish_dataset, IpfsStore};
 use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
+use pouw::learning::{BlobStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     assess, mine, verify, AssessInput, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
     Target, VerifyInput,
@@ -47,23 +47,20 @@ fn main() -> pouw::Result<()> {
     let params = ConsensusParams::new(spec, dataset.root(), dataset.len());
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| support::flag(&args, name);
-    let (store, verifier_store): (Box<dyn CheckpointStore>, Box<dyn CheckpointStore>) =
-        match flag("--ipfs")? {
-            Some(node) => {
-                let miner_node = IpfsStore::new(&node)?;
-                let cid = publish_dataset(&miner_node, &dataset)?;
-                println!("ipfs      dataset published to {node} as {cid}");
-                let verifier = flag("--verify-from")?.unwrap_or(node);
-                println!(
-                    "ipfs      checkpoints stored on the miner's node, verified from {verifier}"
-                );
-                (Box::new(miner_node), Box::new(IpfsStore::new(&verifier)?))
-            }
-            None => {
-                let dir = DirStore::new(out.join("checkpoints"))?;
-                (Box::new(dir.clone()), Box::new(dir))
-            }
-        };
+    let (store, verifier_store): (Box<dyn BlobStore>, Box<dyn BlobStore>) = match flag("--ipfs")? {
+        Some(node) => {
+            let miner_node = IpfsStore::new(&node)?;
+            let cid = publish_dataset(&miner_node, &dataset)?;
+            println!("ipfs      dataset published to {node} as {cid}");
+            let verifier = flag("--verify-from")?.unwrap_or(node);
+            println!("ipfs      checkpoints stored on the miner's node, verified from {verifier}");
+            (Box::new(miner_node), Box::new(IpfsStore::new(&verifier)?))
+        }
+        None => {
+            let dir = DirStore::new(out.join("checkpoints"))?;
+            (Box::new(dir.clone()), Box::new(dir))
+        }
+    };
     let genesis =
         GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)?.checkpoint()?;
     let genesis_cid = store.put(&genesis)?;

@@ -17,7 +17,7 @@ mod support;
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
+use pouw::learning::{BlobStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,
 };

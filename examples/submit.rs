@@ -12,6 +12,8 @@
 
 mod support;
 
+use support::digits::shift;
+
 use pouw::dataset::import::{import_digits_csv, DigitsCsv};
 use pouw::growth::{
     accepted_records, calibrate_threshold, AppendProof, DatasetRequest, DuplicateIndex,
@@ -84,7 +86,7 @@ fn main() -> pouw::Result<()> {
 
     // 3. The request: threshold calibrated so that 2% of the dataset's own digits fall under it.
     let cpu = GanTrainer::from_checkpoint(&spec, &checkpoint, DeviceChoice::Cpu)?;
-    let threshold = calibrate_threshold(&cpu, dataset.current(), DEFAULT_REJECT_PER_MILLE)?;
+    let threshold = calibrate_threshold(&cpu, &spec, dataset.current(), DEFAULT_REJECT_PER_MILLE)?;
     let request = DatasetRequest::for_dataset(
         dataset.current(),
         spec.digest(),
@@ -105,7 +107,7 @@ fn main() -> pouw::Result<()> {
         request.max_records,
         request.max_bytes
     );
-    let judge = Judge::new(&request, &spec, &checkpoint)?;
+    let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint)?;
     let t = Instant::now();
     let mut index = DuplicateIndex::build(dataset.current(), &request)?;
     println!(
@@ -360,20 +362,6 @@ fn describe(v: &Verdict) -> String {
         Verdict::Accepted { logit } => format!("accepted (logit {logit:.4})"),
         Verdict::Rejected(r) => format!("rejected: {} {r:?}", r.name()),
     }
-}
-
-/// An 8x8 record moved `dx` columns right and `dy` rows down, vacated pixels zero.
-fn shift(record: &[u8], dx: i32, dy: i32) -> Vec<u8> {
-    let mut out = vec![0u8; 64];
-    for y in 0..8i32 {
-        for x in 0..8i32 {
-            let (sx, sy) = (x - dx, y - dy);
-            if (0..8).contains(&sx) && (0..8).contains(&sy) {
-                out[(y * 8 + x) as usize] = record[(sy * 8 + sx) as usize];
-            }
-        }
-    }
-    out
 }
 
 fn pct(part: usize, whole: usize) -> f64 {

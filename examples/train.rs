@@ -23,7 +23,7 @@ use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
 use pouw::learning::{
-    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, DirStore, ProofOfLearning,
+    batch_indices, checkpoint_digest, step_seed, Batch, BlobStore, DirStore, ProofOfLearning,
     TaskSpec,
 };
 use std::time::Instant;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 ///
 /// Dropping it without committing removes the temporary file, so a crash or an error never
 /// leaves a partial file under the final name.
-pub struct AtomicFile {
+pub(crate) struct AtomicFile {
     tmp: PathBuf,
     dest: PathBuf,
     file: Option<std::io::BufWriter<File>>,
@@ -17,7 +17,7 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Creates the temporary file for `dest`.
-    pub fn create(dest: impl AsRef<Path>) -> Result<Self> {
+    pub(crate) fn create(dest: impl AsRef<Path>) -> Result<Self> {
         let dest = dest.as_ref().to_path_buf();
         let name = dest
             .file_name()
@@ -32,7 +32,7 @@ impl AtomicFile {
             .create(true)
             .truncate(true)
             .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
+            .map_err(|e| Error::io(&dest, e))?;
         Ok(AtomicFile {
             tmp,
             dest,
@@ -41,24 +41,28 @@ impl AtomicFile {
     }
 
     /// Appends bytes.
-    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
         let Some(f) = self.file.as_mut() else {
-            return Err(Error::io(&self.tmp, committed()));
+            return Err(Error::io(&self.dest, committed()));
         };
-        f.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))
+        f.write_all(bytes).map_err(|e| Error::io(&self.dest, e))
     }
 
-    /// Flushes, fsyncs, renames into place and fsyncs the directory.
-    pub fn commit(mut self) -> Result<()> {
+    /// Flushes, fsyncs, renames into place and fsyncs the directory. Errors name the final path;
+    /// a commit that fails before the rename removes the temporary file.
+    pub(crate) fn commit(mut self) -> Result<()> {
         let Some(writer) = self.file.take() else {
-            return Err(Error::io(&self.tmp, committed()));
+            return Err(Error::io(&self.dest, committed()));
         };
-        let file = writer
+        let placed = writer
             .into_inner()
-            .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
-        drop(file);
-        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| fs::rename(&self.tmp, &self.dest));
+        if let Err(e) = placed {
+            let _ = fs::remove_file(&self.tmp);
+            return Err(Error::io(&self.dest, e));
+        }
         sync_parent(&self.dest)
     }
 }
@@ -84,7 +88,7 @@ fn committed() -> std::io::Error {
 }
 
 /// Fsyncs the directory holding `path`, so a rename into it survives a crash.
-pub fn sync_parent(path: &Path) -> Result<()> {
+pub(crate) fn sync_parent(path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -95,7 +99,7 @@ pub fn sync_parent(path: &Path) -> Result<()> {
 }
 
 /// Reads a whole file of at most `limit` bytes (a larger file is refused before reading).
-pub fn read_bounded(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
     let path = path.as_ref();
     let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
     if len > limit {
@@ -109,7 +113,7 @@ pub fn read_bounded(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
-pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64, path: &Path) -> Result<()> {
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64, path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
@@ -161,6 +165,18 @@ mod tests {
         f.write_all(b"partial").unwrap();
         drop(f);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_write_onto_a_directory_fails_naming_it_and_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("pouw-fsutil-dir-{}", std::process::id()));
+        let target = dir.join("taken");
+        fs::create_dir_all(&target).unwrap();
+        let e = write_atomic(&target, b"bytes").unwrap_err();
+        assert!(e.to_string().contains("taken"), "{e}");
+        assert!(!e.to_string().contains(".tmp-"), "{e}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "only the directory");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -38,7 +38,7 @@ pub mod capacity;
 pub mod codec;
 pub mod dataset;
 mod error;
-pub mod fsutil;
+mod fsutil;
 pub mod growth;
 pub mod hash;
 pub mod ident;
@@ -52,6 +52,7 @@ pub mod work;
 pub use capacity::{CapacityChallenge, CapacityResponse};
 pub use dataset::{Dataset, Manifest};
 pub use error::{Error, Result};
+pub use fsutil::write_atomic;
 pub use hash::Digest;
 pub use version::{CRATE_VERSION, PROTOCOL_VERSION};
 

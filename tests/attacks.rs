@@ -14,9 +14,7 @@ use common::flat::{audit, verify_fraud_proof};
 
 use common::attack::{all, made_up, mock_chain, reset_counters, CountingStore, Mock};
 use pouw::hash::Digest;
-use pouw::learning::{
-    checkpoint_digest, CheckpointStore, DeviceChoice, ProofOfLearning, Trajectory,
-};
+use pouw::learning::{checkpoint_digest, BlobStore, DeviceChoice, ProofOfLearning, Trajectory};
 use pouw::work::{opened_steps, AuditInput, AuditOutcome, FraudCheckInput, Target};
 use pouw::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -115,7 +113,7 @@ fn perturbation_mining_fails() {
     let n = 30u64;
     let target = Target::from_expected_steps(16);
     let schedule = c.params.schedule(&HEADER, common::attack::MINER);
-    let put = |bytes: &[u8]| pouw::learning::CheckpointStore::put(&c.store, bytes).unwrap();
+    let put = |bytes: &[u8]| pouw::learning::BlobStore::put(&c.store, bytes).unwrap();
     let mut found = 0;
     for attempt in 0..2048u64 {
         let copy = Mock::new(c.start.steps + n - 1, made_up("perturbed", attempt))
@@ -243,9 +241,9 @@ fn a_forged_winning_digest_costs_one_fetch_and_one_step() {
     let proof = c.prove(&HEADER, &present, &t);
     let store = CountingStore::default();
     for cp in &checkpoints {
-        pouw::learning::CheckpointStore::put(&store, cp).unwrap();
+        pouw::learning::BlobStore::put(&store, cp).unwrap();
     }
-    pouw::learning::CheckpointStore::put(&store, &t.to_bytes()).unwrap();
+    pouw::learning::BlobStore::put(&store, &t.to_bytes()).unwrap();
     reset_counters();
     match c.verify_with(&HEADER, target, &store, &proof) {
         Err(Error::StepMismatch { step }) => assert_eq!(step, n),
@@ -321,7 +319,7 @@ fn a_spliced_step_is_found_by_the_audit_and_proven() {
         splice + 1,
         &c.params.schedule(&HEADER, common::attack::MINER),
         &c.dataset,
-        pouw::learning::CheckpointStore::put(&c.store, &checkpoints[splice as usize]).unwrap(),
+        pouw::learning::BlobStore::put(&c.store, &checkpoints[splice as usize]).unwrap(),
         None,
     )
     .unwrap();

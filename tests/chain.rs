@@ -210,7 +210,7 @@ fn a_splice_is_caught_by_a_segment_check_proven_and_dropped() {
     let mut catching = Vec::new();
     let start_of = |height: usize| -> Vec<u8> {
         let start = &chain.blocks[height].2;
-        pouw::learning::CheckpointStore::get(&c.store, &start.cid, 40).unwrap()
+        pouw::learning::BlobStore::get(&c.store, &start.cid, 40).unwrap()
     };
     for height in 0..5 {
         let header = pouw::hash::sha3_256(&(height as u64).to_le_bytes());

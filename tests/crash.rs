@@ -14,7 +14,7 @@ mod common;
 use pouw::dataset::import::import_digits_csv;
 use pouw::growth::GrowingDataset;
 use pouw::hash::{sha3_256, Digest};
-use pouw::learning::{CheckpointStore, DirStore};
+use pouw::learning::{BlobStore, DirStore};
 use pouw::merkle::{leaf_hash, MerkleTree};
 use pouw::Error;
 use std::io::{BufRead, BufReader, Write};

@@ -11,16 +11,16 @@
 mod common;
 
 use common::flat::verify;
+use common::mine::{genesis_in, mine_found};
+use common::work::small_params;
 
 use pouw::learning::exact::Exact;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
 use pouw::learning::{
-    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
-    TaskSpec,
+    batch_indices, checkpoint_digest, step_seed, Batch, MemStore, ProofOfLearning, TaskSpec,
 };
-use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target, VerifyInput};
-use std::sync::atomic::AtomicBool;
+use pouw::work::{MineInput, MineOptions, Target, VerifyInput};
 use std::time::Instant;
 
 const STEPS: u64 = 50;
@@ -39,18 +39,14 @@ fn cuda_available() -> bool {
     ok
 }
 
-fn on(mut spec: GanSpec, device: DeviceChoice) -> GanSpec {
-    spec.device = device;
-    spec
-}
-
-/// The digest after each of `STEPS` steps from the seed on `spec`'s device, with the time.
+/// The digest after each of `STEPS` steps from the seed on `device`, with the time.
 fn digests(
     spec: &GanSpec,
+    device: DeviceChoice,
     ds: &pouw::Dataset,
     batch: impl Fn(&pouw::Digest, u64) -> Batch,
 ) -> (Vec<[u8; 32]>, f64) {
-    let mut trainer = GanTrainer::from_seed(spec, &[4u8; 32], DeviceChoice::Cpu).unwrap();
+    let mut trainer = GanTrainer::from_seed(spec, &[4u8; 32], device).unwrap();
     let mut prev = checkpoint_digest(&trainer.checkpoint().unwrap());
     let mut out = Vec::new();
     let start = Instant::now();
@@ -69,8 +65,8 @@ fn compare(
     ds: &pouw::Dataset,
     batch: impl Fn(&pouw::Digest, u64) -> Batch + Copy,
 ) {
-    let (cpu, cpu_time) = digests(&on(spec.clone(), DeviceChoice::Cpu), ds, batch);
-    let (cuda, cuda_time) = digests(&on(spec.clone(), DeviceChoice::Cuda(0)), ds, batch);
+    let (cpu, cpu_time) = digests(spec, DeviceChoice::Cpu, ds, batch);
+    let (cuda, cuda_time) = digests(spec, DeviceChoice::Cuda(0), ds, batch);
     println!("{model}: CPU {cpu_time:.3} s/step, CUDA {cuda_time:.3} s/step (steps including checkpoint and digest)");
     for (step, (a, b)) in cpu.iter().zip(&cuda).enumerate() {
         assert_eq!(
@@ -131,29 +127,12 @@ fn rgb64_digests_agree_on_cpu_and_cuda_at_every_step() {
     compare("64x64 RGB, 160/40 filters", &spec, &ds, records);
 }
 
-fn small_params(ds: &pouw::Dataset, device: DeviceChoice) -> ConsensusParams<GanSpec> {
-    let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    spec.device = device;
-    spec.g_filters = 16;
-    spec.d_filters = 8;
-    spec.batch_size = 16;
-    let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
-    params.opened_steps = 4;
-    params.capacity_challenges = 8;
-    params.max_steps = 200;
-    params
-}
-
 /// Mines a block on `miner`'s device and verifies it on `verifier`'s.
 fn mine_and_verify(miner: DeviceChoice, verifier: DeviceChoice) {
     let (_dir, ds) = common::digits_dataset();
-    let params = small_params(&ds, miner);
+    let params = small_params(&ds);
     let store = MemStore::default();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)
-        .unwrap()
-        .checkpoint()
-        .unwrap();
-    store.put(&genesis).unwrap();
+    let genesis = genesis_in::<GanTrainer>(&params.spec, &store);
     let start = pouw::work::Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis).unwrap();
     let target = Target::from_expected_steps(12);
     let input = MineInput {
@@ -165,27 +144,23 @@ fn mine_and_verify(miner: DeviceChoice, verifier: DeviceChoice) {
         dataset: &ds,
         store: &store,
     };
-    let MineOutcome::Found(block) = mine::<GanTrainer>(
+    let block = mine_found::<GanTrainer>(
         &input,
-        MineOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap() else {
-        panic!("no block within the step limit")
-    };
-    // The verifier's parameters differ only in the local device choice: the same digest.
-    let checked = small_params(&ds, verifier);
-    assert_eq!(checked.digest(), params.digest());
+        MineOptions {
+            device: miner,
+            ..MineOptions::default()
+        },
+    );
+    // The verifier differs only in its local device choice.
     let verdict = verify::<GanTrainer>(
         &VerifyInput {
             header_hash: [3; 32],
             miner_id: b"cuda-check",
             start: &start,
-            params: &checked,
+            params: &params,
             target,
             store: &store,
-            device: DeviceChoice::Cpu,
+            device: verifier,
         },
         &block.proof.to_bytes(),
     )

@@ -23,7 +23,7 @@ use pouw::growth::{
     AppendProof, DatasetRequest, GenerationPointer, GrowingDataset, Reputation, ReputationRule,
     CURRENT_FILE,
 };
-use pouw::learning::{CheckpointStore, DirStore, Trajectory};
+use pouw::learning::{BlobStore, DirStore, Trajectory};
 use pouw::work::{ConsensusParams, FraudProof};
 use pouw::Manifest;
 use std::collections::BTreeMap;

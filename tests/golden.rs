@@ -10,34 +10,24 @@ use common::flat::{audit, audit_segment, verify, verify_fraud_proof};
 
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning};
-use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, MineOutcome, Target};
+use pouw::learning::{BlobStore, DirStore};
+use pouw::work::{mine, ConsensusParams, MineInput, MineOptions, Target};
 use std::sync::atomic::AtomicBool;
 
 use common::golden::{dir as golden_dir, read, Golden, EXPECTED_STEPS, HEADER, MINER, REGENERATE};
 
 /// The golden setup: a tiny model on the digits.
 fn params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
-    let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
-    spec.latent = 16;
-    spec.g_filters = 16;
-    spec.d_filters = 8;
-    spec.batch_size = 16;
-    let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
-    params.opened_steps = 4;
-    params.capacity_challenges = 8;
+    let mut params = common::work::small_params(ds);
+    params.spec.latent = 16;
     params.max_steps = 64;
     params
 }
 
 /// Mines the golden block into `store`; returns (params bytes, genesis bytes, proof bytes).
-fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+fn mine_golden(ds: &pouw::Dataset, store: &dyn BlobStore) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let params = params(ds);
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)
-        .unwrap()
-        .checkpoint()
-        .unwrap();
-    store.put(&genesis).unwrap();
+    let genesis = common::mine::genesis_in::<GanTrainer>(&params.spec, store);
     let input = MineInput {
         header_hash: HEADER,
         miner_id: MINER,
@@ -47,15 +37,7 @@ fn mine_golden(ds: &pouw::Dataset, store: &dyn CheckpointStore) -> (Vec<u8>, Vec
         dataset: ds,
         store,
     };
-    let MineOutcome::Found(block) = mine::<GanTrainer>(
-        &input,
-        MineOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap() else {
-        panic!("golden block not found within the step limit")
-    };
+    let block = common::mine::mine_found::<GanTrainer>(&input, MineOptions::default());
     store.put(&block.winning_checkpoint).unwrap();
     (params.to_bytes(), genesis, block.proof.to_bytes())
 }

@@ -4,7 +4,8 @@
 
 mod common;
 
-use pouw::dataset::import::{import_digits_csv, DigitsCsv};
+use common::support::digits::shift;
+use pouw::dataset::import::import_digits_csv;
 use pouw::growth::{
     accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest,
     DuplicateIndex, GenerationPointer, GrowingDataset, Rejection, Reputation, ReputationRule,
@@ -16,24 +17,7 @@ use std::path::Path;
 
 /// Every digits row (64 pixels, 0..=16).
 fn rows() -> Vec<Vec<u8>> {
-    DigitsCsv::open(common::digits_path())
-        .unwrap()
-        .map(|r| r.unwrap().to_vec())
-        .collect()
-}
-
-/// `record` (8x8) moved `dx` columns right and `dy` rows down, vacated pixels zero.
-fn shift(record: &[u8], dx: i32, dy: i32) -> Vec<u8> {
-    let mut out = vec![0u8; 64];
-    for y in 0..8i32 {
-        for x in 0..8i32 {
-            let (sx, sy) = (x - dx, y - dy);
-            if (0..8).contains(&sx) && (0..8).contains(&sy) {
-                out[(y * 8 + x) as usize] = record[(sy * 8 + sx) as usize];
-            }
-        }
-    }
-    out
+    common::support::digits::rows(&common::digits_path())
 }
 
 /// A request over `ds` with the defaults of `for_dataset`, a dummy judge and threshold 0.
@@ -788,13 +772,13 @@ mod judge {
         let fresh: Vec<Vec<u8>> = passing.map(|(r, _)| r.clone()).take(100).collect();
         assert_eq!(fresh.len(), 100);
         // Threshold at the median logit of the fresh records: half of them are implausible.
-        let judge = Judge::new(&probe, &spec, &checkpoint).unwrap();
+        let judge = Judge::<GanTrainer>::new(&probe, &spec, &checkpoint).unwrap();
         let mut logits = judge
             .scores(&fresh.iter().map(Vec::as_slice).collect::<Vec<_>>())
             .unwrap();
         logits.sort_by(f32::total_cmp);
         let request = request_with(&ds, &spec, &checkpoint, logits[50]);
-        let judge = Judge::new(&request, &spec, &checkpoint).unwrap();
+        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
         let mut records = fresh.clone();
         records.push(vec![0; 64]);
         let s = submission(&request, b"carol", records);
@@ -820,7 +804,7 @@ mod judge {
         }
         // Same inputs, same verdicts (bit for bit), from this judge and from a fresh one.
         assert_eq!(judge.check(&index, &s, 0).unwrap(), verdicts);
-        let again = Judge::new(&request, &spec, &checkpoint).unwrap();
+        let again = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
         assert_eq!(again.check(&index, &s, 0).unwrap(), verdicts);
         // The target count caps acceptances, in submission order.
         let capped = judge.check(&index, &s, request.target_count - 3).unwrap();
@@ -838,7 +822,7 @@ mod judge {
         let last = other.len() - 1;
         other[last] ^= 1;
         assert!(matches!(
-            Judge::new(&request, &spec, &other),
+            Judge::<GanTrainer>::new(&request, &spec, &other),
             Err(Error::InvalidField {
                 what: "judge checkpoint",
                 ..
@@ -849,7 +833,7 @@ mod judge {
             ..spec.clone()
         };
         assert!(matches!(
-            Judge::new(&request, &other_spec, &checkpoint),
+            Judge::<GanTrainer>::new(&request, &other_spec, &checkpoint),
             Err(Error::InvalidField {
                 what: "judge spec",
                 ..
@@ -864,7 +848,7 @@ mod judge {
     /// Checks one category as its own submission and prints its figures; returns the records
     /// rejected and those the discriminator alone would reject.
     fn judge_category(
-        judge: &Judge,
+        judge: &Judge<GanTrainer>,
         index: &DuplicateIndex,
         name: &str,
         records: &[Vec<u8>],
@@ -907,12 +891,11 @@ mod judge {
             import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
         let (spec, checkpoint) = train(&ds, 400);
         // The judge's view of the model (on the CPU) calibrates the threshold.
-        let judge_model = spec.clone();
-        let trainer =
-            GanTrainer::from_checkpoint(&judge_model, &checkpoint, DeviceChoice::Cpu).unwrap();
-        let threshold = calibrate_threshold(&trainer, &ds, DEFAULT_REJECT_PER_MILLE).unwrap();
+        let trainer = GanTrainer::from_checkpoint(&spec, &checkpoint, DeviceChoice::Cpu).unwrap();
+        let threshold =
+            calibrate_threshold(&trainer, &spec, &ds, DEFAULT_REJECT_PER_MILLE).unwrap();
         let request = request_with(&ds, &spec, &checkpoint, threshold);
-        let judge = Judge::new(&request, &spec, &checkpoint).unwrap();
+        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
         let index = DuplicateIndex::build(&ds, &request).unwrap();
         println!(
             "threshold (logit) {threshold:.5}, ink {}..={}, max shift {}",

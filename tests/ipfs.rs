@@ -14,7 +14,7 @@ use common::unixfs_golden::{file, GOLDEN};
 use pouw::ident::unixfs::CHUNK_SIZE;
 use pouw::ident::{cid_of, Cid, MAX_LINKS};
 use pouw::ipfs::{fetch_dataset, publish_dataset, IpfsOptions, IpfsStore};
-use pouw::learning::CheckpointStore;
+use pouw::learning::BlobStore;
 use pouw::learning::DeviceChoice;
 use pouw::Error;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -78,8 +78,7 @@ fn files_travel_from_node_to_node_by_bitswap() {
 fn a_block_mined_on_one_node_verifies_from_another() {
     use pouw::learning::gan::GanTrainer;
     use pouw::learning::ProofOfLearning;
-    use pouw::work::{mine, MineInput, MineOptions, MineOutcome, Start, VerifyInput};
-    use std::sync::atomic::AtomicBool;
+    use pouw::work::{MineInput, MineOptions, Start, VerifyInput};
 
     let c = common::work::chain();
     // Wider nets than the other work tests: checkpoints of several blocks each.
@@ -106,17 +105,7 @@ fn a_block_mined_on_one_node_verifies_from_another() {
         dataset: &c.dataset,
         store: &a,
     };
-    let block = match mine::<GanTrainer>(
-        &input,
-        MineOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap()
-    {
-        MineOutcome::Found(block) => *block,
-        other => panic!("no block: {other:?}"),
-    };
+    let block = common::mine::mine_found::<GanTrainer>(&input, MineOptions::default());
     let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis).unwrap();
     assert_eq!(start.cid, genesis_cid);
     // Node B has none of it: every checkpoint comes from A over bitswap.

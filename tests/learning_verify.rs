@@ -7,7 +7,7 @@ mod common;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
 use pouw::learning::{
-    batch_indices, checkpoint_digest, step_seed, verify_step, Batch, CheckpointStore, MemStore,
+    batch_indices, checkpoint_digest, step_seed, verify_step, Batch, BlobStore, MemStore,
     ProofOfLearning, Reexecution, Schedule, StepContext, StepOpening, Trajectory,
 };
 use pouw::Error;
@@ -97,7 +97,7 @@ impl Run {
 }
 
 /// Re-execution on the CPU from a start of counter 0, checkpoints named by UnixFS CIDs.
-fn cpu(store: &dyn CheckpointStore) -> Reexecution<'_> {
+fn cpu(store: &dyn BlobStore) -> Reexecution<'_> {
     Reexecution {
         store,
         start_steps: 0,

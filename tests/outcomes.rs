@@ -11,7 +11,7 @@ mod common;
 use common::work::chain;
 use pouw::ident::Cid;
 use pouw::learning::gan::GanTrainer;
-use pouw::learning::{CheckpointStore, DeviceChoice, DirStore};
+use pouw::learning::{BlobStore, DeviceChoice, DirStore};
 use pouw::work::{
     audit_segment, judge, verify, verify_fraud_proof, AuditInput, FraudCheckInput, FraudProof,
     Judgement, VerifyError,
@@ -57,7 +57,7 @@ const FAULTS: [Fault; 8] = [
 /// A store over `inner` that answers gets from the `at`-th on with `fault`; with `transient`,
 /// only the `at`-th get fails. Prefetches load what is asked, in reverse order, into a cache.
 struct Hostile<'a> {
-    inner: &'a dyn CheckpointStore,
+    inner: &'a dyn BlobStore,
     fault: Fault,
     at: u64,
     transient: bool,
@@ -66,7 +66,7 @@ struct Hostile<'a> {
 }
 
 impl<'a> Hostile<'a> {
-    fn new(inner: &'a dyn CheckpointStore, fault: Fault, at: u64, transient: bool) -> Self {
+    fn new(inner: &'a dyn BlobStore, fault: Fault, at: u64, transient: bool) -> Self {
         Hostile {
             inner,
             fault,
@@ -78,7 +78,7 @@ impl<'a> Hostile<'a> {
     }
 }
 
-impl CheckpointStore for Hostile<'_> {
+impl BlobStore for Hostile<'_> {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         self.inner.put(bytes)
     }
@@ -171,11 +171,7 @@ fn setup() -> Setup {
 }
 
 impl Setup {
-    fn verify(
-        &self,
-        proof: &[u8],
-        store: &dyn CheckpointStore,
-    ) -> std::result::Result<(), VerifyError> {
+    fn verify(&self, proof: &[u8], store: &dyn BlobStore) -> std::result::Result<(), VerifyError> {
         let start = self.c.genesis_start();
         let mut input = self.c.input(self.header, b"m", &start);
         input.store = store;

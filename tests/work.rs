@@ -9,7 +9,7 @@ use common::flat::verify;
 use common::work::chain;
 use pouw::ident::{cid_of, CidProfile};
 use pouw::learning::gan::GanTrainer;
-use pouw::learning::CheckpointStore;
+use pouw::learning::BlobStore;
 use pouw::learning::DeviceChoice;
 use pouw::work::{
     mine, BlockProof, MineInput, MineOptions, MineOutcome, ProofLimits, Target, Work,
@@ -487,15 +487,7 @@ fn a_checkpoint_named_as_another_version_names_it_is_refused() {
         dataset: &c.dataset,
         store: &store,
     };
-    let MineOutcome::Found(block) = mine::<GanTrainer>(
-        &input,
-        MineOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )
-    .unwrap() else {
-        panic!("no block")
-    };
+    let block = common::mine::mine_found::<GanTrainer>(&input, MineOptions::default());
     let start = pouw::work::Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis).unwrap();
     let verify_input = pouw::work::VerifyInput {
         header_hash: [3; 32],

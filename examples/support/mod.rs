@@ -2,6 +2,7 @@
 //! (`plotters`, labelled with the DejaVu Sans font the `dejavu` crate embeds).
 #![allow(dead_code)]
 
+pub mod digits;
 #[cfg(feature = "torch")]
 pub mod quality;
 

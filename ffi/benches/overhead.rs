@@ -2,10 +2,13 @@
 //! proof (issue target: at most 1%). Prints both medians and the difference.
 //! `cargo bench -p pouw-ffi --bench overhead`.
 
-use pouw::learning::gan::{GanSpec, GanTrainer};
-use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore};
-use pouw::work::{verify, ConsensusParams, Start, Target, VerifyInput};
+#[path = "../../tests/common/golden.rs"]
+#[allow(dead_code)]
+mod golden;
+
+use golden::Golden;
+use pouw::learning::gan::GanTrainer;
+use pouw::work::{verify, Target};
 use pouw_ffi::*;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,28 +24,11 @@ fn main() {
     tch::set_num_threads(1);
     let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden");
     let params_bytes = std::fs::read(golden.join("params.bin")).unwrap();
-    let proof = std::fs::read(golden.join("proof.bin")).unwrap();
-    let genesis: pouw::ident::Cid = std::fs::read_to_string(golden.join("genesis.cid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let (header, miner) = ([0x42u8; 32], b"golden-miner");
-    let target = Target::from_expected_steps(8);
-
-    let params = ConsensusParams::<GanSpec>::from_bytes(&params_bytes).unwrap();
-    let store = DirStore::new(golden.join("store")).unwrap();
-    let genesis_bytes = store.get(&genesis, u64::MAX).unwrap();
-    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis_bytes).unwrap();
-    let input = VerifyInput {
-        header_hash: header,
-        miner_id: miner,
-        start: &start,
-        params: &params,
-        target,
-        store: &store,
-        device: DeviceChoice::Cpu,
-    };
+    let loaded = Golden::load_from(&golden);
+    let (proof, genesis_bytes) = (&loaded.proof, &loaded.genesis);
+    let (header, miner) = (golden::HEADER, golden::MINER);
+    let target = Target::from_expected_steps(golden::EXPECTED_STEPS);
+    let input = loaded.input();
 
     let dir = golden.join("store").to_string_lossy().into_owned();
     let (mut c_params, mut c_store) = (std::ptr::null_mut(), std::ptr::null_mut());
@@ -92,7 +78,7 @@ fn main() {
         assert_eq!(rc, PouwResult::Ok);
     };
     let rust_call = || {
-        verify::<GanTrainer>(&input, &proof).unwrap();
+        verify::<GanTrainer>(&input, proof).unwrap();
     };
     for _ in 0..3 {
         rust_call();

@@ -12,7 +12,10 @@ package pouw
 */
 import "C"
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // placeholder is what an empty slice points at: C never reads it (the length is 0), but the
 // pointer is valid and not NULL.
@@ -48,6 +51,20 @@ func takeBuffer(b *C.pouw_buffer) []byte {
 	n := C.pouw_buffer_len(b)
 	out := C.GoBytes(unsafe.Pointer(C.pouw_buffer_data(b)), C.int(n))
 	return out
+}
+
+// bufferCall runs call (a C call writing one buffer) on a locked OS thread (see resultError),
+// keeps keep alive until it returns, and returns the buffer copied into Go memory.
+func bufferCall(op string, call func(out **C.pouw_buffer) C.pouw_result, keep ...any) ([]byte, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var buf *C.pouw_buffer
+	r := call(&buf)
+	runtime.KeepAlive(keep)
+	if err := resultError(op, r); err != nil {
+		return nil, err
+	}
+	return takeBuffer(buf), nil
 }
 
 // resultError turns a C result into nil or an *Error.

@@ -119,28 +119,16 @@ func DatasetRequestFromBytes(b []byte) (*DatasetRequest, error) {
 
 // Bytes is the request's canonical encoding (what its CID names).
 func (r *DatasetRequest) Bytes() ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
-	var buf *C.pouw_buffer
-	err := resultError("dataset request bytes", C.pouw_dataset_request_to_bytes(r.c(), &buf))
-	runtime.KeepAlive(r)
-	if err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("dataset request bytes", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_dataset_request_to_bytes(r.c(), out)
+	}, r)
 }
 
 // Cid is the request's binary CID, which submissions name.
 func (r *DatasetRequest) Cid() ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
-	var buf *C.pouw_buffer
-	err := resultError("dataset request cid", C.pouw_dataset_request_cid(r.c(), &buf))
-	runtime.KeepAlive(r)
-	if err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("dataset request cid", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_dataset_request_cid(r.c(), out)
+	}, r)
 }
 
 // MaxRecords is the most records one submission to the request may carry.

@@ -204,15 +204,9 @@ func ParamsFromBytes(b []byte, device Device, cudaIndex uint32) (*Params, error)
 
 // Bytes is the canonical encoding a chain pins.
 func (p *Params) Bytes() ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
-	var buf *C.pouw_buffer
-	err := resultError("params bytes", C.pouw_params_to_bytes(p.c(), &buf))
-	runtime.KeepAlive(p)
-	if err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("params bytes", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_params_to_bytes(p.c(), out)
+	}, p)
 }
 
 // Digest is the parameters' digest.
@@ -274,30 +268,18 @@ func NewMemoryStore() (*Store, error) {
 
 // Put stores b and returns its binary CID.
 func (s *Store) Put(b []byte) ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
-	var buf *C.pouw_buffer
-	err := resultError("store put", C.pouw_store_put(s.c(), p, n, &buf))
-	runtime.KeepAlive(s)
-	if err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("store put", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_store_put(s.c(), p, n, out)
+	}, s, b)
 }
 
 // Get fetches the bytes named by the binary CID cid, checked against it.
 func (s *Store) Get(cid []byte) ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(cid)
-	var buf *C.pouw_buffer
-	err := resultError("store get", C.pouw_store_get(s.c(), p, n, &buf))
-	runtime.KeepAlive(s)
-	if err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("store get", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_store_get(s.c(), p, n, out)
+	}, s, cid)
 }
 
 // Close releases the store handle (a directory store's files stay; a callback store's
@@ -315,26 +297,18 @@ func (s *Store) Close() {
 
 // CidOf is the binary CID of b.
 func CidOf(b []byte) ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
 	p, n := bytesPtr(b)
-	var buf *C.pouw_buffer
-	if err := resultError("cid of", C.pouw_cid_of(p, n, &buf)); err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("cid of", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_cid_of(p, n, out)
+	}, b)
 }
 
 // ParseCid parses the text form of a CID into its binary form.
 func ParseCid(text string) ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
 	p, n := bytesPtr([]byte(text))
-	var buf *C.pouw_buffer
-	if err := resultError("parse cid", C.pouw_cid_parse(p, n, &buf)); err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("parse cid", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_cid_parse(p, n, out)
+	})
 }
 
 // CidString is the text form of the binary CID cid.
@@ -376,15 +350,9 @@ func (t Target) ExpectedSteps() (float64, error) {
 
 // GenesisCheckpoint is the start checkpoint of a chain: every weight drawn from seed.
 func GenesisCheckpoint(p *Params, seed [32]byte) ([]byte, error) {
-	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
-	defer runtime.UnlockOSThread()
-	var buf *C.pouw_buffer
-	err := resultError("genesis checkpoint", C.pouw_genesis_checkpoint(p.c(), digestPtr(&seed), &buf))
-	runtime.KeepAlive(p)
-	if err != nil {
-		return nil, err
-	}
-	return takeBuffer(buf), nil
+	return bufferCall("genesis checkpoint", func(out **C.pouw_buffer) C.pouw_result {
+		return C.pouw_genesis_checkpoint(p.c(), digestPtr(&seed), out)
+	}, p)
 }
 
 // cancelToken makes a C cancellation token set when ctx is done; release (call it once the C

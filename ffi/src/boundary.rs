@@ -186,10 +186,7 @@ pub(crate) unsafe fn decode_into<H>(
 ) -> PouwResult {
     guard(|| {
         let bytes = slice(bytes, len)?;
-        out_ptr(out)?;
-        let value = decode(bytes)?;
-        write_handle(out, value);
-        Ok(())
+        write_made(out, || decode(bytes))
     })
 }
 
@@ -278,9 +275,20 @@ pub(crate) unsafe fn open_into<H>(
 ) -> PouwResult {
     guard(|| {
         let dir = path(dir, len)?;
-        out_ptr(out)?;
-        let value = open(dir)?;
-        write_handle(out, value);
-        Ok(())
+        write_made(out, || open(dir))
     })
+}
+
+/// Checks `out`, makes a value and writes it to `*out` as a new handle.
+///
+/// # Safety
+/// `out` must be valid for a write when not NULL.
+unsafe fn write_made<H>(
+    out: *mut *mut H,
+    make: impl FnOnce() -> Result<H, PouwResult>,
+) -> Result<(), PouwResult> {
+    out_ptr(out)?;
+    let value = make()?;
+    write_handle(out, value);
+    Ok(())
 }

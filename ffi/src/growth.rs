@@ -547,7 +547,7 @@ pub mod judge {
     /// of threads at once.
     #[allow(non_camel_case_types)]
     pub struct pouw_judge {
-        judge: Judge,
+        judge: Judge<GanTrainer>,
         index: DuplicateIndex,
     }
 
@@ -571,7 +571,8 @@ pub mod judge {
             let dataset = &handle(dataset)?.inner;
             out_ptr(out_threshold)?;
             let trainer = GanTrainer::from_checkpoint(&params.spec, checkpoint, DeviceChoice::Cpu)?;
-            *out_threshold = calibrate_threshold(&trainer, dataset, reject_per_mille)?;
+            *out_threshold =
+                calibrate_threshold(&trainer, &params.spec, dataset, reject_per_mille)?;
             Ok(())
         })
     }
@@ -598,7 +599,7 @@ pub mod judge {
             let checkpoint = slice(checkpoint, checkpoint_len)?;
             let dataset = &handle(dataset)?.inner;
             out_ptr(out)?;
-            let judge = Judge::new(request, &params.spec, checkpoint)?;
+            let judge = Judge::<GanTrainer>::new(request, &params.spec, checkpoint)?;
             let index = DuplicateIndex::build(dataset, request)?;
             write_handle(out, pouw_judge { judge, index });
             Ok(())

@@ -136,12 +136,7 @@ pub unsafe extern "C" fn pouw_last_error_message(
     guard_value(PouwResult::Panic, || {
         let msg = boundary::last_error();
         *out_len = msg.len();
-        if msg.len() + 1 > buf_len {
-            return PouwResult::BufferTooSmall;
-        }
-        std::ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), msg.len());
-        *buf.add(msg.len()) = 0;
-        PouwResult::Ok
+        write_c_string(&msg, buf, buf_len, out_len)
     })
 }
 
@@ -171,12 +166,26 @@ pub unsafe extern "C" fn pouw_result_message(
     }
     guard_value(PouwResult::Panic, || {
         let msg = PouwResult::from_u32(code).map_or("unknown result code", PouwResult::message);
-        if msg.len() + 1 > buf_len {
-            return PouwResult::BufferTooSmall;
-        }
-        std::ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), msg.len());
-        *buf.add(msg.len()) = 0;
-        *out_len = msg.len();
-        PouwResult::Ok
+        write_c_string(msg, buf, buf_len, out_len)
     })
+}
+
+/// Writes `msg` NUL-terminated into `buf` (`buf_len` bytes) and its length into `*out_len`, or
+/// returns `POUW_RESULT_BUFFER_TOO_SMALL` writing nothing when it and its NUL do not fit.
+///
+/// # Safety
+/// `buf` must be valid for `buf_len` bytes of writes and `out_len` for one write.
+unsafe fn write_c_string(
+    msg: &str,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> PouwResult {
+    if msg.len() + 1 > buf_len {
+        return PouwResult::BufferTooSmall;
+    }
+    std::ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), msg.len());
+    *buf.add(msg.len()) = 0;
+    *out_len = msg.len();
+    PouwResult::Ok
 }

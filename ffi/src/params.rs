@@ -146,6 +146,12 @@ pub struct pouw_params {
     pub(crate) device: DeviceChoice,
 }
 
+impl pouw_params {
+    fn new(inner: ConsensusParams<GanSpec>, device: DeviceChoice) -> Self {
+        pouw_params { inner, device }
+    }
+}
+
 fn device(kind: u32, index: u32) -> Result<DeviceChoice, PouwResult> {
     match kind {
         POUW_DEVICE_AUTO => Ok(DeviceChoice::Auto),
@@ -215,13 +221,7 @@ pub unsafe extern "C" fn pouw_params_new_gan(
             params.min_steps = o.min_steps;
         }
         params.validate()?;
-        write_handle(
-            out,
-            pouw_params {
-                inner: params,
-                device,
-            },
-        );
+        write_handle(out, pouw_params::new(params, device));
         Ok(())
     })
 }
@@ -242,13 +242,7 @@ pub unsafe extern "C" fn pouw_params_from_bytes(
         let device = device(device_kind, cuda_index)?;
         out_ptr(out)?;
         let params = ConsensusParams::<GanSpec>::from_bytes(bytes)?;
-        write_handle(
-            out,
-            pouw_params {
-                inner: params,
-                device,
-            },
-        );
+        write_handle(out, pouw_params::new(params, device));
         Ok(())
     })
 }

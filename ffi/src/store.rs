@@ -10,7 +10,7 @@ use crate::result::PouwResult;
 use crate::sized::{read_sized, Field};
 use pouw::ident::{cid_from_bytes, cid_of, Cid};
 use pouw::ipfs::{IpfsOptions, IpfsStore};
-use pouw::learning::{CheckpointStore, DirStore, MemStore};
+use pouw::learning::{BlobStore, DirStore, MemStore};
 use pouw::work::{BlockProof, ProofLimits};
 use pouw::Error;
 use std::ffi::c_void;
@@ -23,7 +23,7 @@ const MAX_OBJECT_BYTES: u64 = 1 << 30;
 /// once; what it returns is always checked against the CID asked for.
 #[allow(non_camel_case_types)]
 pub struct pouw_store {
-    pub(crate) inner: Box<dyn CheckpointStore>,
+    pub(crate) inner: Box<dyn BlobStore>,
 }
 
 /// Opens (creating it if needed) a store in directory `dir` (`dir_len` bytes, not
@@ -327,7 +327,7 @@ fn callback_failure(what: &str, code: u32) -> Error {
     }
 }
 
-impl CheckpointStore for CallbackStore {
+impl BlobStore for CallbackStore {
     fn put(&self, bytes: &[u8]) -> pouw::Result<Cid> {
         let cid = cid_of(bytes);
         let Some(put) = self.put else {

@@ -5,9 +5,12 @@
 #![cfg(feature = "torch")]
 
 mod common;
+#[path = "../../examples/support/digits.rs"]
+mod digits;
 
 use common::*;
-use pouw::dataset::import::{import_digits_csv, DigitsCsv};
+use digits::shift;
+use pouw::dataset::import::import_digits_csv;
 use pouw::growth::{
     calibrate_threshold, AppendProof, DatasetRequest, DuplicateIndex, GrowingDataset, Judge,
     Reputation, ReputationRule, Submission, Verdict,
@@ -34,26 +37,7 @@ fn sentinel<T>() -> *mut T {
 /// Every digits row (64 pixels, 0..=16).
 fn rows() -> &'static [Vec<u8>] {
     static ROWS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-    ROWS.get_or_init(|| {
-        DigitsCsv::open(digits_path())
-            .unwrap()
-            .map(|r| r.unwrap().to_vec())
-            .collect()
-    })
-}
-
-/// `record` (8x8) moved `dx` columns right and `dy` rows down, vacated pixels zero.
-fn shift(record: &[u8], dx: i32, dy: i32) -> Vec<u8> {
-    let mut out = vec![0u8; 64];
-    for y in 0..8i32 {
-        for x in 0..8i32 {
-            let (sx, sy) = (x - dx, y - dy);
-            if (0..8).contains(&sx) && (0..8).contains(&sy) {
-                out[(y * 8 + x) as usize] = record[(sy * 8 + sx) as usize];
-            }
-        }
-    }
-    out
+    ROWS.get_or_init(|| digits::rows(&digits_path()))
 }
 
 /// The growth setup: the first 1500 digits (the rest are held back as fresh records), small
@@ -69,7 +53,7 @@ struct Growth {
     threshold: f32,
     rust_dataset: Dataset,
     rust_request: DatasetRequest,
-    rust_judge: Judge,
+    rust_judge: Judge<GanTrainer>,
     rust_index: DuplicateIndex,
 }
 
@@ -132,7 +116,7 @@ fn growth() -> &'static Growth {
         );
         assert_eq!(
             threshold.to_bits(),
-            calibrate_threshold(&trainer, &rust_dataset, 500)
+            calibrate_threshold(&trainer, &spec, &rust_dataset, 500)
                 .unwrap()
                 .to_bits()
         );
@@ -170,7 +154,7 @@ fn growth() -> &'static Growth {
             ),
             PouwResult::Ok,
         );
-        let rust_judge = Judge::new(&rust_request, &spec, &checkpoint).unwrap();
+        let rust_judge = Judge::<GanTrainer>::new(&rust_request, &spec, &checkpoint).unwrap();
         let rust_index = DuplicateIndex::build(&rust_dataset, &rust_request).unwrap();
         Growth {
             _dir: dir,

@@ -19,7 +19,7 @@ use libfuzzer_sys::fuzz_target;
 use mock::Mock;
 use pouw::hash::{sha3_256, Digest};
 use pouw::ident::{cid_from_sha3, Cid};
-use pouw::learning::{CheckpointStore, StepOpening};
+use pouw::learning::{BlobStore, StepOpening};
 use pouw::merkle::MultiProof;
 use pouw::work::{verify, BlockProof, VerifyError};
 use pouw::Result;
@@ -229,7 +229,7 @@ struct FaultyStore {
     corrupted: AtomicBool,
 }
 
-impl CheckpointStore for FaultyStore {
+impl BlobStore for FaultyStore {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         chain::chain().store.put(bytes)
     }

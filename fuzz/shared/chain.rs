@@ -2,16 +2,18 @@
 //! run the verifier all the way through re-execution: 64 records of 16 bytes, batch 4, three
 //! opened steps, four capacity challenges, an honest block mined at start.
 
+// The mining helpers the tests use (one place: `tests/common/mine.rs`).
+#[path = "../../tests/common/mine.rs"]
+#[allow(dead_code)]
+mod mine;
+
 use super::mock::{Mock, MockSpec};
+use mine::{genesis_in, mine_found};
 use pouw::dataset::{DType, DatasetWriter};
 use pouw::ident::Cid;
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
-use pouw::work::{
-    mine, BlockProof, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target,
-    VerifyInput,
-};
-use std::sync::atomic::AtomicBool;
+use pouw::learning::{BlobStore, MemStore};
+use pouw::work::{BlockProof, ConsensusParams, MineInput, MineOptions, Start, Target, VerifyInput};
 use std::sync::OnceLock;
 
 /// The header the block is bound to.
@@ -40,7 +42,7 @@ pub struct Chain {
 
 impl Chain {
     /// The verifier's input, fetching from `store`.
-    pub fn input<'a>(&'a self, store: &'a dyn CheckpointStore) -> VerifyInput<'a, MockSpec> {
+    pub fn input<'a>(&'a self, store: &'a dyn BlobStore) -> VerifyInput<'a, MockSpec> {
         VerifyInput {
             header_hash: HEADER,
             miner_id: MINER,
@@ -74,11 +76,8 @@ pub fn chain() -> &'static Chain {
         params.capacity_challenges = 4;
         params.max_steps = 1000;
         let store = MemStore::default();
-        let genesis = Mock::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)
-            .unwrap()
-            .checkpoint()
-            .unwrap();
-        let mut cids = vec![store.put(&genesis).unwrap()];
+        let genesis = genesis_in::<Mock>(&params.spec, &store);
+        let mut cids = vec![pouw::ident::cid_of(&genesis)];
         let start = Start::of_checkpoint::<Mock>(&params.spec, &genesis).unwrap();
         let input = MineInput {
             header_hash: HEADER,
@@ -89,15 +88,7 @@ pub fn chain() -> &'static Chain {
             dataset: &ds,
             store: &store,
         };
-        let MineOutcome::Found(block) = mine::<Mock>(
-            &input,
-            MineOptions::default(),
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap() else {
-            panic!("no block")
-        };
+        let block = mine_found::<Mock>(&input, MineOptions::default());
         drop(ds);
         let _ = std::fs::remove_dir_all(&dir);
         let proof = block.proof;

@@ -1,4 +1,5 @@
-//! The judge: the request's GAN checkpoint scoring submitted records with its discriminator.
+//! The judge: the request's model checkpoint scoring submitted records through the
+//! [`Critic`] seam (the GAN's discriminator, for the GAN task).
 
 use super::records::for_each_record;
 use super::request::DatasetRequest;
@@ -6,9 +7,7 @@ use super::submission::{finish_verdicts, precheck, DuplicateIndex, Submission, V
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::ident::cid_of;
-use crate::learning::gan::{GanSpec, GanTrainer};
-use crate::learning::DeviceChoice;
-use crate::learning::{Batch, ProofOfLearning, TaskSpec};
+use crate::learning::{Batch, Critic, DeviceChoice, TaskSpec};
 
 /// Records per discriminator forward pass. Scoring runs in chunks of exactly this many records
 /// in submission order, the last chunk padded with all-zero records, so every forward pass has
@@ -23,10 +22,10 @@ pub const SCORE_CHUNK: usize = 256;
 /// distribution pass the discriminator).
 pub const DEFAULT_REJECT_PER_MILLE: u32 = 20;
 
-/// The discriminator logits of `records` (each of the trainer's record size) in canonical
-/// chunks of [`SCORE_CHUNK`].
-pub fn score_records(trainer: &GanTrainer, records: &[&[u8]]) -> Result<Vec<f32>> {
-    let size = trainer.spec().record_size();
+/// The critic's scores of `records` (each of `spec`'s record size) in canonical chunks of
+/// [`SCORE_CHUNK`].
+pub fn score_records<C: Critic>(critic: &C, spec: &C::Spec, records: &[&[u8]]) -> Result<Vec<f32>> {
+    let size = spec.record_size();
     if let Some(r) = records.iter().find(|r| r.len() != size) {
         return Err(Error::RecordSize {
             found: r.len() as u64,
@@ -42,7 +41,7 @@ pub fn score_records(trainer: &GanTrainer, records: &[&[u8]]) -> Result<Vec<f32>
         }
         buf.resize(SCORE_CHUNK * size, 0);
         let batch = Batch::from_records(vec![0; SCORE_CHUNK], std::mem::take(&mut buf), size)?;
-        let logits = trainer.discriminator_logits(&batch)?;
+        let logits = critic.scores(&batch)?;
         if logits.len() != SCORE_CHUNK {
             return Err(Error::Torch(format!(
                 "{} logits for a chunk of {SCORE_CHUNK}",
@@ -60,8 +59,9 @@ pub fn score_records(trainer: &GanTrainer, records: &[&[u8]]) -> Result<Vec<f32>
 /// sorted ascending (IEEE total order). The requester runs this once and writes the result into
 /// the request; nodes only compare against the stored value. Scores every record (O(n)
 /// forward passes in chunks).
-pub fn calibrate_threshold(
-    trainer: &GanTrainer,
+pub fn calibrate_threshold<C: Critic>(
+    critic: &C,
+    spec: &C::Spec,
     dataset: &Dataset,
     reject_per_mille: u32,
 ) -> Result<f32> {
@@ -76,7 +76,8 @@ pub fn calibrate_threshold(
         pending.push(record.to_vec());
         if pending.len() == SCORE_CHUNK {
             logits.extend(score_records(
-                trainer,
+                critic,
+                spec,
                 &pending.iter().map(Vec::as_slice).collect::<Vec<_>>(),
             )?);
             pending.clear();
@@ -84,7 +85,8 @@ pub fn calibrate_threshold(
         Ok(())
     })?;
     logits.extend(score_records(
-        trainer,
+        critic,
+        spec,
         &pending.iter().map(Vec::as_slice).collect::<Vec<_>>(),
     )?);
     if logits.is_empty() {
@@ -106,14 +108,14 @@ pub fn calibrate_threshold(
 /// Verdicts follow the exactness of training: the discriminator runs on exact arithmetic, so
 /// the same request, dataset version, submission and checkpoint give bit-identical logits,
 /// hence identical verdicts, on every node and device, even for a logit next to the
-/// threshold. The judge runs on the CPU (scoring is light), whatever the spec's local device
-/// choice.
-pub struct Judge {
+/// threshold. The judge runs on the CPU (scoring is light).
+pub struct Judge<C: Critic> {
     request: DatasetRequest,
-    trainer: GanTrainer,
+    spec: C::Spec,
+    model: C,
 }
 
-impl std::fmt::Debug for Judge {
+impl<C: Critic> std::fmt::Debug for Judge<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Judge")
             .field("request", &self.request.cid())
@@ -121,10 +123,10 @@ impl std::fmt::Debug for Judge {
     }
 }
 
-impl Judge {
+impl<C: Critic> Judge<C> {
     /// Loads the judge of `request` from its task spec and checkpoint bytes (untrusted: the
     /// CID and spec digest must be the request's, the layout the request's, every tensor valid).
-    pub fn new(request: &DatasetRequest, spec: &GanSpec, checkpoint: &[u8]) -> Result<Self> {
+    pub fn new(request: &DatasetRequest, spec: &C::Spec, checkpoint: &[u8]) -> Result<Self> {
         request.validate()?;
         if cid_of(checkpoint) != request.model {
             return Err(Error::InvalidField {
@@ -142,17 +144,18 @@ impl Judge {
                 detail: "digest differs from the request's".into(),
             });
         }
-        let shape = [spec.channels, spec.image_size, spec.image_size];
-        if request.shape[..] != shape[..] || request.value_max != spec.value_max {
+        let (shape, value_max) = C::record_format(spec);
+        if request.shape != shape || request.value_max != value_max {
             return Err(Error::InvalidParameters(format!(
-                "the judge's records ({shape:?}, values 0..={}) are not the request's ({:?}, 0..={})",
-                spec.value_max, request.shape, request.value_max
+                "the judge's records ({shape:?}, values 0..={value_max}) are not the request's ({:?}, 0..={})",
+                request.shape, request.value_max
             )));
         }
-        let trainer = GanTrainer::from_checkpoint(spec, checkpoint, DeviceChoice::Cpu)?;
+        let model = C::from_checkpoint(spec, checkpoint, DeviceChoice::Cpu)?;
         Ok(Judge {
             request: request.clone(),
-            trainer,
+            spec: spec.clone(),
+            model,
         })
     }
 
@@ -162,13 +165,13 @@ impl Judge {
     }
 
     /// The judge model.
-    pub fn trainer(&self) -> &GanTrainer {
-        &self.trainer
+    pub fn model(&self) -> &C {
+        &self.model
     }
 
-    /// Discriminator logits of records of the request's size ([`score_records`]).
+    /// The critic's scores of records of the request's size ([`score_records`]).
     pub fn scores(&self, records: &[&[u8]]) -> Result<Vec<f32>> {
-        score_records(&self.trainer, records)
+        score_records(&self.model, &self.spec, records)
     }
 
     /// The verdict on every record of `submission` against the dataset `index`, when

@@ -32,7 +32,6 @@
 //! of copies shifted by 3 pixels are accepted in the example).
 
 mod append;
-#[cfg(feature = "torch")]
 mod judge;
 mod records;
 mod reputation;
@@ -42,7 +41,6 @@ mod submission;
 pub use append::{
     AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE, LOCK_FILE,
 };
-#[cfg(feature = "torch")]
 pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{

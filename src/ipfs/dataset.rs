@@ -17,7 +17,7 @@ use crate::ident::unixfs::{
     fetch_leaves, read_file, walk_dag, BlockSource, CanonicalLayout, LeafRef,
 };
 use crate::ident::{Cid, CidProfile, RAW_CODEC};
-use crate::learning::CheckpointStore;
+use crate::learning::BlobStore;
 use crate::merkle::TreeFile;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;

@@ -24,11 +24,11 @@ pub use rpc::IpfsOptions;
 use crate::error::Result;
 use crate::ident::unixfs::{cid_of_file, read_file, BlockSource};
 use crate::ident::{cid_of, Cid};
-use crate::learning::CheckpointStore;
+use crate::learning::BlobStore;
 use rpc::Rpc;
 use std::path::Path;
 
-/// A [`CheckpointStore`] (and [`BlockSource`]) over an IPFS node's HTTP RPC API.
+/// A [`BlobStore`] (and [`BlockSource`]) over an IPFS node's HTTP RPC API.
 #[derive(Debug)]
 pub struct IpfsStore {
     rpc: Rpc,
@@ -101,7 +101,7 @@ impl BlockSource for IpfsStore {
     }
 }
 
-impl CheckpointStore for IpfsStore {
+impl BlobStore for IpfsStore {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         let expected = cid_of(bytes);
         let got = self.rpc.add(&mut &bytes[..], bytes.len() as u64)?;

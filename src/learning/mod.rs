@@ -32,7 +32,7 @@ pub use opening::{verify_step, Reexecution, StepContext, StepOpening};
 pub use schedule::{Schedule, ScheduledStep};
 pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
 pub(crate) use store::get_named;
-pub use store::{CheckpointStore, DirStore, MemStore};
+pub use store::{BlobStore, DirStore, MemStore};
 pub use trajectory::{Trajectory, TrajectoryOpening, MAX_CONSISTENCY_NODES};
 
 use crate::error::Result;
@@ -87,4 +87,19 @@ pub trait ProofOfLearning: Sized {
     /// A deterministic quality score (lower is better) against reference records, samples drawn
     /// from `seed`.
     fn quality(&self, seed: &Digest, reference: &Batch) -> Result<f64>;
+}
+
+/// A model that scores records it was not trained on (higher: more like the data it learned):
+/// the seam through which the growth judge ([`crate::growth::Judge`]) scores submissions,
+/// whatever the model.
+///
+/// Scores must be deterministic for the same state and batch on every machine and device (they
+/// decide which submitted records a network accepts).
+pub trait Critic: ProofOfLearning {
+    /// The records the critic scores under `spec`: their shape and largest value.
+    fn record_format(spec: &Self::Spec) -> (Vec<u32>, u32);
+
+    /// One score per record of `batch`, in order. A score may depend on the other records of
+    /// the batch (batch statistics): callers fix the batching.
+    fn scores(&self, batch: &Batch) -> Result<Vec<f32>>;
 }

@@ -2,7 +2,7 @@
 //!
 //! An opening carries: the trajectory digests `d_{j-1}`, `d_j` with their multiproof, and the
 //! root `R_j` of the digests before the step with its consistency proof (the step's seed binds
-//! `R_j`); the CID of the checkpoint `W_{j-1}` (fetched through a [`CheckpointStore`]), and for
+//! `R_j`); the CID of the checkpoint `W_{j-1}` (fetched through a [`BlobStore`]), and for
 //! the winning step the CID of `W_j` (where the next block's start can be fetched); the step's
 //! batch records (each distinct index once, ascending) with one multiproof against the dataset
 //! root. The verifier derives the step seed and the batch indices itself, so nothing in the
@@ -10,7 +10,7 @@
 
 use super::store::get_named;
 use super::{
-    checkpoint_digest, Batch, CheckpointStore, DeviceChoice, ProofOfLearning, Schedule, TaskSpec,
+    checkpoint_digest, Batch, BlobStore, DeviceChoice, ProofOfLearning, Schedule, TaskSpec,
     Trajectory, TrajectoryOpening,
 };
 use crate::dataset::Dataset;
@@ -130,7 +130,7 @@ pub(crate) fn check_opening_proofs(
 /// Fetches a checkpoint of at most `limit` bytes and checks it is the one with digest
 /// `expected` (`step`: the step whose result it is, for the error).
 pub(crate) fn fetch_checkpoint(
-    store: &dyn CheckpointStore,
+    store: &dyn BlobStore,
     cid: &Cid,
     names: CidProfile,
     expected: &Digest,
@@ -148,7 +148,7 @@ pub(crate) fn fetch_checkpoint(
 #[derive(Clone, Copy)]
 pub struct Reexecution<'a> {
     /// Where start checkpoints are fetched from.
-    pub store: &'a dyn CheckpointStore,
+    pub store: &'a dyn BlobStore,
     /// The step counter of the trajectory's start checkpoint.
     pub start_steps: u64,
     /// How the proof's protocol version names checkpoints (one encoding per proof).

@@ -1,5 +1,6 @@
-//! Where checkpoints live between the miner and the verifier, addressed by CID. Stores are
-//! untrusted: [`CheckpointStore::get`] checks that the bytes hash to the CID asked for.
+//! Where the objects a proof names live between the miner and the verifier (checkpoints,
+//! trajectory companions), addressed by CID. Stores are untrusted: [`BlobStore::get`] checks that
+//! the bytes hash to the CID asked for.
 
 use crate::error::{Error, Result};
 use crate::fsutil::{read_bounded, write_atomic};
@@ -8,9 +9,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Content-addressed checkpoint storage: a local directory, memory, an IPFS node
-/// (`ipfs::IpfsStore`), or an embedder's own (the C API's callback store).
-pub trait CheckpointStore: Send + Sync {
+/// Content-addressed storage of opaque blobs (checkpoints, trajectory companions): a local
+/// directory, memory, an IPFS node (`ipfs::IpfsStore`), or an embedder's own (the C API's
+/// callback store).
+pub trait BlobStore: Send + Sync {
     /// Stores bytes; returns their CID.
     fn put(&self, bytes: &[u8]) -> Result<Cid>;
 
@@ -38,12 +40,12 @@ pub trait CheckpointStore: Send + Sync {
     }
 }
 
-/// [`CheckpointStore::get`] of an object a proof names: `cid` must also have the form `names`
+/// [`BlobStore::get`] of an object a proof names: `cid` must also have the form `names`
 /// (the proof's protocol version) gives these bytes, so that an object has one name under a
 /// version and a proof one encoding ([`Error::InvalidField`] `what` otherwise). The store
 /// accepts either version's name of the bytes; this makes it canonical without hashing again.
 pub(crate) fn get_named(
-    store: &dyn CheckpointStore,
+    store: &dyn BlobStore,
     cid: &Cid,
     limit: u64,
     names: CidProfile,
@@ -59,7 +61,9 @@ pub(crate) fn get_named(
     Ok(bytes)
 }
 
-/// A directory of files named by CID, written atomically.
+/// A directory of files named by their CID (no extension: a blob is a checkpoint or a trajectory
+/// companion), written atomically. Files an earlier version named `<cid>.safetensors` are still
+/// read.
 #[derive(Clone, Debug)]
 pub struct DirStore {
     dir: PathBuf,
@@ -75,11 +79,16 @@ impl DirStore {
 
     /// The path a CID is stored at.
     pub fn path_of(&self, cid: &Cid) -> PathBuf {
+        self.dir.join(cid.to_string())
+    }
+
+    /// Where an earlier version stored `cid` (every file named `<cid>.safetensors`).
+    fn legacy_path_of(&self, cid: &Cid) -> PathBuf {
         self.dir.join(format!("{cid}.safetensors"))
     }
 }
 
-impl CheckpointStore for DirStore {
+impl BlobStore for DirStore {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         let cid = cid_of(bytes);
         let path = self.path_of(&cid);
@@ -90,12 +99,12 @@ impl CheckpointStore for DirStore {
     }
 
     fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
-        let path = self.path_of(cid);
-        if !path.exists() {
-            return Err(Error::NotFound {
+        let path = [self.path_of(cid), self.legacy_path_of(cid)]
+            .into_iter()
+            .find(|p| p.exists())
+            .ok_or_else(|| Error::NotFound {
                 cid: cid.to_string(),
-            });
-        }
+            })?;
         read_bounded(path, limit)
     }
 }
@@ -106,7 +115,7 @@ pub struct MemStore {
     map: Mutex<HashMap<Cid, Vec<u8>>>,
 }
 
-impl CheckpointStore for MemStore {
+impl BlobStore for MemStore {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         let cid = cid_of(bytes);
         self.map
@@ -129,5 +138,35 @@ impl CheckpointStore for MemStore {
             });
         }
         Ok(bytes.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BlobStore, DirStore};
+    use crate::error::Error;
+    use crate::ident::cid_of;
+
+    #[test]
+    fn a_dir_store_names_files_by_cid_and_reads_the_older_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::new(dir.path()).unwrap();
+        let cid = store.put(b"a blob").unwrap();
+        assert_eq!(cid, cid_of(b"a blob"));
+        assert!(dir.path().join(cid.to_string()).is_file());
+        assert_eq!(store.get(&cid, 64).unwrap(), b"a blob");
+        // A file an earlier version wrote.
+        let older = cid_of(b"an older blob");
+        std::fs::write(
+            dir.path().join(format!("{older}.safetensors")),
+            b"an older blob",
+        )
+        .unwrap();
+        assert_eq!(store.get(&older, 64).unwrap(), b"an older blob");
+        let absent = cid_of(b"absent");
+        assert!(matches!(
+            store.get(&absent, 64),
+            Err(Error::NotFound { .. })
+        ));
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::Cid;
 use crate::learning::{
-    checkpoint_digest, Batch, CheckpointStore, DeviceChoice, ProofOfLearning, TaskSpec,
+    checkpoint_digest, Batch, BlobStore, DeviceChoice, ProofOfLearning, TaskSpec,
 };
 use crate::work::outcome::StoreAnswers;
 
@@ -22,7 +22,7 @@ pub struct AssessInput<'a, S: TaskSpec> {
     /// The consensus parameters.
     pub params: &'a ConsensusParams<S>,
     /// Where checkpoints are fetched from (untrusted: checked against their digests).
-    pub store: &'a dyn CheckpointStore,
+    pub store: &'a dyn BlobStore,
     /// Where this node scores (a local choice: every device gives the same scores).
     pub device: DeviceChoice,
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::CidProfile;
 use crate::learning::{
-    checkpoint_digest, fetch_checkpoint, get_named, CheckpointStore, DeviceChoice, ProofOfLearning,
+    checkpoint_digest, fetch_checkpoint, get_named, BlobStore, DeviceChoice, ProofOfLearning,
     Schedule, StepOpening, TaskSpec, Trajectory,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +43,7 @@ pub struct AuditInput<'a, S: TaskSpec> {
     pub dataset: &'a Dataset,
     /// Where the trajectory companion and the segment starts are fetched from, and where the
     /// checkpoint a fraud proof names is published.
-    pub store: &'a dyn CheckpointStore,
+    pub store: &'a dyn BlobStore,
     /// Where this node replays steps (a local choice: every device gives the same outcome).
     pub device: DeviceChoice,
 }
@@ -115,7 +115,7 @@ fn judged<S: TaskSpec>(
 /// `input` fetching through `store`.
 fn through<'a, S: TaskSpec>(
     input: &AuditInput<'a, S>,
-    store: &'a dyn CheckpointStore,
+    store: &'a dyn BlobStore,
 ) -> AuditInput<'a, S> {
     AuditInput {
         header_hash: input.header_hash,

@@ -18,7 +18,7 @@ use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, CheckpointStore, DeviceChoice,
+    check_opening_proofs, checkpoint_digest, fetch_checkpoint, BlobStore, DeviceChoice,
     ProofOfLearning, StepContext, StepOpening, TaskSpec,
 };
 use crate::version::PROTOCOL_VERSION;
@@ -73,7 +73,7 @@ pub struct FraudCheckInput<'a, S: TaskSpec> {
     /// The step counter of the block's start checkpoint (from the chain).
     pub start_steps: u64,
     /// Where the checkpoint the fraud proof names is fetched from.
-    pub store: &'a dyn CheckpointStore,
+    pub store: &'a dyn BlobStore,
     /// Where this node re-executes the step (a local choice: every device gives the same
     /// outcome).
     pub device: DeviceChoice,

@@ -9,8 +9,8 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    checkpoint_digest, CheckpointStore, DeviceChoice, ProofOfLearning, Schedule, StepOpening,
-    TaskSpec, Trajectory,
+    checkpoint_digest, BlobStore, DeviceChoice, ProofOfLearning, Schedule, StepOpening, TaskSpec,
+    Trajectory,
 };
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -31,7 +31,7 @@ pub struct MineInput<'a, S: TaskSpec> {
     /// The dataset on the miner's disk.
     pub dataset: &'a Dataset,
     /// Where the opened steps' checkpoints are published.
-    pub store: &'a dyn CheckpointStore,
+    pub store: &'a dyn BlobStore,
 }
 
 /// Mining knobs that do not change the proof.

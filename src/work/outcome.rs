@@ -18,7 +18,7 @@
 
 use crate::error::Error;
 use crate::ident::Cid;
-use crate::learning::CheckpointStore;
+use crate::learning::BlobStore;
 
 /// Why a block or a fraud proof is invalid (see the module documentation).
 #[derive(Debug)]
@@ -160,7 +160,7 @@ pub(crate) fn node_error(e: Error) -> VerifyError {
 /// A store whose every failure is judged undecided: an error a store returns that would
 /// otherwise judge invalid (a size limit, a malformed answer) becomes [`Error::BadBlock`], since
 /// a store's answer says nothing about the block.
-pub(crate) struct StoreAnswers<'a>(pub &'a dyn CheckpointStore);
+pub(crate) struct StoreAnswers<'a>(pub &'a dyn BlobStore);
 
 fn from_store(cid: &Cid, e: Error) -> Error {
     match judge(&e) {
@@ -172,7 +172,7 @@ fn from_store(cid: &Cid, e: Error) -> Error {
     }
 }
 
-impl CheckpointStore for StoreAnswers<'_> {
+impl BlobStore for StoreAnswers<'_> {
     fn put(&self, bytes: &[u8]) -> crate::error::Result<Cid> {
         self.0.put(bytes).map_err(|e| match judge(&e) {
             Judgement::Undecided => e,

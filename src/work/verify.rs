@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{Cid, CidProfile};
 use crate::learning::{
-    check_opening_proofs, fetch_checkpoint, get_named, reexecute_step, Batch, CheckpointStore,
+    check_opening_proofs, fetch_checkpoint, get_named, reexecute_step, Batch, BlobStore,
     DeviceChoice, ProofOfLearning, Reexecution, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
@@ -37,7 +37,7 @@ pub struct VerifyInput<'a, S: TaskSpec> {
     pub target: Target,
     /// Where checkpoints are fetched from (untrusted: bytes are checked against CIDs and digests,
     /// and no fetch exceeds the spec's checkpoint size).
-    pub store: &'a dyn CheckpointStore,
+    pub store: &'a dyn BlobStore,
     /// Where this node re-executes steps (a local choice: every device gives the same verdict).
     pub device: DeviceChoice,
 }
@@ -90,11 +90,11 @@ pub struct VerifyProgress {
 
 /// A store that counts the bytes its gets return.
 struct Counting<'a> {
-    inner: &'a dyn CheckpointStore,
+    inner: &'a dyn BlobStore,
     bytes: AtomicU64,
 }
 
-impl CheckpointStore for Counting<'_> {
+impl BlobStore for Counting<'_> {
     fn put(&self, bytes: &[u8]) -> Result<crate::ident::Cid> {
         self.inner.put(bytes)
     }
@@ -126,7 +126,7 @@ pub(crate) fn node_checks<S: TaskSpec>(params: &ConsensusParams<S>) -> Result<()
 /// `input` fetching through `store`.
 fn through<'a, S: TaskSpec>(
     input: &VerifyInput<'a, S>,
-    store: &'a dyn CheckpointStore,
+    store: &'a dyn BlobStore,
 ) -> VerifyInput<'a, S> {
     VerifyInput {
         header_hash: input.header_hash,

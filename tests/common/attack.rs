@@ -10,7 +10,7 @@ use pouw::hash::{tagged_hash, Digest};
 use pouw::ident::Cid;
 use pouw::learning::DeviceChoice;
 use pouw::learning::{
-    batch_indices, checkpoint_digest, step_seed, Batch, CheckpointStore, MemStore, ProofOfLearning,
+    batch_indices, checkpoint_digest, step_seed, Batch, BlobStore, MemStore, ProofOfLearning,
     StepOpening, TaskSpec, Trajectory,
 };
 use pouw::work::{
@@ -150,7 +150,7 @@ impl MockChain {
         &self,
         header: &Digest,
         target: Target,
-        store: &dyn CheckpointStore,
+        store: &dyn BlobStore,
         proof: &BlockProof,
     ) -> Result<Verdict> {
         self.verify_from(&self.start, header, target, store, proof)
@@ -162,7 +162,7 @@ impl MockChain {
         start: &Start,
         header: &Digest,
         target: Target,
-        store: &dyn CheckpointStore,
+        store: &dyn BlobStore,
         proof: &BlockProof,
     ) -> Result<Verdict> {
         verify::<Mock>(
@@ -203,7 +203,7 @@ pub struct CountingStore {
     pub gets: AtomicU64,
 }
 
-impl CheckpointStore for CountingStore {
+impl BlobStore for CountingStore {
     fn put(&self, bytes: &[u8]) -> Result<Cid> {
         self.inner.put(bytes)
     }
@@ -220,7 +220,7 @@ impl CheckpointStore for CountingStore {
 pub fn prove_block<S: TaskSpec>(
     params: &ConsensusParams<S>,
     dataset: &pouw::Dataset,
-    store: &dyn CheckpointStore,
+    store: &dyn BlobStore,
     header: &Digest,
     miner: &[u8],
     checkpoints: &[Option<&[u8]>],

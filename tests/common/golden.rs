@@ -1,7 +1,8 @@
-//! The golden block of `tests/golden/`: its files and the inputs that verify it.
+//! The golden block of `tests/golden/`: its files and the inputs that verify it (the C API's
+//! overhead bench includes this file by path).
 
 use pouw::learning::gan::{GanSpec, GanTrainer};
-use pouw::learning::{CheckpointStore, DeviceChoice, DirStore};
+use pouw::learning::{BlobStore, DeviceChoice, DirStore};
 use pouw::work::{ConsensusParams, Start, Target, VerifyInput};
 use std::path::PathBuf;
 
@@ -31,6 +32,8 @@ pub struct Golden {
     pub params: ConsensusParams<GanSpec>,
     /// The start of the block.
     pub start: Start,
+    /// The start checkpoint's bytes.
+    pub genesis: Vec<u8>,
     /// The store holding the block's checkpoints and trajectory.
     pub store: DirStore,
     /// The proof bytes.
@@ -61,6 +64,7 @@ impl Golden {
         Golden {
             params,
             start,
+            genesis: genesis_bytes,
             store,
             proof: read("proof.bin"),
         }

@@ -19,7 +19,7 @@ pub fn digits_dataset() -> (tempfile::TempDir, pouw::Dataset) {
 #[derive(Default)]
 pub struct BothNames(std::sync::Mutex<std::collections::HashMap<pouw::ident::Cid, Vec<u8>>>);
 
-impl pouw::learning::CheckpointStore for BothNames {
+impl pouw::learning::BlobStore for BothNames {
     fn put(&self, bytes: &[u8]) -> pouw::Result<pouw::ident::Cid> {
         let mut map = self.0.lock().unwrap();
         map.insert(
@@ -48,5 +48,7 @@ pub mod attack;
 pub mod flat;
 #[cfg(feature = "torch")]
 pub mod golden;
+#[allow(dead_code)]
+pub mod mine;
 #[cfg(feature = "torch")]
 pub mod work;

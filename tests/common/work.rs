@@ -1,13 +1,10 @@
 //! A small, fast mining setup on the digits for the work-function tests.
 
+use super::mine::{genesis_in, mine_found};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
-use pouw::work::{
-    mine, ConsensusParams, MineInput, MineOptions, MineOutcome, MinedBlock, Start, Target,
-    VerifyInput,
-};
-use std::sync::atomic::AtomicBool;
+use pouw::learning::MemStore;
+use pouw::work::{ConsensusParams, MineInput, MineOptions, MinedBlock, Start, Target, VerifyInput};
 
 pub struct Chain {
     pub _dir: tempfile::TempDir,
@@ -30,23 +27,26 @@ impl Chain {
     }
 }
 
-/// A small model (fast steps), 4 opened steps, 8 capacity challenges, ~6 steps per block.
-pub fn chain() -> Chain {
-    let (dir, dataset) = super::digits_dataset();
-    let mut spec = GanSpec::for_manifest(dataset.manifest()).unwrap();
+/// The small parameters of the work tests on `ds`: a small model (16/8 filters, batch 16, fast
+/// steps), 4 opened steps, 8 capacity challenges, at most 200 steps a block.
+pub fn small_params(ds: &pouw::Dataset) -> ConsensusParams<GanSpec> {
+    let mut spec = GanSpec::for_manifest(ds.manifest()).unwrap();
     spec.g_filters = 16;
     spec.d_filters = 8;
     spec.batch_size = 16;
-    let mut params = ConsensusParams::new(spec, dataset.root(), dataset.len());
+    let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
     params.opened_steps = 4;
     params.capacity_challenges = 8;
     params.max_steps = 200;
-    let genesis = GanTrainer::from_seed(&params.spec, &[0u8; 32], DeviceChoice::Cpu)
-        .unwrap()
-        .checkpoint()
-        .unwrap();
+    params
+}
+
+/// [`small_params`] on the digits, the genesis in a memory store, ~6 steps per block.
+pub fn chain() -> Chain {
+    let (dir, dataset) = super::digits_dataset();
+    let params = small_params(&dataset);
     let store = MemStore::default();
-    store.put(&genesis).unwrap();
+    let genesis = genesis_in::<GanTrainer>(&params.spec, &store);
     Chain {
         _dir: dir,
         dataset,
@@ -68,7 +68,7 @@ impl Chain {
             dataset: &self.dataset,
             store: &self.store,
         };
-        match mine::<GanTrainer>(
+        mine_found::<GanTrainer>(
             &input,
             // Few kept checkpoints, spilled to disk: the blocks of these tests exercise the
             // spacing doubling and the spill files.
@@ -80,14 +80,7 @@ impl Chain {
                 spill_dir: None,
                 device: DeviceChoice::Cpu,
             },
-            &mut |_| {},
-            &AtomicBool::new(false),
         )
-        .unwrap()
-        {
-            MineOutcome::Found(block) => *block,
-            other => panic!("no block: {other:?}"),
-        }
     }
 
     pub fn input<'a>(

@@ -264,7 +264,7 @@ pub unsafe extern "C" fn pouw_block_proof_record_free(
 struct ChainView<'a> {
     params: &'a pouw::work::ConsensusParams<pouw::learning::gan::GanSpec>,
     device: pouw::learning::DeviceChoice,
-    store: &'a dyn pouw::learning::CheckpointStore,
+    store: &'a dyn pouw::learning::BlobStore,
     header_hash: [u8; 32],
     miner_id: &'a [u8],
     start: pouw::work::Start,

@@ -10,7 +10,7 @@ use pouw::hash::sha3_256;
 use pouw::ident::unixfs::{cid_of_file, CHUNK_SIZE};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, MemStore, ProofOfLearning};
+use pouw::learning::{BlobStore, MemStore, ProofOfLearning};
 use pouw::merkle::leaf_hash;
 use pouw::work::{
     mine, verify, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target, VerifyInput,

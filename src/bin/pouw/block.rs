@@ -3,16 +3,16 @@
 use crate::{hex, read, Failure, Outcome};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pouw::fsutil::write_atomic;
 use pouw::hash::Digest;
 use pouw::ident::Cid;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
-use pouw::learning::{CheckpointStore, DirStore, ProofOfLearning, TaskSpec};
+use pouw::learning::{BlobStore, DirStore, ProofOfLearning, TaskSpec};
 use pouw::work::{
     self, AuditInput, AuditOutcome, ConsensusParams, MineInput, MineOptions, MineOutcome, Start,
     Target, VerifyInput,
 };
+use pouw::write_atomic;
 use pouw::Dataset;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -214,7 +214,7 @@ pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
 /// Opens the store `name` (an IPFS node's `http://` API or a directory); a directory is created
 /// when `create` (by `init`), else it must exist (commands on a block read their start from it,
 /// and create nothing on the way).
-pub fn open_store(name: &str, create: bool) -> Result<Box<dyn CheckpointStore>, Failure> {
+pub fn open_store(name: &str, create: bool) -> Result<Box<dyn BlobStore>, Failure> {
     if name.starts_with("http://") {
         return Ok(Box::new(pouw::ipfs::IpfsStore::new(name)?));
     }
@@ -241,7 +241,7 @@ fn open_dataset(path: &Path) -> Result<Dataset, Failure> {
 /// Everything a block command loads.
 struct Chain {
     params: ConsensusParams<GanSpec>,
-    store: Box<dyn CheckpointStore>,
+    store: Box<dyn BlobStore>,
     start_bytes: Vec<u8>,
     start: Start,
 }

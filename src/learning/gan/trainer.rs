@@ -241,6 +241,20 @@ fn to_host(t: &Tensor) -> Result<Vec<f32>> {
     Ok(out)
 }
 
+impl crate::learning::Critic for GanTrainer {
+    fn record_format(spec: &GanSpec) -> (Vec<u32>, u32) {
+        (
+            vec![spec.channels, spec.image_size, spec.image_size],
+            spec.value_max,
+        )
+    }
+
+    /// The discriminator's logits ([`GanTrainer::discriminator_logits`]).
+    fn scores(&self, batch: &Batch) -> Result<Vec<f32>> {
+        self.discriminator_logits(batch)
+    }
+}
+
 impl ProofOfLearning for GanTrainer {
     type Spec = GanSpec;
 
