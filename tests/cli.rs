@@ -274,6 +274,157 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         "rejected",
     );
+    // Auditing it says the proof is invalid (audit verifies first) rather than "agrees".
+    let mut args: Vec<String> = vec!["audit".into()];
+    args.extend(chain(&[
+        "--dataset",
+        s(&d("ds")),
+        "--expected-steps",
+        "4",
+        s(&d("flipped.bin")),
+    ]));
+    fails(
+        1,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "rejected",
+    );
+    // The record-free proof `mine` wrote is audited and shown like the self-contained one.
+    let audited = run(
+        0,
+        "audit",
+        &[
+            "--dataset",
+            s(&d("ds")),
+            "--expected-steps",
+            "4",
+            "--segment",
+            "random",
+            rf,
+        ],
+    );
+    assert!(audited.contains("agrees"), "{audited}");
+    let shown_rf = expect(0, &["proof", "show", rf, "--params", s(&d("params.bin"))]);
+    assert!(shown_rf.contains("record-free"), "{shown_rf}");
+    assert_eq!(field(&shown_rf, "steps", 0), steps.to_string());
+    // Scores only when asked, after the verdict.
+    let scored = run(
+        0,
+        "verify",
+        &["--expected-steps", "4", "--quality", s(&d("proof.bin"))],
+    );
+    assert!(!verified.contains("quality"), "{verified}");
+    assert!(
+        scored.contains("quality") && scored.contains("lower is better"),
+        "{scored}"
+    );
+    // A proof file larger than any proof these parameters allow is refused unread.
+    let huge = d("huge.bin");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 31)
+        .unwrap();
+    for cmd in ["verify", "audit"] {
+        let mut args: Vec<String> = vec![cmd.into()];
+        args.extend(chain(&[
+            "--dataset",
+            s(&d("ds")),
+            "--expected-steps",
+            "4",
+            s(&huge),
+        ]));
+        fails(
+            1,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            "more than any block proof",
+        );
+    }
+    fails(
+        1,
+        &["proof", "show", s(&huge), "--params", s(&d("params.bin"))],
+        "more than any block proof",
+    );
+    // Outputs are checked before any work: a directory, or a file in a missing directory, is
+    // refused at once, naming the path, and leaves no temporary file.
+    let (ds_dir, proof2) = (d("ds"), d("proof2.bin"));
+    for bad in [d("store"), d("absent").join("proof.bin")] {
+        for flag in ["--proof", "--record-free-proof"] {
+            let mut extra = vec!["--dataset", s(&ds_dir), "--expected-steps", "4"];
+            if flag != "--proof" {
+                extra.extend(["--proof", s(&proof2)]);
+            }
+            extra.extend([flag, s(&bad)]);
+            let mut args: Vec<String> = vec!["mine".into()];
+            args.extend(chain(&extra));
+            let started = std::time::Instant::now();
+            fails(
+                3,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                s(&bad),
+            );
+            assert!(started.elapsed().as_secs() < 30, "refused before mining");
+        }
+        let mut args: Vec<String> = vec!["audit".into()];
+        args.extend(chain(&[
+            "--dataset",
+            s(&d("ds")),
+            "--expected-steps",
+            "4",
+            "--fraud",
+            s(&bad),
+            s(&d("proof.bin")),
+        ]));
+        fails(
+            3,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            s(&bad),
+        );
+    }
+    fails(
+        3,
+        &[
+            "init",
+            "--dataset",
+            s(&d("ds")),
+            "--store",
+            s(&d("store")),
+            "--params",
+            s(&d("store")),
+        ],
+        "is a directory",
+    );
+    assert!(!d("proof2.bin").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .chain(std::fs::read_dir(d("store")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The device is a local choice on the command line; a bad one is a usage error.
+    let mut args: Vec<String> = vec!["verify".into()];
+    args.extend(chain(&[
+        "--expected-steps",
+        "4",
+        "--device",
+        "gpu",
+        s(&d("proof.bin")),
+    ]));
+    fails(
+        2,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "--device",
+    );
+    run(
+        0,
+        "verify",
+        &[
+            "--expected-steps",
+            "4",
+            "--device",
+            "cpu",
+            s(&d("proof.bin")),
+        ],
+    );
 }
 
 #[test]
@@ -328,6 +479,7 @@ fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
     }
     for (flag, value) in [
         ("--batch-size", "0"),
+        ("--batch-size", "1"),
         ("--g-filters", "0"),
         ("--opened-steps", "257"),
     ] {
@@ -414,6 +566,33 @@ fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
     bytes[64 * 7 + 3] ^= 1;
     std::fs::write(&records, &bytes).unwrap();
     fails(3, &["dataset", "scrub", s(&d("ds"))], "record 7");
+    std::fs::write(&records, {
+        bytes[64 * 7 + 3] ^= 1;
+        &bytes
+    })
+    .unwrap();
+    expect(0, &["dataset", "scrub", s(&d("ds"))]);
+    // A damaged tree file is named as such, not blamed on the records.
+    let tree = d("ds").join("tree.bin");
+    let mut tree_bytes = std::fs::read(&tree).unwrap();
+    let last = tree_bytes.len() - 40;
+    tree_bytes[last] ^= 1;
+    std::fs::write(&tree, &tree_bytes).unwrap();
+    let o = pouw(&["dataset", "scrub", s(&d("ds"))]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("tree.bin") && !stderr(&o).contains("record"),
+        "{}",
+        stderr(&o)
+    );
+    tree_bytes[last] ^= 1;
+    std::fs::write(&tree, &tree_bytes).unwrap();
+    // A damaged manifest: the error names the file.
+    let manifest = d("ds").join("manifest.bin");
+    let good = std::fs::read(&manifest).unwrap();
+    std::fs::write(&manifest, &good[..good.len() / 2]).unwrap();
+    fails(3, &["dataset", "info", s(&d("ds"))], "manifest.bin");
+    std::fs::write(&manifest, &good).unwrap();
     // A store URL that is not plain http:// is refused, not made a directory of that name.
     let cwd = std::env::current_dir().unwrap();
     fails(

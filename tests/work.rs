@@ -617,3 +617,20 @@ fn verification_reports_its_progress_and_can_be_cancelled() {
     );
     assert_eq!(after, 0);
 }
+
+/// A reader bounds a proof file by the parameters before decoding it: every proof fits the bound
+/// in both forms, the golden one too.
+#[test]
+fn proofs_fit_the_bound_a_reader_takes_from_the_parameters() {
+    let c = chain();
+    let block = c.mine([9; 32], MINER, &c.genesis);
+    let limit = ProofLimits::of(&c.params).max_encoded_len();
+    let full = block.proof.to_bytes().len() as u64;
+    let compact = block.proof.record_free().to_bytes().len() as u64;
+    assert!(full <= limit && compact <= full, "{full}, {compact}, {limit}");
+    let golden = common::golden::Golden::load();
+    let golden_limit = ProofLimits::of(&golden.params).max_encoded_len();
+    assert!(golden.proof.len() as u64 <= golden_limit);
+    // Not a figure of speech: a few times the proof, not gigabytes.
+    assert!(limit < 64 * full, "{limit} vs {full}");
+}

@@ -1609,7 +1609,7 @@ fn verification_reports_progress_and_honours_its_cancel_token() {
     /// Counts calls per phase; the last fetched-bytes figure.
     #[derive(Default)]
     struct Seen {
-        phases: [u32; 4],
+        phases: [u32; 5],
         fetched: u64,
         total: u32,
     }
@@ -1660,9 +1660,9 @@ fn verification_reports_progress_and_honours_its_cancel_token() {
         check(run(&mut seen, verdict.as_mut_ptr()), PouwResult::Ok);
         assert_eq!(verdict.assume_init().opened_count, u64::from(seen.total));
         assert_eq!(
-            seen.phases,
-            [1, seen.total, 1, 1],
-            "checks once, every opened step, the companion, quality"
+            seen.phases[..4],
+            [1, seen.total, 1, 0],
+            "checks once, every opened step, the companion; no scoring (code 3 is retired)"
         );
         assert!(seen.fetched > 0);
         // Cancelled before it starts: nothing fetched, the verdict untouched.

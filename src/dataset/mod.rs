@@ -51,7 +51,12 @@ impl Dataset {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let manifest_bytes = read_bounded(dir.join(MANIFEST_FILE), MAX_MANIFEST_BYTES)?;
-        let manifest = Manifest::from_bytes(&manifest_bytes)?;
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let manifest =
+            Manifest::from_bytes(&manifest_bytes).map_err(|e| Error::DatasetMismatch {
+                path: manifest_path,
+                detail: format!("not a dataset manifest: {e}"),
+            })?;
         let mismatch = |detail: String| Error::DatasetMismatch {
             path: dir.clone(),
             detail,
@@ -183,9 +188,11 @@ impl Dataset {
         Ok((records, proof))
     }
 
-    /// Checks every record against the tree, every tree node against its children, and the
+    /// Checks every tree node against its children (a damaged tree file is
+    /// [`Error::TreeCorrupt`], not blamed on the records), every record against the tree, and the
     /// records file against the manifest's records CID: a full, parallel rehash of the dataset.
     pub fn scrub(&self) -> Result<()> {
+        self.tree.scrub()?;
         let leaves = leaf_hashes_of_file(
             &self.dir.join(RECORDS_FILE),
             self.manifest.record_size,
@@ -198,7 +205,6 @@ impl Dataset {
                 });
             }
         }
-        self.tree.scrub()?;
         let path = self.dir.join(RECORDS_FILE);
         let (cid, _) = crate::ident::unixfs::cid_of_file(&path)?;
         if cid != self.manifest.records {

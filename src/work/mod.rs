@@ -42,8 +42,8 @@ pub use proof::{segment_starts, BlockProof, ProofLimits};
 pub use protocol::ProtocolVersion;
 pub use record_free::RecordFreeProof;
 pub use verify::{
-    verify, verify_proof, verify_record_free, verify_with, Verdict, VerifyInput, VerifyPhase,
-    VerifyProgress,
+    verify, verify_proof, verify_record_free, verify_record_free_with, verify_with, Verdict,
+    VerifyInput, VerifyPhase, VerifyProgress,
 };
 
 use crate::error::{Error, Result};

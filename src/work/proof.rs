@@ -75,6 +75,7 @@ pub struct ProofLimits {
     pub(crate) opening: OpeningLimits,
     capacity: ResponseLimits,
     max_capacity_bytes: u64,
+    max_steps: u64,
 }
 
 /// Bounds of one encoded opening.
@@ -106,7 +107,39 @@ impl ProofLimits {
             },
             max_capacity_bytes: 64 + u64::from(k) * (8 + record + 32 * MAX_DEPTH),
             capacity,
+            max_steps: params.max_steps,
         }
+    }
+
+    /// An upper bound on the encoded size of any proof these limits accept, in either form
+    /// (self-contained or record-free): what a reader of a proof file may read before decoding.
+    pub fn max_encoded_len(&self) -> u64 {
+        const LEN: u64 = 4; // a length or count prefix
+        let cid = LEN + MAX_CID;
+        let segments = match self.segment_steps {
+            Some(c) => LEN + self.max_steps / c.max(1) * cid,
+            None => 0,
+        };
+        let head = 4
+            + 4
+            + 32
+            + 32
+            + (LEN + MAX_MINER_ID as u64)
+            + (LEN + 32 * MAX_DEPTH)
+            + 8
+            + 32
+            + cid
+            + segments
+            + LEN;
+        let records = self.opening.max_batch_nodes / MAX_DEPTH;
+        let opening = 8 + 32 + 32 + (LEN + 32 * 2 * MAX_DEPTH) + 32
+            + (LEN + 32 * MAX_CONSISTENCY_NODES) + cid + 1 + cid
+            + (LEN + self.opening.max_batch_bytes) + (LEN + 32 * self.opening.max_batch_nodes)
+            // the record-free form's keyed digest of each record
+            + LEN + 32 * records;
+        let capacity = LEN + self.max_capacity_bytes + LEN + 32 * u64::from(self.max_challenges);
+        head.saturating_add(self.max_openings.saturating_mul(opening))
+            .saturating_add(capacity)
     }
 }
 

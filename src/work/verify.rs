@@ -173,15 +173,33 @@ pub fn verify_record_free<P: ProofOfLearning>(
     dataset: &Dataset,
     proof_bytes: &[u8],
 ) -> Result<Verdict, VerifyError> {
+    verify_record_free_with::<P>(
+        input,
+        dataset,
+        proof_bytes,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+}
+
+/// [`verify_record_free`], reporting its progress to `progress` and checking `cancel` as
+/// [`verify_with`] does.
+pub fn verify_record_free_with<P: ProofOfLearning>(
+    input: &VerifyInput<'_, P::Spec>,
+    dataset: &Dataset,
+    proof_bytes: &[u8],
+    progress: &mut dyn FnMut(&VerifyProgress),
+    cancel: &AtomicBool,
+) -> Result<Verdict, VerifyError> {
     node_checks(input.params)?;
     let store = StoreAnswers(input.store);
     let input = through(input, &store);
-    let verdict = || -> Result<Verdict> {
+    let mut verdict = || -> Result<Verdict> {
         let compact = RecordFreeProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
         // The cheap checks first: a forged proof costs no dataset reads.
         let claims = check_claims(&input, &compact.proof)?;
         let proof = compact.expand(input.params, dataset)?;
-        verify_claimed::<P>(&input, &proof, claims, &mut |_| {}, &AtomicBool::new(false))
+        verify_claimed::<P>(&input, &proof, claims, progress, cancel)
     };
     verdict().map_err(VerifyError::from_error)
 }

@@ -1,6 +1,6 @@
 //! `pouw init|mine|verify|audit`.
 
-use crate::{hex, read, Failure, Outcome};
+use crate::{check_output, hex, read, read_bounded, Failure, Outcome};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use pouw::hash::Digest;
@@ -39,8 +39,8 @@ pub struct InitArgs {
     /// Discriminator base filters (default 40).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     d_filters: Option<u32>,
-    /// Records per training step (default 64).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Records per training step, 2 to 4096 (default 64).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=4096))]
     batch_size: Option<u32>,
     /// Steps a proof opens besides the winning one.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=256))]
@@ -159,8 +159,11 @@ pub struct AuditArgs {
     /// libtorch intra-op threads, 1 to 256 (default: libtorch's choice).
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=256))]
     threads: Option<i32>,
+    /// Replay without verifying the block first (for a block this node already verified).
+    #[arg(long)]
+    skip_verify: bool,
 
-    /// The proof to audit.
+    /// The proof to audit, self-contained or record-free.
     proof: PathBuf,
 }
 
@@ -273,6 +276,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 pub fn init(a: InitArgs) -> Outcome {
+    check_output(&a.params)?;
     let ds = open_dataset(&a.dataset)?;
     let mut spec = GanSpec::for_manifest(ds.manifest())?;
     if let Some(v) = a.g_filters {
@@ -308,6 +312,10 @@ pub fn init(a: InitArgs) -> Outcome {
 }
 
 pub fn mine(a: MineArgs) -> Outcome {
+    check_output(&a.proof)?;
+    if let Some(path) = &a.record_free_proof {
+        check_output(path)?;
+    }
     let c = load(&a.block)?;
     let ds = open_dataset(&a.dataset)?;
     set_threads(a.threads);
@@ -344,15 +352,6 @@ pub fn mine(a: MineArgs) -> Outcome {
         MineOutcome::Found(block) => {
             let proof = block.proof.to_bytes();
             write_atomic(&a.proof, &proof)?;
-            if let Some(path) = &a.record_free_proof {
-                let compact = block.proof.record_free().to_bytes();
-                write_atomic(path, &compact)?;
-                println!(
-                    "record-free proof {} ({} bytes)",
-                    path.display(),
-                    compact.len()
-                );
-            }
             // Mining published the winning checkpoint with the proof's openings.
             let next = block
                 .proof
@@ -366,6 +365,15 @@ pub fn mine(a: MineArgs) -> Outcome {
                 proof.len()
             );
             println!("next      start {next}");
+            if let Some(path) = &a.record_free_proof {
+                let compact = block.proof.record_free().to_bytes();
+                write_atomic(path, &compact)?;
+                println!(
+                    "record-free proof {} ({} bytes)",
+                    path.display(),
+                    compact.len()
+                );
+            }
             Ok(())
         }
         MineOutcome::StepLimit { steps, .. } => Err(Failure::Error(format!(
@@ -396,10 +404,97 @@ fn judged(e: work::VerifyError) -> Failure {
     e.into()
 }
 
+/// A proof file read under the parameters' bound, with its form.
+struct ProofFile {
+    bytes: Vec<u8>,
+    record_free: bool,
+}
+
+impl ProofFile {
+    fn read(path: &Path, params: &ConsensusParams<GanSpec>) -> Result<Self, Failure> {
+        let limit = work::ProofLimits::of(params).max_encoded_len();
+        let bytes = read_bounded(path, limit, "block proof")?;
+        let record_free = bytes.starts_with(b"PWBR");
+        Ok(ProofFile { bytes, record_free })
+    }
+
+    /// The self-contained form (a record-free proof expanded with `dataset`).
+    fn decoded(
+        &self,
+        params: &ConsensusParams<GanSpec>,
+        dataset: Option<&Dataset>,
+    ) -> Result<work::BlockProof, Failure> {
+        let limits = work::ProofLimits::of(params);
+        let decoded = match (self.record_free, dataset) {
+            (false, _) => work::BlockProof::from_bytes(&self.bytes, &limits),
+            (true, Some(ds)) => work::RecordFreeProof::from_bytes(&self.bytes, &limits)
+                .and_then(|p| p.expand(params, ds)),
+            (true, None) => return Err(needs_dataset()),
+        };
+        decoded.map_err(|e| judged(work::VerifyError::from_error(e)))
+    }
+}
+
+fn needs_dataset() -> Failure {
+    Failure::Error("a record-free proof: reading its records needs --dataset".into())
+}
+
+/// Verifies `proof` (either form; a record-free one against `dataset`) with a progress bar
+/// that stays where it stopped when verification fails.
+fn verify_file(
+    input: &VerifyInput<'_, GanSpec>,
+    proof: &ProofFile,
+    dataset: Option<&Dataset>,
+) -> Result<work::Verdict, Failure> {
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template(
+        "verifying [{elapsed_precise}] {wide_bar} {pos}/{len} opened steps: {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    let mut report = |p: &work::VerifyProgress| {
+        bar.set_length(u64::from(p.total));
+        bar.set_position(u64::from(p.done));
+        let what = match p.phase {
+            work::VerifyPhase::Checks => "checks".to_owned(),
+            work::VerifyPhase::Step => format!("step {}", p.step),
+            work::VerifyPhase::Companion => "trajectory companion".to_owned(),
+            work::VerifyPhase::Segments => format!("segment start {}", p.step),
+        };
+        bar.set_message(format!(
+            "{what}, {:.1} MiB fetched",
+            p.fetched_bytes as f64 / 1048576.0
+        ));
+    };
+    let never = AtomicBool::new(false);
+    let verdict = match (proof.record_free, dataset) {
+        (false, _) => work::verify_with::<GanTrainer>(input, &proof.bytes, &mut report, &never),
+        (true, Some(ds)) => work::verify_record_free_with::<GanTrainer>(
+            input,
+            ds,
+            &proof.bytes,
+            &mut report,
+            &never,
+        ),
+        (true, None) => return Err(needs_dataset()),
+    };
+    match verdict {
+        Ok(v) => {
+            bar.finish_and_clear();
+            Ok(v)
+        }
+        Err(e) => {
+            bar.abandon();
+            Err(judged(e))
+        }
+    }
+}
+
 pub fn verify(a: VerifyArgs) -> Outcome {
     set_threads(a.threads);
     let c = load(&a.block)?;
-    let proof = read(&a.proof)?;
+    let proof = ProofFile::read(&a.proof, &c.params)?;
+    let dataset = a.dataset.as_deref().map(open_dataset).transpose()?;
     let started = Instant::now();
     let input = VerifyInput {
         header_hash: a.block.header,
@@ -410,46 +505,7 @@ pub fn verify(a: VerifyArgs) -> Outcome {
         store: c.store.as_ref(),
         device: a.block.device,
     };
-    let record_free = proof.starts_with(b"PWBR");
-    let dataset = match (&a.dataset, record_free) {
-        (Some(dir), _) => Some(open_dataset(dir)?),
-        (None, true) => {
-            return Err(Failure::Error(format!(
-                "{}: a record-free proof: verifying it needs --dataset",
-                a.proof.display()
-            )))
-        }
-        (None, false) => None,
-    };
-    let verdict = if let (true, Some(ds)) = (record_free, &dataset) {
-        work::verify_record_free::<GanTrainer>(&input, ds, &proof)
-    } else {
-        let bar = ProgressBar::new(0);
-        if let Ok(style) = ProgressStyle::with_template(
-            "verifying [{elapsed_precise}] {wide_bar} {pos}/{len} opened steps: {msg}",
-        ) {
-            bar.set_style(style);
-        }
-        let mut report = |p: &work::VerifyProgress| {
-            bar.set_length(u64::from(p.total));
-            bar.set_position(u64::from(p.done));
-            let what = match p.phase {
-                work::VerifyPhase::Checks => "checks".to_owned(),
-                work::VerifyPhase::Step => format!("step {}", p.step),
-                work::VerifyPhase::Companion => "trajectory companion".to_owned(),
-                work::VerifyPhase::Segments => format!("segment start {}", p.step),
-            };
-            bar.set_message(format!(
-                "{what}, {:.1} MiB fetched",
-                p.fetched_bytes as f64 / 1048576.0
-            ));
-        };
-        let r =
-            work::verify_with::<GanTrainer>(&input, &proof, &mut report, &AtomicBool::new(false));
-        bar.finish_and_clear();
-        r
-    }
-    .map_err(judged)?;
+    let verdict = verify_file(&input, &proof, dataset.as_ref())?;
     println!(
         "valid     {} steps, work {}, opened {:?}; verified in {:.2} s",
         verdict.steps,
@@ -462,12 +518,7 @@ pub fn verify(a: VerifyArgs) -> Outcome {
         verdict.next.cid, verdict.next.steps
     );
     if a.quality {
-        let limits = work::ProofLimits::of(&c.params);
-        let decoded = match &dataset {
-            Some(ds) if record_free => work::RecordFreeProof::from_bytes(&proof, &limits)
-                .and_then(|p| p.expand(&c.params, ds)),
-            _ => work::BlockProof::from_bytes(&proof, &limits),
-        }?;
+        let decoded = proof.decoded(&c.params, dataset.as_ref())?;
         let scored = Instant::now();
         let assessment = work::assess::<GanTrainer>(
             &work::AssessInput {
@@ -489,11 +540,30 @@ pub fn verify(a: VerifyArgs) -> Outcome {
 }
 
 pub fn audit(a: AuditArgs) -> Outcome {
+    check_output(&a.fraud)?;
     set_threads(a.threads);
     let c = load(&a.block)?;
     let ds = open_dataset(&a.dataset)?;
-    let proof = read(&a.proof)?;
+    let file = ProofFile::read(&a.proof, &c.params)?;
     let target = expected(a.expected_steps)?;
+    if !a.skip_verify {
+        // A replay says whether the steps re-execute, not whether the block is valid: verify
+        // first, so that an invalid proof is reported as such.
+        let input = VerifyInput {
+            header_hash: a.block.header,
+            miner_id: a.block.miner.as_bytes(),
+            start: &c.start,
+            params: &c.params,
+            target,
+            store: c.store.as_ref(),
+            device: a.block.device,
+        };
+        let verdict = verify_file(&input, &file, Some(&ds))?;
+        println!("valid     {} steps; replaying", verdict.steps);
+    }
+    // Audits read the self-contained form (a record-free one is expanded from the dataset).
+    let decoded = file.decoded(&c.params, Some(&ds))?;
+    let proof = decoded.to_bytes();
     let bar = bar(0, "auditing");
     let input = AuditInput {
         header_hash: a.block.header,
@@ -513,15 +583,10 @@ pub fn audit(a: AuditArgs) -> Outcome {
     let segment = match a.segment {
         SegmentChoice::All => None,
         SegmentChoice::Index(m) => Some(m),
-        SegmentChoice::Random => {
-            let steps = work::BlockProof::from_bytes(&proof, &work::ProofLimits::of(&c.params))
-                .map_err(|e| judged(work::VerifyError::from_error(e)))?
-                .steps;
-            Some(work::random_segment(
-                work::segment_count(&c.params, steps)
-                    .map_err(|e| judged(work::VerifyError::from_error(e)))?,
-            ))
-        }
+        SegmentChoice::Random => Some(work::random_segment(
+            work::segment_count(&c.params, decoded.steps)
+                .map_err(|e| judged(work::VerifyError::from_error(e)))?,
+        )),
     };
     let outcome = match segment {
         None => work::audit::<GanTrainer>(&input, &proof, &mut report, &never),
@@ -529,9 +594,17 @@ pub fn audit(a: AuditArgs) -> Outcome {
             bar.println(format!("segment   {m}"));
             work::audit_segment::<GanTrainer>(&input, &proof, m, &mut report, &never)
         }
-    }
-    .map_err(judged)?;
-    bar.finish_and_clear();
+    };
+    let outcome = match outcome {
+        Ok(o) => {
+            bar.finish_and_clear();
+            o
+        }
+        Err(e) => {
+            bar.abandon();
+            return Err(judged(e));
+        }
+    };
     match outcome {
         AuditOutcome::Agrees { steps } => {
             println!("agrees    {steps} replayed steps re-execute to the committed digests");

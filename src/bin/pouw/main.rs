@@ -13,7 +13,7 @@ mod dataset;
 mod show;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Proof of useful work: datasets, mining, verification.
@@ -81,8 +81,40 @@ impl From<pouw::work::VerifyError> for Failure {
 pub type Outcome = Result<(), Failure>;
 
 /// Reads a file, naming it in the error.
-pub fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
+}
+
+/// Reads a file of at most `limit` bytes (`what` it is, for the error), refusing a larger one
+/// before reading it: no `what` is that large, so it is rejected (exit 1).
+pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?
+        .len();
+    if len > limit {
+        return Err(Failure::Rejected(format!(
+            "{}: {len} bytes, more than any {what} these parameters allow ({limit})",
+            path.display()
+        )));
+    }
+    read(path)
+}
+
+/// Checks, before any work, that a file can be written at `path`: not a directory, in a
+/// directory that exists (a long run must not end in an error about its output).
+pub fn check_output(path: &Path) -> Result<(), Failure> {
+    let bad = |why: &str| Err(Failure::Error(format!("{}: {why}", path.display())));
+    if path.is_dir() {
+        return bad("is a directory; name a file to write");
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return bad("its directory does not exist");
+    }
+    Ok(())
 }
 
 /// Lower-case hex.

@@ -1,15 +1,16 @@
 //! `pouw proof show`: a block proof, human-readable or as JSON.
 
 use crate::block::load_params;
-use crate::{hex, read, Failure, Outcome};
+use crate::{hex, read_bounded, Failure, Outcome};
 use clap::Subcommand;
-use pouw::work::{BlockProof, ProofLimits};
+use pouw::work::{BlockProof, ProofLimits, RecordFreeProof};
 use std::fmt::Write;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum ProofCommand {
-    /// Decode a block proof (under the parameters' limits) and print its fields.
+    /// Decode a block proof, self-contained or record-free (under the parameters' limits), and
+    /// print its fields.
     Show {
         /// The proof file.
         proof: PathBuf,
@@ -29,20 +30,44 @@ pub fn run(command: ProofCommand) -> Outcome {
         json,
     } = command;
     let params = load_params(&params)?;
-    let bytes = read(&proof)?;
-    let p = BlockProof::from_bytes(&bytes, &ProofLimits::of(&params))
-        .map_err(|e| Failure::Rejected(format!("{}: {e}", proof.display())))?;
-    if json {
-        println!("{}", to_json(&p, bytes.len()));
+    let limits = ProofLimits::of(&params);
+    let bytes = read_bounded(&proof, limits.max_encoded_len(), "block proof")?;
+    let decoded = if bytes.starts_with(b"PWBR") {
+        RecordFreeProof::from_bytes(&bytes, &limits).map(|rf| Shown {
+            challenged: rf.capacity_digests.len(),
+            proof: rf.proof,
+            form: "record-free",
+            size: bytes.len(),
+        })
     } else {
-        print!("{}", to_text(&p, bytes.len()));
+        BlockProof::from_bytes(&bytes, &limits).map(|p| Shown {
+            challenged: p.capacity.indices.len(),
+            proof: p,
+            form: "self-contained",
+            size: bytes.len(),
+        })
+    };
+    let shown = decoded.map_err(|e| Failure::Rejected(format!("{}: {e}", proof.display())))?;
+    if json {
+        println!("{}", to_json(&shown));
+    } else {
+        print!("{}", to_text(&shown));
     }
     Ok(())
 }
 
-fn to_text(p: &BlockProof, size: usize) -> String {
+/// A decoded proof file.
+struct Shown {
+    proof: BlockProof,
+    form: &'static str,
+    size: usize,
+    challenged: usize,
+}
+
+fn to_text(shown: &Shown) -> String {
+    let (p, size) = (&shown.proof, shown.size);
     let mut s = String::new();
-    let _ = writeln!(s, "proof            {size} bytes");
+    let _ = writeln!(s, "proof            {size} bytes, {}", shown.form);
     let _ = writeln!(s, "params digest    {}", hex(&p.params_digest));
     let _ = writeln!(s, "header           {}", hex(&p.header_hash));
     let _ = writeln!(
@@ -54,6 +79,7 @@ fn to_text(p: &BlockProof, size: usize) -> String {
     let _ = writeln!(s, "steps            {}", p.steps);
     let _ = writeln!(s, "trajectory root  {}", hex(&p.trajectory_root));
     let _ = writeln!(s, "trajectory       {}", p.trajectory_cid);
+    let _ = writeln!(s, "segment starts   {}", p.segments.len());
     let _ = writeln!(s, "openings         {}", p.openings.len());
     for o in &p.openings {
         let _ = writeln!(
@@ -68,7 +94,7 @@ fn to_text(p: &BlockProof, size: usize) -> String {
     let _ = writeln!(
         s,
         "capacity         {} records challenged, {} proof nodes",
-        p.capacity.indices.len(),
+        shown.challenged,
         p.capacity.proof.nodes.len()
     );
     s
@@ -76,7 +102,8 @@ fn to_text(p: &BlockProof, size: usize) -> String {
 
 /// JSON by hand: every value is a number or a string of hex digits and CID characters, which
 /// need no escaping.
-fn to_json(p: &BlockProof, size: usize) -> String {
+fn to_json(shown: &Shown) -> String {
+    let (p, size) = (&shown.proof, shown.size);
     let openings: Vec<String> = p
         .openings
         .iter()
@@ -92,9 +119,10 @@ fn to_json(p: &BlockProof, size: usize) -> String {
         .collect();
     let indices: Vec<String> = p.capacity.indices.iter().map(u64::to_string).collect();
     format!(
-        "{{\"bytes\":{size},\"params_digest\":\"{}\",\"header\":\"{}\",\"miner_hex\":\"{}\",\
+        "{{\"bytes\":{size},\"form\":\"{}\",\"params_digest\":\"{}\",\"header\":\"{}\",\"miner_hex\":\"{}\",\
          \"steps\":{},\"trajectory_root\":\"{}\",\"trajectory\":\"{}\",\"openings\":[{}],\
-         \"capacity_indices\":[{}]}}",
+         \"capacity_indices\":[{}],\"segment_starts\":{},\"challenged\":{}}}",
+        shown.form,
         hex(&p.params_digest),
         hex(&p.header_hash),
         hex(&p.miner_id),
@@ -102,6 +130,8 @@ fn to_json(p: &BlockProof, size: usize) -> String {
         hex(&p.trajectory_root),
         p.trajectory_cid,
         openings.join(","),
-        indices.join(",")
+        indices.join(","),
+        p.segments.len(),
+        shown.challenged
     )
 }

@@ -106,37 +106,48 @@ impl GanSpec {
 
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
-        let bad = |what: &str| {
-            Err(Error::InvalidParameters(format!(
-                "{what} out of range in {self:?}"
-            )))
+        let check = |ok: bool, what: &str, value: String, range: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::InvalidParameters(format!(
+                    "{what} {value} out of range ({range})"
+                )))
+            }
         };
-        if !(self.image_size.is_power_of_two() && (8..=64).contains(&self.image_size)) {
-            return bad("image size");
-        }
-        if self.channels == 0 || self.channels > MAX_CHANNELS {
-            return bad("channels");
-        }
-        if self.value_max == 0 || self.value_max > 255 {
-            return bad("value max");
-        }
-        if self.latent == 0
-            || self.latent > MAX_LATENT
-            || self.g_filters == 0
-            || self.g_filters > MAX_FILTERS
-        {
-            return bad("latent or generator filters");
-        }
-        if self.d_filters == 0
-            || self.d_filters > MAX_FILTERS
-            || self.batch_size < 2
-            || self.batch_size > MAX_BATCH
-        {
-            return bad("discriminator filters or batch size");
+        let size = self.image_size;
+        check(
+            size.is_power_of_two() && (8..=64).contains(&size),
+            "image size",
+            size.to_string(),
+            "a power of two from 8 to 64",
+        )?;
+        let within = |v: u32, low: u32, high: u32| (low..=high).contains(&v);
+        let ranges = [
+            ("channels", self.channels, 1, MAX_CHANNELS),
+            ("value max", self.value_max, 1, 255),
+            ("latent size", self.latent, 1, MAX_LATENT),
+            ("generator filters", self.g_filters, 1, MAX_FILTERS),
+            ("discriminator filters", self.d_filters, 1, MAX_FILTERS),
+            ("batch size", self.batch_size, 2, MAX_BATCH),
+        ];
+        for (what, v, low, high) in ranges {
+            check(
+                within(v, low, high),
+                what,
+                v.to_string(),
+                &format!("{low} to {high}"),
+            )?;
         }
         let unit = |v: f32| v.is_finite() && v > 0.0 && v < 1.0;
-        if !(unit(self.learning_rate) && unit(self.beta1) && unit(self.beta2) && unit(self.eps)) {
-            return bad("optimiser parameters");
+        let optimiser = [
+            ("learning rate", self.learning_rate),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("epsilon", self.eps),
+        ];
+        for (what, v) in optimiser {
+            check(unit(v), what, v.to_string(), "strictly between 0 and 1")?;
         }
         Ok(())
     }
