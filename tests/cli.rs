@@ -379,19 +379,11 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
             s(&bad),
         );
     }
-    fails(
-        3,
-        &[
-            "init",
-            "--dataset",
-            s(&d("ds")),
-            "--store",
-            s(&d("store")),
-            "--params",
-            s(&d("store")),
-        ],
-        "is a directory",
-    );
+    let store_dir = s(&d("store")).to_owned();
+    let init_onto_a_directory = ["init", "--dataset", s(&ds_dir), "--store", &store_dir];
+    let mut args = init_onto_a_directory.to_vec();
+    args.extend(["--params", &store_dir]);
+    fails(3, &args, "is a directory");
     assert!(!d("proof2.bin").exists());
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -627,7 +627,10 @@ fn proofs_fit_the_bound_a_reader_takes_from_the_parameters() {
     let limit = ProofLimits::of(&c.params).max_encoded_len();
     let full = block.proof.to_bytes().len() as u64;
     let compact = block.proof.record_free().to_bytes().len() as u64;
-    assert!(full <= limit && compact <= full, "{full}, {compact}, {limit}");
+    assert!(
+        full <= limit && compact <= full,
+        "{full}, {compact}, {limit}"
+    );
     let golden = common::golden::Golden::load();
     let golden_limit = ProofLimits::of(&golden.params).max_encoded_len();
     assert!(golden.proof.len() as u64 <= golden_limit);

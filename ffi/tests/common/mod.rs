@@ -171,10 +171,18 @@ pub fn mine(
     Ok((take(proof), take(winning)))
 }
 
+/// What `call` writes through its out pointer, when it returns OK.
+pub fn written<T>(call: impl FnOnce(*mut T) -> PouwResult) -> Result<T, PouwResult> {
+    let mut out = std::mem::MaybeUninit::<T>::zeroed();
+    match call(out.as_mut_ptr()) {
+        PouwResult::Ok => Ok(unsafe { out.assume_init() }),
+        r => Err(r),
+    }
+}
+
 /// Verifies `proof` for `header` from the genesis through the C API.
 pub fn verify(f: &Fixture, header: &[u8; 32], proof: &[u8]) -> Result<pouw_verdict, PouwResult> {
-    let mut verdict = std::mem::MaybeUninit::<pouw_verdict>::zeroed();
-    let r = unsafe {
+    written(|out| unsafe {
         pouw_verify(
             f.params,
             f.store,
@@ -185,14 +193,9 @@ pub fn verify(f: &Fixture, header: &[u8; 32], proof: &[u8]) -> Result<pouw_verdi
             f.target.as_ptr(),
             proof.as_ptr(),
             proof.len(),
-            verdict.as_mut_ptr(),
+            out,
         )
-    };
-    if r == PouwResult::Ok {
-        Ok(unsafe { verdict.assume_init() })
-    } else {
-        Err(r)
-    }
+    })
 }
 
 /// Scores `proof` (record-free when `dataset` is not NULL) with [`pouw_assess`].
@@ -203,8 +206,7 @@ pub fn assess(
     start: &pouw_start,
     proof: &[u8],
 ) -> Result<pouw_assessment, PouwResult> {
-    let mut out = std::mem::MaybeUninit::<pouw_assessment>::zeroed();
-    let r = unsafe {
+    written(|out| unsafe {
         pouw_assess(
             params,
             dataset,
@@ -212,14 +214,9 @@ pub fn assess(
             start,
             proof.as_ptr(),
             proof.len(),
-            out.as_mut_ptr(),
+            out,
         )
-    };
-    if r == PouwResult::Ok {
-        Ok(unsafe { out.assume_init() })
-    } else {
-        Err(r)
-    }
+    })
 }
 
 /// The shared fixture: the digits imported, small parameters, an in-memory store holding the

@@ -140,13 +140,10 @@ impl GanSpec {
             )?;
         }
         let unit = |v: f32| v.is_finite() && v > 0.0 && v < 1.0;
-        let optimiser = [
-            ("learning rate", self.learning_rate),
-            ("beta1", self.beta1),
-            ("beta2", self.beta2),
-            ("epsilon", self.eps),
-        ];
-        for (what, v) in optimiser {
+        for (what, v) in [("learning rate", self.learning_rate), ("beta1", self.beta1)]
+            .into_iter()
+            .chain([("beta2", self.beta2), ("epsilon", self.eps)])
+        {
             check(unit(v), what, v.to_string(), "strictly between 0 and 1")?;
         }
         Ok(())
