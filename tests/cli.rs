@@ -288,6 +288,34 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         "rejected",
     );
+    // Auditing against another dataset is this node's problem (exit 3), not the block's.
+    expect(
+        0,
+        &[
+            "dataset",
+            "import",
+            "digits",
+            s(&digits),
+            s(&d("other-ds")),
+            "--limit",
+            "300",
+        ],
+    );
+    for proof in [d("proof.bin"), d("proof-rf.bin")] {
+        let mut args: Vec<String> = vec!["audit".into()];
+        args.extend(chain(&[
+            "--dataset",
+            s(&d("other-ds")),
+            "--expected-steps",
+            "4",
+            s(&proof),
+        ]));
+        fails(
+            3,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            "not the dataset the consensus parameters commit to",
+        );
+    }
     // The record-free proof `mine` wrote is audited and shown like the self-contained one.
     let audited = run(
         0,

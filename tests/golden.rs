@@ -228,6 +228,7 @@ Made by `tests/golden.rs` (`POUW_REGENERATE_GOLDEN=1 cargo test --test golden`; 
 - `proof.bin`: the block proof for header hash 32 bytes of 0x42, miner id `golden-miner`, target\n\
   `Target::from_expected_steps(8)`.\n\
 - `store/`: the checkpoints the proof names and the trajectory companion (a `DirStore`: files\n\
-  `<cid>.safetensors`).\n\
+  named by their CID; stores written before the `BlobStore` rename name them `<cid>.safetensors`,\n\
+  which a `DirStore` still reads).\n\
 - `v3/`, ...: the same files for every older protocol version this build verifies, kept as they\n\
   were made; they must keep verifying (`golden_proofs_of_older_versions_keep_verifying`).\n";
