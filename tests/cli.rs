@@ -635,6 +635,18 @@ fn bad_input_gets_its_exit_code_and_a_message_naming_the_problem() {
         "https:// is not supported",
     );
     assert!(!cwd.join("https:").exists());
+    // A fetch from a node that does not answer fails and leaves no directory.
+    let cid = pouw::ident::cid_of(b"no such manifest").to_string();
+    let o = pouw(&[
+        "dataset",
+        "fetch",
+        &cid,
+        s(&d("fetched")),
+        "--ipfs",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!d("fetched").exists());
 }
 
 #[test]

@@ -158,7 +158,6 @@ pub fn fetch_dataset(
     manifest_cid: &Cid,
     dir: &Path,
 ) -> Result<(Dataset, FetchReport)> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     if dir.join(MANIFEST_FILE).exists() {
         let existing = Dataset::open(dir)?;
         if existing.cid() != *manifest_cid {
@@ -171,6 +170,9 @@ pub fn fetch_dataset(
     }
     let manifest_bytes = read_file(source, manifest_cid, MAX_MANIFEST_BYTES)?;
     let manifest = Manifest::from_bytes(&manifest_bytes)?;
+    // Created once the manifest is fetched: a fetch from a node that cannot answer leaves no
+    // directory behind (one that fails later keeps its partial records, to resume).
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let size = manifest
         .count
         .checked_mul(manifest.record_size)
