@@ -193,7 +193,7 @@ fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
 }
 
 /// Where a reader gets blocks by CID: an IPFS node, a peer, a local block store. Untrusted:
-/// [`read_dag`] checks every block it returns against its CID.
+/// [`read_file`], [`walk_dag`] and [`fetch_leaves`] check every block it returns against its CID.
 pub trait BlockSource: Sync {
     /// The bytes of the block `cid` names, at most `limit` of them.
     fn block(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>>;

@@ -42,7 +42,7 @@ impl IpfsStore {
     }
 
     /// A store with the given options; options out of their domain are
-    /// [`Error::InvalidParameters`] (see [`IpfsOptions::validate`]).
+    /// [`crate::Error::InvalidParameters`] (see [`IpfsOptions::validate`]).
     pub fn with_options(options: IpfsOptions) -> Result<Self> {
         Ok(IpfsStore {
             rpc: Rpc::new(options)?,

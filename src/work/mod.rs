@@ -6,7 +6,7 @@
 //! [`verify_fraud_proof`] checks with one re-execution against the block identity the chain
 //! accepted.
 //!
-//! All are generic over the [`ProofOfLearning`](crate::learning::ProofOfLearning) model; the
+//! All are generic over the [`ProofOfLearning`] model; the
 //! GAN is the first. Binding: step `i`'s seed derives from the anchor
 //! `H("pouw/anchor", params digest, header hash, miner id)` and the root `R_i` of the committed
 //! trajectory so far (`d_0 .. d_{i-1}`), so a trajectory belongs to one header, one miner and one

@@ -26,4 +26,4 @@ pub use noise::gaussian;
 pub use quality::sliced_wasserstein;
 pub use spec::{GanSpec, Precision};
 #[cfg(feature = "torch")]
-pub use trainer::{resolve_device, GanTrainer};
+pub use trainer::GanTrainer;

@@ -51,7 +51,7 @@ impl std::fmt::Debug for GanTrainer {
 }
 
 /// The libtorch device a choice resolves to.
-pub fn resolve_device(choice: DeviceChoice) -> Device {
+fn resolve_device(choice: DeviceChoice) -> Device {
     match choice {
         DeviceChoice::Cpu => Device::Cpu,
         DeviceChoice::Cuda(i) => Device::Cuda(i),
