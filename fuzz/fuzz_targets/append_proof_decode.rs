@@ -3,8 +3,7 @@
 //! re-encodes to the same bytes, verification is deterministic and the honest proof verifies.
 #![no_main]
 
-#[path = "../shared/patch.rs"]
-mod patch;
+use pouw_fuzz::patch;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::growth::AppendProof;

@@ -10,10 +10,8 @@
 //! which field, which element, and the new value or the change.
 #![no_main]
 
-#[path = "../shared/chain.rs"]
-mod chain;
-#[path = "../shared/mock.rs"]
-mod mock;
+use pouw_fuzz::chain;
+use pouw_fuzz::mock;
 
 use libfuzzer_sys::fuzz_target;
 use mock::Mock;

@@ -3,12 +3,9 @@
 //! verification never panics, and accepts the honest proof and nothing else.
 #![no_main]
 
-#[path = "../shared/chain.rs"]
-mod chain;
-#[path = "../shared/mock.rs"]
-mod mock;
-#[path = "../shared/patch.rs"]
-mod patch;
+use pouw_fuzz::chain;
+use pouw_fuzz::mock;
+use pouw_fuzz::patch;
 
 use libfuzzer_sys::fuzz_target;
 use mock::Mock;

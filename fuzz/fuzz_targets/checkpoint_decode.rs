@@ -6,10 +6,8 @@
 //! zeros, step 1) patched by (u16 offset, xor) triples.
 #![no_main]
 
-#[path = "../shared/golden.rs"]
-mod golden;
-#[path = "../shared/patch.rs"]
-mod patch;
+use pouw_fuzz::golden;
+use pouw_fuzz::patch;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::learning::gan::DecodedCheckpoint;

@@ -6,12 +6,9 @@
 //! The first byte chooses the parser; the rest is its input.
 #![no_main]
 
-#[path = "../shared/chain.rs"]
-mod chain;
-#[path = "../shared/golden.rs"]
-mod golden;
-#[path = "../shared/mock.rs"]
-mod mock;
+use pouw_fuzz::chain;
+use pouw_fuzz::golden;
+use pouw_fuzz::mock;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::capacity::{CapacityResponse, ResponseLimits};

@@ -3,8 +3,7 @@
 //! generation directory inside the home directory, and re-encodes to the same bytes.
 #![no_main]
 
-#[path = "../shared/patch.rs"]
-mod patch;
+use pouw_fuzz::patch;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::growth::GenerationPointer;

@@ -3,8 +3,7 @@
 //! the same bytes (one encoding per value).
 #![no_main]
 
-#[path = "../shared/golden.rs"]
-mod golden;
+use pouw_fuzz::golden;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::work::RecordFreeProof;

@@ -3,8 +3,7 @@
 //! bytes (its digest commits to one encoding), and standings of its submitters are computable.
 #![no_main]
 
-#[path = "../shared/patch.rs"]
-mod patch;
+use pouw_fuzz::patch;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::growth::{Reputation, ReputationRule};

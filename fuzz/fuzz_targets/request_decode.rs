@@ -3,8 +3,7 @@
 //! same bytes (the request's CID names exactly one encoding) and decodes again to the same value.
 #![no_main]
 
-#[path = "../shared/patch.rs"]
-mod patch;
+use pouw_fuzz::patch;
 
 use libfuzzer_sys::fuzz_target;
 use pouw::dataset::DType;
