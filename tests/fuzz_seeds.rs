@@ -305,11 +305,12 @@ fn committed_seeds_are_the_valid_inputs_built_from_the_golden_files() {
     let manifest =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
             .unwrap();
+    // The name of each `[[bin]]` (not the package's, nor its library's).
     let targets: Vec<&str> = manifest
-        .lines()
-        .filter_map(|l| l.strip_prefix("name = \""))
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|section| section.lines().find_map(|l| l.strip_prefix("name = \"")))
         .filter_map(|l| l.strip_suffix('"'))
-        .filter(|n| *n != "pouw-fuzz")
         .collect();
     assert!(targets.len() >= 13, "{targets:?}");
     for t in targets {
