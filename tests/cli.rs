@@ -274,18 +274,28 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         "rejected",
     );
-    // Auditing it says the proof is invalid (audit verifies first) rather than "agrees".
-    let mut args: Vec<String> = vec!["audit".into()];
-    args.extend(chain(&[
-        "--dataset",
-        s(&d("ds")),
-        "--expected-steps",
-        "4",
-        s(&d("flipped.bin")),
-    ]));
+    // A proof whose steps replay but whose capacity response is wrong (its last byte, a proof
+    // node, flipped): a replay alone agrees with it, so `audit` verifies first and says it is
+    // invalid.
+    let mut bytes = std::fs::read(d("proof.bin")).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(d("bad-capacity.bin"), &bytes).unwrap();
+    let ds_path = d("ds");
+    let audit_args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = vec!["audit".into()];
+        let mut rest = vec!["--dataset", s(&ds_path), "--expected-steps", "4"];
+        rest.extend(extra);
+        args.extend(chain(&rest));
+        args
+    };
+    let bad = s(&d("bad-capacity.bin")).to_owned();
+    let replayed = audit_args(&["--skip-verify", &bad]);
+    let replayed = expect(0, &replayed.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(replayed.contains("agrees"), "{replayed}");
+    let audited = audit_args(&[&bad]);
     fails(
         1,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &audited.iter().map(String::as_str).collect::<Vec<_>>(),
         "rejected",
     );
     // Auditing against another dataset is this node's problem (exit 3), not the block's.

@@ -109,24 +109,11 @@ fn judged<S: TaskSpec>(
 ) -> Result<AuditOutcome, VerifyError> {
     node_checks(input.params)?;
     let store = StoreAnswers(input.store);
-    check(&through(input, &store)).map_err(VerifyError::from_error)
-}
-
-/// `input` fetching through `store`.
-fn through<'a, S: TaskSpec>(
-    input: &AuditInput<'a, S>,
-    store: &'a dyn BlobStore,
-) -> AuditInput<'a, S> {
-    AuditInput {
-        header_hash: input.header_hash,
-        miner_id: input.miner_id,
-        start: input.start,
-        params: input.params,
-        target: input.target,
-        dataset: input.dataset,
-        store,
-        device: input.device,
-    }
+    check(&AuditInput {
+        store: &store,
+        ..*input
+    })
+    .map_err(VerifyError::from_error)
 }
 
 /// The segments a block of `steps` steps has under `params`: `ceil(steps / c)` with

@@ -17,7 +17,7 @@ use crate::hash::Digest;
 use crate::ident::{Cid, CidProfile};
 use crate::learning::{
     check_opening_proofs, fetch_checkpoint, get_named, reexecute_step, Batch, BlobStore,
-    DeviceChoice, ProofOfLearning, Reexecution, StepContext, TaskSpec, Trajectory,
+    DeviceChoice, ProofOfLearning, Reexecution, Schedule, StepContext, TaskSpec, Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -123,22 +123,6 @@ pub(crate) fn node_checks<S: TaskSpec>(params: &ConsensusParams<S>) -> Result<()
     Ok(())
 }
 
-/// `input` fetching through `store`.
-fn through<'a, S: TaskSpec>(
-    input: &VerifyInput<'a, S>,
-    store: &'a dyn BlobStore,
-) -> VerifyInput<'a, S> {
-    VerifyInput {
-        header_hash: input.header_hash,
-        miner_id: input.miner_id,
-        start: input.start,
-        params: input.params,
-        target: input.target,
-        store,
-        device: input.device,
-    }
-}
-
 /// [`verify`], reporting its progress to `progress` and checking `cancel` before each fetch and
 /// step (undecided, [`Error::Cancelled`], once it is set).
 pub fn verify_with<P: ProofOfLearning>(
@@ -149,7 +133,10 @@ pub fn verify_with<P: ProofOfLearning>(
 ) -> Result<Verdict, VerifyError> {
     node_checks(input.params)?;
     let store = StoreAnswers(input.store);
-    let input = through(input, &store);
+    let input = VerifyInput {
+        store: &store,
+        ..*input
+    };
     BlockProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))
         .and_then(|proof| verify_proof_with::<P>(&input, &proof, progress, cancel))
         .map_err(VerifyError::from_error)
@@ -193,7 +180,10 @@ pub fn verify_record_free_with<P: ProofOfLearning>(
 ) -> Result<Verdict, VerifyError> {
     node_checks(input.params)?;
     let store = StoreAnswers(input.store);
-    let input = through(input, &store);
+    let input = VerifyInput {
+        store: &store,
+        ..*input
+    };
     let mut verdict = || -> Result<Verdict> {
         let compact = RecordFreeProof::from_bytes(proof_bytes, &ProofLimits::of(input.params))?;
         // The cheap checks first: a forged proof costs no dataset reads.
@@ -212,7 +202,10 @@ pub fn verify_proof<P: ProofOfLearning>(
     node_checks(input.params)?;
     let store = StoreAnswers(input.store);
     verify_proof_with::<P>(
-        &through(input, &store),
+        &VerifyInput {
+            store: &store,
+            ..*input
+        },
         proof,
         &mut |_| {},
         &AtomicBool::new(false),
@@ -238,6 +231,8 @@ struct Claims {
     expected: Vec<u64>,
     /// The winning checkpoint's CID.
     winning_cid: Cid,
+    /// The block's schedule (its anchor binds the parameters, header and miner).
+    schedule: Schedule,
 }
 
 /// The checks that need neither a record nor a fetch: the parameters, the bindings, the step
@@ -304,9 +299,8 @@ fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> 
     };
     let version = params.version();
     // The winning seed from the claimed prefix root (checked with the opening's proofs later).
-    let winning_seed = params
-        .schedule(&input.header_hash, input.miner_id)
-        .seed(&winning.trajectory.prefix_root, n);
+    let schedule = params.schedule(&input.header_hash, input.miner_id);
+    let winning_seed = schedule.seed(&winning.trajectory.prefix_root, n);
     if !input.target.is_met_by(&version.ticket(
         &input.header_hash,
         &winning_seed,
@@ -331,6 +325,7 @@ fn check_claims<S: TaskSpec>(input: &VerifyInput<'_, S>, proof: &BlockProof) -> 
         names,
         expected,
         winning_cid,
+        schedule,
     })
 }
 
@@ -347,6 +342,7 @@ fn verify_claimed<P: ProofOfLearning>(
         names,
         expected,
         winning_cid,
+        schedule,
     } = claims;
     let params = input.params;
     let n = proof.steps;
@@ -387,7 +383,7 @@ fn verify_claimed<P: ProofOfLearning>(
         field: "start checkpoint",
     })?;
     let ctx = StepContext {
-        schedule: params.schedule(&input.header_hash, input.miner_id),
+        schedule,
         trajectory_root: proof.trajectory_root,
         trajectory_len: len,
         dataset_root: params.dataset_root,

@@ -563,7 +563,11 @@ pub fn audit(a: AuditArgs) -> Outcome {
     }
     // Audits read the self-contained form (a record-free one is expanded from the dataset).
     let decoded = file.decoded(&c.params, Some(&ds))?;
-    let proof = decoded.to_bytes();
+    let proof = if file.record_free {
+        std::borrow::Cow::Owned(decoded.to_bytes())
+    } else {
+        std::borrow::Cow::Borrowed(&file.bytes)
+    };
     let bar = bar(0, "auditing");
     let input = AuditInput {
         header_hash: a.block.header,
