@@ -381,6 +381,12 @@ fn an_operator_mines_verifies_audits_and_reads_a_block() {
         &["proof", "show", s(&huge), "--params", s(&d("params.bin"))],
         "more than any block proof",
     );
+    // So is a parameters file larger than any encoding: this node's input, exit 3.
+    fails(
+        3,
+        &["proof", "show", s(&d("proof.bin")), "--params", s(&huge)],
+        "more than any consensus parameters file",
+    );
     // Outputs are checked before any work: a directory, or a file in a missing directory, is
     // refused at once, naming the path, and leaves no temporary file.
     let (ds_dir, proof2) = (d("ds"), d("proof2.bin"));

@@ -636,4 +636,6 @@ fn proofs_fit_the_bound_a_reader_takes_from_the_parameters() {
     assert!(golden.proof.len() as u64 <= golden_limit);
     // Not a figure of speech: a few times the proof, not gigabytes.
     assert!(limit < 64 * full, "{limit} vs {full}");
+    // Parameters files have their bound too.
+    assert!(c.params.to_bytes().len() as u64 <= pouw::work::MAX_PARAMS_BYTES);
 }

@@ -37,7 +37,7 @@ pub use difficulty::{ticket, ticket_without_seed, Target, Work, MAX_RETARGET_FAC
 pub use fraud::{verify_fraud_proof, FraudCheckInput, FraudProof};
 pub use mine::{mine, MineInput, MineOptions, MineOutcome, MineProgress, MinedBlock};
 pub use outcome::{judge, Judgement, Rejection, VerifyError};
-pub use params::{ConsensusParams, MAX_OPENED_STEPS};
+pub use params::{ConsensusParams, MAX_OPENED_STEPS, MAX_PARAMS_BYTES};
 pub use proof::{segment_starts, BlockProof, ProofLimits};
 pub use protocol::ProtocolVersion;
 pub use record_free::RecordFreeProof;

@@ -12,6 +12,10 @@ use crate::learning::{Schedule, TaskSpec};
 const MAGIC: &[u8; 4] = b"PWCP";
 /// The largest encoded task spec, in bytes.
 const MAX_SPEC_BYTES: u64 = 4096;
+/// The largest canonical encoding of consensus parameters, in bytes (magic, version, the
+/// length-prefixed spec of at most 4 KiB, root, count, four limits): what a reader of a
+/// parameters file may read before decoding it.
+pub const MAX_PARAMS_BYTES: u64 = 4 + 4 + (4 + MAX_SPEC_BYTES) + 32 + 8 + 4 + 4 + 8 + 8;
 /// The most steps a block proof may open.
 pub const MAX_OPENED_STEPS: u32 = 256;
 

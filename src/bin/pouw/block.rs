@@ -1,6 +1,6 @@
 //! `pouw init|mine|verify|audit`.
 
-use crate::{check_output, hex, read, read_bounded, Failure, Outcome};
+use crate::{check_output, hex, read_bounded, Failure, Outcome};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use pouw::hash::Digest;
@@ -207,7 +207,13 @@ fn parse_digest(s: &str) -> Result<Digest, String> {
 
 /// Reads consensus parameters.
 pub fn load_params(path: &Path) -> Result<ConsensusParams<GanSpec>, Failure> {
-    ConsensusParams::<GanSpec>::from_bytes(&read(path)?)
+    let bytes = read_bounded(
+        path,
+        work::MAX_PARAMS_BYTES,
+        "consensus parameters file",
+        Failure::Error,
+    )?;
+    ConsensusParams::<GanSpec>::from_bytes(&bytes)
         .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))
 }
 
@@ -413,7 +419,13 @@ struct ProofFile {
 impl ProofFile {
     fn read(path: &Path, params: &ConsensusParams<GanSpec>) -> Result<Self, Failure> {
         let limit = work::ProofLimits::of(params).max_encoded_len();
-        let bytes = read_bounded(path, limit, "block proof")?;
+        // A proof file larger than any proof is an invalid block (exit 1).
+        let bytes = read_bounded(
+            path,
+            limit,
+            "block proof under these parameters",
+            Failure::Rejected,
+        )?;
         let record_free = bytes.starts_with(b"PWBR");
         Ok(ProofFile { bytes, record_free })
     }

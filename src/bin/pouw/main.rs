@@ -86,14 +86,19 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads a file of at most `limit` bytes (`what` it is, for the error), refusing a larger one
-/// before reading it: no `what` is that large, so it is rejected (exit 1).
-pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
+/// before reading it (no `what` is that large) with the failure `refuse` makes of the message.
+pub fn read_bounded(
+    path: &Path,
+    limit: u64,
+    what: &str,
+    refuse: fn(String) -> Failure,
+) -> Result<Vec<u8>, Failure> {
     let len = std::fs::metadata(path)
         .map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?
         .len();
     if len > limit {
-        return Err(Failure::Rejected(format!(
-            "{}: {len} bytes, more than any {what} these parameters allow ({limit})",
+        return Err(refuse(format!(
+            "{}: {len} bytes, more than any {what} can be ({limit})",
             path.display()
         )));
     }

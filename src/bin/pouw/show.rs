@@ -31,7 +31,12 @@ pub fn run(command: ProofCommand) -> Outcome {
     } = command;
     let params = load_params(&params)?;
     let limits = ProofLimits::of(&params);
-    let bytes = read_bounded(&proof, limits.max_encoded_len(), "block proof")?;
+    let bytes = read_bounded(
+        &proof,
+        limits.max_encoded_len(),
+        "block proof under these parameters",
+        Failure::Rejected,
+    )?;
     let decoded = if bytes.starts_with(b"PWBR") {
         RecordFreeProof::from_bytes(&bytes, &limits).map(|rf| Shown {
             challenged: rf.capacity_digests.len(),
