@@ -1,8 +1,11 @@
-//! Grows the digits dataset by submission (protocol section 7): trains the default GAN on the
-//! first 1500 digits, issues a dataset request judged by that checkpoint, checks an honest
-//! submission of held-back digits and a junk submission (noise, blank images, shifted and exact
-//! copies, malformed records), appends the accepted records crash-safely, verifies the
-//! consistency proofs from the old roots, and updates the submitters' reputations.
+//! Grows the digits dataset by submission (protocol section 7) as a chain runs it: trains the
+//! default GAN on the first 1500 digits, issues a dataset request judged by that checkpoint,
+//! has the miners vote it in over windows of blocks (the request's signal bit in their blocks'
+//! signal words), opens it in the growth ledger with a budget, checks an honest submission of
+//! held-back digits, a mixed one (a few real digits among copies) and a junk one (noise, blank
+//! images, malformed records), one block each, appends the accepted records crash-safely,
+//! verifies the consistency proofs from the old roots, pays the accepted records, bans the junk
+//! submitter (its next block is refused) and reverts and re-applies a block.
 //!
 //! Writes to `out/submit/` (the growing dataset in `out/submit/dataset/`).
 //!
@@ -16,11 +19,11 @@ use support::digits::shift;
 
 use pouw::dataset::import::{import_digits_csv, DigitsCsv};
 use pouw::growth::{
-    accepted_records, calibrate_threshold, AppendProof, DatasetRequest, DuplicateIndex,
-    GrowingDataset, Judge, Reputation, ReputationRule, Submission, Verdict,
-    DEFAULT_REJECT_PER_MILLE,
+    accepted_records, calibrate_threshold, signal_word_for, AppendProof, Budget, DatasetRequest,
+    DuplicateIndex, GrowingDataset, Judge, Ledger, LedgerBlock, LedgerEntry, ReputationRule,
+    RequestVote, Standing, Submission, Verdict, VoteState, DEFAULT_REJECT_PER_MILLE,
 };
-use pouw::hash::Xof;
+use pouw::hash::{sha3_256, Digest, Xof};
 use pouw::ident::cid_of;
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
@@ -116,8 +119,72 @@ fn main() -> pouw::Result<()> {
         t.elapsed().as_secs_f64() * 1e3
     );
 
-    // 4. Two submissions: alice sends held-back digits, mallory junk (and a few real digits,
-    //    sent twice or shifted).
+    // 4. The vote: windows of 10 blocks, 8 signalling blocks lock the request in; the miners
+    //    signal in 6 blocks of the first counted window and 9 of the second.
+    let vote = RequestVote {
+        request: request.cid(),
+        bit: 0,
+        window: 10,
+        threshold: 8,
+        start_height: 10,
+        timeout_height: 60,
+        min_activation_height: 0,
+    };
+    let (yes, no) = (signal_word_for(&[vote.bit])?, signal_word_for(&[])?);
+    let mut words: Vec<u32> = Vec::new();
+    let mut ledger = Ledger::new(ReputationRule::default(), block_id(0))?;
+    let budget = Budget {
+        price: 10,
+        cap: 5000,
+    };
+    println!(
+        "\nvote on the request (bit {}, windows of {}, threshold {}):",
+        vote.bit, vote.window, vote.threshold
+    );
+    loop {
+        let height = words.len() as u64;
+        let status = vote.status(&words)?;
+        // The chain opens the request in the ledger in the first block the vote is active.
+        let entries = if status.state == VoteState::Active && status.since == height {
+            vec![LedgerEntry::open(&request, budget)]
+        } else {
+            Vec::new()
+        };
+        if height.is_multiple_of(u64::from(vote.window)) {
+            let window = &words[words.len().saturating_sub(vote.window as usize)..];
+            println!(
+                "  height {height:>3}: {:>2} of the last {} blocks signalled, state {:?} since {}",
+                window.iter().filter(|&&w| vote.signalled_by(w)).count(),
+                window.len(),
+                status.state,
+                status.since
+            );
+        }
+        if height > 0 {
+            ledger.apply(&chain_block(height, &ledger, entries.clone()))?;
+        }
+        if !entries.is_empty() {
+            break;
+        }
+        let in_window = height % u64::from(vote.window);
+        let signals = match height / u64::from(vote.window) {
+            1 => in_window < 6,
+            2 => in_window < 9,
+            _ => false,
+        };
+        words.push(if signals { yes } else { no });
+    }
+    let account = ledger.request(&request.cid()).expect("opened");
+    println!(
+        "  opened at height {} in the ledger: {} credits per record, {} in all ({} records)",
+        ledger.height(),
+        budget.price,
+        budget.cap,
+        account.limit
+    );
+
+    // 5. Three submissions: alice sends held-back digits, mallory a few real digits among
+    //    copies of records (sent twice or shifted), junk noise and blank and malformed records.
     let held = &rows[BASE..];
     let (alice_rows, bait) = held.split_at(held.len() - 5);
     let mut x = Xof::new("pouw/example", b"submit junk");
@@ -131,22 +198,23 @@ fn main() -> pouw::Result<()> {
     }
     mallory.push("copy of an earlier record", bait[0].clone());
     mallory.push("shifted earlier record", shift(&bait[1], 1, 0));
+    let mut junk = Tagged::default();
     for _ in 0..200 {
-        mallory.push(
+        junk.push(
             "uniform noise",
             (0..64).map(|_| x.uniform_below(17) as u8).collect(),
         );
     }
     for v in 0..=16u8 {
-        mallory.push("blank image", vec![v; 64]);
+        junk.push("blank image", vec![v; 64]);
     }
-    while mallory.count("blank image") < 50 {
+    while junk.count("blank image") < 50 {
         let mut r = vec![0u8; 64];
         for _ in 0..1 + x.uniform_below(3) {
             r[x.uniform_below(64) as usize] = 1 + x.uniform_below(16) as u8;
         }
-        if !mallory.records.contains(&r) {
-            mallory.push("blank image", r);
+        if !junk.records.contains(&r) {
+            junk.push("blank image", r);
         }
     }
     for k in 0..200 {
@@ -168,16 +236,15 @@ fn main() -> pouw::Result<()> {
     for r in alice_rows.iter().take(10) {
         mallory.push("copy of alice's digit", r.clone());
     }
-    mallory.push("malformed", vec![3u8; 63]);
-    mallory.push("malformed", vec![255u8; 64]);
+    junk.push("malformed", vec![3u8; 63]);
+    junk.push("malformed", vec![255u8; 64]);
 
-    // 5. Check, append, prove: alice first (a block), then mallory (the next block).
-    let mut reputation = Reputation::new(ReputationRule::default())?;
+    // 6. Check, append, prove, pay: one block per submission.
     let mut figures: BTreeMap<&'static str, Figure> = BTreeMap::new();
-    let mut accepted_total = 0u64;
     let mut proofs = Vec::new();
+    let mut blocks = Vec::new();
     let base_manifest = dataset.current().manifest().clone();
-    for (who, batch) in [("alice", &alice), ("mallory", &mallory)] {
+    for (who, batch) in [("alice", &alice), ("mallory", &mallory), ("junk", &junk)] {
         let submission = Submission {
             request: request.cid(),
             submitter: who.as_bytes().to_vec(),
@@ -186,7 +253,11 @@ fn main() -> pouw::Result<()> {
         let wire = submission.to_bytes();
         let t = Instant::now();
         let received = Submission::from_bytes(&wire, &request)?;
-        let verdicts = judge.check(&index, &received, accepted_total)?;
+        let accepted_so_far = ledger
+            .request(&request.cid())
+            .expect("open")
+            .accepted_for_judge();
+        let verdicts = judge.check(&index, &received, accepted_so_far)?;
         let check_ms = t.elapsed().as_secs_f64() * 1e3;
         let scorable: Vec<&[u8]> = received
             .records
@@ -223,13 +294,21 @@ fn main() -> pouw::Result<()> {
         {
             println!("  record {i:>3} ({}): {}", batch.tags[i], describe(v));
         }
-        let standing = reputation.record(who.as_bytes(), &verdicts)?;
+        let block = chain_block(
+            ledger.height() + 1,
+            &ledger,
+            vec![LedgerEntry::submission(&request, who.as_bytes(), &verdicts)],
+        );
+        ledger.apply(&block)?;
+        blocks.push(block);
         let accepted = accepted_records(&received, &verdicts);
-        accepted_total += accepted.len() as u64;
         println!(
-            "  {} accepted; {who} is now {standing:?} ({:?})",
+            "  {} accepted in block {}; {who} is now {:?} ({:?}), {} credits",
             accepted.len(),
-            reputation.counts(who.as_bytes())
+            ledger.height(),
+            ledger.reputation().standing(who.as_bytes()),
+            ledger.reputation().counts(who.as_bytes()),
+            ledger.credits(who.as_bytes())
         );
         if accepted.is_empty() {
             continue;
@@ -254,7 +333,47 @@ fn main() -> pouw::Result<()> {
         proofs.push(proof);
     }
 
-    // 6. The figures.
+    // 7. The junk submitter, banned, tries again: a block settling it is refused whole.
+    let again = chain_block(
+        ledger.height() + 1,
+        &ledger,
+        vec![LedgerEntry::submission(
+            &request,
+            b"junk",
+            &[Verdict::Accepted { logit: 0.0 }],
+        )],
+    );
+    println!(
+        "\njunk submits again (standing {:?}): {}",
+        ledger.reputation().standing(b"junk"),
+        ledger
+            .apply(&again)
+            .err()
+            .map_or("applied (unexpected)".into(), |e| e.to_string())
+    );
+    assert_eq!(ledger.reputation().standing(b"junk"), Standing::Banned);
+    // A reorganisation removes the last two blocks, then the chain returns to them.
+    let digest = ledger.digest();
+    for b in blocks.iter().rev().take(2) {
+        ledger.revert(b)?;
+    }
+    let reverted = (ledger.height(), ledger.credits(b"mallory"));
+    for b in &blocks[blocks.len() - 2..] {
+        ledger.apply(b)?;
+    }
+    println!(
+        "reorganised to height {} (mallory's credits {}) and back: ledger digest {} ({})",
+        reverted.0,
+        reverted.1,
+        hex(&ledger.digest()),
+        if ledger.digest() == digest {
+            "the same"
+        } else {
+            "DIFFERENT"
+        }
+    );
+
+    // 8. The figures.
     println!("\nverdicts by kind of record (discriminator alone: logit under the threshold):");
     for (tag, f) in &figures {
         println!(
@@ -281,7 +400,7 @@ fn main() -> pouw::Result<()> {
         rejected("shifted copy (3 px)")
     );
 
-    // 7. Anyone holding the base manifest and the final one checks the whole growth: a proof
+    // 9. Anyone holding the base manifest and the final one checks the whole growth: a proof
     //    from the persisted tree, and the per-append proofs; a tampered proof fails.
     let final_manifest = dataset.current().manifest().clone();
     let whole = AppendProof {
@@ -312,23 +431,41 @@ fn main() -> pouw::Result<()> {
             .map_or("verifies (unexpected)".into(), |e| e.to_string())
     );
     dataset.current().scrub()?;
-    let table: Vec<String> = reputation
-        .iter()
-        .map(|(id, c)| {
-            format!(
-                "{} {:?} {c:?}",
-                String::from_utf8_lossy(id),
-                reputation.standing(id)
-            )
-        })
-        .collect();
+    let account = ledger.request(&request.cid()).expect("open");
     println!(
-        "reputation table of {} (digest {}): {}",
-        reputation.len(),
-        hex(&reputation.digest()),
-        table.join("; ")
+        "\nledger at height {} (digest {}): request paid for {} of {} records",
+        ledger.height(),
+        hex(&ledger.digest()),
+        account.accepted,
+        account.limit
     );
+    println!("  submitter  accepted  rejected  standing  credits");
+    for (id, c) in ledger.reputation().iter() {
+        println!(
+            "  {:<9} {:>8} {:>9}  {:<8} {:>8}",
+            String::from_utf8_lossy(id),
+            c.accepted,
+            c.rejected,
+            format!("{:?}", ledger.reputation().standing(id)),
+            ledger.credits(id)
+        );
+    }
     Ok(())
+}
+
+/// The chain's block identifier at `height` (a stand-in for its header hash).
+fn block_id(height: u64) -> Digest {
+    sha3_256(format!("submit example block {height}").as_bytes())
+}
+
+/// The ledger's part of the chain block at `height`, on top of the ledger's tip.
+fn chain_block(height: u64, ledger: &Ledger, entries: Vec<LedgerEntry>) -> LedgerBlock {
+    LedgerBlock {
+        height,
+        id: block_id(height),
+        parent: ledger.tip(),
+        entries,
+    }
 }
 
 /// Records with a label each, in submission order.

@@ -165,6 +165,32 @@
 #define POUW_IPFS_OPTION_PARALLEL_FETCHES (1 << 5)
 
 /*
+ Vote state: before the start height.
+ */
+#define POUW_VOTE_DEFINED 0
+
+/*
+ Vote state: signals are counted window by window.
+ */
+#define POUW_VOTE_STARTED 1
+
+/*
+ Vote state: a window reached the threshold; active from the next window on or after the
+ minimum activation height.
+ */
+#define POUW_VOTE_LOCKED_IN 2
+
+/*
+ Vote state: the request is active.
+ */
+#define POUW_VOTE_ACTIVE 3
+
+/*
+ Vote state: the timeout passed without a window reaching the threshold.
+ */
+#define POUW_VOTE_FAILED 4
+
+/*
  Asks [`pouw_audit`] to replay a segment drawn from the library's own randomness.
  */
 #define POUW_SEGMENT_RANDOM (UINT64_MAX - 1)
@@ -331,6 +357,10 @@ enum pouw_result
    */
   POUW_RESULT_LOCKED = 304,
   /*
+   A growth ledger refuses a block's entry, or a revert of entries it did not apply.
+   */
+  POUW_RESULT_LEDGER_REFUSED = 305,
+  /*
    A capacity response for other indices.
    */
   POUW_RESULT_CHALLENGE_INDEX_MISMATCH = 400,
@@ -460,6 +490,18 @@ typedef struct pouw_dataset_request pouw_dataset_request;
 typedef struct pouw_judge pouw_judge;
 
 /*
+ A ledger. Reads may run on any number of threads at once; [`pouw_ledger_apply`] and
+ [`pouw_ledger_revert`] change it and must not run alongside any other call on it.
+ */
+typedef struct pouw_ledger pouw_ledger;
+
+/*
+ The entries of one chain block, built in order and encoded with
+ [`pouw_ledger_block_to_bytes`]. Not thread-safe while being built.
+ */
+typedef struct pouw_ledger_block pouw_ledger_block;
+
+/*
  Consensus parameters of the GAN task (immutable once made, so usable from any number of
  threads at once).
  */
@@ -472,6 +514,11 @@ typedef struct pouw_params pouw_params;
  call on the same table.
  */
 typedef struct pouw_reputation pouw_reputation;
+
+/*
+ A request vote. Immutable once made, so usable from any number of threads at once.
+ */
+typedef struct pouw_request_vote pouw_request_vote;
 
 /*
  Where a [`pouw_store_get_callback`] writes the object it found, with [`pouw_sink_write`].
@@ -550,6 +597,37 @@ typedef struct pouw_submitter_standing {
    */
   uint32_t standing;
 } pouw_submitter_standing;
+
+/*
+ An open request's account, written by [`pouw_ledger_request`].
+ */
+typedef struct pouw_request_account {
+  /*
+   Whether the request is open (the other fields are zero when not).
+   */
+  bool open;
+  /*
+   The request's target count.
+   */
+  uint64_t target;
+  /*
+   Credits per accepted record.
+   */
+  uint64_t price;
+  /*
+   Records the request pays for: the target, cut to what its cap pays for.
+   */
+  uint64_t limit;
+  /*
+   Records accepted so far.
+   */
+  uint64_t accepted;
+  /*
+   The `accepted_so_far` to give `pouw_judge_check`, so that it accepts no more records
+   than the budget still pays for.
+   */
+  uint64_t accepted_for_judge;
+} pouw_request_account;
 
 /*
  Options of [`pouw_params_new_gan`], sized like `pouw_mine_options`: a caller sets
@@ -686,6 +764,51 @@ typedef uint32_t (*pouw_store_put_callback)(void *user_data,
                                             size_t cid_len,
                                             const uint8_t *bytes,
                                             size_t len);
+
+/*
+ The parameters of a request vote (all but the request's CID).
+ */
+typedef struct pouw_vote_params {
+  /*
+   The signal bit (0 to 28).
+   */
+  uint8_t bit;
+  /*
+   Blocks per window (1 to 2^20).
+   */
+  uint32_t window;
+  /*
+   Signalling blocks in a window that lock the request in (1 to `window`).
+   */
+  uint32_t threshold;
+  /*
+   The first height whose window counts signals (a multiple of `window`).
+   */
+  uint64_t start_height;
+  /*
+   The height from which a window that missed the threshold fails the vote (a multiple of
+   `window`, above `start_height`).
+   */
+  uint64_t timeout_height;
+  /*
+   The earliest height at which a locked-in request becomes active.
+   */
+  uint64_t min_activation_height;
+} pouw_vote_params;
+
+/*
+ A vote's state for a block, written by [`pouw_request_vote_status`].
+ */
+typedef struct pouw_vote_status {
+  /*
+   `POUW_VOTE_*`.
+   */
+  uint32_t state;
+  /*
+   The first height of the run of windows in this state (0 for `POUW_VOTE_DEFINED`).
+   */
+  uint64_t since;
+} pouw_vote_status;
 
 /*
  Called by [`pouw_audit`] after every replayed step, on the calling thread, with the steps
@@ -1182,6 +1305,130 @@ pouw_result pouw_judge_check_encoded(const struct pouw_judge *judge,
 void pouw_judge_free(struct pouw_judge *judge);
 
 /*
+ Makes an empty ledger at the chain's block `genesis` (32 bytes; height 0) under the
+ reputation `rule` and writes it to `*out` (free it with [`pouw_ledger_free`]). Thread-safe.
+ */
+pouw_result pouw_ledger_new(const struct pouw_reputation_rule *rule,
+                            const uint8_t *genesis,
+                            struct pouw_ledger **out);
+
+/*
+ Decodes and validates a ledger from its canonical bytes (`bytes`, `len`; untrusted) and
+ writes it to `*out` (free it with [`pouw_ledger_free`]). Thread-safe.
+ */
+pouw_result pouw_ledger_from_bytes(const uint8_t *bytes, size_t len, struct pouw_ledger **out);
+
+/*
+ Writes the canonical encoding of `ledger` to a new buffer `*out` (free it with
+ `pouw_buffer_free`). Safe alongside other reads.
+ */
+pouw_result pouw_ledger_to_bytes(const struct pouw_ledger *ledger, struct pouw_buffer **out);
+
+/*
+ Writes the digest a chain commits to for `ledger` (32 bytes) to `out_digest`. Safe
+ alongside other reads.
+ */
+pouw_result pouw_ledger_digest(const struct pouw_ledger *ledger, uint8_t *out_digest);
+
+/*
+ Writes the height and the identifier (32 bytes) of the last block `ledger` applied to
+ `*out_height` and `out_tip`. Safe alongside other reads.
+ */
+pouw_result pouw_ledger_tip(const struct pouw_ledger *ledger,
+                            uint64_t *out_height,
+                            uint8_t *out_tip);
+
+/*
+ Applies the block whose canonical bytes are `block` (`len`; untrusted) on top of the tip:
+ every entry, or none when one is refused. Not thread-safe: no other call may use the ledger
+ meanwhile.
+ */
+pouw_result pouw_ledger_apply(struct pouw_ledger *ledger, const uint8_t *block, size_t len);
+
+/*
+ Reverts the tip block, whose canonical bytes are `block` (`len`; the same bytes that were
+ applied); its parent becomes the tip. Not thread-safe: no other call may use the ledger
+ meanwhile.
+ */
+pouw_result pouw_ledger_revert(struct pouw_ledger *ledger, const uint8_t *block, size_t len);
+
+/*
+ Writes the credits `submitter` (`submitter_len` bytes) has earned to `*out_credits` (0 when
+ unknown). Safe alongside other reads.
+ */
+pouw_result pouw_ledger_credits(const struct pouw_ledger *ledger,
+                                const uint8_t *submitter,
+                                size_t submitter_len,
+                                uint64_t *out_credits);
+
+/*
+ Writes the account of the request whose binary CID is `request_cid` (`request_cid_len`
+ bytes) to `*out` (`open` false when it is not open). Safe alongside other reads.
+ */
+pouw_result pouw_ledger_request(const struct pouw_ledger *ledger,
+                                const uint8_t *request_cid,
+                                size_t request_cid_len,
+                                struct pouw_request_account *out);
+
+/*
+ Writes `submitter`'s (`submitter_len` bytes) counts and standing in the ledger's
+ reputation table to `*out`. Safe alongside other reads.
+ */
+pouw_result pouw_ledger_standing(const struct pouw_ledger *ledger,
+                                 const uint8_t *submitter,
+                                 size_t submitter_len,
+                                 struct pouw_submitter_standing *out);
+
+/*
+ Frees a ledger; NULL is a no-op. No other thread may be using it.
+ */
+void pouw_ledger_free(struct pouw_ledger *ledger);
+
+/*
+ Starts the entries of the chain block at `height` with identifier `id` whose parent is
+ `parent` (32 bytes each) and writes it to `*out` (free it with
+ [`pouw_ledger_block_free`]). Thread-safe.
+ */
+pouw_result pouw_ledger_block_new(uint64_t height,
+                                  const uint8_t *id,
+                                  const uint8_t *parent,
+                                  struct pouw_ledger_block **out);
+
+/*
+ Adds an entry opening `request` (its vote became active), paying `price` credits per
+ accepted record and `cap` in all. Budgets are checked when the block is applied.
+ */
+pouw_result pouw_ledger_block_open(struct pouw_ledger_block *block,
+                                   const struct pouw_dataset_request *request,
+                                   uint64_t price,
+                                   uint64_t cap);
+
+/*
+ Adds an entry settling `submitter`'s (`submitter_len` bytes) submission to `request` from
+ its verdicts (`codes`, `code_count` record verdict codes as `pouw_judge_check` writes them;
+ an unknown code is `POUW_RESULT_INVALID_ARGUMENT`): accepted records are paid, and both
+ counts go to the submitter's reputation.
+ */
+pouw_result pouw_ledger_block_settle(struct pouw_ledger_block *block,
+                                     const struct pouw_dataset_request *request,
+                                     const uint8_t *submitter,
+                                     size_t submitter_len,
+                                     const uint32_t *codes,
+                                     size_t code_count);
+
+/*
+ Writes the canonical encoding of `block` (what the chain stores and gives to
+ [`pouw_ledger_apply`] and [`pouw_ledger_revert`]) to a new buffer `*out`.
+ */
+pouw_result pouw_ledger_block_to_bytes(const struct pouw_ledger_block *block,
+                                       struct pouw_buffer **out);
+
+/*
+ Frees a block; NULL is a no-op.
+ */
+void pouw_ledger_block_free(struct pouw_ledger_block *block);
+
+/*
  Makes the default GAN consensus parameters for `dataset` (an image dataset with square
  sides of 8 to 64 pixels), changed by the fields `options` sets (NULL: the defaults; see
  [`pouw_params_options`]), and writes them to `*out` (free them with [`pouw_params_free`]).
@@ -1363,6 +1610,72 @@ pouw_result pouw_target_retarget(const uint8_t *target,
                                  uint64_t observed_secs,
                                  uint64_t intended_secs,
                                  uint8_t *out_target);
+
+/*
+ Makes the vote on the request whose binary CID is `request_cid` (`request_cid_len` bytes,
+ as `pouw_dataset_request_cid` writes it) under `params` (refused with
+ `POUW_RESULT_INVALID_FIELD` when out of their domains) and writes it to `*out` (free it with
+ [`pouw_request_vote_free`]). Thread-safe.
+ */
+pouw_result pouw_request_vote_new(const uint8_t *request_cid,
+                                  size_t request_cid_len,
+                                  const struct pouw_vote_params *params,
+                                  struct pouw_request_vote **out);
+
+/*
+ Decodes and validates a vote from its canonical bytes (`bytes`, `len`; untrusted) and writes
+ it to `*out` (free it with [`pouw_request_vote_free`]). Thread-safe.
+ */
+pouw_result pouw_request_vote_from_bytes(const uint8_t *bytes,
+                                         size_t len,
+                                         struct pouw_request_vote **out);
+
+/*
+ Writes the canonical encoding of `vote` to a new buffer `*out` (free it with
+ [`pouw_buffer_free`](crate::buffer::pouw_buffer_free)). Thread-safe.
+ */
+pouw_result pouw_request_vote_to_bytes(const struct pouw_request_vote *vote,
+                                       struct pouw_buffer **out);
+
+/*
+ Writes `vote`'s parameters to `*out_params`. Thread-safe.
+ */
+pouw_result pouw_request_vote_params(const struct pouw_request_vote *vote,
+                                     struct pouw_vote_params *out_params);
+
+/*
+ Writes `vote`'s state for the block at height `word_count` to `*out`, where `words[h]` is
+ the signal word of the chain's block at height `h`: every ancestor of that block, in
+ order (after a reorganisation, the words of the branch now followed). Thread-safe.
+ */
+pouw_result pouw_request_vote_status(const struct pouw_request_vote *vote,
+                                     const uint32_t *words,
+                                     size_t word_count,
+                                     struct pouw_vote_status *out);
+
+/*
+ Reads a block's signal word from the 4 bytes its header carries for it (`field`, `len`:
+ little-endian; another length is `POUW_RESULT_INVALID_FIELD`) into `*out_word`. Thread-safe.
+ */
+pouw_result pouw_signal_word(const uint8_t *field, size_t len, uint32_t *out_word);
+
+/*
+ Writes the mask of the bits (0 to 28) that signal word `word` votes for to `*out_bits`:
+ zero when its top three bits are not `001`. Thread-safe.
+ */
+pouw_result pouw_signalled_bits(uint32_t word, uint32_t *out_bits);
+
+/*
+ Writes the signal word that votes for exactly the `bit_count` bits of `bits` (each 0 to
+ 28, else `POUW_RESULT_INVALID_FIELD`) to `*out_word`: what a miner puts in its header.
+ Thread-safe.
+ */
+pouw_result pouw_signal_word_for(const uint8_t *bits, size_t bit_count, uint32_t *out_word);
+
+/*
+ Frees a vote; NULL is a no-op. No other thread may be using it.
+ */
+void pouw_request_vote_free(struct pouw_request_vote *vote);
 
 /*
  Audits a block: replays steps of `proof` (`proof_len` bytes) from its start checkpoint

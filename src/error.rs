@@ -288,6 +288,12 @@ pub enum Error {
     #[error("wrong batch: {0}")]
     WrongBatch(String),
 
+    /// A growth ledger refuses a block (one that does not extend its tip, or an entry: unknown
+    /// or filled request, more records than its budget pays for, a banned submitter) or a
+    /// revert (not its tip, or entries it did not apply).
+    #[error("ledger entry refused: {0}")]
+    LedgerRefused(String),
+
     /// Capacity parameters are unusable (e.g. more challenges than records).
     #[error("invalid parameters: {0}")]
     InvalidParameters(String),

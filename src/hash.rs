@@ -52,6 +52,8 @@ pub mod tag {
     pub const QUALITY: &str = "pouw/quality";
     /// The digest of a submitter reputation table.
     pub const REPUTATION: &str = "pouw/reputation";
+    /// The digest of a growth ledger.
+    pub const LEDGER: &str = "pouw/ledger";
 }
 
 /// An incremental tagged SHA3-256 hasher.

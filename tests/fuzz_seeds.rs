@@ -20,8 +20,8 @@ mod mock;
 use pouw::capacity::{CapacityResponse, ResponseLimits};
 use pouw::dataset::import::import_digits_csv;
 use pouw::growth::{
-    AppendProof, DatasetRequest, GenerationPointer, GrowingDataset, Reputation, ReputationRule,
-    CURRENT_FILE,
+    AppendProof, DatasetRequest, GenerationPointer, GrowingDataset, Ledger, Reputation,
+    ReputationRule, RequestVote, CURRENT_FILE,
 };
 use pouw::learning::{BlobStore, DirStore, Trajectory};
 use pouw::work::{ConsensusParams, FraudProof};
@@ -212,6 +212,7 @@ fn build() -> Seeds {
         "capacity_verify",
         "checkpoint_decode",
         "pointer_decode",
+        "ledger_block",
         "reputation_decode",
         "request_decode",
         "submission_decode",
@@ -239,6 +240,22 @@ fn build() -> Seeds {
         tagged(0, &r.reputation),
     );
     put("append_proof_decode", "digits-append", tagged(0, &r.append));
+    let vote = RequestVote {
+        request: DatasetRequest::from_bytes(&r.request).unwrap().cid(),
+        bit: 3,
+        window: 4,
+        threshold: 3,
+        start_height: 4,
+        timeout_height: 16,
+        min_activation_height: 0,
+    };
+    put("ledger_block", "vote", tagged(0, &vote.to_bytes()));
+    let ledger = Ledger::new(ReputationRule::default(), [0; 32]).unwrap();
+    put(
+        "ledger_block",
+        "empty-ledger",
+        tagged(0, &ledger.to_bytes()),
+    );
     put("pointer_decode", "digits-append", tagged(0, &r.pointer));
     for (name, list) in edit_lists() {
         put("block_mutate", &name, list);

@@ -1,7 +1,8 @@
 /*
  * Grows a dataset through the pouw C API: a dataset request, its judge checking a small
- * submission (one verdict code per record), the verdicts counted in a reputation table, and a
- * consistency proof checked.
+ * submission (one verdict code per record), the verdicts counted in a reputation table, the
+ * request voted in by blocks' signal words, the submission paid in a ledger that applies,
+ * reverts and re-applies its blocks, and a consistency proof checked.
  *
  *   grow [DIGITS_CSV [WORK_DIR]]
  *
@@ -102,6 +103,10 @@ int main(int argc, char **argv) {
     pouw_reputation *reputation = NULL, *reputation2 = NULL;
     pouw_buffer *checkpoint = NULL, *request_bytes = NULL, *request_bytes2 = NULL, *request_cid = NULL, *cid_of_bytes = NULL;
     pouw_buffer *submission = NULL, *table = NULL, *table2 = NULL;
+    pouw_request_vote *vote = NULL;
+    pouw_ledger *ledger = NULL;
+    pouw_ledger_block *block = NULL;
+    pouw_buffer *opened = NULL, *settled = NULL, *state1 = NULL, *state2 = NULL, *state = NULL;
 
     /* 1. The dataset, small parameters, and an untrained judge checkpoint. */
     pouw_result r = pouw_dataset_import_digits(path_bytes(digits), strlen(digits), path_bytes(ds_dir), strlen(ds_dir), &dataset);
@@ -240,7 +245,58 @@ int main(int argc, char **argv) {
     expect("record unknown code", pouw_reputation_record(reputation, submitter, submitter_len, unknown, 1, &standing),
            POUW_RESULT_INVALID_ARGUMENT);
 
-    /* 5. Consistency proofs: a tree is consistent with itself; a proof of nothing fails. */
+    /* 5. The request voted in: windows of 10 blocks, 8 signals lock it in. */
+    pouw_vote_params vp = {.bit = 3, .window = 10, .threshold = 8, .start_height = 10, .timeout_height = 40};
+    expect("vote", pouw_request_vote_new(pouw_buffer_data(request_cid), pouw_buffer_len(request_cid), &vp, &vote), POUW_RESULT_OK);
+    uint8_t bit = 3;
+    uint32_t yes = 0, words[30] = {0};
+    expect("signal word", pouw_signal_word_for(&bit, 1, &yes), POUW_RESULT_OK);
+    for (int h = 10; h < 18; h++) {
+        words[h] = yes;
+    }
+    pouw_vote_status vs = {99, 99};
+    expect("vote at 20", pouw_request_vote_status(vote, words, 20, &vs), POUW_RESULT_OK);
+    check(vs.state == POUW_VOTE_LOCKED_IN && vs.since == 20, "8 of 10 signals lock the request in");
+    expect("vote at 30", pouw_request_vote_status(vote, words, 30, &vs), POUW_RESULT_OK);
+    check(vs.state == POUW_VOTE_ACTIVE && vs.since == 30, "active one window later");
+    printf("vote: active since height %llu\n", (unsigned long long)vs.since);
+
+    /* 6. The ledger: the request opened at its activation, the submission paid, reverted and
+     * paid again. */
+    uint8_t ids[3][32];
+    for (int i = 0; i < 3; i++) {
+        memset(ids[i], i + 1, 32);
+    }
+    expect("ledger", pouw_ledger_new(&rule, ids[0], &ledger), POUW_RESULT_OK);
+    expect("block 1", pouw_ledger_block_new(1, ids[1], ids[0], &block), POUW_RESULT_OK);
+    expect("open", pouw_ledger_block_open(block, request, 2, 2000), POUW_RESULT_OK);
+    expect("block 1 bytes", pouw_ledger_block_to_bytes(block, &opened), POUW_RESULT_OK);
+    pouw_ledger_block_free(block);
+    expect("block 2", pouw_ledger_block_new(2, ids[2], ids[1], &block), POUW_RESULT_OK);
+    expect("settle", pouw_ledger_block_settle(block, request, submitter, submitter_len, codes, count), POUW_RESULT_OK);
+    expect("block 2 bytes", pouw_ledger_block_to_bytes(block, &settled), POUW_RESULT_OK);
+    if (opened != NULL && settled != NULL) {
+        expect("apply 1", pouw_ledger_apply(ledger, pouw_buffer_data(opened), pouw_buffer_len(opened)), POUW_RESULT_OK);
+        expect("state 1", pouw_ledger_to_bytes(ledger, &state1), POUW_RESULT_OK);
+        expect("apply 2", pouw_ledger_apply(ledger, pouw_buffer_data(settled), pouw_buffer_len(settled)), POUW_RESULT_OK);
+        expect("state 2", pouw_ledger_to_bytes(ledger, &state2), POUW_RESULT_OK);
+        uint64_t credits = 0;
+        expect("credits", pouw_ledger_credits(ledger, submitter, submitter_len, &credits), POUW_RESULT_OK);
+        printf("ledger: %llu credits for %llu accepted records\n", (unsigned long long)credits, (unsigned long long)st.accepted);
+        check(credits == 2 * st.accepted, "two credits per accepted record");
+        expect("revert below the tip", pouw_ledger_revert(ledger, pouw_buffer_data(opened), pouw_buffer_len(opened)),
+               POUW_RESULT_LEDGER_REFUSED);
+        expect("revert 2", pouw_ledger_revert(ledger, pouw_buffer_data(settled), pouw_buffer_len(settled)), POUW_RESULT_OK);
+        expect("reverted state", pouw_ledger_to_bytes(ledger, &state), POUW_RESULT_OK);
+        check(same_buffers(state, state1), "revert gives the ledger before the block");
+        pouw_buffer_free(state);
+        state = NULL;
+        expect("re-apply 2", pouw_ledger_apply(ledger, pouw_buffer_data(settled), pouw_buffer_len(settled)), POUW_RESULT_OK);
+        expect("re-applied state", pouw_ledger_to_bytes(ledger, &state), POUW_RESULT_OK);
+        check(same_buffers(state, state2), "re-applying gives the same ledger");
+    }
+
+    /* 7. Consistency proofs: a tree is consistent with itself; a proof of nothing fails. */
     uint8_t root_a[32], root_b[32];
     memset(root_a, 1, sizeof root_a);
     memset(root_b, 2, sizeof root_b);
@@ -264,6 +320,15 @@ done:
     pouw_reputation_free(reputation);
     pouw_reputation_free(reputation2);
     pouw_reputation_free(NULL);
+    pouw_request_vote_free(vote);
+    pouw_ledger_block_free(block);
+    pouw_ledger_free(ledger);
+    pouw_ledger_free(NULL);
+    pouw_buffer_free(opened);
+    pouw_buffer_free(settled);
+    pouw_buffer_free(state1);
+    pouw_buffer_free(state2);
+    pouw_buffer_free(state);
     pouw_judge_free(judge);
     pouw_judge_free(NULL);
     pouw_dataset_request_free(decoded);

@@ -53,6 +53,7 @@ const (
 	CodeDatasetMismatch        Code = C.POUW_RESULT_DATASET_MISMATCH
 	CodeImport                 Code = C.POUW_RESULT_IMPORT
 	CodeLocked                 Code = C.POUW_RESULT_LOCKED
+	CodeLedgerRefused          Code = C.POUW_RESULT_LEDGER_REFUSED
 	CodeChallengeIndexMismatch Code = C.POUW_RESULT_CHALLENGE_INDEX_MISMATCH
 	CodeChallengeCount         Code = C.POUW_RESULT_CHALLENGE_COUNT
 	CodeRecordSize             Code = C.POUW_RESULT_RECORD_SIZE

@@ -53,7 +53,7 @@ pub const POUW_STANDING_BANNED: u32 = 1;
 pub const POUW_STANDING_PROMOTED: u32 = 2;
 
 /// A verdict standing for `code` (payloads zeroed): what reputation counting needs.
-fn verdict_of_code(code: u32) -> Option<Verdict> {
+pub(crate) fn verdict_of_code(code: u32) -> Option<Verdict> {
     let r = match code {
         POUW_RECORD_ACCEPTED => return Some(Verdict::Accepted { logit: 0.0 }),
         POUW_RECORD_WRONG_SIZE => Rejection::WrongSize {
@@ -81,7 +81,7 @@ fn verdict_of_code(code: u32) -> Option<Verdict> {
     Some(Verdict::Rejected(r))
 }
 
-fn standing_code(s: Standing) -> u32 {
+pub(crate) fn standing_code(s: Standing) -> u32 {
     match s {
         Standing::Normal => POUW_STANDING_NORMAL,
         Standing::Banned => POUW_STANDING_BANNED,
@@ -362,6 +362,17 @@ impl From<ReputationRule> for pouw_reputation_rule {
     }
 }
 
+impl From<pouw_reputation_rule> for ReputationRule {
+    fn from(r: pouw_reputation_rule) -> Self {
+        ReputationRule {
+            ban_min_rejected: r.ban_min_rejected,
+            ban_rejected_per_mille: r.ban_rejected_per_mille,
+            promote_min_accepted: r.promote_min_accepted,
+            promote_rejected_per_mille: r.promote_rejected_per_mille,
+        }
+    }
+}
+
 /// A submitter's counts and standing, written by [`pouw_reputation_standing`].
 #[repr(C)]
 #[allow(non_camel_case_types)]
@@ -408,12 +419,7 @@ pub unsafe extern "C" fn pouw_reputation_new(
     guard(|| {
         let r = *handle(rule)?;
         out_ptr(out)?;
-        let inner = Reputation::new(ReputationRule {
-            ban_min_rejected: r.ban_min_rejected,
-            ban_rejected_per_mille: r.ban_rejected_per_mille,
-            promote_min_accepted: r.promote_min_accepted,
-            promote_rejected_per_mille: r.promote_rejected_per_mille,
-        })?;
+        let inner = Reputation::new(r.into())?;
         write_handle(out, pouw_reputation { inner });
         Ok(())
     })

@@ -7,10 +7,11 @@
 //! `*_free` functions accept NULL.
 //!
 //! Handles (`pouw_dataset`, `pouw_params`, `pouw_store`, `pouw_cancel_token`, `pouw_buffer`,
-//! `pouw_dataset_request`, `pouw_judge`, `pouw_reputation`) are opaque, made by a function that
-//! writes them through an out pointer, and released by their `*_free`. They are immutable once
-//! made (a cancel token's flag aside, which is atomic, and a reputation table, which
-//! `pouw_reputation_record` changes through a non-`const` pointer), so every function taking
+//! `pouw_dataset_request`, `pouw_judge`, `pouw_reputation`, `pouw_request_vote`, `pouw_ledger`,
+//! `pouw_ledger_block`) are opaque, made by a function that writes them through an out pointer,
+//! and released by their `*_free`. They are immutable once made (a cancel token's flag aside,
+//! which is atomic, and a reputation table, a ledger and a ledger block being built, which
+//! change through non-`const` pointers), so every function taking
 //! `const` handles may run on any number of threads at once; a `*_free` or a call taking a
 //! non-`const` handle must not race with any use of the same handle. Each function's comment
 //! states its thread-safety.
@@ -22,7 +23,8 @@
 //! Modules: [`result`] (codes), [`buffer`], [`dataset`], [`params`], [`store`], [`target`],
 //! [`work`] (genesis, mine, verify; `torch` feature), [`capacity`], [`growth`] (dataset
 //! requests, submissions, consistency proofs of appends, reputation; the judge with the `torch`
-//! feature).
+//! feature), [`vote`] (requests decided by the miners' vote), [`ledger`] (credits for accepted
+//! records, applied and reverted by block).
 
 #![allow(clippy::missing_safety_doc)]
 #![deny(missing_docs)]
@@ -34,11 +36,13 @@ pub mod buffer;
 pub mod capacity;
 pub mod dataset;
 pub mod growth;
+pub mod ledger;
 pub mod params;
 pub mod result;
 mod sized;
 pub mod store;
 pub mod target;
+pub mod vote;
 #[cfg(feature = "torch")]
 pub mod work;
 
@@ -67,6 +71,13 @@ pub use growth::{
     POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE, POUW_STANDING_BANNED,
     POUW_STANDING_NORMAL, POUW_STANDING_PROMOTED,
 };
+pub use ledger::{
+    pouw_ledger, pouw_ledger_apply, pouw_ledger_block, pouw_ledger_block_free,
+    pouw_ledger_block_new, pouw_ledger_block_open, pouw_ledger_block_settle,
+    pouw_ledger_block_to_bytes, pouw_ledger_credits, pouw_ledger_digest, pouw_ledger_free,
+    pouw_ledger_from_bytes, pouw_ledger_new, pouw_ledger_request, pouw_ledger_revert,
+    pouw_ledger_standing, pouw_ledger_tip, pouw_ledger_to_bytes, pouw_request_account,
+};
 pub use params::{
     pouw_params, pouw_params_digest, pouw_params_free, pouw_params_from_bytes, pouw_params_new_gan,
     pouw_params_options, pouw_params_to_bytes, POUW_DEVICE_AUTO, POUW_DEVICE_CPU, POUW_DEVICE_CUDA,
@@ -87,6 +98,13 @@ pub use store::{
 };
 pub use target::{
     pouw_target_expected_steps, pouw_target_from_expected_steps, pouw_target_retarget,
+};
+pub use vote::{
+    pouw_request_vote, pouw_request_vote_free, pouw_request_vote_from_bytes, pouw_request_vote_new,
+    pouw_request_vote_params, pouw_request_vote_status, pouw_request_vote_to_bytes,
+    pouw_signal_word, pouw_signal_word_for, pouw_signalled_bits, pouw_vote_params,
+    pouw_vote_status, POUW_VOTE_ACTIVE, POUW_VOTE_DEFINED, POUW_VOTE_FAILED, POUW_VOTE_LOCKED_IN,
+    POUW_VOTE_STARTED,
 };
 #[cfg(feature = "torch")]
 pub use work::{

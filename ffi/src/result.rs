@@ -55,6 +55,8 @@ pub enum PouwResult {
     Import = 303,
     /// A growing dataset held by another writer.
     Locked = 304,
+    /// A growth ledger refuses a block's entry, or a revert of entries it did not apply.
+    LedgerRefused = 305,
     /// A capacity response for other indices.
     ChallengeIndexMismatch = 400,
     /// A capacity response with the wrong number of answers.
@@ -148,6 +150,7 @@ impl PouwResult {
             | R::DatasetMismatch
             | R::Import
             | R::Locked
+            | R::LedgerRefused
             | R::InvalidParameters
             | R::Torch
             | R::DeviceArithmetic
@@ -186,6 +189,7 @@ impl PouwResult {
             Error::ChallengeCount { .. } => R::ChallengeCount,
             Error::RecordSize { .. } => R::RecordSize,
             Error::InvalidParameters(_) => R::InvalidParameters,
+            Error::LedgerRefused(_) => R::LedgerRefused,
             Error::CheckpointTensor { .. } => R::CheckpointTensor,
             Error::CheckpointDigest { .. } => R::CheckpointDigest,
             Error::StepMismatch { .. } => R::StepMismatch,
@@ -264,6 +268,7 @@ codes! {
     DatasetMismatch => "dataset does not match its manifest",
     Import => "malformed import source",
     Locked => "the growing dataset is held by another writer",
+    LedgerRefused => "the growth ledger refuses the entry",
     ChallengeIndexMismatch => "capacity response answers other indices",
     ChallengeCount => "capacity response has the wrong number of answers",
     RecordSize => "record has the wrong size",
@@ -415,6 +420,7 @@ mod tests {
             },
             E::WrongBatch(s()),
             E::InvalidParameters(s()),
+            E::LedgerRefused(s()),
         ];
         let mut codes = std::collections::BTreeSet::new();
         for e in &samples {
@@ -465,6 +471,7 @@ mod tests {
             (R::DatasetMismatch, 302),
             (R::Import, 303),
             (R::Locked, 304),
+            (R::LedgerRefused, 305),
             (R::ChallengeIndexMismatch, 400),
             (R::ChallengeCount, 401),
             (R::RecordSize, 402),

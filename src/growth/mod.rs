@@ -13,6 +13,10 @@
 //!   [`AppendProof`] (RFC 9162 consistency proof from the old root); [`GenerationPointer`] is
 //!   the encoding of its `CURRENT` file.
 //! - [`Reputation`]: per-submitter counts, the ban and promotion rule, a canonical encoding.
+//! - [`RequestVote`]: whether a request becomes active, decided by the miners' signals in their
+//!   blocks (BIP9's version-bits state machine with heights, [`VoteState`]).
+//! - [`Ledger`]: the credits accepted records earn under each request's [`Budget`], with the
+//!   reputation table, applied and reverted block by block ([`LedgerBlock`]).
 //!
 //! ## Determinism
 //! Every node reaches the same verdicts from the same request, dataset version, submission and
@@ -33,15 +37,20 @@
 
 mod append;
 mod judge;
+mod ledger;
 mod records;
 mod reputation;
 mod request;
 mod submission;
+mod vote;
 
 pub use append::{
     AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE, LOCK_FILE,
 };
 pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
+pub use ledger::{
+    Budget, Ledger, LedgerBlock, LedgerEntry, RequestAccount, MAX_BLOCK_ENTRIES, MAX_OPEN_REQUESTS,
+};
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
     ink_of, DatasetRequest, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, MAX_SHIFT,
@@ -50,4 +59,8 @@ pub use request::{
 pub use submission::{
     accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,
     MAX_SUBMITTER_ID,
+};
+pub use vote::{
+    check_disjoint, signal_word, signal_word_for, signalled_bits, RequestVote, VoteState,
+    VoteStatus, MAX_VOTE_WINDOW, SIGNAL_BITS, SIGNAL_TOP_BITS, SIGNAL_TOP_MASK,
 };

@@ -157,12 +157,7 @@ impl Reputation {
     /// its new standing. Refused for a banned submitter (the chain should not have checked its
     /// submission) or an identifier of the wrong length.
     pub fn add(&mut self, submitter: &[u8], accepted: u64, rejected: u64) -> Result<Standing> {
-        if submitter.is_empty() || submitter.len() as u64 > MAX_SUBMITTER_ID {
-            return Err(Error::InvalidField {
-                what: "submitter",
-                detail: format!("{} bytes", submitter.len()),
-            });
-        }
+        check_submitter(submitter)?;
         if self.standing(submitter) == Standing::Banned {
             return Err(Error::InvalidParameters("submitter is banned".into()));
         }
@@ -173,6 +168,48 @@ impl Reputation {
         c.accepted = c.accepted.saturating_add(accepted);
         c.rejected = c.rejected.saturating_add(rejected);
         Ok(self.standing(submitter))
+    }
+
+    /// Adds counts exactly (checked, no ban check): the ledger's settlement, which checks the
+    /// ban itself and must be able to subtract what it added.
+    pub(crate) fn add_exact(
+        &mut self,
+        submitter: &[u8],
+        accepted: u64,
+        rejected: u64,
+    ) -> Result<()> {
+        check_submitter(submitter)?;
+        let c = self.counts(submitter);
+        let next = SubmitterCounts {
+            accepted: c.accepted.checked_add(accepted).ok_or_else(overflow)?,
+            rejected: c.rejected.checked_add(rejected).ok_or_else(overflow)?,
+        };
+        self.set(submitter, next);
+        Ok(())
+    }
+
+    /// Subtracts counts added by [`Reputation::add_exact`]; refused when they are not there.
+    pub(crate) fn subtract_exact(
+        &mut self,
+        submitter: &[u8],
+        accepted: u64,
+        rejected: u64,
+    ) -> Result<()> {
+        let c = self.counts(submitter);
+        let next = SubmitterCounts {
+            accepted: c.accepted.checked_sub(accepted).ok_or_else(underflow)?,
+            rejected: c.rejected.checked_sub(rejected).ok_or_else(underflow)?,
+        };
+        self.set(submitter, next);
+        Ok(())
+    }
+
+    fn set(&mut self, submitter: &[u8], counts: SubmitterCounts) {
+        if counts == SubmitterCounts::default() {
+            self.submitters.remove(submitter);
+        } else {
+            self.submitters.insert(submitter.to_vec(), counts);
+        }
     }
 
     /// Counts a submission's verdicts for its submitter (see [`Reputation::add`]).
@@ -255,4 +292,22 @@ impl Reputation {
     pub fn digest(&self) -> Digest {
         tagged_hash(tag::REPUTATION, &[&self.to_bytes()])
     }
+}
+
+fn check_submitter(submitter: &[u8]) -> Result<()> {
+    if submitter.is_empty() || submitter.len() as u64 > MAX_SUBMITTER_ID {
+        return Err(Error::InvalidField {
+            what: "submitter",
+            detail: format!("{} bytes", submitter.len()),
+        });
+    }
+    Ok(())
+}
+
+fn overflow() -> Error {
+    Error::InvalidParameters("reputation counts overflow".into())
+}
+
+fn underflow() -> Error {
+    Error::InvalidParameters("reputation counts were not added".into())
 }

@@ -142,6 +142,7 @@ pub fn judge(e: &Error) -> Judgement {
         | Error::DatasetMismatch { .. }
         | Error::Import { .. }
         | Error::Locked { .. }
+        | Error::LedgerRefused(_)
         | Error::Torch(_)
         | Error::DeviceArithmetic { .. }
         | Error::InvalidParameters(_) => Undecided,
