@@ -31,7 +31,7 @@ fn bench_check(c: &mut Criterion) {
         .unwrap();
     let request =
         DatasetRequest::for_dataset(&ds, spec.digest(), cid_of(&checkpoint), 0.0, 10_000).unwrap();
-    let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
+    let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
     // Sparse random strokes that pass the ink rule, so every record reaches the discriminator.
     let mut x = Xof::new("pouw/bench", b"growth");
     let records: Vec<Vec<u8>> = (0..RECORDS)

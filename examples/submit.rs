@@ -110,7 +110,7 @@ fn main() -> pouw::Result<()> {
         request.max_records,
         request.max_bytes
     );
-    let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint)?;
+    let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, dataset.current())?;
     let t = Instant::now();
     let mut index = DuplicateIndex::build(dataset.current(), &request)?;
     println!(

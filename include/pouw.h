@@ -1225,8 +1225,8 @@ void pouw_reputation_free(struct pouw_reputation *reputation);
  Writes the discriminator logit that puts `reject_per_mille` thousandths (under 1000) of
  `dataset`'s own records under it, for the checkpoint `checkpoint` (`checkpoint_len` bytes)
  of the task spec of `params`, to `*out_threshold`: the threshold a requester writes into
- a request ([`pouw_dataset_request_new`]). Scores every
- record on the CPU. Thread-safe.
+ a request ([`pouw_dataset_request_new`]). Scores every record on the CPU, in inference
+ form with `dataset`'s own statistics (as the judge does). Thread-safe.
  */
 pouw_result pouw_judge_calibrate_threshold(const struct pouw_params *params,
                                            const uint8_t *checkpoint,
@@ -1238,9 +1238,11 @@ pouw_result pouw_judge_calibrate_threshold(const struct pouw_params *params,
 /*
  Loads the judge of `request`: the checkpoint `checkpoint` (`checkpoint_len` bytes;
  untrusted: its CID must be the request's model, else `POUW_RESULT_INVALID_FIELD`) of the
- task spec of `params` (whose digest must be the request's), and the duplicate index of
- `dataset` (the dataset version submissions are checked against; it must have the
- request's record layout). Reads every record of `dataset` once. Writes the judge to
+ task spec of `params` (whose digest must be the request's), the statistics its critic
+ scores with (batch norm in inference form, so a record's verdict does not depend on the
+ rest of its submission) and the duplicate index, both from `dataset`, which must be the
+ version the request names (else `POUW_RESULT_DATASET_MISMATCH`). Reads every record of
+ `dataset` once, and once more per normalisation layer of the critic. Writes the judge to
  `*out` (free it with [`pouw_judge_free`]); `request`, `params` and `dataset` may be freed
  afterwards. Thread-safe.
  */

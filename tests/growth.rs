@@ -772,13 +772,13 @@ mod judge {
         let fresh: Vec<Vec<u8>> = passing.map(|(r, _)| r.clone()).take(100).collect();
         assert_eq!(fresh.len(), 100);
         // Threshold at the median logit of the fresh records: half of them are implausible.
-        let judge = Judge::<GanTrainer>::new(&probe, &spec, &checkpoint).unwrap();
+        let judge = Judge::<GanTrainer>::new(&probe, &spec, &checkpoint, &ds).unwrap();
         let mut logits = judge
             .scores(&fresh.iter().map(Vec::as_slice).collect::<Vec<_>>())
             .unwrap();
         logits.sort_by(f32::total_cmp);
         let request = request_with(&ds, &spec, &checkpoint, logits[50]);
-        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
+        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
         let mut records = fresh.clone();
         records.push(vec![0; 64]);
         let s = submission(&request, b"carol", records);
@@ -804,7 +804,7 @@ mod judge {
         }
         // Same inputs, same verdicts (bit for bit), from this judge and from a fresh one.
         assert_eq!(judge.check(&index, &s, 0).unwrap(), verdicts);
-        let again = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
+        let again = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
         assert_eq!(again.check(&index, &s, 0).unwrap(), verdicts);
         // The target count caps acceptances, in submission order.
         let capped = judge.check(&index, &s, request.target_count - 3).unwrap();
@@ -822,7 +822,7 @@ mod judge {
         let last = other.len() - 1;
         other[last] ^= 1;
         assert!(matches!(
-            Judge::<GanTrainer>::new(&request, &spec, &other),
+            Judge::<GanTrainer>::new(&request, &spec, &other, &ds),
             Err(Error::InvalidField {
                 what: "judge checkpoint",
                 ..
@@ -833,7 +833,7 @@ mod judge {
             ..spec.clone()
         };
         assert!(matches!(
-            Judge::<GanTrainer>::new(&request, &other_spec, &checkpoint),
+            Judge::<GanTrainer>::new(&request, &other_spec, &checkpoint, &ds),
             Err(Error::InvalidField {
                 what: "judge spec",
                 ..
@@ -895,7 +895,7 @@ mod judge {
         let threshold =
             calibrate_threshold(&trainer, &spec, &ds, DEFAULT_REJECT_PER_MILLE).unwrap();
         let request = request_with(&ds, &spec, &checkpoint, threshold);
-        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint).unwrap();
+        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
         let index = DuplicateIndex::build(&ds, &request).unwrap();
         println!(
             "threshold (logit) {threshold:.5}, ink {}..={}, max shift {}",
@@ -941,5 +941,138 @@ mod judge {
         assert!(share(noise_rejected, noise.len()) >= 99.0);
         assert!(share(blank_rejected, blank.len()) >= 99.0);
         assert!(share(shifted_rejected, shifted.len()) >= 99.0);
+    }
+}
+
+/// A record's verdict does not depend on what else its submission holds: the judge scores in
+/// inference form (batch norm with the request's dataset statistics). 80 LFW faces at 16x16 RGB
+/// (the discriminator has batch norm from 16 pixels up) are the dataset, 20 others are fresh.
+#[cfg(all(feature = "torch", feature = "images"))]
+mod batch_independence {
+    use super::*;
+    use pouw::dataset::import::import_image_folder;
+    use pouw::growth::{calibrate_threshold, Judge};
+    use pouw::hash::Xof;
+    use pouw::learning::gan::{GanSpec, GanTrainer};
+    use pouw::learning::{Batch, Critic, DeviceChoice, ProofOfLearning, TaskSpec};
+
+    /// Imports the faces `range` of tests/data/lfw-faces at 16x16 into `dest`.
+    fn faces(range: std::ops::Range<usize>, tmp: &Path, name: &str) -> Dataset {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lfw-faces");
+        let folder = tmp.join(format!("{name}-src"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for i in range {
+            let file = format!("face-{i:03}.png");
+            std::fs::copy(src.join(&file), folder.join(&file)).unwrap();
+        }
+        import_image_folder(
+            &folder,
+            tmp.join(name),
+            16,
+            "LFW via scikit-image (test data)",
+        )
+        .unwrap()
+    }
+
+    fn as_slices(rs: &[Vec<u8>]) -> Vec<&[u8]> {
+        rs.iter().map(Vec::as_slice).collect()
+    }
+
+    fn records(ds: &Dataset) -> Vec<Vec<u8>> {
+        (0..ds.len())
+            .map(|i| ds.record(i).unwrap().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn a_records_verdict_is_the_same_alone_with_good_records_with_junk_and_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = faces(0..80, dir.path(), "base");
+        let fresh = records(&faces(80..100, dir.path(), "fresh"));
+        let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
+        let trainer = GanTrainer::from_seed(&spec, &[5; 32], DeviceChoice::Cpu).unwrap();
+        assert!(trainer.norm_layers() > 0, "the 16x16 critic has batch norm");
+        let checkpoint = trainer.checkpoint().unwrap();
+        // The threshold at the fresh faces' median score, so verdicts split both ways.
+        let probe = DatasetRequest::for_dataset(&ds, spec.digest(), cid_of(&checkpoint), 0.0, 1000)
+            .unwrap();
+        let judge = Judge::<GanTrainer>::new(&probe, &spec, &checkpoint, &ds).unwrap();
+        let alone: Vec<f32> = fresh
+            .iter()
+            .map(|r| judge.scores(&[r.as_slice()]).unwrap()[0])
+            .collect();
+        let mut sorted = alone.clone();
+        sorted.sort_by(f32::total_cmp);
+        let request = DatasetRequest {
+            threshold: sorted[10],
+            ink_min: 0,
+            ..probe.clone()
+        };
+        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
+        let mut x = Xof::new("pouw/test", b"batch independence");
+        let junk: Vec<Vec<u8>> = (0..40)
+            .map(|k| match k % 2 {
+                0 => (0..768).map(|_| x.uniform_below(256) as u8).collect(),
+                _ => vec![(k * 6) as u8; 768],
+            })
+            .collect();
+        let reversed: Vec<Vec<u8>> = fresh.iter().rev().cloned().collect();
+        let mixed: Vec<Vec<u8>> = junk.iter().chain(&fresh).chain(&junk).cloned().collect();
+        // Scores: bit for bit the same alone, together, among junk, reversed.
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        let together = judge.scores(&as_slices(&fresh)).unwrap();
+        assert_eq!(bits(together.clone()), bits(alone.clone()));
+        let among_junk = judge.scores(&as_slices(&mixed)).unwrap()[40..60].to_vec();
+        assert_eq!(bits(among_junk), bits(alone.clone()));
+        let mut back = judge.scores(&as_slices(&reversed)).unwrap();
+        back.reverse();
+        assert_eq!(bits(back), bits(alone.clone()));
+        // Verdicts: the same for each fresh face in every submission it arrives in.
+        let index = DuplicateIndex::build(&ds, &request).unwrap();
+        let verdicts_of = |rs: Vec<Vec<u8>>| {
+            judge
+                .check(&index, &submission(&request, b"s", rs), 0)
+                .unwrap()
+        };
+        let alone_verdicts: Vec<Verdict> = fresh
+            .iter()
+            .map(|r| verdicts_of(vec![r.clone()])[0])
+            .collect();
+        let accepted = alone_verdicts.iter().filter(|v| v.is_accepted()).count();
+        assert!((5..=15).contains(&accepted), "{alone_verdicts:?}");
+        assert_eq!(verdicts_of(fresh.clone()), alone_verdicts);
+        assert_eq!(verdicts_of(mixed)[40..60], alone_verdicts[..]);
+        let mut back = verdicts_of(reversed);
+        back.reverse();
+        assert_eq!(back, alone_verdicts);
+        // The defence matters: with batch statistics (training form) the same faces score
+        // differently alone and among junk.
+        let batch_logits = |rs: &[Vec<u8>]| {
+            let b = Batch::from_records(vec![0; rs.len()], rs.concat(), 768).unwrap();
+            trainer.discriminator_logits(&b).unwrap()
+        };
+        let with_junk: Vec<Vec<u8>> = fresh.iter().chain(&junk).cloned().collect();
+        assert_ne!(
+            bits(batch_logits(&fresh)),
+            bits(batch_logits(&with_junk)[..20].to_vec())
+        );
+        // The statistics come from the request's dataset, not another.
+        assert!(matches!(
+            Judge::<GanTrainer>::new(
+                &request,
+                &spec,
+                &checkpoint,
+                &faces(0..79, dir.path(), "other")
+            ),
+            Err(Error::DatasetMismatch { .. })
+        ));
+        // And calibration uses them too: 2% of the dataset's own faces fall under its threshold.
+        let t = calibrate_threshold(&trainer, &spec, &ds, 20).unwrap();
+        let own = judge.scores(&as_slices(&records(&ds))).unwrap();
+        assert_eq!(
+            own.iter().filter(|&&s| s < t).count(),
+            1,
+            "floor(80 * 20 / 1000) = 1"
+        );
     }
 }

@@ -218,8 +218,10 @@ func (j *Judge) c() *C.pouw_judge {
 }
 
 // NewJudge loads the judge of r: checkpoint (untrusted: its CID must be r's model) of p's task
-// spec (whose digest must be r's), and the duplicate index of d, the dataset version
-// submissions are checked against. r, p and d may be closed afterwards.
+// spec (whose digest must be r's), with the statistics its critic scores with (batch norm in
+// inference form: a record's verdict does not depend on the rest of its submission) and the
+// duplicate index, both from d, which must be the dataset version r names
+// (CodeDatasetMismatch otherwise). r, p and d may be closed afterwards.
 func NewJudge(r *DatasetRequest, p *Params, checkpoint []byte, d *Dataset) (*Judge, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()

@@ -560,8 +560,8 @@ pub mod judge {
     /// Writes the discriminator logit that puts `reject_per_mille` thousandths (under 1000) of
     /// `dataset`'s own records under it, for the checkpoint `checkpoint` (`checkpoint_len` bytes)
     /// of the task spec of `params`, to `*out_threshold`: the threshold a requester writes into
-    /// a request ([`pouw_dataset_request_new`]). Scores every
-    /// record on the CPU. Thread-safe.
+    /// a request ([`pouw_dataset_request_new`]). Scores every record on the CPU, in inference
+    /// form with `dataset`'s own statistics (as the judge does). Thread-safe.
     #[no_mangle]
     pub unsafe extern "C" fn pouw_judge_calibrate_threshold(
         params: *const pouw_params,
@@ -585,9 +585,11 @@ pub mod judge {
 
     /// Loads the judge of `request`: the checkpoint `checkpoint` (`checkpoint_len` bytes;
     /// untrusted: its CID must be the request's model, else `POUW_RESULT_INVALID_FIELD`) of the
-    /// task spec of `params` (whose digest must be the request's), and the duplicate index of
-    /// `dataset` (the dataset version submissions are checked against; it must have the
-    /// request's record layout). Reads every record of `dataset` once. Writes the judge to
+    /// task spec of `params` (whose digest must be the request's), the statistics its critic
+    /// scores with (batch norm in inference form, so a record's verdict does not depend on the
+    /// rest of its submission) and the duplicate index, both from `dataset`, which must be the
+    /// version the request names (else `POUW_RESULT_DATASET_MISMATCH`). Reads every record of
+    /// `dataset` once, and once more per normalisation layer of the critic. Writes the judge to
     /// `*out` (free it with [`pouw_judge_free`]); `request`, `params` and `dataset` may be freed
     /// afterwards. Thread-safe.
     #[no_mangle]
@@ -605,7 +607,7 @@ pub mod judge {
             let checkpoint = slice(checkpoint, checkpoint_len)?;
             let dataset = &handle(dataset)?.inner;
             out_ptr(out)?;
-            let judge = Judge::<GanTrainer>::new(request, &params.spec, checkpoint)?;
+            let judge = Judge::<GanTrainer>::new(request, &params.spec, checkpoint, dataset)?;
             let index = DuplicateIndex::build(dataset, request)?;
             write_handle(out, pouw_judge { judge, index });
             Ok(())

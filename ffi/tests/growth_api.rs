@@ -154,7 +154,8 @@ fn growth() -> &'static Growth {
             ),
             PouwResult::Ok,
         );
-        let rust_judge = Judge::<GanTrainer>::new(&rust_request, &spec, &checkpoint).unwrap();
+        let rust_judge =
+            Judge::<GanTrainer>::new(&rust_request, &spec, &checkpoint, &rust_dataset).unwrap();
         let rust_index = DuplicateIndex::build(&rust_dataset, &rust_request).unwrap();
         Growth {
             _dir: dir,

@@ -1,5 +1,8 @@
 //! The judge: the request's model checkpoint scoring submitted records through the
-//! [`Critic`] seam (the GAN's discriminator, for the GAN task).
+//! [`Critic`] seam (the GAN's discriminator, for the GAN task), in inference form: the
+//! critic's normalisation layers use statistics computed from the request's dataset
+//! ([`reference_norms`]), so a record's score, hence its verdict, does not depend on the other
+//! records submitted with it.
 
 use super::records::for_each_record;
 use super::request::DatasetRequest;
@@ -7,24 +10,69 @@ use super::submission::{finish_verdicts, precheck, DuplicateIndex, Submission, V
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::ident::cid_of;
-use crate::learning::{Batch, Critic, DeviceChoice, TaskSpec};
+use crate::learning::{Batch, ChannelMoments, ChannelSums, Critic, DeviceChoice, TaskSpec};
 
-/// Records per discriminator forward pass. Scoring runs in chunks of exactly this many records
-/// in submission order, the last chunk padded with all-zero records, so every forward pass has
-/// the same shape whatever the submission's size and a record's logit is a function of the
-/// chunk it lands in (fixed by the submission), never of how a node chose to batch. With batch
-/// norm in the discriminator (images of 16 pixels and more) a logit depends on its chunk's
-/// records; the 8x8 discriminator has none.
+/// Records per critic forward pass when scoring or computing statistics (memory only: in
+/// inference form a record's score does not depend on how records are batched).
 pub const SCORE_CHUNK: usize = 256;
 
 /// The share of the dataset's own records, in thousandths, that [`calibrate_threshold`] puts
 /// under the threshold by default (2%: about 98% of real records of the dataset's
-/// distribution pass the discriminator).
+/// distribution pass the critic).
 pub const DEFAULT_REJECT_PER_MILLE: u32 = 20;
 
-/// The critic's scores of `records` (each of `spec`'s record size) in canonical chunks of
-/// [`SCORE_CHUNK`].
-pub fn score_records<C: Critic>(critic: &C, spec: &C::Spec, records: &[&[u8]]) -> Result<Vec<f32>> {
+/// Calls `f` with the records of `dataset` in order, [`SCORE_CHUNK`] at a time.
+fn for_each_chunk(dataset: &Dataset, mut f: impl FnMut(&[Vec<u8>]) -> Result<()>) -> Result<()> {
+    let mut pending: Vec<Vec<u8>> = Vec::with_capacity(SCORE_CHUNK);
+    for_each_record(dataset, |_, record| {
+        pending.push(record.to_vec());
+        if pending.len() == SCORE_CHUNK {
+            f(&pending)?;
+            pending.clear();
+        }
+        Ok(())
+    })?;
+    if !pending.is_empty() {
+        f(&pending)?;
+    }
+    Ok(())
+}
+
+fn batch_of(records: &[&[u8]], size: usize) -> Result<Batch> {
+    Batch::from_records(vec![0; records.len()], records.concat(), size)
+}
+
+/// The inference-form statistics of the critic's normalisation layers over `dataset`'s
+/// records: layer by layer, each layer's per-channel mean and variance over every record (and
+/// position) with the layers before it already in inference form. Sums are float64 added in
+/// dataset order, so every node computes the same bits. One pass over the dataset per layer
+/// (none for a critic without normalisation).
+pub fn reference_norms<C: Critic>(
+    critic: &C,
+    spec: &C::Spec,
+    dataset: &Dataset,
+) -> Result<Vec<ChannelMoments>> {
+    let size = spec.record_size();
+    let mut norms = Vec::with_capacity(critic.norm_layers());
+    for _ in 0..critic.norm_layers() {
+        let mut sums = ChannelSums::default();
+        for_each_chunk(dataset, |chunk| {
+            let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            sums.add(&critic.norm_sums(&batch_of(&records, size)?, &norms)?)
+        })?;
+        norms.push(sums.moments()?);
+    }
+    Ok(norms)
+}
+
+/// The critic's scores of `records` (each of `spec`'s record size) in inference form under
+/// `norms` (see [`reference_norms`]): each score depends on its record alone.
+pub fn score_records<C: Critic>(
+    critic: &C,
+    spec: &C::Spec,
+    norms: &[ChannelMoments],
+    records: &[&[u8]],
+) -> Result<Vec<f32>> {
     let size = spec.record_size();
     if let Some(r) = records.iter().find(|r| r.len() != size) {
         return Err(Error::RecordSize {
@@ -33,32 +81,26 @@ pub fn score_records<C: Critic>(critic: &C, spec: &C::Spec, records: &[&[u8]]) -
         });
     }
     let mut out = Vec::with_capacity(records.len());
-    let mut buf = Vec::with_capacity(SCORE_CHUNK * size);
     for chunk in records.chunks(SCORE_CHUNK) {
-        buf.clear();
-        for r in chunk {
-            buf.extend_from_slice(r);
-        }
-        buf.resize(SCORE_CHUNK * size, 0);
-        let batch = Batch::from_records(vec![0; SCORE_CHUNK], std::mem::take(&mut buf), size)?;
-        let logits = critic.scores(&batch)?;
-        if logits.len() != SCORE_CHUNK {
+        let scores = critic.scores(&batch_of(chunk, size)?, norms)?;
+        if scores.len() != chunk.len() {
             return Err(Error::Torch(format!(
-                "{} logits for a chunk of {SCORE_CHUNK}",
-                logits.len()
+                "{} scores for {} records",
+                scores.len(),
+                chunk.len()
             )));
         }
-        out.extend_from_slice(&logits[..chunk.len()]);
-        buf = batch.records;
+        out.extend(scores);
     }
     Ok(out)
 }
 
 /// A threshold that puts `reject_per_mille` thousandths of `dataset`'s own records under it:
-/// the logit of the record at rank `floor(n * reject_per_mille / 1000)` of the dataset's logits
-/// sorted ascending (IEEE total order). The requester runs this once and writes the result into
-/// the request; nodes only compare against the stored value. Scores every record (O(n)
-/// forward passes in chunks).
+/// the score of the record at rank `floor(n * reject_per_mille / 1000)` of the dataset's scores
+/// (in inference form under the dataset's own statistics, [`reference_norms`]) sorted
+/// ascending (IEEE total order). The requester runs this once and writes the result into the
+/// request; nodes only compare against the stored value. One pass over the dataset per
+/// normalisation layer, and one to score.
 pub fn calibrate_threshold<C: Critic>(
     critic: &C,
     spec: &C::Spec,
@@ -70,31 +112,19 @@ pub fn calibrate_threshold<C: Critic>(
             "reject {reject_per_mille} per mille of the dataset"
         )));
     }
-    let mut logits = Vec::with_capacity(dataset.len() as usize);
-    let mut pending: Vec<Vec<u8>> = Vec::with_capacity(SCORE_CHUNK);
-    for_each_record(dataset, |_, record| {
-        pending.push(record.to_vec());
-        if pending.len() == SCORE_CHUNK {
-            logits.extend(score_records(
-                critic,
-                spec,
-                &pending.iter().map(Vec::as_slice).collect::<Vec<_>>(),
-            )?);
-            pending.clear();
-        }
+    let norms = reference_norms(critic, spec, dataset)?;
+    let mut scores = Vec::with_capacity(dataset.len() as usize);
+    for_each_chunk(dataset, |chunk| {
+        let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+        scores.extend(score_records(critic, spec, &norms, &records)?);
         Ok(())
     })?;
-    logits.extend(score_records(
-        critic,
-        spec,
-        &pending.iter().map(Vec::as_slice).collect::<Vec<_>>(),
-    )?);
-    if logits.is_empty() {
+    if scores.is_empty() {
         return Err(Error::InvalidParameters("dataset has no records".into()));
     }
-    logits.sort_by(f32::total_cmp);
-    let rank = (logits.len() as u64 * u64::from(reject_per_mille) / 1000) as usize;
-    let t = logits[rank.min(logits.len() - 1)];
+    scores.sort_by(f32::total_cmp);
+    let rank = (scores.len() as u64 * u64::from(reject_per_mille) / 1000) as usize;
+    let t = scores[rank.min(scores.len() - 1)];
     if !t.is_finite() {
         return Err(Error::InvalidParameters(format!(
             "calibrated threshold {t} is not finite"
@@ -103,16 +133,19 @@ pub fn calibrate_threshold<C: Critic>(
     Ok(t)
 }
 
-/// A request's judge: its checkpoint loaded on the CPU, checked against the request.
+/// A request's judge: its checkpoint loaded on the CPU, checked against the request, with the
+/// inference-form statistics of the request's dataset ([`reference_norms`]).
 ///
-/// Verdicts follow the exactness of training: the discriminator runs on exact arithmetic, so
-/// the same request, dataset version, submission and checkpoint give bit-identical logits,
-/// hence identical verdicts, on every node and device, even for a logit next to the
-/// threshold. The judge runs on the CPU (scoring is light).
+/// Verdicts follow the exactness of training: the critic runs on exact arithmetic and the
+/// statistics are summed in a fixed order, so the same request, dataset, submission and
+/// checkpoint give bit-identical scores, hence identical verdicts, on every node and device,
+/// even for a score next to the threshold; and a record's verdict is the same whatever else
+/// its submission holds. The judge runs on the CPU.
 pub struct Judge<C: Critic> {
     request: DatasetRequest,
     spec: C::Spec,
     model: C,
+    norms: Vec<ChannelMoments>,
 }
 
 impl<C: Critic> std::fmt::Debug for Judge<C> {
@@ -125,9 +158,26 @@ impl<C: Critic> std::fmt::Debug for Judge<C> {
 
 impl<C: Critic> Judge<C> {
     /// Loads the judge of `request` from its task spec and checkpoint bytes (untrusted: the
-    /// CID and spec digest must be the request's, the layout the request's, every tensor valid).
-    pub fn new(request: &DatasetRequest, spec: &C::Spec, checkpoint: &[u8]) -> Result<Self> {
+    /// CID and spec digest must be the request's, the layout the request's, every tensor valid)
+    /// and computes its statistics from `dataset`, which must be the version the request names
+    /// (`request.dataset`). One pass over the dataset per normalisation layer.
+    pub fn new(
+        request: &DatasetRequest,
+        spec: &C::Spec,
+        checkpoint: &[u8],
+        dataset: &Dataset,
+    ) -> Result<Self> {
         request.validate()?;
+        if dataset.cid() != request.dataset {
+            return Err(Error::DatasetMismatch {
+                path: dataset.dir().to_path_buf(),
+                detail: format!(
+                    "the judge's statistics come from the request's dataset {}, this is {}",
+                    request.dataset,
+                    dataset.cid()
+                ),
+            });
+        }
         if cid_of(checkpoint) != request.model {
             return Err(Error::InvalidField {
                 what: "judge checkpoint",
@@ -152,10 +202,12 @@ impl<C: Critic> Judge<C> {
             )));
         }
         let model = C::from_checkpoint(spec, checkpoint, DeviceChoice::Cpu)?;
+        let norms = reference_norms(&model, spec, dataset)?;
         Ok(Judge {
             request: request.clone(),
             spec: spec.clone(),
             model,
+            norms,
         })
     }
 
@@ -169,14 +221,19 @@ impl<C: Critic> Judge<C> {
         &self.model
     }
 
+    /// The inference-form statistics of the request's dataset ([`reference_norms`]).
+    pub fn norms(&self) -> &[ChannelMoments] {
+        &self.norms
+    }
+
     /// The critic's scores of records of the request's size ([`score_records`]).
     pub fn scores(&self, records: &[&[u8]]) -> Result<Vec<f32>> {
-        score_records(&self.model, &self.spec, records)
+        score_records(&self.model, &self.spec, &self.norms, records)
     }
 
     /// The verdict on every record of `submission` against the dataset `index`, when
     /// `accepted_so_far` records were already accepted for the request: [`precheck`], then
-    /// the records that pass it scored in canonical chunks (in submission order), then
+    /// the records that pass it scored (each on its own: see [`Judge`]), then
     /// [`finish_verdicts`]. An error refuses the whole submission.
     pub fn check(
         &self,

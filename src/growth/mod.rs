@@ -21,8 +21,11 @@
 //! ## Determinism
 //! Every node reaches the same verdicts from the same request, dataset version, submission and
 //! checkpoint: the model-free checks are exact integer and hash comparisons in submission
-//! order, and the discriminator runs on the CPU in canonical chunks (`SCORE_CHUNK` = 256 records in
-//! submission order, zero-padded), under the same libtorch configuration as training.
+//! order, and the discriminator runs on exact arithmetic in inference form: its batch-norm
+//! layers use statistics of the request's dataset ([`reference_norms`], float64 sums in
+//! dataset order), so a record's score depends on the record alone, not on what else its
+//! submission holds (before, batch norm ran over the 256-record scoring chunk, and junk could
+//! shift the scores of the good records submitted with it).
 //!
 //! ## What the discriminator can and cannot do
 //! A GAN discriminator trained towards equilibrium is a weak detector of junk. On the digits,
@@ -47,7 +50,10 @@ mod vote;
 pub use append::{
     AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE, LOCK_FILE,
 };
-pub use judge::{calibrate_threshold, score_records, Judge, DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK};
+pub use judge::{
+    calibrate_threshold, reference_norms, score_records, Judge, DEFAULT_REJECT_PER_MILLE,
+    SCORE_CHUNK,
+};
 pub use ledger::{
     Budget, Ledger, LedgerBlock, LedgerEntry, RequestAccount, MAX_BLOCK_ENTRIES, MAX_OPEN_REQUESTS,
 };

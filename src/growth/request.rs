@@ -8,7 +8,9 @@ use crate::hash::Digest;
 use crate::ident::{cid_from_bytes, cid_of, Cid};
 
 const MAGIC: &[u8; 4] = b"PWRQ";
-const FORMAT_VERSION: u32 = 1;
+/// 2: the threshold is on the critic's score in inference form (batch norm with the dataset's
+/// statistics); version 1 thresholds were calibrated with batch statistics and are refused.
+const FORMAT_VERSION: u32 = 2;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
 /// The largest number of records one submission may be allowed to carry.
@@ -47,8 +49,9 @@ pub struct DatasetRequest {
     pub spec: Digest,
     /// CID of the judge model's checkpoint bytes.
     pub model: Cid,
-    /// Acceptance threshold on the discriminator's raw logit (not the sigmoid probability):
-    /// a record is plausible when its logit is `>= threshold`. Finite; encoded as `f32` bits.
+    /// Acceptance threshold on the critic's score (for the GAN, the discriminator's raw logit in
+    /// inference form, not the sigmoid probability; see [`super::Judge`]): a record is
+    /// plausible when its score is `>= threshold`. Finite; encoded as `f32` bits.
     pub threshold: f32,
     /// Fewest elements above zero a record may have (rejects blank records).
     pub ink_min: u32,

@@ -93,13 +93,110 @@ pub trait ProofOfLearning: Sized {
 /// the seam through which the growth judge ([`crate::growth::Judge`]) scores submissions,
 /// whatever the model.
 ///
-/// Scores must be deterministic for the same state and batch on every machine and device (they
-/// decide which submitted records a network accepts).
+/// Scores are taken in *inference form*: a normalisation layer that training runs on batch
+/// statistics uses fixed per-channel statistics instead ([`ChannelMoments`], one per layer, in
+/// layer order), which the judge computes from a reference dataset layer by layer. A record's
+/// score then depends on the record alone, never on the records scored with it.
+///
+/// Scores and sums must be deterministic for the same state, statistics and batch on every
+/// machine and device (they decide which submitted records a network accepts).
 pub trait Critic: ProofOfLearning {
     /// The records the critic scores under `spec`: their shape and largest value.
     fn record_format(spec: &Self::Spec) -> (Vec<u32>, u32);
 
-    /// One score per record of `batch`, in order. A score may depend on the other records of
-    /// the batch (batch statistics): callers fix the batching.
-    fn scores(&self, batch: &Batch) -> Result<Vec<f32>>;
+    /// The number of normalisation layers (each needs its [`ChannelMoments`]).
+    fn norm_layers(&self) -> usize;
+
+    /// The per-channel sums over `batch` of the input of normalisation layer `fixed.len()`,
+    /// the layers before it in inference form under `fixed`.
+    fn norm_sums(&self, batch: &Batch, fixed: &[ChannelMoments]) -> Result<ChannelSums>;
+
+    /// One score per record of `batch`, in order, in inference form under `norms` (one per
+    /// normalisation layer): a record's score depends on that record alone.
+    fn scores(&self, batch: &Batch, norms: &[ChannelMoments]) -> Result<Vec<f32>>;
+}
+
+/// Per-channel sums of a normalisation layer's input over some records, in float64 added in a
+/// fixed order (records, then positions), so the same records give the same bits everywhere.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChannelSums {
+    /// `S(x)` per channel.
+    pub sum: Vec<f64>,
+    /// `S(x * x)` per channel.
+    pub sum_squares: Vec<f64>,
+    /// The terms in each channel's sums (records times positions).
+    pub count: u64,
+}
+
+impl ChannelSums {
+    /// Adds `other` (the sums of the next records in order) to these.
+    pub fn add(&mut self, other: &ChannelSums) -> Result<()> {
+        if self.count == 0 && self.sum.is_empty() {
+            *self = other.clone();
+            return Ok(());
+        }
+        if other.sum.len() != self.sum.len() || other.sum_squares.len() != self.sum.len() {
+            return Err(crate::Error::InvalidParameters(format!(
+                "sums of {} channels added to sums of {}",
+                other.sum.len(),
+                self.sum.len()
+            )));
+        }
+        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
+            *a += b;
+        }
+        for (a, b) in self.sum_squares.iter_mut().zip(&other.sum_squares) {
+            *a += b;
+        }
+        self.count += other.count;
+        Ok(())
+    }
+
+    /// The mean and (population) variance per channel, rounded to float32.
+    pub fn moments(&self) -> Result<ChannelMoments> {
+        if self.count == 0 {
+            return Err(crate::Error::InvalidParameters(
+                "statistics of no records".into(),
+            ));
+        }
+        let n = self.count as f64;
+        let (mean, var): (Vec<f32>, Vec<f32>) = self
+            .sum
+            .iter()
+            .zip(&self.sum_squares)
+            .map(|(&s, &s2)| {
+                let m = s / n;
+                (m as f32, (s2 / n - m * m).max(0.0) as f32)
+            })
+            .unzip();
+        let moments = ChannelMoments { mean, var };
+        moments.validate()?;
+        Ok(moments)
+    }
+}
+
+/// The fixed statistics of one normalisation layer in inference form: per-channel mean and
+/// variance (finite, variance not negative).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelMoments {
+    /// Mean per channel.
+    pub mean: Vec<f32>,
+    /// Population variance per channel.
+    pub var: Vec<f32>,
+}
+
+impl ChannelMoments {
+    /// Checks the two vectors have one finite value per channel and no variance is negative.
+    pub fn validate(&self) -> Result<()> {
+        let ok = self.mean.len() == self.var.len()
+            && self.mean.iter().all(|m| m.is_finite())
+            && self.var.iter().all(|v| v.is_finite() && *v >= 0.0);
+        if ok {
+            Ok(())
+        } else {
+            Err(crate::Error::InvalidParameters(
+                "normalisation statistics not finite or of mismatched channels".into(),
+            ))
+        }
+    }
 }

@@ -13,6 +13,8 @@ pub mod render;
 mod spec;
 
 #[cfg(feature = "torch")]
+mod inference;
+#[cfg(feature = "torch")]
 mod layers;
 #[cfg(feature = "torch")]
 mod liveness;

@@ -91,10 +91,13 @@ fn missing(what: &str) -> Error {
 }
 
 /// One block's weights: the convolution's, and batch norm's scale and shift when present.
-type BlockWeights<'w> = (&'w Tensor, Option<(&'w Tensor, &'w Tensor)>);
+pub(crate) type BlockWeights<'w> = (&'w Tensor, Option<(&'w Tensor, &'w Tensor)>);
 
 /// Splits a network's weights into its blocks.
-fn block_weights<'w>(layout: &Layout, weights: &'w [Tensor]) -> Result<Vec<BlockWeights<'w>>> {
+pub(crate) fn block_weights<'w>(
+    layout: &Layout,
+    weights: &'w [Tensor],
+) -> Result<Vec<BlockWeights<'w>>> {
     let mut it = weights.iter();
     let mut next = || {
         it.next()

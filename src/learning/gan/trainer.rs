@@ -1,6 +1,7 @@
 //! [`GanTrainer`]: the DCGAN on exact arithmetic as a [`ProofOfLearning`].
 
 use super::checkpoint::CheckpointLayout;
+use super::inference::{channel_sums, discriminate_inference, norm_layers, Until};
 use super::layers::bce_grad;
 use super::layout::{checkpoint_tensors, Layout};
 use super::liveness::{check_dense, check_gradients, check_moved, snapshot};
@@ -14,7 +15,9 @@ use super::spec::GanSpec;
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
 use crate::learning::exact::{kind_of, torch, AdamConstants, Exact, Kernels, Products};
-use crate::learning::{Batch, DeviceChoice, ProofOfLearning, TaskSpec};
+use crate::learning::{
+    Batch, ChannelMoments, ChannelSums, DeviceChoice, ProofOfLearning, TaskSpec,
+};
 use tch::{Device, Kind, Tensor};
 
 /// Reference samples and projections of the quality score.
@@ -249,9 +252,38 @@ impl crate::learning::Critic for GanTrainer {
         )
     }
 
-    /// The discriminator's logits ([`GanTrainer::discriminator_logits`]).
-    fn scores(&self, batch: &Batch) -> Result<Vec<f32>> {
-        self.discriminator_logits(batch)
+    /// The discriminator's batch-norm layers (none at 8x8).
+    fn norm_layers(&self) -> usize {
+        norm_layers(&self.dis)
+    }
+
+    fn norm_sums(&self, batch: &Batch, fixed: &[ChannelMoments]) -> Result<ChannelSums> {
+        let images = self.images(batch)?;
+        let y = discriminate_inference(
+            &self.exact,
+            &self.dis,
+            &self.d,
+            &images,
+            fixed,
+            Until::NormInput(fixed.len()),
+        )?;
+        self.exact.check_finite()?;
+        channel_sums(&y)
+    }
+
+    /// The discriminator's logits in inference form (higher: more plausible as real data).
+    fn scores(&self, batch: &Batch, norms: &[ChannelMoments]) -> Result<Vec<f32>> {
+        let images = self.images(batch)?;
+        let logits = discriminate_inference(
+            &self.exact,
+            &self.dis,
+            &self.d,
+            &images,
+            norms,
+            Until::Logits,
+        )?;
+        self.exact.check_finite()?;
+        to_host(&logits)
     }
 }
 

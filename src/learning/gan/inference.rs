@@ -1,0 +1,141 @@
+//! The discriminator in inference form: batch norm with fixed per-channel statistics (the
+//! growth judge's, computed from a reference dataset) instead of the batch's, so that a
+//! record's logit depends on the record alone. Used for judging, never for training.
+//!
+//! Every operation is the training pass's (the exact convolutions and activations) except the
+//! normalisation, `((x - mean) * inv_std) * scale + shift` with `inv_std = 1 / sqrt(var + eps)`
+//! computed on the host: element-wise, each operation correctly rounded in float32, so the bits
+//! are the same on every device and thread count.
+
+use super::layers;
+use super::layout::{Conv, Layout};
+use super::model::block_weights;
+use crate::error::{Error, Result};
+use crate::learning::exact::{torch, Exact};
+use crate::learning::{ChannelMoments, ChannelSums};
+use tch::{Device, Kind, Tensor};
+
+/// How far an inference pass runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Until {
+    /// To the logits `[B]`.
+    Logits,
+    /// To the input of normalisation layer `k` (`[B, C, H, W]`).
+    NormInput(usize),
+}
+
+/// The number of batch-norm layers of `layout`.
+pub(crate) fn norm_layers(layout: &Layout) -> usize {
+    layout.blocks.iter().filter(|b| b.batch_norm).count()
+}
+
+/// The discriminator's forward pass on `images` with the normalisation layers before `until`
+/// in inference form under `norms`.
+pub(crate) fn discriminate_inference(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    images: &Tensor,
+    norms: &[ChannelMoments],
+    until: Until,
+) -> Result<Tensor> {
+    let blocks = block_weights(layout, weights)?;
+    let mut x = images.shallow_clone();
+    let mut k = 0;
+    for (block, (w, norm)) in layout.blocks.iter().zip(blocks) {
+        let y = match block.conv {
+            Conv::Down => layers::down(ex, &x, w)?,
+            Conv::Reduce => layers::reduce(ex, &x, w)?,
+            Conv::Project | Conv::Up => {
+                return Err(Error::Torch("not a discriminator block".into()))
+            }
+        };
+        let y = match norm {
+            Some((scale, shift)) => {
+                if until == Until::NormInput(k) {
+                    return Ok(y);
+                }
+                let moments = norms.get(k).ok_or_else(|| {
+                    Error::InvalidParameters(format!(
+                        "statistics for {} normalisation layers, the critic has more",
+                        norms.len()
+                    ))
+                })?;
+                k += 1;
+                normalise(&y, moments, scale, shift)?
+            }
+            None => y,
+        };
+        x = if block.conv == Conv::Reduce {
+            y
+        } else {
+            ex.leaky_relu(&y, layers::LEAK)?.0
+        };
+    }
+    match until {
+        Until::Logits if k == norms.len() => Ok(x),
+        Until::Logits => Err(Error::InvalidParameters(format!(
+            "statistics for {} normalisation layers, the critic has {k}",
+            norms.len()
+        ))),
+        Until::NormInput(n) => Err(Error::InvalidParameters(format!(
+            "no normalisation layer {n} (the critic has {k})"
+        ))),
+    }
+}
+
+/// Batch norm in inference form: `((y - mean) * inv_std) * scale + shift` per channel.
+fn normalise(
+    y: &Tensor,
+    moments: &ChannelMoments,
+    scale: &Tensor,
+    shift: &Tensor,
+) -> Result<Tensor> {
+    moments.validate()?;
+    let (_, c, _, _) = torch(y.size4())?;
+    if moments.mean.len() != c as usize {
+        return Err(Error::InvalidParameters(format!(
+            "statistics of {} channels for a layer of {c}",
+            moments.mean.len()
+        )));
+    }
+    let inv_std: Vec<f32> = moments
+        .var
+        .iter()
+        .map(|&v| 1.0 / (v + layers::BN_EPS).sqrt())
+        .collect();
+    let per_channel = |v: &[f32]| -> Result<Tensor> {
+        let t = torch(Tensor::f_from_slice(v))?;
+        torch(torch(t.f_to_device(y.device()))?.f_reshape([1, c, 1, 1]))
+    };
+    let c4 = |t: &Tensor| torch(t.f_reshape([1, c, 1, 1]));
+    let centred = torch(y.f_sub(&per_channel(&moments.mean)?))?;
+    let normalised = torch(centred.f_mul(&per_channel(&inv_std)?))?;
+    torch(torch(normalised.f_mul(&c4(scale)?))?.f_add(&c4(shift)?))
+}
+
+/// Per-channel sums of an NCHW tensor in float64, added record by record, then position by
+/// position (a fixed order: the same bits whatever the device or thread count).
+pub(crate) fn channel_sums(y: &Tensor) -> Result<ChannelSums> {
+    let (b, c, h, w) = torch(y.size4())?;
+    let (b, c, hw) = (b as usize, c as usize, (h * w) as usize);
+    let host =
+        torch(torch(torch(y.f_to_device(Device::Cpu))?.f_to_kind(Kind::Float))?.f_contiguous())?;
+    let mut values = vec![0f32; b * c * hw];
+    torch(host.f_copy_data(&mut values, b * c * hw))?;
+    let mut sums = ChannelSums {
+        sum: vec![0.0; c],
+        sum_squares: vec![0.0; c],
+        count: (b * hw) as u64,
+    };
+    for plane in values.chunks_exact(c * hw) {
+        for (ch, positions) in plane.chunks_exact(hw).enumerate() {
+            for &v in positions {
+                let v = f64::from(v);
+                sums.sum[ch] += v;
+                sums.sum_squares[ch] += v * v;
+            }
+        }
+    }
+    Ok(sums)
+}
