@@ -60,6 +60,12 @@
 #define POUW_RECORD_REQUEST_FILLED 9
 
 /*
+ Record rejected: the critic's features of it lie further from the dataset's than the
+ request's distance rule allows (checked after the duplicates, before the logit).
+ */
+#define POUW_RECORD_UNLIKE_DATASET 10
+
+/*
  Submitter standing: neither banned nor promoted.
  */
 #define POUW_STANDING_NORMAL 0

@@ -83,6 +83,7 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     };
     refused(&|r| r.threshold = f32::NAN);
     refused(&|r| r.threshold = f32::INFINITY);
+    refused(&|r| r.distance_reject_per_mille = 1000);
     refused(&|r| r.ink_min = r.ink_max + 1);
     refused(&|r| r.ink_max = 65);
     refused(&|r| r.max_shift = 8);
@@ -759,7 +760,11 @@ mod judge {
         let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(300)).unwrap();
         let (spec, checkpoint) = train(&ds, 0);
         let rows = rows();
-        let probe = request_with(&ds, &spec, &checkpoint, 0.0);
+        // The logit alone decides here: the distance rule is off.
+        let probe = DatasetRequest {
+            distance_reject_per_mille: 0,
+            ..request_with(&ds, &spec, &checkpoint, 0.0)
+        };
         let index = DuplicateIndex::build(&ds, &probe).unwrap();
         // 100 fresh digits that pass the model-free checks.
         let candidates = submission(&probe, b"carol", rows[1500..].to_vec());
@@ -777,8 +782,12 @@ mod judge {
             .scores(&fresh.iter().map(Vec::as_slice).collect::<Vec<_>>())
             .unwrap();
         logits.sort_by(f32::total_cmp);
-        let request = request_with(&ds, &spec, &checkpoint, logits[50]);
+        let request = DatasetRequest {
+            threshold: logits[50],
+            ..probe.clone()
+        };
         let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
+        assert_eq!(judge.max_distance(), None);
         let mut records = fresh.clone();
         records.push(vec![0; 64]);
         let s = submission(&request, b"carol", records);
@@ -1024,6 +1033,16 @@ mod batch_independence {
         assert_eq!(bits(together.clone()), bits(alone.clone()));
         let among_junk = judge.scores(&as_slices(&mixed)).unwrap()[40..60].to_vec();
         assert_eq!(bits(among_junk), bits(alone.clone()));
+        // So are the feature distances.
+        let distances_alone: Vec<u64> = fresh
+            .iter()
+            .map(|r| judge.distances(&[r.as_slice()]).unwrap()[0].to_bits())
+            .collect();
+        let distances_mixed: Vec<u64> = judge.distances(&as_slices(&mixed)).unwrap()[40..60]
+            .iter()
+            .map(|d| d.to_bits())
+            .collect();
+        assert_eq!(distances_mixed, distances_alone);
         let mut back = judge.scores(&as_slices(&reversed)).unwrap();
         back.reverse();
         assert_eq!(bits(back), bits(alone.clone()));
@@ -1074,5 +1093,99 @@ mod batch_independence {
             1,
             "floor(80 * 20 / 1000) = 1"
         );
+    }
+}
+
+// ---- The judge's feature model (no libtorch needed) ----
+
+mod feature_model {
+    use pouw::growth::{calibrate_distance, FeatureModel, CALIBRATION_FOLDS};
+    use pouw::hash::Xof;
+
+    /// 200 rows of 8 independent uniform features, feature `j` spread `j + 1` times wider.
+    fn rows() -> Vec<Vec<f64>> {
+        let mut x = Xof::new("pouw/test", b"feature model");
+        (0..200)
+            .map(|_| {
+                (0..8)
+                    .map(|j| (x.uniform_below(1000) as f64 / 1000.0 - 0.5) * (j + 1) as f64)
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn refs(rows: &[Vec<f64>]) -> Vec<&[f64]> {
+        rows.iter().map(Vec::as_slice).collect()
+    }
+
+    #[test]
+    fn distances_follow_the_learned_covariance() {
+        let rows = rows();
+        let model = FeatureModel::fit(&refs(&rows)).unwrap();
+        assert_eq!(model.dim(), 8);
+        let mut mean = vec![0.0; 8];
+        for r in &rows {
+            for (m, v) in mean.iter_mut().zip(r) {
+                *m += v / 200.0;
+            }
+        }
+        assert!(model.distance(&mean) < 1e-9);
+        // The same step is more unusual along the narrowest feature than along the widest
+        // (shrinkage pulls the two towards each other, not together), and twice the step is
+        // four times the squared distance.
+        let along = |j: usize, by: f64| {
+            let mut p = mean.clone();
+            p[j] += by;
+            model.distance(&p)
+        };
+        let (narrow, wide) = (along(0, 0.5), along(7, 0.5));
+        assert!(narrow > 4.0 * wide, "{narrow} vs {wide}");
+        assert!((along(0, 1.0) / narrow - 4.0).abs() < 1e-6);
+        // The same rows give the same bits.
+        let again = FeatureModel::fit(&refs(&rows)).unwrap();
+        assert_eq!(again, model);
+        assert_eq!(
+            again.distance(&rows[3]).to_bits(),
+            model.distance(&rows[3]).to_bits()
+        );
+        // Other lengths and non-finite values measure as NaN.
+        assert!(model.distance(&[0.0; 7]).is_nan());
+        assert!(model.distance(&[f64::NAN; 8]).is_nan());
+    }
+
+    #[test]
+    fn the_threshold_puts_the_asked_share_beyond_it_out_of_fold() {
+        let rows = rows();
+        let t = calibrate_distance(&refs(&rows), 20).unwrap();
+        // The out-of-fold distances, recomputed: 4 of 200 (floor(200 * 20 / 1000)) beyond.
+        let mut beyond = 0;
+        for f in 0..CALIBRATION_FOLDS {
+            let train: Vec<&[f64]> = (0..200)
+                .filter(|i| i % CALIBRATION_FOLDS != f)
+                .map(|i| rows[i].as_slice())
+                .collect();
+            let model = FeatureModel::fit(&train).unwrap();
+            beyond += (0..200)
+                .filter(|i| i % CALIBRATION_FOLDS == f && model.distance(&rows[*i]) > t)
+                .count();
+        }
+        assert_eq!(beyond, 4);
+        // In sample, fewer lie beyond: a model measures its own rows as nearer.
+        let all = FeatureModel::fit(&refs(&rows)).unwrap();
+        assert!(rows.iter().filter(|r| all.distance(r) > t).count() <= 4);
+        assert!(calibrate_distance(&refs(&rows), 1000).is_err());
+        assert!(calibrate_distance(&refs(&rows[..2]), 20).is_err());
+    }
+
+    #[test]
+    fn degenerate_rows_are_refused() {
+        let same = vec![vec![1.0, 2.0, 3.0]; 10];
+        assert!(FeatureModel::fit(&refs(&same)).is_err(), "no spread at all");
+        assert!(FeatureModel::fit(&refs(&same[..1])).is_err(), "one row");
+        let ragged = vec![vec![1.0, 2.0], vec![1.0]];
+        assert!(FeatureModel::fit(&refs(&ragged)).is_err());
+        let nan = vec![vec![1.0, f64::NAN], vec![2.0, 1.0]];
+        assert!(FeatureModel::fit(&refs(&nan)).is_err());
+        assert!(FeatureModel::fit(&[]).is_err());
     }
 }

@@ -294,6 +294,7 @@ fn request(target: u64, tag: &[u8]) -> DatasetRequest {
         spec: [7; 32],
         model: cid_of(b"judge"),
         threshold: 0.0,
+        distance_reject_per_mille: 20,
         ink_min: 1,
         ink_max: 64,
         max_shift: 0,

@@ -34,6 +34,7 @@ const (
 	RecordShiftedCopyInSubmission RecordCode = C.POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION
 	RecordImplausible             RecordCode = C.POUW_RECORD_IMPLAUSIBLE
 	RecordRequestFilled           RecordCode = C.POUW_RECORD_REQUEST_FILLED
+	RecordUnlikeDataset           RecordCode = C.POUW_RECORD_UNLIKE_DATASET
 )
 
 var recordCodeNames = map[RecordCode]string{
@@ -47,6 +48,7 @@ var recordCodeNames = map[RecordCode]string{
 	RecordShiftedCopyInSubmission: "shifted copy within the submission",
 	RecordImplausible:             "implausible (discriminator)",
 	RecordRequestFilled:           "request already filled",
+	RecordUnlikeDataset:           "unlike the dataset (critic features)",
 }
 
 // String names the verdict.

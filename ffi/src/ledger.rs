@@ -134,12 +134,7 @@ pub unsafe extern "C" fn pouw_ledger_apply(
     block: *const u8,
     len: usize,
 ) -> PouwResult {
-    guard(|| {
-        let l = ledger.as_mut().ok_or(PouwResult::NullArgument)?;
-        let block = LedgerBlock::from_bytes(slice(block, len)?)?;
-        l.inner.apply(&block)?;
-        Ok(())
-    })
+    change(ledger, block, len, Ledger::apply)
 }
 
 /// Reverts the tip block, whose canonical bytes are `block` (`len`; the same bytes that were
@@ -151,10 +146,23 @@ pub unsafe extern "C" fn pouw_ledger_revert(
     block: *const u8,
     len: usize,
 ) -> PouwResult {
+    change(ledger, block, len, Ledger::revert)
+}
+
+/// The body of apply and revert: decodes the block `(block, len)` and runs `how` on it.
+///
+/// # Safety
+/// As [`slice`] for the block; `ledger` as a handle, used by no other call meanwhile.
+unsafe fn change(
+    ledger: *mut pouw_ledger,
+    block: *const u8,
+    len: usize,
+    how: impl FnOnce(&mut Ledger, &LedgerBlock) -> pouw::Result<()>,
+) -> PouwResult {
     guard(|| {
         let l = ledger.as_mut().ok_or(PouwResult::NullArgument)?;
         let block = LedgerBlock::from_bytes(slice(block, len)?)?;
-        l.inner.revert(&block)?;
+        how(&mut l.inner, &block)?;
         Ok(())
     })
 }

@@ -1428,7 +1428,7 @@ fn reputation_tables_round_trip_ban_and_refuse_bad_input() {
             PouwResult::InvalidParameters,
         );
         check(
-            record(rep, b"new", &[0, 10], &mut standing),
+            record(rep, b"new", &[0, 11], &mut standing),
             PouwResult::InvalidArgument,
         );
         check(

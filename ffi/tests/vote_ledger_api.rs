@@ -26,6 +26,7 @@ fn request() -> DatasetRequest {
         spec: [7; 32],
         model: cid_of(b"judge"),
         threshold: 0.0,
+        distance_reject_per_mille: 20,
         ink_min: 1,
         ink_max: 64,
         max_shift: 0,

@@ -28,6 +28,7 @@ fn scenario() -> &'static Scenario {
             spec: [3; 32],
             model: cid_of(b"fuzz judge"),
             threshold: 0.0,
+            distance_reject_per_mille: 20,
             ink_min: 1,
             ink_max: 64,
             max_shift: 2,

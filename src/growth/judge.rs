@@ -4,9 +4,12 @@
 //! ([`reference_norms`]), so a record's score, hence its verdict, does not depend on the other
 //! records submitted with it.
 
+use super::features::{calibrate_distance, FeatureModel};
 use super::records::for_each_record;
 use super::request::DatasetRequest;
-use super::submission::{finish_verdicts, precheck, DuplicateIndex, Submission, Verdict};
+use super::submission::{
+    finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,
+};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::ident::cid_of;
@@ -73,6 +76,30 @@ pub fn score_records<C: Critic>(
     norms: &[ChannelMoments],
     records: &[&[u8]],
 ) -> Result<Vec<f32>> {
+    per_record(spec, records, "scores", |batch| critic.scores(batch, norms))
+}
+
+/// The critic's feature vectors of `records` (each of `spec`'s record size) in inference form
+/// under `norms`: each depends on its record alone.
+pub fn record_features<C: Critic>(
+    critic: &C,
+    spec: &C::Spec,
+    norms: &[ChannelMoments],
+    records: &[&[u8]],
+) -> Result<Vec<Vec<f64>>> {
+    per_record(spec, records, "feature vectors", |batch| {
+        critic.features(batch, norms)
+    })
+}
+
+/// One `what` per record of `records` (each of `spec`'s record size), from `pass` run on
+/// [`SCORE_CHUNK`] records at a time.
+fn per_record<S: TaskSpec, T>(
+    spec: &S,
+    records: &[&[u8]],
+    what: &str,
+    pass: impl Fn(&Batch) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
     let size = spec.record_size();
     if let Some(r) = records.iter().find(|r| r.len() != size) {
         return Err(Error::RecordSize {
@@ -82,15 +109,15 @@ pub fn score_records<C: Critic>(
     }
     let mut out = Vec::with_capacity(records.len());
     for chunk in records.chunks(SCORE_CHUNK) {
-        let scores = critic.scores(&batch_of(chunk, size)?, norms)?;
-        if scores.len() != chunk.len() {
+        let values = pass(&batch_of(chunk, size)?)?;
+        if values.len() != chunk.len() {
             return Err(Error::Torch(format!(
-                "{} scores for {} records",
-                scores.len(),
+                "{} {what} for {} records",
+                values.len(),
                 chunk.len()
             )));
         }
-        out.extend(scores);
+        out.extend(values);
     }
     Ok(out)
 }
@@ -146,6 +173,8 @@ pub struct Judge<C: Critic> {
     spec: C::Spec,
     model: C,
     norms: Vec<ChannelMoments>,
+    features: FeatureModel,
+    max_distance: Option<f64>,
 }
 
 impl<C: Critic> std::fmt::Debug for Judge<C> {
@@ -159,8 +188,11 @@ impl<C: Critic> std::fmt::Debug for Judge<C> {
 impl<C: Critic> Judge<C> {
     /// Loads the judge of `request` from its task spec and checkpoint bytes (untrusted: the
     /// CID and spec digest must be the request's, the layout the request's, every tensor valid)
-    /// and computes its statistics from `dataset`, which must be the version the request names
-    /// (`request.dataset`). One pass over the dataset per normalisation layer.
+    /// and fits, on `dataset`, which must be the version the request names (`request.dataset`):
+    /// the statistics ([`reference_norms`]), the feature model of the dataset's records
+    /// ([`FeatureModel`]) and, unless the request turns the distance rule off, its threshold
+    /// ([`calibrate_distance`]). One pass over the dataset per normalisation layer, one for the
+    /// features, and `O(n d^2)` arithmetic for `n` records of `d` features.
     pub fn new(
         request: &DatasetRequest,
         spec: &C::Spec,
@@ -203,11 +235,25 @@ impl<C: Critic> Judge<C> {
         }
         let model = C::from_checkpoint(spec, checkpoint, DeviceChoice::Cpu)?;
         let norms = reference_norms(&model, spec, dataset)?;
+        let mut own = Vec::with_capacity(dataset.len() as usize);
+        for_each_chunk(dataset, |chunk| {
+            let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            own.extend(record_features(&model, spec, &norms, &records)?);
+            Ok(())
+        })?;
+        let rows: Vec<&[f64]> = own.iter().map(Vec::as_slice).collect();
+        let features = FeatureModel::fit(&rows)?;
+        let max_distance = match request.distance_reject_per_mille {
+            0 => None,
+            r => Some(calibrate_distance(&rows, r)?),
+        };
         Ok(Judge {
             request: request.clone(),
             spec: spec.clone(),
             model,
             norms,
+            features,
+            max_distance,
         })
     }
 
@@ -226,6 +272,28 @@ impl<C: Critic> Judge<C> {
         &self.norms
     }
 
+    /// The largest squared distance the distance rule accepts (None when the request turns the
+    /// rule off).
+    pub fn max_distance(&self) -> Option<f64> {
+        self.max_distance
+    }
+
+    /// The number of features the distance rule measures.
+    pub fn feature_count(&self) -> usize {
+        self.features.dim()
+    }
+
+    /// The squared Mahalanobis distances of records of the request's size to the dataset's
+    /// features ([`FeatureModel::distance`]).
+    pub fn distances(&self, records: &[&[u8]]) -> Result<Vec<f64>> {
+        Ok(
+            record_features(&self.model, &self.spec, &self.norms, records)?
+                .iter()
+                .map(|f| self.features.distance(f))
+                .collect(),
+        )
+    }
+
     /// The critic's scores of records of the request's size ([`score_records`]).
     pub fn scores(&self, records: &[&[u8]]) -> Result<Vec<f32>> {
         score_records(&self.model, &self.spec, &self.norms, records)
@@ -233,15 +301,32 @@ impl<C: Critic> Judge<C> {
 
     /// The verdict on every record of `submission` against the dataset `index`, when
     /// `accepted_so_far` records were already accepted for the request: [`precheck`], then
-    /// the records that pass it scored (each on its own: see [`Judge`]), then
-    /// [`finish_verdicts`]. An error refuses the whole submission.
+    /// the distance rule on the records that pass it ([`Rejection::UnlikeDataset`]), then the
+    /// remaining records scored (each on its own: see [`Judge`]), then [`finish_verdicts`].
+    /// An error refuses the whole submission.
     pub fn check(
         &self,
         index: &DuplicateIndex,
         submission: &Submission,
         accepted_so_far: u64,
     ) -> Result<Vec<Verdict>> {
-        let prechecked = precheck(&self.request, index, submission)?;
+        let mut prechecked = precheck(&self.request, index, submission)?;
+        if let Some(max) = self.max_distance {
+            let passing: Vec<usize> = (0..prechecked.len())
+                .filter(|&i| prechecked[i].is_none())
+                .collect();
+            let records: Vec<&[u8]> = passing
+                .iter()
+                .map(|&i| submission.records[i].as_slice())
+                .collect();
+            for (&i, d) in passing.iter().zip(self.distances(&records)?) {
+                // NaN (not finite features) is unlike too.
+                let within = d.partial_cmp(&max).is_some_and(|o| o.is_le());
+                if !within {
+                    prechecked[i] = Some(Rejection::UnlikeDataset { distance: d as f32 });
+                }
+            }
+        }
         let passing: Vec<&[u8]> = submission
             .records
             .iter()

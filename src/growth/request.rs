@@ -9,7 +9,7 @@ use crate::ident::{cid_from_bytes, cid_of, Cid};
 
 const MAGIC: &[u8; 4] = b"PWRQ";
 /// 2: the threshold is on the critic's score in inference form (batch norm with the dataset's
-/// statistics); version 1 thresholds were calibrated with batch statistics and are refused.
+/// statistics) and the distance rule is new; version 1 requests are refused.
 const FORMAT_VERSION: u32 = 2;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
@@ -23,6 +23,9 @@ pub const MAX_SHIFT: u32 = 8;
 pub const DEFAULT_MAX_RECORDS: u32 = 1024;
 /// Translation radius of the shifted-copy rule in [`DatasetRequest::for_dataset`] (image records).
 pub const DEFAULT_MAX_SHIFT: u32 = 2;
+/// The share of the dataset's records, in thousandths, the distance rule of
+/// [`DatasetRequest::for_dataset`] puts beyond its threshold (out of fold): 2%.
+pub const DEFAULT_DISTANCE_REJECT_PER_MILLE: u32 = 20;
 
 /// A dataset request: the network asks for `target_count` new records of a given layout and
 /// says how submissions are judged. Its canonical encoding ([`DatasetRequest::to_bytes`]) is
@@ -53,6 +56,11 @@ pub struct DatasetRequest {
     /// inference form, not the sigmoid probability; see [`super::Judge`]): a record is
     /// plausible when its score is `>= threshold`. Finite; encoded as `f32` bits.
     pub threshold: f32,
+    /// The distance rule: a record is unlike the dataset when the critic's features of it lie
+    /// further from the dataset's own than the threshold every node fits on the dataset so
+    /// that this many thousandths of its records lie beyond it out of fold
+    /// ([`super::calibrate_distance`]). Below 1000; 0 turns the rule off.
+    pub distance_reject_per_mille: u32,
     /// Fewest elements above zero a record may have (rejects blank records).
     pub ink_min: u32,
     /// Most elements above zero a record may have (rejects dense noise).
@@ -97,6 +105,7 @@ impl DatasetRequest {
             spec,
             model,
             threshold,
+            distance_reject_per_mille: DEFAULT_DISTANCE_REJECT_PER_MILLE,
             ink_min: lo.saturating_sub(slack).max(1).min(lo),
             ink_max: hi.saturating_add(slack).min(elements),
             max_shift,
@@ -138,6 +147,12 @@ impl DatasetRequest {
         }
         if !self.threshold.is_finite() {
             return bad("threshold", format!("{} is not finite", self.threshold));
+        }
+        if self.distance_reject_per_mille >= 1000 {
+            return bad(
+                "distance reject per mille",
+                format!("{} not below 1000", self.distance_reject_per_mille),
+            );
         }
         if self.ink_min > self.ink_max || self.ink_max > elements {
             return bad(
@@ -182,7 +197,7 @@ impl DatasetRequest {
     /// Layout (little-endian, [`crate::codec`]): magic `PWRQ`, format version `u32`, dataset CID
     /// (length-prefixed bytes), shape (count, then `u32`s), dtype code `u8`, value max `u32`,
     /// target count `u64`, spec digest (32 bytes), model CID (length-prefixed bytes), threshold
-    /// (`f32` bits as `u32`), ink min `u32`, ink max `u32`, max shift `u32`, max records `u32`,
+    /// (`f32` bits as `u32`), distance reject per mille `u32`, ink min `u32`, ink max `u32`, max shift `u32`, max records `u32`,
     /// max bytes `u64`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
@@ -198,7 +213,8 @@ impl DatasetRequest {
             .u64(self.target_count)
             .digest(&self.spec);
         e.bytes(&self.model.to_bytes())
-            .u32(self.threshold.to_bits());
+            .u32(self.threshold.to_bits())
+            .u32(self.distance_reject_per_mille);
         e.u32(self.ink_min)
             .u32(self.ink_max)
             .u32(self.max_shift)
@@ -230,6 +246,7 @@ impl DatasetRequest {
         let spec = d.digest("spec digest")?;
         let model = cid_from_bytes(d.bytes("model cid", MAX_CID_BYTES)?)?;
         let threshold = f32::from_bits(d.u32("threshold")?);
+        let distance_reject_per_mille = d.u32("distance reject per mille")?;
         let ink_min = d.u32("ink min")?;
         let ink_max = d.u32("ink max")?;
         let max_shift = d.u32("max shift")?;
@@ -245,6 +262,7 @@ impl DatasetRequest {
             spec,
             model,
             threshold,
+            distance_reject_per_mille,
             ink_min,
             ink_max,
             max_shift,

@@ -172,10 +172,17 @@ pub enum Rejection {
     },
     /// The record passed every check but the request already has its target count.
     RequestFilled,
+    /// The critic's features of the record lie further from the dataset's than the request's
+    /// distance rule allows (checked after the duplicates, before the logit).
+    UnlikeDataset {
+        /// The squared Mahalanobis distance.
+        distance: f32,
+    },
 }
 
 impl Rejection {
-    /// A stable number per reason (1 to 9, in check order), for C callers and logs.
+    /// A stable number per reason (1 to 9 in check order, then 10: [`Rejection::UnlikeDataset`],
+    /// checked before the logit), for C callers and logs.
     pub fn code(&self) -> u32 {
         match self {
             Rejection::WrongSize { .. } => 1,
@@ -187,6 +194,7 @@ impl Rejection {
             Rejection::ShiftedCopyInSubmission { .. } => 7,
             Rejection::Implausible { .. } => 8,
             Rejection::RequestFilled => 9,
+            Rejection::UnlikeDataset { .. } => 10,
         }
     }
 
@@ -202,6 +210,7 @@ impl Rejection {
             Rejection::ShiftedCopyInSubmission { .. } => "shifted copy within the submission",
             Rejection::Implausible { .. } => "implausible (discriminator)",
             Rejection::RequestFilled => "request already filled",
+            Rejection::UnlikeDataset { .. } => "unlike the dataset (critic features)",
         }
     }
 

@@ -114,6 +114,10 @@ pub trait Critic: ProofOfLearning {
     /// One score per record of `batch`, in order, in inference form under `norms` (one per
     /// normalisation layer): a record's score depends on that record alone.
     fn scores(&self, batch: &Batch, norms: &[ChannelMoments]) -> Result<Vec<f32>>;
+
+    /// One feature vector per record of `batch`, in order and all of one length, in inference
+    /// form under `norms`: what the judge measures a record's distance to the dataset by.
+    fn features(&self, batch: &Batch, norms: &[ChannelMoments]) -> Result<Vec<Vec<f64>>>;
 }
 
 /// Per-channel sums of a normalisation layer's input over some records, in float64 added in a

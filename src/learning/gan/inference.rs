@@ -22,6 +22,8 @@ pub(crate) enum Until {
     Logits,
     /// To the input of normalisation layer `k` (`[B, C, H, W]`).
     NormInput(usize),
+    /// To the last hidden layer, the input of the final (logit) block (`[B, C, H, W]`).
+    Features,
 }
 
 /// The number of batch-norm layers of `layout`.
@@ -43,6 +45,9 @@ pub(crate) fn discriminate_inference(
     let mut x = images.shallow_clone();
     let mut k = 0;
     for (block, (w, norm)) in layout.blocks.iter().zip(blocks) {
+        if block.conv == Conv::Reduce && until == Until::Features {
+            return Ok(x);
+        }
         let y = match block.conv {
             Conv::Down => layers::down(ex, &x, w)?,
             Conv::Reduce => layers::reduce(ex, &x, w)?,
@@ -81,7 +86,36 @@ pub(crate) fn discriminate_inference(
         Until::NormInput(n) => Err(Error::InvalidParameters(format!(
             "no normalisation layer {n} (the critic has {k})"
         ))),
+        Until::Features => Err(Error::InvalidParameters(
+            "the critic has no final block".into(),
+        )),
     }
+}
+
+/// Per record, the mean of each channel of an NCHW tensor over its positions (float64, added
+/// in position order).
+pub(crate) fn channel_means(x: &Tensor) -> Result<Vec<Vec<f64>>> {
+    let (b, c, h, w) = torch(x.size4())?;
+    let (b, c, hw) = (b as usize, c as usize, (h * w) as usize);
+    let values = host_values(x, b * c * hw)?;
+    Ok(values
+        .chunks_exact(c * hw)
+        .map(|plane| {
+            plane
+                .chunks_exact(hw)
+                .map(|p| p.iter().map(|&v| f64::from(v)).sum::<f64>() / hw as f64)
+                .collect()
+        })
+        .collect())
+}
+
+/// A float32 tensor's `n` values on the host, in memory order.
+fn host_values(x: &Tensor, n: usize) -> Result<Vec<f32>> {
+    let host =
+        torch(torch(torch(x.f_to_device(Device::Cpu))?.f_to_kind(Kind::Float))?.f_contiguous())?;
+    let mut values = vec![0f32; n];
+    torch(host.f_copy_data(&mut values, n))?;
+    Ok(values)
 }
 
 /// Batch norm in inference form: `((y - mean) * inv_std) * scale + shift` per channel.
@@ -119,10 +153,7 @@ fn normalise(
 pub(crate) fn channel_sums(y: &Tensor) -> Result<ChannelSums> {
     let (b, c, h, w) = torch(y.size4())?;
     let (b, c, hw) = (b as usize, c as usize, (h * w) as usize);
-    let host =
-        torch(torch(torch(y.f_to_device(Device::Cpu))?.f_to_kind(Kind::Float))?.f_contiguous())?;
-    let mut values = vec![0f32; b * c * hw];
-    torch(host.f_copy_data(&mut values, b * c * hw))?;
+    let values = host_values(y, b * c * hw)?;
     let mut sums = ChannelSums {
         sum: vec![0.0; c],
         sum_squares: vec![0.0; c],
