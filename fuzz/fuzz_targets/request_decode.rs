@@ -23,6 +23,7 @@ fn template() -> &'static [u8] {
             spec: [3; 32],
             model: cid_of(b"fuzz judge"),
             threshold: -0.5,
+            distance_reject_per_mille: 20,
             ink_min: 4,
             ink_max: 60,
             max_shift: 2,
