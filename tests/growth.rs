@@ -950,6 +950,38 @@ mod judge {
         assert!(share(noise_rejected, noise.len()) >= 99.0);
         assert!(share(blank_rejected, blank.len()) >= 99.0);
         assert!(share(shifted_rejected, shifted.len()) >= 99.0);
+
+        // The distance rule is what catches copies shifted beyond `max_shift` (no rule about
+        // copies reaches them, and the logit passes nearly all): without it they are accepted.
+        let far: Vec<Vec<u8>> = (0..200)
+            .map(|k| {
+                let d = [(3, 0), (-3, 0), (0, 3), (0, -3)][k % 4];
+                shift(&rows[k * 7 + 3], d.0, d.1)
+            })
+            .collect();
+        let s = submission(&request, b"far", far.clone());
+        let verdicts = judge.check(&index, &s, 0).unwrap();
+        let unlike = verdicts
+            .iter()
+            .filter(|v| matches!(v, Verdict::Rejected(Rejection::UnlikeDataset { .. })))
+            .count();
+        println!(
+            "copies shifted by 3 px: {unlike} of {} unlike the dataset",
+            far.len()
+        );
+        assert!(share(unlike, far.len()) >= 50.0, "{verdicts:?}");
+        let off = DatasetRequest {
+            distance_reject_per_mille: 0,
+            ..request.clone()
+        };
+        let without = Judge::<GanTrainer>::new(&off, &spec, &checkpoint, &ds).unwrap();
+        let s = submission(&off, b"far", far.clone());
+        let accepted = without.check(&index, &s, 0).unwrap();
+        let accepted = accepted.iter().filter(|v| v.is_accepted()).count();
+        assert!(
+            share(accepted, far.len()) >= 50.0,
+            "{accepted} accepted without the rule"
+        );
     }
 }
 

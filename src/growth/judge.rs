@@ -25,18 +25,23 @@ pub const SCORE_CHUNK: usize = 256;
 pub const DEFAULT_REJECT_PER_MILLE: u32 = 20;
 
 /// Calls `f` with the records of `dataset` in order, [`SCORE_CHUNK`] at a time.
-fn for_each_chunk(dataset: &Dataset, mut f: impl FnMut(&[Vec<u8>]) -> Result<()>) -> Result<()> {
+fn for_each_chunk(dataset: &Dataset, mut f: impl FnMut(&[&[u8]]) -> Result<()>) -> Result<()> {
     let mut pending: Vec<Vec<u8>> = Vec::with_capacity(SCORE_CHUNK);
+    let mut flush = |pending: &mut Vec<Vec<u8>>| -> Result<()> {
+        let records: Vec<&[u8]> = pending.iter().map(Vec::as_slice).collect();
+        f(&records)?;
+        pending.clear();
+        Ok(())
+    };
     for_each_record(dataset, |_, record| {
         pending.push(record.to_vec());
         if pending.len() == SCORE_CHUNK {
-            f(&pending)?;
-            pending.clear();
+            flush(&mut pending)?;
         }
         Ok(())
     })?;
     if !pending.is_empty() {
-        f(&pending)?;
+        flush(&mut pending)?;
     }
     Ok(())
 }
@@ -60,8 +65,7 @@ pub fn reference_norms<C: Critic>(
     for _ in 0..critic.norm_layers() {
         let mut sums = ChannelSums::default();
         for_each_chunk(dataset, |chunk| {
-            let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-            sums.add(&critic.norm_sums(&batch_of(&records, size)?, &norms)?)
+            sums.add(&critic.norm_sums(&batch_of(chunk, size)?, &norms)?)
         })?;
         norms.push(sums.moments()?);
     }
@@ -142,8 +146,7 @@ pub fn calibrate_threshold<C: Critic>(
     let norms = reference_norms(critic, spec, dataset)?;
     let mut scores = Vec::with_capacity(dataset.len() as usize);
     for_each_chunk(dataset, |chunk| {
-        let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-        scores.extend(score_records(critic, spec, &norms, &records)?);
+        scores.extend(score_records(critic, spec, &norms, chunk)?);
         Ok(())
     })?;
     if scores.is_empty() {
@@ -237,8 +240,7 @@ impl<C: Critic> Judge<C> {
         let norms = reference_norms(&model, spec, dataset)?;
         let mut own = Vec::with_capacity(dataset.len() as usize);
         for_each_chunk(dataset, |chunk| {
-            let records: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-            own.extend(record_features(&model, spec, &norms, &records)?);
+            own.extend(record_features(&model, spec, &norms, chunk)?);
             Ok(())
         })?;
         let rows: Vec<&[f64]> = own.iter().map(Vec::as_slice).collect();

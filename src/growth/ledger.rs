@@ -22,7 +22,7 @@
 //! All amounts are `u64` in checked integer arithmetic; nothing depends on floats, threads or
 //! the platform.
 
-use super::reputation::{Reputation, ReputationRule, Standing, MAX_SUBMITTERS};
+use super::reputation::{tally, Reputation, ReputationRule, Standing, MAX_SUBMITTERS};
 use super::request::{DatasetRequest, MAX_CID_BYTES};
 use super::submission::{Verdict, MAX_SUBMITTER_ID};
 use crate::codec::{Decoder, Encoder};
@@ -118,11 +118,7 @@ impl LedgerEntry {
     /// Settles `submitter`'s submission to `request` from the judge's `verdicts` (rejections
     /// that are no fault of the record, such as a filled request, count for nothing).
     pub fn submission(request: &DatasetRequest, submitter: &[u8], verdicts: &[Verdict]) -> Self {
-        let accepted = verdicts.iter().filter(|v| v.is_accepted()).count() as u64;
-        let rejected = verdicts
-            .iter()
-            .filter(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))
-            .count() as u64;
+        let (accepted, rejected) = tally(verdicts);
         LedgerEntry::Submission {
             request: request.cid(),
             submitter: submitter.to_vec(),

@@ -214,11 +214,7 @@ impl Reputation {
 
     /// Counts a submission's verdicts for its submitter (see [`Reputation::add`]).
     pub fn record(&mut self, submitter: &[u8], verdicts: &[Verdict]) -> Result<Standing> {
-        let accepted = verdicts.iter().filter(|v| v.is_accepted()).count() as u64;
-        let rejected = verdicts
-            .iter()
-            .filter(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))
-            .count() as u64;
+        let (accepted, rejected) = tally(verdicts);
         self.add(submitter, accepted, rejected)
     }
 
@@ -310,4 +306,15 @@ fn overflow() -> Error {
 
 fn underflow() -> Error {
     Error::InvalidParameters("reputation counts were not added".into())
+}
+
+/// The records a submission's verdicts count for its submitter (accepted) and against it
+/// (rejections that [count against](super::Rejection::counts_against) it).
+pub(crate) fn tally(verdicts: &[Verdict]) -> (u64, u64) {
+    let accepted = verdicts.iter().filter(|v| v.is_accepted()).count() as u64;
+    let rejected = verdicts
+        .iter()
+        .filter(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))
+        .count() as u64;
+    (accepted, rejected)
 }
