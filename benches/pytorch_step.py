@@ -2,12 +2,13 @@
 step: same layers, batch, optimiser and thread count. Prints seconds per step as the best of
 several rounds after warm-up.
 
-    .venv/bin/python benches/pytorch_step.py THREADS [digits|seed] [cpu|cuda]
+    .venv/bin/python benches/pytorch_step.py THREADS [digits|16|32|64|seed] [cpu|cuda]
 
 - digits: the default model of the bundled 8x8 digits (1 channel, generator 160 / discriminator
   40 filters, batch 64, latent 100): best of 5 rounds of 50 steps after 20 warm-up steps;
-- seed: the seed article's scale, 64x64 RGB with the same filters: best of 3 single steps after
-  one warm-up step.
+- 16, 32, 64 (seed is 64, the seed article's scale): RGB images of that side with the same
+  filters: best of 3 rounds (of 10, 3 and 1 steps) after one warm-up step, as
+  examples/step_bench.rs times pouw's step.
 
 On CUDA, TF32 is off (the float32 reference the exact step is compared with).
 """
@@ -25,7 +26,8 @@ torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
 NZ, NGF, NDF, B = 100, 160, 40, 64
-CHANNELS, SIZE = (1, 8) if scale == "digits" else (3, 64)
+SIZE = {"digits": 8, "seed": 64, "16": 16, "32": 32, "64": 64}[scale]
+CHANNELS = 1 if scale == "digits" else 3
 DEPTH = SIZE.bit_length() - 3  # log2(SIZE) - 2 up-sampling blocks
 
 
@@ -89,7 +91,7 @@ def step(real, z):
         torch.cuda.synchronize()
 
 
-warmup, rounds, per_round = (20, 5, 50) if scale == "digits" else (1, 3, 1)
+warmup, rounds, per_round = {8: (20, 5, 50), 16: (1, 3, 10), 32: (1, 3, 3), 64: (1, 3, 1)}[SIZE]
 batches = [batch() for _ in range(per_round)]
 for i in range(warmup):
     step(*batches[i % per_round])

@@ -2,13 +2,18 @@
 //! against the same model in PyTorch float32, `benches/pytorch_step.py`).
 //!
 //! ```text
-//! cargo run --release --example step_bench -- THREADS [digits|seed] [host|tensor|cuda]
+//! cargo run --release --example step_bench -- THREADS [digits|16|32|64|seed] [host|tensor|cuda]
 //! ```
 //! - `digits`: the default model of the bundled 8x8 digits; best ms/step of 5 rounds of 50 steps
 //!   after 20 warm-up steps;
-//! - `seed`: the seed article's scale, 64x64 RGB (generator 160 / discriminator 40 filters,
-//!   batch 64, latent 100) on synthetic records; best of 3 single steps after one warm-up step.
-//!   Also prints the checkpoint size.
+//! - `16`, `32`, `64` (`seed` is `64`): RGB images of that side with the default filters
+//!   (generator 160 / discriminator 40, batch 64, latent 100; 64 is the seed article's scale) on
+//!   synthetic records; best of 3 rounds (of 10, 3 and 1 steps) after one warm-up step. Also
+//!   prints the checkpoint size.
+//!
+//! Then one more step, profiled: where its time went by kind of exact operation (products,
+//! quantization, scaling back, batch norm, Adam, functions, the rest: element-wise work and
+//! checks), and the checkpoint serialised and digested after it (`breakdown ...` lines).
 //!
 //! `THREADS` sets libtorch's intra-op threads, which run both the matrix products and the
 //! fused host kernels. `tensor` runs the element-wise work as libtorch tensor operations (what
@@ -38,14 +43,21 @@ fn main() -> pouw::Result<()> {
     let dir = std::env::temp_dir().join(format!("pouw-step-bench-{}", std::process::id()));
     let dataset = import_digits_csv(support::digits_path(), dir.join("digits"), None)?;
     let mut spec = GanSpec::for_manifest(dataset.manifest())?;
-    let seed_scale = match scale.as_str() {
-        "digits" => false,
-        "seed" => true,
-        other => panic!("unknown scale {other}: digits or seed"),
+    let side = match scale.as_str() {
+        "digits" => None,
+        "seed" => Some(64),
+        other => Some(
+            other
+                .parse::<u32>()
+                .ok()
+                .filter(|s| [16, 32, 64].contains(s))
+                .unwrap_or_else(|| panic!("unknown scale {other}: digits, 16, 32, 64 or seed")),
+        ),
     };
-    if seed_scale {
+    let seed_scale = side.is_some();
+    if let Some(side) = side {
         spec.channels = 3;
-        spec.image_size = 64;
+        spec.image_size = side;
         spec.value_max = 255;
     }
     let batches: Vec<(pouw::Digest, Batch)> = (0..50u64)
@@ -70,7 +82,12 @@ fn main() -> pouw::Result<()> {
         trainer.step(seed, batch).unwrap()
     };
     // Each step ends by reading back whether its state is finite: the device is synchronised.
-    let (warmup, rounds, per_round) = if seed_scale { (1, 3, 1) } else { (20, 5, 50) };
+    let (warmup, rounds, per_round) = match side {
+        None => (20, 5, 50),
+        Some(16) => (1, 3, 10),
+        Some(32) => (1, 3, 3),
+        Some(_) => (1, 3, 1),
+    };
     (0..warmup).for_each(&mut step);
     let best = (0..rounds)
         .map(|r| {
@@ -87,7 +104,52 @@ fn main() -> pouw::Result<()> {
             trainer.checkpoint_size() as f64 / 1e6
         );
     }
+    breakdown(&mut trainer, &batches[0])?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// One more step, profiled, then the checkpoint serialised and digested: `breakdown` lines of
+/// milliseconds by part (and the share of the step).
+fn breakdown(trainer: &mut GanTrainer, (seed, batch): &(pouw::Digest, Batch)) -> pouw::Result<()> {
+    trainer.set_profiling(true);
+    let t = Instant::now();
+    trainer.step(seed, batch)?;
+    let step = t.elapsed();
+    let p = trainer.profile();
+    trainer.set_profiling(false);
+    let t = Instant::now();
+    let (bytes, _) = trainer.checkpoint_with_digest()?;
+    let serialise = t.elapsed();
+    let t = Instant::now();
+    let decoded = GanTrainer::from_checkpoint(trainer.spec(), &bytes, DeviceChoice::Cpu)?;
+    let decode = t.elapsed();
+    drop((bytes, decoded));
+    let t = Instant::now();
+    trainer.digest()?;
+    let digest = t.elapsed();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let share = |d: std::time::Duration| 100.0 * d.as_secs_f64() / step.as_secs_f64();
+    let rest = step.saturating_sub(p.total());
+    for (part, d) in [
+        ("products", p.products),
+        ("quantize", p.quantize),
+        ("rescale", p.rescale),
+        ("batch_norm", p.batch_norm),
+        ("adam", p.adam),
+        ("functions", p.functions),
+        ("rest", rest),
+    ] {
+        println!("breakdown {part} ms={:.1} share={:.1}%", ms(d), share(d));
+    }
+    println!(
+        "breakdown step ms={:.1}; serialise+digest ms={:.1}; digest in place ms={:.1}; decode \
+         (a verifier's) ms={:.1}",
+        ms(step),
+        ms(serialise),
+        ms(digest),
+        ms(decode)
+    );
     Ok(())
 }
 

@@ -618,6 +618,101 @@ fn verification_reports_its_progress_and_can_be_cancelled() {
     assert_eq!(after, 0);
 }
 
+/// A store that counts its gets and fails those of chosen CIDs (as a node that cannot serve them).
+struct Failing<'a> {
+    inner: &'a dyn BlobStore,
+    missing: Vec<pouw::ident::Cid>,
+    gets: std::sync::atomic::AtomicUsize,
+}
+
+impl BlobStore for Failing<'_> {
+    fn put(&self, bytes: &[u8]) -> pouw::Result<pouw::ident::Cid> {
+        self.inner.put(bytes)
+    }
+
+    fn get_unchecked(&self, cid: &pouw::ident::Cid, limit: u64) -> pouw::Result<Vec<u8>> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.missing.contains(cid) {
+            return Err(Error::NotFound {
+                cid: cid.to_string(),
+            });
+        }
+        self.inner.get_unchecked(cid, limit)
+    }
+}
+
+/// The other opened steps' starts are fetched one step ahead by a helper thread: the verdict's
+/// first error is still the first opened step that fails, in order, and a cancellation stops the
+/// fetching (at most the one fetch already under way).
+#[test]
+fn start_checkpoints_fetched_ahead_keep_the_order_and_stop_on_cancel() {
+    use pouw::work::{verify_with, VerifyError, VerifyInput, VerifyPhase};
+    use std::sync::atomic::Ordering;
+    let c = chain();
+    let block = c.mine([4; 32], MINER, &c.genesis);
+    let bytes = block.proof.to_bytes();
+    let start = c.genesis_start();
+    let openings = &block.proof.openings;
+    assert!(openings.len() >= 5, "{}", openings.len());
+    // Two later steps' starts cannot be fetched (neither is the block's start, which the
+    // winning step may share): the earlier of them is the one reported.
+    let (second, fourth) = (openings[1].start, openings[3].start);
+    assert!(second != start.cid && fourth != start.cid);
+    let store = Failing {
+        inner: &c.store,
+        missing: vec![fourth, second],
+        gets: Default::default(),
+    };
+    let input = VerifyInput {
+        store: &store,
+        ..c.input([4; 32], MINER, &start)
+    };
+    match pouw::work::verify::<GanTrainer>(&input, &bytes) {
+        Err(VerifyError::Undecided(Error::NotFound { cid })) => {
+            assert_eq!(cid, second.to_string())
+        }
+        other => panic!("{other:?}"),
+    }
+    // Cancelled at the third opened step: no step after it runs, and at most one more start
+    // is fetched after the cancellation than before it.
+    let store = Failing {
+        inner: &c.store,
+        missing: vec![],
+        gets: Default::default(),
+    };
+    let input = VerifyInput {
+        store: &store,
+        ..c.input([4; 32], MINER, &start)
+    };
+    let cancel = AtomicBool::new(false);
+    let mut gets_at_cancel = 0;
+    let mut steps_seen = 0;
+    let r = verify_with::<GanTrainer>(
+        &input,
+        &bytes,
+        &mut |p| {
+            if p.phase == VerifyPhase::Step {
+                steps_seen += 1;
+                if steps_seen == 3 {
+                    gets_at_cancel = store.gets.load(Ordering::Relaxed);
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        },
+        &cancel,
+    );
+    assert!(
+        matches!(r, Err(VerifyError::Undecided(Error::Cancelled))),
+        "{r:?}"
+    );
+    assert_eq!(steps_seen, 3);
+    let gets = store.gets.load(Ordering::Relaxed);
+    assert!(
+        gets <= gets_at_cancel + 1,
+        "{gets} gets, {gets_at_cancel} at the cancellation"
+    );
+}
+
 /// A reader bounds a proof file by the parameters before decoding it: every proof fits the bound
 /// in both forms, the golden one too.
 #[test]

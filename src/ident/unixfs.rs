@@ -11,8 +11,7 @@ pub use super::dagpb::{decode_node, encode_node};
 use super::dagpb::{Link, MAX_LINKS, MAX_NODE_BYTES};
 use super::{cid_from_sha3, Cid, DAG_PB_CODEC, RAW_CODEC, SHA3_256_CODE};
 use crate::error::{Error, Result};
-use crate::hash::sha3_256;
-use rayon::prelude::*;
+use crate::hash::{sha3_256, sha3_256_chunks};
 use std::io::Read;
 use std::sync::mpsc;
 
@@ -113,7 +112,7 @@ pub fn cid_of(bytes: &[u8]) -> Cid {
     if bytes.len() <= CHUNK_SIZE {
         return cid_from_sha3(&sha3_256(bytes));
     }
-    let digests: Vec<[u8; 32]> = bytes.par_chunks(CHUNK_SIZE).map(sha3_256).collect();
+    let digests: Vec<[u8; 32]> = sha3_256_chunks(&[], bytes, CHUNK_SIZE);
     let mut builder = DagBuilder::new();
     for (d, chunk) in digests.iter().zip(bytes.chunks(CHUNK_SIZE)) {
         builder.push_leaf(d, chunk.len() as u64);
@@ -149,7 +148,7 @@ pub fn cid_of_reader(reader: &mut (dyn Read + Send)) -> Result<(Cid, u64)> {
         });
         for batch in full_rx {
             let batch = batch?;
-            let digests: Vec<[u8; 32]> = batch.par_chunks(CHUNK_SIZE).map(sha3_256).collect();
+            let digests: Vec<[u8; 32]> = sha3_256_chunks(&[], &batch, CHUNK_SIZE);
             for (d, chunk) in digests.iter().zip(batch.chunks(CHUNK_SIZE)) {
                 builder.push_leaf(d, chunk.len() as u64);
             }
@@ -427,7 +426,7 @@ pub fn read_file(source: &dyn BlockSource, root: &Cid, limit: u64) -> Result<Vec
 /// Every block of `bytes`'s DAG as `(CID, block bytes)`, leaves first, root last: what a node
 /// given the file stores (for serving a file block by block).
 pub fn blocks_of(bytes: &[u8]) -> Vec<(Cid, Vec<u8>)> {
-    let digests: Vec<[u8; 32]> = bytes.par_chunks(CHUNK_SIZE).map(sha3_256).collect();
+    let digests: Vec<[u8; 32]> = sha3_256_chunks(&[], bytes, CHUNK_SIZE);
     if digests.len() <= 1 {
         return vec![(cid_of(bytes), bytes.to_vec())];
     }

@@ -27,10 +27,14 @@ mod store;
 mod trajectory;
 
 pub use device::DeviceChoice;
-pub(crate) use opening::{check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_step};
+pub(crate) use opening::{
+    check_opening_proofs, distinct_sorted, fetch_checkpoint, reexecute_from, reexecute_step,
+};
 pub use opening::{verify_step, Reexecution, StepContext, StepOpening};
 pub use schedule::{Schedule, ScheduledStep};
-pub use seeds::{batch_indices, checkpoint_digest, step_seed, Batch};
+pub use seeds::{
+    batch_indices, checkpoint_digest, concat_with_digest, digest_of_pieces, step_seed, Batch,
+};
 pub(crate) use store::get_named;
 pub use store::{BlobStore, DirStore, MemStore};
 pub use trajectory::{Trajectory, TrajectoryOpening, MAX_CONSISTENCY_NODES};
@@ -64,7 +68,7 @@ pub trait TaskSpec: Clone + Send + Sync + Sized {
 /// Implementations must be deterministic: the same spec, starting checkpoint, step seed and
 /// batch give the same checkpoint bytes on every machine and device (verification compares
 /// digests bit for bit).
-pub trait ProofOfLearning: Sized {
+pub trait ProofOfLearning: Sized + Send {
     /// The task's consensus parameters.
     type Spec: TaskSpec;
 
@@ -80,6 +84,20 @@ pub trait ProofOfLearning: Sized {
 
     /// The canonical checkpoint bytes of the current state.
     fn checkpoint(&self) -> Result<Vec<u8>>;
+
+    /// [`checkpoint`](Self::checkpoint) and its [`checkpoint_digest`]. A model may produce both
+    /// in one pass ([`concat_with_digest`]); the bytes and digest are the same either way.
+    fn checkpoint_with_digest(&self) -> Result<(Vec<u8>, Digest)> {
+        let bytes = self.checkpoint()?;
+        let digest = checkpoint_digest(&bytes);
+        Ok((bytes, digest))
+    }
+
+    /// The [`checkpoint_digest`] of the current state, for a caller that does not need the bytes
+    /// (a model may hash its state in place, [`digest_of_pieces`]).
+    fn digest(&self) -> Result<Digest> {
+        Ok(checkpoint_digest(&self.checkpoint()?))
+    }
 
     /// Steps taken since the initial state.
     fn steps(&self) -> u64;

@@ -181,47 +181,81 @@ pub(crate) fn reexecute_step<P: ProofOfLearning>(
     batch: &Batch,
     how: &Reexecution<'_>,
 ) -> Result<P> {
-    let Reexecution {
-        store,
-        start_steps,
-        names,
-        device,
-    } = *how;
-    let step = opening.trajectory.step;
-    let before = step
-        .checked_sub(1)
-        .ok_or(Error::IndexOutOfRange { index: 0, size: 0 })?;
-    let start = fetch_checkpoint(
-        store,
-        &opening.start,
-        names,
-        &opening.trajectory.prev,
-        before,
-        spec.checkpoint_size(),
-    )?;
-    let mut state = P::from_checkpoint(spec, &start, device)?;
-    // The digest binds the counter, which counts from the chain's first block: it must be the
-    // one of this position in the trajectory.
-    let expected = start_steps.checked_add(before).ok_or(Error::StepCounter {
-        step,
-        found: state.steps(),
-        expected: u64::MAX,
-    })?;
-    if state.steps() != expected {
-        return Err(Error::StepCounter {
-            step,
-            found: state.steps(),
-            expected,
-        });
+    let state = how.fetch_state::<P>(spec, opening)?;
+    reexecute_from(state, opening, seed, batch, how.names)
+}
+
+impl Reexecution<'_> {
+    /// The state an opening starts from: its start checkpoint `W_{j-1}` fetched (at most the
+    /// spec's checkpoint size), checked against `d_{j-1}`, decoded, and its step counter checked
+    /// to be `start_steps + j - 1`. The half of [`reexecute_step`] a verifier may run ahead of
+    /// the step before it.
+    pub(crate) fn fetch_state<P: ProofOfLearning>(
+        &self,
+        spec: &P::Spec,
+        opening: &StepOpening,
+    ) -> Result<P> {
+        let step = opening.trajectory.step;
+        let before = step
+            .checked_sub(1)
+            .ok_or(Error::IndexOutOfRange { index: 0, size: 0 })?;
+        let start = fetch_checkpoint(
+            self.store,
+            &opening.start,
+            self.names,
+            &opening.trajectory.prev,
+            before,
+            spec.checkpoint_size(),
+        )?;
+        let state = P::from_checkpoint(spec, &start, self.device)?;
+        drop(start);
+        // The digest binds the counter, which counts from the chain's first block: it must be
+        // the one of this position in the trajectory.
+        let expected = self
+            .start_steps
+            .checked_add(before)
+            .ok_or(Error::StepCounter {
+                step,
+                found: state.steps(),
+                expected: u64::MAX,
+            })?;
+        if state.steps() != expected {
+            return Err(Error::StepCounter {
+                step,
+                found: state.steps(),
+                expected,
+            });
+        }
+        Ok(state)
     }
+}
+
+/// The other half of [`reexecute_step`]: runs the opened step on the state
+/// [`Reexecution::fetch_state`] returned and compares the result's digest with `d_j` (and, for
+/// the winning step, its CID with the opening's end CID, named as `names` names).
+pub(crate) fn reexecute_from<P: ProofOfLearning>(
+    mut state: P,
+    opening: &StepOpening,
+    seed: &Digest,
+    batch: &Batch,
+    names: CidProfile,
+) -> Result<P> {
+    let step = opening.trajectory.step;
     state.step(seed, batch)?;
-    let bytes = state.checkpoint()?;
-    if checkpoint_digest(&bytes) != opening.trajectory.next {
+    let Some(end) = opening.end else {
+        // Only the digest is compared: it is hashed from the state, no bytes written.
+        if state.digest()? != opening.trajectory.next {
+            return Err(Error::StepMismatch { step });
+        }
+        return Ok(state);
+    };
+    let (bytes, digest) = state.checkpoint_with_digest()?;
+    if digest != opening.trajectory.next {
         return Err(Error::StepMismatch { step });
     }
     // The end CID names the next block's start: it must be the re-executed checkpoint's, or
     // anyone could change it (and the proof's bytes) without the verifier noticing.
-    if opening.end.is_some_and(|end| end != names.cid_of(&bytes)) {
+    if end != names.cid_of(&bytes) {
         return Err(Error::InvalidField {
             what: "end checkpoint",
             detail: format!("step {step}: not the CID of the re-executed checkpoint"),

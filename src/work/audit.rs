@@ -365,16 +365,16 @@ impl Prepared {
             }
             let (seed, batch) = self.schedule.batch_of(&self.trajectory, i, ds)?;
             let after = match state.step(&seed, &batch) {
-                Ok(()) => Some(state.checkpoint()?),
+                Ok(()) => Some(state.checkpoint_with_digest()?),
                 // A state no device continues from (a non-finite value, a degenerate state):
                 // the step is wrong.
                 Err(Error::NonFinite | Error::DegenerateState(_)) => None,
                 Err(e) => return Err(e),
             };
-            let agrees = after.as_ref().is_some_and(|bytes| {
-                checkpoint_digest(bytes) == self.digest(i).unwrap_or_default()
-            });
-            let Some(after) = after.filter(|_| agrees) else {
+            let agrees = after
+                .as_ref()
+                .is_some_and(|(_, digest)| *digest == self.digest(i).unwrap_or_default());
+            let Some((after, _)) = after.filter(|_| agrees) else {
                 return self.fraud(input, i, &before);
             };
             before = after;

@@ -18,8 +18,8 @@ use crate::codec::{Decoder, Encoder};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::learning::{
-    check_opening_proofs, checkpoint_digest, fetch_checkpoint, BlobStore, DeviceChoice,
-    ProofOfLearning, StepContext, StepOpening, TaskSpec,
+    check_opening_proofs, fetch_checkpoint, BlobStore, DeviceChoice, ProofOfLearning, StepContext,
+    StepOpening, TaskSpec,
 };
 use crate::version::PROTOCOL_VERSION;
 
@@ -161,7 +161,7 @@ fn check_fraud<P: ProofOfLearning>(
         Err(Error::NonFinite | Error::DegenerateState(_)) => return Ok(step),
         Err(e) => return Err(e),
     }
-    if checkpoint_digest(&state.checkpoint()?) == fraud.opening.trajectory.next {
+    if state.digest()? == fraud.opening.trajectory.next {
         Err(Error::NotFraud { step })
     } else {
         Ok(step)

@@ -50,11 +50,17 @@ impl Kept {
         })
     }
 
+    /// Whether [`offer`](Self::offer) would keep the checkpoint after `step` (a multiple of the
+    /// current spacing).
+    pub(crate) fn wants(&self, step: u64) -> bool {
+        step != 0 && step.is_multiple_of(self.spacing)
+    }
+
     /// Offers the checkpoint after `step` (with its digest `digest`, checked when a spilled
     /// copy is read back); kept when `step` is a multiple of the spacing. When that makes too
     /// many, the spacing doubles and the checkpoints off it are dropped.
     pub(crate) fn offer(&mut self, step: u64, bytes: &[u8], digest: &Digest) -> Result<()> {
-        if step == 0 || !step.is_multiple_of(self.spacing) {
+        if !self.wants(step) {
             return Ok(());
         }
         let slot = match &self.spill {

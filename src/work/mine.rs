@@ -155,7 +155,6 @@ pub fn mine<P: ProofOfLearning>(
 
     let mut state = P::from_checkpoint(spec, input.start, options.device)?;
     let mut trajectory = Trajectory::new(checkpoint_digest(input.start));
-    let mut last = input.start.to_vec();
     let mut last_digest = checkpoint_digest(input.start);
     let mut found = None;
     for i in 1..=limit {
@@ -165,19 +164,26 @@ pub fn mine<P: ProofOfLearning>(
         // The trajectory holds d_0 .. d_{i-1}.
         let (seed, batch) = schedule.batch_of(&trajectory, i, ds)?;
         state.step(&seed, &batch)?;
-        last = state.checkpoint()?;
-        let d = checkpoint_digest(&last);
-        last_digest = d;
-        trajectory.push(d);
-        let t = ticket(&input.header_hash, &seed, &d);
+        // The bytes are written only for a checkpoint kept or published; the digest is hashed
+        // from the state in place otherwise.
+        let bytes;
+        (bytes, last_digest) = if kept.wants(i) {
+            let (bytes, d) = state.checkpoint_with_digest()?;
+            (Some(bytes), d)
+        } else {
+            (None, state.digest()?)
+        };
+        trajectory.push(last_digest);
+        let t = ticket(&input.header_hash, &seed, &last_digest);
         progress(&MineProgress { step: i, ticket: t });
         if i >= params.min_steps && input.target.is_met_by(&t) {
             found = Some(i);
             break;
         }
-        kept.offer(i, &last, &d)?;
+        if let Some(bytes) = bytes {
+            kept.offer(i, &bytes, &last_digest)?;
+        }
     }
-    drop(state);
     let Some(n) = found else {
         return Ok(MineOutcome::StepLimit {
             steps: trajectory.steps(),
@@ -185,6 +191,9 @@ pub fn mine<P: ProofOfLearning>(
         });
     };
 
+    // The winning checkpoint, published with the block.
+    let last = state.checkpoint()?;
+    drop(state);
     let root = trajectory.root();
     let replay = Replay {
         spec,
@@ -265,8 +274,8 @@ impl<'a, S: TaskSpec> Replay<'a, S> {
             let (seed, batch) = self.schedule.batch_of(self.trajectory, i, self.dataset)?;
             state.step(&seed, &batch)?;
         }
-        let bytes = state.checkpoint()?;
-        if self.trajectory.digest(step) != Some(&checkpoint_digest(&bytes)) {
+        let (bytes, digest) = state.checkpoint_with_digest()?;
+        if self.trajectory.digest(step) != Some(&digest) {
             return Err(Error::StepMismatch { step });
         }
         Ok(Cow::Owned(bytes))

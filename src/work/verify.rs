@@ -16,8 +16,9 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{Cid, CidProfile};
 use crate::learning::{
-    check_opening_proofs, fetch_checkpoint, get_named, reexecute_step, Batch, BlobStore,
-    DeviceChoice, ProofOfLearning, Reexecution, Schedule, StepContext, TaskSpec, Trajectory,
+    check_opening_proofs, fetch_checkpoint, get_named, reexecute_from, reexecute_step, Batch,
+    BlobStore, DeviceChoice, ProofOfLearning, Reexecution, Schedule, StepContext, TaskSpec,
+    Trajectory,
 };
 use crate::merkle::{leaf_hash, verify_inclusion};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -429,37 +430,57 @@ fn verify_claimed<P: ProofOfLearning>(
         }
     }
     store.prefetch(&rest, spec.checkpoint_size());
-    report(VerifyPhase::Companion, 0, 1)?;
-    // The trajectory companion must be published (anyone may audit the block): n + 1 digests,
-    // 32 bytes a step, against the root, named as the proof's version names it.
-    let companion = get_named(
-        &store,
-        &proof.trajectory_cid,
-        Trajectory::encoded_size(len),
-        names,
-        "trajectory companion",
-    )?;
-    let trajectory = Trajectory::from_bytes(&companion, len)?;
-    if trajectory.root() != proof.trajectory_root {
-        return Err(Error::InvalidField {
-            what: "trajectory companion",
-            detail: "its digests do not have the block's trajectory root".into(),
+    // The other opened steps' start checkpoints are fetched, checked, digested and decoded by a
+    // helper thread from here on, one ahead of the step re-executed (handed over in order, so the
+    // verdict and the first error are the sequential ones): the first while the companion is
+    // fetched, each next while the step before it runs.
+    let trajectory = std::thread::scope(|scope| -> Result<Trajectory> {
+        let (ahead, fetched) = std::sync::mpsc::sync_channel(0);
+        let how = &how;
+        scope.spawn(move || {
+            for opening in others {
+                if cancel.load(Ordering::Relaxed)
+                    || ahead.send(how.fetch_state::<P>(spec, opening)).is_err()
+                {
+                    return;
+                }
+            }
         });
-    }
-    drop(companion);
-    // One block per ticket: no earlier step's ticket may beat the target.
-    check_first_ticket(
-        params.version(),
-        &trajectory,
-        &ctx.schedule,
-        &input.header_hash,
-        &input.target,
-        params.min_steps,
-    )?;
-    for (i, (opening, seed_and_batch)) in others.iter().zip(other_batches).enumerate() {
-        report(VerifyPhase::Step, opening.trajectory.step, 1 + i as u32)?;
-        replay(opening, seed_and_batch)?;
-    }
+        report(VerifyPhase::Companion, 0, 1)?;
+        // The trajectory companion must be published (anyone may audit the block): n + 1
+        // digests, 32 bytes a step, against the root, named as the proof's version names it.
+        let companion = get_named(
+            how.store,
+            &proof.trajectory_cid,
+            Trajectory::encoded_size(len),
+            names,
+            "trajectory companion",
+        )?;
+        let trajectory = Trajectory::from_bytes(&companion, len)?;
+        if trajectory.root() != proof.trajectory_root {
+            return Err(Error::InvalidField {
+                what: "trajectory companion",
+                detail: "its digests do not have the block's trajectory root".into(),
+            });
+        }
+        drop(companion);
+        // One block per ticket: no earlier step's ticket may beat the target.
+        check_first_ticket(
+            params.version(),
+            &trajectory,
+            &ctx.schedule,
+            &input.header_hash,
+            &input.target,
+            params.min_steps,
+        )?;
+        for (i, (opening, (seed, batch))) in others.iter().zip(other_batches).enumerate() {
+            report(VerifyPhase::Step, opening.trajectory.step, 1 + i as u32)?;
+            // The helper stops early only when cancelled.
+            let state = fetched.recv().map_err(|_| Error::Cancelled)??;
+            reexecute_from(state, opening, seed, batch, names)?;
+        }
+        Ok(trajectory)
+    })?;
     // The segment starts: published, and each the committed checkpoint of its step, so that
     // any node can replay any segment (a miner who names another file is refused here).
     if let Some(c) = params.version().segment_steps(params.opened_steps) {

@@ -29,9 +29,13 @@ pub struct BenchArgs {
     /// Expected steps of the block mined and verified (default model on 8x8 records).
     #[arg(long, default_value_t = 256)]
     block_steps: u64,
-    /// Also time the exact step at the seed's scale (64x64 RGB, default model: seconds a step).
+    /// Also time the exact step at the seed's scale (64x64 RGB, default model: seconds a step)
+    /// and a verifier's time per opened step of a 17-step block there (about 10 GB of memory).
     #[arg(long)]
     seed_scale: bool,
+    /// libtorch intra-op threads of the training steps (default: libtorch's, one a core).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1024))]
+    step_threads: Option<i32>,
 }
 
 /// Best-of-`runs` wall time of `f`.
@@ -73,7 +77,13 @@ pub fn run(a: BenchArgs) -> Outcome {
 }
 
 fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
-    println!("machine   {cores} rayon threads");
+    if let Some(threads) = a.step_threads {
+        tch::set_num_threads(threads);
+    }
+    println!(
+        "machine   {cores} rayon threads, {} intra-op threads for steps",
+        tch::get_num_threads()
+    );
     // Hashing: 4 KiB records, a tree build and a CID over the same file.
     let record = 4096u64;
     let count = (a.mib << 20) / record;
@@ -181,13 +191,96 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
     if a.seed_scale {
         let ds = synthetic(&dir.join("seed"), vec![3, 64, 64], 255, 128)?;
         let spec = GanSpec::for_manifest(ds.manifest())?;
-        step_time("step      seed scale, 64x64 RGB", &spec, &ds, 2)?;
+        let step = step_time("step      seed scale, 64x64 RGB", &spec, &ds, 3)?;
+        verify_against_mining(spec, &ds, step)?;
     }
     Ok(())
 }
 
-/// Times `steps` exact training steps of `spec`'s model on `ds` and prints the best one.
-fn step_time(label: &str, spec: &GanSpec, ds: &Dataset, steps: u64) -> Outcome {
+/// Steps of the seed-scale block that [`verify_against_mining`] mines and verifies: the default
+/// parameters' 16 opened steps and the winning one, every step opened.
+const SEED_BLOCK_STEPS: u64 = 17;
+
+/// Mines a seed-scale block of exactly [`SEED_BLOCK_STEPS`] steps (every checkpoint kept in
+/// memory, so the openings replay nothing) and verifies it: a verifier's time per opened step
+/// (fetch, CID and digest checks, decode, re-execution, digest) against the exact step alone
+/// (the fastest of `step`, timed before, and three steps timed after) and against a mining step
+/// (the step, its bytes and digest, the fastest of the block's).
+fn verify_against_mining(spec: GanSpec, ds: &Dataset, step: Duration) -> Outcome {
+    let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
+    // Every ticket wins from the last step on: exactly that many steps, every one opened.
+    params.min_steps = SEED_BLOCK_STEPS;
+    params.opened_steps = SEED_BLOCK_STEPS as u32 - 1;
+    let options = MineOptions {
+        checkpoint_interval: 1,
+        max_kept: SEED_BLOCK_STEPS as usize,
+        kept_memory: u64::MAX,
+        ..MineOptions::default()
+    };
+    let target = Target::from_expected_steps(1);
+    let store = MemStore::default();
+    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
+    store.put(&genesis)?;
+    let input = MineInput {
+        header_hash: [7; 32],
+        miner_id: b"bench",
+        start: &genesis,
+        params: &params,
+        target,
+        dataset: ds,
+        store: &store,
+    };
+    let mut last = Instant::now();
+    let mut fastest = Duration::MAX;
+    let MineOutcome::Found(block) = mine::<GanTrainer>(
+        &input,
+        options,
+        &mut |_| {
+            fastest = fastest.min(last.elapsed());
+            last = Instant::now();
+        },
+        &AtomicBool::new(false),
+    )?
+    else {
+        return Err(Failure::Error("no seed-scale block".into()));
+    };
+    let proof = block.proof.to_bytes();
+    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
+    let check = VerifyInput {
+        header_hash: [7; 32],
+        miner_id: b"bench",
+        start: &start,
+        params: &params,
+        target,
+        store: &store,
+        device: DeviceChoice::Cpu,
+    };
+    let t = Instant::now();
+    let verdict = verify::<GanTrainer>(&check, &proof)?;
+    let per_step = t.elapsed().as_secs_f64() / verdict.opened.len() as f64;
+    let step = step.min(step_time(
+        "step      seed scale again, after verifying",
+        &params.spec,
+        ds,
+        3,
+    )?);
+    println!(
+        "verify    seed scale, a block of {} steps, all opened: {:.2} s an opened step; ratio to \
+         the exact step ({:.2} s, fastest before and after) {:.2} (target <= 1.15), to a mining \
+         step ({:.2} s: the step, its bytes and digest) {:.2}",
+        verdict.steps,
+        per_step,
+        step.as_secs_f64(),
+        per_step / step.as_secs_f64(),
+        fastest.as_secs_f64(),
+        per_step / fastest.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Times `steps` exact training steps of `spec`'s model on `ds`, prints the best one and
+/// returns it.
+fn step_time(label: &str, spec: &GanSpec, ds: &Dataset, steps: u64) -> Result<Duration, Failure> {
     let mut trainer = GanTrainer::from_seed(spec, &[1; 32], DeviceChoice::Cpu)?;
     let mut fastest = Duration::MAX;
     let schedule = pouw::learning::Schedule::new([1; 32], spec.batch_size, ds.len());
@@ -203,5 +296,5 @@ fn step_time(label: &str, spec: &GanSpec, ds: &Dataset, steps: u64) -> Outcome {
         fastest.as_secs_f64() * 1e3,
         tch::get_num_threads()
     );
-    Ok(())
+    Ok(fastest)
 }

@@ -3,6 +3,7 @@
 //! fused forms differ by device).
 
 use super::host::{tasks, values, values_mut, SyncSlice};
+use super::profile::Part;
 use super::{torch, Exact};
 use crate::error::{Error, Result};
 use tch::Tensor;
@@ -82,6 +83,7 @@ impl Exact {
         v: &mut Tensor,
         g: &Tensor,
     ) -> Result<()> {
+        let _timer = self.time(Part::Adam);
         let n = w.numel();
         if m.numel() != n || v.numel() != n || g.numel() != n {
             return Err(Error::Torch("Adam: tensors of different sizes".into()));

@@ -1,6 +1,7 @@
 //! Fixed-point forms of float32 tensors: quantization to integers with power-of-two scales,
 //! scaling back with one rounding, and exact sums.
 
+use super::profile::Part;
 use super::{host, kind_of, product_bits, sum_bits, torch, Exact, MAX_BITS};
 use crate::error::{Error, Result};
 use tch::{Kind, Tensor};
@@ -52,6 +53,7 @@ impl Exact {
     /// Quantizes a float32 tensor to integers of `bits` bits of magnitude, one scale per index
     /// of dimension `keep` (or one for the whole tensor).
     pub fn quantize(&self, x: &Tensor, bits: u32, keep: Option<usize>) -> Result<Fixed> {
+        let _timer = self.time(Part::Quantize);
         let kind = kind_of(x)?;
         if bits == 0 || bits > 52 || kind != Kind::Float {
             return Err(Error::Torch(format!("quantize of {kind:?} to {bits} bits")));
@@ -99,6 +101,7 @@ impl Exact {
     /// units of the operands (each broadcastable to `r`, with at most one dimension over 1),
     /// then `+ 0.0` so that a zero is always `+0` whatever order produced it.
     pub fn dequantize(&self, r: &Tensor, units: &[&Tensor]) -> Result<Tensor> {
+        let _timer = self.time(Part::Rescale);
         if self.host() {
             let r = torch(r.f_contiguous())?;
             let units = units
@@ -119,6 +122,7 @@ impl Exact {
     /// the sums as float64, `[n]` for the `n` indices of `keep` (the sum of the quantized terms,
     /// exactly; `+0` for zero).
     pub fn sum(&self, x: &Tensor, keep: usize) -> Result<Tensor> {
+        let _timer = self.time(Part::Quantize);
         let shape = x.size();
         let n = *shape
             .get(keep)
@@ -152,6 +156,7 @@ impl Exact {
     /// `bits.0` and `bits.1` bits, whose entries will later be summed `fan_in` at a time (1 when
     /// not): errors unless every partial sum stays below `2^53`, so the result is exact.
     pub fn mm(&self, a: &Tensor, b: &Tensor, bits: (u32, u32), fan_in: u64) -> Result<Tensor> {
+        let _timer = self.time(Part::Products);
         let (sa, sb) = (a.size(), b.size());
         if sa.len() != 2 || sb.len() != 2 || sa[1] != sb[0] {
             return Err(Error::Torch(format!("mm of {sa:?} and {sb:?}")));

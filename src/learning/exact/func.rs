@@ -4,6 +4,7 @@
 
 use super::host::{new_tensor, tasks, values, SyncSlice};
 use super::pool::Pool;
+use super::profile::Part;
 use super::{torch, Exact};
 use crate::error::Result;
 use std::sync::Arc;
@@ -138,6 +139,7 @@ impl Exact {
     /// rounds a float64 square root to float32 and corrects it exactly (see
     /// `sqrt_corrected`); the host form is Rust's `sqrt`, which is correctly rounded.
     pub fn sqrt(&self, x: &Tensor) -> Result<Tensor> {
+        let _timer = self.time(Part::Functions);
         if self.host() {
             return map_host(&self.pool, x, f32::sqrt);
         }
@@ -161,6 +163,7 @@ impl Exact {
     /// `e^x`, elementwise (float32): within 3 units in the last place on `[-87, 88]`, 0 below,
     /// `e^88` above.
     pub fn exp(&self, x: &Tensor) -> Result<Tensor> {
+        let _timer = self.time(Part::Functions);
         if self.host() {
             return map_host(&self.pool, x, exp_f32);
         }
@@ -185,6 +188,7 @@ impl Exact {
     /// `tanh x`, elementwise (float32): `(1 - t) / (1 + t)` with `t = exp(-2|x|)`, signed.
     /// Within `4e-7` absolute.
     pub fn tanh(&self, x: &Tensor) -> Result<Tensor> {
+        let _timer = self.time(Part::Functions);
         if self.host() {
             return map_host(&self.pool, x, tanh_f32);
         }
@@ -200,6 +204,7 @@ impl Exact {
     /// either side: `1 / (1 + t)` for `x >= 0` and `t / (1 + t)` below, `t = exp(-|x|)`. Within
     /// `4e-7` relative (0, off by less than `2e-38`, below -87).
     pub fn sigmoid(&self, x: &Tensor) -> Result<Tensor> {
+        let _timer = self.time(Part::Functions);
         if self.host() {
             return map_host(&self.pool, x, sigmoid_f32);
         }

@@ -63,12 +63,14 @@ mod host;
 mod norm;
 mod pool;
 mod product;
+mod profile;
 mod select;
 mod windows;
 
 pub use adam::AdamConstants;
 pub use fixed::Fixed;
 pub use norm::NormCache;
+pub use profile::StepProfile;
 pub use windows::{Group, Window};
 
 use crate::error::{Error, Result};
@@ -136,6 +138,10 @@ pub struct Exact {
     pending: RefCell<Vec<Tensor>>,
     /// Host memory reused between steps (host kernels).
     pool: std::sync::Arc<pool::Pool>,
+    /// Time by kind of operation, when profiling ([`Exact::set_profiling`]).
+    profile: RefCell<Option<StepProfile>>,
+    /// Whether a timed operation is running (inner ones are not counted again).
+    profile_busy: Cell<bool>,
 }
 
 impl Exact {
@@ -164,6 +170,8 @@ impl Exact {
             finite: Cell::new(true),
             pending: RefCell::new(Vec::new()),
             pool: Default::default(),
+            profile: RefCell::new(None),
+            profile_busy: Cell::new(false),
         }
     }
 

@@ -7,6 +7,7 @@
 
 use super::host::{new_tensor, tasks, values, values_mut, SyncSlice};
 use super::pool::Pool;
+use super::profile::Part;
 use super::{sum_bits, torch, Exact};
 use crate::error::Result;
 use std::sync::Arc;
@@ -80,6 +81,7 @@ impl Exact {
         shift: &Tensor,
         eps: f32,
     ) -> Result<(Tensor, NormCache)> {
+        let _timer = self.time(Part::BatchNorm);
         let dims = planes(x)?;
         let (b, c, hw) = dims;
         let inv_n = inv_count(b, hw);
@@ -162,6 +164,7 @@ impl Exact {
         scale: &Tensor,
         parameter_grads: bool,
     ) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+        let _timer = self.time(Part::BatchNorm);
         let dims = planes(dy)?;
         let (b, c, hw) = dims;
         let inv_n = inv_count(b, hw);

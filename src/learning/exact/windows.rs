@@ -12,6 +12,7 @@
 
 use super::fixed::{pow2, shift_of};
 use super::host::{new_tensor, tasks, values, SyncSlice};
+use super::profile::Part;
 use super::{torch, Exact, Fixed};
 use crate::error::{Error, Result};
 use tch::{Kind, Tensor};
@@ -84,6 +85,7 @@ impl Exact {
     /// Quantizes an NCHW float32 tensor by `group` and lays it out channels first:
     /// `[C, B * H * W]`. The unit is `[B]` or `[C]`.
     pub fn quantize_channels_first(&self, x: &Tensor, bits: u32, group: Group) -> Result<Fixed> {
+        let _timer = self.time(Part::Quantize);
         let (b, c, h, w) = dims4(x)?;
         if !self.host() {
             let f = self.quantize(x, bits, Some(group.dim()))?;
@@ -129,6 +131,7 @@ impl Exact {
         bits: u32,
         group: Group,
     ) -> Result<Fixed> {
+        let _timer = self.time(Part::Quantize);
         let (b, c, h, w) = dims4(x)?;
         let (lh, lw) = (window.count(h), window.count(w));
         let kk = window.kernel * window.kernel;
@@ -200,6 +203,7 @@ impl Exact {
         row_unit: &Tensor,
         image_unit: &Tensor,
     ) -> Result<Tensor> {
+        let _timer = self.time(Part::Rescale);
         let (h, w) = side;
         let (lh, lw) = (window.count(h), window.count(w));
         let kk = window.kernel * window.kernel;
@@ -278,6 +282,7 @@ impl Exact {
         image_unit: &Tensor,
         shape: &[i64],
     ) -> Result<Tensor> {
+        let _timer = self.time(Part::Rescale);
         let (nr, b) = (row_unit.size()[0], image_unit.size()[0]);
         let l: i64 = shape.iter().product();
         if r.size() != [nr, b * l] {

@@ -15,6 +15,8 @@
 //! Decoding then encoding gives the input back.
 
 use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::learning::seeds::{concat_with_digest, digest_of_pieces};
 
 /// The metadata entry every checkpoint carries.
 pub(crate) const FORMAT: (&str, &str) = ("format", "pouw-gan-checkpoint-v2");
@@ -116,6 +118,44 @@ impl CheckpointLayout {
     /// Encodes the step counter and each tensor's little-endian float32 bytes (in the order the
     /// layout was made with).
     pub(crate) fn encode(&self, step: u64, tensors: &[&[u8]]) -> Result<Vec<u8>> {
+        let step = self.step_bytes(step)?;
+        let pieces = self.pieces(&step, tensors)?;
+        // Written once, in data order (no zero fill first).
+        let mut out = Vec::with_capacity(self.size());
+        for p in pieces {
+            out.extend_from_slice(p);
+        }
+        Ok(out)
+    }
+
+    /// [`encode`](Self::encode) and the checkpoint digest of the bytes, in one parallel pass
+    /// ([`concat_with_digest`]).
+    pub(crate) fn encode_with_digest(
+        &self,
+        step: u64,
+        tensors: &[&[u8]],
+    ) -> Result<(Vec<u8>, Digest)> {
+        let step = self.step_bytes(step)?;
+        Ok(concat_with_digest(&self.pieces(&step, tensors)?))
+    }
+
+    /// The checkpoint digest of [`encode`](Self::encode)'s bytes, without writing them
+    /// ([`digest_of_pieces`]).
+    pub(crate) fn digest(&self, step: u64, tensors: &[&[u8]]) -> Result<Digest> {
+        let step = self.step_bytes(step)?;
+        Ok(digest_of_pieces(&self.pieces(&step, tensors)?))
+    }
+
+    /// The step counter's bytes (an I64 tensor).
+    fn step_bytes(&self, step: u64) -> Result<[u8; 8]> {
+        i64::try_from(step)
+            .map(i64::to_le_bytes)
+            .map_err(|_| checkpoint_error(format!("step {step} does not fit an I64")))
+    }
+
+    /// The checkpoint's bytes in order: the header, the step counter, then each tensor in data
+    /// order (checked against the layout's sizes).
+    fn pieces<'a>(&'a self, step: &'a [u8; 8], tensors: &[&'a [u8]]) -> Result<Vec<&'a [u8]>> {
         if tensors.len() != self.ranges.len() {
             return Err(checkpoint_error(format!(
                 "{} tensors for a layout of {}",
@@ -123,8 +163,6 @@ impl CheckpointLayout {
                 self.ranges.len()
             )));
         }
-        let step = i64::try_from(step)
-            .map_err(|_| checkpoint_error(format!("step {step} does not fit an I64")))?;
         if let Some((bytes, range)) = tensors
             .iter()
             .zip(&self.ranges)
@@ -136,14 +174,11 @@ impl CheckpointLayout {
                 range.len()
             )));
         }
-        // Written once, in data order (no zero fill first).
-        let mut out = Vec::with_capacity(self.size());
-        out.extend_from_slice(&self.header);
-        out.extend_from_slice(&step.to_le_bytes());
-        for &i in &self.order {
-            out.extend_from_slice(tensors[i]);
-        }
-        Ok(out)
+        let mut pieces = Vec::with_capacity(tensors.len() + 2);
+        pieces.push(&self.header[..]);
+        pieces.push(&step[..]);
+        pieces.extend(self.order.iter().map(|&i| tensors[i]));
+        Ok(pieces)
     }
 
     /// The error for a header that differs from the canonical one first at byte `at`: the

@@ -14,7 +14,9 @@ use super::quality::sliced_wasserstein;
 use super::spec::GanSpec;
 use crate::error::{Error, Result};
 use crate::hash::{tag, Digest, Xof};
-use crate::learning::exact::{kind_of, torch, AdamConstants, Exact, Kernels, Products};
+use crate::learning::exact::{
+    kind_of, torch, AdamConstants, Exact, Kernels, Products, StepProfile,
+};
 use crate::learning::{
     Batch, ChannelMoments, ChannelSums, DeviceChoice, ProofOfLearning, TaskSpec,
 };
@@ -144,6 +146,55 @@ impl GanTrainer {
     /// The size of this spec's checkpoints, in bytes (every checkpoint of a spec has the same).
     pub fn checkpoint_size(&self) -> usize {
         self.layout.size()
+    }
+
+    /// Calls `encode` with the step counter and every state tensor's float32 bytes, in
+    /// checkpoint order.
+    fn with_host_tensors<T>(&self, encode: impl FnOnce(u64, &[&[u8]]) -> Result<T>) -> Result<T> {
+        // Host copies only where the state is on a device; CPU tensors are read in place, so
+        // the bytes are copied once, into the checkpoint.
+        let host = self
+            .all_tensors()
+            .map(|t| {
+                let t = if self.device == Device::Cpu {
+                    t.shallow_clone()
+                } else {
+                    torch(t.f_to_device(Device::Cpu))?
+                };
+                let t = torch(t.f_contiguous())?;
+                let kind = kind_of(&t)?;
+                if kind != Kind::Float {
+                    return Err(Error::Torch(format!("state tensor of {kind:?}")));
+                }
+                Ok(t)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let bytes: Vec<&[u8]> = host
+            .iter()
+            .map(|t| {
+                let len = t.numel() * 4;
+                if len == 0 {
+                    &[][..]
+                } else {
+                    // SAFETY: `t` is a contiguous float32 CPU tensor of `numel` elements (checked
+                    // above), alive and unmodified until `encode` returns (borrowed from `host`).
+                    unsafe { std::slice::from_raw_parts(t.data_ptr() as *const u8, len) }
+                }
+            })
+            .collect();
+        encode(self.steps, &bytes)
+    }
+
+    /// Starts (or stops) recording where the steps' time goes ([`Exact::set_profiling`]).
+    #[doc(hidden)]
+    pub fn set_profiling(&self, on: bool) {
+        self.exact.set_profiling(on);
+    }
+
+    /// The time by kind of exact operation since profiling started.
+    #[doc(hidden)]
+    pub fn profile(&self) -> StepProfile {
+        self.exact.profile()
     }
 
     /// Chooses the implementations of the exact arithmetic: the same bits whatever the choice
@@ -403,38 +454,15 @@ impl ProofOfLearning for GanTrainer {
     }
 
     fn checkpoint(&self) -> Result<Vec<u8>> {
-        // Host copies only where the state is on a device; CPU tensors are read in place, so
-        // the bytes are copied once, into the checkpoint.
-        let host = self
-            .all_tensors()
-            .map(|t| {
-                let t = if self.device == Device::Cpu {
-                    t.shallow_clone()
-                } else {
-                    torch(t.f_to_device(Device::Cpu))?
-                };
-                let t = torch(t.f_contiguous())?;
-                let kind = kind_of(&t)?;
-                if kind != Kind::Float {
-                    return Err(Error::Torch(format!("state tensor of {kind:?}")));
-                }
-                Ok(t)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let bytes: Vec<&[u8]> = host
-            .iter()
-            .map(|t| {
-                let len = t.numel() * 4;
-                if len == 0 {
-                    &[][..]
-                } else {
-                    // SAFETY: `t` is a contiguous float32 CPU tensor of `numel` elements (checked
-                    // above), alive and unmodified until `encode` returns (borrowed from `host`).
-                    unsafe { std::slice::from_raw_parts(t.data_ptr() as *const u8, len) }
-                }
-            })
-            .collect();
-        self.layout.encode(self.steps, &bytes)
+        self.with_host_tensors(|steps, bytes| self.layout.encode(steps, bytes))
+    }
+
+    fn checkpoint_with_digest(&self) -> Result<(Vec<u8>, Digest)> {
+        self.with_host_tensors(|steps, bytes| self.layout.encode_with_digest(steps, bytes))
+    }
+
+    fn digest(&self) -> Result<Digest> {
+        self.with_host_tensors(|steps, bytes| self.layout.digest(steps, bytes))
     }
 
     fn steps(&self) -> u64 {
