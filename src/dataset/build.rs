@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::fsutil::read_exact_at;
 use crate::hash::Digest;
-use crate::merkle::{leaf_hash, MerkleTree};
+use crate::merkle::{leaf_hashes, MerkleTree};
 use rayon::prelude::*;
 use std::fs::File;
 use std::path::Path;
@@ -39,9 +39,7 @@ pub fn leaf_hashes_of_file(path: &Path, record_size: u64, count: u64) -> Result<
                 let first = chunk as u64 * per_chunk;
                 buf.resize(out.len() * record_size as usize, 0);
                 read_exact_at(&file, buf, first * record_size, path)?;
-                for (leaf, record) in out.iter_mut().zip(buf.chunks_exact(record_size as usize)) {
-                    *leaf = leaf_hash(record);
-                }
+                leaf_hashes(buf, record_size as usize, out);
                 Ok::<(), Error>(())
             },
         )?;
