@@ -93,6 +93,14 @@ pub trait ProofOfLearning: Sized + Send {
         Ok((bytes, digest))
     }
 
+    /// Takes over the reusable working memory of `previous`, a state the caller is done with, so
+    /// that this state's next step does not allocate its temporaries afresh (a verifier moving
+    /// from one opened step's state to the next). It changes no result. By default it only
+    /// drops `previous`.
+    fn reuse_workspace(&mut self, previous: Self) {
+        drop(previous);
+    }
+
     /// The [`checkpoint_digest`] of the current state, for a caller that does not need the bytes
     /// (a model may hash its state in place, [`digest_of_pieces`]).
     fn digest(&self) -> Result<Digest> {

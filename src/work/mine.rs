@@ -191,9 +191,10 @@ pub fn mine<P: ProofOfLearning>(
         });
     };
 
-    // The winning checkpoint, published with the block.
+    // The winning checkpoint, published with the block; the state's working memory serves the
+    // openings' replays.
     let last = state.checkpoint()?;
-    drop(state);
+    let mut workspace = Some(state);
     let root = trajectory.root();
     let replay = Replay {
         spec,
@@ -207,9 +208,11 @@ pub fn mine<P: ProofOfLearning>(
     };
     let mut openings = Vec::new();
     for j in opened_steps(&root, &input.header_hash, n, params.opened_steps)? {
-        let start = input.store.put(&replay.checkpoint::<P>(j - 1)?)?;
+        let start = input
+            .store
+            .put(&replay.checkpoint(j - 1, &mut workspace)?)?;
         let end = if j == n {
-            Some(input.store.put(&replay.checkpoint::<P>(j)?)?)
+            Some(input.store.put(&replay.checkpoint(j, &mut workspace)?)?)
         } else {
             None
         };
@@ -219,7 +222,11 @@ pub fn mine<P: ProofOfLearning>(
     let mut segments = Vec::new();
     if let Some(c) = params.version().segment_steps(params.opened_steps) {
         for m in 1..=segment_starts(n, c) {
-            segments.push(input.store.put(&replay.checkpoint::<P>(m * c)?)?);
+            segments.push(
+                input
+                    .store
+                    .put(&replay.checkpoint(m * c, &mut workspace)?)?,
+            );
         }
     }
     let challenge = params.capacity_challenge(&input.header_hash, input.miner_id, &root)?;
@@ -257,7 +264,13 @@ struct Replay<'a, S> {
 }
 
 impl<'a, S: TaskSpec> Replay<'a, S> {
-    fn checkpoint<P: ProofOfLearning<Spec = S>>(&self, step: u64) -> Result<Cow<'a, [u8]>> {
+    /// The checkpoint after `step`; a replay's state takes over `workspace`'s working memory
+    /// and leaves itself there for the next one.
+    fn checkpoint<P: ProofOfLearning<Spec = S>>(
+        &self,
+        step: u64,
+        workspace: &mut Option<P>,
+    ) -> Result<Cow<'a, [u8]>> {
         if step == self.last.0 {
             return Ok(Cow::Borrowed(self.last.1));
         }
@@ -270,6 +283,9 @@ impl<'a, S: TaskSpec> Replay<'a, S> {
         }
         let mut state = P::from_checkpoint(self.spec, &bytes, self.device)?;
         drop(bytes);
+        if let Some(previous) = workspace.take() {
+            state.reuse_workspace(previous);
+        }
         for i in from + 1..=step {
             let (seed, batch) = self.schedule.batch_of(self.trajectory, i, self.dataset)?;
             state.step(&seed, &batch)?;
@@ -278,6 +294,7 @@ impl<'a, S: TaskSpec> Replay<'a, S> {
         if self.trajectory.digest(step) != Some(&digest) {
             return Err(Error::StepMismatch { step });
         }
+        *workspace = Some(state);
         Ok(Cow::Owned(bytes))
     }
 }

@@ -417,6 +417,9 @@ fn verify_claimed<P: ProofOfLearning>(
         });
     };
     let end_state = replay(winning, winning_batch)?;
+    let next_steps = end_state.steps();
+    // Each state hands its working memory to the next one re-executed.
+    let mut previous = Some(end_state);
     // The winning step holds: fetch the rest at once where the store can (a forged proof never
     // got this far, so it cannot make the verifier fetch more than one checkpoint).
     let mut rest: Vec<Cid> = Vec::with_capacity(others.len() + proof.segments.len());
@@ -476,8 +479,11 @@ fn verify_claimed<P: ProofOfLearning>(
         for (i, (opening, (seed, batch))) in others.iter().zip(other_batches).enumerate() {
             report(VerifyPhase::Step, opening.trajectory.step, 1 + i as u32)?;
             // The helper stops early only when cancelled.
-            let state = fetched.recv().map_err(|_| Error::Cancelled)??;
-            reexecute_from(state, opening, seed, batch, names)?;
+            let mut state: P = fetched.recv().map_err(|_| Error::Cancelled)??;
+            if let Some(previous) = previous.take() {
+                state.reuse_workspace(previous);
+            }
+            previous = Some(reexecute_from(state, opening, seed, batch, names)?);
         }
         Ok(trajectory)
     })?;
@@ -510,7 +516,7 @@ fn verify_claimed<P: ProofOfLearning>(
         next: Start {
             cid: winning_cid,
             digest: winning.trajectory.next,
-            steps: end_state.steps(),
+            steps: next_steps,
         },
     })
 }

@@ -175,6 +175,12 @@ impl Exact {
         }
     }
 
+    /// Takes over `other`'s reusable host memory (its pool of freed blocks, shared from now on),
+    /// so that a context made for a new state does not allocate its step's temporaries afresh.
+    pub fn share_memory_of(&mut self, other: &Exact) {
+        self.pool = std::sync::Arc::clone(&other.pool);
+    }
+
     /// The device.
     pub fn device(&self) -> Device {
         self.device
