@@ -124,17 +124,27 @@ impl Nodes for MerkleTree {
 
 /// Hashes pairs of `below` into the next level up, promoting an odd last node.
 pub(crate) fn parent_level(below: &[Digest]) -> Vec<Digest> {
-    let hash_pair = |pair: &[Digest]| {
-        if pair.len() == 2 {
-            node_hash(&pair[0], &pair[1])
-        } else {
-            pair[0]
+    let prefix = crate::hash::tag_prefix(crate::hash::tag::NODE);
+    // Four pairs at a time ([`crate::hash::sha3_256_x4`]); an odd last node is promoted.
+    let hash_group = |group: &[Digest]| -> Vec<Digest> {
+        let pairs: Vec<&[Digest]> = group.chunks(2).collect();
+        match <[&[Digest]; 4]>::try_from(pairs.as_slice()) {
+            Ok(four) if four[3].len() == 2 => {
+                crate::hash::sha3_256_x4(&prefix, four.map(|p| p.as_flattened())).to_vec()
+            }
+            _ => pairs
+                .iter()
+                .map(|pair| match pair {
+                    [left, right] => node_hash(left, right),
+                    _ => pair[0],
+                })
+                .collect(),
         }
     };
     if below.len() >= PARALLEL_MIN_NODES {
-        below.par_chunks(2).map(hash_pair).collect()
+        below.par_chunks(8).flat_map_iter(hash_group).collect()
     } else {
-        below.chunks(2).map(hash_pair).collect()
+        below.chunks(8).flat_map(hash_group).collect()
     }
 }
 
