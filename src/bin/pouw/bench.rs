@@ -7,14 +7,15 @@ use crate::{Failure, Outcome};
 use clap::Args;
 use pouw::dataset::{build_tree_from_file, DType, Dataset, DatasetWriter};
 use pouw::hash::sha3_256;
+use pouw::hash::Digest;
 use pouw::ident::unixfs::{cid_of_file, CHUNK_SIZE};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
 use pouw::learning::{BlobStore, MemStore, ProofOfLearning};
 use pouw::merkle::leaf_hash;
 use pouw::work::{
-    mine, verify, verify_with, ConsensusParams, MineInput, MineOptions, MineOutcome, Start, Target,
-    VerifyInput, VerifyPhase,
+    mine, verify, verify_with, ConsensusParams, MineInput, MineOptions, MineOutcome, MineProgress,
+    MinedBlock, Start, Target, VerifyInput, VerifyPhase,
 };
 use std::hint::black_box;
 use std::io::Read;
@@ -138,41 +139,12 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
     let spec = GanSpec::for_manifest(ds.manifest())?;
     step_time("step      default model, 8x8", &spec, &ds, 20)?;
     let params = ConsensusParams::new(spec, ds.root(), ds.len());
-    let store = MemStore::default();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
-    store.put(&genesis)?;
     let target = Target::from_expected_steps(a.block_steps.max(1));
-    let input = MineInput {
-        header_hash: [9; 32],
-        miner_id: b"bench",
-        start: &genesis,
-        params: &params,
-        target,
-        dataset: &ds,
-        store: &store,
-    };
     let started = Instant::now();
-    let MineOutcome::Found(block) = mine::<GanTrainer>(
-        &input,
-        MineOptions::default(),
-        &mut |_| {},
-        &AtomicBool::new(false),
-    )?
-    else {
-        return Err(Failure::Error("no block within the step limit".into()));
-    };
+    let mined = BenchBlock::mine(&params, &ds, target, MineOptions::default(), &mut |_| {})?;
     let mining = started.elapsed();
-    let proof = block.proof.to_bytes();
-    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
-    let check = VerifyInput {
-        header_hash: [9; 32],
-        miner_id: b"bench",
-        start: &start,
-        params: &params,
-        target,
-        store: &store,
-        device: DeviceChoice::Cpu,
-    };
+    let (block, proof) = (&mined.block, mined.block.proof.to_bytes());
+    let check = mined.verify_input(&params, target);
     let verifying = best(3, || {
         black_box(verify::<GanTrainer>(&check, &proof)?);
         Ok(())
@@ -198,6 +170,71 @@ fn bench(a: &BenchArgs, cores: usize, dir: &Path) -> Outcome {
     Ok(())
 }
 
+/// A block the bench mined from a fresh genesis (in a memory store) and the start a verifier
+/// checks it from.
+struct BenchBlock {
+    block: MinedBlock,
+    store: MemStore,
+    start: Start,
+}
+
+/// The header and miner of the bench's blocks.
+const HEADER: Digest = [9; 32];
+const MINER: &[u8] = b"bench";
+
+impl BenchBlock {
+    /// Mines a block of `params` on `ds` at `target` from the genesis of seed zero.
+    fn mine(
+        params: &ConsensusParams<GanSpec>,
+        ds: &Dataset,
+        target: Target,
+        options: MineOptions,
+        progress: &mut dyn FnMut(&MineProgress),
+    ) -> Result<BenchBlock, Failure> {
+        let store = MemStore::default();
+        let genesis =
+            GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
+        store.put(&genesis)?;
+        let input = MineInput {
+            header_hash: HEADER,
+            miner_id: MINER,
+            start: &genesis,
+            params,
+            target,
+            dataset: ds,
+            store: &store,
+        };
+        let MineOutcome::Found(block) =
+            mine::<GanTrainer>(&input, options, progress, &AtomicBool::new(false))?
+        else {
+            return Err(Failure::Error("no block within the step limit".into()));
+        };
+        let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
+        Ok(BenchBlock {
+            block: *block,
+            store,
+            start,
+        })
+    }
+
+    /// What a verifier of this block is given.
+    fn verify_input<'a>(
+        &'a self,
+        params: &'a ConsensusParams<GanSpec>,
+        target: Target,
+    ) -> VerifyInput<'a, GanSpec> {
+        VerifyInput {
+            header_hash: HEADER,
+            miner_id: MINER,
+            start: &self.start,
+            params,
+            target,
+            store: &self.store,
+            device: DeviceChoice::Cpu,
+        }
+    }
+}
+
 /// Steps of the seed-scale block that [`verify_against_mining`] mines and verifies: the default
 /// parameters' 16 opened steps and the winning one, every step opened.
 const SEED_BLOCK_STEPS: u64 = 17;
@@ -219,43 +256,14 @@ fn verify_against_mining(spec: GanSpec, ds: &Dataset, step: Duration) -> Outcome
         ..MineOptions::default()
     };
     let target = Target::from_expected_steps(1);
-    let store = MemStore::default();
-    let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?.checkpoint()?;
-    store.put(&genesis)?;
-    let input = MineInput {
-        header_hash: [7; 32],
-        miner_id: b"bench",
-        start: &genesis,
-        params: &params,
-        target,
-        dataset: ds,
-        store: &store,
-    };
     let mut last = Instant::now();
     let mut fastest = Duration::MAX;
-    let MineOutcome::Found(block) = mine::<GanTrainer>(
-        &input,
-        options,
-        &mut |_| {
-            fastest = fastest.min(last.elapsed());
-            last = Instant::now();
-        },
-        &AtomicBool::new(false),
-    )?
-    else {
-        return Err(Failure::Error("no seed-scale block".into()));
-    };
-    let proof = block.proof.to_bytes();
-    let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &genesis)?;
-    let check = VerifyInput {
-        header_hash: [7; 32],
-        miner_id: b"bench",
-        start: &start,
-        params: &params,
-        target,
-        store: &store,
-        device: DeviceChoice::Cpu,
-    };
+    let mined = BenchBlock::mine(&params, ds, target, options, &mut |_| {
+        fastest = fastest.min(last.elapsed());
+        last = Instant::now();
+    })?;
+    let proof = mined.block.proof.to_bytes();
+    let check = mined.verify_input(&params, target);
     // When each phase began: the winning step runs from its report to the companion's, each
     // other opened step from its report to the next.
     let mut reports: Vec<(VerifyPhase, Instant)> = Vec::new();
