@@ -28,6 +28,11 @@ pub fn batch_indices(step_seed: &Digest, batch_size: u32, count: u64) -> Result<
     Ok((0..batch_size).map(|_| xof.uniform_below(count)).collect())
 }
 
+thread_local! {
+    /// Where [`digest_of_pieces`] gathers chunks that span pieces: four chunks, kept per thread.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Bytes hashed per parallel chunk of a checkpoint digest.
 const DIGEST_CHUNK: usize = 1 << 20;
 
@@ -99,48 +104,53 @@ pub fn concat_with_digest(pieces: &[&[u8]]) -> (Vec<u8>, Digest) {
 
 /// The [`checkpoint_digest`] of the concatenation of `pieces`, without writing it: a chunk
 /// inside one piece is hashed in place, one that spans pieces is gathered into a buffer of the
-/// task first.
+/// thread first.
 pub fn digest_of_pieces(pieces: &[&[u8]]) -> Digest {
     let (starts, len) = piece_starts(pieces);
     let prefix = tag_prefix(tag::CHECKPOINT_CHUNK);
     let chunks = len.div_ceil(DIGEST_CHUNK);
     let chunk_digests: Vec<Digest> = (0..chunks.div_ceil(4))
         .into_par_iter()
-        .map_init(Vec::new, |scratch: &mut Vec<u8>, g| {
+        .flat_map_iter(|g| {
             let first = 4 * g;
             let last = (first + 4).min(chunks);
             let range = |c: usize| c * DIGEST_CHUNK..((c + 1) * DIGEST_CHUNK).min(len);
-            // The chunks that lie inside one piece, by reference; the others gathered.
+            // The chunks that lie inside one piece, by reference; the others gathered into this
+            // thread's buffer (kept between calls: no allocation per digest).
             let inside = |c: usize| -> Option<&[u8]> {
                 let r = range(c);
                 let i = starts.partition_point(|&s| s <= r.start).checked_sub(1)?;
                 pieces[i].get(r.start - starts[i]..r.end - starts[i])
             };
-            scratch.resize(4 * DIGEST_CHUNK, 0);
-            for (k, c) in (first..last).enumerate() {
-                if inside(c).is_none() {
-                    let r = range(c);
-                    let begin = k * DIGEST_CHUNK;
-                    gather(
-                        pieces,
-                        &starts,
-                        r.start,
-                        &mut scratch[begin..begin + r.len()],
-                    );
+            SCRATCH.with_borrow_mut(|scratch| {
+                let gathered = (first..last).filter(|&c| inside(c).is_none()).count();
+                if gathered > 0 && scratch.len() < 4 * DIGEST_CHUNK {
+                    scratch.resize(4 * DIGEST_CHUNK, 0);
                 }
-            }
-            let chunks: Vec<&[u8]> = (first..last)
-                .enumerate()
-                .map(|(k, c)| {
-                    inside(c).unwrap_or_else(|| {
+                for (k, c) in (first..last).enumerate() {
+                    if inside(c).is_none() {
+                        let r = range(c);
                         let begin = k * DIGEST_CHUNK;
-                        &scratch[begin..begin + range(c).len()]
+                        gather(
+                            pieces,
+                            &starts,
+                            r.start,
+                            &mut scratch[begin..begin + r.len()],
+                        );
+                    }
+                }
+                let chunks: Vec<&[u8]> = (first..last)
+                    .enumerate()
+                    .map(|(k, c)| {
+                        inside(c).unwrap_or_else(|| {
+                            let begin = k * DIGEST_CHUNK;
+                            &scratch[begin..begin + range(c).len()]
+                        })
                     })
-                })
-                .collect();
-            hash_chunks(&prefix, &chunks)
+                    .collect();
+                hash_chunks(&prefix, &chunks)
+            })
         })
-        .flatten_iter()
         .collect();
     digest_of_chunks(len, &chunk_digests)
 }
