@@ -126,22 +126,24 @@ pub fn sha3_256_x4(prefix: &[u8], inputs: [&[u8]; 4]) -> [Digest; 4] {
     x4::sha3_256_x4(prefix, inputs)
 }
 
+/// SHA3-256 of `prefix || inputs[i]` for each input, in order: four at a time
+/// ([`sha3_256_x4`]) where four neighbours are equally long, one at a time otherwise.
+pub fn sha3_256_many(prefix: &[u8], inputs: &[&[u8]]) -> Vec<Digest> {
+    let groups = inputs.chunks_exact(4);
+    let rest = groups.remainder();
+    groups
+        .flat_map(|g| sha3_256_x4(prefix, [g[0], g[1], g[2], g[3]]))
+        .chain(rest.iter().map(|i| sha3_256_parts(&[prefix, i])))
+        .collect()
+}
+
 /// SHA3-256 of `prefix ||` each `chunk`-byte piece of `bytes` (the last may be shorter), in
-/// order: the pieces hash in parallel, four at a time ([`sha3_256_x4`]).
+/// order: groups of four pieces hash in parallel ([`sha3_256_many`]).
 pub fn sha3_256_chunks(prefix: &[u8], bytes: &[u8], chunk: usize) -> Vec<Digest> {
     let chunk = chunk.max(1);
     bytes
         .par_chunks(4 * chunk)
-        .flat_map_iter(|group| {
-            let pieces: Vec<&[u8]> = group.chunks(chunk).collect();
-            match <[&[u8]; 4]>::try_from(pieces.as_slice()) {
-                Ok(four) if four[3].len() == chunk => sha3_256_x4(prefix, four).to_vec(),
-                _ => pieces
-                    .iter()
-                    .map(|p| sha3_256_parts(&[prefix, p]))
-                    .collect(),
-            }
-        })
+        .flat_map_iter(|group| sha3_256_many(prefix, &group.chunks(chunk).collect::<Vec<_>>()))
         .collect()
 }
 

@@ -3,7 +3,7 @@
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::hash::{sha3_256_chunks, sha3_256_x4, tag, tag_prefix, Digest, TaggedHasher, Xof};
+use crate::hash::{sha3_256_chunks, sha3_256_many, tag, tag_prefix, Digest, TaggedHasher, Xof};
 use rayon::prelude::*;
 
 /// `s_i = H("pouw/step-seed", anchor, R_i, i)`: the seed of step `i`, bound to the block
@@ -70,18 +70,6 @@ fn gather(pieces: &[&[u8]], starts: &[usize], begin: usize, out: &mut [u8]) {
     }
 }
 
-/// The chunk digests of `chunks` (consecutive [`DIGEST_CHUNK`]-byte chunks, the last maybe
-/// shorter): four at a time where there are four whole ones.
-fn hash_chunks(prefix: &[u8], chunks: &[&[u8]]) -> Vec<Digest> {
-    match <[&[u8]; 4]>::try_from(chunks) {
-        Ok(four) if four[3].len() == DIGEST_CHUNK => sha3_256_x4(prefix, four).to_vec(),
-        _ => chunks
-            .iter()
-            .map(|c| crate::hash::tagged_hash(tag::CHECKPOINT_CHUNK, &[c]))
-            .collect(),
-    }
-}
-
 /// The concatenation of `pieces` and its [`checkpoint_digest`], in one parallel pass: each
 /// chunk is copied into place and hashed while it is in cache, so serialising costs no pass of
 /// its own. The same bytes and digest as concatenating, then digesting.
@@ -95,8 +83,7 @@ pub fn concat_with_digest(pieces: &[&[u8]]) -> (Vec<u8>, Digest) {
         .enumerate()
         .flat_map_iter(|(g, group)| {
             gather(pieces, &starts, g * 4 * DIGEST_CHUNK, group);
-            let chunks: Vec<&[u8]> = group.chunks(DIGEST_CHUNK).collect();
-            hash_chunks(&prefix, &chunks)
+            sha3_256_many(&prefix, &group.chunks(DIGEST_CHUNK).collect::<Vec<_>>())
         })
         .collect();
     (out, digest_of_chunks(len, &chunk_digests))
@@ -115,20 +102,21 @@ pub fn digest_of_pieces(pieces: &[&[u8]]) -> Digest {
             let first = 4 * g;
             let last = (first + 4).min(chunks);
             let range = |c: usize| c * DIGEST_CHUNK..((c + 1) * DIGEST_CHUNK).min(len);
-            // The chunks that lie inside one piece, by reference; the others gathered into this
+            // Each chunk inside one piece, by reference, else `None`: gathered into this
             // thread's buffer (kept between calls: no allocation per digest).
-            let inside = |c: usize| -> Option<&[u8]> {
-                let r = range(c);
-                let i = starts.partition_point(|&s| s <= r.start).checked_sub(1)?;
-                pieces[i].get(r.start - starts[i]..r.end - starts[i])
-            };
+            let inside: Vec<Option<&[u8]>> = (first..last)
+                .map(|c| {
+                    let r = range(c);
+                    let i = starts.partition_point(|&s| s <= r.start).checked_sub(1)?;
+                    pieces[i].get(r.start - starts[i]..r.end - starts[i])
+                })
+                .collect();
             SCRATCH.with_borrow_mut(|scratch| {
-                let gathered = (first..last).filter(|&c| inside(c).is_none()).count();
-                if gathered > 0 && scratch.len() < 4 * DIGEST_CHUNK {
+                if inside.contains(&None) && scratch.len() < 4 * DIGEST_CHUNK {
                     scratch.resize(4 * DIGEST_CHUNK, 0);
                 }
                 for (k, c) in (first..last).enumerate() {
-                    if inside(c).is_none() {
+                    if inside[k].is_none() {
                         let r = range(c);
                         let begin = k * DIGEST_CHUNK;
                         gather(
@@ -140,15 +128,16 @@ pub fn digest_of_pieces(pieces: &[&[u8]]) -> Digest {
                     }
                 }
                 let chunks: Vec<&[u8]> = (first..last)
+                    .zip(&inside)
                     .enumerate()
-                    .map(|(k, c)| {
-                        inside(c).unwrap_or_else(|| {
+                    .map(|(k, (c, place))| {
+                        place.unwrap_or_else(|| {
                             let begin = k * DIGEST_CHUNK;
                             &scratch[begin..begin + range(c).len()]
                         })
                     })
                     .collect();
-                hash_chunks(&prefix, &chunks)
+                sha3_256_many(&prefix, &chunks)
             })
         })
         .collect();

@@ -39,20 +39,10 @@ pub fn leaf_hash(record: &[u8]) -> Digest {
 /// The leaf hashes of consecutive records of `record_size` bytes in `records`, into `out` (one
 /// per record): four at a time where the CPU allows ([`crate::hash::sha3_256_x4`]).
 pub fn leaf_hashes(records: &[u8], record_size: usize, out: &mut [Digest]) {
-    let prefix = crate::hash::tag_prefix(tag::LEAF);
-    let size = record_size.max(1);
-    let mut groups = records.chunks_exact(4 * size);
-    let mut outs = out.chunks_exact_mut(4);
-    for (group, out) in (&mut groups).zip(&mut outs) {
-        let r: Vec<&[u8]> = group.chunks_exact(size).collect();
-        out.copy_from_slice(&crate::hash::sha3_256_x4(&prefix, [r[0], r[1], r[2], r[3]]));
-    }
-    for (record, leaf) in groups
-        .remainder()
-        .chunks_exact(size)
-        .zip(outs.into_remainder())
-    {
-        *leaf = leaf_hash(record);
+    let records: Vec<&[u8]> = records.chunks_exact(record_size.max(1)).collect();
+    let leaves = crate::hash::sha3_256_many(&crate::hash::tag_prefix(tag::LEAF), &records);
+    for (leaf, hash) in out.iter_mut().zip(leaves) {
+        *leaf = hash;
     }
 }
 

@@ -125,27 +125,19 @@ impl Nodes for MerkleTree {
 /// Hashes pairs of `below` into the next level up, promoting an odd last node.
 pub(crate) fn parent_level(below: &[Digest]) -> Vec<Digest> {
     let prefix = crate::hash::tag_prefix(crate::hash::tag::NODE);
-    // Four pairs at a time ([`crate::hash::sha3_256_x4`]); an odd last node is promoted.
-    let hash_group = |group: &[Digest]| -> Vec<Digest> {
-        let pairs: Vec<&[Digest]> = group.chunks(2).collect();
-        match <[&[Digest]; 4]>::try_from(pairs.as_slice()) {
-            Ok(four) if four[3].len() == 2 => {
-                crate::hash::sha3_256_x4(&prefix, four.map(|p| p.as_flattened())).to_vec()
-            }
-            _ => pairs
-                .iter()
-                .map(|pair| match pair {
-                    [left, right] => node_hash(left, right),
-                    _ => pair[0],
-                })
-                .collect(),
-        }
+    // Pairs four at a time ([`crate::hash::sha3_256_many`]); an odd last node is promoted.
+    let (pairs, odd) = below.as_chunks::<2>();
+    let hash = |group: &[[Digest; 2]]| {
+        let inputs: Vec<&[u8]> = group.iter().map(|pair| pair.as_flattened()).collect();
+        crate::hash::sha3_256_many(&prefix, &inputs)
     };
-    if below.len() >= PARALLEL_MIN_NODES {
-        below.par_chunks(8).flat_map_iter(hash_group).collect()
+    let mut parents: Vec<Digest> = if below.len() >= PARALLEL_MIN_NODES {
+        pairs.par_chunks(4).flat_map_iter(hash).collect()
     } else {
-        below.chunks(8).flat_map(hash_group).collect()
-    }
+        pairs.chunks(4).flat_map(hash).collect()
+    };
+    parents.extend_from_slice(odd);
+    parents
 }
 
 #[cfg(test)]

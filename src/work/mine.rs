@@ -177,14 +177,14 @@ pub fn mine<P: ProofOfLearning>(
         let t = ticket(&input.header_hash, &seed, &last_digest);
         progress(&MineProgress { step: i, ticket: t });
         if i >= params.min_steps && input.target.is_met_by(&t) {
-            found = Some(i);
+            found = Some((i, bytes));
             break;
         }
         if let Some(bytes) = bytes {
             kept.offer(i, &bytes, &last_digest)?;
         }
     }
-    let Some(n) = found else {
+    let Some((n, written)) = found else {
         return Ok(MineOutcome::StepLimit {
             steps: trajectory.steps(),
             last_digest,
@@ -193,7 +193,10 @@ pub fn mine<P: ProofOfLearning>(
 
     // The winning checkpoint, published with the block; the state's working memory serves the
     // openings' replays.
-    let last = state.checkpoint()?;
+    let last = match written {
+        Some(bytes) => bytes,
+        None => state.checkpoint()?,
+    };
     let mut workspace = Some(state);
     let root = trajectory.root();
     let replay = Replay {
