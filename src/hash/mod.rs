@@ -53,6 +53,10 @@ pub mod tag {
     pub const OPENINGS: &str = "pouw/openings";
     /// The sample stream of a quality score.
     pub const QUALITY: &str = "pouw/quality";
+    /// The sample seed of a block's quality settled on later blocks' records.
+    pub const SETTLE: &str = "pouw/settle";
+    /// The sample seed of a tie-break between two blocks at one height.
+    pub const TIE: &str = "pouw/tie";
     /// The digest of a submitter reputation table.
     pub const REPUTATION: &str = "pouw/reputation";
     /// The digest of a growth ledger.

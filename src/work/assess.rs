@@ -57,13 +57,24 @@ pub fn assess<P: ProofOfLearning>(
     input: &AssessInput<'_, P::Spec>,
     proof: &BlockProof,
 ) -> Result<Assessment> {
-    let spec = &input.params.spec;
-    let store = StoreAnswers(input.store);
-    let reference = Batch::from_records(
-        proof.capacity.indices.clone(),
-        proof.capacity.records.concat(),
-        spec.record_size(),
-    )?;
+    let reference = reference_records(input.params.spec.record_size(), [proof])?;
+    let (end_cid, end_digest) = winning_checkpoint(proof)?;
+    let seed = &proof.trajectory_root;
+    Ok(Assessment {
+        start_quality: score::<P>(
+            input,
+            &input.start.cid,
+            &input.start.digest,
+            0,
+            seed,
+            &reference,
+        )?,
+        end_quality: score::<P>(input, &end_cid, &end_digest, proof.steps, seed, &reference)?,
+    })
+}
+
+/// The CID and digest of a proof's winning checkpoint (the end of its last opening).
+pub(crate) fn winning_checkpoint(proof: &BlockProof) -> Result<(Cid, Digest)> {
     let winning = proof.openings.last().ok_or(Error::InvalidField {
         what: "opened steps",
         detail: "no winning step".into(),
@@ -72,15 +83,51 @@ pub fn assess<P: ProofOfLearning>(
         what: "winning step",
         detail: "no end checkpoint".into(),
     })?;
-    let score = |cid: &Cid, digest: &Digest, step: u64| -> Result<f64> {
-        let bytes = store.get(cid, spec.checkpoint_size())?;
-        if checkpoint_digest(&bytes) != *digest {
-            return Err(Error::CheckpointDigest { step });
-        }
-        P::from_checkpoint(spec, &bytes, input.device)?.quality(&proof.trajectory_root, &reference)
-    };
-    Ok(Assessment {
-        start_quality: score(&input.start.cid, &input.start.digest, 0)?,
-        end_quality: score(&end_cid, &winning.trajectory.next, proof.steps)?,
-    })
+    Ok((end_cid, winning.trajectory.next))
+}
+
+/// The capacity records of `proofs` together: ascending by index, each (index, record) once.
+pub(crate) fn reference_records<'a>(
+    record_size: usize,
+    proofs: impl IntoIterator<Item = &'a BlockProof>,
+) -> Result<Batch> {
+    let mut pairs: Vec<(u64, &[u8])> = proofs
+        .into_iter()
+        .flat_map(|p| {
+            p.capacity
+                .indices
+                .iter()
+                .copied()
+                .zip(p.capacity.records.iter().map(Vec::as_slice))
+        })
+        .collect();
+    if let Some((_, bad)) = pairs.iter().find(|(_, r)| r.len() != record_size) {
+        return Err(Error::RecordSize {
+            found: bad.len() as u64,
+            expected: record_size as u64,
+        });
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let indices = pairs.iter().map(|(i, _)| *i).collect();
+    let records = pairs.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+    Batch::from_records(indices, records, record_size)
+}
+
+/// The quality score of the checkpoint `cid` (checked against `digest`; `step` names it in the
+/// error) against `reference`, samples drawn from `seed`.
+pub(crate) fn score<P: ProofOfLearning>(
+    input: &AssessInput<'_, P::Spec>,
+    cid: &Cid,
+    digest: &Digest,
+    step: u64,
+    seed: &Digest,
+    reference: &Batch,
+) -> Result<f64> {
+    let spec = &input.params.spec;
+    let bytes = StoreAnswers(input.store).get(cid, spec.checkpoint_size())?;
+    if checkpoint_digest(&bytes) != *digest {
+        return Err(Error::CheckpointDigest { step });
+    }
+    P::from_checkpoint(spec, &bytes, input.device)?.quality(seed, reference)
 }

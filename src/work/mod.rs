@@ -1,6 +1,8 @@
 //! The work function chains embed: [`mine`] trains until a step's ticket beats the target and
 //! returns a [`BlockProof`]; [`verify`] checks one cheaply and returns a [`Verdict`];
-//! [`assess`] scores an accepted block's training (apart from validity);
+//! [`assess`] scores an accepted block's training (apart from validity), [`settle`] on records
+//! its miner could not choose, for [`reward`] (a reference rule paying by quality) and
+//! [`break_tie`] (fork choice by the better model);
 //! [`audit_segment`] replays one segment chosen by the node's own randomness and [`audit`] the
 //! whole block, each returning a [`FraudProof`] for the first wrong step, which
 //! [`verify_fraud_proof`] checks with one re-execution against the block identity the chain
@@ -27,6 +29,8 @@ mod params;
 mod proof;
 mod protocol;
 mod record_free;
+mod reward;
+mod settle;
 mod verify;
 
 pub use assess::{assess, AssessInput, Assessment};
@@ -41,6 +45,8 @@ pub use params::{ConsensusParams, MAX_OPENED_STEPS, MAX_PARAMS_BYTES};
 pub use proof::{segment_starts, BlockProof, ProofLimits};
 pub use protocol::ProtocolVersion;
 pub use record_free::RecordFreeProof;
+pub use reward::{prefer, reward, Contender, QualityPoints, RewardRule, PPM};
+pub use settle::{break_tie, points, settle, TieBreak};
 pub use verify::{
     verify, verify_proof, verify_record_free, verify_record_free_with, verify_with, Verdict,
     VerifyInput, VerifyPhase, VerifyProgress,
