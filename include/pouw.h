@@ -237,6 +237,11 @@
 #define POUW_MINE_OPTION_SPILL_DIR (1 << 4)
 
 /*
+ Most later blocks a settlement reads.
+ */
+#define POUW_MAX_SETTLE_BLOCKS 64
+
+/*
  What a verification is doing, as [`pouw_verify_with_progress`] reports it: decoding and the
  cheap checks.
  */
@@ -897,6 +902,61 @@ typedef struct pouw_mine_options {
 } pouw_mine_options;
 
 /*
+ The reference reward rule's parameters ([`pouw_reward`]): consensus parameters of a chain
+ that adopts it.
+ */
+typedef struct pouw_reward_rule {
+  /*
+   The largest share of the subsidy added or withheld, in millionths (at most 1 000 000).
+   */
+  uint32_t max_adjustment_ppm;
+  /*
+   The improvement, in quality points, that earns the whole adjustment (at least 1).
+   */
+  uint64_t full_improvement;
+} pouw_reward_rule;
+
+/*
+ The quality scores of a block's training ([`pouw_assess`]; lower is better).
+ */
+typedef struct pouw_assessment {
+  /*
+   Quality score of the start checkpoint.
+   */
+  double start_quality;
+  /*
+   Quality score of the winning checkpoint.
+   */
+  double end_quality;
+} pouw_assessment;
+
+/*
+ Two blocks at one height, scored on the records both drew ([`pouw_break_tie`]).
+ */
+typedef struct pouw_tie_break {
+  /*
+   The first block's winning checkpoint, in quality points (lower is better).
+   */
+  uint64_t a_points;
+  /*
+   The second block's, in quality points.
+   */
+  uint64_t b_points;
+  /*
+   The first block's identity.
+   */
+  uint8_t a_block_id[32];
+  /*
+   The second block's identity.
+   */
+  uint8_t b_block_id[32];
+  /*
+   Whether a chain holding the first switches to the second.
+   */
+  bool prefers_b;
+} pouw_tie_break;
+
+/*
  The facts of an accepted block, written by [`pouw_verify`].
  */
 typedef struct pouw_verdict {
@@ -936,20 +996,6 @@ typedef void (*pouw_verify_callback)(uint32_t phase,
                                      uint32_t total,
                                      uint64_t fetched_bytes,
                                      void *user_data);
-
-/*
- The quality scores of a block's training ([`pouw_assess`]; lower is better).
- */
-typedef struct pouw_assessment {
-  /*
-   Quality score of the start checkpoint.
-   */
-  double start_quality;
-  /*
-   Quality score of the winning checkpoint.
-   */
-  double end_quality;
-} pouw_assessment;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1855,6 +1901,77 @@ pouw_result pouw_mine_with_options(const struct pouw_params *params,
                                    const struct pouw_cancel_token *cancel,
                                    struct pouw_buffer **out_proof,
                                    struct pouw_buffer **out_winning_checkpoint);
+
+/*
+ Writes the quality points of `score` (a quality score from [`pouw_assess`] or
+ [`pouw_settle`]: the score times 2^20, rounded) to `*out`: what consensus arithmetic uses.
+ `POUW_RESULT_INVALID_FIELD` for a score that is not finite, negative or above 2^43.
+ Thread-safe.
+ */
+pouw_result pouw_quality_points(double score, uint64_t *out);
+
+/*
+ Writes the reward of a block to `*out`: `subsidy` scaled by `rule`'s adjustment for a model
+ taken from `start_points` to `end_points` (settled scores in points, [`pouw_settle`],
+ [`pouw_quality_points`]), rounded down; at most twice the subsidy. Integer arithmetic only:
+ the same on every node. `POUW_RESULT_INVALID_PARAMETERS` for a rule out of bounds or a
+ reward above 2^64. Thread-safe.
+ */
+pouw_result pouw_reward(uint64_t subsidy,
+                        uint64_t start_points,
+                        uint64_t end_points,
+                        const struct pouw_reward_rule *rule,
+                        uint64_t *out);
+
+/*
+ Writes which of two scored contenders a chain keeps to `*out`: -1 the first (`a_points`,
+ `a_block_id`), 1 the second, 0 when both are the same block. Fewer points win; equal points
+ go to the smaller block identity (32 bytes each). Thread-safe.
+ */
+pouw_result pouw_prefer(uint64_t a_points,
+                        const uint8_t *a_block_id,
+                        uint64_t b_points,
+                        const uint8_t *b_block_id,
+                        int32_t *out);
+
+/*
+ Settles a block the chain accepted (`proof`, `proof_len` bytes) once `later_count` blocks
+ (1 to [`POUW_MAX_SETTLE_BLOCKS`]) are accepted on top of it (`later[i]`, `later_lens[i]`
+ bytes, in chain order): scores its start `start` and its winning checkpoint on the later
+ blocks' capacity records, which its miner could not choose, and writes them to
+ `*out_assessment` (convert with [`pouw_quality_points`] for [`pouw_reward`]). Proofs are
+ self-contained when `dataset` is NULL, else record-free against `dataset`. Every error is
+ this node's (retry or fetch elsewhere). Costs two checkpoint fetches and two quality
+ evaluations. Thread-safe.
+ */
+pouw_result pouw_settle(const struct pouw_params *params,
+                        const struct pouw_dataset *dataset,
+                        const struct pouw_store *store,
+                        const struct pouw_start *start,
+                        const uint8_t *proof,
+                        size_t proof_len,
+                        const uint8_t *const *later,
+                        const size_t *later_lens,
+                        size_t later_count,
+                        struct pouw_assessment *out_assessment);
+
+/*
+ Breaks the tie between two valid blocks on the same `start` (`a`, `b`; forms as in
+ [`pouw_settle`]): scores both winning checkpoints on the capacity records of both, samples
+ from both trajectory roots, so the result does not depend on the order given, and writes the
+ scores and the preference to `*out` (Substrate's `break_tie`: switch when `prefers_b`).
+ Every error is this node's. Costs two checkpoint fetches and two quality evaluations.
+ Thread-safe.
+ */
+pouw_result pouw_break_tie(const struct pouw_params *params,
+                           const struct pouw_dataset *dataset,
+                           const struct pouw_store *store,
+                           const struct pouw_start *start,
+                           const uint8_t *a,
+                           size_t a_len,
+                           const uint8_t *b,
+                           size_t b_len,
+                           struct pouw_tie_break *out);
 
 /*
  Verifies a block proof (`proof`, `proof_len` bytes; untrusted) against the chain's view:

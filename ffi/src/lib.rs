@@ -109,15 +109,17 @@ pub use vote::{
 #[cfg(feature = "torch")]
 pub use work::{
     pouw_assess, pouw_assessment, pouw_audit, pouw_audit_callback, pouw_block_proof_id,
-    pouw_block_proof_record_free, pouw_cancel_token, pouw_cancel_token_cancel,
+    pouw_block_proof_record_free, pouw_break_tie, pouw_cancel_token, pouw_cancel_token_cancel,
     pouw_cancel_token_free, pouw_cancel_token_new, pouw_fraud_proof_verify,
-    pouw_genesis_checkpoint, pouw_mine, pouw_mine_options, pouw_mine_with_options,
-    pouw_progress_callback, pouw_segment_count, pouw_start, pouw_start_of_checkpoint, pouw_verdict,
-    pouw_verify, pouw_verify_callback, pouw_verify_record_free, pouw_verify_with_progress,
-    pouw_work_add, pouw_work_of_target, POUW_MAX_CID_LEN, POUW_MINE_OPTION_CHECKPOINT_INTERVAL,
-    POUW_MINE_OPTION_KEPT_MEMORY, POUW_MINE_OPTION_MAX_KEPT, POUW_MINE_OPTION_SPILL_DIR,
-    POUW_MINE_OPTION_STEP_LIMIT, POUW_SEGMENT_ALL, POUW_SEGMENT_RANDOM, POUW_VERIFY_PHASE_CHECKS,
-    POUW_VERIFY_PHASE_COMPANION, POUW_VERIFY_PHASE_SEGMENTS, POUW_VERIFY_PHASE_STEP,
+    pouw_genesis_checkpoint, pouw_mine, pouw_mine_options, pouw_mine_with_options, pouw_prefer,
+    pouw_progress_callback, pouw_quality_points, pouw_reward, pouw_reward_rule, pouw_segment_count,
+    pouw_settle, pouw_start, pouw_start_of_checkpoint, pouw_tie_break, pouw_verdict, pouw_verify,
+    pouw_verify_callback, pouw_verify_record_free, pouw_verify_with_progress, pouw_work_add,
+    pouw_work_of_target, POUW_MAX_CID_LEN, POUW_MAX_SETTLE_BLOCKS,
+    POUW_MINE_OPTION_CHECKPOINT_INTERVAL, POUW_MINE_OPTION_KEPT_MEMORY, POUW_MINE_OPTION_MAX_KEPT,
+    POUW_MINE_OPTION_SPILL_DIR, POUW_MINE_OPTION_STEP_LIMIT, POUW_SEGMENT_ALL, POUW_SEGMENT_RANDOM,
+    POUW_VERIFY_PHASE_CHECKS, POUW_VERIFY_PHASE_COMPANION, POUW_VERIFY_PHASE_SEGMENTS,
+    POUW_VERIFY_PHASE_STEP,
 };
 
 use boundary::guard_value;

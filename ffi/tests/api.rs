@@ -1910,3 +1910,83 @@ fn params_options_are_sized_and_unset_is_not_zero() {
     tiny.struct_size = 8;
     assert_eq!(params_digest(&tiny), Err(PouwResult::InvalidArgument));
 }
+
+#[test]
+fn reward_settlement_and_tie_break_through_the_c_api() {
+    let f = fixture();
+    let (other, _) = mine(f, &[0x5e; 32], &f.genesis).expect("a second block on the genesis");
+    let settle = |later: &[&[u8]], out| unsafe {
+        let (ptrs, lens): (Vec<*const u8>, Vec<usize>) =
+            later.iter().map(|p| (p.as_ptr(), p.len())).unzip();
+        pouw_settle(
+            f.params,
+            null(),
+            f.store,
+            &f.start,
+            f.proof.as_ptr(),
+            f.proof.len(),
+            ptrs.as_ptr(),
+            lens.as_ptr(),
+            later.len(),
+            out,
+        )
+    };
+    let s: pouw_assessment = written(|out| settle(&[&other], out)).unwrap();
+    let own = assess(f.params, null(), f.store, &f.start, &f.proof).unwrap();
+    assert_ne!(s.start_quality.to_bits(), own.start_quality.to_bits());
+    assert_eq!(
+        written::<pouw_assessment>(|out| settle(&[], out)).unwrap_err(),
+        PouwResult::InvalidArgument
+    );
+    let points = |score: f64| written(|out| unsafe { pouw_quality_points(score, out) });
+    let (start, end) = (
+        points(s.start_quality).unwrap(),
+        points(s.end_quality).unwrap(),
+    );
+    assert_eq!(points(f64::NAN).unwrap_err(), PouwResult::InvalidField);
+    let rule = pouw_reward_rule {
+        max_adjustment_ppm: 250_000,
+        full_improvement: 1 << 14,
+    };
+    let paid = written(|out| unsafe { pouw_reward(1_000_000, start, end, &rule, out) }).unwrap();
+    assert!((750_000..=1_250_000).contains(&paid), "{paid}");
+    let bad = pouw_reward_rule {
+        full_improvement: 0,
+        ..rule
+    };
+    assert_eq!(
+        written(|out| unsafe { pouw_reward(1, 0, 0, &bad, out) }).unwrap_err(),
+        PouwResult::InvalidParameters
+    );
+    let tie = |a: &[u8], b: &[u8]| -> pouw_tie_break {
+        written(|out| unsafe {
+            pouw_break_tie(
+                f.params,
+                null(),
+                f.store,
+                &f.start,
+                a.as_ptr(),
+                a.len(),
+                b.as_ptr(),
+                b.len(),
+                out,
+            )
+        })
+        .unwrap()
+    };
+    let (ab, ba) = (tie(&f.proof, &other), tie(&other, &f.proof));
+    assert_eq!((ab.a_points, ab.b_points), (ba.b_points, ba.a_points));
+    assert_eq!(ab.a_block_id, ba.b_block_id);
+    assert_ne!(ab.prefers_b, ba.prefers_b);
+    let preferred = written(|out| unsafe {
+        pouw_prefer(
+            ab.a_points,
+            ab.a_block_id.as_ptr(),
+            ab.b_points,
+            ab.b_block_id.as_ptr(),
+            out,
+        )
+    })
+    .unwrap();
+    assert_eq!(preferred, if ab.prefers_b { 1 } else { -1 });
+}
