@@ -41,6 +41,15 @@ fi
 echo "== the seed's scale: a 2-step block on the bundled LFW faces, 64x64 RGB, default model"
 cargo run --example faces -- --steps 2
 
+echo "== a short chain on the digits (examples/chain): 3 blocks by 2 miners, then resumed to 4"
+rm -rf out/chain-ci
+cargo run --example chain -- --data digits --blocks 3 --miners 2 --expected-steps 8 --out out/chain-ci
+cargo run --example chain -- --data digits --blocks 4 --miners 2 --expected-steps 8 --out out/chain-ci | tee out/chain-ci/resumed.txt
+grep -q "^resuming at height 3" out/chain-ci/resumed.txt
+test "$(grep -cE '^ +[0-9]+ +m[0-9]+ ' out/chain-ci/resumed.txt)" = 3
+test -s out/chain-ci/quality-by-block.png
+rm -rf out/chain-ci
+
 if [ -f scripts/test-ffi.sh ]; then
   echo "== C and Go bindings"
   bash scripts/test-ffi.sh

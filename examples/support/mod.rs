@@ -47,6 +47,11 @@ impl Progress {
         self.0.set_message(note.to_owned());
     }
 
+    /// Runs `f` (which prints) with the bar hidden.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.0.suspend(f)
+    }
+
     /// Ends the bar.
     pub fn finish(&self) {
         self.0.finish();
