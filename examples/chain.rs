@@ -5,18 +5,19 @@
 //! retargets every 4 blocks toward `--expected-steps` steps a block; each block is settled on
 //! the next block's records (`pouw::work::settle`) and paid by the reference reward rule
 //! (`pouw::work::reward`). Prints a row per settled block, draws `quality-by-block.png` and a
-//! sample grid of the chain's model every `--grid-every` blocks, and resumes where it stopped
-//! (its state is written atomically after every block).
+//! sample grid of the chain's model at the genesis and every `--grid-every` blocks, and
+//! resumes where it stopped (its state is written atomically after every block).
 //!
 //! ```text
 //! cargo run --release --example chain -- [--data digits|faces32|faces64|FOLDER] [--blocks N]
 //!     [--miners M] [--expected-steps E] [--grid-every K] [--audit-every A] [--out DIR]
-//!     [--all-lanes] [--fresh]
+//!     [--all-lanes] [--full-improvement SCORE] [--max-adjustment-ppm PPM] [--fresh]
 //! ```
 //!
 //! `--all-lanes` lets every lane finish its own block too and settles the losers on the same
-//! later records, to measure what a miner racing several lanes and publishing the best would
-//! gain; it prints the manipulation table README quotes ("Reward by quality").
+//! later records, to measure what a miner would gain by racing several lanes and publishing the
+//! best, or by withholding a poorly scoring block; it prints the table README quotes ("Reward
+//! by quality and fork choice"). `POUW_THREADS` sets the intra-op threads (default 2).
 
 mod support;
 
@@ -389,6 +390,7 @@ fn main() -> Result<()> {
     } else {
         let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?;
         pouw::write_atomic(files.start(0), &genesis.checkpoint()?)?;
+        write_grid(&genesis, &a.out, 0)?;
         State {
             dataset_root: ds.root(),
             height: 0,
@@ -632,14 +634,7 @@ fn next_block(
         }
     }
     if height.is_multiple_of(a.grid_every) || height == a.blocks {
-        let grid = sample_grid(
-            &model,
-            &[3u8; 32],
-            6,
-            6,
-            if params.spec.image_size <= 8 { 4 } else { 2 },
-        )?;
-        write_png(&grid, a.out.join(format!("samples-{height:05}.png")))?;
+        write_grid(&model, &a.out, height)?;
     }
     state.pending = Some(Row {
         height,
@@ -668,6 +663,14 @@ fn next_block(
         files.forget(height - 2, a.miners, params)?;
     }
     Ok(())
+}
+
+/// `samples-<height>.png`: a 6x6 grid of the chain's model at `height` (the same latent seed
+/// every time, so grids compare).
+fn write_grid(model: &GanTrainer, out: &Path, height: u64) -> Result<()> {
+    let zoom = if model.spec().image_size <= 8 { 4 } else { 2 };
+    let grid = sample_grid(model, &[3u8; 32], 6, 6, zoom)?;
+    write_png(&grid, out.join(format!("samples-{height:05}.png")))
 }
 
 fn print_header() {

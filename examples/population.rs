@@ -7,7 +7,7 @@
 //! the final quality of each (sliced Wasserstein on 512 fixed records, lower is better).
 //!
 //! ```text
-//! cargo run --release --example population -- [BLOCKS] [STEPS] [SEEDS]
+//! cargo run --release --example population -- [BLOCKS] [STEPS] [SEEDS]   # POUW_THREADS (default 1)
 //! ```
 
 mod support;
@@ -60,7 +60,12 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>());
     let mut next = |default| args.next().and_then(|a| a.ok()).unwrap_or(default);
     let (blocks, steps, seeds) = (next(25), next(16), next(3));
-    tch::set_num_threads(2);
+    tch::set_num_threads(
+        std::env::var("POUW_THREADS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(1),
+    );
     let dir = std::path::PathBuf::from("out/population");
     let _ = std::fs::remove_dir_all(&dir);
     let ds = import_digits_csv(support::digits_path(), dir.join("digits"), None)?;
