@@ -3,17 +3,14 @@
 //! between two blocks at one height.
 
 use super::chain::pouw_start;
-use super::verify::pouw_assessment;
+use super::verify::{decode_either, pouw_assessment};
 use crate::boundary::{array, digest, guard, handle, out_ptr, slice};
 use crate::dataset::pouw_dataset;
 use crate::params::pouw_params;
 use crate::result::PouwResult;
 use crate::store::pouw_store;
-use pouw::learning::gan::{GanSpec, GanTrainer};
-use pouw::work::{
-    prefer, reward, AssessInput, BlockProof, ConsensusParams, Contender, ProofLimits,
-    QualityPoints, RecordFreeProof, RewardRule,
-};
+use pouw::learning::gan::GanTrainer;
+use pouw::work::{prefer, reward, AssessInput, Contender, QualityPoints, RewardRule};
 use std::cmp::Ordering;
 
 /// The reference reward rule's parameters ([`pouw_reward`]): consensus parameters of a chain
@@ -118,21 +115,6 @@ pub unsafe extern "C" fn pouw_prefer(
     })
 }
 
-/// A proof in the self-contained form when `dataset` is NULL, else the record-free form read
-/// against `dataset`.
-unsafe fn decode(
-    params: &ConsensusParams<GanSpec>,
-    dataset: *const pouw_dataset,
-    bytes: &[u8],
-) -> Result<BlockProof, PouwResult> {
-    let limits = ProofLimits::of(params);
-    Ok(if dataset.is_null() {
-        BlockProof::from_bytes(bytes, &limits)?
-    } else {
-        RecordFreeProof::from_bytes(bytes, &limits)?.expand(params, &handle(dataset)?.inner)?
-    })
-}
-
 /// Most later blocks a settlement reads.
 pub const POUW_MAX_SETTLE_BLOCKS: usize = 64;
 
@@ -167,11 +149,11 @@ pub unsafe extern "C" fn pouw_settle(
         }
         let (ptrs, lens) = (array(later, later_count)?, array(later_lens, later_count)?);
         out_ptr(out_assessment)?;
-        let block = decode(params, dataset, slice(proof, proof_len)?)?;
+        let block = decode_either(params, dataset, slice(proof, proof_len)?)?;
         let later = ptrs
             .iter()
             .zip(lens)
-            .map(|(p, n)| decode(params, dataset, slice(*p, *n)?))
+            .map(|(p, n)| decode_either(params, dataset, slice(*p, *n)?))
             .collect::<Result<Vec<_>, _>>()?;
         let input = AssessInput {
             start: &start,
@@ -212,8 +194,8 @@ pub unsafe extern "C" fn pouw_break_tie(
         let params = &handle_params.inner;
         let start = handle(start)?.as_start()?;
         out_ptr(out)?;
-        let a = decode(params, dataset, slice(a, a_len)?)?;
-        let b = decode(params, dataset, slice(b, b_len)?)?;
+        let a = decode_either(params, dataset, slice(a, a_len)?)?;
+        let b = decode_either(params, dataset, slice(b, b_len)?)?;
         let input = AssessInput {
             start: &start,
             params,

@@ -9,10 +9,10 @@ use crate::dataset::pouw_dataset;
 use crate::params::pouw_params;
 use crate::result::PouwResult;
 use crate::store::pouw_store;
-use pouw::learning::gan::GanTrainer;
+use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::work::{
-    AssessInput, BlockProof, ProofLimits, RecordFreeProof, Target, VerifyInput, VerifyPhase,
-    VerifyProgress,
+    AssessInput, BlockProof, ConsensusParams, ProofLimits, RecordFreeProof, Target, VerifyInput,
+    VerifyPhase, VerifyProgress,
 };
 use std::ffi::c_void;
 use std::sync::atomic::AtomicBool;
@@ -229,12 +229,7 @@ pub unsafe extern "C" fn pouw_assess(
         };
         let bytes = slice(proof, proof_len)?;
         out_ptr(out_assessment)?;
-        let limits = ProofLimits::of(params);
-        let proof = if dataset.is_null() {
-            BlockProof::from_bytes(bytes, &limits)?
-        } else {
-            RecordFreeProof::from_bytes(bytes, &limits)?.expand(params, &handle(dataset)?.inner)?
-        };
+        let proof = decode_either(params, dataset, bytes)?;
         let a = pouw::work::assess::<GanTrainer>(&input, &proof)?;
         out_assessment.write(pouw_assessment {
             start_quality: a.start_quality,
@@ -334,4 +329,22 @@ pub unsafe extern "C" fn pouw_block_proof_id(
         out_id.cast::<[u8; 32]>(),
         |_, proof| Ok(proof.id()),
     )
+}
+
+/// A proof in the self-contained form when `dataset` is NULL, else the record-free form read
+/// against `dataset` (both decoded under `params`' limits).
+///
+/// # Safety
+/// A non-NULL `dataset` must be a live handle.
+pub(super) unsafe fn decode_either(
+    params: &ConsensusParams<GanSpec>,
+    dataset: *const pouw_dataset,
+    bytes: &[u8],
+) -> Result<BlockProof, PouwResult> {
+    let limits = ProofLimits::of(params);
+    Ok(if dataset.is_null() {
+        BlockProof::from_bytes(bytes, &limits)?
+    } else {
+        RecordFreeProof::from_bytes(bytes, &limits)?.expand(params, &handle(dataset)?.inner)?
+    })
 }
