@@ -421,7 +421,7 @@ fn main() -> Result<()> {
     let progress = support::Progress::new("mining", a.blocks);
     progress.update(state.height.min(a.blocks), "");
     while state.height < a.blocks {
-        next_block(&a, &params, &ds, &files, &scorer, &mut state)?;
+        next_block(&a, &params, &ds, &files, &scorer, &progress, &mut state)?;
         progress.update(state.height, "");
         if let Some(r) = state.rows.last() {
             progress.suspend(|| print_row(r));
@@ -442,6 +442,7 @@ fn next_block(
     ds: &Dataset,
     files: &Files,
     scorer: &Scorer,
+    progress: &support::Progress,
     state: &mut State,
 ) -> Result<()> {
     let height = state.height + 1;
@@ -484,9 +485,15 @@ fn next_block(
             spill_dir: Some(block_dir.clone()),
             ..MineOptions::default()
         };
-        if let MineOutcome::Found(b) =
-            mine::<GanTrainer>(&input, options, &mut |_| {}, &AtomicBool::new(false))?
-        {
+        if let MineOutcome::Found(b) = mine::<GanTrainer>(
+            &input,
+            options,
+            &mut |p| {
+                let note = format!("block {height}: miner {lane} at step {}", p.step);
+                progress.update(state.height, &note)
+            },
+            &AtomicBool::new(false),
+        )? {
             found.push((lane, *b));
         }
     }
