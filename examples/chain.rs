@@ -27,9 +27,9 @@ use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::{BlobStore, DeviceChoice, DirStore, ProofOfLearning};
 use pouw::work::{
-    assess, audit_segment, break_tie, mine, points, random_segment, reward, segment_count, settle,
-    verify, AssessInput, AuditInput, AuditOutcome, BlockProof, ConsensusParams, MineInput,
-    MineOptions, MineOutcome, ProofLimits, QualityPoints, RewardRule, Start, Target, VerifyInput,
+    assess, audit_segment, break_tie, mine, random_segment, reward, segment_count, settle, verify,
+    AssessInput, AuditInput, AuditOutcome, BlockProof, ConsensusParams, MineInput, MineOptions,
+    MineOutcome, ProofLimits, QualityPoints, RewardRule, Start, Target, VerifyInput,
 };
 use pouw::{Dataset, Error, Result};
 use std::path::{Path, PathBuf};
@@ -603,7 +603,7 @@ fn next_block(
         }
         let prev = BlockProof::from_bytes(&Files::read(&files.proof(row.height, 0))?, &limits)?;
         let settled = settle::<GanTrainer>(&prev_scoring, &prev, later)?;
-        let (s, e) = points(&settled)?;
+        let (s, e) = settled.points()?;
         row.start_quality = settled.start_quality;
         row.end_quality = settled.end_quality;
         row.reward = reward(SUBSIDY, s, e, &a.rule)?;

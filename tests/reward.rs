@@ -8,8 +8,7 @@ use common::work::{chain, Chain};
 use pouw::learning::gan::GanTrainer;
 use pouw::learning::DeviceChoice;
 use pouw::work::{
-    assess, break_tie, points, reward, settle, AssessInput, BlockProof, QualityPoints, RewardRule,
-    Start,
+    assess, break_tie, reward, settle, AssessInput, BlockProof, QualityPoints, RewardRule, Start,
 };
 
 fn scoring<'a>(c: &'a Chain, start: &'a Start) -> AssessInput<'a, pouw::learning::gan::GanSpec> {
@@ -63,7 +62,7 @@ fn a_block_settles_on_the_records_of_the_blocks_after_it() {
         settled
     );
 
-    let (start, end) = points(&settled).unwrap();
+    let (start, end) = settled.points().unwrap();
     let rule = RewardRule {
         max_adjustment_ppm: 250_000,
         full_improvement: QualityPoints(QualityPoints::PER_UNIT / 100),

@@ -6,6 +6,7 @@
 //! computes the same ones.
 
 use super::proof::BlockProof;
+use super::reward::QualityPoints;
 use super::{ConsensusParams, Start};
 use crate::error::{Error, Result};
 use crate::hash::Digest;
@@ -41,6 +42,14 @@ impl Assessment {
     /// better).
     pub fn improvement(&self) -> f64 {
         self.start_quality - self.end_quality
+    }
+
+    /// Both scores as integer points (start, end), for [`reward`](super::reward).
+    pub fn points(&self) -> Result<(QualityPoints, QualityPoints)> {
+        Ok((
+            QualityPoints::from_score(self.start_quality)?,
+            QualityPoints::from_score(self.end_quality)?,
+        ))
     }
 }
 

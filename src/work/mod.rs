@@ -46,7 +46,7 @@ pub use proof::{segment_starts, BlockProof, ProofLimits};
 pub use protocol::ProtocolVersion;
 pub use record_free::RecordFreeProof;
 pub use reward::{prefer, reward, Contender, QualityPoints, RewardRule, PPM};
-pub use settle::{break_tie, points, settle, TieBreak};
+pub use settle::{break_tie, settle, TieBreak};
 pub use verify::{
     verify, verify_proof, verify_record_free, verify_record_free_with, verify_with, Verdict,
     VerifyInput, VerifyPhase, VerifyProgress,

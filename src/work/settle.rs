@@ -104,11 +104,3 @@ pub fn break_tie<P: ProofOfLearning>(
         b: contender(b)?,
     })
 }
-
-/// An assessment's scores as points (start, end), for [`reward`](super::reward).
-pub fn points(assessment: &Assessment) -> Result<(QualityPoints, QualityPoints)> {
-    Ok((
-        QualityPoints::from_score(assessment.start_quality)?,
-        QualityPoints::from_score(assessment.end_quality)?,
-    ))
-}
