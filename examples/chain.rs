@@ -69,7 +69,7 @@ fn args() -> Result<Args> {
     };
     let data = flag("--data")?.unwrap_or_else(|| "digits".into());
     let full = match flag("--full-improvement")? {
-        None => 0.002,
+        None => 0.04,
         Some(s) => s.parse::<f64>().map_err(|_| {
             Error::InvalidParameters("--full-improvement takes a score difference".into())
         })?,
