@@ -124,14 +124,16 @@ struct Row {
     proof_bytes: u64,
     /// Improvement on its own capacity records (what its miner knew when publishing).
     private_delta: f64,
+    /// Lanes that reached a winning ticket at the fewest steps (more than 1: a tie).
+    contenders: u32,
 }
 
 impl Row {
-    const FIELDS: usize = 12;
+    const FIELDS: usize = 13;
 
     fn to_line(&self) -> String {
         format!(
-            "{} {} {} {:e} {:e} {:e} {} {:e} {:e} {:e} {} {:e}",
+            "{} {} {} {:e} {:e} {:e} {} {:e} {:e} {:e} {} {:e} {}",
             self.height,
             self.winner,
             self.steps,
@@ -143,7 +145,8 @@ impl Row {
             self.verify_secs,
             self.audit_secs,
             self.proof_bytes,
-            self.private_delta
+            self.private_delta,
+            self.contenders
         )
     }
 
@@ -171,6 +174,7 @@ impl Row {
             audit_secs: x(9)?,
             proof_bytes: u(10)?,
             private_delta: x(11)?,
+            contenders: u(12)? as u32,
         })
     }
 }
@@ -389,7 +393,9 @@ fn main() -> Result<()> {
         s
     } else {
         let genesis = GanTrainer::from_seed(&params.spec, &[0; 32], DeviceChoice::Cpu)?;
-        pouw::write_atomic(files.start(0), &genesis.checkpoint()?)?;
+        let bytes = genesis.checkpoint()?;
+        files.chain.put(&bytes)?;
+        pouw::write_atomic(files.start(0), &bytes)?;
         write_grid(&genesis, &a.out, 0)?;
         State {
             dataset_root: ds.root(),
@@ -429,6 +435,7 @@ fn main() -> Result<()> {
     }
     progress.finish();
     plot(&a.out, &state.rows)?;
+    summary(&state.rows);
     if a.all_lanes {
         manipulation(&state, &a.rule);
     }
@@ -446,13 +453,16 @@ fn next_block(
     state: &mut State,
 ) -> Result<()> {
     let height = state.height + 1;
+    // The start is in the chain's store already: the genesis, or the last block's winner.
     let start_bytes = Files::read(&files.start(state.height))?;
-    files.chain.put(&start_bytes)?;
     let start = Start::of_checkpoint::<GanTrainer>(&params.spec, &start_bytes)?;
-    let parent = match state.height {
-        0 => start.digest,
-        h => BlockProof::from_bytes(&Files::read(&files.proof(h, 0))?, &ProofLimits::of(params))?
-            .id(),
+    let parent = match &state.pending {
+        None => start.digest,
+        Some(last) => BlockProof::from_bytes(
+            &Files::read(&files.proof(last.height, last.winner))?,
+            &ProofLimits::of(params),
+        )?
+        .id(),
     };
     let header = header_of(&parent, height);
     let block_dir = a.out.join("block");
@@ -512,10 +522,12 @@ fn next_block(
         device: DeviceChoice::Cpu,
     };
     let mut winner: Option<usize> = None;
+    let mut contenders = 0;
     for (i, (_, b)) in found.iter().enumerate() {
         if b.proof.steps != fewest {
             continue;
         }
+        contenders += 1;
         winner = Some(match winner {
             None => i,
             Some(w)
@@ -601,7 +613,8 @@ fn next_block(
             let s = settle::<GanTrainer>(&prev_scoring, &p, later)?;
             l.settled_delta = s.improvement();
         }
-        let prev = BlockProof::from_bytes(&Files::read(&files.proof(row.height, 0))?, &limits)?;
+        let prev =
+            BlockProof::from_bytes(&Files::read(&files.proof(row.height, row.winner))?, &limits)?;
         let settled = settle::<GanTrainer>(&prev_scoring, &prev, later)?;
         let (s, e) = settled.points()?;
         row.start_quality = settled.start_quality;
@@ -625,19 +638,10 @@ fn next_block(
     }
     // Files first (a crash before the state is written repeats this block), then the state.
     pouw::write_atomic(files.start(height), winning)?;
-    pouw::write_atomic(files.proof(height, 0), &proof_bytes)?;
+    pouw::write_atomic(files.proof(height, *lane), &proof_bytes)?;
     if a.all_lanes {
         for (l, b) in found.iter().filter(|(l, _)| l != lane) {
-            // Losing lanes are renumbered past 0 (the winner's slot).
-            let slot = if *l == 0 { *lane } else { *l };
-            pouw::write_atomic(files.proof(height, slot), &b.proof.to_bytes())?;
-        }
-        for lane_row in state.lanes.iter_mut().filter(|r| r.height == height) {
-            if lane_row.won {
-                lane_row.lane = 0;
-            } else if lane_row.lane == 0 {
-                lane_row.lane = *lane;
-            }
+            pouw::write_atomic(files.proof(height, *l), &b.proof.to_bytes())?;
         }
     }
     if height.is_multiple_of(a.grid_every) || height == a.blocks {
@@ -653,6 +657,7 @@ fn next_block(
         audit_secs,
         proof_bytes: proof_bytes.len() as u64,
         private_delta: private.improvement(),
+        contenders,
         ..Row::default()
     });
     state.height = height;
@@ -712,6 +717,54 @@ fn print_row(r: &Row) {
         r.audit_secs,
         r.proof_bytes
     );
+}
+
+/// Totals of the settled blocks, and how well a run's settled improvements add up to the
+/// chain model's improvement on the fixed records.
+fn summary(rows: &[Row]) {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return;
+    };
+    let steps: u64 = rows.iter().map(|r| r.steps).sum();
+    let sum = |f: fn(&Row) -> f64| rows.iter().map(f).sum::<f64>();
+    let audited = rows.iter().filter(|r| r.audit_secs > 0.0).count();
+    println!(
+        "summary   {} settled blocks, {steps} steps; mining {:.2} s a step; verification {:.1} s \
+         a block; audit {:.1} s an audited block ({audited}); proofs {:.0} bytes on average; \
+         ties {} of {} heights",
+        rows.len(),
+        sum(|r| r.mine_secs) / steps.max(1) as f64,
+        sum(|r| r.verify_secs) / rows.len() as f64,
+        sum(|r| r.audit_secs) / audited.max(1) as f64,
+        sum(|r| r.proof_bytes as f64) / rows.len() as f64,
+        rows.iter().filter(|r| r.contenders > 1).count(),
+        rows.len()
+    );
+    // The same model (block h's winner) scored on block h+1's records and on block h+2's.
+    let noise: Vec<f64> = rows
+        .windows(2)
+        .map(|w| w[1].start_quality - w[0].end_quality)
+        .collect();
+    let settled: f64 = rows[1..]
+        .iter()
+        .map(|r| r.start_quality - r.end_quality)
+        .sum();
+    println!(
+        "summary   blocks {} to {}: settled improvements sum to {settled:.4}; the model on the \
+         fixed records {:.4} -> {:.4} ({:.4}); one model on two blocks' records differs by sd \
+         {:.4}",
+        first.height + 1,
+        last.height,
+        first.eval_quality,
+        last.eval_quality,
+        first.eval_quality - last.eval_quality,
+        sd(&noise)
+    );
+}
+
+fn sd(x: &[f64]) -> f64 {
+    let m = mean(x);
+    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / x.len().max(1) as f64).sqrt()
 }
 
 /// `quality-by-block.png`: the chain model's score on the fixed evaluation records, and each
@@ -802,8 +855,6 @@ fn manipulation(state: &State, rule: &RewardRule) {
     }
     let private: Vec<f64> = settled.iter().map(|l| l.private_delta).collect();
     let later: Vec<f64> = settled.iter().map(|l| l.settled_delta).collect();
-    let sd =
-        |x: &[f64]| (mean(&x.iter().map(|v| v * v).collect::<Vec<_>>()) - mean(x).powi(2)).sqrt();
     println!(
         "manipulation ({} heights, {} lane blocks settled)",
         heights.len(),

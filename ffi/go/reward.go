@@ -47,8 +47,9 @@ func Reward(subsidy uint64, start, end QualityPoints, rule RewardRule) (uint64, 
 }
 
 // Settle scores the block req.Proof (accepted from req.Start) on the capacity records of the
-// blocks accepted on top of it (later, in chain order, 1 to 64), which its miner could not
-// choose. Proofs are record-free when ds is not nil. Every error is this node's (ErrUndecided).
+// blocks accepted on top of it (later, in chain order, 1 to 64; other counts are
+// CodeInvalidArgument), which its miner could not choose. Proofs are record-free when ds is not
+// nil. Every error is this node's (ErrUndecided).
 func Settle(req VerifyRequest, later [][]byte, ds *Dataset) (*Assessment, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()
@@ -56,10 +57,13 @@ func Settle(req VerifyRequest, later [][]byte, ds *Dataset) (*Assessment, error)
 	if err != nil {
 		return nil, err
 	}
+	if len(later) == 0 || len(later) > C.POUW_MAX_SETTLE_BLOCKS {
+		return nil, &Error{Op: "settle", Code: CodeInvalidArgument, Message: message(CodeInvalidArgument)}
+	}
 	// The array of proofs lives in C memory (cgo passes no Go pointers to Go pointers).
 	n := len(later)
-	ptrs := (*[1 << 20]*C.uint8_t)(C.malloc(C.size_t(n+1) * C.size_t(unsafe.Sizeof((*C.uint8_t)(nil)))))
-	lens := (*[1 << 20]C.size_t)(C.malloc(C.size_t(n+1) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
+	ptrs := (*[C.POUW_MAX_SETTLE_BLOCKS]*C.uint8_t)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof((*C.uint8_t)(nil)))))
+	lens := (*[C.POUW_MAX_SETTLE_BLOCKS]C.size_t)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.size_t(0)))))
 	defer C.free(unsafe.Pointer(ptrs))
 	defer C.free(unsafe.Pointer(lens))
 	for i, p := range later {

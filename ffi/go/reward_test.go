@@ -63,6 +63,9 @@ func TestSettleAndBreakTie(t *testing.T) {
 	if _, err := Settle(req, nil, nil); !IsCode(err, CodeInvalidArgument) || !errors.Is(err, ErrUndecided) {
 		t.Fatalf("no later block: %v", err)
 	}
+	if _, err := Settle(req, make([][]byte, 65), nil); !IsCode(err, CodeInvalidArgument) {
+		t.Fatalf("65 later blocks: %v", err)
+	}
 	ab, err := BreakTie(req, a.Proof, b.Proof, nil)
 	if err != nil {
 		t.Fatal(err)

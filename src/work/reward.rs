@@ -6,9 +6,12 @@
 //! ±max_adjustment_ppm)` (the division truncates toward zero), where `Δ` is the start score
 //! minus the winning score in [`QualityPoints`], both measured on records the miner could not
 //! choose ([`settle`](super::settle)). The factor is linear in `Δ` and odd, so over a run of
-//! blocks whose adjustments stay inside the bound the rewards sum to `n × subsidy` plus a term in
-//! the run's cumulative improvement alone: making the model worse in one block to improve it in
-//! the next earns nothing (README, "Reward by quality", has the manipulation analysis and its
+//! blocks whose adjustments stay inside the bound the rewards sum (up to rounding) to
+//! `n × subsidy` plus a term in the improvements' sum, which telescopes to the run's cumulative
+//! improvement where consecutive scores are measured on the same records: making the model
+//! worse in one block to improve it in the next earns nothing. Settled scores are measured on
+//! each block's own later records, so the sum telescopes only up to that measurement noise
+//! (README, "Reward by quality and fork choice", has the manipulation analysis and its
 //! measurements).
 
 use crate::error::{Error, Result};
