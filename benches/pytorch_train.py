@@ -1,14 +1,16 @@
 """The float32 PyTorch reference of pouw's training (the venv's torch 2.11.0): the same DCGAN,
-hyperparameters, initialisation distributions and data as pouw's default digits task, trained
-the conventional way (autograd, torch.optim.Adam, torch's RNG for batches and noise). Writes the
-state at every evaluation step as a pouw checkpoint (the same tensor names, safetensors layout
-and metadata), so pouw scores both with the same quality function.
+hyperparameters, initialisation distributions and data as pouw's default task over a dataset of
+square images, trained the conventional way (autograd, torch.optim.Adam, torch's RNG for batches
+and noise). Writes the state at every evaluation step as a pouw checkpoint (the same tensor
+names, safetensors layout and metadata), so pouw scores both with the same quality function.
 
-    .venv/bin/python benches/pytorch_train.py DIGITS_CSV_GZ SEED STEPS EVERY OUT_DIR [THREADS]
+    .venv/bin/python benches/pytorch_train.py RECORDS CHANNELS SIZE VALUE_MAX SEED STEPS EVERY OUT_DIR [THREADS]
 
-writes OUT_DIR/step-<t>.safetensors for t = 0, EVERY, 2*EVERY, ..., STEPS.
+RECORDS is the dataset's records end to end, each CHANNELS x SIZE x SIZE bytes (the layout of a
+pouw dataset's records); records scale to [-1, 1] by VALUE_MAX as pouw's do. Writes
+OUT_DIR/step-<t>.safetensors for t = 0, EVERY, 2*EVERY, ..., STEPS and prints "saved <t>" after
+each (the caller's progress).
 """
-import gzip
 import os
 import sys
 
@@ -17,24 +19,45 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-csv, seed, steps, every, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-torch.set_num_threads(int(sys.argv[6]) if len(sys.argv) > 6 else 1)
+records, channels, size, value_max = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+seed, steps, every, out = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
+torch.set_num_threads(int(sys.argv[9]) if len(sys.argv) > 9 else 1)
 torch.manual_seed(seed)
 NZ, NGF, NDF, B, LR, BETAS = 100, 160, 40, 64, 2e-4, (0.5, 0.999)
+DEPTH = size.bit_length() - 3  # log2(size) - 2 up-sampling blocks, as pouw's GanSpec::depth
 
-with gzip.open(csv, "rt") as f:
-    rows = np.array([[int(v) for v in line.split(",")[:64]] for line in f if line.strip()], dtype=np.float32)
-data = torch.from_numpy(rows).reshape(-1, 1, 8, 8) * np.float32(2.0 / 16.0) - 1.0
+raw = np.fromfile(records, dtype=np.uint8).reshape(-1, channels, size, size)
+data = torch.from_numpy(raw.astype(np.float32)) * np.float32(2.0 / value_max) - 1.0
 
-# The digits model (depth 1): 1x1 latent -> 4x4 (160) -> 8x8 (1); 8x8 (1) -> 4x4 (40) -> logit.
-gen = nn.ModuleDict({
-    "b0": nn.ConvTranspose2d(NZ, NGF, 4, 1, 0, bias=False), "b0bn": nn.BatchNorm2d(NGF),
-    "b1": nn.ConvTranspose2d(NGF, 1, 4, 2, 1, bias=False),
-})
-dis = nn.ModuleDict({
-    "b0": nn.Conv2d(1, NDF, 4, 2, 1, bias=False),
-    "b1": nn.Conv2d(NDF, 1, 4, 1, 0, bias=False),
-})
+# pouw's layout (src/learning/gan/layout.rs): generator block i is a transposed convolution
+# (the first projects the latent to 4x4, the others double the side), batch norm and ReLU except
+# the last (tanh); discriminator block i halves the side, batch norm on all but the first and
+# the last, leaky ReLU 0.2; the last reduces 4x4 to one logit. No biases.
+gen, dis, named = nn.ModuleDict(), nn.ModuleDict(), {}
+cin = NZ
+for i in range(DEPTH + 1):
+    last = i == DEPTH
+    cout = channels if last else NGF << (DEPTH - 1 - i)
+    stride, pad = (1, 0) if i == 0 else (2, 1)
+    gen[f"b{i}"] = nn.ConvTranspose2d(cin, cout, 4, stride, pad, bias=False)
+    named[f"gen.b{i}.conv"] = gen[f"b{i}"].weight
+    if not last:
+        gen[f"b{i}bn"] = nn.BatchNorm2d(cout)
+        named[f"gen.b{i}.bn.scale"] = gen[f"b{i}bn"].weight
+        named[f"gen.b{i}.bn.shift"] = gen[f"b{i}bn"].bias
+    cin = cout
+cin = channels
+for i in range(DEPTH + 1):
+    last = i == DEPTH
+    cout = 1 if last else NDF << i
+    stride, pad = (1, 0) if last else (2, 1)
+    dis[f"b{i}"] = nn.Conv2d(cin, cout, 4, stride, pad, bias=False)
+    named[f"dis.b{i}.conv"] = dis[f"b{i}"].weight
+    if 0 < i < DEPTH:
+        dis[f"b{i}bn"] = nn.BatchNorm2d(cout)
+        named[f"dis.b{i}.bn.scale"] = dis[f"b{i}bn"].weight
+        named[f"dis.b{i}.bn.shift"] = dis[f"b{i}bn"].bias
+    cin = cout
 for m in list(gen.values()) + list(dis.values()):
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
@@ -44,20 +67,21 @@ for m in list(gen.values()) + list(dis.values()):
 
 
 def generate(z):
-    x = torch.relu(gen["b0bn"](gen["b0"](z)))
-    return torch.tanh(gen["b1"](x))
+    x = z
+    for i in range(DEPTH):
+        x = torch.relu(gen[f"b{i}bn"](gen[f"b{i}"](x)))
+    return torch.tanh(gen[f"b{DEPTH}"](x))
 
 
 def discriminate(x):
-    return dis["b1"](nn.functional.leaky_relu(dis["b0"](x), 0.2)).reshape(-1)
+    for i in range(DEPTH):
+        x = dis[f"b{i}"](x)
+        if i > 0:
+            x = dis[f"b{i}bn"](x)
+        x = nn.functional.leaky_relu(x, 0.2)
+    return dis[f"b{DEPTH}"](x).reshape(-1)
 
 
-# pouw's names for each parameter.
-named = {
-    "gen.b0.conv": gen["b0"].weight, "gen.b0.bn.scale": gen["b0bn"].weight,
-    "gen.b0.bn.shift": gen["b0bn"].bias, "gen.b1.conv": gen["b1"].weight,
-    "dis.b0.conv": dis["b0"].weight, "dis.b1.conv": dis["b1"].weight,
-}
 opt_g = torch.optim.Adam(gen.parameters(), lr=LR, betas=BETAS)
 opt_d = torch.optim.Adam(dis.parameters(), lr=LR, betas=BETAS)
 bce = nn.BCEWithLogitsLoss()
@@ -71,7 +95,10 @@ def save(t):
         tensors[name] = p.detach().contiguous()
         for moment, key in (("m", "exp_avg"), ("v", "exp_avg_sq")):
             tensors[f"adam.{moment}.{name}"] = state.get(key, torch.zeros_like(p)).detach().contiguous()
-    save_file(tensors, os.path.join(out, f"step-{t}.safetensors"), metadata={"format": "pouw-gan-checkpoint-v2"})
+    path = os.path.join(out, f"step-{t}.safetensors")
+    save_file(tensors, path + ".tmp", metadata={"format": "pouw-gan-checkpoint-v2"})
+    os.replace(path + ".tmp", path)
+    print(f"saved {t}", flush=True)
 
 
 os.makedirs(out, exist_ok=True)

@@ -21,7 +21,6 @@
 
 mod support;
 
-use pouw::dataset::import::{import_digits_csv, import_image_folder};
 use pouw::hash::{tagged_hash, Digest};
 use pouw::learning::gan::render::{sample_grid, write_png};
 use pouw::learning::gan::{GanSpec, GanTrainer};
@@ -41,8 +40,6 @@ use support::quality::Scorer;
 const WINDOW: u64 = 4;
 /// The block subsidy of the reward rule (units of the chain's coin).
 const SUBSIDY: u64 = 1_000_000;
-const BUNDLED_FACES: &str = "tests/data/lfw-faces";
-const FACES_LICENCE: &str = "LFW crops as shipped in scikit-image (see tests/data/lfw-faces)";
 
 struct Args {
     data: String,
@@ -90,20 +87,6 @@ fn args() -> Result<Args> {
         all_lanes: args.iter().any(|a| a == "--all-lanes"),
         rule,
     })
-}
-
-/// The dataset named by `--data`, imported into `dir` once and opened after.
-fn dataset(data: &str, dir: &Path) -> Result<Dataset> {
-    if dir.exists() {
-        return Dataset::open(dir);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    match data {
-        "digits" => import_digits_csv(support::digits_path(), dir, None),
-        "faces32" => import_image_folder(root.join(BUNDLED_FACES), dir, 32, FACES_LICENCE),
-        "faces64" => import_image_folder(root.join(BUNDLED_FACES), dir, 64, FACES_LICENCE),
-        folder => import_image_folder(folder, dir, 32, "the operator's images"),
-    }
 }
 
 /// One settled block: the table's row.
@@ -372,7 +355,7 @@ fn main() -> Result<()> {
         let _ = std::fs::remove_dir_all(&a.out);
     }
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let ds = dataset(&a.data, &a.out.join("dataset"))?;
+    let ds = support::data::named_dataset(&a.data, &a.out.join("dataset"))?;
     let spec = GanSpec::for_manifest(ds.manifest())?;
     let mut params = ConsensusParams::new(spec, ds.root(), ds.len());
     params.min_steps = (a.expected / 2).max(1);

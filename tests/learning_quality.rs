@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::support::quality::{exact_curve, pytorch_scores, pytorch_train, spread, Curve, Scorer};
+use common::support::quality::{
+    exact_curve, pytorch_scores, pytorch_train, spread, Curve, RecordsFile, Scorer,
+};
 use pouw::learning::gan::GanSpec;
 
 const RUNS: u8 = 4;
@@ -20,13 +22,18 @@ fn exact_training_stays_within_the_spread_of_float32_pytorch() {
     let scorer = Scorer::new(&ds).unwrap();
     // The reference trains in child processes while the exact runs train here.
     let work = dir.path().to_path_buf();
+    let records = RecordsFile::write(&ds, &work).unwrap();
     let pytorch = std::thread::spawn(move || {
         for run in 0..RUNS {
-            pytorch_train(&common::digits_path(), run, STEPS, EVERY, &work).unwrap();
+            pytorch_train(&records, run, STEPS, EVERY, &work, &|_| {}).unwrap();
         }
     });
     let exact: Vec<Curve> = (0..RUNS)
-        .map(|run| exact_curve(&ds, &spec, run, STEPS, EVERY, &scorer).unwrap())
+        .map(|run| {
+            exact_curve(&ds, &spec, run, STEPS, EVERY, &scorer, &|_| {})
+                .unwrap()
+                .0
+        })
         .collect();
     pytorch.join().unwrap();
     let reference: Vec<Curve> = (0..RUNS)

@@ -2,6 +2,8 @@
 //! (`plotters`, labelled with the DejaVu Sans font the `dejavu` crate embeds).
 #![allow(dead_code)]
 
+#[cfg(feature = "images")]
+pub mod data;
 pub mod digits;
 #[cfg(feature = "torch")]
 pub mod quality;

@@ -1,14 +1,16 @@
 //! Training quality of the exact step against the float32 PyTorch reference
-//! (`benches/pytorch_train.py`): both train the default digits DCGAN from several seeds, and
-//! pouw scores every checkpoint of both with the same quality function (sliced Wasserstein
-//! distance of generated samples to real digits, lower is better). Used by the `train` example
-//! (`--compare`, which plots both) and by `tests/learning_quality.rs`.
+//! (`benches/pytorch_train.py`): both train the default DCGAN of a dataset from several seeds,
+//! and pouw scores every evaluated checkpoint of both with the same quality function (sliced
+//! Wasserstein distance of generated samples to real records, lower is better). Used by the
+//! `train` example (`--compare`, which plots both) and by `tests/learning_quality.rs`.
 
 use pouw::learning::gan::{GanSpec, GanTrainer};
 use pouw::learning::DeviceChoice;
 use pouw::learning::{batch_indices, step_seed, Batch, ProofOfLearning, TaskSpec};
 use pouw::{Dataset, Digest, Error, Result};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// Real records the quality score compares with.
 pub const REFERENCE_RECORDS: u32 = 512;
@@ -39,7 +41,13 @@ impl Scorer {
     }
 }
 
-/// Trains the exact model from the seed of run `run` for `steps` steps, scoring every `every`.
+/// The exact model of run `run` (its initial state).
+pub fn exact_start(spec: &GanSpec, run: u8) -> Result<GanTrainer> {
+    GanTrainer::from_seed(spec, &[run; 32], DeviceChoice::Cpu)
+}
+
+/// Trains the exact model from the seed of run `run` for `steps` steps, scoring every `every`;
+/// `on_step` hears of every step done. Returns the curve and the final state.
 pub fn exact_curve(
     dataset: &Dataset,
     spec: &GanSpec,
@@ -47,8 +55,9 @@ pub fn exact_curve(
     steps: u64,
     every: u64,
     scorer: &Scorer,
-) -> Result<Curve> {
-    let mut trainer = GanTrainer::from_seed(spec, &[run; 32], DeviceChoice::Cpu)?;
+    on_step: &dyn Fn(u64),
+) -> Result<(Curve, GanTrainer)> {
+    let mut trainer = exact_start(spec, run)?;
     let anchor = [run ^ 0x5a; 32];
     let mut curve = vec![(0, scorer.score(&trainer)?)];
     for i in 1..=steps {
@@ -60,8 +69,9 @@ pub fn exact_curve(
         if i % every == 0 {
             curve.push((i, scorer.score(&trainer)?));
         }
+        on_step(i);
     }
-    Ok(curve)
+    Ok((curve, trainer))
 }
 
 /// The project's virtualenv Python (scripts/setup.sh installs torch and safetensors there).
@@ -69,39 +79,82 @@ pub fn python() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
 }
 
-/// Trains the float32 PyTorch reference from seed `run` (in `work`), then scores the
-/// checkpoints it wrote with pouw's quality function.
-pub fn pytorch_curve(
-    digits_csv: &Path,
-    spec: &GanSpec,
-    run: u8,
-    steps: u64,
-    every: u64,
-    scorer: &Scorer,
-    work: &Path,
-) -> Result<Curve> {
-    pytorch_train(digits_csv, run, steps, every, work)?;
-    pytorch_scores(spec, run, steps, every, scorer, work)
+/// A dataset's records end to end in one file, the input of `benches/pytorch_train.py`.
+pub struct RecordsFile {
+    path: PathBuf,
+    channels: u32,
+    size: u32,
+    value_max: u32,
 }
 
-/// Trains the float32 PyTorch reference from seed `run`, writing its checkpoints under `work`.
+impl RecordsFile {
+    /// Writes every record of `dataset` (square images) to `work/records.u8`, atomically.
+    pub fn write(dataset: &Dataset, work: &Path) -> Result<Self> {
+        let manifest = dataset.manifest();
+        let (channels, size, width) = manifest.image_dims().ok_or_else(|| {
+            Error::InvalidParameters("the PyTorch reference trains on images".into())
+        })?;
+        if size != width {
+            return Err(Error::InvalidParameters(format!(
+                "images of {size}x{width} are not square"
+            )));
+        }
+        let mut bytes = Vec::with_capacity(dataset.record_size() * dataset.len() as usize);
+        for i in 0..dataset.len() {
+            bytes.extend_from_slice(&dataset.record(i)?);
+        }
+        std::fs::create_dir_all(work).map_err(|e| Error::io(work, e))?;
+        let path = work.join("records.u8");
+        let partial = work.join("records.u8.partial");
+        std::fs::write(&partial, &bytes).map_err(|e| Error::io(&partial, e))?;
+        std::fs::rename(&partial, &path).map_err(|e| Error::io(&path, e))?;
+        Ok(RecordsFile {
+            path,
+            channels,
+            size,
+            value_max: manifest.value_max,
+        })
+    }
+}
+
+/// Trains the float32 PyTorch reference from seed `run` (one thread), writing its checkpoints
+/// under `work/pytorch-<run>/`; `on_saved` hears the step of every checkpoint written.
 pub fn pytorch_train(
-    digits_csv: &Path,
+    records: &RecordsFile,
     run: u8,
     steps: u64,
     every: u64,
     work: &Path,
+    on_saved: &dyn Fn(u64),
 ) -> Result<()> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/pytorch_train.py");
-    let out = work.join(format!("pytorch-{run}"));
-    let status = std::process::Command::new(python())
+    let out = pytorch_dir(work, run);
+    let numbers = [
+        records.channels.into(),
+        records.size.into(),
+        records.value_max.into(),
+        run.into(),
+        steps,
+        every,
+    ];
+    let mut child = Command::new(python())
         .arg(&script)
-        .arg(digits_csv)
-        .args([run.to_string(), steps.to_string(), every.to_string()])
+        .arg(&records.path)
+        .args(numbers.map(|n: u64| n.to_string()))
         .arg(&out)
         .arg("1")
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|e| Error::io(python(), e))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| Error::io(&script, e))?;
+            if let Some(step) = line.strip_prefix("saved ").and_then(|s| s.parse().ok()) {
+                on_saved(step);
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| Error::io(python(), e))?;
     if !status.success() {
         return Err(Error::InvalidParameters(format!(
             "{} failed ({status}); scripts/setup.sh installs torch and safetensors",
@@ -109,6 +162,18 @@ pub fn pytorch_train(
         )));
     }
     Ok(())
+}
+
+/// Where [`pytorch_train`] writes the checkpoints of seed `run`.
+pub fn pytorch_dir(work: &Path, run: u8) -> PathBuf {
+    work.join(format!("pytorch-{run}"))
+}
+
+/// The PyTorch reference's checkpoint of seed `run` at step `t`, loaded as a pouw model.
+pub fn pytorch_state(spec: &GanSpec, run: u8, t: u64, work: &Path) -> Result<GanTrainer> {
+    let path = pytorch_dir(work, run).join(format!("step-{t}.safetensors"));
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    GanTrainer::from_checkpoint(spec, &bytes, DeviceChoice::Cpu)
 }
 
 /// Scores the checkpoints [`pytorch_train`] wrote for seed `run`.
@@ -120,21 +185,9 @@ pub fn pytorch_scores(
     scorer: &Scorer,
     work: &Path,
 ) -> Result<Curve> {
-    let out = work.join(format!("pytorch-{run}"));
     (0..=steps)
         .step_by(every as usize)
-        .map(|t| {
-            let path = out.join(format!("step-{t}.safetensors"));
-            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            Ok((
-                t,
-                scorer.score(&GanTrainer::from_checkpoint(
-                    spec,
-                    &bytes,
-                    DeviceChoice::Cpu,
-                )?)?,
-            ))
-        })
+        .map(|t| Ok((t, scorer.score(&pytorch_state(spec, run, t, work)?)?)))
         .collect()
 }
 
