@@ -38,8 +38,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 use support::data::{data_label, named_dataset};
 use support::quality::{
-    exact_curve, pytorch_dir, pytorch_scores, pytorch_state, pytorch_train, spread, Curve,
-    RecordsFile, Scorer,
+    exact_curve, pytorch_dir, pytorch_scores, pytorch_train, spread, Curve, RecordsFile, Scorer,
 };
 use support::Series;
 
@@ -258,8 +257,8 @@ impl Bench<'_> {
                     self.advance(t.saturating_sub(last.replace(t)), &note)
                 })?;
                 let secs = start.elapsed().as_secs_f64();
-                let curve = pytorch_scores(self.spec, run, c.steps, c.every, self.scorer, &c.out)?;
-                let model = pytorch_state(self.spec, run, c.steps, &c.out)?;
+                let (curve, model) =
+                    pytorch_scores(self.spec, run, c.steps, c.every, self.scorer, &c.out)?;
                 let dir = pytorch_dir(&c.out, run);
                 std::fs::remove_dir_all(&dir).map_err(|e| pouw::Error::io(&dir, e))?;
                 (curve, model, secs)
@@ -301,6 +300,7 @@ fn compare(c: &Compare) -> pouw::Result<()> {
         .flat_map(|side| (0..c.runs).map(move |run| (side, run)))
         .collect();
     let bar = support::Progress::new("training", 2 * u64::from(c.runs) * c.steps);
+    let started = Instant::now();
     let bench = Bench {
         c,
         dataset: &dataset,
@@ -332,6 +332,7 @@ fn compare(c: &Compare) -> pouw::Result<()> {
         }
     });
     bar.finish();
+    let wall = started.elapsed().as_secs_f64();
     let (mut exact, mut reference) = (Vec::new(), Vec::new());
     let (mut exact_secs, mut reference_secs) = (Vec::new(), Vec::new());
     let slots = results
@@ -349,6 +350,7 @@ fn compare(c: &Compare) -> pouw::Result<()> {
         times.extend(secs);
     }
     report(c, &exact, &reference);
+    println!("{wall:.0} s for every job, cached ones included (wall clock)");
     for (name, times) in [
         ("exact step", &exact_secs),
         ("PyTorch float32", &reference_secs),

@@ -37,7 +37,11 @@ fn exact_training_stays_within_the_spread_of_float32_pytorch() {
         .collect();
     pytorch.join().unwrap();
     let reference: Vec<Curve> = (0..RUNS)
-        .map(|run| pytorch_scores(&spec, run, STEPS, EVERY, &scorer, dir.path()).unwrap())
+        .map(|run| {
+            pytorch_scores(&spec, run, STEPS, EVERY, &scorer, dir.path())
+                .unwrap()
+                .0
+        })
         .collect();
     let (e, f) = (spread(&exact), spread(&reference));
     for ((t, me, se), (_, mf, sf)) in e.iter().zip(&f) {

@@ -41,11 +41,6 @@ impl Scorer {
     }
 }
 
-/// The exact model of run `run` (its initial state).
-pub fn exact_start(spec: &GanSpec, run: u8) -> Result<GanTrainer> {
-    GanTrainer::from_seed(spec, &[run; 32], DeviceChoice::Cpu)
-}
-
 /// Trains the exact model from the seed of run `run` for `steps` steps, scoring every `every`;
 /// `on_step` hears of every step done. Returns the curve and the final state.
 pub fn exact_curve(
@@ -57,7 +52,7 @@ pub fn exact_curve(
     scorer: &Scorer,
     on_step: &dyn Fn(u64),
 ) -> Result<(Curve, GanTrainer)> {
-    let mut trainer = exact_start(spec, run)?;
+    let mut trainer = GanTrainer::from_seed(spec, &[run; 32], DeviceChoice::Cpu)?;
     let anchor = [run ^ 0x5a; 32];
     let mut curve = vec![(0, scorer.score(&trainer)?)];
     for i in 1..=steps {
@@ -169,14 +164,8 @@ pub fn pytorch_dir(work: &Path, run: u8) -> PathBuf {
     work.join(format!("pytorch-{run}"))
 }
 
-/// The PyTorch reference's checkpoint of seed `run` at step `t`, loaded as a pouw model.
-pub fn pytorch_state(spec: &GanSpec, run: u8, t: u64, work: &Path) -> Result<GanTrainer> {
-    let path = pytorch_dir(work, run).join(format!("step-{t}.safetensors"));
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    GanTrainer::from_checkpoint(spec, &bytes, DeviceChoice::Cpu)
-}
-
-/// Scores the checkpoints [`pytorch_train`] wrote for seed `run`.
+/// Scores the checkpoints [`pytorch_train`] wrote for seed `run`, each read once; returns the
+/// curve and the last state.
 pub fn pytorch_scores(
     spec: &GanSpec,
     run: u8,
@@ -184,11 +173,18 @@ pub fn pytorch_scores(
     every: u64,
     scorer: &Scorer,
     work: &Path,
-) -> Result<Curve> {
-    (0..=steps)
-        .step_by(every as usize)
-        .map(|t| Ok((t, scorer.score(&pytorch_state(spec, run, t, work)?)?)))
-        .collect()
+) -> Result<(Curve, GanTrainer)> {
+    let mut curve = Curve::new();
+    let mut last = None;
+    for t in (0..=steps).step_by(every as usize) {
+        let path = pytorch_dir(work, run).join(format!("step-{t}.safetensors"));
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let model = GanTrainer::from_checkpoint(spec, &bytes, DeviceChoice::Cpu)?;
+        curve.push((t, scorer.score(&model)?));
+        last = Some(model);
+    }
+    let last = last.ok_or_else(|| Error::InvalidParameters("no checkpoint to score".into()))?;
+    Ok((curve, last))
 }
 
 /// Per evaluation step: the mean and the sample standard deviation over runs.
