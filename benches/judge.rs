@@ -7,15 +7,18 @@
 //! back; the other photographs are the 100 LFW non-face crops of `tests/data/lfw-nonfaces`
 //! (never seen by training or calibration). Digits: the first 1500 UCI digits the dataset, the
 //! other 297 held back. The default model (generator 160, discriminator 40 filters, batch 64)
-//! trained STEPS steps (default 400) with the demo's seeds; thresholds calibrated to reject 2%
-//! of the dataset (the logit over the dataset's scores, the distance out of fold).
+//! trained STEPS steps (default 400) with the demo's seeds. The distance rule is shown at 1%,
+//! 2% and 5% of the dataset rejected out of fold, the logit rule at 2% of the dataset's scores;
+//! the judge's request has the distance rule at 5% for the faces, 2% for the digits, and the
+//! logit rule off (it rejects no kind of junk the distance lets through, and unseen real
+//! records).
 //!
 //! `cargo bench --bench judge -- [STEPS]`
 
 use pouw::dataset::import::{import_digits_csv, import_image_folder};
 use pouw::growth::{
-    calibrate_threshold, DatasetRequest, DuplicateIndex, Judge, Submission,
-    DEFAULT_REJECT_PER_MILLE,
+    calibrate_distance, calibrate_threshold, record_features, DatasetRequest, DuplicateIndex,
+    Judge, Submission, DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_REJECT_PER_MILLE,
 };
 use pouw::hash::Xof;
 use pouw::ident::cid_of;
@@ -29,6 +32,10 @@ use std::time::Instant;
 
 #[path = "../examples/support/mod.rs"]
 mod support;
+
+/// Out-of-fold rejection rates of the dataset's own records, in thousandths, at which the
+/// table shows the distance rule.
+const DISTANCE_RATES: [u32; 3] = [10, 20, 50];
 
 fn main() {
     let steps: u64 = std::env::args()
@@ -87,7 +94,17 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             corrupt(&own, &mut x, Corruption::Invert, 255),
         ),
     ];
-    table("faces, 80 LFW faces at 32x32 RGB", &base, steps, classes);
+    let rules = Rules {
+        distance_per_mille: support::FACES_DISTANCE_REJECT_PER_MILLE,
+        logit: false,
+    };
+    table(
+        "faces, 80 LFW faces at 32x32 RGB",
+        &base,
+        steps,
+        rules,
+        classes,
+    );
 }
 
 fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
@@ -134,16 +151,35 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             corrupt(&own, &mut x, Corruption::Invert, 16),
         ),
     ];
+    let rules = Rules {
+        distance_per_mille: DEFAULT_DISTANCE_REJECT_PER_MILLE,
+        logit: false,
+    };
     table(
         "digits, the first 1500 UCI digits (8x8)",
         &base,
         steps,
+        rules,
         classes,
     );
 }
 
-/// Trains the default model on `base`, builds the judge, and prints the table.
-fn table(title: &str, base: &Dataset, steps: u64, classes: Vec<(&str, Vec<Vec<u8>>)>) {
+/// The model-based rules of the bench's request (the others are `DatasetRequest::for_dataset`'s).
+struct Rules {
+    /// The distance rule's out-of-fold rejection rate, in thousandths.
+    distance_per_mille: u32,
+    /// The logit rule on (at `DEFAULT_REJECT_PER_MILLE` of the dataset) or off.
+    logit: bool,
+}
+
+/// Trains the default model on `base`, builds the judge with `rules`, and prints the table.
+fn table(
+    title: &str,
+    base: &Dataset,
+    steps: u64,
+    rules: Rules,
+    classes: Vec<(&str, Vec<Vec<u8>>)>,
+) {
     let spec = GanSpec::for_manifest(base.manifest()).unwrap();
     let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu).unwrap();
     let mut checkpoint = trainer.checkpoint().unwrap();
@@ -159,28 +195,57 @@ fn table(title: &str, base: &Dataset, steps: u64, classes: Vec<(&str, Vec<Vec<u8
     let trained = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let threshold = calibrate_threshold(&trainer, &spec, base, DEFAULT_REJECT_PER_MILLE).unwrap();
-    let request =
-        DatasetRequest::for_dataset(base, spec.digest(), cid_of(&checkpoint), threshold, 1 << 20)
-            .unwrap();
+    let rule_threshold = if rules.logit { threshold } else { f32::MIN };
+    let mut request = DatasetRequest::for_dataset(
+        base,
+        spec.digest(),
+        cid_of(&checkpoint),
+        rule_threshold,
+        1 << 20,
+    )
+    .unwrap();
+    request.distance_reject_per_mille = rules.distance_per_mille;
     let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, base).unwrap();
     let index = DuplicateIndex::build(base, &request).unwrap();
-    let max = judge.max_distance().unwrap_or(f64::INFINITY);
+    let built = t.elapsed().as_secs_f64();
+    // The distance threshold at each rate the table shows (the request's is one of them).
+    let own_features = record_features(
+        judge.model(),
+        &spec,
+        judge.norms(),
+        &as_slices(&records(base)),
+    )
+    .unwrap();
+    let rows: Vec<&[f64]> = own_features.iter().map(Vec::as_slice).collect();
+    let maxima: Vec<f64> = DISTANCE_RATES
+        .iter()
+        .map(|&r| calibrate_distance(&rows, r).unwrap())
+        .collect();
     println!(
-        "\n## {title}\n\nmodel trained {steps} steps in {trained:.0} s; judge built in {:.1} s \
-         (logit threshold {threshold:.4}, distance threshold {max:.1} over {} features)\n",
-        t.elapsed().as_secs_f64(),
-        judge.feature_count()
+        "\n## {title}\n\nmodel trained {steps} steps in {trained:.0} s; judge built in {built:.1} s \
+         (distance over {} features; logit threshold {threshold:.4} at {}% of the dataset); the \
+         judge's request: distance rule at {}% out of fold, logit rule {}\n",
+        judge.feature_count(),
+        f64::from(DEFAULT_REJECT_PER_MILLE) / 10.0,
+        f64::from(rules.distance_per_mille) / 10.0,
+        if rules.logit { "on" } else { "off" }
     );
-    println!("| records | n | accepted by distance | accepted by logit | accepted by the judge |");
-    println!("|---|---|---|---|---|");
+    let rates: Vec<String> = DISTANCE_RATES
+        .iter()
+        .map(|&r| format!("accepted by distance ({}% out)", f64::from(r) / 10.0))
+        .collect();
+    println!(
+        "| records | n | {} | accepted by logit | accepted by the judge |",
+        rates.join(" | ")
+    );
+    println!("|---|---|{}---|---|", "---|".repeat(rates.len()));
     for (name, records) in classes {
-        let slices: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-        let by_distance = judge
-            .distances(&slices)
-            .unwrap()
+        let slices = as_slices(&records);
+        let distances = judge.distances(&slices).unwrap();
+        let by_distance: Vec<usize> = maxima
             .iter()
-            .filter(|&&d| d <= max)
-            .count();
+            .map(|max| distances.iter().filter(|&d| d <= max).count())
+            .collect();
         let by_logit = judge
             .scores(&slices)
             .unwrap()
@@ -195,10 +260,11 @@ fn table(title: &str, base: &Dataset, steps: u64, classes: Vec<(&str, Vec<Vec<u8
         let verdicts = judge.check(&index, &submission, 0).unwrap();
         let by_judge = verdicts.iter().filter(|v| v.is_accepted()).count();
         let pct = |k: usize| format!("{:.1}%", 100.0 * k as f64 / records.len() as f64);
+        let by_distance: Vec<String> = by_distance.into_iter().map(pct).collect();
         println!(
             "| {name} | {} | {} | {} | {} |",
             records.len(),
-            pct(by_distance),
+            by_distance.join(" | "),
             pct(by_logit),
             pct(by_judge)
         );
@@ -230,6 +296,10 @@ fn import_range(
         "LFW via scikit-image (bench data)",
     )
     .unwrap()
+}
+
+fn as_slices(records: &[Vec<u8>]) -> Vec<&[u8]> {
+    records.iter().map(Vec::as_slice).collect()
 }
 
 fn records(ds: &Dataset) -> Vec<Vec<u8>> {

@@ -1065,7 +1065,9 @@ mod batch_independence {
         assert_eq!(bits(together.clone()), bits(alone.clone()));
         let among_junk = judge.scores(&as_slices(&mixed)).unwrap()[40..60].to_vec();
         assert_eq!(bits(among_junk), bits(alone.clone()));
-        // So are the feature distances.
+        // So are the feature distances, over the mean and standard deviation of each channel of
+        // the discriminator's two hidden layers (40 and 80 channels at 16x16).
+        assert_eq!(judge.feature_count(), 2 * (40 + 80));
         let distances_alone: Vec<u64> = fresh
             .iter()
             .map(|r| judge.distances(&[r.as_slice()]).unwrap()[0].to_bits())

@@ -9,8 +9,11 @@ use crate::ident::{cid_from_bytes, cid_of, Cid};
 
 const MAGIC: &[u8; 4] = b"PWRQ";
 /// 2: the threshold is on the critic's score in inference form (batch norm with the dataset's
-/// statistics) and the distance rule is new; version 1 requests are refused.
-const FORMAT_VERSION: u32 = 2;
+/// statistics) and the distance rule is new. 3: the distance rule measures the critic's new
+/// features (the GAN's: the per-channel means and standard deviations of the discriminator's
+/// first two hidden layers), so a version 2 request's threshold meant other features; versions
+/// 1 and 2 are refused.
+const FORMAT_VERSION: u32 = 3;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
 /// The largest number of records one submission may be allowed to carry.

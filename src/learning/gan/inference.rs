@@ -22,8 +22,9 @@ pub(crate) enum Until {
     Logits,
     /// To the input of normalisation layer `k` (`[B, C, H, W]`).
     NormInput(usize),
-    /// To the last hidden layer, the input of the final (logit) block (`[B, C, H, W]`).
-    Features,
+    /// Through hidden layer `k` (after its activation; `[B, C, H, W]`), the layers before
+    /// the final (logit) block counted from 0.
+    Hidden(usize),
 }
 
 /// The number of batch-norm layers of `layout`.
@@ -41,12 +42,31 @@ pub(crate) fn discriminate_inference(
     norms: &[ChannelMoments],
     until: Until,
 ) -> Result<Tensor> {
+    run(ex, layout, weights, images, norms, until, |_, _| Ok(()))
+}
+
+/// The forward pass of [`discriminate_inference`], calling `on_hidden(k, x)` with each hidden
+/// layer's output (after its activation) on the way.
+fn run(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    images: &Tensor,
+    norms: &[ChannelMoments],
+    until: Until,
+    mut on_hidden: impl FnMut(usize, &Tensor) -> Result<()>,
+) -> Result<Tensor> {
     let blocks = block_weights(layout, weights)?;
     let mut x = images.shallow_clone();
     let mut k = 0;
+    let mut hidden = 0;
     for (block, (w, norm)) in layout.blocks.iter().zip(blocks) {
-        if block.conv == Conv::Reduce && until == Until::Features {
-            return Ok(x);
+        if let Until::Hidden(last) = until {
+            if block.conv == Conv::Reduce {
+                return Err(Error::InvalidParameters(format!(
+                    "no hidden layer {last} (the critic has {hidden})"
+                )));
+            }
         }
         let y = match block.conv {
             Conv::Down => layers::down(ex, &x, w)?,
@@ -76,6 +96,13 @@ pub(crate) fn discriminate_inference(
         } else {
             ex.leaky_relu(&y, layers::LEAK)?.0
         };
+        if block.conv != Conv::Reduce {
+            on_hidden(hidden, &x)?;
+            if until == Until::Hidden(hidden) {
+                return Ok(x);
+            }
+            hidden += 1;
+        }
     }
     match until {
         Until::Logits if k == norms.len() => Ok(x),
@@ -86,25 +113,76 @@ pub(crate) fn discriminate_inference(
         Until::NormInput(n) => Err(Error::InvalidParameters(format!(
             "no normalisation layer {n} (the critic has {k})"
         ))),
-        Until::Features => Err(Error::InvalidParameters(
-            "the critic has no final block".into(),
-        )),
+        Until::Hidden(last) => Err(Error::InvalidParameters(format!(
+            "no hidden layer {last} (the critic has {hidden})"
+        ))),
     }
 }
 
-/// Per record, the mean of each channel of an NCHW tensor over its positions (float64, added
-/// in position order).
-pub(crate) fn channel_means(x: &Tensor) -> Result<Vec<Vec<f64>>> {
+/// Hidden layers whose statistics are the critic's features: the first two (one when the
+/// critic has one).
+pub(crate) const FEATURE_LAYERS: usize = 2;
+
+/// Per record, the feature statistics of the discriminator's first `layers` hidden layers
+/// (fewer when it has fewer) in inference form: layer by layer, each channel's mean over its
+/// positions, then each channel's standard deviation over them (float64, in position order).
+pub(crate) fn hidden_statistics(
+    ex: &Exact,
+    layout: &Layout,
+    weights: &[Tensor],
+    images: &Tensor,
+    norms: &[ChannelMoments],
+    layers: usize,
+) -> Result<Vec<Vec<f64>>> {
+    let available = layout
+        .blocks
+        .iter()
+        .filter(|b| b.conv != Conv::Reduce)
+        .count();
+    let last = layers.min(available).checked_sub(1).ok_or_else(|| {
+        Error::InvalidParameters("the critic has no hidden layer to take features from".into())
+    })?;
+    let records = torch(images.size4())?.0 as usize;
+    let mut features: Vec<Vec<f64>> = vec![Vec::new(); records];
+    let last_layer = run(
+        ex,
+        layout,
+        weights,
+        images,
+        norms,
+        Until::Hidden(last),
+        |_, x| {
+            for (row, stats) in features.iter_mut().zip(channel_statistics(x)?) {
+                row.extend(stats);
+            }
+            Ok(())
+        },
+    )?;
+    drop(last_layer);
+    Ok(features)
+}
+
+/// Per record of an NCHW tensor, each channel's mean over its positions followed by each
+/// channel's (population) standard deviation over them: float64, added in position order.
+fn channel_statistics(x: &Tensor) -> Result<Vec<Vec<f64>>> {
     let (b, c, h, w) = torch(x.size4())?;
     let (b, c, hw) = (b as usize, c as usize, (h * w) as usize);
     let values = host_values(x, b * c * hw)?;
+    let n = hw as f64;
     Ok(values
         .chunks_exact(c * hw)
         .map(|plane| {
-            plane
+            let means: Vec<f64> = plane
                 .chunks_exact(hw)
-                .map(|p| p.iter().map(|&v| f64::from(v)).sum::<f64>() / hw as f64)
-                .collect()
+                .map(|p| p.iter().map(|&v| f64::from(v)).sum::<f64>() / n)
+                .collect();
+            let stds = plane.chunks_exact(hw).zip(&means).map(|(p, m)| {
+                let var = p.iter().map(|&v| (f64::from(v) - m).powi(2)).sum::<f64>() / n;
+                var.sqrt()
+            });
+            let mut row = means.clone();
+            row.extend(stds);
+            row
         })
         .collect())
 }

@@ -1,7 +1,9 @@
 //! [`GanTrainer`]: the DCGAN on exact arithmetic as a [`ProofOfLearning`].
 
 use super::checkpoint::CheckpointLayout;
-use super::inference::{channel_means, channel_sums, discriminate_inference, norm_layers, Until};
+use super::inference::{
+    channel_sums, discriminate_inference, hidden_statistics, norm_layers, Until, FEATURE_LAYERS,
+};
 use super::layers::bce_grad;
 use super::layout::{checkpoint_tensors, Layout};
 use super::liveness::{check_dense, check_gradients, check_moved, snapshot};
@@ -337,21 +339,25 @@ impl crate::learning::Critic for GanTrainer {
         to_host(&logits)
     }
 
-    /// The discriminator's last hidden layer (after its activation), each channel averaged
-    /// over positions: `4 * d_filters * 2^(depth - 2)` features (40 for the digits' model,
-    /// 160 at 32x32, 320 at 64x64 with 40 filters).
+    /// The feature statistics of the discriminator's first two hidden layers (after their
+    /// activations; one layer for the digits' 8x8 model): per layer, each channel's mean and
+    /// standard deviation over positions. `2 * 3 * d_filters` features from 16x16 up (240
+    /// with 40 filters), `2 * d_filters` at 8x8 (80). Early layers' statistics describe
+    /// what the images are made of (textures, contrasts), which a discriminator that memorised
+    /// a small dataset still computes as for any image; its last layer is specific to the
+    /// records it memorised.
     fn features(&self, batch: &Batch, norms: &[ChannelMoments]) -> Result<Vec<Vec<f64>>> {
         let images = self.images(batch)?;
-        let hidden = discriminate_inference(
+        let features = hidden_statistics(
             &self.exact,
             &self.dis,
             &self.d,
             &images,
             norms,
-            Until::Features,
+            FEATURE_LAYERS,
         )?;
         self.exact.check_finite()?;
-        channel_means(&hidden)
+        Ok(features)
     }
 }
 
