@@ -15,8 +15,8 @@ use std::sync::Once;
 
 /// The distance rule's out-of-fold rejection rate, in thousandths, of the requests the faces
 /// examples and the judge bench make on 80 LFW faces: 5%, where 2% (the default) lets a
-/// fifth of gray images and a tenth of non-face photographs through and still accepts every
-/// held-back face (`cargo bench --bench judge`).
+/// sixth of gray images and an eighth of non-face photographs through (`cargo bench --bench
+/// judge`); both accept every held-back face.
 pub const FACES_DISTANCE_REJECT_PER_MILLE: u32 = 50;
 
 /// The bundled UCI digits (`POUW_DIGITS`, else `../shared/data/`, else `tests/data/`).

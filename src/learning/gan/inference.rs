@@ -42,11 +42,11 @@ pub(crate) fn discriminate_inference(
     norms: &[ChannelMoments],
     until: Until,
 ) -> Result<Tensor> {
-    run(ex, layout, weights, images, norms, until, |_, _| Ok(()))
+    run(ex, layout, weights, images, norms, until, |_| Ok(()))
 }
 
-/// The forward pass of [`discriminate_inference`], calling `on_hidden(k, x)` with each hidden
-/// layer's output (after its activation) on the way.
+/// The forward pass of [`discriminate_inference`], calling `on_hidden(x)` with each hidden
+/// layer's output (after its activation), in order, on the way.
 fn run(
     ex: &Exact,
     layout: &Layout,
@@ -54,20 +54,13 @@ fn run(
     images: &Tensor,
     norms: &[ChannelMoments],
     until: Until,
-    mut on_hidden: impl FnMut(usize, &Tensor) -> Result<()>,
+    mut on_hidden: impl FnMut(&Tensor) -> Result<()>,
 ) -> Result<Tensor> {
     let blocks = block_weights(layout, weights)?;
     let mut x = images.shallow_clone();
     let mut k = 0;
     let mut hidden = 0;
     for (block, (w, norm)) in layout.blocks.iter().zip(blocks) {
-        if let Until::Hidden(last) = until {
-            if block.conv == Conv::Reduce {
-                return Err(Error::InvalidParameters(format!(
-                    "no hidden layer {last} (the critic has {hidden})"
-                )));
-            }
-        }
         let y = match block.conv {
             Conv::Down => layers::down(ex, &x, w)?,
             Conv::Reduce => layers::reduce(ex, &x, w)?,
@@ -97,7 +90,7 @@ fn run(
             ex.leaky_relu(&y, layers::LEAK)?.0
         };
         if block.conv != Conv::Reduce {
-            on_hidden(hidden, &x)?;
+            on_hidden(&x)?;
             if until == Until::Hidden(hidden) {
                 return Ok(x);
             }
@@ -144,22 +137,21 @@ pub(crate) fn hidden_statistics(
     })?;
     let records = torch(images.size4())?.0 as usize;
     let mut features: Vec<Vec<f64>> = vec![Vec::new(); records];
-    let last_layer = run(
+    run(
         ex,
         layout,
         weights,
         images,
         norms,
         Until::Hidden(last),
-        |_, x| {
+        |x| {
             for (row, stats) in features.iter_mut().zip(channel_statistics(x)?) {
                 row.extend(stats);
             }
             Ok(())
         },
-    )?;
-    drop(last_layer);
-    Ok(features)
+    )
+    .map(|_last_layer| features)
 }
 
 /// Per record of an NCHW tensor, each channel's mean over its positions followed by each
@@ -172,15 +164,18 @@ fn channel_statistics(x: &Tensor) -> Result<Vec<Vec<f64>>> {
     Ok(values
         .chunks_exact(c * hw)
         .map(|plane| {
-            let means: Vec<f64> = plane
+            let mut row: Vec<f64> = plane
                 .chunks_exact(hw)
                 .map(|p| p.iter().map(|&v| f64::from(v)).sum::<f64>() / n)
                 .collect();
-            let stds = plane.chunks_exact(hw).zip(&means).map(|(p, m)| {
-                let var = p.iter().map(|&v| (f64::from(v) - m).powi(2)).sum::<f64>() / n;
-                var.sqrt()
-            });
-            let mut row = means.clone();
+            let stds: Vec<f64> = plane
+                .chunks_exact(hw)
+                .zip(&row)
+                .map(|(p, m)| {
+                    let var = p.iter().map(|&v| (f64::from(v) - m).powi(2)).sum::<f64>() / n;
+                    var.sqrt()
+                })
+                .collect();
             row.extend(stds);
             row
         })
