@@ -141,6 +141,31 @@
 #define POUW_PARAMS_OPTION_DEVICE (1 << 8)
 
 /*
+ `pouw_dataset_request_options::set` bit: `distance_reject_per_mille` is set.
+ */
+#define POUW_REQUEST_OPTION_DISTANCE (1 << 0)
+
+/*
+ `pouw_dataset_request_options::set` bit: `ink_min` and `ink_max` are set.
+ */
+#define POUW_REQUEST_OPTION_INK (1 << 1)
+
+/*
+ `pouw_dataset_request_options::set` bit: `max_shift` is set.
+ */
+#define POUW_REQUEST_OPTION_MAX_SHIFT (1 << 2)
+
+/*
+ `pouw_dataset_request_options::set` bit: `max_records` is set.
+ */
+#define POUW_REQUEST_OPTION_MAX_RECORDS (1 << 3)
+
+/*
+ `pouw_dataset_request_options::set` bit: `max_bytes` is set.
+ */
+#define POUW_REQUEST_OPTION_MAX_BYTES (1 << 4)
+
+/*
  `pouw_ipfs_options::set` bit: `local_only` is set.
  */
 #define POUW_IPFS_OPTION_LOCAL_ONLY (1 << 0)
@@ -488,7 +513,7 @@ typedef struct pouw_cancel_token pouw_cancel_token;
 typedef struct pouw_dataset pouw_dataset;
 
 /*
- A dataset request: what the network asks for and the rule submissions are judged by.
+ A dataset request: what the network asks for and the rules submissions are judged by.
  Immutable once made, so usable from any number of threads at once.
  */
 typedef struct pouw_dataset_request pouw_dataset_request;
@@ -698,6 +723,51 @@ typedef struct pouw_params_options {
    */
   uint64_t min_steps;
 } pouw_params_options;
+
+/*
+ Options of [`pouw_dataset_request_new`], sized like `pouw_params_options`: a caller sets
+ `struct_size` to `sizeof(pouw_dataset_request_options)` as its header declares it, and a
+ field counts only when its bit is in `set` (`POUW_REQUEST_OPTION_*`), so "unset" (the
+ default) is not "0": `distance_reject_per_mille` or `max_shift` set to 0 turns that rule off.
+ */
+typedef struct pouw_dataset_request_options {
+  /*
+   `sizeof(pouw_dataset_request_options)` where the caller was compiled.
+   */
+  size_t struct_size;
+  /*
+   Which fields are set (`POUW_REQUEST_OPTION_*` bits); the others take their defaults.
+   */
+  uint32_t set;
+  /*
+   The distance rule's share of the dataset's own records rejected out of fold, in
+   thousandths, below 1000; 0 turns the rule off (default 20).
+   */
+  uint32_t distance_reject_per_mille;
+  /*
+   Fewest elements above zero a record may have (default 0: the ink rule off; see
+   [`pouw_dataset_ink_bounds`]).
+   */
+  uint32_t ink_min;
+  /*
+   Most elements above zero a record may have (default: the record's element count).
+   */
+  uint32_t ink_max;
+  /*
+   Translation radius of the shifted-copy rule in pixels, at most 8 and under the image's
+   side; 0 turns the rule off (default 2 for images).
+   */
+  uint32_t max_shift;
+  /*
+   Most records in one submission (default 1024).
+   */
+  uint32_t max_records;
+  /*
+   Most record bytes in one submission (default: `max_records` records of the dataset's
+   record size, at most 1 GiB).
+   */
+  uint64_t max_bytes;
+} pouw_dataset_request_options;
 
 /*
  Options of a store over an IPFS node, for [`pouw_store_open_ipfs`]. Sized like
@@ -1115,57 +1185,6 @@ pouw_result pouw_dataset_cid(const struct pouw_dataset *dataset, struct pouw_buf
 void pouw_dataset_free(struct pouw_dataset *dataset);
 
 /*
- Makes a request to grow `dataset` by `target_count` records, judged by the checkpoint
- `checkpoint` (`checkpoint_len` bytes; only its CID is taken, with the digest of the task
- spec of `params`) at discriminator logit `threshold` (finite; see
- `pouw_judge_calibrate_threshold` with the `torch` feature). The other rules get the
- library's defaults (ink bounds from the dataset's records, a 2-pixel shifted-copy radius for
- images, 1024 records per submission). Reads every record once. Writes the request to `*out`
- (free it with [`pouw_dataset_request_free`]). Thread-safe.
- */
-pouw_result pouw_dataset_request_new(const struct pouw_dataset *dataset,
-                                     const struct pouw_params *params,
-                                     const uint8_t *checkpoint,
-                                     size_t checkpoint_len,
-                                     float threshold,
-                                     uint64_t target_count,
-                                     struct pouw_dataset_request **out);
-
-/*
- Decodes and validates a request from its canonical bytes (`bytes`, `len`; untrusted) and
- writes it to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
- */
-pouw_result pouw_dataset_request_from_bytes(const uint8_t *bytes,
-                                            size_t len,
-                                            struct pouw_dataset_request **out);
-
-/*
- Writes the canonical encoding of `request` (what its CID names) to a new buffer `*out` (free
- it with [`pouw_buffer_free`]). Thread-safe.
- */
-pouw_result pouw_dataset_request_to_bytes(const struct pouw_dataset_request *request,
-                                          struct pouw_buffer **out);
-
-/*
- Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
- `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
- */
-pouw_result pouw_dataset_request_cid(const struct pouw_dataset_request *request,
-                                     struct pouw_buffer **out);
-
-/*
- Writes the most records one submission to `request` may carry (the length of a verdict
- array that fits any acceptable submission) to `*out_max_records`. Thread-safe.
- */
-pouw_result pouw_dataset_request_max_records(const struct pouw_dataset_request *request,
-                                             uint32_t *out_max_records);
-
-/*
- Frees a request; NULL is a no-op. No other thread may be using it.
- */
-void pouw_dataset_request_free(struct pouw_dataset_request *request);
-
-/*
  Encodes a submission to `request` by `submitter` (`submitter_len` bytes, 1 to 64) into its
  canonical bytes, written to a new buffer `*out` (free it with [`pouw_buffer_free`]). The
  `record_count` records lie one after the other in `records` (`records_len` bytes), record
@@ -1519,6 +1538,72 @@ pouw_result pouw_params_digest(const struct pouw_params *params, uint8_t *out_di
  Frees parameters; NULL is a no-op. No other thread may be using them.
  */
 void pouw_params_free(struct pouw_params *params);
+
+/*
+ Makes a request to grow `dataset` by `target_count` records, judged by the checkpoint
+ `checkpoint` (`checkpoint_len` bytes; only its CID is taken, with the digest of the task
+ spec of `params`) at discriminator logit `threshold` (finite; see
+ `pouw_judge_calibrate_threshold` with the `torch` feature), its other rules the library's
+ defaults changed by the fields `options` sets (NULL: every default; see
+ [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
+ the distance rule at 2% of the dataset, the ink rule off, a 2-pixel shifted-copy radius for
+ images, 1024 records per submission. A rule out of its domain gives
+ `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
+ Writes the request to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_new(const struct pouw_dataset *dataset,
+                                     const struct pouw_params *params,
+                                     const uint8_t *checkpoint,
+                                     size_t checkpoint_len,
+                                     float threshold,
+                                     uint64_t target_count,
+                                     const struct pouw_dataset_request_options *options,
+                                     struct pouw_dataset_request **out);
+
+/*
+ Writes ink bounds fitted to `dataset` to `*out_min` and `*out_max`: its records' smallest
+ and largest ink (elements above zero) widened by an eighth of the record's elements on each
+ side, the lower bound at least 1. For records of sparse strokes on a blank ground, such as
+ digits, where the ink rule (`POUW_REQUEST_OPTION_INK`) rejects blank and dense records.
+ Reads every record once. Thread-safe.
+ */
+pouw_result pouw_dataset_ink_bounds(const struct pouw_dataset *dataset,
+                                    uint32_t *out_min,
+                                    uint32_t *out_max);
+
+/*
+ Decodes and validates a request from its canonical bytes (`bytes`, `len`; untrusted) and
+ writes it to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_from_bytes(const uint8_t *bytes,
+                                            size_t len,
+                                            struct pouw_dataset_request **out);
+
+/*
+ Writes the canonical encoding of `request` (what its CID names) to a new buffer `*out` (free
+ it with [`pouw_buffer_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_to_bytes(const struct pouw_dataset_request *request,
+                                          struct pouw_buffer **out);
+
+/*
+ Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
+ `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
+ */
+pouw_result pouw_dataset_request_cid(const struct pouw_dataset_request *request,
+                                     struct pouw_buffer **out);
+
+/*
+ Writes the most records one submission to `request` may carry (the length of a verdict
+ array that fits any acceptable submission) to `*out_max_records`. Thread-safe.
+ */
+pouw_result pouw_dataset_request_max_records(const struct pouw_dataset_request *request,
+                                             uint32_t *out_max_records);
+
+/*
+ Frees a request; NULL is a no-op. No other thread may be using it.
+ */
+void pouw_dataset_request_free(struct pouw_dataset_request *request);
 
 /*
  Opens (creating it if needed) a store in directory `dir` (`dir_len` bytes, not

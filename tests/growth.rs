@@ -7,9 +7,10 @@ mod common;
 use common::support::digits::shift;
 use pouw::dataset::import::import_digits_csv;
 use pouw::growth::{
-    accepted_records, finish_verdicts, precheck, AppendProof, AppendStep, DatasetRequest,
-    DuplicateIndex, GenerationPointer, GrowingDataset, Rejection, Reputation, ReputationRule,
-    Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE, LOCK_FILE,
+    accepted_records, dataset_ink_bounds, finish_verdicts, precheck, AppendProof, AppendStep,
+    DatasetRequest, DuplicateIndex, GenerationPointer, GrowingDataset, Rejection, Reputation,
+    ReputationRule, Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE,
+    DEFAULT_DISTANCE_REJECT_PER_MILLE, LOCK_FILE,
 };
 use pouw::ident::cid_of;
 use pouw::{Dataset, Error};
@@ -20,9 +21,13 @@ fn rows() -> Vec<Vec<u8>> {
     common::support::digits::rows(&common::digits_path())
 }
 
-/// A request over `ds` with the defaults of `for_dataset`, a dummy judge and threshold 0.
+/// A request over `ds` with the defaults of `for_dataset`, a dummy judge and threshold 0, and
+/// the ink rule on with the dataset's bounds (digits are strokes on a blank ground).
 fn request_for(ds: &Dataset) -> DatasetRequest {
-    DatasetRequest::for_dataset(ds, [7u8; 32], cid_of(b"judge checkpoint"), 0.0, 100).unwrap()
+    let mut request =
+        DatasetRequest::for_dataset(ds, [7u8; 32], cid_of(b"judge checkpoint"), 0.0, 100).unwrap();
+    (request.ink_min, request.ink_max) = dataset_ink_bounds(ds).unwrap();
+    request
 }
 
 fn submission(request: &DatasetRequest, submitter: &[u8], records: Vec<Vec<u8>>) -> Submission {
@@ -39,11 +44,23 @@ fn submission(request: &DatasetRequest, submitter: &[u8], records: Vec<Vec<u8>>)
 fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     let dir = tempfile::tempdir().unwrap();
     let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(300)).unwrap();
-    let request = request_for(&ds);
+    let defaults =
+        DatasetRequest::for_dataset(&ds, [7u8; 32], cid_of(b"judge checkpoint"), 0.0, 100).unwrap();
     assert_eq!(
-        (request.shape.clone(), request.value_max, request.max_shift),
-        (vec![1, 8, 8], 16, 2)
+        (
+            defaults.shape.clone(),
+            defaults.value_max,
+            defaults.max_shift,
+            defaults.distance_reject_per_mille
+        ),
+        (vec![1, 8, 8], 16, 2, DEFAULT_DISTANCE_REJECT_PER_MILLE)
     );
+    assert_eq!(
+        (defaults.ink_min, defaults.ink_max),
+        (0, 64),
+        "the ink rule is off"
+    );
+    let request = request_for(&ds);
     assert!(
         request.ink_min >= 1 && request.ink_min < request.ink_max && request.ink_max < 64,
         "{request:?}"
@@ -760,9 +777,12 @@ mod judge {
         let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(300)).unwrap();
         let (spec, checkpoint) = train(&ds, 0);
         let rows = rows();
-        // The logit alone decides here: the distance rule is off.
+        // The logit alone decides here: the distance rule is off, the ink rule on.
+        let (ink_min, ink_max) = dataset_ink_bounds(&ds).unwrap();
         let probe = DatasetRequest {
             distance_reject_per_mille: 0,
+            ink_min,
+            ink_max,
             ..request_with(&ds, &spec, &checkpoint, 0.0)
         };
         let index = DuplicateIndex::build(&ds, &probe).unwrap();
@@ -889,9 +909,10 @@ mod judge {
     }
 
     /// The targets on the digits: a model trained for the default demo length (400
-    /// steps) on the first 1500 digits, the threshold calibrated to reject 2% of them; at least
-    /// 90% of the 297 held-back digits accepted, at least 99% of uniform noise and of blank
-    /// images rejected. Run with `--nocapture` for the figures.
+    /// steps) on the first 1500 digits, the threshold calibrated to reject 2% of them, the
+    /// other rules `for_dataset`'s (no ink rule: the model's rules reject blank images); at
+    /// least 90% of the 297 held-back digits accepted, at least 99% of uniform noise and of
+    /// blank images rejected. Run with `--nocapture` for the figures.
     #[test]
     fn acceptance_targets_on_the_digits() {
         tch::set_num_threads(1);

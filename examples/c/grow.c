@@ -131,11 +131,17 @@ int main(int argc, char **argv) {
     const uint8_t *ck = pouw_buffer_data(checkpoint);
     const size_t ck_len = pouw_buffer_len(checkpoint);
 
-    /* 2. The request: the threshold rejects 2% of the dataset's own records. */
+    /* 2. The request: the threshold rejects 2% of the dataset's own records; digits are strokes
+     * on a blank ground, so the request also bounds their ink by the dataset's (off by default). */
     float threshold = NAN;
     expect("calibrate", pouw_judge_calibrate_threshold(params, ck, ck_len, dataset, 20, &threshold), POUW_RESULT_OK);
     printf("threshold %.6f\n", (double)threshold);
-    expect("request", pouw_dataset_request_new(dataset, params, ck, ck_len, threshold, 100, &request), POUW_RESULT_OK);
+    pouw_dataset_request_options ro = {0};
+    ro.struct_size = sizeof ro;
+    ro.set = POUW_REQUEST_OPTION_INK;
+    expect("ink bounds", pouw_dataset_ink_bounds(dataset, &ro.ink_min, &ro.ink_max), POUW_RESULT_OK);
+    printf("ink bounds %u..=%u\n", (unsigned)ro.ink_min, (unsigned)ro.ink_max);
+    expect("request", pouw_dataset_request_new(dataset, params, ck, ck_len, threshold, 100, &ro, &request), POUW_RESULT_OK);
     if (request == NULL) {
         goto done;
     }

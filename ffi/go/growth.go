@@ -14,6 +14,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // ---- Record verdicts ----
@@ -87,15 +88,76 @@ func (r *DatasetRequest) c() *C.pouw_dataset_request {
 	return r.ptr
 }
 
-// NewDatasetRequest asks for targetCount new records for d, judged by the checkpoint of p's task
-// spec at discriminator logit threshold (see CalibrateThreshold); the other rules get the
-// library's defaults. Reads every record of d once.
-func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float32, targetCount uint64) (*DatasetRequest, error) {
+// RequestOptions changes a dataset request's default rules; a nil or zero field keeps the
+// default. The defaults assume nothing about the kind of record: the distance rule at 2% of the
+// dataset, the ink rule off, a 2-pixel shifted-copy radius for images, 1024 records per
+// submission.
+type RequestOptions struct {
+	// DistanceRejectPerMille is the share of the dataset's own records, in thousandths, the
+	// distance rule rejects out of fold (nil: 20; 0 turns the rule off).
+	DistanceRejectPerMille *uint32
+	// Ink bounds the elements above zero a record may have (nil: the rule off; see
+	// DatasetInkBounds).
+	Ink *InkBounds
+	// MaxShift is the shifted-copy rule's radius in pixels (nil: 2 for images; 0 turns it off).
+	MaxShift *uint32
+	// MaxRecords is the most records in one submission (0: 1024).
+	MaxRecords uint32
+	// MaxBytes is the most record bytes in one submission (0: MaxRecords records of the
+	// dataset's record size, at most 1 GiB).
+	MaxBytes uint64
+}
+
+// InkBounds are the fewest and most elements above zero a record may have.
+type InkBounds struct {
+	Min, Max uint32
+}
+
+// DatasetInkBounds are ink bounds fitted to d: its records' smallest and largest ink widened by
+// an eighth of the record's elements on each side, the lower bound at least 1. For records of
+// sparse strokes on a blank ground, such as digits, where they reject blank and dense records.
+// Reads every record of d once.
+func DatasetInkBounds(d *Dataset) (InkBounds, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()
+	var lo, hi C.uint32_t
+	err := resultError("dataset ink bounds", C.pouw_dataset_ink_bounds(d.c(), &lo, &hi))
+	runtime.KeepAlive(d)
+	return InkBounds{uint32(lo), uint32(hi)}, err
+}
+
+// NewDatasetRequest asks for targetCount new records for d, judged by the checkpoint of p's task
+// spec at discriminator logit threshold (see CalibrateThreshold), its other rules the defaults
+// changed by o. A rule out of its domain gives CodeInvalidField.
+func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float32, targetCount uint64, o RequestOptions) (*DatasetRequest, error) {
+	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
+	defer runtime.UnlockOSThread()
+	var opts C.pouw_dataset_request_options
+	opts.struct_size = C.size_t(unsafe.Sizeof(opts))
+	if o.DistanceRejectPerMille != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_DISTANCE
+		opts.distance_reject_per_mille = C.uint32_t(*o.DistanceRejectPerMille)
+	}
+	if o.Ink != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_INK
+		opts.ink_min = C.uint32_t(o.Ink.Min)
+		opts.ink_max = C.uint32_t(o.Ink.Max)
+	}
+	if o.MaxShift != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_MAX_SHIFT
+		opts.max_shift = C.uint32_t(*o.MaxShift)
+	}
+	if o.MaxRecords != 0 {
+		opts.set |= C.POUW_REQUEST_OPTION_MAX_RECORDS
+		opts.max_records = C.uint32_t(o.MaxRecords)
+	}
+	if o.MaxBytes != 0 {
+		opts.set |= C.POUW_REQUEST_OPTION_MAX_BYTES
+		opts.max_bytes = C.uint64_t(o.MaxBytes)
+	}
 	cp, cn := bytesPtr(checkpoint)
 	var out *C.pouw_dataset_request
-	err := resultError("new dataset request", C.pouw_dataset_request_new(d.c(), p.c(), cp, cn, C.float(threshold), C.uint64_t(targetCount), &out))
+	err := resultError("new dataset request", C.pouw_dataset_request_new(d.c(), p.c(), cp, cn, C.float(threshold), C.uint64_t(targetCount), &opts, &out))
 	runtime.KeepAlive(d)
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(checkpoint)

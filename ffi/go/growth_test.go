@@ -220,7 +220,14 @@ func newGrowthSetup(t *testing.T) *growthSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	request, err := NewDatasetRequest(ds, params, checkpoint, threshold, 1000)
+	ink, err := DatasetInkBounds(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ink.Min < 1 || ink.Min >= ink.Max || ink.Max > 64 {
+		t.Fatalf("ink bounds %v", ink)
+	}
+	request, err := NewDatasetRequest(ds, params, checkpoint, threshold, 1000, RequestOptions{Ink: &ink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,8 +414,40 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 			t.Fatalf("%s request: %v, want %v", name, err, c.code)
 		}
 	}
-	if _, err := NewDatasetRequest(s.dataset, s.params, s.checkpoint, float32(math.Inf(1)), 10); !IsCode(err, CodeInvalidField) {
-		t.Fatalf("infinite threshold: %v", err)
+	for name, o := range map[string]RequestOptions{
+		"infinite threshold":     {},
+		"ink bounds crossed":     {Ink: &InkBounds{Min: 9, Max: 8}},
+		"distance at 100%":       {DistanceRejectPerMille: Uint32(1000)},
+		"radius over 8":          {MaxShift: Uint32(9)},
+		"bytes under one record": {MaxBytes: 63},
+	} {
+		threshold := s.threshold
+		if name == "infinite threshold" {
+			threshold = float32(math.Inf(1))
+		}
+		if _, err := NewDatasetRequest(s.dataset, s.params, s.checkpoint, threshold, 10, o); !IsCode(err, CodeInvalidField) {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	// Options change the rules: a smaller submission limit; the ink rule is off unless set.
+	plain, err := NewDatasetRequest(s.dataset, s.params, s.checkpoint, s.threshold, 10, RequestOptions{MaxRecords: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if max, err := plain.MaxRecords(); err != nil || max != 4 {
+		t.Fatalf("max records %d: %v", max, err)
+	}
+	if _, err := EncodeSubmission(plain, []byte("x"), make([][]byte, 5)); !IsCode(err, CodeLimitExceeded) {
+		t.Fatalf("5 records for a limit of 4: %v", err)
+	}
+	pj, err := NewJudge(plain, s.params, s.checkpoint, s.dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pj.Close()
+	if v, err := pj.CheckSubmission([]byte("x"), [][]byte{make([]byte, 64)}, 0); err != nil || v[0].Code == RecordInkOutOfBounds || v[0].Accepted() {
+		t.Fatalf("a blank record without the ink rule: %v, %v", v, err)
 	}
 	// The judge refuses another checkpoint than the request's; closing is idempotent.
 	other := append([]byte(nil), s.checkpoint...)

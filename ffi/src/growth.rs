@@ -1,6 +1,6 @@
-//! Growing datasets (protocol section 7): dataset requests, submissions, consistency proofs of
-//! appends, submitter reputation and, with the `torch` feature, the judge that checks
-//! submissions ([`judge`]).
+//! Growing datasets (protocol section 7): submissions to dataset requests
+//! ([`crate::request`]), consistency proofs of appends, submitter reputation and, with the
+//! `torch` feature, the judge that checks submissions ([`judge`]).
 //!
 //! A record's verdict is a `uint32_t`: [`POUW_RECORD_ACCEPTED`] (0) or the stable number of its
 //! rejection reason (`POUW_RECORD_*`, 1 to 9 in the order the checks run, then 10, the
@@ -11,16 +11,12 @@ use crate::boundary::{
     write_handle,
 };
 use crate::buffer::pouw_buffer;
-use crate::dataset::pouw_dataset;
-use crate::params::pouw_params;
+use crate::request::pouw_dataset_request;
 use crate::result::PouwResult;
 use pouw::growth::{
-    AppendProof, DatasetRequest, Rejection, Reputation, ReputationRule, Standing, Submission,
-    Verdict,
+    AppendProof, Rejection, Reputation, ReputationRule, Standing, Submission, Verdict,
 };
 use pouw::hash::Digest;
-use pouw::ident::cid_of;
-use pouw::learning::TaskSpec;
 use pouw::merkle::verify_consistency;
 
 /// Record verdict: accepted.
@@ -92,105 +88,6 @@ pub(crate) fn standing_code(s: Standing) -> u32 {
         Standing::Banned => POUW_STANDING_BANNED,
         Standing::Promoted => POUW_STANDING_PROMOTED,
     }
-}
-
-// ---- Dataset requests ----
-
-/// A dataset request: what the network asks for and the rule submissions are judged by.
-/// Immutable once made, so usable from any number of threads at once.
-#[allow(non_camel_case_types)]
-pub struct pouw_dataset_request {
-    pub(crate) inner: DatasetRequest,
-}
-
-/// Makes a request to grow `dataset` by `target_count` records, judged by the checkpoint
-/// `checkpoint` (`checkpoint_len` bytes; only its CID is taken, with the digest of the task
-/// spec of `params`) at discriminator logit `threshold` (finite; see
-/// `pouw_judge_calibrate_threshold` with the `torch` feature). The other rules get the
-/// library's defaults (ink bounds from the dataset's records, a 2-pixel shifted-copy radius for
-/// images, 1024 records per submission). Reads every record once. Writes the request to `*out`
-/// (free it with [`pouw_dataset_request_free`]). Thread-safe.
-#[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_new(
-    dataset: *const pouw_dataset,
-    params: *const pouw_params,
-    checkpoint: *const u8,
-    checkpoint_len: usize,
-    threshold: f32,
-    target_count: u64,
-    out: *mut *mut pouw_dataset_request,
-) -> PouwResult {
-    guard(|| {
-        let dataset = &handle(dataset)?.inner;
-        let params = &handle(params)?.inner;
-        let checkpoint = slice(checkpoint, checkpoint_len)?;
-        out_ptr(out)?;
-        let inner = DatasetRequest::for_dataset(
-            dataset,
-            params.spec.digest(),
-            cid_of(checkpoint),
-            threshold,
-            target_count,
-        )?;
-        write_handle(out, pouw_dataset_request { inner });
-        Ok(())
-    })
-}
-
-/// Decodes and validates a request from its canonical bytes (`bytes`, `len`; untrusted) and
-/// writes it to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
-#[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_from_bytes(
-    bytes: *const u8,
-    len: usize,
-    out: *mut *mut pouw_dataset_request,
-) -> PouwResult {
-    decode_into(bytes, len, out, |bytes| {
-        Ok(pouw_dataset_request {
-            inner: DatasetRequest::from_bytes(bytes)?,
-        })
-    })
-}
-
-/// Writes the canonical encoding of `request` (what its CID names) to a new buffer `*out` (free
-/// it with [`pouw_buffer_free`]). Thread-safe.
-#[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_to_bytes(
-    request: *const pouw_dataset_request,
-    out: *mut *mut pouw_buffer,
-) -> PouwResult {
-    buffer_of(request, out, |request| Ok(request.inner.to_bytes()))
-}
-
-/// Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
-/// `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
-#[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_cid(
-    request: *const pouw_dataset_request,
-    out: *mut *mut pouw_buffer,
-) -> PouwResult {
-    buffer_of(request, out, |request| Ok(request.inner.cid().to_bytes()))
-}
-
-/// Writes the most records one submission to `request` may carry (the length of a verdict
-/// array that fits any acceptable submission) to `*out_max_records`. Thread-safe.
-#[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_max_records(
-    request: *const pouw_dataset_request,
-    out_max_records: *mut u32,
-) -> PouwResult {
-    guard(|| {
-        let request = &handle(request)?.inner;
-        out_ptr(out_max_records)?;
-        *out_max_records = request.max_records;
-        Ok(())
-    })
-}
-
-/// Frees a request; NULL is a no-op. No other thread may be using it.
-#[no_mangle]
-pub unsafe extern "C" fn pouw_dataset_request_free(request: *mut pouw_dataset_request) {
-    free_handle(request);
 }
 
 // ---- Submissions ----
@@ -537,14 +434,14 @@ pub unsafe extern "C" fn pouw_reputation_free(reputation: *mut pouw_reputation) 
 /// records, after the model-free checks against the dataset.
 #[cfg(feature = "torch")]
 pub mod judge {
-    #[allow(unused_imports)] // pouw_dataset_request_*: named by doc links
-    use super::{
-        pouw_dataset_request, pouw_dataset_request_max_records, pouw_dataset_request_new,
-        POUW_RECORD_ACCEPTED,
-    };
+    use super::POUW_RECORD_ACCEPTED;
     use crate::boundary::{free_handle, guard, handle, out_ptr, slice, write_handle};
     use crate::dataset::pouw_dataset;
     use crate::params::pouw_params;
+    #[allow(unused_imports)] // pouw_dataset_request_*: named by doc links
+    use crate::request::{
+        pouw_dataset_request, pouw_dataset_request_max_records, pouw_dataset_request_new,
+    };
     use crate::result::PouwResult;
     use pouw::growth::{
         calibrate_threshold, DuplicateIndex, Judge, Rejection, Submission, Verdict,

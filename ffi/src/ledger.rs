@@ -13,9 +13,9 @@ use crate::boundary::{
 };
 use crate::buffer::pouw_buffer;
 use crate::growth::{
-    pouw_dataset_request, pouw_reputation_rule, pouw_submitter_standing, standing_code,
-    verdict_of_code,
+    pouw_reputation_rule, pouw_submitter_standing, standing_code, verdict_of_code,
 };
+use crate::request::pouw_dataset_request;
 use crate::result::PouwResult;
 use pouw::growth::{Budget, Ledger, LedgerBlock, LedgerEntry};
 use pouw::ident::cid_from_bytes;

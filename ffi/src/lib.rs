@@ -21,9 +21,9 @@
 //! Paths are `(pointer, length)` bytes, not NUL-terminated.
 //!
 //! Modules: [`result`] (codes), [`buffer`], [`dataset`], [`params`], [`store`], [`target`],
-//! [`work`] (genesis, mine, verify; `torch` feature), [`capacity`], [`growth`] (dataset
-//! requests, submissions, consistency proofs of appends, reputation; the judge with the `torch`
-//! feature), [`vote`] (requests decided by the miners' vote), [`ledger`] (credits for accepted
+//! [`work`] (genesis, mine, verify; `torch` feature), [`capacity`], [`request`] (dataset
+//! requests and their options), [`growth`] (submissions, consistency proofs of appends,
+//! reputation; the judge with the `torch` feature), [`vote`] (requests decided by the miners' vote), [`ledger`] (credits for accepted
 //! records, applied and reverted by block).
 
 #![allow(clippy::missing_safety_doc)]
@@ -38,6 +38,7 @@ pub mod dataset;
 pub mod growth;
 pub mod ledger;
 pub mod params;
+pub mod request;
 pub mod result;
 mod sized;
 pub mod store;
@@ -58,18 +59,16 @@ pub use growth::judge::{
     pouw_judge_free, pouw_judge_new,
 };
 pub use growth::{
-    pouw_append_proof_info, pouw_append_proof_verify, pouw_dataset_request,
-    pouw_dataset_request_cid, pouw_dataset_request_free, pouw_dataset_request_from_bytes,
-    pouw_dataset_request_max_records, pouw_dataset_request_new, pouw_dataset_request_to_bytes,
-    pouw_reputation, pouw_reputation_digest, pouw_reputation_free, pouw_reputation_from_bytes,
-    pouw_reputation_new, pouw_reputation_record, pouw_reputation_rule,
-    pouw_reputation_rule_default, pouw_reputation_standing, pouw_reputation_to_bytes,
-    pouw_submission_encode, pouw_submitter_standing, pouw_verify_consistency, POUW_RECORD_ACCEPTED,
-    POUW_RECORD_DUPLICATE_IN_SUBMISSION, POUW_RECORD_DUPLICATE_OF_DATASET, POUW_RECORD_IMPLAUSIBLE,
-    POUW_RECORD_INK_OUT_OF_BOUNDS, POUW_RECORD_REQUEST_FILLED,
-    POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION, POUW_RECORD_SHIFTED_COPY_OF_DATASET,
-    POUW_RECORD_UNLIKE_DATASET, POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE,
-    POUW_STANDING_BANNED, POUW_STANDING_NORMAL, POUW_STANDING_PROMOTED,
+    pouw_append_proof_info, pouw_append_proof_verify, pouw_reputation, pouw_reputation_digest,
+    pouw_reputation_free, pouw_reputation_from_bytes, pouw_reputation_new, pouw_reputation_record,
+    pouw_reputation_rule, pouw_reputation_rule_default, pouw_reputation_standing,
+    pouw_reputation_to_bytes, pouw_submission_encode, pouw_submitter_standing,
+    pouw_verify_consistency, POUW_RECORD_ACCEPTED, POUW_RECORD_DUPLICATE_IN_SUBMISSION,
+    POUW_RECORD_DUPLICATE_OF_DATASET, POUW_RECORD_IMPLAUSIBLE, POUW_RECORD_INK_OUT_OF_BOUNDS,
+    POUW_RECORD_REQUEST_FILLED, POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION,
+    POUW_RECORD_SHIFTED_COPY_OF_DATASET, POUW_RECORD_UNLIKE_DATASET,
+    POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE, POUW_STANDING_BANNED,
+    POUW_STANDING_NORMAL, POUW_STANDING_PROMOTED,
 };
 pub use ledger::{
     pouw_ledger, pouw_ledger_apply, pouw_ledger_block, pouw_ledger_block_free,
@@ -85,6 +84,13 @@ pub use params::{
     POUW_PARAMS_OPTION_DEVICE, POUW_PARAMS_OPTION_D_FILTERS, POUW_PARAMS_OPTION_G_FILTERS,
     POUW_PARAMS_OPTION_LATENT, POUW_PARAMS_OPTION_MAX_STEPS, POUW_PARAMS_OPTION_MIN_STEPS,
     POUW_PARAMS_OPTION_OPENED_STEPS,
+};
+pub use request::{
+    pouw_dataset_ink_bounds, pouw_dataset_request, pouw_dataset_request_cid,
+    pouw_dataset_request_free, pouw_dataset_request_from_bytes, pouw_dataset_request_max_records,
+    pouw_dataset_request_new, pouw_dataset_request_options, pouw_dataset_request_to_bytes,
+    POUW_REQUEST_OPTION_DISTANCE, POUW_REQUEST_OPTION_INK, POUW_REQUEST_OPTION_MAX_BYTES,
+    POUW_REQUEST_OPTION_MAX_RECORDS, POUW_REQUEST_OPTION_MAX_SHIFT,
 };
 pub use result::PouwResult;
 pub use store::{

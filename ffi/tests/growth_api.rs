@@ -12,8 +12,8 @@ use common::*;
 use digits::shift;
 use pouw::dataset::import::import_digits_csv;
 use pouw::growth::{
-    calibrate_threshold, AppendProof, DatasetRequest, DuplicateIndex, GrowingDataset, Judge,
-    Reputation, ReputationRule, Submission, Verdict,
+    calibrate_threshold, dataset_ink_bounds, AppendProof, DatasetRequest, DuplicateIndex,
+    GrowingDataset, Judge, Reputation, ReputationRule, Submission, Verdict,
 };
 use pouw::ident::cid_of;
 use pouw::learning::gan::{GanSpec, GanTrainer};
@@ -28,6 +28,14 @@ use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
 const N: PouwResult = PouwResult::NullArgument;
+
+/// Request options with every field unset, sized as this header declares them.
+fn request_options() -> pouw_dataset_request_options {
+    pouw_dataset_request_options {
+        struct_size: std::mem::size_of::<pouw_dataset_request_options>(),
+        ..Default::default()
+    }
+}
 
 /// A non-NULL pointer no call may write through or free: failures must leave it in place.
 fn sentinel<T>() -> *mut T {
@@ -121,6 +129,13 @@ fn growth() -> &'static Growth {
                 .to_bits()
         );
 
+        // Digits are strokes on a blank ground: the request bounds their ink (off by default).
+        let mut options = request_options();
+        options.set = POUW_REQUEST_OPTION_INK;
+        check(
+            pouw_dataset_ink_bounds(dataset, &mut options.ink_min, &mut options.ink_max),
+            PouwResult::Ok,
+        );
         let mut request = null_mut();
         check(
             pouw_dataset_request_new(
@@ -130,11 +145,12 @@ fn growth() -> &'static Growth {
                 checkpoint.len(),
                 threshold,
                 TARGET_COUNT,
+                &options,
                 &mut request,
             ),
             PouwResult::Ok,
         );
-        let rust_request = DatasetRequest::for_dataset(
+        let mut rust_request = DatasetRequest::for_dataset(
             &rust_dataset,
             spec.digest(),
             cid_of(&checkpoint),
@@ -142,6 +158,11 @@ fn growth() -> &'static Growth {
             TARGET_COUNT,
         )
         .unwrap();
+        (rust_request.ink_min, rust_request.ink_max) = dataset_ink_bounds(&rust_dataset).unwrap();
+        assert_eq!(
+            (options.ink_min, options.ink_max),
+            (rust_request.ink_min, rust_request.ink_max)
+        );
         let mut judge = null_mut();
         check(
             pouw_judge_new(
@@ -784,12 +805,22 @@ fn requests_round_trip_and_judges_refuse_other_models() {
                 ck.len(),
                 f32::INFINITY,
                 10,
+                null(),
                 &mut out,
             ),
             PouwResult::InvalidField,
         );
         check(
-            pouw_dataset_request_new(g.dataset, g.params, ck.as_ptr(), ck.len(), 0.0, 0, &mut out),
+            pouw_dataset_request_new(
+                g.dataset,
+                g.params,
+                ck.as_ptr(),
+                ck.len(),
+                0.0,
+                0,
+                null(),
+                &mut out,
+            ),
             PouwResult::InvalidField,
         );
         assert_eq!(out, sentinel());
@@ -845,6 +876,7 @@ fn requests_round_trip_and_judges_refuse_other_models() {
                 garbage.len(),
                 0.0,
                 5,
+                null(),
                 &mut request,
             ),
             PouwResult::Ok,
@@ -886,6 +918,153 @@ fn requests_round_trip_and_judges_refuse_other_models() {
 }
 
 #[test]
+fn request_options_set_the_rules_under_the_sized_struct_rules() {
+    let g = growth();
+    let ck = &g.checkpoint;
+    let make = |options: *const pouw_dataset_request_options| unsafe {
+        let mut out: *mut pouw_dataset_request = sentinel();
+        let r = pouw_dataset_request_new(
+            g.dataset,
+            g.params,
+            ck.as_ptr(),
+            ck.len(),
+            g.threshold,
+            TARGET_COUNT,
+            options,
+            &mut out,
+        );
+        if r != PouwResult::Ok {
+            assert_eq!(out, sentinel(), "a failed call writes no request");
+            return Err(r);
+        }
+        let mut buf = null_mut();
+        check(pouw_dataset_request_to_bytes(out, &mut buf), PouwResult::Ok);
+        pouw_dataset_request_free(out);
+        Ok(DatasetRequest::from_bytes(&take(buf)).unwrap())
+    };
+    // The defaults (NULL or nothing set): `for_dataset`'s, the ink rule off.
+    let defaults = DatasetRequest {
+        ink_min: 0,
+        ink_max: 64,
+        ..g.rust_request.clone()
+    };
+    assert_eq!(make(null()), Ok(defaults.clone()));
+    assert_eq!(make(&request_options()), Ok(defaults.clone()));
+    let all = POUW_REQUEST_OPTION_DISTANCE
+        | POUW_REQUEST_OPTION_INK
+        | POUW_REQUEST_OPTION_MAX_SHIFT
+        | POUW_REQUEST_OPTION_MAX_RECORDS
+        | POUW_REQUEST_OPTION_MAX_BYTES;
+    let o = pouw_dataset_request_options {
+        set: all,
+        distance_reject_per_mille: 0,
+        ink_min: 3,
+        ink_max: 60,
+        max_shift: 0,
+        max_records: 7,
+        max_bytes: 300,
+        ..request_options()
+    };
+    assert_eq!(
+        make(&o),
+        Ok(DatasetRequest {
+            distance_reject_per_mille: 0,
+            ink_min: 3,
+            ink_max: 60,
+            max_shift: 0,
+            max_records: 7,
+            max_bytes: 300,
+            ..defaults.clone()
+        })
+    );
+    // A field counts only when its bit is set; the byte limit follows the record limit.
+    let records_only = pouw_dataset_request_options {
+        set: POUW_REQUEST_OPTION_MAX_RECORDS,
+        ..o
+    };
+    assert_eq!(
+        make(&records_only),
+        Ok(DatasetRequest {
+            max_records: 7,
+            max_bytes: 7 * 64,
+            ..defaults.clone()
+        })
+    );
+    // Rules out of their domain.
+    for bad in [
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_DISTANCE,
+            distance_reject_per_mille: 1000,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_INK,
+            ink_min: 9,
+            ink_max: 8,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_INK,
+            ink_max: 65,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_MAX_SHIFT,
+            max_shift: 8,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_MAX_RECORDS,
+            max_records: 0,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_MAX_BYTES,
+            max_bytes: 63,
+            ..o
+        },
+    ] {
+        assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
+    }
+    // Malformed structs: an unknown bit, a size too small or too large, a set field beyond the
+    // caller's size.
+    let size = std::mem::size_of::<pouw_dataset_request_options>();
+    for bad in [
+        pouw_dataset_request_options { set: 1 << 5, ..o },
+        pouw_dataset_request_options {
+            struct_size: 4,
+            ..o
+        },
+        pouw_dataset_request_options {
+            struct_size: 8192,
+            ..o
+        },
+        pouw_dataset_request_options {
+            struct_size: std::mem::offset_of!(pouw_dataset_request_options, ink_min),
+            set: POUW_REQUEST_OPTION_INK,
+            ..o
+        },
+    ] {
+        assert_eq!(make(&bad), Err(PouwResult::InvalidArgument), "{bad:?}");
+    }
+    // A shorter struct (an older header) sets what it holds.
+    let short = pouw_dataset_request_options {
+        struct_size: std::mem::offset_of!(pouw_dataset_request_options, ink_min),
+        set: POUW_REQUEST_OPTION_DISTANCE,
+        distance_reject_per_mille: 50,
+        ..o
+    };
+    assert!(short.struct_size < size);
+    assert_eq!(
+        make(&short),
+        Ok(DatasetRequest {
+            distance_reject_per_mille: 50,
+            ..defaults
+        })
+    );
+}
+
+#[test]
 fn null_arguments_of_growth_calls_are_rejected() {
     let g = growth();
     let ck = &g.checkpoint;
@@ -899,21 +1078,26 @@ fn null_arguments_of_growth_calls_are_rejected() {
         let mut max = 7u32;
         let mut t = 7f32;
         check(
-            pouw_dataset_request_new(null(), g.params, c, cl, 0.0, 5, &mut req),
+            pouw_dataset_request_new(null(), g.params, c, cl, 0.0, 5, null(), &mut req),
             N,
         );
         check(
-            pouw_dataset_request_new(g.dataset, null(), c, cl, 0.0, 5, &mut req),
+            pouw_dataset_request_new(g.dataset, null(), c, cl, 0.0, 5, null(), &mut req),
             N,
         );
         check(
-            pouw_dataset_request_new(g.dataset, g.params, null(), cl, 0.0, 5, &mut req),
+            pouw_dataset_request_new(g.dataset, g.params, null(), cl, 0.0, 5, null(), &mut req),
             N,
         );
         check(
-            pouw_dataset_request_new(g.dataset, g.params, c, cl, 0.0, 5, null_mut()),
+            pouw_dataset_request_new(g.dataset, g.params, c, cl, 0.0, 5, null(), null_mut()),
             N,
         );
+        let (mut lo, mut hi) = (7u32, 7u32);
+        check(pouw_dataset_ink_bounds(null(), &mut lo, &mut hi), N);
+        check(pouw_dataset_ink_bounds(g.dataset, null_mut(), &mut hi), N);
+        check(pouw_dataset_ink_bounds(g.dataset, &mut lo, null_mut()), N);
+        assert_eq!((lo, hi), (7, 7));
         check(pouw_dataset_request_from_bytes(null(), 5, &mut req), N);
         check(pouw_dataset_request_from_bytes(c, cl, null_mut()), N);
         check(pouw_dataset_request_to_bytes(null(), &mut buf), N);

@@ -3,8 +3,8 @@
 //! count of who submitted what.
 //!
 //! - [`DatasetRequest`]: what is asked for (record layout, target count, judge checkpoint, the
-//!   acceptance threshold, ink bounds, the shifted-copy radius, submission limits), with a
-//!   canonical encoding and a CID.
+//!   acceptance threshold, the distance rule's rate, ink bounds, the shifted-copy radius,
+//!   submission limits), with a canonical encoding and a CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
 //!   value range, ink, exact duplicates and translated copies against a [`DuplicateIndex`] of
 //!   the dataset and within the submission) and, with the `torch` feature, `Judge::check`,
@@ -29,17 +29,15 @@
 //!
 //! ## What the model can and cannot judge
 //! Two views of the network's model decide, after the rules about the record's format and
-//! copies (size, values, ink bounds, exact duplicates, copies shifted by up to `max_shift`):
+//! copies (size, values, exact duplicates, copies shifted by up to `max_shift`; the ink bounds
+//! too where a requester sets them, a rule for strokes on a blank ground such as digits):
 //! the distance of the critic's features to the dataset's ([`FeatureModel`], fitted by every
 //! node on the request's dataset, threshold out of fold) and the critic's logit (threshold
-//! calibrated by the requester). `benches/judge.rs` prints what each accepts, with the default
-//! model after 400 steps and both thresholds at 2% of the dataset (README "Dataset
-//! growth"). The distance accepts 95% of 20 held-back faces and 97.6% of 297 held-back
-//! digits and rejects uniform noise, upscaled digits, noisy faces and other photographs (89%
-//! of non-face crops on faces, 100% on digits); the logit, memorising 80 faces, accepts only
-//! 60% of the held-back faces, and on the digits rejects little junk on its own. Neither
-//! catches local damage: faces with a 12x12 block are accepted 80% by the distance (50% by the
-//! whole judge), inverted faces 49% (15%), digits with a 3x3 block 68% (67%).
+//! calibrated by the requester). `benches/judge.rs` prints what each accepts on faces and on
+//! digits (README "Dataset growth" has the table): the distance accepts held-back records and
+//! rejects noise, blank images, other kinds of image and noisy copies; a discriminator that
+//! memorised a small dataset rejects many unseen records by its logit. Neither catches local
+//! damage (a block pasted over a face or a digit) or, reliably, an inverted face.
 
 mod append;
 mod features;
@@ -64,8 +62,9 @@ pub use ledger::{
 };
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
-    ink_of, DatasetRequest, DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS,
-    DEFAULT_MAX_SHIFT, MAX_SHIFT, MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,
+    dataset_ink_bounds, ink_of, DatasetRequest, DEFAULT_DISTANCE_REJECT_PER_MILLE,
+    DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, MAX_SHIFT, MAX_SUBMISSION_BYTES,
+    MAX_SUBMISSION_RECORDS,
 };
 pub use submission::{
     accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,

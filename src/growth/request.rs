@@ -37,8 +37,9 @@ pub const DEFAULT_DISTANCE_REJECT_PER_MILLE: u32 = 20;
 /// A record is accepted when it has the record size, no element above `value_max`, an ink
 /// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate nor a
 /// translated copy (by up to `max_shift` pixels) of a dataset record or of an earlier record of
-/// its submission, and the judge model's discriminator logit is at least `threshold`
-/// (see [`super::Rejection`] for the order of the checks).
+/// its submission, the judge model's features of it lie within the distance rule's threshold,
+/// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
+/// of the checks).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DatasetRequest {
     /// CID of the manifest of the dataset version the request grows (the base version).
@@ -64,7 +65,9 @@ pub struct DatasetRequest {
     /// that this many thousandths of its records lie beyond it out of fold
     /// ([`super::calibrate_distance`]). Below 1000; 0 turns the rule off.
     pub distance_reject_per_mille: u32,
-    /// Fewest elements above zero a record may have (rejects blank records).
+    /// Fewest elements above zero a record may have (rejects blank records); with `ink_min`
+    /// 0 and `ink_max` the record's element count the ink rule is off (see
+    /// [`dataset_ink_bounds`]).
     pub ink_min: u32,
     /// Most elements above zero a record may have (rejects dense noise).
     pub ink_max: u32,
@@ -80,10 +83,12 @@ pub struct DatasetRequest {
 impl DatasetRequest {
     /// A request to grow `dataset` by `target_count` records, judged by the checkpoint `model`
     /// (of the task spec with digest `spec`) at logit `threshold` (see
-    /// `growth::calibrate_threshold` with the `torch` feature). Other rules get defaults: ink
-    /// bounds from the dataset's own records widened by an eighth of the record's elements
-    /// on each side, [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
-    /// dataset's size per submission. Reads every record once (O(dataset size)).
+    /// `growth::calibrate_threshold` with the `torch` feature). Other rules get defaults that
+    /// assume nothing about the kind of record: the distance rule at
+    /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the ink rule off (`0..=` the record's elements;
+    /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
+    /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
+    /// dataset's size per submission.
     pub fn for_dataset(
         dataset: &Dataset,
         spec: Digest,
@@ -92,9 +97,7 @@ impl DatasetRequest {
         target_count: u64,
     ) -> Result<Self> {
         let m = dataset.manifest();
-        let (lo, hi) = ink_range(dataset)?;
         let elements = elements_of(&m.shape)?;
-        let slack = (elements / 8).max(1);
         let max_shift = match m.image_dims() {
             Some((_, h, w)) => DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
             None => 0,
@@ -109,8 +112,8 @@ impl DatasetRequest {
             model,
             threshold,
             distance_reject_per_mille: DEFAULT_DISTANCE_REJECT_PER_MILLE,
-            ink_min: lo.saturating_sub(slack).max(1).min(lo),
-            ink_max: hi.saturating_add(slack).min(elements),
+            ink_min: 0,
+            ink_max: elements,
             max_shift,
             max_records: DEFAULT_MAX_RECORDS,
             max_bytes: u64::from(DEFAULT_MAX_RECORDS) * m.record_size,
@@ -297,6 +300,21 @@ fn elements_of(shape: &[u32]) -> Result<u32> {
             what: "record shape",
             detail: format!("{shape:?} overflows"),
         })
+}
+
+/// Ink bounds (`ink_min`, `ink_max`) fitted to `dataset`: its records' smallest and largest ink
+/// widened by an eighth of the record's elements on each side, the lower bound at least 1. A
+/// rule for records of sparse strokes on a blank ground, such as digits, where it rejects blank
+/// and dense records; photographs have ink almost everywhere, so it says little about them
+/// ([`DatasetRequest::for_dataset`] leaves it off). Reads every record once.
+pub fn dataset_ink_bounds(dataset: &Dataset) -> Result<(u32, u32)> {
+    let elements = elements_of(&dataset.manifest().shape)?;
+    let slack = (elements / 8).max(1);
+    let (lo, hi) = ink_range(dataset)?;
+    Ok((
+        lo.saturating_sub(slack).max(1).min(lo),
+        hi.saturating_add(slack).min(elements),
+    ))
 }
 
 /// The smallest and largest ink of the dataset's records.

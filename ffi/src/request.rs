@@ -1,0 +1,229 @@
+//! Dataset requests: what the network asks for and the rules submissions are judged by, made
+//! from a dataset with options or decoded from their canonical bytes.
+
+use crate::boundary::{
+    buffer_of, decode_into, free_handle, guard, handle, out_ptr, slice, write_handle,
+};
+use crate::buffer::pouw_buffer;
+use crate::dataset::pouw_dataset;
+use crate::params::pouw_params;
+use crate::result::PouwResult;
+use crate::sized::{read_sized, Field};
+use pouw::growth::{dataset_ink_bounds, DatasetRequest, MAX_SUBMISSION_BYTES};
+use pouw::ident::cid_of;
+use pouw::learning::TaskSpec;
+
+/// `pouw_dataset_request_options::set` bit: `distance_reject_per_mille` is set.
+pub const POUW_REQUEST_OPTION_DISTANCE: u32 = 1 << 0;
+/// `pouw_dataset_request_options::set` bit: `ink_min` and `ink_max` are set.
+pub const POUW_REQUEST_OPTION_INK: u32 = 1 << 1;
+/// `pouw_dataset_request_options::set` bit: `max_shift` is set.
+pub const POUW_REQUEST_OPTION_MAX_SHIFT: u32 = 1 << 2;
+/// `pouw_dataset_request_options::set` bit: `max_records` is set.
+pub const POUW_REQUEST_OPTION_MAX_RECORDS: u32 = 1 << 3;
+/// `pouw_dataset_request_options::set` bit: `max_bytes` is set.
+pub const POUW_REQUEST_OPTION_MAX_BYTES: u32 = 1 << 4;
+
+/// Options of [`pouw_dataset_request_new`], sized like `pouw_params_options`: a caller sets
+/// `struct_size` to `sizeof(pouw_dataset_request_options)` as its header declares it, and a
+/// field counts only when its bit is in `set` (`POUW_REQUEST_OPTION_*`), so "unset" (the
+/// default) is not "0": `distance_reject_per_mille` or `max_shift` set to 0 turns that rule off.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct pouw_dataset_request_options {
+    /// `sizeof(pouw_dataset_request_options)` where the caller was compiled.
+    pub struct_size: usize,
+    /// Which fields are set (`POUW_REQUEST_OPTION_*` bits); the others take their defaults.
+    pub set: u32,
+    /// The distance rule's share of the dataset's own records rejected out of fold, in
+    /// thousandths, below 1000; 0 turns the rule off (default 20).
+    pub distance_reject_per_mille: u32,
+    /// Fewest elements above zero a record may have (default 0: the ink rule off; see
+    /// [`pouw_dataset_ink_bounds`]).
+    pub ink_min: u32,
+    /// Most elements above zero a record may have (default: the record's element count).
+    pub ink_max: u32,
+    /// Translation radius of the shifted-copy rule in pixels, at most 8 and under the image's
+    /// side; 0 turns the rule off (default 2 for images).
+    pub max_shift: u32,
+    /// Most records in one submission (default 1024).
+    pub max_records: u32,
+    /// Most record bytes in one submission (default: `max_records` records of the dataset's
+    /// record size, at most 1 GiB).
+    pub max_bytes: u64,
+}
+
+/// Reads a caller's request options (NULL: every default) under the sized-struct rules of
+/// [`pouw_dataset_request_options`].
+unsafe fn read_request_options(
+    p: *const pouw_dataset_request_options,
+) -> Result<Option<pouw_dataset_request_options>, PouwResult> {
+    use std::mem::offset_of;
+    type O = pouw_dataset_request_options;
+    let field = |bit, offset, len| Field { bit, offset, len };
+    let fields = [
+        field(
+            POUW_REQUEST_OPTION_DISTANCE,
+            offset_of!(O, distance_reject_per_mille),
+            4,
+        ),
+        field(POUW_REQUEST_OPTION_INK, offset_of!(O, ink_min), 4),
+        field(POUW_REQUEST_OPTION_INK, offset_of!(O, ink_max), 4),
+        field(POUW_REQUEST_OPTION_MAX_SHIFT, offset_of!(O, max_shift), 4),
+        field(
+            POUW_REQUEST_OPTION_MAX_RECORDS,
+            offset_of!(O, max_records),
+            4,
+        ),
+        field(POUW_REQUEST_OPTION_MAX_BYTES, offset_of!(O, max_bytes), 8),
+    ];
+    read_sized(p, offset_of!(O, set), &fields)
+}
+
+/// A dataset request: what the network asks for and the rules submissions are judged by.
+/// Immutable once made, so usable from any number of threads at once.
+#[allow(non_camel_case_types)]
+pub struct pouw_dataset_request {
+    pub(crate) inner: DatasetRequest,
+}
+
+/// Makes a request to grow `dataset` by `target_count` records, judged by the checkpoint
+/// `checkpoint` (`checkpoint_len` bytes; only its CID is taken, with the digest of the task
+/// spec of `params`) at discriminator logit `threshold` (finite; see
+/// `pouw_judge_calibrate_threshold` with the `torch` feature), its other rules the library's
+/// defaults changed by the fields `options` sets (NULL: every default; see
+/// [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
+/// the distance rule at 2% of the dataset, the ink rule off, a 2-pixel shifted-copy radius for
+/// images, 1024 records per submission. A rule out of its domain gives
+/// `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
+/// Writes the request to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_request_new(
+    dataset: *const pouw_dataset,
+    params: *const pouw_params,
+    checkpoint: *const u8,
+    checkpoint_len: usize,
+    threshold: f32,
+    target_count: u64,
+    options: *const pouw_dataset_request_options,
+    out: *mut *mut pouw_dataset_request,
+) -> PouwResult {
+    guard(|| {
+        let dataset = &handle(dataset)?.inner;
+        let params = &handle(params)?.inner;
+        let checkpoint = slice(checkpoint, checkpoint_len)?;
+        let o = read_request_options(options)?.unwrap_or_default();
+        out_ptr(out)?;
+        let mut inner = DatasetRequest::for_dataset(
+            dataset,
+            params.spec.digest(),
+            cid_of(checkpoint),
+            threshold,
+            target_count,
+        )?;
+        let is = |bit: u32| o.set & bit != 0;
+        if is(POUW_REQUEST_OPTION_DISTANCE) {
+            inner.distance_reject_per_mille = o.distance_reject_per_mille;
+        }
+        if is(POUW_REQUEST_OPTION_INK) {
+            (inner.ink_min, inner.ink_max) = (o.ink_min, o.ink_max);
+        }
+        if is(POUW_REQUEST_OPTION_MAX_SHIFT) {
+            inner.max_shift = o.max_shift;
+        }
+        if is(POUW_REQUEST_OPTION_MAX_RECORDS) {
+            inner.max_records = o.max_records;
+            if !is(POUW_REQUEST_OPTION_MAX_BYTES) {
+                let record = dataset.manifest().record_size;
+                inner.max_bytes = u64::from(o.max_records)
+                    .saturating_mul(record)
+                    .min(MAX_SUBMISSION_BYTES);
+            }
+        }
+        if is(POUW_REQUEST_OPTION_MAX_BYTES) {
+            inner.max_bytes = o.max_bytes;
+        }
+        inner.validate()?;
+        write_handle(out, pouw_dataset_request { inner });
+        Ok(())
+    })
+}
+
+/// Writes ink bounds fitted to `dataset` to `*out_min` and `*out_max`: its records' smallest
+/// and largest ink (elements above zero) widened by an eighth of the record's elements on each
+/// side, the lower bound at least 1. For records of sparse strokes on a blank ground, such as
+/// digits, where the ink rule (`POUW_REQUEST_OPTION_INK`) rejects blank and dense records.
+/// Reads every record once. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_ink_bounds(
+    dataset: *const pouw_dataset,
+    out_min: *mut u32,
+    out_max: *mut u32,
+) -> PouwResult {
+    guard(|| {
+        let dataset = &handle(dataset)?.inner;
+        out_ptr(out_min)?;
+        out_ptr(out_max)?;
+        let (lo, hi) = dataset_ink_bounds(dataset)?;
+        *out_min = lo;
+        *out_max = hi;
+        Ok(())
+    })
+}
+
+/// Decodes and validates a request from its canonical bytes (`bytes`, `len`; untrusted) and
+/// writes it to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_request_from_bytes(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut pouw_dataset_request,
+) -> PouwResult {
+    decode_into(bytes, len, out, |bytes| {
+        Ok(pouw_dataset_request {
+            inner: DatasetRequest::from_bytes(bytes)?,
+        })
+    })
+}
+
+/// Writes the canonical encoding of `request` (what its CID names) to a new buffer `*out` (free
+/// it with [`pouw_buffer_free`]). Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_request_to_bytes(
+    request: *const pouw_dataset_request,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
+    buffer_of(request, out, |request| Ok(request.inner.to_bytes()))
+}
+
+/// Writes the binary CID of `request` (its identifier; submissions name it) to a new buffer
+/// `*out` (free it with [`pouw_buffer_free`]). Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_request_cid(
+    request: *const pouw_dataset_request,
+    out: *mut *mut pouw_buffer,
+) -> PouwResult {
+    buffer_of(request, out, |request| Ok(request.inner.cid().to_bytes()))
+}
+
+/// Writes the most records one submission to `request` may carry (the length of a verdict
+/// array that fits any acceptable submission) to `*out_max_records`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_request_max_records(
+    request: *const pouw_dataset_request,
+    out_max_records: *mut u32,
+) -> PouwResult {
+    guard(|| {
+        let request = &handle(request)?.inner;
+        out_ptr(out_max_records)?;
+        *out_max_records = request.max_records;
+        Ok(())
+    })
+}
+
+/// Frees a request; NULL is a no-op. No other thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn pouw_dataset_request_free(request: *mut pouw_dataset_request) {
+    free_handle(request);
+}
