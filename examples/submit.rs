@@ -135,7 +135,8 @@ fn main() -> pouw::Result<()> {
     request.distance_reject_per_mille = distance_reject_per_mille;
     println!(
         "request {}: {} more records of {:?}, logit rule off (the discriminator alone: logit under {logit_threshold:.5}, \
-         {:.1}% of the dataset), ink {}..={}, shifted-copy radius {}, distance rule at {:.1}% of the dataset out of fold, \
+         {:.1}% of the dataset), ink {}..={}, shifted-copy radius {}, near copies: {:.1}% of the elements differing by more than {}, \
+         distance rule at {:.1}% of the dataset out of fold, \
          at most {} records / {} bytes per submission",
         request.cid(),
         request.target_count,
@@ -144,6 +145,8 @@ fn main() -> pouw::Result<()> {
         request.ink_min,
         request.ink_max,
         request.max_shift,
+        f64::from(request.near_copy_per_mille) / 10.0,
+        request.near_copy_tolerance,
         f64::from(request.distance_reject_per_mille) / 10.0,
         request.max_records,
         request.max_bytes
@@ -534,6 +537,10 @@ fn digits_scene(out: &Path) -> pouw::Result<Scene> {
     for k in 0..20 {
         mallory.push("exact copy of a record", rows[k * 13].clone());
     }
+    for k in 0..50 {
+        let copy = patched(&rows[k * 17 + 5], 8, 1, 3, 16, &mut x);
+        mallory.push("patched copy (3x3 block)", copy);
+    }
     for r in alice_rows.iter().take(10) {
         mallory.push("copy of alice's record", r.clone());
     }
@@ -600,6 +607,10 @@ fn faces_scene(out: &Path) -> pouw::Result<Scene> {
             "shifted copy (<=2 px)",
             shift_image(&own[k * 3 + 1], SIDE, dx, dy),
         );
+    }
+    for k in 0..10 {
+        let copy = patched(&own[k * 7 + 2], SIDE, 3, 12, 255, &mut x);
+        mallory.push("patched copy (12x12 block)", copy);
     }
     for r in nonfaces.iter().take(10) {
         mallory.push("other photograph", r.clone());
@@ -673,6 +684,22 @@ fn small_shift(x: &mut Xof) -> (i32, i32) {
             return d;
         }
     }
+}
+
+/// A channel-major image (`channels` planes of `side` pixels) with a `k`x`k` block of one
+/// random level (up to `max`) pasted at a random place.
+fn patched(record: &[u8], side: usize, channels: usize, k: usize, max: u8, x: &mut Xof) -> Vec<u8> {
+    let mut out = record.to_vec();
+    let top = x.uniform_below((side - k + 1) as u64) as usize;
+    let left = x.uniform_below((side - k + 1) as u64) as usize;
+    let level = x.uniform_below(u64::from(max) + 1) as u8;
+    for c in 0..channels {
+        for y in top..top + k {
+            let row = c * side * side + y * side;
+            out[row + left..row + left + k].fill(level);
+        }
+    }
+    out
 }
 
 /// A channel-major image of `side` pixels translated by `(dx, dy)`, vacated pixels zero.

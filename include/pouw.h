@@ -66,6 +66,18 @@
 #define POUW_RECORD_UNLIKE_DATASET 10
 
 /*
+ Record rejected: differs from a dataset record in at most the request's near-copy share of
+ its elements (checked after the shifted copies).
+ */
+#define POUW_RECORD_NEAR_COPY_OF_DATASET 11
+
+/*
+ Record rejected: differs from an earlier record of the same submission in at most the
+ request's near-copy share of its elements.
+ */
+#define POUW_RECORD_NEAR_COPY_IN_SUBMISSION 12
+
+/*
  Submitter standing: neither banned nor promoted.
  */
 #define POUW_STANDING_NORMAL 0
@@ -164,6 +176,12 @@
  `pouw_dataset_request_options::set` bit: `max_bytes` is set.
  */
 #define POUW_REQUEST_OPTION_MAX_BYTES (1 << 4)
+
+/*
+ `pouw_dataset_request_options::set` bit: `near_copy_per_mille` and `near_copy_tolerance` are
+ set.
+ */
+#define POUW_REQUEST_OPTION_NEAR_COPY (1 << 5)
 
 /*
  `pouw_ipfs_options::set` bit: `local_only` is set.
@@ -767,6 +785,17 @@ typedef struct pouw_dataset_request_options {
    record size, at most 1 GiB).
    */
   uint64_t max_bytes;
+  /*
+   The near-copy rule: a record differing from a dataset record or an earlier record of
+   its submission in at most this many thousandths of its elements is rejected; below
+   1000, 0 turns the rule off (default 150).
+   */
+  uint32_t near_copy_per_mille;
+  /*
+   Two elements differ, for the near-copy rule, when further apart than this; below the
+   largest value (default: the largest value / 32).
+   */
+  uint32_t near_copy_tolerance;
 } pouw_dataset_request_options;
 
 /*
@@ -1546,7 +1575,8 @@ void pouw_params_free(struct pouw_params *params);
  `pouw_judge_calibrate_threshold` with the `torch` feature), its other rules the library's
  defaults changed by the fields `options` sets (NULL: every default; see
  [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
- the distance rule at 2% of the dataset, the ink rule off, a 2-pixel shifted-copy radius for
+ the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
+ tolerance of the largest value / 32, the ink rule off, a 2-pixel shifted-copy radius for
  images, 1024 records per submission. A rule out of its domain gives
  `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
  Writes the request to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.

@@ -12,6 +12,7 @@ use pouw::growth::{
     ReputationRule, Standing, Submission, SubmitterCounts, Verdict, CURRENT_FILE,
     DEFAULT_DISTANCE_REJECT_PER_MILLE, LOCK_FILE,
 };
+use pouw::hash::Xof;
 use pouw::ident::cid_of;
 use pouw::{Dataset, Error};
 use std::path::Path;
@@ -104,6 +105,8 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     refused(&|r| r.ink_min = r.ink_max + 1);
     refused(&|r| r.ink_max = 65);
     refused(&|r| r.max_shift = 8);
+    refused(&|r| r.near_copy_per_mille = 1000);
+    refused(&|r| r.near_copy_tolerance = 16);
     refused(&|r| r.shape = vec![64]);
     refused(&|r| r.target_count = 0);
     refused(&|r| r.max_records = 0);
@@ -183,6 +186,11 @@ fn precheck_gives_each_rejection_reason() {
     let mut out_of_range = rows[1701].clone();
     out_of_range[10] = 17;
     let dense: Vec<u8> = (0..64).map(|i| 1 + (i % 16) as u8).collect();
+    let changed = |r: &[u8], at: usize| {
+        let mut r = r.to_vec();
+        r[at] = (r[at] + 5) % 17;
+        r
+    };
     let records = vec![
         fresh.clone(),             // 0: passes
         rows[1702][..63].to_vec(), // 1: wrong size
@@ -195,6 +203,8 @@ fn precheck_gives_each_rejection_reason() {
         shift(&fresh, 0, -1),      // 8: record 0 moved up
         shift(&rows[9], -2, 2),    // 9: dataset record 9, radius 2
         rows[1703].clone(),        // 10: passes
+        changed(&rows[11], 30),    // 11: dataset record 11, one value changed
+        changed(&fresh, 20),       // 12: record 0, one value changed
     ];
     let s = submission(&request, b"mallory", records);
     let got = precheck(&request, &index, &s).unwrap();
@@ -220,10 +230,18 @@ fn precheck_gives_each_rejection_reason() {
         }),
         Some(Rejection::ShiftedCopyOfDataset { dx: -2, dy: 2 }),
         None,
+        Some(Rejection::NearCopyOfDataset {
+            record: 11,
+            differing: 1,
+        }),
+        Some(Rejection::NearCopyInSubmission {
+            first: 0,
+            differing: 1,
+        }),
     ];
     assert_eq!(got, expected);
     let codes: Vec<u32> = got.iter().flatten().map(Rejection::code).collect();
-    assert_eq!(codes, [1, 2, 3, 3, 4, 5, 6, 7, 6]);
+    assert_eq!(codes, [1, 2, 3, 3, 4, 5, 6, 7, 6, 11, 12]);
 
     // The model-dependent reasons: a logit under the threshold (or NaN), and a filled request.
     let verdicts = finish_verdicts(&request, got.clone(), &[0.5, -0.25], 0).unwrap();
@@ -279,24 +297,100 @@ fn the_index_follows_appends() {
     let request = request_for(&ds);
     let mut index = DuplicateIndex::build(&ds, &request).unwrap();
     let rows = rows();
+    let mut patched = rows[60].clone();
+    patched[0..3].copy_from_slice(&[16, 16, 16]);
     let s = submission(
         &request,
         b"a",
-        vec![rows[60].clone(), shift(&rows[60], 1, 1)],
+        vec![rows[60].clone(), shift(&rows[60], 1, 1), patched],
     );
     assert_eq!(precheck(&request, &index, &s).unwrap()[0], None);
     index.insert(&rows[60]).unwrap();
     assert_eq!(index.len(), 51);
+    let got = precheck(&request, &index, &s).unwrap();
     assert_eq!(
-        precheck(&request, &index, &s).unwrap(),
-        vec![
+        got[..2],
+        [
             Some(Rejection::DuplicateOfDataset),
             Some(Rejection::ShiftedCopyOfDataset { dx: 1, dy: 1 })
         ]
     );
+    assert!(
+        matches!(
+            got[2],
+            Some(Rejection::NearCopyOfDataset { record: 50, .. })
+        ),
+        "{got:?}"
+    );
     assert!(matches!(
         index.insert(&[0; 3]),
         Err(Error::RecordSize { .. })
+    ));
+}
+
+/// The attack the near-copy rule stops: a dataset record with a few values changed, or a block
+/// pasted over it, is no exact or shifted copy, and its features lie where the dataset's do, so
+/// without the rule it passes every model-free check (and the model's, see the judge bench) and
+/// would be paid as a new record. With the default rule every such copy is rejected and no
+/// held-back digit is (the closest pair of distinct digits differs in 19% of its pixels).
+#[test]
+fn near_copies_of_dataset_records_are_rejected_and_pass_without_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
+    let request = request_for(&ds);
+    assert_eq!(
+        (request.near_copy_per_mille, request.near_copy_tolerance),
+        (150, 0)
+    );
+    let rows = rows();
+    let mut x = Xof::new("pouw/test", b"near copies");
+    let copies: Vec<Vec<u8>> = (0..300)
+        .map(|k| {
+            let mut r = rows[k * 5].clone();
+            if k % 2 == 0 {
+                // One to nine values changed (the allowance: 64 * 150 / 1000 = 9).
+                for _ in 0..1 + x.uniform_below(9) {
+                    let at = x.uniform_below(64) as usize;
+                    r[at] = (r[at] + 1 + x.uniform_below(16) as u8) % 17;
+                }
+            } else {
+                // A 3x3 block of one level at a random place.
+                let (top, left) = (x.uniform_below(6) as usize, x.uniform_below(6) as usize);
+                let level = x.uniform_below(17) as u8;
+                for y in top..top + 3 {
+                    r[y * 8 + left..y * 8 + left + 3].fill(level);
+                }
+            }
+            r
+        })
+        .filter(|r| !rows[..1500].contains(r))
+        .collect();
+    assert!(copies.len() > 250);
+    let index = DuplicateIndex::build(&ds, &request).unwrap();
+    let s = submission(&request, b"mallory", copies.clone());
+    let got = precheck(&request, &index, &s).unwrap();
+    let near = got
+        .iter()
+        .filter(|r| matches!(r, Some(Rejection::NearCopyOfDataset { differing, .. }) if *differing <= 9))
+        .count();
+    assert_eq!(near, copies.len(), "{got:?}");
+    // Held-back digits are not near copies of the dataset.
+    let held = submission(&request, b"alice", rows[1500..].to_vec());
+    let got = precheck(&request, &index, &held).unwrap();
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+    // Without the rule the same copies pass every model-free check.
+    let off = DatasetRequest {
+        near_copy_per_mille: 0,
+        ..request.clone()
+    };
+    let index = DuplicateIndex::build(&ds, &off).unwrap();
+    let s = submission(&off, b"mallory", copies);
+    let got = precheck(&off, &index, &s).unwrap();
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+    // An index built for another rule is refused.
+    assert!(matches!(
+        precheck(&request, &index, &held),
+        Err(Error::InvalidParameters(_))
     ));
 }
 

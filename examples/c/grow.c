@@ -69,6 +69,9 @@ static const char *verdict_name(uint32_t code) {
     case POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION: return "shifted copy within the submission";
     case POUW_RECORD_IMPLAUSIBLE: return "implausible";
     case POUW_RECORD_REQUEST_FILLED: return "request filled";
+    case POUW_RECORD_UNLIKE_DATASET: return "unlike the dataset";
+    case POUW_RECORD_NEAR_COPY_OF_DATASET: return "near copy of a dataset record";
+    case POUW_RECORD_NEAR_COPY_IN_SUBMISSION: return "near copy within the submission";
     default: return "?";
     }
 }
@@ -176,7 +179,7 @@ int main(int argc, char **argv) {
     memcpy(records[4], records[3], RECORD_SIZE);
     records[4][0] = 200; /* a value out of range */
     memcpy(records[5], records[3], RECORD_SIZE);
-    records[5][27] = 16; /* another plausible record */
+    records[5][27] = 16; /* record 3 with one value changed: a near copy */
     const uint8_t submitter[] = "submitter-1";
     const size_t submitter_len = sizeof submitter - 1;
     uint32_t codes[RECORDS];
@@ -195,6 +198,7 @@ int main(int argc, char **argv) {
     check(codes[1] == POUW_RECORD_INK_OUT_OF_BOUNDS, "blank record");
     check(codes[2] == POUW_RECORD_DUPLICATE_IN_SUBMISSION, "duplicate record");
     check(codes[4] == POUW_RECORD_VALUE_OUT_OF_RANGE, "out-of-range record");
+    check(codes[5] == POUW_RECORD_NEAR_COPY_IN_SUBMISSION, "near copy");
     check(isnan(logits[1]), "no logit for a record the model-free checks rejected");
 
     /* Outputs are written only on success: arrays too short leave everything untouched. */

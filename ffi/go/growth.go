@@ -36,6 +36,8 @@ const (
 	RecordImplausible             RecordCode = C.POUW_RECORD_IMPLAUSIBLE
 	RecordRequestFilled           RecordCode = C.POUW_RECORD_REQUEST_FILLED
 	RecordUnlikeDataset           RecordCode = C.POUW_RECORD_UNLIKE_DATASET
+	RecordNearCopyOfDataset       RecordCode = C.POUW_RECORD_NEAR_COPY_OF_DATASET
+	RecordNearCopyInSubmission    RecordCode = C.POUW_RECORD_NEAR_COPY_IN_SUBMISSION
 )
 
 var recordCodeNames = map[RecordCode]string{
@@ -50,6 +52,8 @@ var recordCodeNames = map[RecordCode]string{
 	RecordImplausible:             "implausible (discriminator)",
 	RecordRequestFilled:           "request already filled",
 	RecordUnlikeDataset:           "unlike the dataset (critic features)",
+	RecordNearCopyOfDataset:       "near copy of a dataset record",
+	RecordNearCopyInSubmission:    "near copy within the submission",
 }
 
 // String names the verdict.
@@ -90,8 +94,8 @@ func (r *DatasetRequest) c() *C.pouw_dataset_request {
 
 // RequestOptions changes a dataset request's default rules; a nil or zero field keeps the
 // default. The defaults assume nothing about the kind of record: the distance rule at 2% of the
-// dataset, the ink rule off, a 2-pixel shifted-copy radius for images, 1024 records per
-// submission.
+// dataset, the near-copy rule at 15% of the elements, the ink rule off, a 2-pixel
+// shifted-copy radius for images, 1024 records per submission.
 type RequestOptions struct {
 	// DistanceRejectPerMille is the share of the dataset's own records, in thousandths, the
 	// distance rule rejects out of fold (nil: 20; 0 turns the rule off).
@@ -106,6 +110,16 @@ type RequestOptions struct {
 	// MaxBytes is the most record bytes in one submission (0: MaxRecords records of the
 	// dataset's record size, at most 1 GiB).
 	MaxBytes uint64
+	// NearCopy is the near-copy rule (nil: 15% of the elements, tolerance the largest
+	// value / 32; PerMille 0 turns it off).
+	NearCopy *NearCopyRule
+}
+
+// NearCopyRule rejects a record that differs from a dataset record, or from an earlier record
+// of its submission, in at most PerMille thousandths of its elements, two elements differing
+// when further apart than Tolerance.
+type NearCopyRule struct {
+	PerMille, Tolerance uint32
 }
 
 // InkBounds are the fewest and most elements above zero a record may have.
@@ -154,6 +168,11 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 	if o.MaxBytes != 0 {
 		opts.set |= C.POUW_REQUEST_OPTION_MAX_BYTES
 		opts.max_bytes = C.uint64_t(o.MaxBytes)
+	}
+	if o.NearCopy != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_NEAR_COPY
+		opts.near_copy_per_mille = C.uint32_t(o.NearCopy.PerMille)
+		opts.near_copy_tolerance = C.uint32_t(o.NearCopy.Tolerance)
 	}
 	cp, cn := bytesPtr(checkpoint)
 	var out *C.pouw_dataset_request

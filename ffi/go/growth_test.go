@@ -247,7 +247,9 @@ func TestCheckSubmission(t *testing.T) {
 	outOfRange := append([]byte(nil), s.rows[1600]...)
 	outOfRange[9] = 99
 	records := append([][]byte(nil), fresh...)
-	records = append(records, blank, outOfRange, s.rows[4], fresh[0])
+	nearCopy := append([]byte(nil), s.rows[7]...)
+	nearCopy[30] = (nearCopy[30] + 5) % 17 // one value changed
+	records = append(records, blank, outOfRange, s.rows[4], fresh[0], nearCopy)
 	verdicts, err := s.judge.CheckSubmission([]byte("carol"), records, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +277,7 @@ func TestCheckSubmission(t *testing.T) {
 		t.Fatalf("the median threshold should split the fresh digits: %v", verdicts)
 	}
 	junk := verdicts[len(fresh):]
-	wantJunk := []RecordCode{RecordInkOutOfBounds, RecordValueOutOfRange, RecordDuplicateOfDataset, RecordDuplicateInSubmission}
+	wantJunk := []RecordCode{RecordInkOutOfBounds, RecordValueOutOfRange, RecordDuplicateOfDataset, RecordDuplicateInSubmission, RecordNearCopyOfDataset}
 	for i, want := range wantJunk {
 		if junk[i].Code != want || !math.IsNaN(float64(junk[i].Logit)) || junk[i].Accepted() {
 			t.Fatalf("junk record %d: %v (%v), want %v", i, junk[i].Code, junk[i].Logit, want)
@@ -420,6 +422,8 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		"distance at 100%":       {DistanceRejectPerMille: Uint32(1000)},
 		"radius over 8":          {MaxShift: Uint32(9)},
 		"bytes under one record": {MaxBytes: 63},
+		"near copies at 100%":    {NearCopy: &NearCopyRule{PerMille: 1000}},
+		"tolerance at the top":   {NearCopy: &NearCopyRule{PerMille: 150, Tolerance: 16}},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {

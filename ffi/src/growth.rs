@@ -4,7 +4,8 @@
 //!
 //! A record's verdict is a `uint32_t`: [`POUW_RECORD_ACCEPTED`] (0) or the stable number of its
 //! rejection reason (`POUW_RECORD_*`, 1 to 9 in the order the checks run, then 10, the
-//! distance rule, checked before the logit).
+//! distance rule, checked before the logit, and 11 and 12, the near copies, checked after the
+//! shifted copies).
 
 use crate::boundary::{
     array, buffer_of, decode_into, digest, digest_of, free_handle, guard, handle, out_ptr, slice,
@@ -45,6 +46,12 @@ pub const POUW_RECORD_REQUEST_FILLED: u32 = 9;
 /// Record rejected: the critic's features of it lie further from the dataset's than the
 /// request's distance rule allows (checked after the duplicates, before the logit).
 pub const POUW_RECORD_UNLIKE_DATASET: u32 = 10;
+/// Record rejected: differs from a dataset record in at most the request's near-copy share of
+/// its elements (checked after the shifted copies).
+pub const POUW_RECORD_NEAR_COPY_OF_DATASET: u32 = 11;
+/// Record rejected: differs from an earlier record of the same submission in at most the
+/// request's near-copy share of its elements.
+pub const POUW_RECORD_NEAR_COPY_IN_SUBMISSION: u32 = 12;
 /// Submitter standing: neither banned nor promoted.
 pub const POUW_STANDING_NORMAL: u32 = 0;
 /// Submitter standing: banned (its submissions are refused).
@@ -76,6 +83,14 @@ pub(crate) fn verdict_of_code(code: u32) -> Option<Verdict> {
         POUW_RECORD_IMPLAUSIBLE => Rejection::Implausible { logit: 0.0 },
         POUW_RECORD_REQUEST_FILLED => Rejection::RequestFilled,
         POUW_RECORD_UNLIKE_DATASET => Rejection::UnlikeDataset { distance: 0.0 },
+        POUW_RECORD_NEAR_COPY_OF_DATASET => Rejection::NearCopyOfDataset {
+            record: 0,
+            differing: 0,
+        },
+        POUW_RECORD_NEAR_COPY_IN_SUBMISSION => Rejection::NearCopyInSubmission {
+            first: 0,
+            differing: 0,
+        },
         _ => return None,
     };
     debug_assert_eq!(r.code(), code);
@@ -704,16 +719,16 @@ mod tests {
     use super::*;
 
     /// The `POUW_RECORD_*` numbers are the library's `Rejection::code`s, and every number in
-    /// 0..=10 is one.
+    /// 0..=12 is one.
     #[test]
     fn record_codes_are_the_rejection_codes() {
-        for code in 0..=10 {
+        for code in 0..=12 {
             match verdict_of_code(code).expect("known code") {
                 Verdict::Accepted { .. } => assert_eq!(code, POUW_RECORD_ACCEPTED),
                 Verdict::Rejected(r) => assert_eq!(r.code(), code, "{r:?}"),
             }
         }
-        assert!(verdict_of_code(11).is_none());
+        assert!(verdict_of_code(13).is_none());
         assert!(verdict_of_code(u32::MAX).is_none());
         assert!(!verdict_of_code(POUW_RECORD_REQUEST_FILLED)
             .map(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))

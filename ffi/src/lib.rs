@@ -65,6 +65,7 @@ pub use growth::{
     pouw_reputation_to_bytes, pouw_submission_encode, pouw_submitter_standing,
     pouw_verify_consistency, POUW_RECORD_ACCEPTED, POUW_RECORD_DUPLICATE_IN_SUBMISSION,
     POUW_RECORD_DUPLICATE_OF_DATASET, POUW_RECORD_IMPLAUSIBLE, POUW_RECORD_INK_OUT_OF_BOUNDS,
+    POUW_RECORD_NEAR_COPY_IN_SUBMISSION, POUW_RECORD_NEAR_COPY_OF_DATASET,
     POUW_RECORD_REQUEST_FILLED, POUW_RECORD_SHIFTED_COPY_IN_SUBMISSION,
     POUW_RECORD_SHIFTED_COPY_OF_DATASET, POUW_RECORD_UNLIKE_DATASET,
     POUW_RECORD_VALUE_OUT_OF_RANGE, POUW_RECORD_WRONG_SIZE, POUW_STANDING_BANNED,
@@ -90,7 +91,7 @@ pub use request::{
     pouw_dataset_request_free, pouw_dataset_request_from_bytes, pouw_dataset_request_max_records,
     pouw_dataset_request_new, pouw_dataset_request_options, pouw_dataset_request_to_bytes,
     POUW_REQUEST_OPTION_DISTANCE, POUW_REQUEST_OPTION_INK, POUW_REQUEST_OPTION_MAX_BYTES,
-    POUW_REQUEST_OPTION_MAX_RECORDS, POUW_REQUEST_OPTION_MAX_SHIFT,
+    POUW_REQUEST_OPTION_MAX_RECORDS, POUW_REQUEST_OPTION_MAX_SHIFT, POUW_REQUEST_OPTION_NEAR_COPY,
 };
 pub use result::PouwResult;
 pub use store::{

@@ -23,6 +23,9 @@ pub const POUW_REQUEST_OPTION_MAX_SHIFT: u32 = 1 << 2;
 pub const POUW_REQUEST_OPTION_MAX_RECORDS: u32 = 1 << 3;
 /// `pouw_dataset_request_options::set` bit: `max_bytes` is set.
 pub const POUW_REQUEST_OPTION_MAX_BYTES: u32 = 1 << 4;
+/// `pouw_dataset_request_options::set` bit: `near_copy_per_mille` and `near_copy_tolerance` are
+/// set.
+pub const POUW_REQUEST_OPTION_NEAR_COPY: u32 = 1 << 5;
 
 /// Options of [`pouw_dataset_request_new`], sized like `pouw_params_options`: a caller sets
 /// `struct_size` to `sizeof(pouw_dataset_request_options)` as its header declares it, and a
@@ -52,6 +55,13 @@ pub struct pouw_dataset_request_options {
     /// Most record bytes in one submission (default: `max_records` records of the dataset's
     /// record size, at most 1 GiB).
     pub max_bytes: u64,
+    /// The near-copy rule: a record differing from a dataset record or an earlier record of
+    /// its submission in at most this many thousandths of its elements is rejected; below
+    /// 1000, 0 turns the rule off (default 150).
+    pub near_copy_per_mille: u32,
+    /// Two elements differ, for the near-copy rule, when further apart than this; below the
+    /// largest value (default: the largest value / 32).
+    pub near_copy_tolerance: u32,
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -77,6 +87,16 @@ unsafe fn read_request_options(
             4,
         ),
         field(POUW_REQUEST_OPTION_MAX_BYTES, offset_of!(O, max_bytes), 8),
+        field(
+            POUW_REQUEST_OPTION_NEAR_COPY,
+            offset_of!(O, near_copy_per_mille),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_NEAR_COPY,
+            offset_of!(O, near_copy_tolerance),
+            4,
+        ),
     ];
     read_sized(p, offset_of!(O, set), &fields)
 }
@@ -94,7 +114,8 @@ pub struct pouw_dataset_request {
 /// `pouw_judge_calibrate_threshold` with the `torch` feature), its other rules the library's
 /// defaults changed by the fields `options` sets (NULL: every default; see
 /// [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
-/// the distance rule at 2% of the dataset, the ink rule off, a 2-pixel shifted-copy radius for
+/// the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
+/// tolerance of the largest value / 32, the ink rule off, a 2-pixel shifted-copy radius for
 /// images, 1024 records per submission. A rule out of its domain gives
 /// `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
 /// Writes the request to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
@@ -143,6 +164,10 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         }
         if is(POUW_REQUEST_OPTION_MAX_BYTES) {
             inner.max_bytes = o.max_bytes;
+        }
+        if is(POUW_REQUEST_OPTION_NEAR_COPY) {
+            inner.near_copy_per_mille = o.near_copy_per_mille;
+            inner.near_copy_tolerance = o.near_copy_tolerance;
         }
         inner.validate()?;
         write_handle(out, pouw_dataset_request { inner });

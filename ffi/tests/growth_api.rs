@@ -954,7 +954,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_INK
         | POUW_REQUEST_OPTION_MAX_SHIFT
         | POUW_REQUEST_OPTION_MAX_RECORDS
-        | POUW_REQUEST_OPTION_MAX_BYTES;
+        | POUW_REQUEST_OPTION_MAX_BYTES
+        | POUW_REQUEST_OPTION_NEAR_COPY;
     let o = pouw_dataset_request_options {
         set: all,
         distance_reject_per_mille: 0,
@@ -963,6 +964,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         max_shift: 0,
         max_records: 7,
         max_bytes: 300,
+        near_copy_per_mille: 100,
+        near_copy_tolerance: 2,
         ..request_options()
     };
     assert_eq!(
@@ -974,6 +977,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             max_shift: 0,
             max_records: 7,
             max_bytes: 300,
+            near_copy_per_mille: 100,
+            near_copy_tolerance: 2,
             ..defaults.clone()
         })
     );
@@ -1023,6 +1028,16 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             max_bytes: 63,
             ..o
         },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEAR_COPY,
+            near_copy_per_mille: 1000,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEAR_COPY,
+            near_copy_tolerance: 16,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1030,7 +1045,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 5, ..o },
+        pouw_dataset_request_options { set: 1 << 6, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o
@@ -1612,7 +1627,7 @@ fn reputation_tables_round_trip_ban_and_refuse_bad_input() {
             PouwResult::InvalidParameters,
         );
         check(
-            record(rep, b"new", &[0, 11], &mut standing),
+            record(rep, b"new", &[0, 13], &mut standing),
             PouwResult::InvalidArgument,
         );
         check(

@@ -30,6 +30,8 @@ fn request() -> DatasetRequest {
         ink_min: 1,
         ink_max: 64,
         max_shift: 0,
+        near_copy_per_mille: 150,
+        near_copy_tolerance: 0,
         max_records: 64,
         max_bytes: 64 * 64,
     }

@@ -27,6 +27,8 @@ fn template() -> &'static [u8] {
             ink_min: 4,
             ink_max: 60,
             max_shift: 2,
+            near_copy_per_mille: 150,
+            near_copy_tolerance: 0,
             max_records: 16,
             max_bytes: 1024,
         };

@@ -32,6 +32,8 @@ fn scenario() -> &'static Scenario {
             ink_min: 1,
             ink_max: 64,
             max_shift: 2,
+            near_copy_per_mille: 150,
+            near_copy_tolerance: 0,
             max_records: 6,
             max_bytes: 256,
         };

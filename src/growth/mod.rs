@@ -6,8 +6,8 @@
 //!   acceptance threshold, the distance rule's rate, ink bounds, the shifted-copy radius,
 //!   submission limits), with a canonical encoding and a CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
-//!   value range, ink, exact duplicates and translated copies against a [`DuplicateIndex`] of
-//!   the dataset and within the submission) and, with the `torch` feature, `Judge::check`,
+//!   value range, ink, exact duplicates, translated copies and near copies against a
+//!   [`DuplicateIndex`] of the dataset and within the submission) and, with the `torch` feature, `Judge::check`,
 //!   which adds the discriminator score and gives a [`Verdict`] per record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
 //!   [`AppendProof`] (RFC 9162 consistency proof from the old root); [`GenerationPointer`] is
@@ -29,7 +29,8 @@
 //!
 //! ## What the model can and cannot judge
 //! Two views of the network's model decide, after the rules about the record's format and
-//! copies (size, values, exact duplicates, copies shifted by up to `max_shift`; the ink bounds
+//! copies (size, values, exact duplicates, copies shifted by up to `max_shift`, near copies
+//! that keep all but a few of a record's elements; the ink bounds
 //! too where a requester sets them, a rule for strokes on a blank ground such as digits):
 //! the distance of the critic's features to the dataset's ([`FeatureModel`], fitted by every
 //! node on the request's dataset, threshold out of fold) and the critic's logit (threshold
@@ -37,7 +38,8 @@
 //! digits (README "Dataset growth" has the table): the distance accepts held-back records and
 //! rejects noise, blank images, other kinds of image and noisy copies; a discriminator that
 //! memorised a small dataset rejects many unseen records by its logit. Neither catches local
-//! damage (a block pasted over a face or a digit) or, reliably, an inverted face.
+//! damage (a block pasted over a face or a digit) or, reliably, an inverted face: over a
+//! dataset record the near-copy rule catches the block, over an unseen record nothing does.
 
 mod append;
 mod features;
@@ -63,8 +65,8 @@ pub use ledger::{
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
     dataset_ink_bounds, ink_of, DatasetRequest, DEFAULT_DISTANCE_REJECT_PER_MILLE,
-    DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, MAX_SHIFT, MAX_SUBMISSION_BYTES,
-    MAX_SUBMISSION_RECORDS,
+    DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, DEFAULT_NEAR_COPY_PER_MILLE, MAX_SHIFT,
+    MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS, NEAR_COPY_TOLERANCE_DIVISOR,
 };
 pub use submission::{
     accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,

@@ -12,8 +12,9 @@ const MAGIC: &[u8; 4] = b"PWRQ";
 /// statistics) and the distance rule is new. 3: the distance rule measures the critic's new
 /// features (the GAN's: the per-channel means and standard deviations of the discriminator's
 /// first two hidden layers), so a version 2 request's threshold meant other features; versions
-/// 1 and 2 are refused.
-const FORMAT_VERSION: u32 = 3;
+/// 1 and 2 are refused. 4: the near-copy rule (`near_copy_per_mille`, `near_copy_tolerance`);
+/// earlier versions are refused.
+const FORMAT_VERSION: u32 = 4;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
 /// The largest number of records one submission may be allowed to carry.
@@ -29,15 +30,22 @@ pub const DEFAULT_MAX_SHIFT: u32 = 2;
 /// The share of the dataset's records, in thousandths, the distance rule of
 /// [`DatasetRequest::for_dataset`] puts beyond its threshold (out of fold): 2%.
 pub const DEFAULT_DISTANCE_REJECT_PER_MILLE: u32 = 20;
+/// The near-copy rule of [`DatasetRequest::for_dataset`]: a record differing from a dataset
+/// record in at most 15% of its elements is a patched copy of it (a 3x3 block on an 8x8 digit
+/// changes 14%; two distinct UCI digits differ in 19% of their pixels or more).
+pub const DEFAULT_NEAR_COPY_PER_MILLE: u32 = 150;
+/// The near-copy tolerance of [`DatasetRequest::for_dataset`], as a divisor of `value_max`: two
+/// values differ when they lie more than `value_max / 32` apart (7 levels of 255, 0 of 16).
+pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 32;
 
 /// A dataset request: the network asks for `target_count` new records of a given layout and
 /// says how submissions are judged. Its canonical encoding ([`DatasetRequest::to_bytes`]) is
 /// what its CID ([`DatasetRequest::cid`]) names; submissions name the request by that CID.
 ///
 /// A record is accepted when it has the record size, no element above `value_max`, an ink
-/// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate nor a
-/// translated copy (by up to `max_shift` pixels) of a dataset record or of an earlier record of
-/// its submission, the judge model's features of it lie within the distance rule's threshold,
+/// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate, nor a
+/// translated copy (by up to `max_shift` pixels), nor a near copy (all but a few elements the
+/// same) of a dataset record or of an earlier record of its submission, the judge model's features of it lie within the distance rule's threshold,
 /// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
 /// of the checks).
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +82,14 @@ pub struct DatasetRequest {
     /// Translation radius of the shifted-copy rule, in pixels (0 turns the rule off); image
     /// shapes `[C, H, W]` only.
     pub max_shift: u32,
+    /// The near-copy rule: a record that differs from a dataset record, or from an earlier
+    /// record of its submission, in at most this many thousandths of its elements (rounded
+    /// down) is a patched copy of it (a block pasted over a record, a few values changed).
+    /// Below 1000; 0 turns the rule off.
+    pub near_copy_per_mille: u32,
+    /// Two elements differ, for the near-copy rule, when their values lie more than this far
+    /// apart (0: when they are not equal). Below `value_max`.
+    pub near_copy_tolerance: u32,
     /// Most records in one submission.
     pub max_records: u32,
     /// Most record bytes in one submission (all records' lengths summed).
@@ -85,7 +101,9 @@ impl DatasetRequest {
     /// (of the task spec with digest `spec`) at logit `threshold` (see
     /// `growth::calibrate_threshold` with the `torch` feature). Other rules get defaults that
     /// assume nothing about the kind of record: the distance rule at
-    /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the ink rule off (`0..=` the record's elements;
+    /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the near-copy rule at
+    /// [`DEFAULT_NEAR_COPY_PER_MILLE`] with a tolerance of `value_max /`
+    /// [`NEAR_COPY_TOLERANCE_DIVISOR`], the ink rule off (`0..=` the record's elements;
     /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
     /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
     /// dataset's size per submission.
@@ -115,6 +133,8 @@ impl DatasetRequest {
             ink_min: 0,
             ink_max: elements,
             max_shift,
+            near_copy_per_mille: DEFAULT_NEAR_COPY_PER_MILLE,
+            near_copy_tolerance: m.value_max / NEAR_COPY_TOLERANCE_DIVISOR,
             max_records: DEFAULT_MAX_RECORDS,
             max_bytes: u64::from(DEFAULT_MAX_RECORDS) * m.record_size,
         };
@@ -180,6 +200,21 @@ impl DatasetRequest {
                 }
             }
         }
+        if self.near_copy_per_mille >= 1000 {
+            return bad(
+                "near copy per mille",
+                format!("{} not below 1000", self.near_copy_per_mille),
+            );
+        }
+        if self.near_copy_tolerance >= self.value_max {
+            return bad(
+                "near copy tolerance",
+                format!(
+                    "{} not below the largest value {}",
+                    self.near_copy_tolerance, self.value_max
+                ),
+            );
+        }
         if self.max_records == 0 || self.max_records > MAX_SUBMISSION_RECORDS {
             return bad(
                 "max records",
@@ -203,8 +238,9 @@ impl DatasetRequest {
     /// Layout (little-endian, [`crate::codec`]): magic `PWRQ`, format version `u32`, dataset CID
     /// (length-prefixed bytes), shape (count, then `u32`s), dtype code `u8`, value max `u32`,
     /// target count `u64`, spec digest (32 bytes), model CID (length-prefixed bytes), threshold
-    /// (`f32` bits as `u32`), distance reject per mille `u32`, ink min `u32`, ink max `u32`, max shift `u32`, max records `u32`,
-    /// max bytes `u64`.
+    /// (`f32` bits as `u32`), distance reject per mille `u32`, ink min `u32`, ink max `u32`, max
+    /// shift `u32`, near copy per mille `u32`, near copy tolerance `u32`, max records `u32`, max
+    /// bytes `u64`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         e.raw(MAGIC)
@@ -224,6 +260,8 @@ impl DatasetRequest {
         e.u32(self.ink_min)
             .u32(self.ink_max)
             .u32(self.max_shift)
+            .u32(self.near_copy_per_mille)
+            .u32(self.near_copy_tolerance)
             .u32(self.max_records)
             .u64(self.max_bytes);
         e.finish()
@@ -256,6 +294,8 @@ impl DatasetRequest {
         let ink_min = d.u32("ink min")?;
         let ink_max = d.u32("ink max")?;
         let max_shift = d.u32("max shift")?;
+        let near_copy_per_mille = d.u32("near copy per mille")?;
+        let near_copy_tolerance = d.u32("near copy tolerance")?;
         let max_records = d.u32("max records")?;
         let max_bytes = d.u64("max bytes")?;
         d.finish()?;
@@ -272,6 +312,8 @@ impl DatasetRequest {
             ink_min,
             ink_max,
             max_shift,
+            near_copy_per_mille,
+            near_copy_tolerance,
             max_records,
             max_bytes,
         };

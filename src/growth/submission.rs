@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{cid_from_bytes, Cid};
 use crate::merkle::leaf_hash;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 const MAGIC: &[u8; 4] = b"PWSU";
@@ -165,6 +166,22 @@ pub enum Rejection {
         /// Rows down.
         dy: i8,
     },
+    /// The record differs from a dataset record in at most the request's near-copy share of
+    /// its elements (checked after the shifted copies).
+    NearCopyOfDataset {
+        /// The dataset record's index (the first such record in index order).
+        record: u64,
+        /// Elements that differ.
+        differing: u32,
+    },
+    /// The record differs from an earlier record of the same submission in at most the
+    /// request's near-copy share of its elements.
+    NearCopyInSubmission {
+        /// Position of the earlier record.
+        first: u32,
+        /// Elements that differ.
+        differing: u32,
+    },
     /// The judge's discriminator logit is under the request's threshold (or not finite).
     Implausible {
         /// The logit.
@@ -182,7 +199,8 @@ pub enum Rejection {
 
 impl Rejection {
     /// A stable number per reason (1 to 9 in check order, then 10: [`Rejection::UnlikeDataset`],
-    /// checked before the logit), for C callers and logs.
+    /// checked before the logit, and 11 and 12: the near copies, checked after the shifted
+    /// copies), for C callers and logs.
     pub fn code(&self) -> u32 {
         match self {
             Rejection::WrongSize { .. } => 1,
@@ -195,6 +213,8 @@ impl Rejection {
             Rejection::Implausible { .. } => 8,
             Rejection::RequestFilled => 9,
             Rejection::UnlikeDataset { .. } => 10,
+            Rejection::NearCopyOfDataset { .. } => 11,
+            Rejection::NearCopyInSubmission { .. } => 12,
         }
     }
 
@@ -211,6 +231,8 @@ impl Rejection {
             Rejection::Implausible { .. } => "implausible (discriminator)",
             Rejection::RequestFilled => "request already filled",
             Rejection::UnlikeDataset { .. } => "unlike the dataset (critic features)",
+            Rejection::NearCopyOfDataset { .. } => "near copy of a dataset record",
+            Rejection::NearCopyInSubmission { .. } => "near copy within the submission",
         }
     }
 
@@ -251,15 +273,18 @@ pub fn accepted_records<'a>(submission: &'a Submission, verdicts: &[Verdict]) ->
         .collect()
 }
 
-/// The dataset side of the duplicate checks: the leaf hash of every record, and with the
-/// shifted-copy rule the leaf hash of every translation of every record.
+/// The dataset side of the duplicate checks: the leaf hash of every record, with the
+/// shifted-copy rule the leaf hash of every translation of every record, and with the
+/// near-copy rule the records themselves.
 ///
 /// Built once per dataset version and reused across checks ([`DuplicateIndex::insert`] keeps it
 /// current across appends). Cost: 32 bytes per record (the exact-duplicate set, read from the
 /// persisted tree without touching the records), plus with `max_shift = s` one record read and
 /// `(2s + 1)^2 - 1` hashes per record at build time and about 40 bytes per translation in memory
 /// (24 translations a record for `s = 2`: about 2 KB a record, fine for the digits, a
-/// consideration for millions of records).
+/// consideration for millions of records), plus with the near-copy rule the dataset's bytes in
+/// memory (the seed's 64x64 RGB: 12 KB a record) and, per checked record, a comparison with
+/// every dataset record that stops once the allowance is exceeded (on the rayon pool).
 #[derive(Clone, Debug)]
 pub struct DuplicateIndex {
     shape: Vec<u32>,
@@ -268,7 +293,20 @@ pub struct DuplicateIndex {
     leaves: HashSet<Digest>,
     /// Leaf hash of a translated record -> the first translation (canonical order) giving it.
     shifted: HashMap<Digest, (i8, i8)>,
+    /// The near-copy rule's share and tolerance, and with the rule on every record's bytes in
+    /// index order.
+    near: NearCopies,
     records: u64,
+}
+
+/// The dataset side of the near-copy rule: the records themselves (a near copy differs from
+/// its record in a few elements anywhere, which no hash of the record finds).
+#[derive(Clone, Debug)]
+struct NearCopies {
+    per_mille: u32,
+    tolerance: u32,
+    /// The records' bytes, concatenated in index order (empty with the rule off).
+    records: Vec<u8>,
 }
 
 impl DuplicateIndex {
@@ -289,15 +327,36 @@ impl DuplicateIndex {
             max_shift: request.max_shift,
             leaves: leaves.iter().copied().collect(),
             shifted: HashMap::new(),
+            near: NearCopies {
+                per_mille: request.near_copy_per_mille,
+                tolerance: request.near_copy_tolerance,
+                records: Vec::new(),
+            },
             records: dataset.len(),
         };
-        if index.max_shift > 0 {
+        let near = request.near_copy_per_mille > 0;
+        if index.max_shift > 0 || near {
+            if near {
+                // Sized by the dataset's records the loop below reads and keeps.
+                let bytes = dataset.len().saturating_mul(index.record_size as u64);
+                index
+                    .near
+                    .records
+                    .reserve_exact(usize::try_from(bytes).map_err(|_| {
+                        Error::InvalidParameters(format!("{bytes} bytes of records do not fit"))
+                    })?);
+            }
             let mut scratch = vec![0u8; index.record_size];
             for_each_record(dataset, |i, record| {
                 if leaf_hash(record) != leaves[i as usize] {
                     return Err(Error::RecordCorrupt { index: i });
                 }
-                index.insert_shifts(record, &mut scratch);
+                if index.max_shift > 0 {
+                    index.insert_shifts(record, &mut scratch);
+                }
+                if near {
+                    index.near.records.extend_from_slice(record);
+                }
                 Ok(())
             })?;
         }
@@ -317,6 +376,9 @@ impl DuplicateIndex {
         if self.max_shift > 0 {
             let mut scratch = vec![0u8; self.record_size];
             self.insert_shifts(record, &mut scratch);
+        }
+        if self.near.per_mille > 0 {
+            self.near.records.extend_from_slice(record);
         }
         self.records += 1;
         Ok(())
@@ -353,18 +415,24 @@ impl DuplicateIndex {
 /// the whole submission (another request, over the limits, an index of another layout).
 ///
 /// Deterministic: the checks depend only on the request, the indexed dataset records (in
-/// index order) and the submission (in submission order). Within-submission duplicates and
-/// translations are against earlier records of the right size, whatever their own verdict.
-/// Cost: one leaf hash per record, plus `(2s + 1)^2 - 1` hashes per record with `max_shift = s`.
+/// index order) and the submission (in submission order). Within-submission duplicates,
+/// translations and near copies are against earlier records of the right size, whatever their
+/// own verdict. Cost: one leaf hash per record, plus `(2s + 1)^2 - 1` hashes per record with
+/// `max_shift = s`, plus with the near-copy rule a comparison with every dataset record and
+/// every earlier record, each stopped once the allowance is exceeded.
 pub fn precheck(
     request: &DatasetRequest,
     index: &DuplicateIndex,
     submission: &Submission,
 ) -> Result<Vec<Option<Rejection>>> {
     submission.check_envelope(request)?;
-    if index.shape != request.shape || index.max_shift != request.max_shift {
+    if index.shape != request.shape
+        || index.max_shift != request.max_shift
+        || index.near.per_mille != request.near_copy_per_mille
+        || index.near.tolerance != request.near_copy_tolerance
+    {
         return Err(Error::InvalidParameters(
-            "duplicate index built for another record layout or shift rule".into(),
+            "duplicate index built for another record layout, shift or near-copy rule".into(),
         ));
     }
     let size = request.record_size();
@@ -388,7 +456,8 @@ pub fn precheck(
             continue;
         }
         let leaf = leaf_hash(record);
-        let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted);
+        let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted)
+            .or_else(|| near_copy(index, &submission.records[..j as usize], record));
         out.push(verdict);
         seen.entry(leaf).or_insert(j);
         if let Some(g) = geometry {
@@ -437,6 +506,68 @@ fn check_record(
         return Some(Rejection::ShiftedCopyInSubmission { first, dx, dy });
     }
     None
+}
+
+/// The near-copy rule for `record`: the first dataset record (in index order), then the first
+/// earlier record of the submission of the record's size, that it differs from in at most the
+/// rule's allowance of elements.
+fn near_copy(index: &DuplicateIndex, earlier: &[Vec<u8>], record: &[u8]) -> Option<Rejection> {
+    let near = &index.near;
+    if near.per_mille == 0 {
+        return None;
+    }
+    let allowance = record.len() * near.per_mille as usize / 1000;
+    // Below `value_max`, which is at most 255 (validated with the request).
+    let tolerance = u8::try_from(near.tolerance).unwrap_or(u8::MAX);
+    let within = |other: &[u8]| differing_within(record, other, tolerance, allowance);
+    // Tasks of at least 64 KiB of comparisons: a small dataset is scanned on one thread.
+    let found = near
+        .records
+        .par_chunks_exact(record.len())
+        .with_min_len(((1 << 16) / record.len().max(1)).max(1))
+        .position_first(|other| within(other).is_some());
+    if let Some(i) = found {
+        let other = &near.records[i * record.len()..(i + 1) * record.len()];
+        return Some(Rejection::NearCopyOfDataset {
+            record: i as u64,
+            differing: within(other).unwrap_or(0),
+        });
+    }
+    earlier.iter().enumerate().find_map(|(first, other)| {
+        let differing = (other.len() == record.len())
+            .then(|| within(other))
+            .flatten()?;
+        Some(Rejection::NearCopyInSubmission {
+            first: first as u32,
+            differing,
+        })
+    })
+}
+
+/// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
+/// once more than `allowance` do (counted 16 elements at a time, a loop the compiler
+/// vectorises; the count stops there).
+fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usize) -> Option<u32> {
+    let differ = |p: &u8, q: &u8| usize::from(p.abs_diff(*q) > tolerance);
+    let (xs, ys) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: usize = xs
+        .remainder()
+        .iter()
+        .zip(ys.remainder())
+        .map(|(p, q)| differ(p, q))
+        .sum();
+    let mut count = tail;
+    for (x, y) in xs.zip(ys) {
+        let mut lanes = [0u8; 16];
+        for ((l, p), q) in lanes.iter_mut().zip(x).zip(y) {
+            *l = u8::from(p.abs_diff(*q) > tolerance);
+        }
+        count += lanes.iter().map(|&l| usize::from(l)).sum::<usize>();
+        if count > allowance {
+            return None;
+        }
+    }
+    (count <= allowance).then_some(count as u32)
 }
 
 /// Completes the verdicts: records that passed [`precheck`] are accepted when their logit (in
