@@ -72,22 +72,27 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
     let size = own[0].len();
     let mut x = Xof::new("pouw/bench", b"judge faces");
     let digits: Vec<Vec<u8>> = rows[..100].iter().map(|r| upscale_digit(r, 32)).collect();
+    // Drawn in this order (the table's figures depend on it), listed by noise level.
+    let uniform: Vec<Vec<u8>> = (0..100).map(|_| noise(&mut x, size, 255)).collect();
+    let noise110 = corrupt(&own, 100, &mut x, Corruption::Noise(110), 255);
+    let noise24 = corrupt(&own, 100, &mut x, Corruption::Noise(24), 255);
+    let noise32 = corrupt(&own, 100, &mut x, Corruption::Noise(32), 255);
+    let noise16 = corrupt(&own, 100, &mut x, Corruption::Noise(16), 255);
+    let noise8 = corrupt(&own, 100, &mut x, Corruption::Noise(8), 255);
     let classes = vec![
         ("held-back real faces", held.clone()),
-        (
-            "uniform noise",
-            (0..100).map(|_| noise(&mut x, size, 255)).collect(),
-        ),
+        ("uniform noise", uniform),
         (
             "blank and constant",
             (0..100).map(|k| vec![(k * 255 / 99) as u8; size]).collect(),
         ),
         ("other photographs (non-faces)", nonfaces),
         ("digits upscaled", digits),
-        (
-            "dataset faces + noise",
-            corrupt(&own, 100, &mut x, Corruption::Noise(110), 255),
-        ),
+        ("dataset faces + noise (±8)", noise8),
+        ("dataset faces + noise (±16)", noise16),
+        ("dataset faces + noise (±24)", noise24),
+        ("dataset faces + noise (±32)", noise32),
+        ("dataset faces + noise (±110)", noise110),
         (
             "dataset faces with a 12x12 block",
             corrupt(&own, 100, &mut x, Corruption::Block(12, 32, 3), 255),
@@ -130,12 +135,14 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             .collect()
     };
     let mut x = Xof::new("pouw/bench", b"judge digits");
+    // Drawn in this order (the table's figures depend on it), listed by noise level.
+    let uniform: Vec<Vec<u8>> = (0..100).map(|_| noise(&mut x, 64, 16)).collect();
+    let noise7 = corrupt(&own, 100, &mut x, Corruption::Noise(7), 16);
+    let noise2 = corrupt(&own, 100, &mut x, Corruption::Noise(2), 16);
+    let noise1 = corrupt(&own, 100, &mut x, Corruption::Noise(1), 16);
     let classes = vec![
         ("held-back real digits", rows[1500..].to_vec()),
-        (
-            "uniform noise",
-            (0..100).map(|_| noise(&mut x, 64, 16)).collect(),
-        ),
+        ("uniform noise", uniform),
         (
             "blank and constant",
             (0..100).map(|k| vec![(k % 17) as u8; 64]).collect(),
@@ -145,10 +152,9 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             small("lfw-nonfaces", "nonfaces-8"),
         ),
         ("faces downscaled", small("lfw-faces", "faces-8")),
-        (
-            "dataset digits + noise",
-            corrupt(&own, 100, &mut x, Corruption::Noise(7), 16),
-        ),
+        ("dataset digits + noise (±1)", noise1),
+        ("dataset digits + noise (±2)", noise2),
+        ("dataset digits + noise (±7)", noise7),
         (
             "dataset digits with a 3x3 block",
             corrupt(&own, 100, &mut x, Corruption::Block(3, 8, 1), 16),

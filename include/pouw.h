@@ -793,7 +793,9 @@ typedef struct pouw_dataset_request_options {
   uint32_t near_copy_per_mille;
   /*
    Two elements differ, for the near-copy rule, when further apart than this; below the
-   largest value (default: the largest value / 32).
+   largest value (default: fitted to the dataset, `growth::fit_near_copy_tolerance`: the
+   largest, up to the largest value / 16, at which no two of its first 512 records are
+   near copies).
    */
   uint32_t near_copy_tolerance;
 } pouw_dataset_request_options;
@@ -1576,8 +1578,9 @@ void pouw_params_free(struct pouw_params *params);
  defaults changed by the fields `options` sets (NULL: every default; see
  [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
  the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
- tolerance of the largest value / 32, the ink rule off, a 2-pixel shifted-copy radius for
- images, 1024 records per submission. A rule out of its domain gives
+ tolerance fitted to the dataset's first 512 records, the ink rule off, a 2-pixel
+ shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
+ records. A rule out of its domain gives
  `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
  Writes the request to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
  */

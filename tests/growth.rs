@@ -1112,6 +1112,54 @@ mod batch_independence {
     use pouw::learning::gan::{GanSpec, GanTrainer};
     use pouw::learning::{Batch, Critic, DeviceChoice, ProofOfLearning, TaskSpec};
 
+    /// The near-copy tolerance fitted to 80 faces at 32x32 is the largest allowed (15 of 255):
+    /// copies of dataset faces with noise of up to 15 levels on every value are near copies,
+    /// which the distance rule lets through (the judge bench: at +-16 it accepts 17%, at +-8
+    /// all), and no unseen face is one. At the tolerance of exact comparison the noisy copies
+    /// pass the rule.
+    #[test]
+    fn the_near_copy_tolerance_fits_the_faces_and_catches_noisy_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = lfw("face", 0..80, 32, dir.path(), "base");
+        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
+        let request =
+            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        assert_eq!(request.near_copy_tolerance, 15);
+        let mut x = Xof::new("pouw/test", b"noisy faces");
+        let noisy: Vec<Vec<u8>> = records(&ds)
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|&v| (i32::from(v) + x.uniform_below(31) as i32 - 15).clamp(0, 255) as u8)
+                    .collect()
+            })
+            .collect();
+        let check = |request: &DatasetRequest, records: &[Vec<u8>]| {
+            let index = DuplicateIndex::build(&ds, request).unwrap();
+            precheck(
+                request,
+                &index,
+                &submission(request, b"s", records.to_vec()),
+            )
+            .unwrap()
+        };
+        let got = check(&request, &noisy);
+        assert!(
+            got.iter().enumerate().all(|(i, r)| *r
+                == Some(Rejection::NearCopyOfDataset {
+                    record: i as u64,
+                    differing: 0
+                })),
+            "{got:?}"
+        );
+        assert!(check(&request, &held).iter().all(Option::is_none));
+        let exact = DatasetRequest {
+            near_copy_tolerance: 0,
+            ..request.clone()
+        };
+        assert!(check(&exact, &noisy).iter().all(Option::is_none));
+    }
+
     /// Imports the faces `range` of tests/data/lfw-faces at 16x16 into `dest`.
     fn faces(range: std::ops::Range<usize>, tmp: &Path, name: &str) -> Dataset {
         lfw("face", range, 16, tmp, name)

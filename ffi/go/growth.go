@@ -110,8 +110,8 @@ type RequestOptions struct {
 	// MaxBytes is the most record bytes in one submission (0: MaxRecords records of the
 	// dataset's record size, at most 1 GiB).
 	MaxBytes uint64
-	// NearCopy is the near-copy rule (nil: 15% of the elements, tolerance the largest
-	// value / 32; PerMille 0 turns it off).
+	// NearCopy is the near-copy rule (nil: 15% of the elements, the tolerance fitted to the
+	// dataset's first 512 records; PerMille 0 turns it off).
 	NearCopy *NearCopyRule
 }
 
@@ -142,7 +142,8 @@ func DatasetInkBounds(d *Dataset) (InkBounds, error) {
 
 // NewDatasetRequest asks for targetCount new records for d, judged by the checkpoint of p's task
 // spec at discriminator logit threshold (see CalibrateThreshold), its other rules the defaults
-// changed by o. A rule out of its domain gives CodeInvalidField.
+// changed by o. Reads the first 512 records of d (to fit the near-copy tolerance). A rule out
+// of its domain gives CodeInvalidField.
 func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float32, targetCount uint64, o RequestOptions) (*DatasetRequest, error) {
 	runtime.LockOSThread() // the failure's detail is kept per OS thread (see resultError)
 	defer runtime.UnlockOSThread()

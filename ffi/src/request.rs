@@ -60,7 +60,9 @@ pub struct pouw_dataset_request_options {
     /// 1000, 0 turns the rule off (default 150).
     pub near_copy_per_mille: u32,
     /// Two elements differ, for the near-copy rule, when further apart than this; below the
-    /// largest value (default: the largest value / 32).
+    /// largest value (default: fitted to the dataset, `growth::fit_near_copy_tolerance`: the
+    /// largest, up to the largest value / 16, at which no two of its first 512 records are
+    /// near copies).
     pub near_copy_tolerance: u32,
 }
 
@@ -115,8 +117,9 @@ pub struct pouw_dataset_request {
 /// defaults changed by the fields `options` sets (NULL: every default; see
 /// [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
 /// the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
-/// tolerance of the largest value / 32, the ink rule off, a 2-pixel shifted-copy radius for
-/// images, 1024 records per submission. A rule out of its domain gives
+/// tolerance fitted to the dataset's first 512 records, the ink rule off, a 2-pixel
+/// shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
+/// records. A rule out of its domain gives
 /// `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
 /// Writes the request to `*out` (free it with [`pouw_dataset_request_free`]). Thread-safe.
 #[no_mangle]

@@ -1,6 +1,7 @@
 //! Dataset requests: what the network asks for and the rule every submission is judged by.
 
 use super::records::for_each_record;
+use super::submission::differing_within;
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::{DType, Dataset, Manifest, MAX_DIMS};
 use crate::error::{Error, Result};
@@ -34,9 +35,11 @@ pub const DEFAULT_DISTANCE_REJECT_PER_MILLE: u32 = 20;
 /// record in at most 15% of its elements is a patched copy of it (a 3x3 block on an 8x8 digit
 /// changes 14%; two distinct UCI digits differ in 19% of their pixels or more).
 pub const DEFAULT_NEAR_COPY_PER_MILLE: u32 = 150;
-/// The near-copy tolerance of [`DatasetRequest::for_dataset`], as a divisor of `value_max`: two
-/// values differ when they lie more than `value_max / 32` apart (7 levels of 255, 0 of 16).
-pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 32;
+/// The largest near-copy tolerance [`fit_near_copy_tolerance`] chooses, as a divisor of
+/// `value_max` (15 levels of 255, 1 of 16).
+pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 16;
+/// The dataset records (the first, in index order) [`fit_near_copy_tolerance`] compares.
+pub const NEAR_COPY_FIT_RECORDS: u64 = 512;
 
 /// A dataset request: the network asks for `target_count` new records of a given layout and
 /// says how submissions are judged. Its canonical encoding ([`DatasetRequest::to_bytes`]) is
@@ -102,8 +105,8 @@ impl DatasetRequest {
     /// `growth::calibrate_threshold` with the `torch` feature). Other rules get defaults that
     /// assume nothing about the kind of record: the distance rule at
     /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the near-copy rule at
-    /// [`DEFAULT_NEAR_COPY_PER_MILLE`] with a tolerance of `value_max /`
-    /// [`NEAR_COPY_TOLERANCE_DIVISOR`], the ink rule off (`0..=` the record's elements;
+    /// [`DEFAULT_NEAR_COPY_PER_MILLE`] with the tolerance [`fit_near_copy_tolerance`] fits to
+    /// the dataset (it reads the first [`NEAR_COPY_FIT_RECORDS`] records), the ink rule off (`0..=` the record's elements;
     /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
     /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
     /// dataset's size per submission.
@@ -134,7 +137,7 @@ impl DatasetRequest {
             ink_max: elements,
             max_shift,
             near_copy_per_mille: DEFAULT_NEAR_COPY_PER_MILLE,
-            near_copy_tolerance: m.value_max / NEAR_COPY_TOLERANCE_DIVISOR,
+            near_copy_tolerance: fit_near_copy_tolerance(dataset, DEFAULT_NEAR_COPY_PER_MILLE)?,
             max_records: DEFAULT_MAX_RECORDS,
             max_bytes: u64::from(DEFAULT_MAX_RECORDS) * m.record_size,
         };
@@ -342,6 +345,46 @@ fn elements_of(shape: &[u32]) -> Result<u32> {
             what: "record shape",
             detail: format!("{shape:?} overflows"),
         })
+}
+
+/// The near-copy tolerance fitted to `dataset` for the rule at `per_mille`: the largest, up to
+/// `value_max /` [`NEAR_COPY_TOLERANCE_DIVISOR`], at which no two of the dataset's first
+/// [`NEAR_COPY_FIT_RECORDS`] records are near copies of each other (0 when even exact
+/// comparison finds such a pair). The rule then catches copies with small changes to every
+/// value (noise within the tolerance) where the dataset's own records are further apart, and
+/// rejects none of them: on 32x32 LFW faces it is 15 of 255, on the 8x8 digits 0 of 16 (at 1
+/// some distinct digits would be near copies). Deterministic (integer comparisons in index
+/// order); at most 512 * 511 / 2 comparisons per tolerance tried, each stopped once the
+/// allowance is exceeded.
+pub fn fit_near_copy_tolerance(dataset: &Dataset, per_mille: u32) -> Result<u32> {
+    let count = dataset.len().min(NEAR_COPY_FIT_RECORDS);
+    let records = (0..count)
+        .map(|i| dataset.record(i))
+        .collect::<Result<Vec<_>>>()?;
+    let allowance = dataset.record_size() * per_mille.min(999) as usize / 1000;
+    let has_near_pair = |tolerance: u8| {
+        records.iter().enumerate().any(|(j, b)| {
+            records[..j]
+                .iter()
+                .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+        })
+    };
+    // Near pairs only grow with the tolerance: the largest without one, by bisection.
+    let most =
+        u8::try_from(dataset.manifest().value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
+    let (mut lo, mut hi) = (0u8, most);
+    if has_near_pair(0) {
+        return Ok(0);
+    }
+    while lo < hi {
+        let mid = hi - (hi - lo) / 2;
+        if has_near_pair(mid) {
+            hi = mid - 1;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(u32::from(lo))
 }
 
 /// Ink bounds (`ink_min`, `ink_max`) fitted to `dataset`: its records' smallest and largest ink

@@ -547,7 +547,7 @@ fn near_copy(index: &DuplicateIndex, earlier: &[Vec<u8>], record: &[u8]) -> Opti
 /// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
 /// once more than `allowance` do (counted 16 elements at a time, a loop the compiler
 /// vectorises; the count stops there).
-fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usize) -> Option<u32> {
+pub(super) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usize) -> Option<u32> {
     let differ = |p: &u8, q: &u8| usize::from(p.abs_diff(*q) > tolerance);
     let (xs, ys) = (a.chunks_exact(16), b.chunks_exact(16));
     let tail: usize = xs
