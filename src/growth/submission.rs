@@ -310,8 +310,9 @@ struct NearCopies {
 }
 
 impl DuplicateIndex {
-    /// Indexes `dataset` for `request` (whose layout it must have). With the shifted-copy rule
-    /// on, every record is read and checked against its leaf ([`Error::RecordCorrupt`]).
+    /// Indexes `dataset` for `request` (whose layout it must have). With the shifted-copy or
+    /// the near-copy rule on, every record is read and checked against its leaf
+    /// ([`Error::RecordCorrupt`]).
     pub fn build(dataset: &Dataset, request: &DatasetRequest) -> Result<Self> {
         if !request.matches(dataset.manifest()) {
             return Err(Error::InvalidParameters(format!(
