@@ -4,8 +4,8 @@
 //! the request: size, values, duplicates, shifted and near copies, distance, logit).
 //!
 //! The corrupted records come in two kinds: copies of the dataset's own records (noise, a
-//! block, inverted), which a submitter might hope to be paid for, and corrupted held-back
-//! records, which no rule about copies reaches: only the model judges those.
+//! block, inverted, mirrored), which a submitter might hope to be paid for, and corrupted
+//! held-back records, which no rule about copies reaches: only the model judges those.
 //!
 //! Faces: the 100 LFW faces of `tests/data/lfw-faces` at 32x32 RGB, 80 the dataset and 20 held
 //! back; the other photographs are the 100 LFW non-face crops of `tests/data/lfw-nonfaces`
@@ -109,6 +109,10 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             "held-back faces inverted",
             corrupt(&held, 20, &mut x, Corruption::Invert, 255),
         ),
+        (
+            "dataset faces mirrored",
+            corrupt(&own, own.len(), &mut x, Corruption::Mirror(32, 3), 255),
+        ),
     ];
     table(
         "faces, 80 LFW faces at 32x32 RGB",
@@ -170,6 +174,10 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
         (
             "held-back digits inverted",
             corrupt(&rows[1500..], 100, &mut x, Corruption::Invert, 16),
+        ),
+        (
+            "dataset digits mirrored",
+            corrupt(&own, 100, &mut x, Corruption::Mirror(8, 1), 16),
         ),
     ];
     table(
@@ -333,6 +341,8 @@ enum Corruption {
     Block(usize, usize, usize),
     /// Every value `v` becomes `max - v`.
     Invert,
+    /// Mirrored left to right, in images of `side` pixels and `channels` channels.
+    Mirror(usize, usize),
 }
 
 /// `count` corrupted copies of `own`'s records (record `i % n` for copy `i`; a count over
@@ -360,6 +370,11 @@ fn corrupt(own: &[Vec<u8>], count: usize, x: &mut Xof, how: Corruption, max: u8)
                                 r[c * side * side + y * side + xx] = level;
                             }
                         }
+                    }
+                }
+                Corruption::Mirror(side, channels) => {
+                    for row in r.chunks_exact_mut(side).take(side * channels) {
+                        row.reverse();
                     }
                 }
                 Corruption::Invert => {
