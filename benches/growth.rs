@@ -1,10 +1,12 @@
 //! Growth benches: checking a submission of 1000 8x8 records against the digits (the model-free
-//! checks alone, and the whole check with the discriminator), and building the duplicate index.
+//! checks alone, and the whole check with the discriminator), and building the duplicate index;
+//! at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the near-copy
+//! rule on and off, and making a request (which fits the near-copy tolerance).
 //!
 //! `cargo bench --bench growth`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use pouw::dataset::import::import_digits_csv;
+use pouw::dataset::import::{import_digits_csv, import_image_folder};
 use pouw::growth::{precheck, DatasetRequest, DuplicateIndex, Judge, Submission};
 use pouw::hash::Xof;
 use pouw::ident::cid_of;
@@ -85,5 +87,67 @@ fn bench_check(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_check);
+/// The model-free checks at the seed's record size: 80 LFW faces at 64x64 RGB the dataset; a
+/// submission of the 20 others and of 80 dataset faces with noise of up to 40 levels (too much
+/// for the fitted tolerance, so every record is compared with every dataset record and every
+/// earlier record in full or up to the allowance).
+fn bench_seed_scale(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lfw-faces");
+    let import = |range: std::ops::Range<usize>, name: &str| {
+        let folder = dir.path().join(format!("{name}-src"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for i in range {
+            let file = format!("face-{i:03}.png");
+            std::fs::copy(src.join(&file), folder.join(&file)).unwrap();
+        }
+        import_image_folder(&folder, dir.path().join(name), 64, "LFW (bench data)").unwrap()
+    };
+    let ds = import(0..80, "base");
+    let held = import(80..100, "held");
+    let mut x = Xof::new("pouw/bench", b"growth seed scale");
+    let mut records: Vec<Vec<u8>> = (0..held.len()).map(|i| held.record(i).unwrap()).collect();
+    for i in 0..ds.len() {
+        let face = ds.record(i).unwrap();
+        let noisy = face
+            .iter()
+            .map(|&v| (i32::from(v) + x.uniform_below(81) as i32 - 40).clamp(0, 255) as u8);
+        records.push(noisy.collect());
+    }
+    let on = DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 10_000).unwrap();
+    let off = DatasetRequest {
+        near_copy_per_mille: 0,
+        ..on.clone()
+    };
+    let mut g = c.benchmark_group("growth 64x64 RGB");
+    g.measurement_time(Duration::from_secs(5)).sample_size(10);
+    g.bench_function("request for 80 faces (fits the near-copy tolerance)", |b| {
+        b.iter(|| {
+            black_box(
+                DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 10_000).unwrap(),
+            )
+        })
+    });
+    for (name, request) in [("near-copy rule on", &on), ("near-copy rule off", &off)] {
+        let index = DuplicateIndex::build(&ds, request).unwrap();
+        let submission = Submission {
+            request: request.cid(),
+            submitter: b"bench".to_vec(),
+            records: records.clone(),
+        };
+        let passing = precheck(request, &index, &submission)
+            .unwrap()
+            .iter()
+            .filter(|p| p.is_none())
+            .count();
+        assert_eq!(passing, records.len(), "{name}: every record passes");
+        g.throughput(Throughput::Elements(records.len() as u64));
+        g.bench_function(format!("precheck 100 records, {name}"), |b| {
+            b.iter(|| black_box(precheck(request, &index, &submission).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_check, bench_seed_scale);
 criterion_main!(benches);

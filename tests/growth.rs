@@ -374,10 +374,22 @@ fn near_copies_of_dataset_records_are_rejected_and_pass_without_the_rule() {
         .filter(|r| matches!(r, Some(Rejection::NearCopyOfDataset { differing, .. }) if *differing <= 9))
         .count();
     assert_eq!(near, copies.len(), "{got:?}");
-    // Held-back digits are not near copies of the dataset.
+    // Held-back digits are not near copies of the dataset or of each other: the closest pair
+    // of distinct digits (a held-back one and a dataset or earlier held-back one) differs in
+    // 12 of 64 pixels (19%), over the allowance of 9.
     let held = submission(&request, b"alice", rows[1500..].to_vec());
     let got = precheck(&request, &index, &held).unwrap();
     assert!(got.iter().all(Option::is_none), "{got:?}");
+    let closest = rows[1500..]
+        .iter()
+        .enumerate()
+        .flat_map(|(j, r)| rows[..1500 + j].iter().map(move |o| (r, o)))
+        .filter(|(r, o)| r != o)
+        .map(|(r, o)| r.iter().zip(o.iter()).filter(|(p, q)| p != q).count())
+        .min()
+        .unwrap();
+    println!("closest distinct digits: {closest} of 64 pixels differ");
+    assert_eq!(closest, 12);
     // Without the rule the same copies pass every model-free check.
     let off = DatasetRequest {
         near_copy_per_mille: 0,
