@@ -1,7 +1,8 @@
 //! Growth benches: checking a submission of 1000 8x8 records against the digits (the model-free
 //! checks alone, and the whole check with the discriminator), and building the duplicate index;
 //! at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the near-copy
-//! rule on and off, and making a request (which fits the near-copy tolerance).
+//! rule and the copy transforms on and off, and making a request (which fits the near-copy
+//! tolerance).
 //!
 //! `cargo bench --bench growth`
 
@@ -74,6 +75,17 @@ fn bench_check(c: &mut Criterion) {
     g.bench_function("precheck 1000 8x8 records", |b| {
         b.iter(|| black_box(precheck(&request, &index, &submission).unwrap()))
     });
+    let plain = DatasetRequest {
+        copy_transforms: 0,
+        ..request.clone()
+    };
+    let plain_submission = Submission {
+        request: plain.cid(),
+        ..submission.clone()
+    };
+    g.bench_function("precheck 1000 8x8 records, copy transforms off", |b| {
+        b.iter(|| black_box(precheck(&plain, &index, &plain_submission).unwrap()))
+    });
     g.bench_function("check 1000 8x8 records", |b| {
         b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap()))
     });
@@ -115,8 +127,13 @@ fn bench_seed_scale(c: &mut Criterion) {
         records.push(noisy.collect());
     }
     let on = DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 10_000).unwrap();
+    let plain = DatasetRequest {
+        copy_transforms: 0,
+        ..on.clone()
+    };
     let off = DatasetRequest {
         near_copy_per_mille: 0,
+        copy_transforms: 0,
         ..on.clone()
     };
     let mut g = c.benchmark_group("growth 64x64 RGB");
@@ -128,7 +145,11 @@ fn bench_seed_scale(c: &mut Criterion) {
             )
         })
     });
-    for (name, request) in [("near-copy rule on", &on), ("near-copy rule off", &off)] {
+    for (name, request) in [
+        ("near-copy rule and copy transforms on", &on),
+        ("copy transforms off", &plain),
+        ("near-copy rule and copy transforms off", &off),
+    ] {
         let index = DuplicateIndex::build(&ds, request).unwrap();
         let submission = Submission {
             request: request.cid(),

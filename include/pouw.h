@@ -78,6 +78,18 @@
 #define POUW_RECORD_NEAR_COPY_IN_SUBMISSION 12
 
 /*
+ Record rejected: mirrored or inverted (the request's copy transforms), an exact, shifted or
+ near copy of a dataset record (checked after the near copies).
+ */
+#define POUW_RECORD_TRANSFORMED_COPY_OF_DATASET 13
+
+/*
+ Record rejected: mirrored or inverted, an exact, shifted or near copy of an earlier record
+ of the same submission.
+ */
+#define POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION 14
+
+/*
  Submitter standing: neither banned nor promoted.
  */
 #define POUW_STANDING_NORMAL 0
@@ -182,6 +194,21 @@
  set.
  */
 #define POUW_REQUEST_OPTION_NEAR_COPY (1 << 5)
+
+/*
+ `pouw_dataset_request_options::set` bit: `copy_transforms` is set.
+ */
+#define POUW_REQUEST_OPTION_COPY_TRANSFORMS (1 << 6)
+
+/*
+ `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
+ */
+#define POUW_COPY_MIRRORED (1 << 0)
+
+/*
+ `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
+ */
+#define POUW_COPY_INVERTED (1 << 1)
 
 /*
  `pouw_ipfs_options::set` bit: `local_only` is set.
@@ -798,6 +825,12 @@ typedef struct pouw_dataset_request_options {
    near copies).
    */
   uint32_t near_copy_tolerance;
+  /*
+   Which transforms of a record the copy rules (exact, shifted and near copies) also check:
+   `POUW_COPY_MIRRORED` (images only), `POUW_COPY_INVERTED`, both, or 0 (default: both for
+   images, inverted for other shapes).
+   */
+  uint32_t copy_transforms;
 } pouw_dataset_request_options;
 
 /*
@@ -1578,7 +1611,8 @@ void pouw_params_free(struct pouw_params *params);
  defaults changed by the fields `options` sets (NULL: every default; see
  [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
  the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
- tolerance fitted to the dataset's first 512 records, the ink rule off, a 2-pixel
+ tolerance fitted to the dataset's first 512 records, the copy rules applied to mirrored
+ (images) and inverted records too, the ink rule off, a 2-pixel
  shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
  records. A rule out of its domain gives
  `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.

@@ -38,22 +38,28 @@ const (
 	RecordUnlikeDataset           RecordCode = C.POUW_RECORD_UNLIKE_DATASET
 	RecordNearCopyOfDataset       RecordCode = C.POUW_RECORD_NEAR_COPY_OF_DATASET
 	RecordNearCopyInSubmission    RecordCode = C.POUW_RECORD_NEAR_COPY_IN_SUBMISSION
+	// The record, mirrored or inverted (RequestOptions.CopyTransforms), is an exact, shifted or
+	// near copy of a dataset record or of an earlier record of its submission.
+	RecordTransformedCopyOfDataset    RecordCode = C.POUW_RECORD_TRANSFORMED_COPY_OF_DATASET
+	RecordTransformedCopyInSubmission RecordCode = C.POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION
 )
 
 var recordCodeNames = map[RecordCode]string{
-	RecordAccepted:                "accepted",
-	RecordWrongSize:               "wrong size",
-	RecordValueOutOfRange:         "value out of range",
-	RecordInkOutOfBounds:          "ink out of bounds",
-	RecordDuplicateOfDataset:      "duplicate of a dataset record",
-	RecordDuplicateInSubmission:   "duplicate within the submission",
-	RecordShiftedCopyOfDataset:    "shifted copy of a dataset record",
-	RecordShiftedCopyInSubmission: "shifted copy within the submission",
-	RecordImplausible:             "implausible (discriminator)",
-	RecordRequestFilled:           "request already filled",
-	RecordUnlikeDataset:           "unlike the dataset (critic features)",
-	RecordNearCopyOfDataset:       "near copy of a dataset record",
-	RecordNearCopyInSubmission:    "near copy within the submission",
+	RecordAccepted:                    "accepted",
+	RecordWrongSize:                   "wrong size",
+	RecordValueOutOfRange:             "value out of range",
+	RecordInkOutOfBounds:              "ink out of bounds",
+	RecordDuplicateOfDataset:          "duplicate of a dataset record",
+	RecordDuplicateInSubmission:       "duplicate within the submission",
+	RecordShiftedCopyOfDataset:        "shifted copy of a dataset record",
+	RecordShiftedCopyInSubmission:     "shifted copy within the submission",
+	RecordImplausible:                 "implausible (discriminator)",
+	RecordRequestFilled:               "request already filled",
+	RecordUnlikeDataset:               "unlike the dataset (critic features)",
+	RecordNearCopyOfDataset:           "near copy of a dataset record",
+	RecordNearCopyInSubmission:        "near copy within the submission",
+	RecordTransformedCopyOfDataset:    "mirrored or inverted copy of a dataset record",
+	RecordTransformedCopyInSubmission: "mirrored or inverted copy within the submission",
 }
 
 // String names the verdict.
@@ -94,7 +100,8 @@ func (r *DatasetRequest) c() *C.pouw_dataset_request {
 
 // RequestOptions changes a dataset request's default rules; a nil or zero field keeps the
 // default. The defaults assume nothing about the kind of record: the distance rule at 2% of the
-// dataset, the near-copy rule at 15% of the elements, the ink rule off, a 2-pixel
+// dataset, the near-copy rule at 15% of the elements, the copy rules applied to mirrored
+// (images) and inverted records too, the ink rule off, a 2-pixel
 // shifted-copy radius for images, 1024 records per submission.
 type RequestOptions struct {
 	// DistanceRejectPerMille is the share of the dataset's own records, in thousandths, the
@@ -113,7 +120,19 @@ type RequestOptions struct {
 	// NearCopy is the near-copy rule (nil: 15% of the elements, the tolerance fitted to the
 	// dataset's first 512 records; PerMille 0 turns it off).
 	NearCopy *NearCopyRule
+	// CopyTransforms says which transforms of a record the copy rules (exact, shifted and near
+	// copies) also check: CopyMirrored (images only), CopyInverted, both, or 0 (nil: both for
+	// images, inverted for other shapes).
+	CopyTransforms *uint32
 }
+
+// Copy transform bits of RequestOptions.CopyTransforms.
+const (
+	// CopyMirrored checks a record's mirror image (each row reversed).
+	CopyMirrored uint32 = C.POUW_COPY_MIRRORED
+	// CopyInverted checks a record's negative (each value v as the largest value minus v).
+	CopyInverted uint32 = C.POUW_COPY_INVERTED
+)
 
 // NearCopyRule rejects a record that differs from a dataset record, or from an earlier record
 // of its submission, in at most PerMille thousandths of its elements, two elements differing
@@ -174,6 +193,10 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 		opts.set |= C.POUW_REQUEST_OPTION_NEAR_COPY
 		opts.near_copy_per_mille = C.uint32_t(o.NearCopy.PerMille)
 		opts.near_copy_tolerance = C.uint32_t(o.NearCopy.Tolerance)
+	}
+	if o.CopyTransforms != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_COPY_TRANSFORMS
+		opts.copy_transforms = C.uint32_t(*o.CopyTransforms)
 	}
 	cp, cn := bytesPtr(checkpoint)
 	var out *C.pouw_dataset_request

@@ -249,7 +249,11 @@ func TestCheckSubmission(t *testing.T) {
 	records := append([][]byte(nil), fresh...)
 	nearCopy := append([]byte(nil), s.rows[7]...)
 	nearCopy[30] = (nearCopy[30] + 5) % 17 // one value changed
-	records = append(records, blank, outOfRange, s.rows[4], fresh[0], nearCopy)
+	mirrored := make([]byte, 64)           // dataset record 8, each row reversed
+	for i := range mirrored {
+		mirrored[i] = s.rows[8][i/8*8+7-i%8]
+	}
+	records = append(records, blank, outOfRange, s.rows[4], fresh[0], nearCopy, mirrored)
 	verdicts, err := s.judge.CheckSubmission([]byte("carol"), records, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +281,7 @@ func TestCheckSubmission(t *testing.T) {
 		t.Fatalf("the median threshold should split the fresh digits: %v", verdicts)
 	}
 	junk := verdicts[len(fresh):]
-	wantJunk := []RecordCode{RecordInkOutOfBounds, RecordValueOutOfRange, RecordDuplicateOfDataset, RecordDuplicateInSubmission, RecordNearCopyOfDataset}
+	wantJunk := []RecordCode{RecordInkOutOfBounds, RecordValueOutOfRange, RecordDuplicateOfDataset, RecordDuplicateInSubmission, RecordNearCopyOfDataset, RecordTransformedCopyOfDataset}
 	for i, want := range wantJunk {
 		if junk[i].Code != want || !math.IsNaN(float64(junk[i].Logit)) || junk[i].Accepted() {
 			t.Fatalf("junk record %d: %v (%v), want %v", i, junk[i].Code, junk[i].Logit, want)
@@ -424,6 +428,7 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		"bytes under one record": {MaxBytes: 63},
 		"near copies at 100%":    {NearCopy: &NearCopyRule{PerMille: 1000}},
 		"tolerance at the top":   {NearCopy: &NearCopyRule{PerMille: 150, Tolerance: 16}},
+		"unknown copy transform": {CopyTransforms: Uint32(4)},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {

@@ -26,6 +26,16 @@ pub const POUW_REQUEST_OPTION_MAX_BYTES: u32 = 1 << 4;
 /// `pouw_dataset_request_options::set` bit: `near_copy_per_mille` and `near_copy_tolerance` are
 /// set.
 pub const POUW_REQUEST_OPTION_NEAR_COPY: u32 = 1 << 5;
+/// `pouw_dataset_request_options::set` bit: `copy_transforms` is set.
+pub const POUW_REQUEST_OPTION_COPY_TRANSFORMS: u32 = 1 << 6;
+/// `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
+pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
+/// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
+pub const POUW_COPY_INVERTED: u32 = 1 << 1;
+const _: () = assert!(
+    POUW_COPY_MIRRORED == pouw::growth::COPY_MIRRORED
+        && POUW_COPY_INVERTED == pouw::growth::COPY_INVERTED
+);
 
 /// Options of [`pouw_dataset_request_new`], sized like `pouw_params_options`: a caller sets
 /// `struct_size` to `sizeof(pouw_dataset_request_options)` as its header declares it, and a
@@ -64,6 +74,10 @@ pub struct pouw_dataset_request_options {
     /// largest, up to the largest value / 16, at which no two of its first 512 records are
     /// near copies).
     pub near_copy_tolerance: u32,
+    /// Which transforms of a record the copy rules (exact, shifted and near copies) also check:
+    /// `POUW_COPY_MIRRORED` (images only), `POUW_COPY_INVERTED`, both, or 0 (default: both for
+    /// images, inverted for other shapes).
+    pub copy_transforms: u32,
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -99,6 +113,11 @@ unsafe fn read_request_options(
             offset_of!(O, near_copy_tolerance),
             4,
         ),
+        field(
+            POUW_REQUEST_OPTION_COPY_TRANSFORMS,
+            offset_of!(O, copy_transforms),
+            4,
+        ),
     ];
     read_sized(p, offset_of!(O, set), &fields)
 }
@@ -117,7 +136,8 @@ pub struct pouw_dataset_request {
 /// defaults changed by the fields `options` sets (NULL: every default; see
 /// [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
 /// the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
-/// tolerance fitted to the dataset's first 512 records, the ink rule off, a 2-pixel
+/// tolerance fitted to the dataset's first 512 records, the copy rules applied to mirrored
+/// (images) and inverted records too, the ink rule off, a 2-pixel
 /// shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
 /// records. A rule out of its domain gives
 /// `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
@@ -171,6 +191,9 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         if is(POUW_REQUEST_OPTION_NEAR_COPY) {
             inner.near_copy_per_mille = o.near_copy_per_mille;
             inner.near_copy_tolerance = o.near_copy_tolerance;
+        }
+        if is(POUW_REQUEST_OPTION_COPY_TRANSFORMS) {
+            inner.copy_transforms = o.copy_transforms;
         }
         inner.validate()?;
         write_handle(out, pouw_dataset_request { inner });

@@ -955,7 +955,12 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_MAX_SHIFT
         | POUW_REQUEST_OPTION_MAX_RECORDS
         | POUW_REQUEST_OPTION_MAX_BYTES
-        | POUW_REQUEST_OPTION_NEAR_COPY;
+        | POUW_REQUEST_OPTION_NEAR_COPY
+        | POUW_REQUEST_OPTION_COPY_TRANSFORMS;
+    assert_eq!(
+        defaults.copy_transforms,
+        POUW_COPY_MIRRORED | POUW_COPY_INVERTED
+    );
     let o = pouw_dataset_request_options {
         set: all,
         distance_reject_per_mille: 0,
@@ -966,6 +971,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         max_bytes: 300,
         near_copy_per_mille: 100,
         near_copy_tolerance: 2,
+        copy_transforms: POUW_COPY_INVERTED,
         ..request_options()
     };
     assert_eq!(
@@ -979,6 +985,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             max_bytes: 300,
             near_copy_per_mille: 100,
             near_copy_tolerance: 2,
+            copy_transforms: POUW_COPY_INVERTED,
             ..defaults.clone()
         })
     );
@@ -1038,6 +1045,11 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             near_copy_tolerance: 16,
             ..o
         },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_COPY_TRANSFORMS,
+            copy_transforms: 4,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1045,7 +1057,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 6, ..o },
+        pouw_dataset_request_options { set: 1 << 7, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o
@@ -1627,7 +1639,7 @@ fn reputation_tables_round_trip_ban_and_refuse_bad_input() {
             PouwResult::InvalidParameters,
         );
         check(
-            record(rep, b"new", &[0, 13], &mut standing),
+            record(rep, b"new", &[0, 15], &mut standing),
             PouwResult::InvalidArgument,
         );
         check(

@@ -32,6 +32,7 @@ fn request() -> DatasetRequest {
         max_shift: 0,
         near_copy_per_mille: 150,
         near_copy_tolerance: 0,
+        copy_transforms: 3,
         max_records: 64,
         max_bytes: 64 * 64,
     }

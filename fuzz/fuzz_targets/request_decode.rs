@@ -29,6 +29,7 @@ fn template() -> &'static [u8] {
             max_shift: 2,
             near_copy_per_mille: 150,
             near_copy_tolerance: 0,
+            copy_transforms: 3,
             max_records: 16,
             max_bytes: 1024,
         };

@@ -34,6 +34,7 @@ fn scenario() -> &'static Scenario {
             max_shift: 2,
             near_copy_per_mille: 150,
             near_copy_tolerance: 0,
+            copy_transforms: 3,
             max_records: 6,
             max_bytes: 256,
         };

@@ -1,5 +1,7 @@
-//! Record helpers shared by the growth modules: bulk reads of a dataset and translations.
+//! Record helpers shared by the growth modules: bulk reads of a dataset, translations and the
+//! copy transforms (mirror, negative).
 
+use super::request::{COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL};
 use crate::dataset::{Dataset, RECORDS_FILE};
 use crate::error::{Error, Result};
 use crate::fsutil::read_exact_at;
@@ -101,6 +103,39 @@ impl Geometry {
     }
 }
 
+/// The transforms the copy rules check for the `copy_transforms` bits of a request, each a
+/// non-empty set of bits, in the canonical order (mirrored, inverted, both).
+pub(crate) fn copy_transform_sets(copy_transforms: u32) -> Vec<u32> {
+    (1..=COPY_TRANSFORMS_ALL)
+        .filter(|t| t & !copy_transforms == 0)
+        .collect()
+}
+
+/// Writes `record` transformed by `transform` (a set of `COPY_*` bits) into `out` (same length):
+/// mirrored (each row of each channel reversed; `geometry` must be the record's, else the
+/// mirror is skipped), then inverted (`value_max - v`, values above `value_max` to 0).
+pub(crate) fn transform_record(
+    record: &[u8],
+    transform: u32,
+    geometry: Option<Geometry>,
+    value_max: u8,
+    out: &mut [u8],
+) {
+    out.copy_from_slice(record);
+    if let (true, Some(g)) = (transform & COPY_MIRRORED != 0, geometry) {
+        if g.width > 0 && g.channels * g.height * g.width == out.len() {
+            for row in out.chunks_exact_mut(g.width) {
+                row.reverse();
+            }
+        }
+    }
+    if transform & COPY_INVERTED != 0 {
+        for v in out.iter_mut() {
+            *v = value_max.saturating_sub(*v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +159,25 @@ mod tests {
         assert_eq!(out, [0; 9]);
         assert_eq!(Geometry::shifts(1).len(), 8);
         assert_eq!(Geometry::shifts(2).len(), 24);
+    }
+
+    #[test]
+    fn transforms_mirror_rows_and_invert_values() {
+        let g = Geometry {
+            channels: 2,
+            height: 2,
+            width: 3,
+        };
+        let r: Vec<u8> = (1..=12).collect();
+        let mut out = vec![0u8; 12];
+        transform_record(&r, COPY_MIRRORED, Some(g), 12, &mut out);
+        assert_eq!(out, [3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10]);
+        transform_record(&r, COPY_INVERTED, Some(g), 12, &mut out);
+        assert_eq!(out, [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+        transform_record(&r, COPY_TRANSFORMS_ALL, Some(g), 12, &mut out);
+        assert_eq!(out, [9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2]);
+        assert_eq!(copy_transform_sets(0), Vec::<u32>::new());
+        assert_eq!(copy_transform_sets(COPY_INVERTED), [COPY_INVERTED]);
+        assert_eq!(copy_transform_sets(COPY_TRANSFORMS_ALL), [1, 2, 3]);
     }
 }

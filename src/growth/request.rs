@@ -1,6 +1,6 @@
 //! Dataset requests: what the network asks for and the rule every submission is judged by.
 
-use super::records::for_each_record;
+use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
 use super::submission::differing_within;
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::{DType, Dataset, Manifest, MAX_DIMS};
@@ -13,9 +13,10 @@ const MAGIC: &[u8; 4] = b"PWRQ";
 /// statistics) and the distance rule is new. 3: the distance rule measures the critic's new
 /// features (the GAN's: the per-channel means and standard deviations of the discriminator's
 /// first two hidden layers), so a version 2 request's threshold meant other features; versions
-/// 1 and 2 are refused. 4: the near-copy rule (`near_copy_per_mille`, `near_copy_tolerance`);
-/// earlier versions are refused.
-const FORMAT_VERSION: u32 = 4;
+/// 1 and 2 are refused. 4: the near-copy rule (`near_copy_per_mille`, `near_copy_tolerance`).
+/// 5: the copy transforms (`copy_transforms`: mirrored and inverted copies); earlier versions
+/// are refused.
+const FORMAT_VERSION: u32 = 5;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
 /// The largest number of records one submission may be allowed to carry.
@@ -40,6 +41,14 @@ pub const DEFAULT_NEAR_COPY_PER_MILLE: u32 = 150;
 pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 16;
 /// The dataset records (the first, in index order) [`fit_near_copy_tolerance`] compares.
 pub const NEAR_COPY_FIT_RECORDS: u64 = 512;
+/// `copy_transforms` bit: the copy rules also look at the record mirrored (each row of each
+/// channel reversed; image shapes `[C, H, W]` only).
+pub const COPY_MIRRORED: u32 = 1 << 0;
+/// `copy_transforms` bit: the copy rules also look at the record inverted (each value `v`
+/// replaced by `value_max - v`: the negative image).
+pub const COPY_INVERTED: u32 = 1 << 1;
+/// Every `copy_transforms` bit.
+pub const COPY_TRANSFORMS_ALL: u32 = COPY_MIRRORED | COPY_INVERTED;
 
 /// A dataset request: the network asks for `target_count` new records of a given layout and
 /// says how submissions are judged. Its canonical encoding ([`DatasetRequest::to_bytes`]) is
@@ -48,7 +57,9 @@ pub const NEAR_COPY_FIT_RECORDS: u64 = 512;
 /// A record is accepted when it has the record size, no element above `value_max`, an ink
 /// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate, nor a
 /// translated copy (by up to `max_shift` pixels), nor a near copy (all but a few elements the
-/// same) of a dataset record or of an earlier record of its submission, the judge model's features of it lie within the distance rule's threshold,
+/// same) of a dataset record or of an earlier record of its submission, nor any of these once
+/// mirrored or inverted (`copy_transforms`), the judge model's features of it lie within the
+/// distance rule's threshold,
 /// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
 /// of the checks).
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +104,11 @@ pub struct DatasetRequest {
     /// Two elements differ, for the near-copy rule, when their values lie more than this far
     /// apart (0: when they are not equal). Below `value_max`.
     pub near_copy_tolerance: u32,
+    /// Which transforms of a record the copy rules (exact, shifted and near copies) also
+    /// check: [`COPY_MIRRORED`] (image shapes only) and [`COPY_INVERTED`], and both together
+    /// when both are set. A mirror image or a negative of a dataset record is the record
+    /// again, not new data. 0 turns them off.
+    pub copy_transforms: u32,
     /// Most records in one submission.
     pub max_records: u32,
     /// Most record bytes in one submission (all records' lengths summed).
@@ -106,7 +122,9 @@ impl DatasetRequest {
     /// assume nothing about the kind of record: the distance rule at
     /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the near-copy rule at
     /// [`DEFAULT_NEAR_COPY_PER_MILLE`] with the tolerance [`fit_near_copy_tolerance`] fits to
-    /// the dataset (it reads the first [`NEAR_COPY_FIT_RECORDS`] records), the ink rule off (`0..=` the record's elements;
+    /// the dataset (it reads the first [`NEAR_COPY_FIT_RECORDS`] records), the copy rules
+    /// applied to inverted records and, for images, mirrored ones too ([`COPY_INVERTED`],
+    /// [`COPY_MIRRORED`]), the ink rule off (`0..=` the record's elements;
     /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
     /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
     /// dataset's size per submission.
@@ -119,9 +137,12 @@ impl DatasetRequest {
     ) -> Result<Self> {
         let m = dataset.manifest();
         let elements = elements_of(&m.shape)?;
-        let max_shift = match m.image_dims() {
-            Some((_, h, w)) => DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
-            None => 0,
+        let (max_shift, copy_transforms) = match m.image_dims() {
+            Some((_, h, w)) => (
+                DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
+                COPY_TRANSFORMS_ALL,
+            ),
+            None => (0, COPY_INVERTED),
         };
         let request = DatasetRequest {
             dataset: dataset.cid(),
@@ -137,7 +158,12 @@ impl DatasetRequest {
             ink_max: elements,
             max_shift,
             near_copy_per_mille: DEFAULT_NEAR_COPY_PER_MILLE,
-            near_copy_tolerance: fit_near_copy_tolerance(dataset, DEFAULT_NEAR_COPY_PER_MILLE)?,
+            near_copy_tolerance: fit_near_copy_tolerance(
+                dataset,
+                DEFAULT_NEAR_COPY_PER_MILLE,
+                copy_transforms,
+            )?,
+            copy_transforms,
             max_records: DEFAULT_MAX_RECORDS,
             max_bytes: u64::from(DEFAULT_MAX_RECORDS) * m.record_size,
         };
@@ -218,6 +244,18 @@ impl DatasetRequest {
                 ),
             );
         }
+        if self.copy_transforms & !COPY_TRANSFORMS_ALL != 0
+            || (self.copy_transforms & COPY_MIRRORED != 0 && self.shape.len() != 3)
+        {
+            return bad(
+                "copy transforms",
+                format!(
+                    "{:#x} for records of shape {:?} (bits {COPY_MIRRORED}: mirrored, images \
+                     only; {COPY_INVERTED}: inverted)",
+                    self.copy_transforms, self.shape
+                ),
+            );
+        }
         if self.max_records == 0 || self.max_records > MAX_SUBMISSION_RECORDS {
             return bad(
                 "max records",
@@ -242,8 +280,8 @@ impl DatasetRequest {
     /// (length-prefixed bytes), shape (count, then `u32`s), dtype code `u8`, value max `u32`,
     /// target count `u64`, spec digest (32 bytes), model CID (length-prefixed bytes), threshold
     /// (`f32` bits as `u32`), distance reject per mille `u32`, ink min `u32`, ink max `u32`, max
-    /// shift `u32`, near copy per mille `u32`, near copy tolerance `u32`, max records `u32`, max
-    /// bytes `u64`.
+    /// shift `u32`, near copy per mille `u32`, near copy tolerance `u32`, copy transforms `u32`,
+    /// max records `u32`, max bytes `u64`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         e.raw(MAGIC)
@@ -265,6 +303,7 @@ impl DatasetRequest {
             .u32(self.max_shift)
             .u32(self.near_copy_per_mille)
             .u32(self.near_copy_tolerance)
+            .u32(self.copy_transforms)
             .u32(self.max_records)
             .u64(self.max_bytes);
         e.finish()
@@ -299,6 +338,7 @@ impl DatasetRequest {
         let max_shift = d.u32("max shift")?;
         let near_copy_per_mille = d.u32("near copy per mille")?;
         let near_copy_tolerance = d.u32("near copy tolerance")?;
+        let copy_transforms = d.u32("copy transforms")?;
         let max_records = d.u32("max records")?;
         let max_bytes = d.u64("max bytes")?;
         d.finish()?;
@@ -317,6 +357,7 @@ impl DatasetRequest {
             max_shift,
             near_copy_per_mille,
             near_copy_tolerance,
+            copy_transforms,
             max_records,
             max_bytes,
         };
@@ -347,31 +388,59 @@ fn elements_of(shape: &[u32]) -> Result<u32> {
         })
 }
 
-/// The near-copy tolerance fitted to `dataset` for the rule at `per_mille`: the largest, up to
-/// `value_max /` [`NEAR_COPY_TOLERANCE_DIVISOR`], at which no two of the dataset's first
-/// [`NEAR_COPY_FIT_RECORDS`] records are near copies of each other (0 when even exact
-/// comparison finds such a pair). The rule then catches copies with small changes to every
-/// value (noise within the tolerance) where the dataset's own records are further apart, and
-/// rejects none of them: on 32x32 LFW faces it is 15 of 255, on the 8x8 digits 0 of 16 (at 1
-/// some distinct digits would be near copies). Deterministic (integer comparisons in index
-/// order); at most 512 * 511 / 2 comparisons per tolerance tried, each stopped once the
-/// allowance is exceeded.
-pub fn fit_near_copy_tolerance(dataset: &Dataset, per_mille: u32) -> Result<u32> {
+/// The near-copy tolerance fitted to `dataset` for the rule at `per_mille` with the copy
+/// transforms `copy_transforms`: the largest, up to `value_max /`
+/// [`NEAR_COPY_TOLERANCE_DIVISOR`], at which no record of the dataset's first
+/// [`NEAR_COPY_FIT_RECORDS`] is a near copy of another, nor once mirrored or inverted as
+/// `copy_transforms` says (0 when even exact comparison finds such a pair). The rule then
+/// catches copies with small changes to every value (noise within the tolerance) where the
+/// dataset's own records are further apart, and rejects none of them: on 32x32 LFW faces it is
+/// 15 of 255, on the 8x8 digits 0 of 16 (at 1 some distinct digits would be near copies).
+/// Deterministic (integer comparisons in index order); at most 512 * 511 / 2 comparisons per
+/// transform and tolerance tried, each stopped once the allowance is exceeded.
+pub fn fit_near_copy_tolerance(
+    dataset: &Dataset,
+    per_mille: u32,
+    copy_transforms: u32,
+) -> Result<u32> {
     let count = dataset.len().min(NEAR_COPY_FIT_RECORDS);
     let records = (0..count)
         .map(|i| dataset.record(i))
         .collect::<Result<Vec<_>>>()?;
+    let m = dataset.manifest();
+    let value_max = u8::try_from(m.value_max).unwrap_or(u8::MAX);
+    let geometry = Geometry::of(&m.shape);
+    let transforms = copy_transform_sets(match geometry {
+        Some(_) => copy_transforms,
+        None => copy_transforms & !COPY_MIRRORED,
+    });
+    // Each record with its transforms, in `transforms` order; the identity first. Mirroring and
+    // inverting keep every elementwise distance, so comparing a transformed record with the
+    // records before it covers both orders of a pair.
+    let variants: Vec<Vec<Vec<u8>>> = records
+        .iter()
+        .map(|r| {
+            let mut out = vec![r.clone()];
+            for &t in &transforms {
+                let mut v = vec![0u8; r.len()];
+                transform_record(r, t, geometry, value_max, &mut v);
+                out.push(v);
+            }
+            out
+        })
+        .collect();
     let allowance = dataset.record_size() * per_mille.min(999) as usize / 1000;
     let has_near_pair = |tolerance: u8| {
-        records.iter().enumerate().any(|(j, b)| {
-            records[..j]
-                .iter()
-                .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+        variants.iter().enumerate().any(|(j, forms)| {
+            forms.iter().any(|b| {
+                records[..j]
+                    .iter()
+                    .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+            })
         })
     };
     // Near pairs only grow with the tolerance: the largest without one, by bisection.
-    let most =
-        u8::try_from(dataset.manifest().value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
+    let most = u8::try_from(m.value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
     let (mut lo, mut hi) = (0u8, most);
     if has_near_pair(0) {
         return Ok(0);

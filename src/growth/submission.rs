@@ -1,8 +1,9 @@
 //! Submissions and the model-free part of their check: sizes, value range, ink, exact
-//! duplicates and translated copies. The judge (`growth::Judge`, feature `torch`) adds the
+//! duplicates, translated copies, near copies, and the same copies mirrored or inverted. The
+//! judge (`growth::Judge`, feature `torch`) adds the
 //! discriminator score.
 
-use super::records::{for_each_record, Geometry};
+use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
 use super::request::{ink_of, DatasetRequest, MAX_CID_BYTES};
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::Dataset;
@@ -182,6 +183,20 @@ pub enum Rejection {
         /// Elements that differ.
         differing: u32,
     },
+    /// The record, mirrored or inverted (a transform of the request's `copy_transforms`), is
+    /// an exact, shifted or near copy of a dataset record (checked after the near copies).
+    TransformedCopyOfDataset {
+        /// The transform (`COPY_MIRRORED`, `COPY_INVERTED` or both) that makes it a copy.
+        transform: u32,
+    },
+    /// The record, mirrored or inverted, is an exact, shifted or near copy of an earlier record
+    /// of the same submission.
+    TransformedCopyInSubmission {
+        /// Position of the earlier record.
+        first: u32,
+        /// The transform (`COPY_MIRRORED`, `COPY_INVERTED` or both) that makes it a copy.
+        transform: u32,
+    },
     /// The judge's discriminator logit is under the request's threshold (or not finite).
     Implausible {
         /// The logit.
@@ -199,8 +214,9 @@ pub enum Rejection {
 
 impl Rejection {
     /// A stable number per reason (1 to 9 in check order, then 10: [`Rejection::UnlikeDataset`],
-    /// checked before the logit, and 11 and 12: the near copies, checked after the shifted
-    /// copies), for C callers and logs.
+    /// checked before the logit, 11 and 12: the near copies, checked after the shifted copies,
+    /// and 13 and 14: the transformed copies, checked after the near copies), for C callers and
+    /// logs.
     pub fn code(&self) -> u32 {
         match self {
             Rejection::WrongSize { .. } => 1,
@@ -215,6 +231,8 @@ impl Rejection {
             Rejection::UnlikeDataset { .. } => 10,
             Rejection::NearCopyOfDataset { .. } => 11,
             Rejection::NearCopyInSubmission { .. } => 12,
+            Rejection::TransformedCopyOfDataset { .. } => 13,
+            Rejection::TransformedCopyInSubmission { .. } => 14,
         }
     }
 
@@ -233,6 +251,12 @@ impl Rejection {
             Rejection::UnlikeDataset { .. } => "unlike the dataset (critic features)",
             Rejection::NearCopyOfDataset { .. } => "near copy of a dataset record",
             Rejection::NearCopyInSubmission { .. } => "near copy within the submission",
+            Rejection::TransformedCopyOfDataset { .. } => {
+                "mirrored or inverted copy of a dataset record"
+            }
+            Rejection::TransformedCopyInSubmission { .. } => {
+                "mirrored or inverted copy within the submission"
+            }
         }
     }
 
@@ -420,7 +444,9 @@ impl DuplicateIndex {
 /// translations and near copies are against earlier records of the right size, whatever their
 /// own verdict. Cost: one leaf hash per record, plus `(2s + 1)^2 - 1` hashes per record with
 /// `max_shift = s`, plus with the near-copy rule a comparison with every dataset record and
-/// every earlier record, each stopped once the allowance is exceeded.
+/// every earlier record, each stopped once the allowance is exceeded; each copy transform
+/// (mirrored, inverted, both) adds a leaf hash and, with the near-copy rule, the comparisons
+/// again for a record that passed the rules before it.
 pub fn precheck(
     request: &DatasetRequest,
     index: &DuplicateIndex,
@@ -443,6 +469,12 @@ pub fn precheck(
         None
     };
     let shifts = Geometry::shifts(request.max_shift);
+    let transforms = Transforms {
+        sets: copy_transform_sets(request.copy_transforms),
+        geometry: Geometry::of(&request.shape),
+        value_max: u8::try_from(request.value_max).unwrap_or(u8::MAX),
+    };
+    let mut transformed = vec![0u8; size];
     let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
     let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
     let mut scratch = vec![0u8; size];
@@ -457,8 +489,18 @@ pub fn precheck(
             continue;
         }
         let leaf = leaf_hash(record);
+        let earlier = &submission.records[..j as usize];
         let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted)
-            .or_else(|| near_copy(index, &submission.records[..j as usize], record));
+            .or_else(|| near_copy(index, earlier, record))
+            .or_else(|| {
+                let copies = Copies {
+                    index,
+                    earlier,
+                    seen: &seen,
+                    seen_shifted: &seen_shifted,
+                };
+                transformed_copy(&transforms, &copies, record, &mut transformed)
+            });
         out.push(verdict);
         seen.entry(leaf).or_insert(j);
         if let Some(g) = geometry {
@@ -513,36 +555,111 @@ fn check_record(
 /// earlier record of the submission of the record's size, that it differs from in at most the
 /// rule's allowance of elements.
 fn near_copy(index: &DuplicateIndex, earlier: &[Vec<u8>], record: &[u8]) -> Option<Rejection> {
-    let near = &index.near;
-    if near.per_mille == 0 {
-        return None;
+    if let Some((record, differing)) = near_in_dataset(index, record) {
+        return Some(Rejection::NearCopyOfDataset { record, differing });
     }
-    let allowance = record.len() * near.per_mille as usize / 1000;
-    // Below `value_max`, which is at most 255 (validated with the request).
-    let tolerance = u8::try_from(near.tolerance).unwrap_or(u8::MAX);
-    let within = |other: &[u8]| differing_within(record, other, tolerance, allowance);
+    let (first, differing) = near_in_earlier(index, earlier, record)?;
+    Some(Rejection::NearCopyInSubmission { first, differing })
+}
+
+/// The first dataset record (in index order) `record` is a near copy of, with the elements
+/// that differ; `None` with the rule off.
+fn near_in_dataset(index: &DuplicateIndex, record: &[u8]) -> Option<(u64, u32)> {
+    let near = &index.near;
+    let within = near.within(record)?;
     // Tasks of at least 64 KiB of comparisons: a small dataset is scanned on one thread.
-    let found = near
+    let i = near
         .records
         .par_chunks_exact(record.len())
         .with_min_len(((1 << 16) / record.len().max(1)).max(1))
-        .position_first(|other| within(other).is_some());
-    if let Some(i) = found {
-        let other = &near.records[i * record.len()..(i + 1) * record.len()];
-        return Some(Rejection::NearCopyOfDataset {
-            record: i as u64,
-            differing: within(other).unwrap_or(0),
-        });
-    }
+        .position_first(|other| within(other).is_some())?;
+    let other = &near.records[i * record.len()..(i + 1) * record.len()];
+    Some((i as u64, within(other).unwrap_or(0)))
+}
+
+/// The first earlier record of the submission (of the record's size) `record` is a near copy
+/// of, with the elements that differ; `None` with the rule off.
+fn near_in_earlier(
+    index: &DuplicateIndex,
+    earlier: &[Vec<u8>],
+    record: &[u8],
+) -> Option<(u32, u32)> {
+    let within = index.near.within(record)?;
     earlier.iter().enumerate().find_map(|(first, other)| {
         let differing = (other.len() == record.len())
             .then(|| within(other))
             .flatten()?;
-        Some(Rejection::NearCopyInSubmission {
-            first: first as u32,
-            differing,
-        })
+        Some((first as u32, differing))
     })
+}
+
+impl NearCopies {
+    /// The near-copy comparison with `record` (the elements differing, or `None` beyond the
+    /// allowance); `None` with the rule off.
+    fn within<'a>(&self, record: &'a [u8]) -> Option<impl Fn(&[u8]) -> Option<u32> + Sync + 'a> {
+        if self.per_mille == 0 {
+            return None;
+        }
+        let allowance = record.len() * self.per_mille as usize / 1000;
+        // Below `value_max`, which is at most 255 (validated with the request).
+        let tolerance = u8::try_from(self.tolerance).unwrap_or(u8::MAX);
+        Some(move |other: &[u8]| differing_within(record, other, tolerance, allowance))
+    }
+}
+
+/// The request's copy transforms, ready to apply to records of its layout.
+struct Transforms {
+    /// The transforms in canonical order ([`copy_transform_sets`]).
+    sets: Vec<u32>,
+    geometry: Option<Geometry>,
+    value_max: u8,
+}
+
+/// What a record may be a copy of: the dataset (its index) and the earlier records of its
+/// submission (their bytes, leaf hashes and translations' leaf hashes).
+struct Copies<'a> {
+    index: &'a DuplicateIndex,
+    earlier: &'a [Vec<u8>],
+    seen: &'a HashMap<Digest, u32>,
+    seen_shifted: &'a HashMap<Digest, (u32, i8, i8)>,
+}
+
+/// The copy rules for the record's transforms: for each transform in canonical order, the
+/// transformed record is checked as an exact, shifted and near copy of the dataset, then of an
+/// earlier record of the submission; the first hit is the rejection.
+fn transformed_copy(
+    transforms: &Transforms,
+    copies: &Copies,
+    record: &[u8],
+    scratch: &mut [u8],
+) -> Option<Rejection> {
+    let index = copies.index;
+    for &transform in &transforms.sets {
+        transform_record(
+            record,
+            transform,
+            transforms.geometry,
+            transforms.value_max,
+            scratch,
+        );
+        let leaf = leaf_hash(scratch);
+        if index.leaves.contains(&leaf)
+            || index.shifted.contains_key(&leaf)
+            || near_in_dataset(index, scratch).is_some()
+        {
+            return Some(Rejection::TransformedCopyOfDataset { transform });
+        }
+        let first = copies
+            .seen
+            .get(&leaf)
+            .copied()
+            .or_else(|| copies.seen_shifted.get(&leaf).map(|&(first, _, _)| first))
+            .or_else(|| near_in_earlier(index, copies.earlier, scratch).map(|(first, _)| first));
+        if let Some(first) = first {
+            return Some(Rejection::TransformedCopyInSubmission { first, transform });
+        }
+    }
+    None
 }
 
 /// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
