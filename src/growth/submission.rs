@@ -562,17 +562,26 @@ fn near_copy(index: &DuplicateIndex, earlier: &[Vec<u8>], record: &[u8]) -> Opti
     Some(Rejection::NearCopyInSubmission { first, differing })
 }
 
+/// Dataset bytes from which the near-copy scan runs on the rayon pool (in tasks of at least
+/// 64 KiB of comparisons); smaller datasets are scanned on the calling thread.
+const PARALLEL_SCAN_BYTES: usize = 1 << 20;
+
 /// The first dataset record (in index order) `record` is a near copy of, with the elements
 /// that differ; `None` with the rule off.
 fn near_in_dataset(index: &DuplicateIndex, record: &[u8]) -> Option<(u64, u32)> {
     let near = &index.near;
     let within = near.within(record)?;
-    // Tasks of at least 64 KiB of comparisons: a small dataset is scanned on one thread.
-    let i = near
-        .records
-        .par_chunks_exact(record.len())
-        .with_min_len(((1 << 16) / record.len().max(1)).max(1))
-        .position_first(|other| within(other).is_some())?;
+    let i = if near.records.len() < PARALLEL_SCAN_BYTES {
+        // Handing a small scan to the pool costs more than the scan.
+        near.records
+            .chunks_exact(record.len())
+            .position(|other| within(other).is_some())
+    } else {
+        near.records
+            .par_chunks_exact(record.len())
+            .with_min_len(((1 << 16) / record.len().max(1)).max(1))
+            .position_first(|other| within(other).is_some())
+    }?;
     let other = &near.records[i * record.len()..(i + 1) * record.len()];
     Some((i as u64, within(other).unwrap_or(0)))
 }
