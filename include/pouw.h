@@ -90,6 +90,13 @@
 #define POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION 14
 
 /*
+ Record rejected: its negative (each value `v` as the largest value minus `v`) lies closer to
+ the dataset's critic features than the record (the request's negative rule; checked after
+ the distance rule, before the logit).
+ */
+#define POUW_RECORD_NEGATIVE_CLOSER 15
+
+/*
  Submitter standing: neither banned nor promoted.
  */
 #define POUW_STANDING_NORMAL 0
@@ -199,6 +206,11 @@
  `pouw_dataset_request_options::set` bit: `copy_transforms` is set.
  */
 #define POUW_REQUEST_OPTION_COPY_TRANSFORMS (1 << 6)
+
+/*
+ `pouw_dataset_request_options::set` bit: `negative_rule` is set.
+ */
+#define POUW_REQUEST_OPTION_NEGATIVE_RULE (1 << 7)
 
 /*
  `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
@@ -831,6 +843,13 @@ typedef struct pouw_dataset_request_options {
    images, inverted for other shapes).
    */
   uint32_t copy_transforms;
+  /*
+   The negative rule, 1 (on, the default) or 0 (off): a record whose negative (each value
+   `v` as the largest value minus `v`) lies closer to the dataset's critic features than
+   the record is rejected (`POUW_RECORD_NEGATIVE_CLOSER`). Off for records whose negatives
+   are as plausible as themselves.
+   */
+  uint32_t negative_rule;
 } pouw_dataset_request_options;
 
 /*
@@ -1612,7 +1631,7 @@ void pouw_params_free(struct pouw_params *params);
  [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
  the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
  tolerance fitted to the dataset's first 512 records, the copy rules applied to mirrored
- (images) and inverted records too, the ink rule off, a 2-pixel
+ (images) and inverted records too, the negative rule on, the ink rule off, a 2-pixel
  shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
  records. A rule out of its domain gives
  `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.

@@ -132,6 +132,18 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
         // Mirrored copies need an image shape.
         (r.shape, r.max_shift) = (vec![64], 0);
     });
+    // The negative rule's byte (before max records and max bytes) is 0 or 1.
+    let mut bad_rule = request.to_bytes();
+    let at = bad_rule.len() - 13;
+    assert_eq!(bad_rule[at], 1, "the negative rule is on by default");
+    bad_rule[at] = 2;
+    assert!(matches!(
+        DatasetRequest::from_bytes(&bad_rule),
+        Err(Error::InvalidField {
+            what: "negative rule",
+            ..
+        })
+    ));
     let mut flat = request.clone();
     (flat.shape, flat.max_shift, flat.copy_transforms) = (vec![64], 0, COPY_INVERTED);
     assert_eq!(DatasetRequest::from_bytes(&flat.to_bytes()).unwrap(), flat);
@@ -1486,15 +1498,16 @@ mod batch_independence {
         let noise: Vec<Vec<u8>> = (0..50)
             .map(|_| (0..size).map(|_| x.uniform_below(256) as u8).collect())
             .collect();
-        let accepted = |who: &[u8], rs: &[Vec<u8>]| -> usize {
+        let accepted_by = |judge: &Judge<GanTrainer>, who: &[u8], rs: &[Vec<u8>]| -> usize {
             let s = Submission {
-                request: request.cid(),
+                request: judge.request().cid(),
                 submitter: who.to_vec(),
                 records: rs.to_vec(),
             };
             let verdicts = judge.check(&index, &s, 0).unwrap();
             verdicts.iter().filter(|v| v.is_accepted()).count()
         };
+        let accepted = |who: &[u8], rs: &[Vec<u8>]| accepted_by(&judge, who, rs);
         let (f, g, n, o) = (
             accepted(b"fresh faces", &fresh),
             accepted(b"gray", &gray),
@@ -1507,6 +1520,25 @@ mod batch_independence {
             g <= 8 && n == 0 && o <= 6,
             "junk accepted: {g}, {n}, {o} of 50"
         );
+        // The negative rule: an unseen face inverted is no copy of anything, and the distance
+        // rule lets some through; its negative (the face) lies closer to the dataset than it
+        // does, so the rule rejects it, and no unseen face.
+        let inverted: Vec<Vec<u8>> = fresh
+            .iter()
+            .map(|r| r.iter().map(|&v| 255 - v).collect())
+            .collect();
+        let off = DatasetRequest {
+            negative_rule: false,
+            ..request.clone()
+        };
+        let without = Judge::<GanTrainer>::new(&off, &spec, &checkpoint, &ds).unwrap();
+        let (with_rule, without_rule) = (
+            accepted(b"inverted", &inverted),
+            accepted_by(&without, b"inverted", &inverted),
+        );
+        println!("inverted unseen faces accepted: {with_rule}/20 with the negative rule, {without_rule}/20 without");
+        assert_eq!(with_rule, 0);
+        assert!(without_rule >= 4, "{without_rule}");
     }
 
     #[test]

@@ -42,6 +42,9 @@ const (
 	// near copy of a dataset record or of an earlier record of its submission.
 	RecordTransformedCopyOfDataset    RecordCode = C.POUW_RECORD_TRANSFORMED_COPY_OF_DATASET
 	RecordTransformedCopyInSubmission RecordCode = C.POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION
+	// The record's negative lies closer to the dataset's critic features than the record
+	// (RequestOptions.NegativeRule).
+	RecordNegativeCloser RecordCode = C.POUW_RECORD_NEGATIVE_CLOSER
 )
 
 var recordCodeNames = map[RecordCode]string{
@@ -60,6 +63,7 @@ var recordCodeNames = map[RecordCode]string{
 	RecordNearCopyInSubmission:        "near copy within the submission",
 	RecordTransformedCopyOfDataset:    "mirrored or inverted copy of a dataset record",
 	RecordTransformedCopyInSubmission: "mirrored or inverted copy within the submission",
+	RecordNegativeCloser:              "its negative is closer to the dataset (critic features)",
 }
 
 // String names the verdict.
@@ -101,7 +105,7 @@ func (r *DatasetRequest) c() *C.pouw_dataset_request {
 // RequestOptions changes a dataset request's default rules; a nil or zero field keeps the
 // default. The defaults assume nothing about the kind of record: the distance rule at 2% of the
 // dataset, the near-copy rule at 15% of the elements, the copy rules applied to mirrored
-// (images) and inverted records too, the ink rule off, a 2-pixel
+// (images) and inverted records too, the negative rule on, the ink rule off, a 2-pixel
 // shifted-copy radius for images, 1024 records per submission.
 type RequestOptions struct {
 	// DistanceRejectPerMille is the share of the dataset's own records, in thousandths, the
@@ -124,6 +128,9 @@ type RequestOptions struct {
 	// copies) also check: CopyMirrored (images only), CopyInverted, both, or 0 (nil: both for
 	// images, inverted for other shapes).
 	CopyTransforms *uint32
+	// NegativeRule rejects a record whose negative (each value v as the largest value minus v)
+	// lies closer to the dataset's critic features than the record (nil: on).
+	NegativeRule *bool
 }
 
 // Copy transform bits of RequestOptions.CopyTransforms.
@@ -197,6 +204,12 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 	if o.CopyTransforms != nil {
 		opts.set |= C.POUW_REQUEST_OPTION_COPY_TRANSFORMS
 		opts.copy_transforms = C.uint32_t(*o.CopyTransforms)
+	}
+	if o.NegativeRule != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_NEGATIVE_RULE
+		if *o.NegativeRule {
+			opts.negative_rule = 1
+		}
 	}
 	cp, cn := bytesPtr(checkpoint)
 	var out *C.pouw_dataset_request

@@ -458,6 +458,23 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 	if v, err := pj.CheckSubmission([]byte("x"), [][]byte{make([]byte, 64)}, 0); err != nil || v[0].Code == RecordInkOutOfBounds || v[0].Accepted() {
 		t.Fatalf("a blank record without the ink rule: %v, %v", v, err)
 	}
+	// The negative rule is on by default; the option turns it off (other request bytes).
+	ruleBytes := func(o RequestOptions) []byte {
+		r, err := NewDatasetRequest(s.dataset, s.params, s.checkpoint, s.threshold, 10, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, err := r.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	on, off := true, false
+	if def := ruleBytes(RequestOptions{}); !bytes.Equal(def, ruleBytes(RequestOptions{NegativeRule: &on})) || bytes.Equal(def, ruleBytes(RequestOptions{NegativeRule: &off})) {
+		t.Fatal("the negative rule option does not reach the request")
+	}
 	// The judge refuses another checkpoint than the request's; closing is idempotent.
 	other := append([]byte(nil), s.checkpoint...)
 	other[len(other)-1] ^= 1

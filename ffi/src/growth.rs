@@ -5,8 +5,8 @@
 //! A record's verdict is a `uint32_t`: [`POUW_RECORD_ACCEPTED`] (0) or the stable number of its
 //! rejection reason (`POUW_RECORD_*`, 1 to 9 in the order the checks run, then 10, the
 //! distance rule, checked before the logit, 11 and 12, the near copies, checked after the
-//! shifted copies, and 13 and 14, the mirrored or inverted copies, checked after the near
-//! copies).
+//! shifted copies, 13 and 14, the mirrored or inverted copies, checked after the near
+//! copies, and 15, the negative rule, checked after the distance rule).
 
 use crate::boundary::{
     array, buffer_of, decode_into, digest, digest_of, free_handle, guard, handle, out_ptr, slice,
@@ -59,6 +59,10 @@ pub const POUW_RECORD_TRANSFORMED_COPY_OF_DATASET: u32 = 13;
 /// Record rejected: mirrored or inverted, an exact, shifted or near copy of an earlier record
 /// of the same submission.
 pub const POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: u32 = 14;
+/// Record rejected: its negative (each value `v` as the largest value minus `v`) lies closer to
+/// the dataset's critic features than the record (the request's negative rule; checked after
+/// the distance rule, before the logit).
+pub const POUW_RECORD_NEGATIVE_CLOSER: u32 = 15;
 /// Submitter standing: neither banned nor promoted.
 pub const POUW_STANDING_NORMAL: u32 = 0;
 /// Submitter standing: banned (its submissions are refused).
@@ -104,6 +108,10 @@ pub(crate) fn verdict_of_code(code: u32) -> Option<Verdict> {
         POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION => Rejection::TransformedCopyInSubmission {
             first: 0,
             transform: 0,
+        },
+        POUW_RECORD_NEGATIVE_CLOSER => Rejection::NegativeCloser {
+            distance: 0.0,
+            negative: 0.0,
         },
         _ => return None,
     };
@@ -733,16 +741,16 @@ mod tests {
     use super::*;
 
     /// The `POUW_RECORD_*` numbers are the library's `Rejection::code`s, and every number in
-    /// 0..=14 is one.
+    /// 0..=15 is one.
     #[test]
     fn record_codes_are_the_rejection_codes() {
-        for code in 0..=14 {
+        for code in 0..=15 {
             match verdict_of_code(code).expect("known code") {
                 Verdict::Accepted { .. } => assert_eq!(code, POUW_RECORD_ACCEPTED),
                 Verdict::Rejected(r) => assert_eq!(r.code(), code, "{r:?}"),
             }
         }
-        assert!(verdict_of_code(15).is_none());
+        assert!(verdict_of_code(16).is_none());
         assert!(verdict_of_code(u32::MAX).is_none());
         assert!(!verdict_of_code(POUW_RECORD_REQUEST_FILLED)
             .map(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))

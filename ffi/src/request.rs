@@ -28,6 +28,8 @@ pub const POUW_REQUEST_OPTION_MAX_BYTES: u32 = 1 << 4;
 pub const POUW_REQUEST_OPTION_NEAR_COPY: u32 = 1 << 5;
 /// `pouw_dataset_request_options::set` bit: `copy_transforms` is set.
 pub const POUW_REQUEST_OPTION_COPY_TRANSFORMS: u32 = 1 << 6;
+/// `pouw_dataset_request_options::set` bit: `negative_rule` is set.
+pub const POUW_REQUEST_OPTION_NEGATIVE_RULE: u32 = 1 << 7;
 /// `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
 pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
@@ -78,6 +80,11 @@ pub struct pouw_dataset_request_options {
     /// `POUW_COPY_MIRRORED` (images only), `POUW_COPY_INVERTED`, both, or 0 (default: both for
     /// images, inverted for other shapes).
     pub copy_transforms: u32,
+    /// The negative rule, 1 (on, the default) or 0 (off): a record whose negative (each value
+    /// `v` as the largest value minus `v`) lies closer to the dataset's critic features than
+    /// the record is rejected (`POUW_RECORD_NEGATIVE_CLOSER`). Off for records whose negatives
+    /// are as plausible as themselves.
+    pub negative_rule: u32,
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -118,6 +125,11 @@ unsafe fn read_request_options(
             offset_of!(O, copy_transforms),
             4,
         ),
+        field(
+            POUW_REQUEST_OPTION_NEGATIVE_RULE,
+            offset_of!(O, negative_rule),
+            4,
+        ),
     ];
     read_sized(p, offset_of!(O, set), &fields)
 }
@@ -137,7 +149,7 @@ pub struct pouw_dataset_request {
 /// [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
 /// the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
 /// tolerance fitted to the dataset's first 512 records, the copy rules applied to mirrored
-/// (images) and inverted records too, the ink rule off, a 2-pixel
+/// (images) and inverted records too, the negative rule on, the ink rule off, a 2-pixel
 /// shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
 /// records. A rule out of its domain gives
 /// `POUW_RESULT_INVALID_FIELD`, a malformed options struct `POUW_RESULT_INVALID_ARGUMENT`.
@@ -194,6 +206,19 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         }
         if is(POUW_REQUEST_OPTION_COPY_TRANSFORMS) {
             inner.copy_transforms = o.copy_transforms;
+        }
+        if is(POUW_REQUEST_OPTION_NEGATIVE_RULE) {
+            inner.negative_rule = match o.negative_rule {
+                0 => false,
+                1 => true,
+                other => {
+                    return Err(pouw::Error::InvalidField {
+                        what: "negative rule",
+                        detail: format!("{other}, expected 0 or 1"),
+                    }
+                    .into())
+                }
+            };
         }
         inner.validate()?;
         write_handle(out, pouw_dataset_request { inner });

@@ -956,11 +956,13 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_MAX_RECORDS
         | POUW_REQUEST_OPTION_MAX_BYTES
         | POUW_REQUEST_OPTION_NEAR_COPY
-        | POUW_REQUEST_OPTION_COPY_TRANSFORMS;
+        | POUW_REQUEST_OPTION_COPY_TRANSFORMS
+        | POUW_REQUEST_OPTION_NEGATIVE_RULE;
     assert_eq!(
         defaults.copy_transforms,
         POUW_COPY_MIRRORED | POUW_COPY_INVERTED
     );
+    assert!(defaults.negative_rule);
     let o = pouw_dataset_request_options {
         set: all,
         distance_reject_per_mille: 0,
@@ -972,6 +974,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         near_copy_per_mille: 100,
         near_copy_tolerance: 2,
         copy_transforms: POUW_COPY_INVERTED,
+        negative_rule: 0,
         ..request_options()
     };
     assert_eq!(
@@ -986,6 +989,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             near_copy_per_mille: 100,
             near_copy_tolerance: 2,
             copy_transforms: POUW_COPY_INVERTED,
+            negative_rule: false,
             ..defaults.clone()
         })
     );
@@ -1050,6 +1054,11 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             copy_transforms: 4,
             ..o
         },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEGATIVE_RULE,
+            negative_rule: 2,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1057,7 +1066,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 7, ..o },
+        pouw_dataset_request_options { set: 1 << 8, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o
@@ -1639,7 +1648,7 @@ fn reputation_tables_round_trip_ban_and_refuse_bad_input() {
             PouwResult::InvalidParameters,
         );
         check(
-            record(rep, b"new", &[0, 15], &mut standing),
+            record(rep, b"new", &[0, 16], &mut standing),
             PouwResult::InvalidArgument,
         );
         check(

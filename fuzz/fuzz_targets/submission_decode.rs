@@ -35,6 +35,7 @@ fn scenario() -> &'static Scenario {
             near_copy_per_mille: 150,
             near_copy_tolerance: 0,
             copy_transforms: 3,
+            negative_rule: true,
             max_records: 6,
             max_bytes: 256,
         };

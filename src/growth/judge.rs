@@ -296,6 +296,41 @@ impl<C: Critic> Judge<C> {
         )
     }
 
+    /// The distance rule and the negative rule on `records` (each passed [`precheck`], so every
+    /// value is at most `value_max`): per record, `None` or the first rule it fails.
+    fn feature_rules(&self, records: &[&[u8]]) -> Result<Vec<Option<Rejection>>> {
+        let distances = self.distances(records)?;
+        let negatives = if self.request.negative_rule {
+            let value_max = u8::try_from(self.request.value_max).unwrap_or(u8::MAX);
+            let negatives: Vec<Vec<u8>> = records
+                .iter()
+                .map(|r| r.iter().map(|&v| value_max.saturating_sub(v)).collect())
+                .collect();
+            let slices: Vec<&[u8]> = negatives.iter().map(Vec::as_slice).collect();
+            self.distances(&slices)?
+        } else {
+            Vec::new()
+        };
+        Ok(distances
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| {
+                if let Some(max) = self.max_distance {
+                    // NaN (not finite features) is unlike too.
+                    if !d.partial_cmp(&max).is_some_and(|o| o.is_le()) {
+                        return Some(Rejection::UnlikeDataset { distance: d as f32 });
+                    }
+                }
+                // A NaN either side compares false: the logit decides.
+                let negative = *negatives.get(k)?;
+                (negative < d).then_some(Rejection::NegativeCloser {
+                    distance: d as f32,
+                    negative: negative as f32,
+                })
+            })
+            .collect())
+    }
+
     /// The critic's scores of records of the request's size ([`score_records`]).
     pub fn scores(&self, records: &[&[u8]]) -> Result<Vec<f32>> {
         score_records(&self.model, &self.spec, &self.norms, records)
@@ -304,8 +339,9 @@ impl<C: Critic> Judge<C> {
     /// The verdict on every record of `submission` against the dataset `index`, when
     /// `accepted_so_far` records were already accepted for the request: [`precheck`], then
     /// the distance rule on the records that pass it ([`Rejection::UnlikeDataset`]), then the
-    /// remaining records scored (each on its own: see [`Judge`]), then [`finish_verdicts`].
-    /// An error refuses the whole submission.
+    /// negative rule ([`Rejection::NegativeCloser`]), then the remaining records scored (each
+    /// on its own: see [`Judge`]), then [`finish_verdicts`]. An error refuses the whole
+    /// submission.
     pub fn check(
         &self,
         index: &DuplicateIndex,
@@ -313,7 +349,7 @@ impl<C: Critic> Judge<C> {
         accepted_so_far: u64,
     ) -> Result<Vec<Verdict>> {
         let mut prechecked = precheck(&self.request, index, submission)?;
-        if let Some(max) = self.max_distance {
+        if self.max_distance.is_some() || self.request.negative_rule {
             let passing: Vec<usize> = (0..prechecked.len())
                 .filter(|&i| prechecked[i].is_none())
                 .collect();
@@ -321,12 +357,8 @@ impl<C: Critic> Judge<C> {
                 .iter()
                 .map(|&i| submission.records[i].as_slice())
                 .collect();
-            for (&i, d) in passing.iter().zip(self.distances(&records)?) {
-                // NaN (not finite features) is unlike too.
-                let within = d.partial_cmp(&max).is_some_and(|o| o.is_le());
-                if !within {
-                    prechecked[i] = Some(Rejection::UnlikeDataset { distance: d as f32 });
-                }
+            for (&i, verdict) in passing.iter().zip(self.feature_rules(&records)?) {
+                prechecked[i] = verdict;
             }
         }
         let passing: Vec<&[u8]> = submission

@@ -14,8 +14,8 @@ const MAGIC: &[u8; 4] = b"PWRQ";
 /// features (the GAN's: the per-channel means and standard deviations of the discriminator's
 /// first two hidden layers), so a version 2 request's threshold meant other features; versions
 /// 1 and 2 are refused. 4: the near-copy rule (`near_copy_per_mille`, `near_copy_tolerance`).
-/// 5: the copy transforms (`copy_transforms`: mirrored and inverted copies); earlier versions
-/// are refused.
+/// 5: the copy transforms (`copy_transforms`: mirrored and inverted copies) and the negative
+/// rule (`negative_rule`); earlier versions are refused.
 const FORMAT_VERSION: u32 = 5;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
@@ -109,6 +109,12 @@ pub struct DatasetRequest {
     /// when both are set. A mirror image or a negative of a dataset record is the record
     /// again, not new data. 0 turns them off.
     pub copy_transforms: u32,
+    /// The negative rule: a record whose negative (each value `v` as `value_max - v`) lies
+    /// closer to the dataset's features than the record itself (the judge's squared
+    /// distances, [`super::FeatureModel`]) is rejected: the model finds it a negative of a
+    /// plausible record rather than a plausible record (an inverted unseen image, which no
+    /// copy rule reaches). Off for records whose negatives are as plausible as themselves.
+    pub negative_rule: bool,
     /// Most records in one submission.
     pub max_records: u32,
     /// Most record bytes in one submission (all records' lengths summed).
@@ -124,7 +130,7 @@ impl DatasetRequest {
     /// [`DEFAULT_NEAR_COPY_PER_MILLE`] with the tolerance [`fit_near_copy_tolerance`] fits to
     /// the dataset (it reads the first [`NEAR_COPY_FIT_RECORDS`] records), the copy rules
     /// applied to inverted records and, for images, mirrored ones too ([`COPY_INVERTED`],
-    /// [`COPY_MIRRORED`]), the ink rule off (`0..=` the record's elements;
+    /// [`COPY_MIRRORED`]), the negative rule on, the ink rule off (`0..=` the record's elements;
     /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
     /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
     /// dataset's size per submission.
@@ -164,6 +170,7 @@ impl DatasetRequest {
                 copy_transforms,
             )?,
             copy_transforms,
+            negative_rule: true,
             max_records: DEFAULT_MAX_RECORDS,
             max_bytes: u64::from(DEFAULT_MAX_RECORDS) * m.record_size,
         };
@@ -281,7 +288,7 @@ impl DatasetRequest {
     /// target count `u64`, spec digest (32 bytes), model CID (length-prefixed bytes), threshold
     /// (`f32` bits as `u32`), distance reject per mille `u32`, ink min `u32`, ink max `u32`, max
     /// shift `u32`, near copy per mille `u32`, near copy tolerance `u32`, copy transforms `u32`,
-    /// max records `u32`, max bytes `u64`.
+    /// negative rule `u8` (0 or 1), max records `u32`, max bytes `u64`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         e.raw(MAGIC)
@@ -304,6 +311,7 @@ impl DatasetRequest {
             .u32(self.near_copy_per_mille)
             .u32(self.near_copy_tolerance)
             .u32(self.copy_transforms)
+            .u8(u8::from(self.negative_rule))
             .u32(self.max_records)
             .u64(self.max_bytes);
         e.finish()
@@ -339,6 +347,16 @@ impl DatasetRequest {
         let near_copy_per_mille = d.u32("near copy per mille")?;
         let near_copy_tolerance = d.u32("near copy tolerance")?;
         let copy_transforms = d.u32("copy transforms")?;
+        let negative_rule = match d.u8("negative rule")? {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(Error::InvalidField {
+                    what: "negative rule",
+                    detail: format!("{other}, expected 0 or 1"),
+                })
+            }
+        };
         let max_records = d.u32("max records")?;
         let max_bytes = d.u64("max bytes")?;
         d.finish()?;
@@ -358,6 +376,7 @@ impl DatasetRequest {
             near_copy_per_mille,
             near_copy_tolerance,
             copy_transforms,
+            negative_rule,
             max_records,
             max_bytes,
         };

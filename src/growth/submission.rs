@@ -197,6 +197,14 @@ pub enum Rejection {
         /// The transform (`COPY_MIRRORED`, `COPY_INVERTED` or both) that makes it a copy.
         transform: u32,
     },
+    /// The request's negative rule: the record's negative lies closer to the dataset's
+    /// features than the record (checked after the distance rule, before the logit).
+    NegativeCloser {
+        /// The record's squared Mahalanobis distance.
+        distance: f32,
+        /// Its negative's.
+        negative: f32,
+    },
     /// The judge's discriminator logit is under the request's threshold (or not finite).
     Implausible {
         /// The logit.
@@ -215,8 +223,8 @@ pub enum Rejection {
 impl Rejection {
     /// A stable number per reason (1 to 9 in check order, then 10: [`Rejection::UnlikeDataset`],
     /// checked before the logit, 11 and 12: the near copies, checked after the shifted copies,
-    /// and 13 and 14: the transformed copies, checked after the near copies), for C callers and
-    /// logs.
+    /// 13 and 14: the transformed copies, checked after the near copies, and 15: the negative
+    /// rule, checked after the distance rule), for C callers and logs.
     pub fn code(&self) -> u32 {
         match self {
             Rejection::WrongSize { .. } => 1,
@@ -233,6 +241,7 @@ impl Rejection {
             Rejection::NearCopyInSubmission { .. } => 12,
             Rejection::TransformedCopyOfDataset { .. } => 13,
             Rejection::TransformedCopyInSubmission { .. } => 14,
+            Rejection::NegativeCloser { .. } => 15,
         }
     }
 
@@ -256,6 +265,9 @@ impl Rejection {
             }
             Rejection::TransformedCopyInSubmission { .. } => {
                 "mirrored or inverted copy within the submission"
+            }
+            Rejection::NegativeCloser { .. } => {
+                "its negative is closer to the dataset (critic features)"
             }
         }
     }
