@@ -1,5 +1,6 @@
 //! Growth benches: checking a submission of 1000 8x8 records against the digits (the model-free
-//! checks alone, and the whole check with the discriminator), and building the duplicate index;
+//! checks alone with the copy transforms on and off, and the whole check with the
+//! discriminator, with the negative rule on and off), and building the duplicate index;
 //! at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the near-copy
 //! rule and the copy transforms on and off, and making a request (which fits the near-copy
 //! tolerance).
@@ -88,6 +89,24 @@ fn bench_check(c: &mut Criterion) {
     });
     g.bench_function("check 1000 8x8 records", |b| {
         b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap()))
+    });
+    let positive = DatasetRequest {
+        negative_rule: false,
+        ..request.clone()
+    };
+    let positive_judge = Judge::<GanTrainer>::new(&positive, &spec, &checkpoint, &ds).unwrap();
+    let positive_submission = Submission {
+        request: positive.cid(),
+        ..submission.clone()
+    };
+    g.bench_function("check 1000 8x8 records, negative rule off", |b| {
+        b.iter(|| {
+            black_box(
+                positive_judge
+                    .check(&index, &positive_submission, 0)
+                    .unwrap(),
+            )
+        })
     });
     g.bench_function("decode and check 1000 8x8 records", |b| {
         let wire = submission.to_bytes();

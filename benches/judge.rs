@@ -1,7 +1,8 @@
 //! The growth judge's acceptance table, on faces and on digits: the share of held-back real
 //! records (never trained on, never calibrated on) accepted, and of each kind of junk, by the
 //! critic's feature distance alone, by its logit alone, and by the whole judge (every rule of
-//! the request: size, values, duplicates, shifted and near copies, distance, logit).
+//! the request: size, values, duplicates, shifted, near, mirrored and inverted copies, distance,
+//! the negative rule, logit).
 //!
 //! The corrupted records come in two kinds: copies of the dataset's own records (noise, a
 //! block, inverted, mirrored), which a submitter might hope to be paid for, and corrupted

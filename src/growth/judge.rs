@@ -300,35 +300,42 @@ impl<C: Critic> Judge<C> {
     /// value is at most `value_max`): per record, `None` or the first rule it fails.
     fn feature_rules(&self, records: &[&[u8]]) -> Result<Vec<Option<Rejection>>> {
         let distances = self.distances(records)?;
-        let negatives = if self.request.negative_rule {
+        let mut verdicts: Vec<Option<Rejection>> = distances
+            .iter()
+            .map(|&d| {
+                let max = self.max_distance?;
+                // NaN (not finite features) is unlike too.
+                (!d.partial_cmp(&max).is_some_and(|o| o.is_le()))
+                    .then_some(Rejection::UnlikeDataset { distance: d as f32 })
+            })
+            .collect();
+        if self.request.negative_rule {
+            // The negatives of the records the distance rule let through.
             let value_max = u8::try_from(self.request.value_max).unwrap_or(u8::MAX);
-            let negatives: Vec<Vec<u8>> = records
+            let within: Vec<usize> = (0..records.len())
+                .filter(|&k| verdicts[k].is_none())
+                .collect();
+            let negatives: Vec<Vec<u8>> = within
                 .iter()
-                .map(|r| r.iter().map(|&v| value_max.saturating_sub(v)).collect())
+                .map(|&k| {
+                    records[k]
+                        .iter()
+                        .map(|&v| value_max.saturating_sub(v))
+                        .collect()
+                })
                 .collect();
             let slices: Vec<&[u8]> = negatives.iter().map(Vec::as_slice).collect();
-            self.distances(&slices)?
-        } else {
-            Vec::new()
-        };
-        Ok(distances
-            .iter()
-            .enumerate()
-            .map(|(k, &d)| {
-                if let Some(max) = self.max_distance {
-                    // NaN (not finite features) is unlike too.
-                    if !d.partial_cmp(&max).is_some_and(|o| o.is_le()) {
-                        return Some(Rejection::UnlikeDataset { distance: d as f32 });
-                    }
-                }
+            for (&k, negative) in within.iter().zip(self.distances(&slices)?) {
                 // A NaN either side compares false: the logit decides.
-                let negative = *negatives.get(k)?;
-                (negative < d).then_some(Rejection::NegativeCloser {
-                    distance: d as f32,
-                    negative: negative as f32,
-                })
-            })
-            .collect())
+                if negative < distances[k] {
+                    verdicts[k] = Some(Rejection::NegativeCloser {
+                        distance: distances[k] as f32,
+                        negative: negative as f32,
+                    });
+                }
+            }
+        }
+        Ok(verdicts)
     }
 
     /// The critic's scores of records of the request's size ([`score_records`]).

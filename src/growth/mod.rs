@@ -43,7 +43,8 @@
 //! memorised a small dataset rejects many unseen records by its logit. Neither catches local
 //! damage (a block pasted over a face or a digit) or, reliably, an inverted face: over a
 //! dataset record the copy rules catch the block, the mirror image and the negative; over an
-//! unseen record nothing does.
+//! unseen record the negative rule catches the inversion (the record's negative lies closer to
+//! the dataset's features than the record), and nothing catches the block.
 
 mod append;
 mod features;

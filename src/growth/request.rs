@@ -59,7 +59,8 @@ pub const COPY_TRANSFORMS_ALL: u32 = COPY_MIRRORED | COPY_INVERTED;
 /// translated copy (by up to `max_shift` pixels), nor a near copy (all but a few elements the
 /// same) of a dataset record or of an earlier record of its submission, nor any of these once
 /// mirrored or inverted (`copy_transforms`), the judge model's features of it lie within the
-/// distance rule's threshold,
+/// distance rule's threshold and no further from the dataset's than its negative's (the
+/// negative rule),
 /// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
 /// of the checks).
 #[derive(Clone, Debug, PartialEq)]
