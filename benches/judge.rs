@@ -231,6 +231,22 @@ fn table(
     )
     .unwrap();
     let rows: Vec<&[f64]> = own_features.iter().map(Vec::as_slice).collect();
+    // The negative rule's assumption, measured on the dataset itself: how many of its own
+    // records have a negative closer to its features than themselves.
+    let own = records(base);
+    let value_max = u8::try_from(base.manifest().value_max).unwrap();
+    let negatives: Vec<Vec<u8>> = own
+        .iter()
+        .map(|r| r.iter().map(|&v| value_max - v).collect())
+        .collect();
+    let own_distances = judge.distances(&as_slices(&own)).unwrap();
+    let negative_closer = judge
+        .distances(&as_slices(&negatives))
+        .unwrap()
+        .iter()
+        .zip(&own_distances)
+        .filter(|(n, d)| n < d)
+        .count();
     let maxima: Vec<f64> = DISTANCE_RATES
         .iter()
         .map(|&r| calibrate_distance(&rows, r).unwrap())
@@ -238,10 +254,13 @@ fn table(
     println!(
         "\n## {title}\n\nmodel trained {steps} steps in {trained:.0} s; judge built in {built:.1} s \
          (distance over {} features; logit threshold {threshold:.4} at {}% of the dataset); the \
-         judge's request: distance rule at {}% out of fold, logit rule off\n",
+         judge's request: distance rule at {}% out of fold, logit rule off; the dataset's own \
+         records with a negative closer than themselves (the negative rule would reject them): \
+         {negative_closer} of {}\n",
         judge.feature_count(),
         f64::from(DEFAULT_REJECT_PER_MILLE) / 10.0,
         f64::from(distance_per_mille) / 10.0,
+        own.len(),
     );
     let rates: Vec<String> = DISTANCE_RATES
         .iter()
