@@ -164,6 +164,57 @@ fn bench_seed_scale(c: &mut Criterion) {
             )
         })
     });
+    // The whole check with the seed's model (generator 160, discriminator 40 filters; untrained:
+    // timing does not depend on the weights), with the negative rule on and off.
+    let spec = GanSpec::for_manifest(ds.manifest()).unwrap();
+    let checkpoint = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu)
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    let judged = DatasetRequest {
+        spec: spec.digest(),
+        model: cid_of(&checkpoint),
+        ..on.clone()
+    };
+    for (name, request) in [
+        ("negative rule on", judged.clone()),
+        (
+            "negative rule off",
+            DatasetRequest {
+                negative_rule: false,
+                ..judged.clone()
+            },
+        ),
+    ] {
+        let judge = Judge::<GanTrainer>::new(&request, &spec, &checkpoint, &ds).unwrap();
+        let index = DuplicateIndex::build(&ds, &request).unwrap();
+        let submission = Submission {
+            request: request.cid(),
+            submitter: b"bench".to_vec(),
+            records: records.clone(),
+        };
+        let verdicts = judge.check(&index, &submission, 0).unwrap();
+        let scored = verdicts
+            .iter()
+            .filter(|v| {
+                !matches!(
+                    v,
+                    pouw::growth::Verdict::Rejected(
+                        pouw::growth::Rejection::UnlikeDataset { .. }
+                            | pouw::growth::Rejection::NearCopyOfDataset { .. }
+                            | pouw::growth::Rejection::TransformedCopyOfDataset { .. }
+                    )
+                )
+            })
+            .count();
+        println!(
+            "{name}: {scored} of {} records within the distance rule",
+            records.len()
+        );
+        g.bench_function(format!("check 100 records, default model, {name}"), |b| {
+            b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap()))
+        });
+    }
     for (name, request) in [
         ("near-copy rule and copy transforms on", &on),
         ("copy transforms off", &plain),

@@ -5,8 +5,8 @@
 //! records submitted with it.
 
 use super::features::{calibrate_distance, FeatureModel};
-use super::records::for_each_record;
-use super::request::DatasetRequest;
+use super::records::{for_each_record, transform_record};
+use super::request::{DatasetRequest, COPY_INVERTED};
 use super::submission::{
     finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,
 };
@@ -318,10 +318,9 @@ impl<C: Critic> Judge<C> {
             let negatives: Vec<Vec<u8>> = within
                 .iter()
                 .map(|&k| {
-                    records[k]
-                        .iter()
-                        .map(|&v| value_max.saturating_sub(v))
-                        .collect()
+                    let mut negative = vec![0; records[k].len()];
+                    transform_record(records[k], COPY_INVERTED, None, value_max, &mut negative);
+                    negative
                 })
                 .collect();
             let slices: Vec<&[u8]> = negatives.iter().map(Vec::as_slice).collect();

@@ -434,30 +434,35 @@ pub fn fit_near_copy_tolerance(
         Some(_) => copy_transforms,
         None => copy_transforms & !COPY_MIRRORED,
     });
-    // Each record with its transforms, in `transforms` order; the identity first. Mirroring and
-    // inverting keep every elementwise distance, so comparing a transformed record with the
-    // records before it covers both orders of a pair.
-    let variants: Vec<Vec<Vec<u8>>> = records
+    // Each record's transforms, in `transforms` order. Mirroring and inverting keep every
+    // elementwise distance, so comparing a record and its transforms with the records before
+    // it covers both orders of a pair.
+    let transformed: Vec<Vec<Vec<u8>>> = records
         .iter()
         .map(|r| {
-            let mut out = vec![r.clone()];
-            for &t in &transforms {
-                let mut v = vec![0u8; r.len()];
-                transform_record(r, t, geometry, value_max, &mut v);
-                out.push(v);
-            }
-            out
+            transforms
+                .iter()
+                .map(|&t| {
+                    let mut v = vec![0u8; r.len()];
+                    transform_record(r, t, geometry, value_max, &mut v);
+                    v
+                })
+                .collect()
         })
         .collect();
     let allowance = dataset.record_size() * per_mille.min(999) as usize / 1000;
     let has_near_pair = |tolerance: u8| {
-        variants.iter().enumerate().any(|(j, forms)| {
-            forms.iter().any(|b| {
-                records[..j]
-                    .iter()
-                    .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+        records
+            .iter()
+            .zip(&transformed)
+            .enumerate()
+            .any(|(j, (b, forms))| {
+                std::iter::once(b).chain(forms).any(|b| {
+                    records[..j]
+                        .iter()
+                        .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+                })
             })
-        })
     };
     // Near pairs only grow with the tolerance: the largest without one, by bisection.
     let most = u8::try_from(m.value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
