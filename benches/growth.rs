@@ -3,7 +3,7 @@
 //! discriminator, with the negative rule on and off), and building the duplicate index;
 //! at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the near-copy
 //! rule and the copy transforms on and off, and making a request (which fits the near-copy
-//! tolerance).
+//! tolerance and share).
 //!
 //! `cargo bench --bench growth`
 
@@ -157,13 +157,17 @@ fn bench_seed_scale(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("growth 64x64 RGB");
     g.measurement_time(Duration::from_secs(5)).sample_size(10);
-    g.bench_function("request for 80 faces (fits the near-copy tolerance)", |b| {
-        b.iter(|| {
-            black_box(
-                DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 10_000).unwrap(),
-            )
-        })
-    });
+    g.bench_function(
+        "request for 80 faces (fits the near-copy tolerance and share)",
+        |b| {
+            b.iter(|| {
+                black_box(
+                    DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 10_000)
+                        .unwrap(),
+                )
+            })
+        },
+    );
     // The whole check with the seed's model (generator 160, discriminator 40 filters; untrained:
     // timing does not depend on the weights), with the negative rule on and off.
     let spec = GanSpec::for_manifest(ds.manifest()).unwrap();

@@ -5,8 +5,11 @@
 //! the negative rule, logit).
 //!
 //! The corrupted records come in two kinds: copies of the dataset's own records (noise, a
-//! block, inverted, mirrored), which a submitter might hope to be paid for, and corrupted
-//! held-back records, which no rule about copies reaches: only the model judges those.
+//! block, inverted, mirrored, brighter or darker, less contrast, upside down, rotated), which
+//! a submitter might hope to be paid for, and corrupted held-back records, which no rule
+//! about copies reaches: only the model judges those (and, for four copies of one held-back
+//! record damaged in different places, the near-copy share: the bench prints how many of
+//! each record's copies were accepted).
 //!
 //! Faces: the 100 LFW faces of `tests/data/lfw-faces` at 32x32 RGB, 80 the dataset and 20 held
 //! back; the other photographs are the 100 LFW non-face crops of `tests/data/lfw-nonfaces`
@@ -114,14 +117,39 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             "dataset faces mirrored",
             corrupt(&own, own.len(), &mut x, Corruption::Mirror(32, 3), 255),
         ),
+        (
+            CORNERS,
+            corners(&held, &mut x, Corruption::Block(12, 32, 3), 255),
+        ),
+        (
+            "dataset faces brighter (+32)",
+            corrupt(&own, own.len(), &mut x, Corruption::Levels(32), 255),
+        ),
+        (
+            "dataset faces darker (-32)",
+            corrupt(&own, own.len(), &mut x, Corruption::Levels(-32), 255),
+        ),
+        (
+            "dataset faces, contrast 3/4",
+            corrupt(&own, own.len(), &mut x, Corruption::Contrast(3, 4), 255),
+        ),
+        (
+            "dataset faces upside down",
+            corrupt(&own, own.len(), &mut x, Corruption::Flip(32, 3), 255),
+        ),
+        (
+            "dataset faces rotated 90°",
+            corrupt(&own, own.len(), &mut x, Corruption::Rotate(32, 3), 255),
+        ),
     ];
-    table(
+    let accepted = table(
         "faces, 80 LFW faces at 32x32 RGB",
         &base,
         steps,
         support::FACES_DISTANCE_REJECT_PER_MILLE,
         classes,
     );
+    paid_per_source(&accepted, "face");
 }
 
 fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
@@ -180,13 +208,53 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             "dataset digits mirrored",
             corrupt(&own, 100, &mut x, Corruption::Mirror(8, 1), 16),
         ),
+        (
+            CORNERS,
+            corners(&rows[1500..1600], &mut x, Corruption::Block(3, 8, 1), 16),
+        ),
+        (
+            "dataset digits brighter (+2)",
+            corrupt(&own, 100, &mut x, Corruption::Levels(2), 16),
+        ),
+        (
+            "dataset digits, contrast 3/4",
+            corrupt(&own, 100, &mut x, Corruption::Contrast(3, 4), 16),
+        ),
+        (
+            "dataset digits upside down",
+            corrupt(&own, 100, &mut x, Corruption::Flip(8, 1), 16),
+        ),
+        (
+            "dataset digits rotated 90°",
+            corrupt(&own, 100, &mut x, Corruption::Rotate(8, 1), 16),
+        ),
     ];
-    table(
+    let accepted = table(
         "digits, the first 1500 UCI digits (8x8)",
         &base,
         steps,
         DEFAULT_DISTANCE_REJECT_PER_MILLE,
         classes,
+    );
+    paid_per_source(&accepted, "digit");
+}
+
+/// The class of [`corners`]: each held-back record four times, damaged in a different place
+/// each time (one record paid for many times over unless the near-copy share stops it).
+const CORNERS: &str = "held-back, blocked in each corner (4 copies)";
+
+/// How many held-back records of the [`CORNERS`] class had 0, 1, 2, 3 and 4 of their copies
+/// accepted, from the verdicts `accepted` (per class, in the order [`table`] printed them).
+fn paid_per_source(accepted: &[(&str, Vec<bool>)], kind: &str) {
+    let Some((_, verdicts)) = accepted.iter().find(|(name, _)| *name == CORNERS) else {
+        return;
+    };
+    let mut sources = [0usize; 5];
+    for copies in verdicts.chunks(4) {
+        sources[copies.iter().filter(|&&a| a).count()] += 1;
+    }
+    println!(
+        "\nheld-back {kind}s with 0, 1, 2, 3, 4 of their 4 blocked copies accepted: {sources:?}"
     );
 }
 
@@ -198,8 +266,8 @@ fn table(
     base: &Dataset,
     steps: u64,
     distance_per_mille: u32,
-    classes: Vec<(&str, Vec<Vec<u8>>)>,
-) {
+    classes: Vec<(&'static str, Vec<Vec<u8>>)>,
+) -> Vec<(&'static str, Vec<bool>)> {
     let spec = GanSpec::for_manifest(base.manifest()).unwrap();
     let mut trainer = GanTrainer::from_seed(&spec, &[0u8; 32], DeviceChoice::Cpu).unwrap();
     let mut checkpoint = trainer.checkpoint().unwrap();
@@ -271,6 +339,7 @@ fn table(
         rates.join(" | ")
     );
     println!("|---|---|{}---|---|", "---|".repeat(rates.len()));
+    let mut accepted = Vec::with_capacity(classes.len());
     for (name, records) in classes {
         let slices = as_slices(&records);
         let distances = judge.distances(&slices).unwrap();
@@ -290,6 +359,7 @@ fn table(
             records: records.clone(),
         };
         let verdicts = judge.check(&index, &submission, 0).unwrap();
+        accepted.push((name, verdicts.iter().map(|v| v.is_accepted()).collect()));
         let by_judge = verdicts.iter().filter(|v| v.is_accepted()).count();
         let pct = |k: usize| format!("{:.1}%", 100.0 * k as f64 / records.len() as f64);
         let by_distance: Vec<String> = by_distance.into_iter().map(pct).collect();
@@ -301,6 +371,7 @@ fn table(
             pct(by_judge)
         );
     }
+    accepted
 }
 
 fn import_range(
@@ -363,6 +434,39 @@ enum Corruption {
     Invert,
     /// Mirrored left to right, in images of `side` pixels and `channels` channels.
     Mirror(usize, usize),
+    /// Every value moved by this many levels (clamped to the range): brighter or darker.
+    Levels(i64),
+    /// Every value's distance from the middle of the range scaled by `num / den`.
+    Contrast(i64, i64),
+    /// Upside down (the rows of each channel in reverse order), in images of `side` pixels and
+    /// `channels` channels.
+    Flip(usize, usize),
+    /// Rotated a quarter turn clockwise, in images of `side` pixels and `channels` channels.
+    Rotate(usize, usize),
+}
+
+/// Four copies of each of `sources`, in turn, each with the block of `how` (a
+/// [`Corruption::Block`]) in another corner.
+fn corners(sources: &[Vec<u8>], x: &mut Xof, how: Corruption, max: u8) -> Vec<Vec<u8>> {
+    let Corruption::Block(k, side, channels) = how else {
+        panic!("corners takes a block");
+    };
+    let far = side - k;
+    sources
+        .iter()
+        .flat_map(|r| [(0, 0), (0, far), (far, 0), (far, far)].map(|at| (r, at)))
+        .map(|(r, (top, left))| {
+            let mut r = r.clone();
+            let level = x.uniform_below(u64::from(max) + 1) as u8;
+            for c in 0..channels {
+                for y in top..top + k {
+                    r[c * side * side + y * side + left..c * side * side + y * side + left + k]
+                        .fill(level);
+                }
+            }
+            r
+        })
+        .collect()
 }
 
 /// `count` corrupted copies of `own`'s records (record `i % n` for copy `i`; a count over
@@ -395,6 +499,33 @@ fn corrupt(own: &[Vec<u8>], count: usize, x: &mut Xof, how: Corruption, max: u8)
                 Corruption::Mirror(side, channels) => {
                     for row in r.chunks_exact_mut(side).take(side * channels) {
                         row.reverse();
+                    }
+                }
+                Corruption::Levels(d) => {
+                    for v in &mut r {
+                        *v = (i64::from(*v) + d).clamp(0, i64::from(max)) as u8;
+                    }
+                }
+                Corruption::Contrast(num, den) => {
+                    let mid = i64::from(max) / 2;
+                    for v in &mut r {
+                        *v = (mid + (i64::from(*v) - mid) * num / den).clamp(0, i64::from(max))
+                            as u8;
+                    }
+                }
+                Corruption::Flip(side, channels) => {
+                    for plane in r.chunks_exact_mut(side * side).take(channels) {
+                        let rows: Vec<Vec<u8>> =
+                            plane.chunks_exact(side).rev().map(<[u8]>::to_vec).collect();
+                        plane.copy_from_slice(&rows.concat());
+                    }
+                }
+                Corruption::Rotate(side, channels) => {
+                    for plane in r.chunks_exact_mut(side * side).take(channels) {
+                        let turned: Vec<u8> = (0..side * side)
+                            .map(|p| plane[(side - 1 - p % side) * side + p / side])
+                            .collect();
+                        plane.copy_from_slice(&turned);
                     }
                 }
                 Corruption::Invert => {

@@ -121,8 +121,9 @@ type RequestOptions struct {
 	// MaxBytes is the most record bytes in one submission (0: MaxRecords records of the
 	// dataset's record size, at most 1 GiB).
 	MaxBytes uint64
-	// NearCopy is the near-copy rule (nil: 15% of the elements, the tolerance fitted to the
-	// dataset's first 512 records; PerMille 0 turns it off).
+	// NearCopy is the near-copy rule (nil: the tolerance and then the share fitted to the
+	// dataset's first 512 records, the share three quarters of the closest two's and at least
+	// 15%; PerMille 0 turns it off).
 	NearCopy *NearCopyRule
 	// CopyTransforms says which transforms of a record the copy rules (exact, shifted and near
 	// copies) also check: CopyMirrored (images only), CopyInverted, both, or 0 (nil: both for

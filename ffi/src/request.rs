@@ -69,12 +69,14 @@ pub struct pouw_dataset_request_options {
     pub max_bytes: u64,
     /// The near-copy rule: a record differing from a dataset record or an earlier record of
     /// its submission in at most this many thousandths of its elements is rejected; below
-    /// 1000, 0 turns the rule off (default 150).
+    /// 1000, 0 turns the rule off (default: fitted to the dataset at the fitted tolerance,
+    /// `growth::fit_near_copy_per_mille`: three quarters of the share in which the closest two
+    /// of its first 512 records differ, at least 150 and at most 500).
     pub near_copy_per_mille: u32,
     /// Two elements differ, for the near-copy rule, when further apart than this; below the
     /// largest value (default: fitted to the dataset, `growth::fit_near_copy_tolerance`: the
     /// largest, up to the largest value / 16, at which no two of its first 512 records are
-    /// near copies).
+    /// near copies at 150 thousandths).
     pub near_copy_tolerance: u32,
     /// Which transforms of a record the copy rules (exact, shifted and near copies) also check:
     /// `POUW_COPY_MIRRORED` (images only), `POUW_COPY_INVERTED`, both, or 0 (default: both for

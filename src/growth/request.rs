@@ -32,14 +32,19 @@ pub const DEFAULT_MAX_SHIFT: u32 = 2;
 /// The share of the dataset's records, in thousandths, the distance rule of
 /// [`DatasetRequest::for_dataset`] puts beyond its threshold (out of fold): 2%.
 pub const DEFAULT_DISTANCE_REJECT_PER_MILLE: u32 = 20;
-/// The near-copy rule of [`DatasetRequest::for_dataset`]: a record differing from a dataset
-/// record in at most 15% of its elements is a patched copy of it (a 3x3 block on an 8x8 digit
-/// changes 14%; two distinct UCI digits differ in 19% of their pixels or more).
+/// The near-copy rule of [`DatasetRequest::for_dataset`] at its least: a record differing from
+/// a dataset record in at most 15% of its elements is a patched copy of it (a 3x3 block on an
+/// 8x8 digit changes 14%; two distinct UCI digits differ in 19% of their pixels or more).
+/// Datasets whose records lie further apart get a larger share ([`fit_near_copy_per_mille`]).
 pub const DEFAULT_NEAR_COPY_PER_MILLE: u32 = 150;
+/// The largest near-copy share [`fit_near_copy_per_mille`] chooses: a record differing from
+/// another in more than half its elements is never a copy of it.
+pub const MAX_FITTED_NEAR_COPY_PER_MILLE: u32 = 500;
 /// The largest near-copy tolerance [`fit_near_copy_tolerance`] chooses, as a divisor of
 /// `value_max` (15 levels of 255, 1 of 16).
 pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 16;
-/// The dataset records (the first, in index order) [`fit_near_copy_tolerance`] compares.
+/// The dataset records (the first, in index order) [`fit_near_copy_tolerance`] and
+/// [`fit_near_copy_per_mille`] compare.
 pub const NEAR_COPY_FIT_RECORDS: u64 = 512;
 /// `copy_transforms` bit: the copy rules also look at the record mirrored (each row of each
 /// channel reversed; image shapes `[C, H, W]` only).
@@ -127,9 +132,10 @@ impl DatasetRequest {
     /// (of the task spec with digest `spec`) at logit `threshold` (see
     /// `growth::calibrate_threshold` with the `torch` feature). Other rules get defaults that
     /// assume nothing about the kind of record: the distance rule at
-    /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the near-copy rule at
-    /// [`DEFAULT_NEAR_COPY_PER_MILLE`] with the tolerance [`fit_near_copy_tolerance`] fits to
-    /// the dataset (it reads the first [`NEAR_COPY_FIT_RECORDS`] records), the copy rules
+    /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the near-copy rule with the tolerance
+    /// [`fit_near_copy_tolerance`] fits to the dataset at [`DEFAULT_NEAR_COPY_PER_MILLE`], then
+    /// the share [`fit_near_copy_per_mille`] fits at that tolerance (both read the first
+    /// [`NEAR_COPY_FIT_RECORDS`] records), the copy rules
     /// applied to inverted records and, for images, mirrored ones too ([`COPY_INVERTED`],
     /// [`COPY_MIRRORED`]), the negative rule on, the ink rule off (`0..=` the record's elements;
     /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
@@ -151,6 +157,10 @@ impl DatasetRequest {
             ),
             None => (0, COPY_INVERTED),
         };
+        let near_copy_tolerance =
+            fit_near_copy_tolerance(dataset, DEFAULT_NEAR_COPY_PER_MILLE, copy_transforms)?;
+        let near_copy_per_mille =
+            fit_near_copy_per_mille(dataset, near_copy_tolerance, copy_transforms)?;
         let request = DatasetRequest {
             dataset: dataset.cid(),
             shape: m.shape.clone(),
@@ -164,12 +174,8 @@ impl DatasetRequest {
             ink_min: 0,
             ink_max: elements,
             max_shift,
-            near_copy_per_mille: DEFAULT_NEAR_COPY_PER_MILLE,
-            near_copy_tolerance: fit_near_copy_tolerance(
-                dataset,
-                DEFAULT_NEAR_COPY_PER_MILLE,
-                copy_transforms,
-            )?,
+            near_copy_per_mille,
+            near_copy_tolerance,
             copy_transforms,
             negative_rule: true,
             max_records: DEFAULT_MAX_RECORDS,
@@ -423,33 +429,8 @@ pub fn fit_near_copy_tolerance(
     per_mille: u32,
     copy_transforms: u32,
 ) -> Result<u32> {
-    let count = dataset.len().min(NEAR_COPY_FIT_RECORDS);
-    let records = (0..count)
-        .map(|i| dataset.record(i))
-        .collect::<Result<Vec<_>>>()?;
-    let m = dataset.manifest();
-    let value_max = u8::try_from(m.value_max).unwrap_or(u8::MAX);
-    let geometry = Geometry::of(&m.shape);
-    let transforms = copy_transform_sets(match geometry {
-        Some(_) => copy_transforms,
-        None => copy_transforms & !COPY_MIRRORED,
-    });
-    // Each record's transforms, in `transforms` order. Mirroring and inverting keep every
-    // elementwise distance, so comparing a record and its transforms with the records before
-    // it covers both orders of a pair.
-    let transformed: Vec<Vec<Vec<u8>>> = records
-        .iter()
-        .map(|r| {
-            transforms
-                .iter()
-                .map(|&t| {
-                    let mut v = vec![0u8; r.len()];
-                    transform_record(r, t, geometry, value_max, &mut v);
-                    v
-                })
-                .collect()
-        })
-        .collect();
+    let (records, transformed) = fit_sample(dataset, copy_transforms)?;
+    let value_max = dataset.manifest().value_max;
     let allowance = dataset.record_size() * per_mille.min(999) as usize / 1000;
     let has_near_pair = |tolerance: u8| {
         records
@@ -465,7 +446,7 @@ pub fn fit_near_copy_tolerance(
             })
     };
     // Near pairs only grow with the tolerance: the largest without one, by bisection.
-    let most = u8::try_from(m.value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
+    let most = u8::try_from(value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
     let (mut lo, mut hi) = (0u8, most);
     if has_near_pair(0) {
         return Ok(0);
@@ -479,6 +460,84 @@ pub fn fit_near_copy_tolerance(
         }
     }
     Ok(u32::from(lo))
+}
+
+/// The near-copy share fitted to `dataset` at `tolerance` with the copy transforms
+/// `copy_transforms`: three quarters of the share of elements (in thousandths, rounded down)
+/// in which the closest two of the dataset's first [`NEAR_COPY_FIT_RECORDS`] records differ
+/// by more than `tolerance`, one of them mirrored or inverted as `copy_transforms` says or not,
+/// kept within [`DEFAULT_NEAR_COPY_PER_MILLE`]`..=`[`MAX_FITTED_NEAR_COPY_PER_MILLE`].
+///
+/// Why: a record much closer to another than any two of the dataset's records are is that
+/// record with part of it changed. A fixed share lets one record be paid for many times over,
+/// each time with another part of it changed: on 32x32 faces a 12x12 block changes 14% of a
+/// face, two copies blocked in different places differ in up to 28%, while the closest two of
+/// 80 LFW faces differ in 40%, so the fitted share is 30% and pays one such copy. On the 8x8
+/// digits (closest pair 19%) the share stays at the least. Deterministic (integer counts in
+/// index order); at most 512 * 511 / 2 comparisons per transform, each stopped once it exceeds
+/// the closest pair so far. A dataset of fewer than 2 records gets the least share.
+pub fn fit_near_copy_per_mille(
+    dataset: &Dataset,
+    tolerance: u32,
+    copy_transforms: u32,
+) -> Result<u32> {
+    let (records, transformed) = fit_sample(dataset, copy_transforms)?;
+    let size = dataset.record_size();
+    if records.len() < 2 || size == 0 {
+        return Ok(DEFAULT_NEAR_COPY_PER_MILLE);
+    }
+    let tolerance = u8::try_from(tolerance).unwrap_or(u8::MAX);
+    // Pairs further apart than the largest fitted share comes from do not matter.
+    let mut closest = size * (MAX_FITTED_NEAR_COPY_PER_MILLE as usize * 4 / 3) / 1000;
+    for (j, (b, forms)) in records.iter().zip(&transformed).enumerate() {
+        for b in std::iter::once(b).chain(forms) {
+            for a in &records[..j] {
+                if let Some(count) = differing_within(a, b, tolerance, closest) {
+                    closest = count as usize;
+                }
+            }
+        }
+    }
+    let share = closest as u64 * 1000 * 3 / 4 / size as u64;
+    Ok(u32::try_from(share)
+        .unwrap_or(u32::MAX)
+        .clamp(DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE))
+}
+
+/// Records, each its own bytes.
+type Records = Vec<Vec<u8>>;
+
+/// The records the near-copy fits compare (the dataset's first [`NEAR_COPY_FIT_RECORDS`]),
+/// and each one's copy transforms (`copy_transforms` less mirroring for records that are not
+/// images), in [`copy_transform_sets`] order. Mirroring and inverting keep every elementwise
+/// distance, so comparing a record and its transforms with the records before it covers both
+/// orders of a pair.
+fn fit_sample(dataset: &Dataset, copy_transforms: u32) -> Result<(Records, Vec<Records>)> {
+    let count = dataset.len().min(NEAR_COPY_FIT_RECORDS);
+    let records = (0..count)
+        .map(|i| dataset.record(i))
+        .collect::<Result<Vec<_>>>()?;
+    let m = dataset.manifest();
+    let value_max = u8::try_from(m.value_max).unwrap_or(u8::MAX);
+    let geometry = Geometry::of(&m.shape);
+    let transforms = copy_transform_sets(match geometry {
+        Some(_) => copy_transforms,
+        None => copy_transforms & !COPY_MIRRORED,
+    });
+    let transformed = records
+        .iter()
+        .map(|r| {
+            transforms
+                .iter()
+                .map(|&t| {
+                    let mut v = vec![0u8; r.len()];
+                    transform_record(r, t, geometry, value_max, &mut v);
+                    v
+                })
+                .collect()
+        })
+        .collect();
+    Ok((records, transformed))
 }
 
 /// Ink bounds (`ink_min`, `ink_max`) fitted to `dataset`: its records' smallest and largest ink
