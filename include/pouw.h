@@ -78,13 +78,14 @@
 #define POUW_RECORD_NEAR_COPY_IN_SUBMISSION 12
 
 /*
- Record rejected: mirrored or inverted (the request's copy transforms), an exact, shifted or
- near copy of a dataset record (checked after the near copies).
+ Record rejected: transformed (mirrored, upside down, turned or inverted: the request's copy
+ transforms), an exact, shifted or near copy of a dataset record (checked after the near
+ copies).
  */
 #define POUW_RECORD_TRANSFORMED_COPY_OF_DATASET 13
 
 /*
- Record rejected: mirrored or inverted, an exact, shifted or near copy of an earlier record
+ Record rejected: transformed, an exact, shifted or near copy of an earlier record
  of the same submission.
  */
 #define POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION 14
@@ -221,6 +222,18 @@
  `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
  */
 #define POUW_COPY_INVERTED (1 << 1)
+
+/*
+ `copy_transforms` bit: the copy rules also check a record upside down (images only).
+ */
+#define POUW_COPY_FLIPPED (1 << 2)
+
+/*
+ `copy_transforms` bit: the copy rules also check a record turned a quarter (square images
+ only, and only with `POUW_COPY_MIRRORED` and `POUW_COPY_FLIPPED`: then every turn and
+ reflection of the square is checked).
+ */
+#define POUW_COPY_TURNED (1 << 3)
 
 /*
  `pouw_ipfs_options::set` bit: `local_only` is set.
@@ -841,8 +854,9 @@ typedef struct pouw_dataset_request_options {
   uint32_t near_copy_tolerance;
   /*
    Which transforms of a record the copy rules (exact, shifted and near copies) also check:
-   `POUW_COPY_MIRRORED` (images only), `POUW_COPY_INVERTED`, both, or 0 (default: both for
-   images, inverted for other shapes).
+   a set of `POUW_COPY_*` bits, every combination of which is checked, or 0 (default: all
+   four for square images, all but `POUW_COPY_TURNED` for other images, inverted for other
+   shapes).
    */
   uint32_t copy_transforms;
   /*

@@ -72,8 +72,8 @@ static const char *verdict_name(uint32_t code) {
     case POUW_RECORD_UNLIKE_DATASET: return "unlike the dataset";
     case POUW_RECORD_NEAR_COPY_OF_DATASET: return "near copy of a dataset record";
     case POUW_RECORD_NEAR_COPY_IN_SUBMISSION: return "near copy within the submission";
-    case POUW_RECORD_TRANSFORMED_COPY_OF_DATASET: return "mirrored or inverted copy of a dataset record";
-    case POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: return "mirrored or inverted copy within the submission";
+    case POUW_RECORD_TRANSFORMED_COPY_OF_DATASET: return "transformed copy of a dataset record";
+    case POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: return "transformed copy within the submission";
     default: return "?";
     }
 }

@@ -38,7 +38,7 @@ const (
 	RecordUnlikeDataset           RecordCode = C.POUW_RECORD_UNLIKE_DATASET
 	RecordNearCopyOfDataset       RecordCode = C.POUW_RECORD_NEAR_COPY_OF_DATASET
 	RecordNearCopyInSubmission    RecordCode = C.POUW_RECORD_NEAR_COPY_IN_SUBMISSION
-	// The record, mirrored or inverted (RequestOptions.CopyTransforms), is an exact, shifted or
+	// The record, transformed (RequestOptions.CopyTransforms), is an exact, shifted or
 	// near copy of a dataset record or of an earlier record of its submission.
 	RecordTransformedCopyOfDataset    RecordCode = C.POUW_RECORD_TRANSFORMED_COPY_OF_DATASET
 	RecordTransformedCopyInSubmission RecordCode = C.POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION
@@ -61,8 +61,8 @@ var recordCodeNames = map[RecordCode]string{
 	RecordUnlikeDataset:               "unlike the dataset (critic features)",
 	RecordNearCopyOfDataset:           "near copy of a dataset record",
 	RecordNearCopyInSubmission:        "near copy within the submission",
-	RecordTransformedCopyOfDataset:    "mirrored or inverted copy of a dataset record",
-	RecordTransformedCopyInSubmission: "mirrored or inverted copy within the submission",
+	RecordTransformedCopyOfDataset:    "transformed copy of a dataset record",
+	RecordTransformedCopyInSubmission: "transformed copy within the submission",
 	RecordNegativeCloser:              "its negative is closer to the dataset (critic features)",
 }
 
@@ -126,8 +126,9 @@ type RequestOptions struct {
 	// 15%; PerMille 0 turns it off).
 	NearCopy *NearCopyRule
 	// CopyTransforms says which transforms of a record the copy rules (exact, shifted and near
-	// copies) also check: CopyMirrored (images only), CopyInverted, both, or 0 (nil: both for
-	// images, inverted for other shapes).
+	// copies) also check: a set of Copy* bits, every combination of which is checked, or 0
+	// (nil: all four for square images, all but CopyTurned for other images, CopyInverted for
+	// other shapes).
 	CopyTransforms *uint32
 	// NegativeRule rejects a record whose negative (each value v as the largest value minus v)
 	// lies closer to the dataset's critic features than the record (nil: on).
@@ -140,6 +141,11 @@ const (
 	CopyMirrored uint32 = C.POUW_COPY_MIRRORED
 	// CopyInverted checks a record's negative (each value v as the largest value minus v).
 	CopyInverted uint32 = C.POUW_COPY_INVERTED
+	// CopyFlipped checks a record upside down (the rows in reverse order).
+	CopyFlipped uint32 = C.POUW_COPY_FLIPPED
+	// CopyTurned checks a record turned a quarter (square images only, and only with
+	// CopyMirrored and CopyFlipped: then every turn and reflection of the square).
+	CopyTurned uint32 = C.POUW_COPY_TURNED
 )
 
 // NearCopyRule rejects a record that differs from a dataset record, or from an earlier record

@@ -428,7 +428,8 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		"bytes under one record": {MaxBytes: 63},
 		"near copies at 100%":    {NearCopy: &NearCopyRule{PerMille: 1000}},
 		"tolerance at the top":   {NearCopy: &NearCopyRule{PerMille: 150, Tolerance: 16}},
-		"unknown copy transform": {CopyTransforms: Uint32(4)},
+		"unknown copy transform": {CopyTransforms: Uint32(16)},
+		"turned alone":           {CopyTransforms: Uint32(CopyTurned)},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {

@@ -5,7 +5,7 @@
 //! A record's verdict is a `uint32_t`: [`POUW_RECORD_ACCEPTED`] (0) or the stable number of its
 //! rejection reason (`POUW_RECORD_*`, 1 to 9 in the order the checks run, then 10, the
 //! distance rule, checked before the logit, 11 and 12, the near copies, checked after the
-//! shifted copies, 13 and 14, the mirrored or inverted copies, checked after the near
+//! shifted copies, 13 and 14, the transformed copies, checked after the near
 //! copies, and 15, the negative rule, checked after the distance rule).
 
 use crate::boundary::{
@@ -53,10 +53,11 @@ pub const POUW_RECORD_NEAR_COPY_OF_DATASET: u32 = 11;
 /// Record rejected: differs from an earlier record of the same submission in at most the
 /// request's near-copy share of its elements.
 pub const POUW_RECORD_NEAR_COPY_IN_SUBMISSION: u32 = 12;
-/// Record rejected: mirrored or inverted (the request's copy transforms), an exact, shifted or
-/// near copy of a dataset record (checked after the near copies).
+/// Record rejected: transformed (mirrored, upside down, turned or inverted: the request's copy
+/// transforms), an exact, shifted or near copy of a dataset record (checked after the near
+/// copies).
 pub const POUW_RECORD_TRANSFORMED_COPY_OF_DATASET: u32 = 13;
-/// Record rejected: mirrored or inverted, an exact, shifted or near copy of an earlier record
+/// Record rejected: transformed, an exact, shifted or near copy of an earlier record
 /// of the same submission.
 pub const POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: u32 = 14;
 /// Record rejected: its negative (each value `v` as the largest value minus `v`) lies closer to

@@ -34,9 +34,17 @@ pub const POUW_REQUEST_OPTION_NEGATIVE_RULE: u32 = 1 << 7;
 pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
 pub const POUW_COPY_INVERTED: u32 = 1 << 1;
+/// `copy_transforms` bit: the copy rules also check a record upside down (images only).
+pub const POUW_COPY_FLIPPED: u32 = 1 << 2;
+/// `copy_transforms` bit: the copy rules also check a record turned a quarter (square images
+/// only, and only with `POUW_COPY_MIRRORED` and `POUW_COPY_FLIPPED`: then every turn and
+/// reflection of the square is checked).
+pub const POUW_COPY_TURNED: u32 = 1 << 3;
 const _: () = assert!(
     POUW_COPY_MIRRORED == pouw::growth::COPY_MIRRORED
         && POUW_COPY_INVERTED == pouw::growth::COPY_INVERTED
+        && POUW_COPY_FLIPPED == pouw::growth::COPY_FLIPPED
+        && POUW_COPY_TURNED == pouw::growth::COPY_TURNED
 );
 
 /// Options of [`pouw_dataset_request_new`], sized like `pouw_params_options`: a caller sets
@@ -79,8 +87,9 @@ pub struct pouw_dataset_request_options {
     /// near copies at 150 thousandths).
     pub near_copy_tolerance: u32,
     /// Which transforms of a record the copy rules (exact, shifted and near copies) also check:
-    /// `POUW_COPY_MIRRORED` (images only), `POUW_COPY_INVERTED`, both, or 0 (default: both for
-    /// images, inverted for other shapes).
+    /// a set of `POUW_COPY_*` bits, every combination of which is checked, or 0 (default: all
+    /// four for square images, all but `POUW_COPY_TURNED` for other images, inverted for other
+    /// shapes).
     pub copy_transforms: u32,
     /// The negative rule, 1 (on, the default) or 0 (off): a record whose negative (each value
     /// `v` as the largest value minus `v`) lies closer to the dataset's critic features than

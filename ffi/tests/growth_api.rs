@@ -960,7 +960,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_NEGATIVE_RULE;
     assert_eq!(
         defaults.copy_transforms,
-        POUW_COPY_MIRRORED | POUW_COPY_INVERTED
+        POUW_COPY_MIRRORED | POUW_COPY_INVERTED | POUW_COPY_FLIPPED | POUW_COPY_TURNED
     );
     assert!(defaults.negative_rule);
     let o = pouw_dataset_request_options {
@@ -1051,7 +1051,12 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         },
         pouw_dataset_request_options {
             set: POUW_REQUEST_OPTION_COPY_TRANSFORMS,
-            copy_transforms: 4,
+            copy_transforms: 16,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_COPY_TRANSFORMS,
+            copy_transforms: POUW_COPY_TURNED,
             ..o
         },
         pouw_dataset_request_options {

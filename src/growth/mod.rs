@@ -8,7 +8,7 @@
 //!   CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
 //!   value range, ink, exact duplicates, translated copies and near copies, of the record and of
-//!   its mirror image and negative, against a [`DuplicateIndex`] of the dataset and within the
+//!   its mirror image, upside-down and turned copies and negative, against a [`DuplicateIndex`] of the dataset and within the
 //!   submission) and, with the `torch` feature, `Judge::check`,
 //!   which adds the discriminator score and gives a [`Verdict`] per record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
@@ -32,8 +32,8 @@
 //! ## What the model can and cannot judge
 //! Two views of the network's model decide, after the rules about the record's format and
 //! copies (size, values, exact duplicates, copies shifted by up to `max_shift`, near copies
-//! that keep all but a few of a record's elements, and each of these copies mirrored or
-//! inverted; the ink bounds
+//! that keep all but a few of a record's elements, and each of these copies mirrored, upside
+//! down, turned or inverted; the ink bounds
 //! too where a requester sets them, a rule for strokes on a blank ground such as digits):
 //! the distance of the critic's features to the dataset's ([`FeatureModel`], fitted by every
 //! node on the request's dataset, threshold out of fold) and the critic's logit (threshold
@@ -42,7 +42,8 @@
 //! rejects noise, blank images, other kinds of image and noisy copies; a discriminator that
 //! memorised a small dataset rejects many unseen records by its logit. Neither catches local
 //! damage (a block pasted over a face or a digit) or, reliably, an inverted face: over a
-//! dataset record the copy rules catch the block, the mirror image and the negative; over an
+//! dataset record the copy rules catch the block, the mirror image, the turns and the negative
+//! (not a brighter, darker or weaker copy); over an
 //! unseen record the negative rule catches the inversion (the record's negative lies closer to
 //! the dataset's features than the record), and nothing catches the block.
 
@@ -50,6 +51,7 @@ mod append;
 mod features;
 mod judge;
 mod ledger;
+mod near;
 mod records;
 mod reputation;
 mod request;
@@ -70,10 +72,10 @@ pub use ledger::{
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
     dataset_ink_bounds, fit_near_copy_per_mille, fit_near_copy_tolerance, ink_of, DatasetRequest,
-    COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, DEFAULT_DISTANCE_REJECT_PER_MILLE,
-    DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT, DEFAULT_NEAR_COPY_PER_MILLE,
-    MAX_FITTED_NEAR_COPY_PER_MILLE, MAX_SHIFT, MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,
-    NEAR_COPY_FIT_RECORDS, NEAR_COPY_TOLERANCE_DIVISOR,
+    COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, COPY_TURNED,
+    DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT,
+    DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE, MAX_SHIFT, MAX_SUBMISSION_BYTES,
+    MAX_SUBMISSION_RECORDS, NEAR_COPY_FIT_RECORDS, NEAR_COPY_TOLERANCE_DIVISOR,
 };
 pub use submission::{
     accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,

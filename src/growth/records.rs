@@ -1,7 +1,9 @@
 //! Record helpers shared by the growth modules: bulk reads of a dataset, translations and the
-//! copy transforms (mirror, negative).
+//! copy transforms (quarter turn, upside down, mirror, negative).
 
-use super::request::{COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL};
+use super::request::{
+    COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, COPY_TURNED,
+};
 use crate::dataset::{Dataset, RECORDS_FILE};
 use crate::error::{Error, Result};
 use crate::fsutil::read_exact_at;
@@ -104,16 +106,29 @@ impl Geometry {
 }
 
 /// The transforms the copy rules check for the `copy_transforms` bits of a request, each a
-/// non-empty set of bits, in the canonical order (mirrored, inverted, both).
+/// non-empty set of bits, in the canonical order (ascending: mirrored, inverted, both, upside
+/// down, ...).
 pub(crate) fn copy_transform_sets(copy_transforms: u32) -> Vec<u32> {
     (1..=COPY_TRANSFORMS_ALL)
         .filter(|t| t & !copy_transforms == 0)
         .collect()
 }
 
+/// `copy_transforms` less the transforms records of `geometry` cannot take: the geometric ones
+/// for records that are not images, the quarter turn for images that are not square.
+pub(crate) fn applicable_transforms(copy_transforms: u32, geometry: Option<Geometry>) -> u32 {
+    match geometry {
+        None => copy_transforms & !(COPY_MIRRORED | COPY_FLIPPED | COPY_TURNED),
+        Some(g) if g.height != g.width => copy_transforms & !COPY_TURNED,
+        Some(_) => copy_transforms,
+    }
+}
+
 /// Writes `record` transformed by `transform` (a set of `COPY_*` bits) into `out` (same length):
-/// mirrored (each row of each channel reversed; `geometry` must be the record's, else the
-/// mirror is skipped), then inverted (`value_max - v`, values above `value_max` to 0).
+/// turned a quarter clockwise (square images only), upside down (the rows of each channel in
+/// reverse order), mirrored (each row of each channel reversed), in that order (the geometric
+/// steps need `geometry` to be the record's, else they are skipped), then inverted
+/// (`value_max - v`, values above `value_max` to 0).
 pub(crate) fn transform_record(
     record: &[u8],
     transform: u32,
@@ -121,12 +136,32 @@ pub(crate) fn transform_record(
     value_max: u8,
     out: &mut [u8],
 ) {
-    out.copy_from_slice(record);
-    if let (true, Some(g)) = (transform & COPY_MIRRORED != 0, geometry) {
-        if g.width > 0 && g.channels * g.height * g.width == out.len() {
-            for row in out.chunks_exact_mut(g.width) {
-                row.reverse();
+    let g = geometry.filter(|g| g.width > 0 && g.channels * g.height * g.width == out.len());
+    let side = g.filter(|g| g.height == g.width).map(|g| g.width);
+    match side {
+        Some(n) if transform & COPY_TURNED != 0 => {
+            // Row y of the turned plane is column y of the plane read bottom to top.
+            for (to, from) in out.chunks_exact_mut(n * n).zip(record.chunks_exact(n * n)) {
+                for (y, row) in to.chunks_exact_mut(n).enumerate() {
+                    for (x, v) in row.iter_mut().enumerate() {
+                        *v = from[(n - 1 - x) * n + y];
+                    }
+                }
             }
+        }
+        _ => out.copy_from_slice(record),
+    }
+    if let (true, Some(g)) = (transform & COPY_FLIPPED != 0, g) {
+        for plane in out.chunks_exact_mut(g.height * g.width) {
+            for y in 0..g.height / 2 {
+                let (top, bottom) = plane.split_at_mut((g.height - 1 - y) * g.width);
+                top[y * g.width..(y + 1) * g.width].swap_with_slice(&mut bottom[..g.width]);
+            }
+        }
+    }
+    if let (true, Some(g)) = (transform & COPY_MIRRORED != 0, g) {
+        for row in out.chunks_exact_mut(g.width) {
+            row.reverse();
         }
     }
     if transform & COPY_INVERTED != 0 {
@@ -174,10 +209,63 @@ mod tests {
         assert_eq!(out, [3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10]);
         transform_record(&r, COPY_INVERTED, Some(g), 12, &mut out);
         assert_eq!(out, [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
-        transform_record(&r, COPY_TRANSFORMS_ALL, Some(g), 12, &mut out);
+        transform_record(&r, COPY_MIRRORED | COPY_INVERTED, Some(g), 12, &mut out);
         assert_eq!(out, [9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2]);
         assert_eq!(copy_transform_sets(0), Vec::<u32>::new());
         assert_eq!(copy_transform_sets(COPY_INVERTED), [COPY_INVERTED]);
-        assert_eq!(copy_transform_sets(COPY_TRANSFORMS_ALL), [1, 2, 3]);
+        assert_eq!(
+            copy_transform_sets(COPY_MIRRORED | COPY_INVERTED),
+            [1, 2, 3]
+        );
+        assert_eq!(copy_transform_sets(COPY_TRANSFORMS_ALL).len(), 15);
+    }
+
+    #[test]
+    fn transforms_turn_and_flip_squares_into_every_symmetry() {
+        let g = Geometry {
+            channels: 2,
+            height: 2,
+            width: 2,
+        };
+        let r: Vec<u8> = (1..=8).collect();
+        let mut out = vec![0u8; 8];
+        // 1 2 / 3 4 turned clockwise is 3 1 / 4 2; upside down 3 4 / 1 2.
+        transform_record(&r, COPY_TURNED, Some(g), 8, &mut out);
+        assert_eq!(out, [3, 1, 4, 2, 7, 5, 8, 6]);
+        transform_record(&r, COPY_FLIPPED, Some(g), 8, &mut out);
+        assert_eq!(out, [3, 4, 1, 2, 7, 8, 5, 6]);
+        // Every set of the three geometric bits gives another of the square's 8 symmetries.
+        let geometric = COPY_MIRRORED | COPY_FLIPPED | COPY_TURNED;
+        let mut images: Vec<Vec<u8>> = (0..=geometric)
+            .filter(|t| t & !geometric == 0)
+            .map(|t| {
+                let mut o = vec![0u8; 8];
+                transform_record(&r, t, Some(g), 8, &mut o);
+                o
+            })
+            .collect();
+        images.sort();
+        images.dedup();
+        assert_eq!(images.len(), 8);
+        // Odd heights keep the middle row; a turn needs a square.
+        let tall = Geometry {
+            channels: 1,
+            height: 3,
+            width: 2,
+        };
+        let r: Vec<u8> = (1..=6).collect();
+        let mut out = vec![0u8; 6];
+        transform_record(&r, COPY_FLIPPED, Some(tall), 6, &mut out);
+        assert_eq!(out, [5, 6, 3, 4, 1, 2]);
+        transform_record(&r, COPY_TURNED, Some(tall), 6, &mut out);
+        assert_eq!(out, r);
+        assert_eq!(
+            applicable_transforms(COPY_TRANSFORMS_ALL, Some(tall)),
+            COPY_TRANSFORMS_ALL & !COPY_TURNED
+        );
+        assert_eq!(
+            applicable_transforms(COPY_TRANSFORMS_ALL, None),
+            COPY_INVERTED
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Dataset requests: what the network asks for and the rule every submission is judged by.
 
-use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
-use super::submission::differing_within;
+use super::near::differing_within;
+use super::records::{
+    applicable_transforms, copy_transform_sets, for_each_record, transform_record, Geometry,
+};
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::{DType, Dataset, Manifest, MAX_DIMS};
 use crate::error::{Error, Result};
@@ -15,8 +17,9 @@ const MAGIC: &[u8; 4] = b"PWRQ";
 /// first two hidden layers), so a version 2 request's threshold meant other features; versions
 /// 1 and 2 are refused. 4: the near-copy rule (`near_copy_per_mille`, `near_copy_tolerance`).
 /// 5: the copy transforms (`copy_transforms`: mirrored and inverted copies) and the negative
-/// rule (`negative_rule`); earlier versions are refused.
-const FORMAT_VERSION: u32 = 5;
+/// rule (`negative_rule`). 6: the copy transforms include upside-down and quarter-turned
+/// copies ([`COPY_FLIPPED`], [`COPY_TURNED`]); earlier versions are refused.
+const FORMAT_VERSION: u32 = 6;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
 /// The largest number of records one submission may be allowed to carry.
@@ -52,8 +55,16 @@ pub const COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also look at the record inverted (each value `v`
 /// replaced by `value_max - v`: the negative image).
 pub const COPY_INVERTED: u32 = 1 << 1;
+/// `copy_transforms` bit: the copy rules also look at the record upside down (the rows of each
+/// channel in reverse order; image shapes `[C, H, W]` only).
+pub const COPY_FLIPPED: u32 = 1 << 2;
+/// `copy_transforms` bit: the copy rules also look at the record turned a quarter clockwise
+/// (square image shapes `[C, H, H]` only, and only with [`COPY_MIRRORED`] and [`COPY_FLIPPED`]:
+/// with them the transforms are every turn and reflection of a square, so a copy turned either
+/// way is found).
+pub const COPY_TURNED: u32 = 1 << 3;
 /// Every `copy_transforms` bit.
-pub const COPY_TRANSFORMS_ALL: u32 = COPY_MIRRORED | COPY_INVERTED;
+pub const COPY_TRANSFORMS_ALL: u32 = COPY_MIRRORED | COPY_INVERTED | COPY_FLIPPED | COPY_TURNED;
 
 /// A dataset request: the network asks for `target_count` new records of a given layout and
 /// says how submissions are judged. Its canonical encoding ([`DatasetRequest::to_bytes`]) is
@@ -63,7 +74,7 @@ pub const COPY_TRANSFORMS_ALL: u32 = COPY_MIRRORED | COPY_INVERTED;
 /// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate, nor a
 /// translated copy (by up to `max_shift` pixels), nor a near copy (all but a few elements the
 /// same) of a dataset record or of an earlier record of its submission, nor any of these once
-/// mirrored or inverted (`copy_transforms`), the judge model's features of it lie within the
+/// mirrored, upside down, turned or inverted (`copy_transforms`), the judge model's features of it lie within the
 /// distance rule's threshold and no further from the dataset's than its negative's (the
 /// negative rule),
 /// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
@@ -111,9 +122,11 @@ pub struct DatasetRequest {
     /// apart (0: when they are not equal). Below `value_max`.
     pub near_copy_tolerance: u32,
     /// Which transforms of a record the copy rules (exact, shifted and near copies) also
-    /// check: [`COPY_MIRRORED`] (image shapes only) and [`COPY_INVERTED`], and both together
-    /// when both are set. A mirror image or a negative of a dataset record is the record
-    /// again, not new data. 0 turns them off.
+    /// check: [`COPY_MIRRORED`] and [`COPY_FLIPPED`] (image shapes only), [`COPY_TURNED`]
+    /// (square images only) and [`COPY_INVERTED`], and every combination of the bits set (with
+    /// all four: the 7 other turns and reflections of a square, each also inverted, and the
+    /// negative). A mirror image, an upside-down or turned copy or a negative of a dataset
+    /// record is the record again, not new data. 0 turns them off.
     pub copy_transforms: u32,
     /// The negative rule: a record whose negative (each value `v` as `value_max - v`) lies
     /// closer to the dataset's features than the record itself (the judge's squared
@@ -136,8 +149,9 @@ impl DatasetRequest {
     /// [`fit_near_copy_tolerance`] fits to the dataset at [`DEFAULT_NEAR_COPY_PER_MILLE`], then
     /// the share [`fit_near_copy_per_mille`] fits at that tolerance (both read the first
     /// [`NEAR_COPY_FIT_RECORDS`] records), the copy rules
-    /// applied to inverted records and, for images, mirrored ones too ([`COPY_INVERTED`],
-    /// [`COPY_MIRRORED`]), the negative rule on, the ink rule off (`0..=` the record's elements;
+    /// applied to inverted records and, for images, mirrored and upside-down ones too, and for
+    /// square images turned ones ([`COPY_INVERTED`], [`COPY_MIRRORED`], [`COPY_FLIPPED`],
+    /// [`COPY_TURNED`]), the negative rule on, the ink rule off (`0..=` the record's elements;
     /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
     /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
     /// dataset's size per submission.
@@ -153,7 +167,11 @@ impl DatasetRequest {
         let (max_shift, copy_transforms) = match m.image_dims() {
             Some((_, h, w)) => (
                 DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
-                COPY_TRANSFORMS_ALL,
+                if h == w {
+                    COPY_TRANSFORMS_ALL
+                } else {
+                    COPY_TRANSFORMS_ALL & !COPY_TURNED
+                },
             ),
             None => (0, COPY_INVERTED),
         };
@@ -258,14 +276,20 @@ impl DatasetRequest {
                 ),
             );
         }
+        let square = matches!(self.shape[..], [_, h, w] if h == w);
         if self.copy_transforms & !COPY_TRANSFORMS_ALL != 0
-            || (self.copy_transforms & COPY_MIRRORED != 0 && self.shape.len() != 3)
+            || (self.copy_transforms & (COPY_MIRRORED | COPY_FLIPPED) != 0 && self.shape.len() != 3)
+            || (self.copy_transforms & COPY_TURNED != 0
+                && (!square
+                    || self.copy_transforms & (COPY_MIRRORED | COPY_FLIPPED)
+                        != COPY_MIRRORED | COPY_FLIPPED))
         {
             return bad(
                 "copy transforms",
                 format!(
-                    "{:#x} for records of shape {:?} (bits {COPY_MIRRORED}: mirrored, images \
-                     only; {COPY_INVERTED}: inverted)",
+                    "{:#x} for records of shape {:?} (bits {COPY_MIRRORED}: mirrored and \
+                     {COPY_FLIPPED}: upside down, images only; {COPY_TURNED}: turned, square \
+                     images only, with both of those; {COPY_INVERTED}: inverted)",
                     self.copy_transforms, self.shape
                 ),
             );
@@ -417,7 +441,7 @@ fn elements_of(shape: &[u32]) -> Result<u32> {
 /// The near-copy tolerance fitted to `dataset` for the rule at `per_mille` with the copy
 /// transforms `copy_transforms`: the largest, up to `value_max /`
 /// [`NEAR_COPY_TOLERANCE_DIVISOR`], at which no record of the dataset's first
-/// [`NEAR_COPY_FIT_RECORDS`] is a near copy of another, nor once mirrored or inverted as
+/// [`NEAR_COPY_FIT_RECORDS`] is a near copy of another, nor once transformed as
 /// `copy_transforms` says (0 when even exact comparison finds such a pair). The rule then
 /// catches copies with small changes to every value (noise within the tolerance) where the
 /// dataset's own records are further apart, and rejects none of them: on 32x32 LFW faces it is
@@ -465,7 +489,7 @@ pub fn fit_near_copy_tolerance(
 /// The near-copy share fitted to `dataset` at `tolerance` with the copy transforms
 /// `copy_transforms`: three quarters of the share of elements (in thousandths, rounded down)
 /// in which the closest two of the dataset's first [`NEAR_COPY_FIT_RECORDS`] records differ
-/// by more than `tolerance`, one of them mirrored or inverted as `copy_transforms` says or not,
+/// by more than `tolerance`, one of them transformed as `copy_transforms` says or not,
 /// kept within [`DEFAULT_NEAR_COPY_PER_MILLE`]`..=`[`MAX_FITTED_NEAR_COPY_PER_MILLE`].
 ///
 /// Why: a record much closer to another than any two of the dataset's records are is that
@@ -509,7 +533,7 @@ type Records = Vec<Vec<u8>>;
 
 /// The records the near-copy fits compare (the dataset's first [`NEAR_COPY_FIT_RECORDS`]),
 /// and each one's copy transforms (`copy_transforms` less mirroring for records that are not
-/// images), in [`copy_transform_sets`] order. Mirroring and inverting keep every elementwise
+/// images, less turning for images that are not square), in [`copy_transform_sets`] order. Mirroring and inverting keep every elementwise
 /// distance, so comparing a record and its transforms with the records before it covers both
 /// orders of a pair.
 fn fit_sample(dataset: &Dataset, copy_transforms: u32) -> Result<(Records, Vec<Records>)> {
@@ -520,10 +544,7 @@ fn fit_sample(dataset: &Dataset, copy_transforms: u32) -> Result<(Records, Vec<R
     let m = dataset.manifest();
     let value_max = u8::try_from(m.value_max).unwrap_or(u8::MAX);
     let geometry = Geometry::of(&m.shape);
-    let transforms = copy_transform_sets(match geometry {
-        Some(_) => copy_transforms,
-        None => copy_transforms & !COPY_MIRRORED,
-    });
+    let transforms = copy_transform_sets(applicable_transforms(copy_transforms, geometry));
     let transformed = records
         .iter()
         .map(|r| {

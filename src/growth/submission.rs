@@ -1,8 +1,10 @@
 //! Submissions and the model-free part of their check: sizes, value range, ink, exact
-//! duplicates, translated copies, near copies, and the same copies mirrored or inverted. The
+//! duplicates, translated copies, near copies, and the same copies transformed (mirrored,
+//! upside down, turned, inverted). The
 //! judge (`growth::Judge`, feature `torch`) adds the
 //! discriminator score.
 
+use super::near::{near_in_dataset, near_in_earlier, Earlier, NearCopies};
 use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
 use super::request::{ink_of, DatasetRequest, MAX_CID_BYTES};
 use crate::codec::{Decoder, Encoder};
@@ -10,8 +12,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
 use crate::ident::{cid_from_bytes, Cid};
-use crate::merkle::leaf_hash;
-use rayon::prelude::*;
+use crate::merkle::{leaf_hash, leaf_hashes};
 use std::collections::{HashMap, HashSet};
 
 const MAGIC: &[u8; 4] = b"PWSU";
@@ -183,18 +184,19 @@ pub enum Rejection {
         /// Elements that differ.
         differing: u32,
     },
-    /// The record, mirrored or inverted (a transform of the request's `copy_transforms`), is
-    /// an exact, shifted or near copy of a dataset record (checked after the near copies).
+    /// The record, transformed (mirrored, upside down, turned or inverted: a transform of the
+    /// request's `copy_transforms`), is an exact, shifted or near copy of a dataset record
+    /// (checked after the near copies).
     TransformedCopyOfDataset {
-        /// The transform (`COPY_MIRRORED`, `COPY_INVERTED` or both) that makes it a copy.
+        /// The transform (a set of `COPY_*` bits) that makes it a copy.
         transform: u32,
     },
-    /// The record, mirrored or inverted, is an exact, shifted or near copy of an earlier record
-    /// of the same submission.
+    /// The record, transformed, is an exact, shifted or near copy of an earlier record of the
+    /// same submission.
     TransformedCopyInSubmission {
         /// Position of the earlier record.
         first: u32,
-        /// The transform (`COPY_MIRRORED`, `COPY_INVERTED` or both) that makes it a copy.
+        /// The transform (a set of `COPY_*` bits) that makes it a copy.
         transform: u32,
     },
     /// The request's negative rule: the record's negative lies closer to the dataset's
@@ -260,11 +262,9 @@ impl Rejection {
             Rejection::UnlikeDataset { .. } => "unlike the dataset (critic features)",
             Rejection::NearCopyOfDataset { .. } => "near copy of a dataset record",
             Rejection::NearCopyInSubmission { .. } => "near copy within the submission",
-            Rejection::TransformedCopyOfDataset { .. } => {
-                "mirrored or inverted copy of a dataset record"
-            }
+            Rejection::TransformedCopyOfDataset { .. } => "transformed copy of a dataset record",
             Rejection::TransformedCopyInSubmission { .. } => {
-                "mirrored or inverted copy within the submission"
+                "transformed copy within the submission"
             }
             Rejection::NegativeCloser { .. } => {
                 "its negative is closer to the dataset (critic features)"
@@ -335,16 +335,6 @@ pub struct DuplicateIndex {
     records: u64,
 }
 
-/// The dataset side of the near-copy rule: the records themselves (a near copy differs from
-/// its record in a few elements anywhere, which no hash of the record finds).
-#[derive(Clone, Debug)]
-struct NearCopies {
-    per_mille: u32,
-    tolerance: u32,
-    /// The records' bytes, concatenated in index order (empty with the rule off).
-    records: Vec<u8>,
-}
-
 impl DuplicateIndex {
     /// Indexes `dataset` for `request` (whose layout it must have). With the shifted-copy or
     /// the near-copy rule on, every record is read and checked against its leaf
@@ -367,7 +357,9 @@ impl DuplicateIndex {
             near: NearCopies {
                 per_mille: request.near_copy_per_mille,
                 tolerance: request.near_copy_tolerance,
+                order: Vec::new(),
                 records: Vec::new(),
+                heads: Vec::new(),
             },
             records: dataset.len(),
         };
@@ -396,6 +388,9 @@ impl DuplicateIndex {
                 }
                 Ok(())
             })?;
+            if near {
+                index.near.order_by_variance(index.record_size);
+            }
         }
         Ok(index)
     }
@@ -415,7 +410,7 @@ impl DuplicateIndex {
             self.insert_shifts(record, &mut scratch);
         }
         if self.near.per_mille > 0 {
-            self.near.records.extend_from_slice(record);
+            self.near.push(record);
         }
         self.records += 1;
         Ok(())
@@ -457,7 +452,8 @@ impl DuplicateIndex {
 /// own verdict. Cost: one leaf hash per record, plus `(2s + 1)^2 - 1` hashes per record with
 /// `max_shift = s`, plus with the near-copy rule a comparison with every dataset record and
 /// every earlier record, each stopped once the allowance is exceeded; each copy transform
-/// (mirrored, inverted, both) adds a leaf hash and, with the near-copy rule, the comparisons
+/// (up to 15: the square's 7 other turns and reflections, each also inverted, and the
+/// negative) adds a leaf hash and, with the near-copy rule, the comparisons
 /// again for a record that passed the rules before it.
 pub fn precheck(
     request: &DatasetRequest,
@@ -486,10 +482,18 @@ pub fn precheck(
         geometry: Geometry::of(&request.shape),
         value_max: u8::try_from(request.value_max).unwrap_or(u8::MAX),
     };
-    let mut transformed = vec![0u8; size];
+    let mut ordered = vec![0u8; size];
+    let mut earlier_ordered = Earlier::with_capacity(submission.records.len());
     let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
     let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
-    let mut scratch = vec![0u8; size];
+    // Each record's translations and their leaf hashes (four at a time).
+    let mut translations = vec![0u8; shifts.len() * size];
+    let mut translation_leaves = vec![[0u8; 32]; shifts.len()];
+    let mut forms = TransformedForms {
+        records: vec![0u8; transforms.sets.len() * size],
+        leaves: vec![[0u8; 32]; transforms.sets.len()],
+        ordered: vec![0u8; size],
+    };
     let mut out = Vec::with_capacity(submission.records.len());
     for (j, record) in submission.records.iter().enumerate() {
         let j = j as u32;
@@ -498,12 +502,14 @@ pub fn precheck(
                 found: record.len() as u64,
                 expected: size as u64,
             }));
+            earlier_ordered.push(Vec::new());
             continue;
         }
         let leaf = leaf_hash(record);
-        let earlier = &submission.records[..j as usize];
+        index.near.put_in_order(record, &mut ordered);
+        let earlier = &earlier_ordered;
         let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted)
-            .or_else(|| near_copy(index, earlier, record))
+            .or_else(|| near_copy(index, earlier, &ordered))
             .or_else(|| {
                 let copies = Copies {
                     index,
@@ -511,16 +517,25 @@ pub fn precheck(
                     seen: &seen,
                     seen_shifted: &seen_shifted,
                 };
-                transformed_copy(&transforms, &copies, record, &mut transformed)
+                transformed_copy(&transforms, &copies, record, &mut forms)
             });
         out.push(verdict);
+        earlier_ordered.push(if index.near.per_mille > 0 {
+            ordered.clone()
+        } else {
+            Vec::new()
+        });
         seen.entry(leaf).or_insert(j);
         if let Some(g) = geometry {
-            for &(dx, dy) in &shifts {
-                g.translate(record, dx, dy, &mut scratch);
-                seen_shifted
-                    .entry(leaf_hash(&scratch))
-                    .or_insert((j, dx, dy));
+            for (&(dx, dy), out) in shifts
+                .iter()
+                .zip(translations.chunks_exact_mut(size.max(1)))
+            {
+                g.translate(record, dx, dy, out);
+            }
+            leaf_hashes(&translations, size, &mut translation_leaves);
+            for (&(dx, dy), leaf) in shifts.iter().zip(&translation_leaves) {
+                seen_shifted.entry(*leaf).or_insert((j, dx, dy));
             }
         }
     }
@@ -563,69 +578,15 @@ fn check_record(
     None
 }
 
-/// The near-copy rule for `record`: the first dataset record (in index order), then the first
-/// earlier record of the submission of the record's size, that it differs from in at most the
-/// rule's allowance of elements.
-fn near_copy(index: &DuplicateIndex, earlier: &[Vec<u8>], record: &[u8]) -> Option<Rejection> {
-    if let Some((record, differing)) = near_in_dataset(index, record) {
+/// The near-copy rule for `record` (in the index's near-copy order): the first dataset record
+/// (in index order), then the first earlier record of the submission of the record's size (in
+/// that order too), that it differs from in at most the rule's allowance of elements.
+fn near_copy(index: &DuplicateIndex, earlier: &Earlier, record: &[u8]) -> Option<Rejection> {
+    if let Some((record, differing)) = near_in_dataset(&index.near, record) {
         return Some(Rejection::NearCopyOfDataset { record, differing });
     }
-    let (first, differing) = near_in_earlier(index, earlier, record)?;
+    let (first, differing) = near_in_earlier(&index.near, earlier, record)?;
     Some(Rejection::NearCopyInSubmission { first, differing })
-}
-
-/// Dataset bytes from which the near-copy scan runs on the rayon pool (in tasks of at least
-/// 64 KiB of comparisons); smaller datasets are scanned on the calling thread.
-const PARALLEL_SCAN_BYTES: usize = 1 << 20;
-
-/// The first dataset record (in index order) `record` is a near copy of, with the elements
-/// that differ; `None` with the rule off.
-fn near_in_dataset(index: &DuplicateIndex, record: &[u8]) -> Option<(u64, u32)> {
-    let near = &index.near;
-    let within = near.within(record)?;
-    let i = if near.records.len() < PARALLEL_SCAN_BYTES {
-        // Handing a small scan to the pool costs more than the scan.
-        near.records
-            .chunks_exact(record.len())
-            .position(|other| within(other).is_some())
-    } else {
-        near.records
-            .par_chunks_exact(record.len())
-            .with_min_len(((1 << 16) / record.len().max(1)).max(1))
-            .position_first(|other| within(other).is_some())
-    }?;
-    let other = &near.records[i * record.len()..(i + 1) * record.len()];
-    Some((i as u64, within(other).unwrap_or(0)))
-}
-
-/// The first earlier record of the submission (of the record's size) `record` is a near copy
-/// of, with the elements that differ; `None` with the rule off.
-fn near_in_earlier(
-    index: &DuplicateIndex,
-    earlier: &[Vec<u8>],
-    record: &[u8],
-) -> Option<(u32, u32)> {
-    let within = index.near.within(record)?;
-    earlier.iter().enumerate().find_map(|(first, other)| {
-        let differing = (other.len() == record.len())
-            .then(|| within(other))
-            .flatten()?;
-        Some((first as u32, differing))
-    })
-}
-
-impl NearCopies {
-    /// The near-copy comparison with `record` (the elements differing, or `None` beyond the
-    /// allowance); `None` with the rule off.
-    fn within<'a>(&self, record: &'a [u8]) -> Option<impl Fn(&[u8]) -> Option<u32> + Sync + 'a> {
-        if self.per_mille == 0 {
-            return None;
-        }
-        let allowance = record.len() * self.per_mille as usize / 1000;
-        // Below `value_max`, which is at most 255 (validated with the request).
-        let tolerance = u8::try_from(self.tolerance).unwrap_or(u8::MAX);
-        Some(move |other: &[u8]| differing_within(record, other, tolerance, allowance))
-    }
 }
 
 /// The request's copy transforms, ready to apply to records of its layout.
@@ -637,36 +598,59 @@ struct Transforms {
 }
 
 /// What a record may be a copy of: the dataset (its index) and the earlier records of its
-/// submission (their bytes, leaf hashes and translations' leaf hashes).
+/// submission (their bytes in the near-copy order, leaf hashes and translations' leaf hashes).
 struct Copies<'a> {
     index: &'a DuplicateIndex,
-    earlier: &'a [Vec<u8>],
+    earlier: &'a Earlier,
     seen: &'a HashMap<Digest, u32>,
     seen_shifted: &'a HashMap<Digest, (u32, i8, i8)>,
 }
 
+/// Buffers for a record's transforms: each transform's bytes and leaf hash, in canonical order,
+/// and one of them in the near-copy order.
+struct TransformedForms {
+    records: Vec<u8>,
+    leaves: Vec<Digest>,
+    ordered: Vec<u8>,
+}
+
 /// The copy rules for the record's transforms: for each transform in canonical order, the
 /// transformed record is checked as an exact, shifted and near copy of the dataset, then of an
-/// earlier record of the submission; the first hit is the rejection.
+/// earlier record of the submission; the first hit is the rejection. The transforms' leaf
+/// hashes are computed together, four at a time.
 fn transformed_copy(
     transforms: &Transforms,
     copies: &Copies,
     record: &[u8],
-    scratch: &mut [u8],
+    forms: &mut TransformedForms,
 ) -> Option<Rejection> {
     let index = copies.index;
-    for &transform in &transforms.sets {
+    let size = record.len();
+    for (&transform, out) in transforms
+        .sets
+        .iter()
+        .zip(forms.records.chunks_exact_mut(size.max(1)))
+    {
         transform_record(
             record,
             transform,
             transforms.geometry,
             transforms.value_max,
-            scratch,
+            out,
         );
-        let leaf = leaf_hash(scratch);
+    }
+    leaf_hashes(&forms.records, size, &mut forms.leaves);
+    let ordered = &mut forms.ordered[..];
+    for ((&transform, transformed), &leaf) in transforms
+        .sets
+        .iter()
+        .zip(forms.records.chunks_exact(size.max(1)))
+        .zip(&forms.leaves)
+    {
+        index.near.put_in_order(transformed, ordered);
         if index.leaves.contains(&leaf)
             || index.shifted.contains_key(&leaf)
-            || near_in_dataset(index, scratch).is_some()
+            || near_in_dataset(&index.near, ordered).is_some()
         {
             return Some(Rejection::TransformedCopyOfDataset { transform });
         }
@@ -675,38 +659,14 @@ fn transformed_copy(
             .get(&leaf)
             .copied()
             .or_else(|| copies.seen_shifted.get(&leaf).map(|&(first, _, _)| first))
-            .or_else(|| near_in_earlier(index, copies.earlier, scratch).map(|(first, _)| first));
+            .or_else(|| {
+                near_in_earlier(&index.near, copies.earlier, ordered).map(|(first, _)| first)
+            });
         if let Some(first) = first {
             return Some(Rejection::TransformedCopyInSubmission { first, transform });
         }
     }
     None
-}
-
-/// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
-/// once more than `allowance` do (counted 16 elements at a time, a loop the compiler
-/// vectorises; the count stops there).
-pub(super) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usize) -> Option<u32> {
-    let differ = |p: &u8, q: &u8| usize::from(p.abs_diff(*q) > tolerance);
-    let (xs, ys) = (a.chunks_exact(16), b.chunks_exact(16));
-    let tail: usize = xs
-        .remainder()
-        .iter()
-        .zip(ys.remainder())
-        .map(|(p, q)| differ(p, q))
-        .sum();
-    let mut count = tail;
-    for (x, y) in xs.zip(ys) {
-        let mut lanes = [0u8; 16];
-        for ((l, p), q) in lanes.iter_mut().zip(x).zip(y) {
-            *l = u8::from(p.abs_diff(*q) > tolerance);
-        }
-        count += lanes.iter().map(|&l| usize::from(l)).sum::<usize>();
-        if count > allowance {
-            return None;
-        }
-    }
-    (count <= allowance).then_some(count as u32)
 }
 
 /// Completes the verdicts: records that passed [`precheck`] are accepted when their logit (in

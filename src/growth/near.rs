@@ -1,0 +1,307 @@
+//! The near-copy rule's scan: a record compared with every dataset record and every earlier
+//! record of its submission, counting the elements that lie more than the tolerance apart and
+//! stopping once more than the rule's share do.
+
+use rayon::prelude::*;
+
+/// The dataset side of the near-copy rule: the records themselves (a near copy differs from
+/// its record in a few elements anywhere, which no hash of the record finds).
+///
+/// Records are kept with their elements in [`NearCopies::order`], the positions where the
+/// dataset's records vary most first, and every record compared with them is put in that
+/// order too: the count of differing elements is the same in any order, but a comparison
+/// with a record that is no near copy stops after fewer elements (the digits' blank border
+/// last).
+#[derive(Clone, Debug)]
+pub(super) struct NearCopies {
+    pub(super) per_mille: u32,
+    pub(super) tolerance: u32,
+    /// Element positions by the dataset's variance at each, largest first (ties in position
+    /// order), as the index was built; empty with the rule off.
+    pub(super) order: Vec<u32>,
+    /// The records' bytes in `order`, concatenated in index order (empty with the rule off).
+    pub(super) records: Vec<u8>,
+    /// The first [`HEAD`] elements of each record in `order` (zero-padded), side by side: a
+    /// scan compares these first, and the whole record only when the head alone does not
+    /// already differ in more elements than the rule allows.
+    pub(super) heads: Vec<[u8; HEAD]>,
+}
+
+/// Elements of a record the near-copy scan compares first ([`NearCopies::heads`]).
+const HEAD: usize = 16;
+
+/// The first [`HEAD`] elements of `record`, zero-padded.
+fn head_of(record: &[u8]) -> [u8; HEAD] {
+    let mut head = [0u8; HEAD];
+    for (h, &v) in head.iter_mut().zip(record) {
+        *h = v;
+    }
+    head
+}
+
+/// Elements of two heads more than `tolerance` apart: at most the whole records' count (the
+/// padding is equal).
+fn head_differing(a: &[u8; HEAD], b: &[u8; HEAD], tolerance: u8) -> usize {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| usize::from(p.abs_diff(*q) > tolerance))
+        .sum()
+}
+
+/// Dataset bytes from which the near-copy scan runs on the rayon pool (in tasks of at least
+/// 64 KiB of comparisons); smaller datasets are scanned on the calling thread.
+const PARALLEL_SCAN_BYTES: usize = 1 << 20;
+
+/// The first dataset record (in index order) `record` (in the near-copy order) is a near copy
+/// of, with the elements that differ; `None` with the rule off.
+pub(super) fn near_in_dataset(near: &NearCopies, record: &[u8]) -> Option<(u64, u32)> {
+    let within = near.within(record)?;
+    let size = record.len();
+    let i = if near.records.len() < PARALLEL_SCAN_BYTES {
+        // Handing a small scan to the pool costs more than the scan. Heads first.
+        let (head, tolerance, allowance) =
+            (head_of(record), near.tolerance(), near.allowance(size));
+        near.heads
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| head_differing(h, &head, tolerance) <= allowance)
+            .map(|(i, _)| i)
+            .find(|&i| within(&near.records[i * size..(i + 1) * size]).is_some())
+    } else {
+        near.records
+            .par_chunks_exact(record.len())
+            .with_min_len(((1 << 16) / record.len().max(1)).max(1))
+            .position_first(|other| within(other).is_some())
+    }?;
+    let other = &near.records[i * record.len()..(i + 1) * record.len()];
+    Some((i as u64, within(other).unwrap_or(0)))
+}
+
+/// The first earlier record of the submission (of the record's size; both in the near-copy
+/// order) `record` is a near copy of, with the elements that differ; `None` with the rule off.
+pub(super) fn near_in_earlier(
+    near: &NearCopies,
+    earlier: &Earlier,
+    record: &[u8],
+) -> Option<(u32, u32)> {
+    let within = near.within(record)?;
+    let (head, tolerance, allowance) = (
+        head_of(record),
+        near.tolerance(),
+        near.allowance(record.len()),
+    );
+    earlier
+        .heads
+        .iter()
+        .zip(&earlier.records)
+        .enumerate()
+        .filter(|(_, (h, _))| head_differing(h, &head, tolerance) <= allowance)
+        .find_map(|(first, (_, other))| {
+            let differing = (other.len() == record.len())
+                .then(|| within(other))
+                .flatten()?;
+            Some((first as u32, differing))
+        })
+}
+
+/// The earlier records of a submission in the near-copy order (empty for records of another
+/// size, or with the rule off), and their heads.
+pub(super) struct Earlier {
+    records: Vec<Vec<u8>>,
+    heads: Vec<[u8; HEAD]>,
+}
+
+impl Earlier {
+    /// No records, room for `n`.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Earlier {
+            records: Vec::with_capacity(n),
+            heads: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds the next record (in the near-copy order, or empty).
+    pub(super) fn push(&mut self, record: Vec<u8>) {
+        self.heads.push(head_of(&record));
+        self.records.push(record);
+    }
+}
+
+impl NearCopies {
+    /// Sets [`NearCopies::order`] from the records (of `size` elements, in their own order)
+    /// and puts each of them in it. The variances are compared exactly (integer sums).
+    pub(super) fn order_by_variance(&mut self, size: usize) {
+        let (mut sums, mut squares) = (vec![0u64; size], vec![0u64; size]);
+        for record in self.records.chunks_exact(size) {
+            for ((s, q), &v) in sums.iter_mut().zip(squares.iter_mut()).zip(record) {
+                *s += u64::from(v);
+                *q += u64::from(v) * u64::from(v);
+            }
+        }
+        let n = (self.records.len() / size.max(1)) as u128;
+        // n^2 times the variance: n * sum(v^2) - sum(v)^2 (not negative).
+        let spread = |p: usize| n * u128::from(squares[p]) - u128::from(sums[p]).pow(2);
+        let mut order: Vec<u32> = (0..size as u32).collect();
+        order.sort_by(|&a, &b| spread(b as usize).cmp(&spread(a as usize)).then(a.cmp(&b)));
+        self.order = order;
+        let mut ordered = vec![0u8; size];
+        for record in self.records.chunks_exact_mut(size) {
+            for (o, &p) in ordered.iter_mut().zip(&self.order) {
+                *o = record[p as usize];
+            }
+            record.copy_from_slice(&ordered);
+        }
+        self.heads = self.records.chunks_exact(size).map(head_of).collect();
+    }
+
+    /// Adds a record (in its own order) after the others, in [`NearCopies::order`].
+    pub(super) fn push(&mut self, record: &[u8]) {
+        let mut ordered = vec![0u8; record.len()];
+        self.put_in_order(record, &mut ordered);
+        self.records.extend_from_slice(&ordered);
+        self.heads.push(head_of(&ordered));
+    }
+
+    /// Writes `record`'s elements into `out` (same length) in [`NearCopies::order`] (as they
+    /// are when the order is empty: the rule is off).
+    pub(super) fn put_in_order(&self, record: &[u8], out: &mut [u8]) {
+        if self.order.len() != record.len() {
+            out.copy_from_slice(record);
+            return;
+        }
+        for (o, &p) in out.iter_mut().zip(&self.order) {
+            *o = record[p as usize];
+        }
+    }
+
+    /// The near-copy comparison with `record` (in [`NearCopies::order`]: the elements
+    /// differing, or `None` beyond the allowance); `None` with the rule off.
+    fn within<'a>(&self, record: &'a [u8]) -> Option<impl Fn(&[u8]) -> Option<u32> + Sync + 'a> {
+        if self.per_mille == 0 {
+            return None;
+        }
+        let (tolerance, allowance) = (self.tolerance(), self.allowance(record.len()));
+        Some(move |other: &[u8]| differing_within(record, other, tolerance, allowance))
+    }
+
+    /// The most elements of a record of `size` that may differ in a near copy.
+    fn allowance(&self, size: usize) -> usize {
+        size * self.per_mille as usize / 1000
+    }
+
+    /// The tolerance as an element value (below `value_max`, at most 255, for a valid request).
+    fn tolerance(&self) -> u8 {
+        u8::try_from(self.tolerance).unwrap_or(u8::MAX)
+    }
+}
+
+/// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
+/// once more than `allowance` do (counted 16 elements at a time, a loop the compiler
+/// vectorises; the count stops there).
+#[inline]
+pub(crate) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usize) -> Option<u32> {
+    let differ = |p: &u8, q: &u8| usize::from(p.abs_diff(*q) > tolerance);
+    let (xs, ys) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: usize = xs
+        .remainder()
+        .iter()
+        .zip(ys.remainder())
+        .map(|(p, q)| differ(p, q))
+        .sum();
+    let mut count = tail;
+    for (x, y) in xs.zip(ys) {
+        let mut lanes = [0u8; 16];
+        for ((l, p), q) in lanes.iter_mut().zip(x).zip(y) {
+            *l = u8::from(p.abs_diff(*q) > tolerance);
+        }
+        count += lanes.iter().map(|&l| usize::from(l)).sum::<usize>();
+        if count > allowance {
+            return None;
+        }
+    }
+    (count <= allowance).then_some(count as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Xof;
+
+    /// The first near copy and its count by the plain definition: records in their own order,
+    /// every element compared.
+    fn plain_first(
+        records: &[Vec<u8>],
+        q: &[u8],
+        tolerance: u8,
+        allowance: usize,
+    ) -> Option<(u64, u32)> {
+        records.iter().enumerate().find_map(|(i, r)| {
+            let n = r
+                .iter()
+                .zip(q)
+                .filter(|(a, b)| a.abs_diff(**b) > tolerance)
+                .count();
+            (n <= allowance).then_some((i as u64, n as u32))
+        })
+    }
+
+    #[test]
+    fn the_ordered_scan_with_heads_finds_what_a_plain_scan_finds() {
+        let mut x = Xof::new("pouw/test", b"near scan");
+        for (size, tolerance, per_mille) in [(64usize, 0u32, 164u32), (37, 2, 300), (8, 0, 500)] {
+            // Sparse records (a blank border, like the digits) and near copies of them.
+            let mut records: Vec<Vec<u8>> = (0..300)
+                .map(|_| {
+                    (0..size)
+                        .map(|p| {
+                            if p % 8 < 2 {
+                                0
+                            } else {
+                                x.uniform_below(17) as u8
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut near = NearCopies {
+                per_mille,
+                tolerance,
+                order: Vec::new(),
+                records: records.concat(),
+                heads: Vec::new(),
+            };
+            near.order_by_variance(size);
+            // Appended records keep the order.
+            for _ in 0..20 {
+                let r: Vec<u8> = (0..size).map(|_| x.uniform_below(17) as u8).collect();
+                near.push(&r);
+                records.push(r);
+            }
+            let allowance = size * per_mille as usize / 1000;
+            let mut ordered = vec![0u8; size];
+            let mut earlier = Earlier::with_capacity(records.len());
+            let mut hits = 0;
+            for k in 0..400usize {
+                let mut q = records[x.uniform_below(records.len() as u64) as usize].clone();
+                for _ in 0..x.uniform_below((k % 12 + 1) as u64) {
+                    let at = x.uniform_below(size as u64) as usize;
+                    q[at] = x.uniform_below(17) as u8;
+                }
+                near.put_in_order(&q, &mut ordered);
+                let expected = plain_first(&records, &q, tolerance as u8, allowance);
+                hits += usize::from(expected.is_some());
+                assert_eq!(near_in_dataset(&near, &ordered), expected);
+                if k < records.len() {
+                    let mut e = vec![0u8; size];
+                    near.put_in_order(&records[k], &mut e);
+                    earlier.push(e);
+                }
+                let before = &records[..records.len().min(k + 1)];
+                let expected =
+                    plain_first(before, &q, tolerance as u8, allowance).map(|(i, n)| (i as u32, n));
+                assert_eq!(near_in_earlier(&near, &earlier, &ordered), expected);
+            }
+            assert!(hits > 100, "{hits} near copies among 400");
+        }
+    }
+}
