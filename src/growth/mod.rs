@@ -8,9 +8,10 @@
 //!   CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
 //!   value range, ink, exact duplicates, translated copies and near copies, of the record and of
-//!   its mirror image, upside-down and turned copies and negative, against a [`DuplicateIndex`] of the dataset and within the
-//!   submission) and, with the `torch` feature, `Judge::check`,
-//!   which adds the discriminator score and gives a [`Verdict`] per record.
+//!   its mirror image, upside-down and turned copies and negative, against a
+//!   [`DuplicateIndex`] of the dataset and within the submission) and, with the `torch`
+//!   feature, `Judge::check`, which adds the discriminator score and gives a [`Verdict`] per
+//!   record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
 //!   [`AppendProof`] (RFC 9162 consistency proof from the old root); [`GenerationPointer`] is
 //!   the encoding of its `CURRENT` file.
