@@ -83,17 +83,19 @@ pub(super) fn near_in_earlier(
     near: &NearCopies,
     earlier: &Earlier,
     record: &[u8],
+    ordered: &[u8],
 ) -> Option<(u32, u32)> {
+    // The records in their own order: the count does not depend on it.
     let within = near.within(record)?;
     let (head, tolerance, allowance) = (
-        head_of(record),
+        head_of(ordered),
         near.tolerance(),
         near.allowance(record.len()),
     );
     earlier
         .heads
         .iter()
-        .zip(&earlier.records)
+        .zip(earlier.records)
         .enumerate()
         .filter(|(_, (h, _))| head_differing(h, &head, tolerance) <= allowance)
         .find_map(|(first, (_, other))| {
@@ -104,26 +106,26 @@ pub(super) fn near_in_earlier(
         })
 }
 
-/// The earlier records of a submission in the near-copy order (empty for records of another
-/// size, or with the rule off), and their heads.
-pub(super) struct Earlier {
-    records: Vec<Vec<u8>>,
+/// A submission's records (in their own order) and the heads, in the near-copy order, of
+/// those checked so far: the earlier records of the next one.
+pub(super) struct Earlier<'a> {
+    records: &'a [Vec<u8>],
     heads: Vec<[u8; HEAD]>,
 }
 
-impl Earlier {
-    /// No records, room for `n`.
-    pub(super) fn with_capacity(n: usize) -> Self {
+impl<'a> Earlier<'a> {
+    /// None of `records` checked yet.
+    pub(super) fn new(records: &'a [Vec<u8>]) -> Self {
         Earlier {
-            records: Vec::with_capacity(n),
-            heads: Vec::with_capacity(n),
+            records,
+            heads: Vec::with_capacity(records.len()),
         }
     }
 
-    /// Adds the next record (in the near-copy order, or empty).
-    pub(super) fn push(&mut self, record: Vec<u8>) {
-        self.heads.push(head_of(&record));
-        self.records.push(record);
+    /// The next record was checked: `ordered` is it in the near-copy order (any bytes for a
+    /// record of another size, which no comparison reaches).
+    pub(super) fn push_head(&mut self, ordered: &[u8]) {
+        self.heads.push(head_of(ordered));
     }
 }
 
@@ -279,7 +281,7 @@ mod tests {
             }
             let allowance = size * per_mille as usize / 1000;
             let mut ordered = vec![0u8; size];
-            let mut earlier = Earlier::with_capacity(records.len());
+            let mut earlier = Earlier::new(&records);
             let mut hits = 0;
             for k in 0..400usize {
                 let mut q = records[x.uniform_below(records.len() as u64) as usize].clone();
@@ -294,12 +296,12 @@ mod tests {
                 if k < records.len() {
                     let mut e = vec![0u8; size];
                     near.put_in_order(&records[k], &mut e);
-                    earlier.push(e);
+                    earlier.push_head(&e);
                 }
                 let before = &records[..records.len().min(k + 1)];
                 let expected =
                     plain_first(before, &q, tolerance as u8, allowance).map(|(i, n)| (i as u32, n));
-                assert_eq!(near_in_earlier(&near, &earlier, &ordered), expected);
+                assert_eq!(near_in_earlier(&near, &earlier, &q, &ordered), expected);
             }
             assert!(hits > 100, "{hits} near copies among 400");
         }

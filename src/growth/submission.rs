@@ -483,7 +483,7 @@ pub fn precheck(
         value_max: u8::try_from(request.value_max).unwrap_or(u8::MAX),
     };
     let mut ordered = vec![0u8; size];
-    let mut earlier_ordered = Earlier::with_capacity(submission.records.len());
+    let mut earlier = Earlier::new(&submission.records);
     let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
     let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
     // Each record's translations and their leaf hashes (four at a time).
@@ -502,29 +502,24 @@ pub fn precheck(
                 found: record.len() as u64,
                 expected: size as u64,
             }));
-            earlier_ordered.push(Vec::new());
+            earlier.push_head(&[]);
             continue;
         }
         let leaf = leaf_hash(record);
         index.near.put_in_order(record, &mut ordered);
-        let earlier = &earlier_ordered;
         let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted)
-            .or_else(|| near_copy(index, earlier, &ordered))
+            .or_else(|| near_copy(index, &earlier, record, &ordered))
             .or_else(|| {
                 let copies = Copies {
                     index,
-                    earlier,
+                    earlier: &earlier,
                     seen: &seen,
                     seen_shifted: &seen_shifted,
                 };
                 transformed_copy(&transforms, &copies, record, &mut forms)
             });
         out.push(verdict);
-        earlier_ordered.push(if index.near.per_mille > 0 {
-            ordered.clone()
-        } else {
-            Vec::new()
-        });
+        earlier.push_head(&ordered);
         seen.entry(leaf).or_insert(j);
         if let Some(g) = geometry {
             for (&(dx, dy), out) in shifts
@@ -578,14 +573,19 @@ fn check_record(
     None
 }
 
-/// The near-copy rule for `record` (in the index's near-copy order): the first dataset record
-/// (in index order), then the first earlier record of the submission of the record's size (in
-/// that order too), that it differs from in at most the rule's allowance of elements.
-fn near_copy(index: &DuplicateIndex, earlier: &Earlier, record: &[u8]) -> Option<Rejection> {
-    if let Some((record, differing)) = near_in_dataset(&index.near, record) {
+/// The near-copy rule for `record` (`ordered`: the same in the index's near-copy order): the
+/// first dataset record (in index order), then the first earlier record of the submission of
+/// the record's size, that it differs from in at most the rule's allowance of elements.
+fn near_copy(
+    index: &DuplicateIndex,
+    earlier: &Earlier,
+    record: &[u8],
+    ordered: &[u8],
+) -> Option<Rejection> {
+    if let Some((record, differing)) = near_in_dataset(&index.near, ordered) {
         return Some(Rejection::NearCopyOfDataset { record, differing });
     }
-    let (first, differing) = near_in_earlier(&index.near, earlier, record)?;
+    let (first, differing) = near_in_earlier(&index.near, earlier, record, ordered)?;
     Some(Rejection::NearCopyInSubmission { first, differing })
 }
 
@@ -598,10 +598,10 @@ struct Transforms {
 }
 
 /// What a record may be a copy of: the dataset (its index) and the earlier records of its
-/// submission (their bytes in the near-copy order, leaf hashes and translations' leaf hashes).
+/// submission (their bytes and heads, leaf hashes and translations' leaf hashes).
 struct Copies<'a> {
     index: &'a DuplicateIndex,
-    earlier: &'a Earlier,
+    earlier: &'a Earlier<'a>,
     seen: &'a HashMap<Digest, u32>,
     seen_shifted: &'a HashMap<Digest, (u32, i8, i8)>,
 }
@@ -660,7 +660,8 @@ fn transformed_copy(
             .copied()
             .or_else(|| copies.seen_shifted.get(&leaf).map(|&(first, _, _)| first))
             .or_else(|| {
-                near_in_earlier(&index.near, copies.earlier, ordered).map(|(first, _)| first)
+                near_in_earlier(&index.near, copies.earlier, transformed, ordered)
+                    .map(|(first, _)| first)
             });
         if let Some(first) = first {
             return Some(Rejection::TransformedCopyInSubmission { first, transform });
