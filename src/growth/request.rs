@@ -74,8 +74,8 @@ pub const COPY_TRANSFORMS_ALL: u32 = COPY_MIRRORED | COPY_INVERTED | COPY_FLIPPE
 /// count (elements above zero) in `ink_min..=ink_max`, is neither an exact duplicate, nor a
 /// translated copy (by up to `max_shift` pixels), nor a near copy (all but a few elements the
 /// same) of a dataset record or of an earlier record of its submission, nor any of these once
-/// mirrored, upside down, turned or inverted (`copy_transforms`), the judge model's features of it lie within the
-/// distance rule's threshold and no further from the dataset's than its negative's (the
+/// mirrored, upside down, turned or inverted (`copy_transforms`), the judge model's features
+/// of it lie within the distance rule's threshold and no further from the dataset's than its negative's (the
 /// negative rule),
 /// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
 /// of the checks).
@@ -175,10 +175,10 @@ impl DatasetRequest {
             ),
             None => (0, COPY_INVERTED),
         };
-        let near_copy_tolerance =
-            fit_near_copy_tolerance(dataset, DEFAULT_NEAR_COPY_PER_MILLE, copy_transforms)?;
-        let near_copy_per_mille =
-            fit_near_copy_per_mille(dataset, near_copy_tolerance, copy_transforms)?;
+        // One read of the fit's records for both fits.
+        let sample = FitSample::read(dataset, copy_transforms)?;
+        let near_copy_tolerance = sample.tolerance(DEFAULT_NEAR_COPY_PER_MILLE);
+        let near_copy_per_mille = sample.share(near_copy_tolerance);
         let request = DatasetRequest {
             dataset: dataset.cid(),
             shape: m.shape.clone(),
@@ -276,13 +276,11 @@ impl DatasetRequest {
                 ),
             );
         }
-        let square = matches!(self.shape[..], [_, h, w] if h == w);
-        if self.copy_transforms & !COPY_TRANSFORMS_ALL != 0
-            || (self.copy_transforms & (COPY_MIRRORED | COPY_FLIPPED) != 0 && self.shape.len() != 3)
-            || (self.copy_transforms & COPY_TURNED != 0
-                && (!square
-                    || self.copy_transforms & (COPY_MIRRORED | COPY_FLIPPED)
-                        != COPY_MIRRORED | COPY_FLIPPED))
+        let t = self.copy_transforms;
+        let both_reflections = COPY_MIRRORED | COPY_FLIPPED;
+        if t & !COPY_TRANSFORMS_ALL != 0
+            || applicable_transforms(t, Geometry::of(&self.shape)) != t
+            || (t & COPY_TURNED != 0 && t & both_reflections != both_reflections)
         {
             return bad(
                 "copy transforms",
@@ -453,37 +451,43 @@ pub fn fit_near_copy_tolerance(
     per_mille: u32,
     copy_transforms: u32,
 ) -> Result<u32> {
-    let (records, transformed) = fit_sample(dataset, copy_transforms)?;
-    let value_max = dataset.manifest().value_max;
-    let allowance = dataset.record_size() * per_mille.min(999) as usize / 1000;
-    let has_near_pair = |tolerance: u8| {
-        records
-            .iter()
-            .zip(&transformed)
-            .enumerate()
-            .any(|(j, (b, forms))| {
-                std::iter::once(b).chain(forms).any(|b| {
-                    records[..j]
-                        .iter()
-                        .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+    Ok(FitSample::read(dataset, copy_transforms)?.tolerance(per_mille))
+}
+
+impl FitSample {
+    /// [`fit_near_copy_tolerance`] on the sample.
+    fn tolerance(&self, per_mille: u32) -> u32 {
+        let (records, transformed) = (&self.records, &self.transformed);
+        let allowance = self.size * per_mille.min(999) as usize / 1000;
+        let has_near_pair = |tolerance: u8| {
+            records
+                .iter()
+                .zip(transformed)
+                .enumerate()
+                .any(|(j, (b, forms))| {
+                    std::iter::once(b).chain(forms).any(|b| {
+                        records[..j]
+                            .iter()
+                            .any(|a| differing_within(a, b, tolerance, allowance).is_some())
+                    })
                 })
-            })
-    };
-    // Near pairs only grow with the tolerance: the largest without one, by bisection.
-    let most = u8::try_from(value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
-    let (mut lo, mut hi) = (0u8, most);
-    if has_near_pair(0) {
-        return Ok(0);
-    }
-    while lo < hi {
-        let mid = hi - (hi - lo) / 2;
-        if has_near_pair(mid) {
-            hi = mid - 1;
-        } else {
-            lo = mid;
+        };
+        // Near pairs only grow with the tolerance: the largest without one, by bisection.
+        let most = u8::try_from(self.value_max / NEAR_COPY_TOLERANCE_DIVISOR).unwrap_or(u8::MAX);
+        let (mut lo, mut hi) = (0u8, most);
+        if has_near_pair(0) {
+            return 0;
         }
+        while lo < hi {
+            let mid = hi - (hi - lo) / 2;
+            if has_near_pair(mid) {
+                hi = mid - 1;
+            } else {
+                lo = mid;
+            }
+        }
+        u32::from(lo)
     }
-    Ok(u32::from(lo))
 }
 
 /// The near-copy share fitted to `dataset` at `tolerance` with the copy transforms
@@ -505,60 +509,79 @@ pub fn fit_near_copy_per_mille(
     tolerance: u32,
     copy_transforms: u32,
 ) -> Result<u32> {
-    let (records, transformed) = fit_sample(dataset, copy_transforms)?;
-    let size = dataset.record_size();
-    if records.len() < 2 || size == 0 {
-        return Ok(DEFAULT_NEAR_COPY_PER_MILLE);
-    }
-    let tolerance = u8::try_from(tolerance).unwrap_or(u8::MAX);
-    // Pairs further apart than the largest fitted share comes from do not matter.
-    let mut closest = size * (MAX_FITTED_NEAR_COPY_PER_MILLE as usize * 4 / 3) / 1000;
-    for (j, (b, forms)) in records.iter().zip(&transformed).enumerate() {
-        for b in std::iter::once(b).chain(forms) {
-            for a in &records[..j] {
-                if let Some(count) = differing_within(a, b, tolerance, closest) {
-                    closest = count as usize;
+    Ok(FitSample::read(dataset, copy_transforms)?.share(tolerance))
+}
+
+impl FitSample {
+    /// [`fit_near_copy_per_mille`] on the sample.
+    fn share(&self, tolerance: u32) -> u32 {
+        let (records, transformed, size) = (&self.records, &self.transformed, self.size);
+        if records.len() < 2 || size == 0 {
+            return DEFAULT_NEAR_COPY_PER_MILLE;
+        }
+        let tolerance = u8::try_from(tolerance).unwrap_or(u8::MAX);
+        // Pairs further apart than the largest fitted share comes from do not matter.
+        let mut closest = size * (MAX_FITTED_NEAR_COPY_PER_MILLE as usize * 4 / 3) / 1000;
+        for (j, (b, forms)) in records.iter().zip(transformed).enumerate() {
+            for b in std::iter::once(b).chain(forms) {
+                for a in &records[..j] {
+                    if let Some(count) = differing_within(a, b, tolerance, closest) {
+                        closest = count as usize;
+                    }
                 }
             }
         }
+        let share = closest as u64 * 1000 * 3 / 4 / size as u64;
+        u32::try_from(share)
+            .unwrap_or(u32::MAX)
+            .clamp(DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE)
     }
-    let share = closest as u64 * 1000 * 3 / 4 / size as u64;
-    Ok(u32::try_from(share)
-        .unwrap_or(u32::MAX)
-        .clamp(DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE))
 }
 
-/// Records, each its own bytes.
-type Records = Vec<Vec<u8>>;
-
 /// The records the near-copy fits compare (the dataset's first [`NEAR_COPY_FIT_RECORDS`]),
-/// and each one's copy transforms (`copy_transforms` less mirroring for records that are not
-/// images, less turning for images that are not square), in [`copy_transform_sets`] order. Mirroring and inverting keep every elementwise
-/// distance, so comparing a record and its transforms with the records before it covers both
-/// orders of a pair.
-fn fit_sample(dataset: &Dataset, copy_transforms: u32) -> Result<(Records, Vec<Records>)> {
-    let count = dataset.len().min(NEAR_COPY_FIT_RECORDS);
-    let records = (0..count)
-        .map(|i| dataset.record(i))
-        .collect::<Result<Vec<_>>>()?;
-    let m = dataset.manifest();
-    let value_max = u8::try_from(m.value_max).unwrap_or(u8::MAX);
-    let geometry = Geometry::of(&m.shape);
-    let transforms = copy_transform_sets(applicable_transforms(copy_transforms, geometry));
-    let transformed = records
-        .iter()
-        .map(|r| {
-            transforms
-                .iter()
-                .map(|&t| {
-                    let mut v = vec![0u8; r.len()];
-                    transform_record(r, t, geometry, value_max, &mut v);
-                    v
-                })
-                .collect()
+/// and each one's copy transforms (`copy_transforms` less those the records cannot take,
+/// [`applicable_transforms`]), in [`copy_transform_sets`] order. Every transform keeps
+/// elementwise distances and the set holds each one's inverse, so comparing a record and its
+/// transforms with the records before it covers both orders of a pair.
+struct FitSample {
+    records: Vec<Vec<u8>>,
+    /// Per record, its transforms' bytes.
+    transformed: Vec<Vec<Vec<u8>>>,
+    /// Elements per record.
+    size: usize,
+    value_max: u32,
+}
+
+impl FitSample {
+    fn read(dataset: &Dataset, copy_transforms: u32) -> Result<Self> {
+        let count = dataset.len().min(NEAR_COPY_FIT_RECORDS);
+        let records = (0..count)
+            .map(|i| dataset.record(i))
+            .collect::<Result<Vec<_>>>()?;
+        let m = dataset.manifest();
+        let value_max = u8::try_from(m.value_max).unwrap_or(u8::MAX);
+        let geometry = Geometry::of(&m.shape);
+        let transforms = copy_transform_sets(applicable_transforms(copy_transforms, geometry));
+        let transformed = records
+            .iter()
+            .map(|r| {
+                transforms
+                    .iter()
+                    .map(|&t| {
+                        let mut v = vec![0u8; r.len()];
+                        transform_record(r, t, geometry, value_max, &mut v);
+                        v
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(FitSample {
+            records,
+            transformed,
+            size: dataset.record_size(),
+            value_max: m.value_max,
         })
-        .collect();
-    Ok((records, transformed))
+    }
 }
 
 /// Ink bounds (`ink_min`, `ink_max`) fitted to `dataset`: its records' smallest and largest ink

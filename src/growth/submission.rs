@@ -375,7 +375,7 @@ impl DuplicateIndex {
                         Error::InvalidParameters(format!("{bytes} bytes of records do not fit"))
                     })?);
             }
-            let mut scratch = vec![0u8; index.record_size];
+            let mut scratch = Translations::new(index.max_shift, index.record_size);
             for_each_record(dataset, |i, record| {
                 if leaf_hash(record) != leaves[i as usize] {
                     return Err(Error::RecordCorrupt { index: i });
@@ -406,7 +406,7 @@ impl DuplicateIndex {
         }
         self.leaves.insert(leaf_hash(record));
         if self.max_shift > 0 {
-            let mut scratch = vec![0u8; self.record_size];
+            let mut scratch = Translations::new(self.max_shift, self.record_size);
             self.insert_shifts(record, &mut scratch);
         }
         if self.near.per_mille > 0 {
@@ -416,13 +416,12 @@ impl DuplicateIndex {
         Ok(())
     }
 
-    fn insert_shifts(&mut self, record: &[u8], scratch: &mut [u8]) {
+    fn insert_shifts(&mut self, record: &[u8], scratch: &mut Translations) {
         let Some(g) = Geometry::of(&self.shape) else {
             return;
         };
-        for (dx, dy) in Geometry::shifts(self.max_shift) {
-            g.translate(record, dx, dy, scratch);
-            self.shifted.entry(leaf_hash(scratch)).or_insert((dx, dy));
+        for (&shift, leaf) in scratch.of(g, record) {
+            self.shifted.entry(*leaf).or_insert(shift);
         }
     }
 
@@ -476,7 +475,6 @@ pub fn precheck(
     } else {
         None
     };
-    let shifts = Geometry::shifts(request.max_shift);
     let transforms = Transforms {
         sets: copy_transform_sets(request.copy_transforms),
         geometry: Geometry::of(&request.shape),
@@ -486,9 +484,7 @@ pub fn precheck(
     let mut earlier = Earlier::new(&submission.records);
     let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
     let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
-    // Each record's translations and their leaf hashes (four at a time).
-    let mut translations = vec![0u8; shifts.len() * size];
-    let mut translation_leaves = vec![[0u8; 32]; shifts.len()];
+    let mut translations = Translations::new(request.max_shift, size);
     let mut forms = TransformedForms {
         records: vec![0u8; transforms.sets.len() * size],
         leaves: vec![[0u8; 32]; transforms.sets.len()],
@@ -522,19 +518,46 @@ pub fn precheck(
         earlier.push_head(&ordered);
         seen.entry(leaf).or_insert(j);
         if let Some(g) = geometry {
-            for (&(dx, dy), out) in shifts
-                .iter()
-                .zip(translations.chunks_exact_mut(size.max(1)))
-            {
-                g.translate(record, dx, dy, out);
-            }
-            leaf_hashes(&translations, size, &mut translation_leaves);
-            for (&(dx, dy), leaf) in shifts.iter().zip(&translation_leaves) {
+            for (&(dx, dy), leaf) in translations.of(g, record) {
                 seen_shifted.entry(*leaf).or_insert((j, dx, dy));
             }
         }
     }
     Ok(out)
+}
+
+/// A record's translations by the shifted-copy rule's radius and their leaf hashes, computed
+/// four at a time (for the index and for a submission's earlier records alike).
+struct Translations {
+    shifts: Vec<(i8, i8)>,
+    size: usize,
+    records: Vec<u8>,
+    leaves: Vec<Digest>,
+}
+
+impl Translations {
+    fn new(max_shift: u32, size: usize) -> Self {
+        let shifts = Geometry::shifts(max_shift);
+        Translations {
+            records: vec![0u8; shifts.len() * size],
+            leaves: vec![[0u8; 32]; shifts.len()],
+            shifts,
+            size,
+        }
+    }
+
+    /// Each translation of `record` (in [`Geometry::shifts`] order) with its leaf hash.
+    fn of(&mut self, g: Geometry, record: &[u8]) -> impl Iterator<Item = (&(i8, i8), &Digest)> {
+        for (&(dx, dy), out) in self
+            .shifts
+            .iter()
+            .zip(self.records.chunks_exact_mut(self.size.max(1)))
+        {
+            g.translate(record, dx, dy, out);
+        }
+        leaf_hashes(&self.records, self.size, &mut self.leaves);
+        self.shifts.iter().zip(&self.leaves)
+    }
 }
 
 fn check_record(
