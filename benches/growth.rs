@@ -1,9 +1,9 @@
 //! Growth benches: checking a submission of 1000 8x8 records against the digits (the model-free
-//! checks alone with the copy transforms on and off, and the whole check with the
-//! discriminator, with the negative rule on and off), and building the duplicate index;
-//! at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the near-copy
-//! rule and the copy transforms on and off, and making a request (which fits the near-copy
-//! tolerance and share).
+//! checks alone with the copy transforms and the levels rule on and off, and the whole check
+//! with the discriminator, with the negative rule on and off), and building the duplicate
+//! index; at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the
+//! near-copy rule, the copy transforms and the levels rule on and off, and making a request
+//! (which fits the near-copy tolerance and share and the levels rule).
 //!
 //! `cargo bench --bench growth`
 
@@ -87,6 +87,18 @@ fn bench_check(c: &mut Criterion) {
     g.bench_function("precheck 1000 8x8 records, copy transforms off", |b| {
         b.iter(|| black_box(precheck(&plain, &index, &plain_submission).unwrap()))
     });
+    let flat = DatasetRequest {
+        levels_per_mille: 0,
+        ..request.clone()
+    };
+    let flat_index = DuplicateIndex::build(&ds, &flat).unwrap();
+    let flat_submission = Submission {
+        request: flat.cid(),
+        ..submission.clone()
+    };
+    g.bench_function("precheck 1000 8x8 records, levels rule off", |b| {
+        b.iter(|| black_box(precheck(&flat, &flat_index, &flat_submission).unwrap()))
+    });
     g.bench_function("check 1000 8x8 records", |b| {
         b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap()))
     });
@@ -150,15 +162,20 @@ fn bench_seed_scale(c: &mut Criterion) {
         copy_transforms: 0,
         ..on.clone()
     };
+    let flat = DatasetRequest {
+        levels_per_mille: 0,
+        ..on.clone()
+    };
     let off = DatasetRequest {
         near_copy_per_mille: 0,
         copy_transforms: 0,
+        levels_per_mille: 0,
         ..on.clone()
     };
     let mut g = c.benchmark_group("growth 64x64 RGB");
     g.measurement_time(Duration::from_secs(5)).sample_size(10);
     g.bench_function(
-        "request for 80 faces (fits the near-copy tolerance and share)",
+        "request for 80 faces (fits the near-copy and levels rules)",
         |b| {
             b.iter(|| {
                 black_box(
@@ -207,6 +224,7 @@ fn bench_seed_scale(c: &mut Criterion) {
                         pouw::growth::Rejection::UnlikeDataset { .. }
                             | pouw::growth::Rejection::NearCopyOfDataset { .. }
                             | pouw::growth::Rejection::TransformedCopyOfDataset { .. }
+                            | pouw::growth::Rejection::LevelsCopyOfDataset { .. }
                     )
                 )
             })
@@ -220,9 +238,10 @@ fn bench_seed_scale(c: &mut Criterion) {
         });
     }
     for (name, request) in [
-        ("near-copy rule and copy transforms on", &on),
+        ("near-copy rule, copy transforms and levels rule on", &on),
+        ("levels rule off", &flat),
         ("copy transforms off", &plain),
-        ("near-copy rule and copy transforms off", &off),
+        ("near-copy rule, copy transforms and levels rule off", &off),
     ] {
         let index = DuplicateIndex::build(&ds, request).unwrap();
         let submission = Submission {

@@ -98,6 +98,20 @@
 #define POUW_RECORD_NEGATIVE_CLOSER 15
 
 /*
+ Record rejected: with brightness and contrast taken out (each channel placed by its
+ quartiles), the record, itself or transformed, differs from a dataset record in at most the
+ request's levels share of its elements (a copy made brighter, darker or with other contrast;
+ checked after the transformed copies).
+ */
+#define POUW_RECORD_LEVELS_COPY_OF_DATASET 16
+
+/*
+ Record rejected: as `POUW_RECORD_LEVELS_COPY_OF_DATASET`, of an earlier record of the same
+ submission.
+ */
+#define POUW_RECORD_LEVELS_COPY_IN_SUBMISSION 17
+
+/*
  Submitter standing: neither banned nor promoted.
  */
 #define POUW_STANDING_NORMAL 0
@@ -212,6 +226,11 @@
  `pouw_dataset_request_options::set` bit: `negative_rule` is set.
  */
 #define POUW_REQUEST_OPTION_NEGATIVE_RULE (1 << 7)
+
+/*
+ `pouw_dataset_request_options::set` bit: `levels_per_mille` and `levels_tolerance` are set.
+ */
+#define POUW_REQUEST_OPTION_LEVELS (1 << 8)
 
 /*
  `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
@@ -866,6 +885,21 @@ typedef struct pouw_dataset_request_options {
    are as plausible as themselves.
    */
   uint32_t negative_rule;
+  /*
+   The levels rule: a record whose normal form (each channel placed by its quartiles:
+   brightness and contrast taken out) differs from a dataset record's or an earlier
+   record's in at most this many thousandths of its elements, itself or transformed by
+   `copy_transforms`, is rejected (`POUW_RECORD_LEVELS_COPY_*`); below 1000, 0 turns the
+   rule off (default: fitted to the dataset, `growth::fit_levels_rule`: half the share in
+   which the closest two normal forms of its first 512 records differ, at most 500).
+   */
+  uint32_t levels_per_mille;
+  /*
+   Two elements of normal forms differ, for the levels rule, when further apart than this;
+   at most 255 (default: fitted with the share, as `near_copy_tolerance` is but on normal
+   forms, at most 15).
+   */
+  uint32_t levels_tolerance;
 } pouw_dataset_request_options;
 
 /*

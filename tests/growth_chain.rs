@@ -301,6 +301,8 @@ fn request(target: u64, tag: &[u8]) -> DatasetRequest {
         near_copy_per_mille: 150,
         near_copy_tolerance: 0,
         copy_transforms: 3,
+        levels_per_mille: 0,
+        levels_tolerance: 0,
         negative_rule: true,
         max_records: 64,
         max_bytes: 64 * 64,

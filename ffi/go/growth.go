@@ -45,6 +45,11 @@ const (
 	// The record's negative lies closer to the dataset's critic features than the record
 	// (RequestOptions.NegativeRule).
 	RecordNegativeCloser RecordCode = C.POUW_RECORD_NEGATIVE_CLOSER
+	// With brightness and contrast taken out, the record (itself or transformed) is a near
+	// copy of a dataset record or of an earlier record of its submission
+	// (RequestOptions.Levels).
+	RecordLevelsCopyOfDataset    RecordCode = C.POUW_RECORD_LEVELS_COPY_OF_DATASET
+	RecordLevelsCopyInSubmission RecordCode = C.POUW_RECORD_LEVELS_COPY_IN_SUBMISSION
 )
 
 var recordCodeNames = map[RecordCode]string{
@@ -64,6 +69,8 @@ var recordCodeNames = map[RecordCode]string{
 	RecordTransformedCopyOfDataset:    "transformed copy of a dataset record",
 	RecordTransformedCopyInSubmission: "transformed copy within the submission",
 	RecordNegativeCloser:              "its negative is closer to the dataset (critic features)",
+	RecordLevelsCopyOfDataset:         "copy of a dataset record, levels changed",
+	RecordLevelsCopyInSubmission:      "copy within the submission, levels changed",
 }
 
 // String names the verdict.
@@ -104,9 +111,9 @@ func (r *DatasetRequest) c() *C.pouw_dataset_request {
 
 // RequestOptions changes a dataset request's default rules; a nil or zero field keeps the
 // default. The defaults assume nothing about the kind of record: the distance rule at 2% of the
-// dataset, the near-copy rule at 15% of the elements, the copy rules applied to mirrored
-// (images) and inverted records too, the negative rule on, the ink rule off, a 2-pixel
-// shifted-copy radius for images, 1024 records per submission.
+// dataset, the near-copy and levels rules fitted to the dataset, the copy rules applied to
+// mirrored, upside-down and turned (images) and inverted records too, the negative rule on, the
+// ink rule off, a 2-pixel shifted-copy radius for images, 1024 records per submission.
 type RequestOptions struct {
 	// DistanceRejectPerMille is the share of the dataset's own records, in thousandths, the
 	// distance rule rejects out of fold (nil: 20; 0 turns the rule off).
@@ -133,6 +140,11 @@ type RequestOptions struct {
 	// NegativeRule rejects a record whose negative (each value v as the largest value minus v)
 	// lies closer to the dataset's critic features than the record (nil: on).
 	NegativeRule *bool
+	// Levels is the levels rule: the near-copy comparison on normal forms (each channel placed
+	// by its quartiles: brightness and contrast taken out), of the record and of its
+	// transforms; Tolerance at most 255 (nil: fitted to the dataset's first 512 records, the
+	// share half the closest two normal forms'; PerMille 0 turns it off).
+	Levels *NearCopyRule
 }
 
 // Copy transform bits of RequestOptions.CopyTransforms.
@@ -211,6 +223,11 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 	if o.CopyTransforms != nil {
 		opts.set |= C.POUW_REQUEST_OPTION_COPY_TRANSFORMS
 		opts.copy_transforms = C.uint32_t(*o.CopyTransforms)
+	}
+	if o.Levels != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_LEVELS
+		opts.levels_per_mille = C.uint32_t(o.Levels.PerMille)
+		opts.levels_tolerance = C.uint32_t(o.Levels.Tolerance)
 	}
 	if o.NegativeRule != nil {
 		opts.set |= C.POUW_REQUEST_OPTION_NEGATIVE_RULE

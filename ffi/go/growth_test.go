@@ -430,6 +430,8 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		"tolerance at the top":   {NearCopy: &NearCopyRule{PerMille: 150, Tolerance: 16}},
 		"unknown copy transform": {CopyTransforms: Uint32(16)},
 		"turned alone":           {CopyTransforms: Uint32(CopyTurned)},
+		"levels at 100%":         {Levels: &NearCopyRule{PerMille: 1000}},
+		"levels tolerance 256":   {Levels: &NearCopyRule{PerMille: 50, Tolerance: 256}},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {
@@ -475,6 +477,9 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 	on, off := true, false
 	if def := ruleBytes(RequestOptions{}); !bytes.Equal(def, ruleBytes(RequestOptions{NegativeRule: &on})) || bytes.Equal(def, ruleBytes(RequestOptions{NegativeRule: &off})) {
 		t.Fatal("the negative rule option does not reach the request")
+	}
+	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{Levels: &NearCopyRule{}})) {
+		t.Fatal("the levels option does not reach the request")
 	}
 	// The judge refuses another checkpoint than the request's; closing is idempotent.
 	other := append([]byte(nil), s.checkpoint...)

@@ -6,7 +6,8 @@
 //! rejection reason (`POUW_RECORD_*`, 1 to 9 in the order the checks run, then 10, the
 //! distance rule, checked before the logit, 11 and 12, the near copies, checked after the
 //! shifted copies, 13 and 14, the transformed copies, checked after the near
-//! copies, and 15, the negative rule, checked after the distance rule).
+//! copies, 15, the negative rule, checked after the distance rule, and 16 and 17, the levels
+//! rule, checked after the transformed copies).
 
 use crate::boundary::{
     array, buffer_of, decode_into, digest, digest_of, free_handle, guard, handle, out_ptr, slice,
@@ -64,6 +65,14 @@ pub const POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: u32 = 14;
 /// the dataset's critic features than the record (the request's negative rule; checked after
 /// the distance rule, before the logit).
 pub const POUW_RECORD_NEGATIVE_CLOSER: u32 = 15;
+/// Record rejected: with brightness and contrast taken out (each channel placed by its
+/// quartiles), the record, itself or transformed, differs from a dataset record in at most the
+/// request's levels share of its elements (a copy made brighter, darker or with other contrast;
+/// checked after the transformed copies).
+pub const POUW_RECORD_LEVELS_COPY_OF_DATASET: u32 = 16;
+/// Record rejected: as `POUW_RECORD_LEVELS_COPY_OF_DATASET`, of an earlier record of the same
+/// submission.
+pub const POUW_RECORD_LEVELS_COPY_IN_SUBMISSION: u32 = 17;
 /// Submitter standing: neither banned nor promoted.
 pub const POUW_STANDING_NORMAL: u32 = 0;
 /// Submitter standing: banned (its submissions are refused).
@@ -113,6 +122,14 @@ pub(crate) fn verdict_of_code(code: u32) -> Option<Verdict> {
         POUW_RECORD_NEGATIVE_CLOSER => Rejection::NegativeCloser {
             distance: 0.0,
             negative: 0.0,
+        },
+        POUW_RECORD_LEVELS_COPY_OF_DATASET => Rejection::LevelsCopyOfDataset {
+            record: 0,
+            transform: 0,
+        },
+        POUW_RECORD_LEVELS_COPY_IN_SUBMISSION => Rejection::LevelsCopyInSubmission {
+            first: 0,
+            transform: 0,
         },
         _ => return None,
     };

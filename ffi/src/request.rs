@@ -30,6 +30,8 @@ pub const POUW_REQUEST_OPTION_NEAR_COPY: u32 = 1 << 5;
 pub const POUW_REQUEST_OPTION_COPY_TRANSFORMS: u32 = 1 << 6;
 /// `pouw_dataset_request_options::set` bit: `negative_rule` is set.
 pub const POUW_REQUEST_OPTION_NEGATIVE_RULE: u32 = 1 << 7;
+/// `pouw_dataset_request_options::set` bit: `levels_per_mille` and `levels_tolerance` are set.
+pub const POUW_REQUEST_OPTION_LEVELS: u32 = 1 << 8;
 /// `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
 pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
@@ -96,6 +98,17 @@ pub struct pouw_dataset_request_options {
     /// the record is rejected (`POUW_RECORD_NEGATIVE_CLOSER`). Off for records whose negatives
     /// are as plausible as themselves.
     pub negative_rule: u32,
+    /// The levels rule: a record whose normal form (each channel placed by its quartiles:
+    /// brightness and contrast taken out) differs from a dataset record's or an earlier
+    /// record's in at most this many thousandths of its elements, itself or transformed by
+    /// `copy_transforms`, is rejected (`POUW_RECORD_LEVELS_COPY_*`); below 1000, 0 turns the
+    /// rule off (default: fitted to the dataset, `growth::fit_levels_rule`: half the share in
+    /// which the closest two normal forms of its first 512 records differ, at most 500).
+    pub levels_per_mille: u32,
+    /// Two elements of normal forms differ, for the levels rule, when further apart than this;
+    /// at most 255 (default: fitted with the share, as `near_copy_tolerance` is but on normal
+    /// forms, at most 15).
+    pub levels_tolerance: u32,
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -134,6 +147,16 @@ unsafe fn read_request_options(
         field(
             POUW_REQUEST_OPTION_COPY_TRANSFORMS,
             offset_of!(O, copy_transforms),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_LEVELS,
+            offset_of!(O, levels_per_mille),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_LEVELS,
+            offset_of!(O, levels_tolerance),
             4,
         ),
         field(
@@ -217,6 +240,10 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         }
         if is(POUW_REQUEST_OPTION_COPY_TRANSFORMS) {
             inner.copy_transforms = o.copy_transforms;
+        }
+        if is(POUW_REQUEST_OPTION_LEVELS) {
+            inner.levels_per_mille = o.levels_per_mille;
+            inner.levels_tolerance = o.levels_tolerance;
         }
         if is(POUW_REQUEST_OPTION_NEGATIVE_RULE) {
             inner.negative_rule = match o.negative_rule {

@@ -957,7 +957,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_MAX_BYTES
         | POUW_REQUEST_OPTION_NEAR_COPY
         | POUW_REQUEST_OPTION_COPY_TRANSFORMS
-        | POUW_REQUEST_OPTION_NEGATIVE_RULE;
+        | POUW_REQUEST_OPTION_NEGATIVE_RULE
+        | POUW_REQUEST_OPTION_LEVELS;
     assert_eq!(
         defaults.copy_transforms,
         POUW_COPY_MIRRORED | POUW_COPY_INVERTED | POUW_COPY_FLIPPED | POUW_COPY_TURNED
@@ -975,6 +976,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         near_copy_tolerance: 2,
         copy_transforms: POUW_COPY_INVERTED,
         negative_rule: 0,
+        levels_per_mille: 50,
+        levels_tolerance: 3,
         ..request_options()
     };
     assert_eq!(
@@ -990,6 +993,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             near_copy_tolerance: 2,
             copy_transforms: POUW_COPY_INVERTED,
             negative_rule: false,
+            levels_per_mille: 50,
+            levels_tolerance: 3,
             ..defaults.clone()
         })
     );
@@ -1064,6 +1069,16 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             negative_rule: 2,
             ..o
         },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_LEVELS,
+            levels_per_mille: 1000,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_LEVELS,
+            levels_tolerance: 256,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1071,7 +1086,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 8, ..o },
+        pouw_dataset_request_options { set: 1 << 9, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o

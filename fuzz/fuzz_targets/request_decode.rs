@@ -30,6 +30,8 @@ fn template() -> &'static [u8] {
             near_copy_per_mille: 150,
             near_copy_tolerance: 0,
             copy_transforms: 3,
+            levels_per_mille: 100,
+            levels_tolerance: 4,
             negative_rule: true,
             max_records: 16,
             max_bytes: 1024,

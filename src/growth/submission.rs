@@ -1,9 +1,9 @@
 //! Submissions and the model-free part of their check: sizes, value range, ink, exact
-//! duplicates, translated copies, near copies, and the same copies transformed (mirrored,
-//! upside down, turned, inverted). The
-//! judge (`growth::Judge`, feature `torch`) adds the
-//! discriminator score.
+//! duplicates, translated copies, near copies, the same copies transformed (mirrored, upside
+//! down, turned, inverted), and near copies once brightness and contrast are taken out (the
+//! levels rule). The judge (`growth::Judge`, feature `torch`) adds the discriminator score.
 
+use super::levels::{level_channels, normalise_levels};
 use super::near::{near_in_dataset, near_in_earlier, Earlier, NearCopies};
 use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
 use super::request::{ink_of, DatasetRequest, MAX_CID_BYTES};
@@ -199,6 +199,23 @@ pub enum Rejection {
         /// The transform (a set of `COPY_*` bits) that makes it a copy.
         transform: u32,
     },
+    /// The request's levels rule: with brightness and contrast taken out, the record (itself,
+    /// or transformed) is a near copy of a dataset record (checked after the transformed
+    /// copies).
+    LevelsCopyOfDataset {
+        /// The dataset record's index (the first such record in index order).
+        record: u64,
+        /// The transform (a set of `COPY_*` bits; 0 for the record itself).
+        transform: u32,
+    },
+    /// The request's levels rule: with brightness and contrast taken out, the record (itself,
+    /// or transformed) is a near copy of an earlier record of the same submission.
+    LevelsCopyInSubmission {
+        /// Position of the earlier record.
+        first: u32,
+        /// The transform (a set of `COPY_*` bits; 0 for the record itself).
+        transform: u32,
+    },
     /// The request's negative rule: the record's negative lies closer to the dataset's
     /// features than the record (checked after the distance rule, before the logit).
     NegativeCloser {
@@ -225,8 +242,9 @@ pub enum Rejection {
 impl Rejection {
     /// A stable number per reason (1 to 9 in check order, then 10: [`Rejection::UnlikeDataset`],
     /// checked before the logit, 11 and 12: the near copies, checked after the shifted copies,
-    /// 13 and 14: the transformed copies, checked after the near copies, and 15: the negative
-    /// rule, checked after the distance rule), for C callers and logs.
+    /// 13 and 14: the transformed copies, checked after the near copies, 15: the negative
+    /// rule, checked after the distance rule, and 16 and 17: the levels rule, checked after
+    /// the transformed copies), for C callers and logs.
     pub fn code(&self) -> u32 {
         match self {
             Rejection::WrongSize { .. } => 1,
@@ -244,6 +262,8 @@ impl Rejection {
             Rejection::TransformedCopyOfDataset { .. } => 13,
             Rejection::TransformedCopyInSubmission { .. } => 14,
             Rejection::NegativeCloser { .. } => 15,
+            Rejection::LevelsCopyOfDataset { .. } => 16,
+            Rejection::LevelsCopyInSubmission { .. } => 17,
         }
     }
 
@@ -268,6 +288,10 @@ impl Rejection {
             }
             Rejection::NegativeCloser { .. } => {
                 "its negative is closer to the dataset (critic features)"
+            }
+            Rejection::LevelsCopyOfDataset { .. } => "copy of a dataset record, levels changed",
+            Rejection::LevelsCopyInSubmission { .. } => {
+                "copy within the submission, levels changed"
             }
         }
     }
@@ -310,8 +334,8 @@ pub fn accepted_records<'a>(submission: &'a Submission, verdicts: &[Verdict]) ->
 }
 
 /// The dataset side of the duplicate checks: the leaf hash of every record, with the
-/// shifted-copy rule the leaf hash of every translation of every record, and with the
-/// near-copy rule the records themselves.
+/// shifted-copy rule the leaf hash of every translation of every record, with the near-copy
+/// rule the records themselves, and with the levels rule their normal forms.
 ///
 /// Built once per dataset version and reused across checks ([`DuplicateIndex::insert`] keeps it
 /// current across appends). Cost: 32 bytes per record (the exact-duplicate set, read from the
@@ -332,6 +356,11 @@ pub struct DuplicateIndex {
     /// The near-copy rule's share and tolerance, and with the rule on every record's bytes in
     /// index order.
     near: NearCopies,
+    /// The levels rule's share and tolerance, and with the rule on every record's normal form
+    /// in index order.
+    levels: NearCopies,
+    /// Channels a record is normalised in, for the levels rule.
+    channels: usize,
     records: u64,
 }
 
@@ -361,21 +390,31 @@ impl DuplicateIndex {
                 records: Vec::new(),
                 heads: Vec::new(),
             },
+            levels: NearCopies {
+                per_mille: request.levels_per_mille,
+                tolerance: request.levels_tolerance,
+                order: Vec::new(),
+                records: Vec::new(),
+                heads: Vec::new(),
+            },
+            channels: level_channels(&request.shape),
             records: dataset.len(),
         };
         let near = request.near_copy_per_mille > 0;
-        if index.max_shift > 0 || near {
-            if near {
-                // Sized by the dataset's records the loop below reads and keeps.
-                let bytes = dataset.len().saturating_mul(index.record_size as u64);
-                index
-                    .near
-                    .records
-                    .reserve_exact(usize::try_from(bytes).map_err(|_| {
-                        Error::InvalidParameters(format!("{bytes} bytes of records do not fit"))
-                    })?);
+        let levels = request.levels_per_mille > 0;
+        if index.max_shift > 0 || near || levels {
+            // Sized by the dataset's records the loop below reads and keeps.
+            let bytes = dataset.len().saturating_mul(index.record_size as u64);
+            let bytes = usize::try_from(bytes).map_err(|_| {
+                Error::InvalidParameters(format!("{bytes} bytes of records do not fit"))
+            })?;
+            for (on, kept) in [(near, &mut index.near), (levels, &mut index.levels)] {
+                if on {
+                    kept.records.reserve_exact(bytes);
+                }
             }
             let mut scratch = Translations::new(index.max_shift, index.record_size);
+            let mut normal = vec![0u8; index.record_size];
             for_each_record(dataset, |i, record| {
                 if leaf_hash(record) != leaves[i as usize] {
                     return Err(Error::RecordCorrupt { index: i });
@@ -386,10 +425,17 @@ impl DuplicateIndex {
                 if near {
                     index.near.records.extend_from_slice(record);
                 }
+                if levels {
+                    normalise_levels(record, index.channels, &mut normal);
+                    index.levels.records.extend_from_slice(&normal);
+                }
                 Ok(())
             })?;
             if near {
                 index.near.order_by_variance(index.record_size);
+            }
+            if levels {
+                index.levels.order_by_variance(index.record_size);
             }
         }
         Ok(index)
@@ -411,6 +457,11 @@ impl DuplicateIndex {
         }
         if self.near.per_mille > 0 {
             self.near.push(record);
+        }
+        if self.levels.per_mille > 0 {
+            let mut normal = vec![0u8; record.len()];
+            normalise_levels(record, self.channels, &mut normal);
+            self.levels.push(&normal);
         }
         self.records += 1;
         Ok(())
@@ -453,7 +504,9 @@ impl DuplicateIndex {
 /// every earlier record, each stopped once the allowance is exceeded; each copy transform
 /// (up to 15: the square's 7 other turns and reflections, each also inverted, and the
 /// negative) adds a leaf hash and, with the near-copy rule, the comparisons
-/// again for a record that passed the rules before it.
+/// again for a record that passed the rules before it; the levels rule compares the normal
+/// forms of the record and of each transform with every dataset record's and every earlier
+/// record's in the same way.
 pub fn precheck(
     request: &DatasetRequest,
     index: &DuplicateIndex,
@@ -464,9 +517,12 @@ pub fn precheck(
         || index.max_shift != request.max_shift
         || index.near.per_mille != request.near_copy_per_mille
         || index.near.tolerance != request.near_copy_tolerance
+        || index.levels.per_mille != request.levels_per_mille
+        || index.levels.tolerance != request.levels_tolerance
     {
         return Err(Error::InvalidParameters(
-            "duplicate index built for another record layout, shift or near-copy rule".into(),
+            "duplicate index built for another record layout, shift, near-copy or levels rule"
+                .into(),
         ));
     }
     let size = request.record_size();
@@ -482,6 +538,21 @@ pub fn precheck(
     };
     let mut ordered = vec![0u8; size];
     let mut earlier = Earlier::new(&submission.records);
+    // The levels rule compares normal forms: the earlier records' are kept.
+    let normal_records: Vec<Vec<u8>> = if request.levels_per_mille > 0 {
+        submission
+            .records
+            .iter()
+            .map(|r| {
+                let mut normal = vec![0u8; r.len()];
+                normalise_levels(r, index.channels, &mut normal);
+                normal
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut earlier_levels = Earlier::new(&normal_records);
     let mut seen: HashMap<Digest, u32> = HashMap::with_capacity(submission.records.len());
     let mut seen_shifted: HashMap<Digest, (u32, i8, i8)> = HashMap::new();
     let mut translations = Translations::new(request.max_shift, size);
@@ -489,7 +560,9 @@ pub fn precheck(
         records: vec![0u8; transforms.sets.len() * size],
         leaves: vec![[0u8; 32]; transforms.sets.len()],
         ordered: vec![0u8; size],
+        normal: vec![0u8; size],
     };
+    let mut normal_ordered = vec![0u8; size];
     let mut out = Vec::with_capacity(submission.records.len());
     for (j, record) in submission.records.iter().enumerate() {
         let j = j as u32;
@@ -499,10 +572,14 @@ pub fn precheck(
                 expected: size as u64,
             }));
             earlier.push_head(&[]);
+            earlier_levels.push_head(&[]);
             continue;
         }
         let leaf = leaf_hash(record);
         index.near.put_in_order(record, &mut ordered);
+        if let Some(normal) = normal_records.get(j as usize) {
+            index.levels.put_in_order(normal, &mut normal_ordered);
+        }
         let verdict = check_record(request, index, record, &leaf, &seen, &seen_shifted)
             .or_else(|| near_copy(index, &earlier, record, &ordered))
             .or_else(|| {
@@ -512,10 +589,14 @@ pub fn precheck(
                     seen: &seen,
                     seen_shifted: &seen_shifted,
                 };
-                transformed_copy(&transforms, &copies, record, &mut forms)
+                forms.fill(&transforms, record);
+                transformed_copy(&transforms, &copies, &mut forms).or_else(|| {
+                    levels_copy(&transforms, index, &earlier_levels, record, &mut forms)
+                })
             });
         out.push(verdict);
         earlier.push_head(&ordered);
+        earlier_levels.push_head(&normal_ordered);
         seen.entry(leaf).or_insert(j);
         if let Some(g) = geometry {
             for (&(dx, dy), leaf) in translations.of(g, record) {
@@ -630,39 +711,45 @@ struct Copies<'a> {
 }
 
 /// Buffers for a record's transforms: each transform's bytes and leaf hash, in canonical order,
-/// and one of them in the near-copy order.
+/// and one of them in the near-copy order and in its normal form.
 struct TransformedForms {
     records: Vec<u8>,
     leaves: Vec<Digest>,
     ordered: Vec<u8>,
+    normal: Vec<u8>,
 }
 
-/// The copy rules for the record's transforms: for each transform in canonical order, the
-/// transformed record is checked as an exact, shifted and near copy of the dataset, then of an
-/// earlier record of the submission; the first hit is the rejection. The transforms' leaf
-/// hashes are computed together, four at a time.
+impl TransformedForms {
+    /// Computes `record`'s transforms and their leaf hashes (four at a time).
+    fn fill(&mut self, transforms: &Transforms, record: &[u8]) {
+        let size = record.len();
+        for (&transform, out) in transforms
+            .sets
+            .iter()
+            .zip(self.records.chunks_exact_mut(size.max(1)))
+        {
+            transform_record(
+                record,
+                transform,
+                transforms.geometry,
+                transforms.value_max,
+                out,
+            );
+        }
+        leaf_hashes(&self.records, size, &mut self.leaves);
+    }
+}
+
+/// The copy rules for the record's transforms (`forms`, filled for it): for each transform in
+/// canonical order, the transformed record is checked as an exact, shifted and near copy of
+/// the dataset, then of an earlier record of the submission; the first hit is the rejection.
 fn transformed_copy(
     transforms: &Transforms,
     copies: &Copies,
-    record: &[u8],
     forms: &mut TransformedForms,
 ) -> Option<Rejection> {
     let index = copies.index;
-    let size = record.len();
-    for (&transform, out) in transforms
-        .sets
-        .iter()
-        .zip(forms.records.chunks_exact_mut(size.max(1)))
-    {
-        transform_record(
-            record,
-            transform,
-            transforms.geometry,
-            transforms.value_max,
-            out,
-        );
-    }
-    leaf_hashes(&forms.records, size, &mut forms.leaves);
+    let size = forms.ordered.len();
     let ordered = &mut forms.ordered[..];
     for ((&transform, transformed), &leaf) in transforms
         .sets
@@ -688,6 +775,43 @@ fn transformed_copy(
             });
         if let Some(first) = first {
             return Some(Rejection::TransformedCopyInSubmission { first, transform });
+        }
+    }
+    None
+}
+
+/// The levels rule for the record, then each of its transforms (`forms`, filled for it) in
+/// canonical order: its normal form is checked as a near copy of a dataset record's normal
+/// form, then of an earlier record's of the submission (`earlier`: their normal forms); the
+/// first hit is the rejection.
+fn levels_copy(
+    transforms: &Transforms,
+    index: &DuplicateIndex,
+    earlier: &Earlier,
+    record: &[u8],
+    forms: &mut TransformedForms,
+) -> Option<Rejection> {
+    if index.levels.per_mille == 0 {
+        return None;
+    }
+    let size = record.len();
+    let candidates = std::iter::once((0, record)).chain(
+        transforms
+            .sets
+            .iter()
+            .copied()
+            .zip(forms.records.chunks_exact(size.max(1))),
+    );
+    for (transform, form) in candidates {
+        normalise_levels(form, index.channels, &mut forms.normal);
+        index.levels.put_in_order(&forms.normal, &mut forms.ordered);
+        if let Some((record, _)) = near_in_dataset(&index.levels, &forms.ordered) {
+            return Some(Rejection::LevelsCopyOfDataset { record, transform });
+        }
+        if let Some((first, _)) =
+            near_in_earlier(&index.levels, earlier, &forms.normal, &forms.ordered)
+        {
+            return Some(Rejection::LevelsCopyInSubmission { first, transform });
         }
     }
     None
