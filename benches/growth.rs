@@ -131,7 +131,7 @@ fn bench_check(c: &mut Criterion) {
 }
 
 /// The model-free checks at the seed's record size: 80 LFW faces at 64x64 RGB the dataset; a
-/// submission of the 20 others and of 80 dataset faces with noise of up to 40 levels (too much
+/// submission of the 20 others and of 80 dataset faces with noise of up to 64 levels (too much
 /// for the fitted tolerance, so every record is compared with every dataset record and every
 /// earlier record in full or up to the allowance).
 fn bench_seed_scale(c: &mut Criterion) {
@@ -154,7 +154,7 @@ fn bench_seed_scale(c: &mut Criterion) {
         let face = ds.record(i).unwrap();
         let noisy = face
             .iter()
-            .map(|&v| (i32::from(v) + x.uniform_below(81) as i32 - 40).clamp(0, 255) as u8);
+            .map(|&v| (i32::from(v) + x.uniform_below(129) as i32 - 64).clamp(0, 255) as u8);
         records.push(noisy.collect());
     }
     let on = DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 10_000).unwrap();

@@ -1,11 +1,12 @@
 //! The growth judge's acceptance table, on faces and on digits: the share of held-back real
 //! records (never trained on, never calibrated on) accepted, and of each kind of junk, by the
 //! critic's feature distance alone, by its logit alone, and by the whole judge (every rule of
-//! the request: size, values, duplicates, shifted, near, mirrored and inverted copies, distance,
-//! the negative rule, logit).
+//! the request: size, values, duplicates, shifted, near and transformed copies, copies with
+//! their levels changed, distance, the negative rule, logit).
 //!
 //! The corrupted records come in two kinds: copies of the dataset's own records (noise, a
-//! block, inverted, mirrored, brighter or darker, less contrast, upside down, rotated), which
+//! block, inverted, mirrored, brighter or darker, less contrast, upside down, rotated, and
+//! levels changed together with another change), which
 //! a submitter might hope to be paid for, and corrupted held-back records, which no rule
 //! about copies reaches: only the model judges those (and, for four copies of one held-back
 //! record damaged in different places, the near-copy share: the bench prints how many of
@@ -140,6 +141,44 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
         (
             "dataset faces rotated 90°",
             corrupt(&own, own.len(), &mut x, Corruption::Rotate(32, 3), 255),
+        ),
+        (
+            "dataset faces darker (-48)",
+            corrupt(&own, own.len(), &mut x, Corruption::Levels(-48), 255),
+        ),
+        (
+            "dataset faces, contrast 1/2",
+            corrupt(&own, own.len(), &mut x, Corruption::Contrast(1, 2), 255),
+        ),
+        (
+            "dataset faces brighter (+32) and mirrored",
+            corrupt(
+                &corrupt(&own, own.len(), &mut x, Corruption::Levels(32), 255),
+                own.len(),
+                &mut x,
+                Corruption::Mirror(32, 3),
+                255,
+            ),
+        ),
+        (
+            "dataset faces brighter (+32) with a 12x12 block",
+            corrupt(
+                &corrupt(&own, own.len(), &mut x, Corruption::Levels(32), 255),
+                own.len(),
+                &mut x,
+                Corruption::Block(12, 32, 3),
+                255,
+            ),
+        ),
+        (
+            "dataset faces brighter (+32) + noise (±16)",
+            corrupt(
+                &corrupt(&own, own.len(), &mut x, Corruption::Levels(32), 255),
+                own.len(),
+                &mut x,
+                Corruption::Noise(16),
+                255,
+            ),
         ),
     ];
     let accepted = table(

@@ -32,43 +32,81 @@ pub(crate) fn level_channels(shape: &[u32]) -> usize {
 /// half the channel's values at or below it) and `d` the sum of `|v - m|` over them, each
 /// value `v` becomes `clamp(128 + floor((v - m) * 16 * n / max(d, 1)), 0, 255)`.
 pub(crate) fn normalise_levels(record: &[u8], channels: usize, out: &mut [u8]) {
-    let channels = if channels > 0 && record.len().is_multiple_of(channels) {
-        channels
-    } else {
-        1
-    };
-    let len = (record.len() / channels).max(1);
-    for (from, to) in record.chunks(len).zip(out.chunks_mut(len)) {
-        let mut counts = [0u64; 256];
-        for &v in from {
-            counts[usize::from(v)] += 1;
-        }
-        let n = from.len() as u64;
-        let half = n.div_ceil(2).max(1);
-        let mut seen = 0u64;
-        let median = counts
-            .iter()
-            .position(|&c| {
-                seen += c;
-                seen >= half
-            })
-            .unwrap_or(255) as i128;
-        let deviation: i128 = counts
-            .iter()
-            .enumerate()
-            .map(|(v, &c)| (v as i128 - median).abs() * i128::from(c))
-            .sum();
-        let deviation = deviation.max(1);
-        let mut table = [0u8; 256];
-        for (v, t) in table.iter_mut().enumerate() {
-            let placed =
-                MIDDLE + ((v as i128 - median) * SCALE * i128::from(n)).div_euclid(deviation);
-            *t = placed.clamp(0, 255) as u8;
-        }
-        for (o, &v) in to.iter_mut().zip(from) {
-            *o = table[usize::from(v)];
+    LevelTables::of(record, channels).apply(record, out);
+}
+
+/// The per-channel maps of a record's values to its normal form ([`normalise_levels`]). A
+/// channel's map depends only on how many of each value it holds, so it also gives the normal
+/// form of any reordering of the values within each channel: the record turned, flipped or
+/// mirrored.
+pub(crate) struct LevelTables {
+    tables: Vec<[u8; 256]>,
+    channel_len: usize,
+}
+
+impl LevelTables {
+    /// The maps of `record` with `channels` channels (as [`normalise_levels`] splits it).
+    pub(crate) fn of(record: &[u8], channels: usize) -> Self {
+        let channels = if channels > 0 && record.len().is_multiple_of(channels) {
+            channels
+        } else {
+            1
+        };
+        let channel_len = (record.len() / channels).max(1);
+        let tables = record.chunks(channel_len).map(channel_table).collect();
+        LevelTables {
+            tables,
+            channel_len,
         }
     }
+
+    /// Writes the normal form of `form` (the record these maps are of, or a reordering of
+    /// its values within each channel) into `out` (same length).
+    pub(crate) fn apply(&self, form: &[u8], out: &mut [u8]) {
+        for ((from, to), table) in form
+            .chunks(self.channel_len)
+            .zip(out.chunks_mut(self.channel_len))
+            .zip(&self.tables)
+        {
+            for (o, &v) in to.iter_mut().zip(from) {
+                *o = table[usize::from(v)];
+            }
+        }
+    }
+}
+
+/// One channel's map (entries for the values the channel holds; the others 0).
+fn channel_table(channel: &[u8]) -> [u8; 256] {
+    let mut counts = [0u64; 256];
+    for &v in channel {
+        counts[usize::from(v)] += 1;
+    }
+    let n = channel.len() as u64;
+    let half = n.div_ceil(2).max(1);
+    let mut seen = 0u64;
+    let median = counts
+        .iter()
+        .position(|&c| {
+            seen += c;
+            seen >= half
+        })
+        .unwrap_or(255) as i128;
+    let deviation: i128 = counts
+        .iter()
+        .enumerate()
+        .map(|(v, &c)| (v as i128 - median).abs() * i128::from(c))
+        .sum();
+    let deviation = deviation.max(1);
+    let scale = SCALE * i128::from(n);
+    let mut table = [0u8; 256];
+    for (v, t) in table.iter_mut().enumerate() {
+        if counts[v] == 0 {
+            continue;
+        }
+        let placed = MIDDLE + ((v as i128 - median) * scale).div_euclid(deviation);
+        *t = placed.clamp(0, 255) as u8;
+    }
+    table
 }
 
 #[cfg(test)]
@@ -96,6 +134,17 @@ mod tests {
         // A digit's strokes keep their levels where most values are 0 (no empty spread).
         let r = [0, 0, 0, 0, 0, 4, 8, 16];
         assert_eq!(normal(&r, 1), [128, 128, 128, 128, 128, 146, 164, 201]);
+    }
+
+    #[test]
+    fn the_maps_of_a_record_give_the_normal_form_of_its_reorderings() {
+        let r: Vec<u8> = (0..48u32).map(|i| ((i * 53) % 97) as u8).collect();
+        let tables = LevelTables::of(&r, 3);
+        // Each channel's values reversed (a mirror of one-row planes).
+        let reordered: Vec<u8> = r.chunks(16).flat_map(|c| c.iter().rev().copied()).collect();
+        let mut out = vec![0u8; 48];
+        tables.apply(&reordered, &mut out);
+        assert_eq!(out, normal(&reordered, 3));
     }
 
     #[test]

@@ -21,10 +21,10 @@ pub(super) struct NearCopies {
     pub(super) order: Vec<u32>,
     /// The records' bytes in `order`, concatenated in index order (empty with the rule off).
     pub(super) records: Vec<u8>,
-    /// The first [`HEAD`] elements of each record in `order` (zero-padded), side by side: a
-    /// scan compares these first, and the whole record only when the head alone does not
-    /// already differ in more elements than the rule allows.
-    pub(super) heads: Vec<[u8; HEAD]>,
+    /// The first [`HEAD`] elements of each record in `order` (zero-padded): a scan compares
+    /// these first, and the whole record only when the head alone does not already differ in
+    /// more elements than the rule allows.
+    pub(super) heads: Heads,
 }
 
 /// Elements of a record the near-copy scan compares first ([`NearCopies::heads`]).
@@ -39,13 +39,134 @@ fn head_of(record: &[u8]) -> [u8; HEAD] {
     head
 }
 
-/// Elements of two heads more than `tolerance` apart: at most the whole records' count (the
-/// padding is equal).
-fn head_differing(a: &[u8; HEAD], b: &[u8; HEAD], tolerance: u8) -> usize {
-    a.iter()
-        .zip(b)
-        .map(|(p, q)| usize::from(p.abs_diff(*q) > tolerance))
-        .sum()
+/// Records' heads, [`BLOCK`] records side by side: element `e` of the heads of records
+/// `BLOCK * b ..` lies in `blocks[b][e]`, one byte per record, so that a head is compared with
+/// [`BLOCK`] records at once ([`block_agreeing`]).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Heads {
+    blocks: Vec<[[u8; BLOCK]; HEAD]>,
+    len: usize,
+}
+
+/// Records per block of [`Heads`].
+const BLOCK: usize = 16;
+
+impl Heads {
+    /// The heads of `records` (of `size` elements each, in the near-copy order).
+    fn of(records: &[u8], size: usize) -> Self {
+        let mut heads = Heads::default();
+        for record in records.chunks_exact(size.max(1)) {
+            heads.push(&head_of(record));
+        }
+        heads
+    }
+
+    /// Adds a head after the others.
+    fn push(&mut self, head: &[u8; HEAD]) {
+        let lane = self.len % BLOCK;
+        if lane == 0 {
+            self.blocks.push([[0u8; BLOCK]; HEAD]);
+        }
+        if let Some(block) = self.blocks.last_mut() {
+            for (element, &v) in block.iter_mut().zip(head) {
+                element[lane] = v;
+            }
+        }
+        self.len += 1;
+    }
+
+    /// The records (ascending) whose heads differ from `head` in at most `allowance` elements
+    /// more than `tolerance` apart: every record a near copy of the head's can be (the
+    /// padding of two heads is equal).
+    fn close_to(
+        &self,
+        head: [u8; HEAD],
+        tolerance: u8,
+        allowance: usize,
+    ) -> impl Iterator<Item = usize> + '_ {
+        // Heads that agree on at least this many elements.
+        let agreeing = u8::try_from(HEAD.saturating_sub(allowance)).unwrap_or(0);
+        self.blocks.iter().enumerate().flat_map(move |(b, block)| {
+            let filled = (self.len - b * BLOCK).min(BLOCK);
+            let mut mask =
+                block_agreeing(block, &head, tolerance, agreeing) & ((1u32 << filled) - 1);
+            std::iter::from_fn(move || {
+                (mask != 0).then(|| {
+                    let lane = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    b * BLOCK + lane
+                })
+            })
+        })
+    }
+}
+
+/// Bit `r` set when the head of record `r` of `block` agrees with `head` (lies within
+/// `tolerance`) on at least `agreeing` elements. With SSE2 (every x86-64 machine) the
+/// [`BLOCK`] records are compared at once, element by element; elsewhere
+/// [`block_agreeing_portable`]. Both give the same mask (exact byte arithmetic).
+#[cfg(target_arch = "x86_64")]
+fn block_agreeing(
+    block: &[[u8; BLOCK]; HEAD],
+    head: &[u8; HEAD],
+    tolerance: u8,
+    agreeing: u8,
+) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8, _mm_subs_epu8,
+    };
+    if agreeing == 0 {
+        return (1 << BLOCK) - 1;
+    }
+    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads one 16-byte array.
+    unsafe {
+        let tolerance = _mm_set1_epi8(tolerance as i8);
+        let zero = _mm_setzero_si128();
+        let mut agree = zero;
+        for (element, &q) in block.iter().zip(head) {
+            let v = _mm_loadu_si128(element.as_ptr().cast());
+            let q = _mm_set1_epi8(q as i8);
+            let apart = _mm_sub_epi8(_mm_max_epu8(v, q), _mm_min_epu8(v, q));
+            // 0xff (-1) where within the tolerance: subtracting it counts one.
+            let within = _mm_cmpeq_epi8(_mm_subs_epu8(apart, tolerance), zero);
+            agree = _mm_sub_epi8(agree, within);
+        }
+        // Counts are 0..=16: a signed comparison is exact.
+        let enough = _mm_cmpgt_epi8(agree, _mm_set1_epi8((agreeing - 1) as i8));
+        _mm_movemask_epi8(enough) as u32
+    }
+}
+
+/// [`block_agreeing`] on machines without SSE2.
+#[cfg(not(target_arch = "x86_64"))]
+fn block_agreeing(
+    block: &[[u8; BLOCK]; HEAD],
+    head: &[u8; HEAD],
+    tolerance: u8,
+    agreeing: u8,
+) -> u32 {
+    block_agreeing_portable(block, head, tolerance, agreeing)
+}
+
+/// [`block_agreeing`] record by record, for any machine.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn block_agreeing_portable(
+    block: &[[u8; BLOCK]; HEAD],
+    head: &[u8; HEAD],
+    tolerance: u8,
+    agreeing: u8,
+) -> u32 {
+    let mut mask = 0u32;
+    for lane in 0..BLOCK {
+        let agree = block
+            .iter()
+            .zip(head)
+            .filter(|(element, &q)| element[lane].abs_diff(q) <= tolerance)
+            .count();
+        mask |= u32::from(agree >= usize::from(agreeing)) << lane;
+    }
+    mask
 }
 
 /// Dataset bytes from which the near-copy scan runs on the rayon pool (in tasks of at least
@@ -62,10 +183,7 @@ pub(super) fn near_in_dataset(near: &NearCopies, record: &[u8]) -> Option<(u64, 
         let (head, tolerance, allowance) =
             (head_of(record), near.tolerance(), near.allowance(size));
         near.heads
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| head_differing(h, &head, tolerance) <= allowance)
-            .map(|(i, _)| i)
+            .close_to(head, tolerance, allowance)
             .find(|&i| within(&near.records[i * size..(i + 1) * size]).is_some())
     } else {
         near.records
@@ -94,11 +212,9 @@ pub(super) fn near_in_earlier(
     );
     earlier
         .heads
-        .iter()
-        .zip(earlier.records)
-        .enumerate()
-        .filter(|(_, (h, _))| head_differing(h, &head, tolerance) <= allowance)
-        .find_map(|(first, (_, other))| {
+        .close_to(head, tolerance, allowance)
+        .find_map(|first| {
+            let other = earlier.records.get(first)?;
             let differing = (other.len() == record.len())
                 .then(|| within(other))
                 .flatten()?;
@@ -110,7 +226,7 @@ pub(super) fn near_in_earlier(
 /// those checked so far: the earlier records of the next one.
 pub(super) struct Earlier<'a> {
     records: &'a [Vec<u8>],
-    heads: Vec<[u8; HEAD]>,
+    heads: Heads,
 }
 
 impl<'a> Earlier<'a> {
@@ -118,14 +234,14 @@ impl<'a> Earlier<'a> {
     pub(super) fn new(records: &'a [Vec<u8>]) -> Self {
         Earlier {
             records,
-            heads: Vec::with_capacity(records.len()),
+            heads: Heads::default(),
         }
     }
 
     /// The next record was checked: `ordered` is it in the near-copy order (any bytes for a
     /// record of another size, which no comparison reaches).
     pub(super) fn push_head(&mut self, ordered: &[u8]) {
-        self.heads.push(head_of(ordered));
+        self.heads.push(&head_of(ordered));
     }
 }
 
@@ -153,7 +269,7 @@ impl NearCopies {
             }
             record.copy_from_slice(&ordered);
         }
-        self.heads = self.records.chunks_exact(size).map(head_of).collect();
+        self.heads = Heads::of(&self.records, size);
     }
 
     /// Adds a record (in its own order) after the others, in [`NearCopies::order`].
@@ -161,7 +277,7 @@ impl NearCopies {
         let mut ordered = vec![0u8; record.len()];
         self.put_in_order(record, &mut ordered);
         self.records.extend_from_slice(&ordered);
-        self.heads.push(head_of(&ordered));
+        self.heads.push(&head_of(&ordered));
     }
 
     /// Writes `record`'s elements into `out` (same length) in [`NearCopies::order`] (as they
@@ -198,8 +314,8 @@ impl NearCopies {
 }
 
 /// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
-/// once more than `allowance` do (counted 16 elements at a time, a loop the compiler
-/// vectorises; the count stops there).
+/// once more than `allowance` do (counted 16 elements at a time in bytes, a loop the
+/// compiler vectorises with no widening; the count stops there).
 #[inline]
 pub(crate) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usize) -> Option<u32> {
     let differ = |p: &u8, q: &u8| usize::from(p.abs_diff(*q) > tolerance);
@@ -213,10 +329,11 @@ pub(crate) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usi
     let mut count = tail;
     for (x, y) in xs.zip(ys) {
         let mut lanes = [0u8; 16];
-        for ((l, p), q) in lanes.iter_mut().zip(x).zip(y) {
-            *l = u8::from(p.abs_diff(*q) > tolerance);
+        for ((l, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
+            let apart = p.max(q) - p.min(q);
+            *l = u8::from(apart.saturating_sub(tolerance) != 0);
         }
-        count += lanes.iter().map(|&l| usize::from(l)).sum::<usize>();
+        count += usize::from(lanes.iter().sum::<u8>());
         if count > allowance {
             return None;
         }
@@ -248,6 +365,32 @@ mod tests {
     }
 
     #[test]
+    fn block_comparison_agrees_with_the_portable_one() {
+        let mut x = Xof::new("pouw/test", b"head blocks");
+        for _ in 0..2000 {
+            let mut block = [[0u8; BLOCK]; HEAD];
+            let head: [u8; HEAD] = std::array::from_fn(|_| x.uniform_below(256) as u8);
+            for element in block.iter_mut() {
+                for (lane, v) in element.iter_mut().enumerate() {
+                    // Near the head's values often, anywhere sometimes.
+                    *v = if lane % 3 == 0 {
+                        x.uniform_below(256) as u8
+                    } else {
+                        head[0].wrapping_add(x.uniform_below(9) as u8)
+                    };
+                }
+            }
+            let tolerance = x.uniform_below(20) as u8;
+            for agreeing in 0..=HEAD as u8 {
+                assert_eq!(
+                    block_agreeing(&block, &head, tolerance, agreeing),
+                    block_agreeing_portable(&block, &head, tolerance, agreeing)
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_ordered_scan_with_heads_finds_what_a_plain_scan_finds() {
         let mut x = Xof::new("pouw/test", b"near scan");
         for (size, tolerance, per_mille) in [(64usize, 0u32, 164u32), (37, 2, 300), (8, 0, 500)] {
@@ -270,7 +413,7 @@ mod tests {
                 tolerance,
                 order: Vec::new(),
                 records: records.concat(),
-                heads: Vec::new(),
+                heads: Heads::default(),
             };
             near.order_by_variance(size);
             // Appended records keep the order.

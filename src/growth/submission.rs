@@ -3,10 +3,10 @@
 //! down, turned, inverted), and near copies once brightness and contrast are taken out (the
 //! levels rule). The judge (`growth::Judge`, feature `torch`) adds the discriminator score.
 
-use super::levels::{level_channels, normalise_levels};
-use super::near::{near_in_dataset, near_in_earlier, Earlier, NearCopies};
+use super::levels::{level_channels, normalise_levels, LevelTables};
+use super::near::{near_in_dataset, near_in_earlier, Earlier, Heads, NearCopies};
 use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
-use super::request::{ink_of, DatasetRequest, MAX_CID_BYTES};
+use super::request::{ink_of, DatasetRequest, COPY_INVERTED, MAX_CID_BYTES};
 use crate::codec::{Decoder, Encoder};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
@@ -388,14 +388,14 @@ impl DuplicateIndex {
                 tolerance: request.near_copy_tolerance,
                 order: Vec::new(),
                 records: Vec::new(),
-                heads: Vec::new(),
+                heads: Heads::default(),
             },
             levels: NearCopies {
                 per_mille: request.levels_per_mille,
                 tolerance: request.levels_tolerance,
                 order: Vec::new(),
                 records: Vec::new(),
-                heads: Vec::new(),
+                heads: Heads::default(),
             },
             channels: level_channels(&request.shape),
             records: dataset.len(),
@@ -783,7 +783,8 @@ fn transformed_copy(
 /// The levels rule for the record, then each of its transforms (`forms`, filled for it) in
 /// canonical order: its normal form is checked as a near copy of a dataset record's normal
 /// form, then of an earlier record's of the submission (`earlier`: their normal forms); the
-/// first hit is the rejection.
+/// first hit is the rejection. The value maps are computed twice, not once per form: a
+/// transform that does not invert only reorders values within channels.
 fn levels_copy(
     transforms: &Transforms,
     index: &DuplicateIndex,
@@ -795,6 +796,8 @@ fn levels_copy(
         return None;
     }
     let size = record.len();
+    let plain = LevelTables::of(record, index.channels);
+    let mut inverted: Option<LevelTables> = None;
     let candidates = std::iter::once((0, record)).chain(
         transforms
             .sets
@@ -803,7 +806,12 @@ fn levels_copy(
             .zip(forms.records.chunks_exact(size.max(1))),
     );
     for (transform, form) in candidates {
-        normalise_levels(form, index.channels, &mut forms.normal);
+        let tables = if transform & COPY_INVERTED == 0 {
+            &plain
+        } else {
+            inverted.get_or_insert_with(|| LevelTables::of(form, index.channels))
+        };
+        tables.apply(form, &mut forms.normal);
         index.levels.put_in_order(&forms.normal, &mut forms.ordered);
         if let Some((record, _)) = near_in_dataset(&index.levels, &forms.ordered) {
             return Some(Rejection::LevelsCopyOfDataset { record, transform });
