@@ -762,13 +762,13 @@ mod tests {
     /// 0..=15 is one.
     #[test]
     fn record_codes_are_the_rejection_codes() {
-        for code in 0..=15 {
+        for code in 0..=17 {
             match verdict_of_code(code).expect("known code") {
                 Verdict::Accepted { .. } => assert_eq!(code, POUW_RECORD_ACCEPTED),
                 Verdict::Rejected(r) => assert_eq!(r.code(), code, "{r:?}"),
             }
         }
-        assert!(verdict_of_code(16).is_none());
+        assert!(verdict_of_code(18).is_none());
         assert!(verdict_of_code(u32::MAX).is_none());
         assert!(!verdict_of_code(POUW_RECORD_REQUEST_FILLED)
             .map(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))

@@ -1668,7 +1668,7 @@ fn reputation_tables_round_trip_ban_and_refuse_bad_input() {
             PouwResult::InvalidParameters,
         );
         check(
-            record(rep, b"new", &[0, 16], &mut standing),
+            record(rep, b"new", &[0, 18], &mut standing),
             PouwResult::InvalidArgument,
         );
         check(

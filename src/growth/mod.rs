@@ -4,12 +4,13 @@
 //!
 //! - [`DatasetRequest`]: what is asked for (record layout, target count, judge checkpoint, the
 //!   acceptance threshold, the distance rule's rate, ink bounds, the shifted-copy radius, the
-//!   near-copy rule, the copy transforms, submission limits), with a canonical encoding and a
-//!   CID.
+//!   near-copy rule, the copy transforms, the levels rule, submission limits), with a
+//!   canonical encoding and a CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
 //!   value range, ink, exact duplicates, translated copies and near copies, of the record and of
-//!   its mirror image, upside-down and turned copies and negative, against a
-//!   [`DuplicateIndex`] of the dataset and within the submission) and, with the `torch`
+//!   its mirror image, upside-down and turned copies and negative, and near copies once
+//!   brightness and contrast are taken out, against a [`DuplicateIndex`] of the dataset and
+//!   within the submission) and, with the `torch`
 //!   feature, `Judge::check`, which adds the discriminator score and gives a [`Verdict`] per
 //!   record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
@@ -43,8 +44,8 @@
 //! rejects noise, blank images, other kinds of image and noisy copies; a discriminator that
 //! memorised a small dataset rejects many unseen records by its logit. Neither catches local
 //! damage (a block pasted over a face or a digit) or, reliably, an inverted face: over a
-//! dataset record the copy rules catch the block, the mirror image, the turns and the negative
-//! (not a brighter, darker or weaker copy); over an
+//! dataset record the copy rules catch the block, the mirror image, the turns, the negative
+//! and a brighter, darker or weaker copy (not one made brighter and then blocked); over an
 //! unseen record the negative rule catches the inversion (the record's negative lies closer to
 //! the dataset's features than the record), and nothing catches the block.
 
