@@ -315,7 +315,8 @@ impl NearCopies {
 
 /// How many elements of `a` and `b` (of one length) lie more than `tolerance` apart, or `None`
 /// once more than `allowance` do. With SSE2 (every x86-64 machine) counted 16 elements at a
-/// time and checked against the allowance every [`GROUP`] such chunks; elsewhere
+/// time and checked against the allowance every [`GROUP`] such chunks (and at the end);
+/// elsewhere
 /// [`differing_within_portable`]. Both give the same answer: the count only grows, so where
 /// it is checked does not matter.
 #[cfg(target_arch = "x86_64")]
@@ -327,16 +328,17 @@ pub(crate) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usi
         _mm_subs_epu8,
     };
     let len = a.len().min(b.len());
-    let whole = len / (16 * GROUP) * (16 * GROUP);
+    let whole = len / 16 * 16;
     let mut count = 0usize;
-    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads 16 bytes at an offset
-    // below `whole`, which is at most both lengths.
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads the 16 bytes at `at` with
+    // `at + 16 <= whole`, which is at most both lengths.
     unsafe {
         let tolerance = _mm_set1_epi8(tolerance as i8);
         let zero = _mm_setzero_si128();
         for group in (0..whole).step_by(16 * GROUP) {
+            let end = (group + 16 * GROUP).min(whole);
             let mut agree = zero;
-            for at in (group..group + 16 * GROUP).step_by(16) {
+            for at in (group..end).step_by(16) {
                 let p = _mm_loadu_si128(a.as_ptr().add(at).cast());
                 let q = _mm_loadu_si128(b.as_ptr().add(at).cast());
                 let apart = _mm_sub_epi8(_mm_max_epu8(p, q), _mm_min_epu8(p, q));
@@ -347,7 +349,7 @@ pub(crate) fn differing_within(a: &[u8], b: &[u8], tolerance: u8, allowance: usi
             let sums = _mm_sad_epu8(agree, zero);
             let agreeing = _mm_cvtsi128_si32(sums) as usize
                 + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8)) as usize;
-            count += 16 * GROUP - agreeing;
+            count += end - group - agreeing;
             if count > allowance {
                 return None;
             }
