@@ -98,10 +98,10 @@
 #define POUW_RECORD_NEGATIVE_CLOSER 15
 
 /*
- Record rejected: with brightness and contrast taken out (each channel placed by its
- quartiles), the record, itself or transformed, differs from a dataset record in at most the
- request's levels share of its elements (a copy made brighter, darker or with other contrast;
- checked after the transformed copies).
+ Record rejected: with brightness and contrast taken out (each channel placed by its median
+ and mean absolute deviation), the record, itself or transformed, differs from a dataset
+ record in at most the request's levels share of its elements (a copy made brighter, darker
+ or with other contrast; checked after the transformed copies).
  */
 #define POUW_RECORD_LEVELS_COPY_OF_DATASET 16
 
@@ -886,10 +886,10 @@ typedef struct pouw_dataset_request_options {
    */
   uint32_t negative_rule;
   /*
-   The levels rule: a record whose normal form (each channel placed by its quartiles:
-   brightness and contrast taken out) differs from a dataset record's or an earlier
-   record's in at most this many thousandths of its elements, itself or transformed by
-   `copy_transforms`, is rejected (`POUW_RECORD_LEVELS_COPY_*`); below 1000, 0 turns the
+   The levels rule: a record whose normal form (each channel placed by its median and mean
+   absolute deviation: brightness and contrast taken out) differs from a dataset record's
+   or an earlier record's in at most this many thousandths of its elements, itself or
+   transformed by `copy_transforms`, is rejected (`POUW_RECORD_LEVELS_COPY_*`); below 1000, 0 turns the
    rule off (default: fitted to the dataset, `growth::fit_levels_rule`: half the share in
    which the closest two normal forms of its first 512 records differ, at most 500).
    */

@@ -141,9 +141,9 @@ type RequestOptions struct {
 	// lies closer to the dataset's critic features than the record (nil: on).
 	NegativeRule *bool
 	// Levels is the levels rule: the near-copy comparison on normal forms (each channel placed
-	// by its quartiles: brightness and contrast taken out), of the record and of its
-	// transforms; Tolerance at most 255 (nil: fitted to the dataset's first 512 records, the
-	// share half the closest two normal forms'; PerMille 0 turns it off).
+	// by its median and mean absolute deviation: brightness and contrast taken out), of the
+	// record and of its transforms; Tolerance at most 255 (nil: fitted to the dataset's first
+	// 512 records, the share half the closest two normal forms'; PerMille 0 turns it off).
 	Levels *NearCopyRule
 }
 

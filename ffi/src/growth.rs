@@ -65,10 +65,10 @@ pub const POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: u32 = 14;
 /// the dataset's critic features than the record (the request's negative rule; checked after
 /// the distance rule, before the logit).
 pub const POUW_RECORD_NEGATIVE_CLOSER: u32 = 15;
-/// Record rejected: with brightness and contrast taken out (each channel placed by its
-/// quartiles), the record, itself or transformed, differs from a dataset record in at most the
-/// request's levels share of its elements (a copy made brighter, darker or with other contrast;
-/// checked after the transformed copies).
+/// Record rejected: with brightness and contrast taken out (each channel placed by its median
+/// and mean absolute deviation), the record, itself or transformed, differs from a dataset
+/// record in at most the request's levels share of its elements (a copy made brighter, darker
+/// or with other contrast; checked after the transformed copies).
 pub const POUW_RECORD_LEVELS_COPY_OF_DATASET: u32 = 16;
 /// Record rejected: as `POUW_RECORD_LEVELS_COPY_OF_DATASET`, of an earlier record of the same
 /// submission.

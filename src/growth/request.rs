@@ -134,15 +134,15 @@ pub struct DatasetRequest {
     /// record is the record again, not new data. 0 turns them off.
     pub copy_transforms: u32,
     /// The levels rule: a record that, with its brightness and contrast taken out (each channel
-    /// placed by its quartiles, the normal form of `growth::levels`), differs from a dataset
+    /// placed by its median and mean absolute deviation: its normal form), differs from a dataset
     /// record or an earlier record of its submission in the same form in at most this many
     /// thousandths of its elements, is that record with its levels changed (brighter, darker,
     /// more or less contrast), itself or transformed as `copy_transforms` says. Below 1000; 0
     /// turns the rule off.
     pub levels_per_mille: u32,
     /// Two elements of normal forms differ, for the levels rule, when they lie more than this
-    /// far apart (the normal form places a channel's interquartile range over 128 values). At
-    /// most [`MAX_LEVELS_TOLERANCE`].
+    /// far apart (the normal form places a channel's median at 128 and one mean absolute
+    /// deviation from it 16 values away). At most [`MAX_LEVELS_TOLERANCE`].
     pub levels_tolerance: u32,
     /// The negative rule: a record whose negative (each value `v` as `value_max - v`) lies
     /// closer to the dataset's features than the record itself (the judge's squared

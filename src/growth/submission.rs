@@ -344,7 +344,8 @@ pub fn accepted_records<'a>(submission: &'a Submission, verdicts: &[Verdict]) ->
 /// (24 translations a record for `s = 2`: about 2 KB a record, fine for the digits, a
 /// consideration for millions of records), plus with the near-copy rule the dataset's bytes in
 /// memory (the seed's 64x64 RGB: 12 KB a record) and, per checked record, a comparison with
-/// every dataset record that stops once the allowance is exceeded (on the rayon pool).
+/// every dataset record that stops once the allowance is exceeded (on the rayon pool, from
+/// 1 MiB of records); with the levels rule as much again for the records' normal forms.
 #[derive(Clone, Debug)]
 pub struct DuplicateIndex {
     shape: Vec<u32>,
