@@ -889,9 +889,10 @@ typedef struct pouw_dataset_request_options {
    The levels rule: a record whose normal form (each channel placed by its median and mean
    absolute deviation: brightness and contrast taken out) differs from a dataset record's
    or an earlier record's in at most this many thousandths of its elements, itself or
-   transformed by `copy_transforms`, is rejected (`POUW_RECORD_LEVELS_COPY_*`); below 1000, 0 turns the
-   rule off (default: fitted to the dataset, `growth::fit_levels_rule`: half the share in
-   which the closest two normal forms of its first 512 records differ, at most 500).
+   transformed by `copy_transforms`, is rejected (`POUW_RECORD_LEVELS_COPY_*`); below
+   1000, 0 turns the rule off (default: fitted to the dataset, `growth::fit_levels_rule`:
+   half the share in which the closest two normal forms of its first 512 records differ,
+   at most 500).
    */
   uint32_t levels_per_mille;
   /*

@@ -79,11 +79,10 @@ pub const MAX_LEVELS_TOLERANCE: u32 = 255;
 /// translated copy (by up to `max_shift` pixels), nor a near copy (all but a few elements the
 /// same) of a dataset record or of an earlier record of its submission, nor any of these once
 /// mirrored, upside down, turned or inverted (`copy_transforms`), nor a near copy of any of
-/// these once brightness and contrast are taken out (the levels rule), the judge model's features
-/// of it lie within the distance rule's threshold and no further from the dataset's than its negative's (the
-/// negative rule),
-/// and its discriminator logit is at least `threshold` (see [`super::Rejection`] for the order
-/// of the checks).
+/// these once brightness and contrast are taken out (the levels rule), the judge model's
+/// features of it lie within the distance rule's threshold and no further from the dataset's
+/// than its negative's (the negative rule), and its discriminator logit is at least
+/// `threshold` (see [`super::Rejection`] for the order of the checks).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DatasetRequest {
     /// CID of the manifest of the dataset version the request grows (the base version).
