@@ -507,7 +507,8 @@ impl DuplicateIndex {
 /// negative) adds a leaf hash and, with the near-copy rule, the comparisons
 /// again for a record that passed the rules before it; the levels rule compares the normal
 /// forms of the record and of each transform with every dataset record's and every earlier
-/// record's in the same way.
+/// record's in the same way, and keeps the normal forms of the submission's records (as many
+/// bytes as the records: at most the request's `max_bytes`).
 pub fn precheck(
     request: &DatasetRequest,
     index: &DuplicateIndex,
