@@ -106,6 +106,7 @@ impl Heads {
 /// [`BLOCK`] records are compared at once, element by element; elsewhere
 /// [`block_agreeing_portable`]. Both give the same mask (exact byte arithmetic).
 #[cfg(target_arch = "x86_64")]
+#[inline(always)]
 fn block_agreeing(
     block: &[[u8; BLOCK]; HEAD],
     head: &[u8; HEAD],
