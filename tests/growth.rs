@@ -1621,6 +1621,25 @@ mod batch_independence {
             "{:?}",
             got[held.len()]
         );
+        // The margin the fit leaves (half the closest dataset pair's share): the smallest
+        // share at which some unseen face would be a levels copy of a dataset face.
+        let nearest = (request.levels_per_mille..1000)
+            .find(|&levels_per_mille| {
+                let wider = DatasetRequest {
+                    levels_per_mille,
+                    ..request.clone()
+                };
+                check(&wider, &held)
+                    .iter()
+                    .any(|v| matches!(v, Some(Rejection::LevelsCopyOfDataset { .. })))
+            })
+            .unwrap();
+        println!(
+            "levels share fitted: {} per mille; the nearest unseen face is a levels copy from \
+             {nearest} per mille",
+            request.levels_per_mille
+        );
+        assert_eq!(nearest, 123);
     }
 
     /// One unseen face cannot be paid for many times over, each copy damaged somewhere else:

@@ -597,8 +597,9 @@ impl FitSample {
 /// lie closer together than the records (a face lit from another side becomes more like its
 /// neighbours), and a record the fit never saw can lie closer to the dataset than any pair in
 /// the fit's sample. On 80 LFW faces at 32x32 the tolerance is 13 and the closest pair of
-/// normal forms differs in 16.2% of its elements, while one of 20 held-back faces lies within
-/// 12.2% of a dataset face: three quarters would all but reach it, half (8.1%) does not. A
+/// normal forms differs in about 16.2% of its elements (the fitted share is 8.1%), while one
+/// of 20 held-back faces would be a levels copy of a dataset face from a share of 12.3% on
+/// (`tests/growth.rs` prints it): three quarters (about 12.1%) would all but reach it. A
 /// copy with its levels changed differs from its record's normal form only where values were
 /// clipped or rounded.
 pub fn fit_levels_rule(dataset: &Dataset, copy_transforms: u32) -> Result<(u32, u32)> {

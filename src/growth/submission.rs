@@ -593,7 +593,18 @@ pub fn precheck(
                 };
                 forms.fill(&transforms, record);
                 transformed_copy(&transforms, &copies, &mut forms).or_else(|| {
-                    levels_copy(&transforms, index, &earlier_levels, record, &mut forms)
+                    let normal = normal_records
+                        .get(j as usize)
+                        .map_or(&[][..], Vec::as_slice);
+                    let identity = (normal, &normal_ordered[..]);
+                    levels_copy(
+                        &transforms,
+                        index,
+                        &earlier_levels,
+                        record,
+                        identity,
+                        &mut forms,
+                    )
                 })
             });
         out.push(verdict);
@@ -782,32 +793,34 @@ fn transformed_copy(
     None
 }
 
-/// The levels rule for the record, then each of its transforms (`forms`, filled for it) in
-/// canonical order: its normal form is checked as a near copy of a dataset record's normal
-/// form, then of an earlier record's of the submission (`earlier`: their normal forms); the
-/// first hit is the rejection. The value maps are computed twice, not once per form: a
-/// transform that does not invert only reorders values within channels.
+/// The levels rule for the record (`normal`: its normal form, `normal_ordered`: the same in
+/// the levels order, both computed once by [`precheck`]), then each of its transforms
+/// (`forms`, filled for it) in canonical order: a normal form is checked as a near copy of a
+/// dataset record's normal form, then of an earlier record's of the submission (`earlier`:
+/// their normal forms); the first hit is the rejection. The transforms' value maps are
+/// computed twice, not once per form: a transform that does not invert only reorders values
+/// within channels.
 fn levels_copy(
     transforms: &Transforms,
     index: &DuplicateIndex,
     earlier: &Earlier,
     record: &[u8],
+    (normal, normal_ordered): (&[u8], &[u8]),
     forms: &mut TransformedForms,
 ) -> Option<Rejection> {
     if index.levels.per_mille == 0 {
         return None;
     }
-    let size = record.len();
+    if let Some(hit) = levels_hit(index, earlier, normal, normal_ordered, 0) {
+        return Some(hit);
+    }
     let plain = LevelTables::of(record, index.channels);
     let mut inverted: Option<LevelTables> = None;
-    let candidates = std::iter::once((0, record)).chain(
-        transforms
-            .sets
-            .iter()
-            .copied()
-            .zip(forms.records.chunks_exact(size.max(1))),
-    );
-    for (transform, form) in candidates {
+    for (&transform, form) in transforms
+        .sets
+        .iter()
+        .zip(forms.records.chunks_exact(record.len().max(1)))
+    {
         let tables = if transform & COPY_INVERTED == 0 {
             &plain
         } else {
@@ -815,16 +828,27 @@ fn levels_copy(
         };
         tables.apply(form, &mut forms.normal);
         index.levels.put_in_order(&forms.normal, &mut forms.ordered);
-        if let Some((record, _)) = near_in_dataset(&index.levels, &forms.ordered) {
-            return Some(Rejection::LevelsCopyOfDataset { record, transform });
-        }
-        if let Some((first, _)) =
-            near_in_earlier(&index.levels, earlier, &forms.normal, &forms.ordered)
-        {
-            return Some(Rejection::LevelsCopyInSubmission { first, transform });
+        if let Some(hit) = levels_hit(index, earlier, &forms.normal, &forms.ordered, transform) {
+            return Some(hit);
         }
     }
     None
+}
+
+/// The levels rule for one normal form (`ordered`: the same in the levels order) of the record
+/// under `transform`: a near copy of a dataset record's, then of an earlier record's.
+fn levels_hit(
+    index: &DuplicateIndex,
+    earlier: &Earlier,
+    normal: &[u8],
+    ordered: &[u8],
+    transform: u32,
+) -> Option<Rejection> {
+    if let Some((record, _)) = near_in_dataset(&index.levels, ordered) {
+        return Some(Rejection::LevelsCopyOfDataset { record, transform });
+    }
+    let (first, _) = near_in_earlier(&index.levels, earlier, normal, ordered)?;
+    Some(Rejection::LevelsCopyInSubmission { first, transform })
 }
 
 /// Completes the verdicts: records that passed [`precheck`] are accepted when their logit (in
