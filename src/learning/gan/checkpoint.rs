@@ -208,6 +208,14 @@ impl CheckpointLayout {
     /// Decodes untrusted bytes: the step counter and each tensor's values (in the order the
     /// layout was made with). Anything but the canonical encoding is an error.
     pub(crate) fn decode(&self, bytes: &[u8]) -> Result<(u64, Vec<Vec<f32>>)> {
+        let (step, tensors) = self.decode_bytes(bytes)?;
+        Ok((step, tensors.into_iter().map(floats_of).collect()))
+    }
+
+    /// [`decode`](Self::decode) without converting the values: the step counter and each
+    /// tensor's bytes (little-endian float32, every value checked finite), for a caller that
+    /// copies them into its tensors in one pass.
+    pub(crate) fn decode_bytes<'a>(&self, bytes: &'a [u8]) -> Result<(u64, Vec<&'a [u8]>)> {
         // The header first, as far as the input reaches: the JSON (its first difference says
         // the most), then the length prefix; then the size.
         let head = &bytes[..bytes.len().min(self.header.len())];
@@ -245,22 +253,42 @@ impl CheckpointLayout {
             name: STEP_TENSOR.into(),
             detail: format!("negative step {step}"),
         })?;
-        let mut values = Vec::with_capacity(self.ranges.len());
+        let mut tensors = Vec::with_capacity(self.ranges.len());
         for (range, name) in self.ranges.iter().zip(&self.names) {
-            let floats: Vec<f32> = data[range.clone()]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            if let Some(pos) = floats.iter().position(|v| !v.is_finite()) {
+            let raw = &data[range.clone()];
+            if let Some(pos) = first_non_finite(raw) {
                 return Err(Error::CheckpointTensor {
                     name: name.clone(),
                     detail: format!("non-finite value at {pos}"),
                 });
             }
-            values.push(floats);
+            tensors.push(raw);
         }
-        Ok((step, values))
+        Ok((step, tensors))
     }
+}
+
+/// The float32 values of little-endian bytes (a whole number of values).
+pub(crate) fn floats_of(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// The index of the first float32 in little-endian `bytes` that is not finite (its exponent
+/// bits all set: an infinity or a NaN), if any.
+fn first_non_finite(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 4096;
+    let non_finite =
+        |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0x7f80_0000 == 0x7f80_0000;
+    // Blocks without a branch per value (the compiler vectorises the fold), then the value.
+    let (i, block) = bytes
+        .chunks(BLOCK)
+        .enumerate()
+        .find(|(_, c)| c.chunks_exact(4).fold(false, |any, b| any | non_finite(b)))?;
+    let at = block.chunks_exact(4).position(non_finite)?;
+    Some(i * BLOCK / 4 + at)
 }
 
 /// The checkpoint encoding of one [`GanSpec`](super::GanSpec), without libtorch: decodes and
@@ -399,6 +427,28 @@ mod tests {
             layout().decode(&negative),
             Err(Error::CheckpointTensor { .. })
         ));
+    }
+
+    #[test]
+    fn the_first_non_finite_value_is_found_wherever_it_lies() {
+        let bad = [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, -f32::NAN];
+        for (len, at) in [(1, 0), (1024, 1023), (1025, 1024), (5000, 4097), (5000, 3)] {
+            for (i, b) in bad.iter().enumerate() {
+                let mut values = vec![1.5f32; len];
+                values[at] = *b;
+                // A later one too: the first is reported.
+                if at + 1 < len {
+                    values[len - 1] = bad[(i + 1) % bad.len()];
+                }
+                let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                assert_eq!(first_non_finite(&bytes), Some(at), "{len} {at} {b}");
+                assert_eq!(values.iter().position(|v| !v.is_finite()), Some(at));
+            }
+        }
+        let finite = [0.0f32, -0.0, f32::MAX, f32::MIN, f32::MIN_POSITIVE, 1e-45];
+        let bytes: Vec<u8> = finite.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(first_non_finite(&bytes), None);
+        assert_eq!(first_non_finite(&[]), None);
     }
 
     #[test]

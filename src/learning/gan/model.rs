@@ -53,6 +53,31 @@ pub(crate) fn host_tensor(values: &[f32], shape: &[i64], device: Device) -> Resu
     }
 }
 
+/// A float32 tensor of `shape` on `device` from its values' little-endian bytes, copied in one
+/// pass ([`Error::InvalidField`] unless they are exactly the shape's values).
+pub(crate) fn host_tensor_of_bytes(bytes: &[u8], shape: &[i64], device: Device) -> Result<Tensor> {
+    let values: usize = shape
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(0))
+        .product();
+    if values.checked_mul(4) != Some(bytes.len()) || shape.iter().any(|&d| d < 0) {
+        return Err(Error::InvalidField {
+            what: "tensor bytes",
+            detail: format!("{} bytes for shape {shape:?}", bytes.len()),
+        });
+    }
+    if cfg!(target_endian = "big") {
+        return host_tensor(&super::checkpoint::floats_of(bytes), shape, device);
+    }
+    // The length was checked just above: libtorch reads exactly `4 x values` bytes.
+    let t = torch(Tensor::f_from_data_size(bytes, shape, Kind::Float))?;
+    if device == Device::Cpu {
+        Ok(t)
+    } else {
+        torch(t.f_to_device(device))
+    }
+}
+
 /// Whether a forward pass keeps what its backward pass needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Keep {

@@ -8,8 +8,8 @@ use super::layers::bce_grad;
 use super::layout::{checkpoint_tensors, Layout};
 use super::liveness::{check_dense, check_gradients, check_moved, snapshot};
 use super::model::{
-    discriminate, discriminator_backward, generate, generator_backward, host_tensor, init_weights,
-    zeros, Keep, Wanted,
+    discriminate, discriminator_backward, generate, generator_backward, host_tensor,
+    host_tensor_of_bytes, init_weights, zeros, Keep, Wanted,
 };
 use super::noise::gaussian;
 use super::quality::sliced_wasserstein;
@@ -22,6 +22,7 @@ use crate::learning::exact::{
 use crate::learning::{
     Batch, ChannelMoments, ChannelSums, DeviceChoice, ProofOfLearning, TaskSpec,
 };
+use rayon::prelude::*;
 use tch::{Device, Kind, Tensor};
 
 /// Reference samples and projections of the quality score.
@@ -119,18 +120,25 @@ impl GanTrainer {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        let (step, values) = self.layout.decode(bytes)?;
+        // Each tensor straight from its bytes (checked finite), one copy, tensors side by side.
+        let (step, raw) = self.layout.decode_bytes(bytes)?;
         let list = checkpoint_tensors(&self.gen, &self.dis);
-        let mut tensors = list.iter().zip(&values).map(|((_, shape), values)| {
-            let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-            host_tensor(values, &shape, self.device)
-        });
-        let mut take = |n: usize| (&mut tensors).take(n).collect::<Result<Vec<_>>>();
+        let device = self.device;
+        let tensors = list
+            .par_iter()
+            .zip(raw.par_iter())
+            .map(|((_, shape), raw)| {
+                let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+                host_tensor_of_bytes(raw, &shape, device)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut tensors = tensors.into_iter();
+        let mut take = |n: usize| (&mut tensors).take(n).collect::<Vec<_>>();
         let (ng, nd) = (self.gen.tensors.len(), self.dis.tensors.len());
-        self.g = take(ng)?;
-        self.d = take(nd)?;
-        self.g_moments = [take(ng)?, take(ng)?];
-        self.d_moments = [take(nd)?, take(nd)?];
+        self.g = take(ng);
+        self.d = take(nd);
+        self.g_moments = [take(ng), take(ng)];
+        self.d_moments = [take(nd), take(nd)];
         self.steps = step;
         Ok(())
     }
