@@ -3,7 +3,9 @@
 //!   against `cores x` the single-core SHA3-256 rate over the same 256 KiB chunks (target:
 //!   at least 0.85);
 //! - put and get of a 100 MB checkpoint through a local node (`POUW_IPFS_A`, e.g. from
-//!   `scripts/ipfs-node.sh start-pair`), against the node's own `add` and `cat` of the same file.
+//!   `scripts/ipfs-node.sh start-pair`), against the node's own `add` and `cat` of the same file;
+//! - a verifier's prefetch of four 25 MB files into node B (`POUW_IPFS_B`, connected to A):
+//!   node-side against fetching the files' blocks through the RPC.
 //!
 //! `cargo bench --bench ipfs`
 
@@ -158,6 +160,48 @@ fn node_ratio(endpoint: &str) {
     );
 }
 
+/// A verifier's prefetch of `FILES` checkpoints of `SIZE` bytes that node B lacks and A holds:
+/// node-side (`IpfsStore::prefetch`: B fetches every block from A and keeps it; one size per
+/// leaf answered here) against fetching them here block by block, every block checked (what
+/// the prefetch did before: `get`s of the files, eight blocks in flight).
+fn prefetch_ratio(a_endpoint: &str, b_endpoint: &str) {
+    const FILES: usize = 4;
+    const SIZE: usize = 25_000_000;
+    let a = IpfsStore::new(a_endpoint).unwrap();
+    let b = IpfsStore::new(b_endpoint).unwrap();
+    let fresh = |tag: u8| -> Vec<pouw::ident::Cid> {
+        (0..FILES)
+            .map(|i| {
+                let mut bytes = pseudo_random(SIZE);
+                bytes[0] = tag;
+                bytes[1] = i as u8;
+                bytes[2] = std::process::id() as u8;
+                a.put(&bytes).unwrap()
+            })
+            .collect()
+    };
+    let (first, second) = (fresh(1), fresh(2));
+    let t = Instant::now();
+    b.prefetch(&first, SIZE as u64);
+    let node_side = t.elapsed();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for cid in &second {
+            let b = &b;
+            s.spawn(move || black_box(b.get(cid, SIZE as u64).unwrap()));
+        }
+    });
+    let here = t.elapsed();
+    println!(
+        "prefetch of {FILES} x {} MB from node A into node B: node-side {:.2} s, fetched here \
+         block by block {:.2} s, ratio {:.2}",
+        SIZE / 1_000_000,
+        node_side.as_secs_f64(),
+        here.as_secs_f64(),
+        node_side.as_secs_f64() / here.as_secs_f64()
+    );
+}
+
 fn main() {
     // `cargo test --benches` runs bench binaries with `--bench` absent: do nothing then.
     if !std::env::args().any(|a| a == "--bench") {
@@ -165,7 +209,13 @@ fn main() {
     }
     cid_ratio();
     match std::env::var("POUW_IPFS_A") {
-        Ok(endpoint) => node_ratio(&endpoint),
+        Ok(endpoint) => {
+            node_ratio(&endpoint);
+            match std::env::var("POUW_IPFS_B") {
+                Ok(b) => prefetch_ratio(&endpoint, &b),
+                Err(_) => println!("prefetch not measured: POUW_IPFS_B is unset"),
+            }
+        }
         Err(_) => println!(
             "node put/get not measured: POUW_IPFS_A is unset (start one with \
              `bash scripts/ipfs-node.sh start-pair`)"

@@ -19,6 +19,7 @@ use pouw::learning::DeviceChoice;
 use pouw::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A file that no node holds.
@@ -130,9 +131,20 @@ fn a_block_mined_on_one_node_verifies_from_another() {
     );
 }
 
+/// What a [`proxy`] answered: each request's path and the length of its answer's body.
+type Answered = Arc<Mutex<Vec<(String, usize)>>>;
+
 /// An HTTP server standing in for a node: it forwards each request to `upstream` and flips one
 /// byte of every `block/get` answer.
 fn tampering_proxy(upstream: String) -> String {
+    proxy(upstream, true).0
+}
+
+/// An HTTP server standing in for a node: it forwards each request to `upstream`, flips one byte
+/// of every `block/get` answer if `tamper`, and logs what it answered.
+fn proxy(upstream: String, tamper: bool) -> (String, Answered) {
+    let answered = Answered::default();
+    let log = answered.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -142,16 +154,22 @@ fn tampering_proxy(upstream: String) -> String {
             .into();
         for conn in listener.incoming() {
             let Ok(conn) = conn else { continue };
-            let (agent, upstream) = (agent.clone(), upstream.clone());
+            let (agent, upstream, log) = (agent.clone(), upstream.clone(), log.clone());
             std::thread::spawn(move || {
-                let _ = serve_tampered(conn, &agent, &upstream);
+                let _ = serve(conn, &agent, &upstream, tamper, &log);
             });
         }
     });
-    addr
+    (addr, answered)
 }
 
-fn serve_tampered(conn: TcpStream, agent: &ureq::Agent, upstream: &str) -> std::io::Result<()> {
+fn serve(
+    conn: TcpStream,
+    agent: &ureq::Agent,
+    upstream: &str,
+    tamper: bool,
+    log: &Answered,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut conn = conn;
     loop {
@@ -184,7 +202,8 @@ fn serve_tampered(conn: TcpStream, agent: &ureq::Agent, upstream: &str) -> std::
             .limit(1 << 30)
             .read_to_vec()
             .map_err(std::io::Error::other)?;
-        if path.starts_with("/api/v0/block/get") && !bytes.is_empty() {
+        log.lock().unwrap().push((path.clone(), bytes.len()));
+        if tamper && path.starts_with("/api/v0/block/get") && !bytes.is_empty() {
             let mid = bytes.len() / 2;
             bytes[mid] ^= 0x01;
         }
@@ -206,6 +225,61 @@ fn a_node_that_flips_a_byte_is_caught_and_named() {
         let cid = a.put(&bytes).unwrap();
         let r = proxy.get(&cid, n as u64);
         assert!(matches!(r, Err(Error::BadBlock { .. })), "size {n}: {r:?}");
+    }
+}
+
+/// The multihashes of the blocks node `endpoint` holds (`refs/local`).
+fn held_blocks(endpoint: &str) -> Vec<Vec<u8>> {
+    let mut answer = ureq::post(&format!("{endpoint}/api/v0/refs/local"))
+        .send_empty()
+        .unwrap();
+    let text = answer.body_mut().read_to_string().unwrap();
+    text.lines()
+        .filter_map(|line| line.split('"').nth(3))
+        .map(|r| r.parse::<Cid>().unwrap().hash().to_bytes())
+        .collect()
+}
+
+#[test]
+fn a_prefetch_has_the_node_fetch_every_block_and_sends_none_here() {
+    let a = node_a();
+    let files: Vec<Vec<u8>> = [3 * CHUNK_SIZE + 5, 2 * CHUNK_SIZE, 100]
+        .map(unpublished)
+        .into();
+    let cids: Vec<Cid> = files.iter().map(|f| a.put(f).unwrap()).collect();
+    let leaves: Vec<Cid> = files
+        .iter()
+        .flat_map(|f| pouw::ident::unixfs::blocks_of(f))
+        .map(|(cid, _)| cid)
+        .filter(|cid| cid.codec() == pouw::ident::RAW_CODEC)
+        .collect();
+    assert_eq!(leaves.len(), 4 + 2 + 1);
+    let (address, answered) = proxy(endpoint("POUW_IPFS_B"), false);
+    let b = IpfsStore::new(&address).unwrap();
+    b.prefetch(&cids, 1 << 20);
+    // Node B fetched every leaf from A and holds it.
+    let held = held_blocks(&endpoint("POUW_IPFS_B"));
+    for leaf in &leaves {
+        assert!(held.contains(&leaf.hash().to_bytes()), "B lacks {leaf}");
+    }
+    // Only the two interior nodes came here, and one size per leaf.
+    let answered = std::mem::take(&mut *answered.lock().unwrap());
+    let count = |command: &str| {
+        answered
+            .iter()
+            .filter(|(path, _)| path.starts_with(&format!("/api/v0/{command}?")))
+            .count()
+    };
+    assert_eq!(
+        (count("block/get"), count("block/stat")),
+        (2, leaves.len()),
+        "{answered:?}"
+    );
+    let sent: usize = answered.iter().map(|(_, n)| n).sum();
+    assert!(sent < 2048, "{sent} bytes answered: {answered:?}");
+    // The gets that follow are the files.
+    for (f, cid) in files.iter().zip(&cids) {
+        assert_eq!(&b.get(cid, 1 << 20).unwrap(), f);
     }
 }
 

@@ -22,7 +22,7 @@ pub use dataset::{fetch_dataset, fetch_file, publish_dataset, FetchReport};
 pub use rpc::IpfsOptions;
 
 use crate::error::Result;
-use crate::ident::unixfs::{cid_of_file, read_file, BlockSource};
+use crate::ident::unixfs::{cid_of_file, read_file, walk_dag, BlockSource};
 use crate::ident::{cid_of, Cid};
 use crate::learning::BlobStore;
 use rpc::Rpc;
@@ -78,19 +78,6 @@ impl IpfsStore {
     }
 }
 
-/// The node's blocks, fetched one at a time (for reading several files at once).
-struct OneBlockAtATime<'a>(&'a IpfsStore);
-
-impl BlockSource for OneBlockAtATime<'_> {
-    fn block(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
-        self.0.block(cid, limit)
-    }
-
-    fn parallel_fetches(&self) -> usize {
-        1
-    }
-}
-
 impl BlockSource for IpfsStore {
     fn block(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
         self.rpc.block_get(cid, limit)
@@ -118,20 +105,57 @@ impl BlobStore for IpfsStore {
         read_file(self, cid, limit)
     }
 
-    /// Reads every file through the node, `parallel_fetches` files at a time (each one block at
-    /// a time, so that `parallel_fetches` requests are in flight in all), and drops the bytes:
-    /// the node keeps the blocks it fetched (from its peers), so the `get`s that follow are local
-    /// reads. Network round trips overlap instead of adding up.
+    /// Has the node fetch every block of the files (from its peers, where it lacks them) and
+    /// keep them, so that the `get`s that follow are local reads and network round trips overlap
+    /// instead of adding up. Nothing is sent here but the files' interior nodes (a few KiB a
+    /// file, to find the leaves) and one size per leaf (`block/stat`): no leaf crosses the RPC
+    /// twice and none is hashed here twice (the `get`s check every block). `parallel_fetches`
+    /// requests in flight, the files' leaves in the order given. Best effort: it stops at the
+    /// first failure, which the `get`s then report.
     fn prefetch(&self, cids: &[Cid], limit: u64) {
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        let workers = self.rpc.options.parallel_fetches.max(1);
+        let failed = AtomicBool::new(false);
+        // Each file's leaves, by walking its interior nodes (files side by side).
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let workers = self.rpc.options.parallel_fetches.min(cids.len());
-        let one_at_a_time = OneBlockAtATime(self);
+        let walked: Vec<std::sync::Mutex<Vec<Cid>>> =
+            cids.iter().map(|_| Default::default()).collect();
         std::thread::scope(|s| {
-            for _ in 0..workers {
+            for _ in 0..workers.min(cids.len()) {
                 s.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(cid) = cids.get(i) else { break };
-                    let _ = read_file(&one_at_a_time, cid, limit);
+                    let i = next.fetch_add(1, Relaxed);
+                    let (Some(cid), Some(out), false) =
+                        (cids.get(i), walked.get(i), failed.load(Relaxed))
+                    else {
+                        break;
+                    };
+                    let mut leaves = Vec::new();
+                    let walk = walk_dag(self, cid, limit, &mut |refs| {
+                        leaves.extend(refs.iter().map(|l| l.cid));
+                        Ok(())
+                    });
+                    if walk.is_err() {
+                        failed.store(true, Relaxed);
+                    }
+                    *out.lock().unwrap_or_else(|e| e.into_inner()) = leaves;
+                });
+            }
+        });
+        let leaves: Vec<Cid> = walked
+            .into_iter()
+            .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..workers.min(leaves.len()) {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Relaxed);
+                    let (Some(cid), false) = (leaves.get(i), failed.load(Relaxed)) else {
+                        break;
+                    };
+                    if self.rpc.block_stat(cid).is_err() {
+                        failed.store(true, Relaxed);
+                    }
                 });
             }
         });

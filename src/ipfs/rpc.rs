@@ -201,6 +201,39 @@ impl Rpc {
         }
     }
 
+    /// Has the node hold block `cid` (fetching it from its peers if it lacks it, as `block/get`
+    /// would) and answer with its size alone: the block's bytes are not sent here.
+    pub(crate) fn block_stat(&self, cid: &Cid) -> Result<u64> {
+        let deadline = self.options.block_timeout;
+        let mut query = format!("arg={cid}&timeout={}ms", deadline.as_millis());
+        if self.options.local_only {
+            query.push_str("&offline=true");
+        }
+        let what = format!("block/stat {cid}");
+        let client_deadline = deadline + self.options.answer_grace;
+        let response = self
+            .agent
+            .post(&self.url("block/stat", &query))
+            .config()
+            .timeout_global(Some(client_deadline))
+            .build()
+            .send_empty();
+        let mut response =
+            response.map_err(|e| self.transport_error(what.clone(), client_deadline, e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ERROR_BODY)
+            .read_to_string()
+            .map_err(|e| self.transport_error(what.clone(), client_deadline, e))?;
+        if status != 200 {
+            return Err(self.node_error(status, text.as_bytes(), Some(cid), &what));
+        }
+        json_number_field(&text, "Size")
+            .ok_or_else(|| self.store_error(format!("{what} answered without a Size: {text:?}")))
+    }
+
     fn io_error(&self, what: String, deadline: Duration, e: std::io::Error) -> Error {
         if e.kind() == std::io::ErrorKind::TimedOut {
             return timeout(what, deadline);
@@ -293,9 +326,21 @@ fn json_string_field(json: &str, field: &str) -> Option<String> {
     }
 }
 
+/// The value of the unsigned integer field `field` in a flat JSON object (the node's
+/// `block/stat` answer).
+fn json_number_field(json: &str, field: &str) -> Option<u64> {
+    let key = format!("\"{field}\"");
+    let at = json.find(&key)? + key.len();
+    let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..digits].parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{json_string_field, IpfsOptions};
+    use super::{json_number_field, json_string_field, IpfsOptions};
     use crate::error::Error;
     use std::time::Duration;
 
@@ -352,5 +397,16 @@ mod tests {
             Some("block \"x\" not found")
         );
         assert_eq!(json_string_field(r#"{"Message": "cut"#, "Message"), None);
+        let stat = r#"{"Key":"bafkabc","Size":262144}"#;
+        assert_eq!(json_number_field(stat, "Size"), Some(262144));
+        assert_eq!(json_number_field(r#"{"Size": 7 }"#, "Size"), Some(7));
+        for bad in [
+            r#"{"Size":-1}"#,
+            r#"{"Size":"12"}"#,
+            r#"{"Size":}"#,
+            r#"{"Key":"x"}"#,
+        ] {
+            assert_eq!(json_number_field(bad, "Size"), None, "{bad}");
+        }
     }
 }

@@ -420,8 +420,9 @@ fn verify_claimed<P: ProofOfLearning>(
     let next_steps = end_state.steps();
     // Each state hands its working memory to the next one re-executed.
     let mut previous = Some(end_state);
-    // The winning step holds: fetch the rest at once where the store can (a forged proof never
-    // got this far, so it cannot make the verifier fetch more than one checkpoint).
+    // The winning step holds: fetch the rest at once where the store can, beside the steps (a
+    // forged proof never got this far, so it cannot make the verifier fetch more than one
+    // checkpoint).
     let mut rest: Vec<Cid> = Vec::with_capacity(others.len() + proof.segments.len());
     for cid in others
         .iter()
@@ -432,7 +433,6 @@ fn verify_claimed<P: ProofOfLearning>(
             rest.push(cid);
         }
     }
-    store.prefetch(&rest, spec.checkpoint_size());
     // The other opened steps' start checkpoints are fetched, checked, digested and decoded by a
     // helper thread from here on, one ahead of the step re-executed (handed over in order, so the
     // verdict and the first error are the sequential ones): the first while the companion is
@@ -440,6 +440,8 @@ fn verify_claimed<P: ProofOfLearning>(
     let trajectory = std::thread::scope(|scope| -> Result<Trajectory> {
         let (ahead, fetched) = std::sync::mpsc::sync_channel(0);
         let how = &how;
+        let rest = &rest;
+        scope.spawn(move || how.store.prefetch(rest, spec.checkpoint_size()));
         scope.spawn(move || {
             for opening in others {
                 if cancel.load(Ordering::Relaxed)
