@@ -162,8 +162,9 @@ fn node_ratio(endpoint: &str) {
 
 /// A verifier's prefetch of `FILES` checkpoints of `SIZE` bytes that node B lacks and A holds:
 /// node-side (`IpfsStore::prefetch`: B fetches every block from A and keeps it; one size per
-/// leaf answered here) against fetching them here block by block, every block checked (what
-/// the prefetch did before: `get`s of the files, eight blocks in flight).
+/// leaf answered here, eight in flight) against fetching them here block by block, every block
+/// checked (the files' `get`s side by side, eight blocks in flight each: what a prefetch that
+/// reads the files costs).
 fn prefetch_ratio(a_endpoint: &str, b_endpoint: &str) {
     const FILES: usize = 4;
     const SIZE: usize = 25_000_000;
