@@ -1,5 +1,7 @@
 //! Checkpoint serialise + digest throughput on a state of about 100 MB, against `threads x` the
-//! single-core SHA3-256 rate (target: at least 0.9). `cargo bench --bench learning`.
+//! single-core SHA3-256 rate (target: at least 0.9), and loading a trainer from the checkpoint
+//! against decoding it into vectors and copying those into tensors. `cargo bench --bench
+//! learning`.
 
 use criterion::{black_box, criterion_group, Criterion, Throughput};
 use pouw::hash::sha3_256;
@@ -59,7 +61,30 @@ fn bench_checkpoint(c: &mut Criterion) {
     let single = rate(best_of(&mut || {
         black_box(sha3_256(&encoded));
     }));
+    // Loading: a trainer from the bytes (each tensor made from its bytes, one copy), against
+    // decoding the values into vectors and copying those into tensors (two copies).
+    let spec = big_spec();
+    let load = rate(best_of(&mut || {
+        black_box(GanTrainer::from_checkpoint(&spec, &encoded, DeviceChoice::Cpu).unwrap());
+    }));
+    let format = spec.checkpoint_format().unwrap();
+    let two_copies = rate(best_of(&mut || {
+        let decoded = format.decode(&encoded).unwrap();
+        let tensors: Vec<tch::Tensor> = decoded
+            .tensors
+            .iter()
+            .map(|t| tch::Tensor::from_slice(t))
+            .collect();
+        black_box(tensors);
+    }));
     let threads = rayon::current_num_threads();
+    println!(
+        "checkpoint of {:.1} MB: loading a trainer from it {load:.0} MB/s (each tensor from its \
+         bytes); decoding into vectors then copying them into tensors {two_copies:.0} MB/s; \
+         ratio {:.2}",
+        bytes as f64 / 1e6,
+        load / two_copies
+    );
     println!(
         "checkpoint of {:.1} MB: serialise + digest {fused:.0} MB/s in one pass ({separate:.0} MB/s \
          serialising then digesting; the digest of encoded bytes {digest:.0} MB/s); the state's \
