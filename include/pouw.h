@@ -1680,8 +1680,9 @@ void pouw_params_free(struct pouw_params *params);
  `pouw_judge_calibrate_threshold` with the `torch` feature), its other rules the library's
  defaults changed by the fields `options` sets (NULL: every default; see
  [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
- the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
- tolerance fitted to the dataset's first 512 records, the copy rules applied to mirrored
+ the distance rule at 2% of the dataset, the near-copy and levels rules fitted to the
+ dataset's first 512 records and their transforms (those `options` sets, where it sets
+ `copy_transforms`), the copy rules applied to mirrored
  (images) and inverted records too, the negative rule on, the ink rule off, a 2-pixel
  shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
  records. A rule out of its domain gives

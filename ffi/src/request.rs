@@ -182,8 +182,9 @@ pub struct pouw_dataset_request {
 /// `pouw_judge_calibrate_threshold` with the `torch` feature), its other rules the library's
 /// defaults changed by the fields `options` sets (NULL: every default; see
 /// [`pouw_dataset_request_options`]). The defaults assume nothing about the kind of record:
-/// the distance rule at 2% of the dataset, the near-copy rule at 15% of the elements with a
-/// tolerance fitted to the dataset's first 512 records, the copy rules applied to mirrored
+/// the distance rule at 2% of the dataset, the near-copy and levels rules fitted to the
+/// dataset's first 512 records and their transforms (those `options` sets, where it sets
+/// `copy_transforms`), the copy rules applied to mirrored
 /// (images) and inverted records too, the negative rule on, the ink rule off, a 2-pixel
 /// shifted-copy radius for images, 1024 records per submission. Reads the dataset's first 512
 /// records. A rule out of its domain gives
@@ -206,14 +207,26 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         let checkpoint = slice(checkpoint, checkpoint_len)?;
         let o = read_request_options(options)?.unwrap_or_default();
         out_ptr(out)?;
-        let mut inner = DatasetRequest::for_dataset(
-            dataset,
-            params.spec.digest(),
-            cid_of(checkpoint),
-            threshold,
-            target_count,
-        )?;
         let is = |bit: u32| o.set & bit != 0;
+        // The near-copy and levels rules are fitted under the transforms the request will use.
+        let mut inner = if is(POUW_REQUEST_OPTION_COPY_TRANSFORMS) {
+            DatasetRequest::for_dataset_with_transforms(
+                dataset,
+                params.spec.digest(),
+                cid_of(checkpoint),
+                threshold,
+                target_count,
+                o.copy_transforms,
+            )?
+        } else {
+            DatasetRequest::for_dataset(
+                dataset,
+                params.spec.digest(),
+                cid_of(checkpoint),
+                threshold,
+                target_count,
+            )?
+        };
         if is(POUW_REQUEST_OPTION_DISTANCE) {
             inner.distance_reject_per_mille = o.distance_reject_per_mille;
         }
@@ -238,9 +251,6 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         if is(POUW_REQUEST_OPTION_NEAR_COPY) {
             inner.near_copy_per_mille = o.near_copy_per_mille;
             inner.near_copy_tolerance = o.near_copy_tolerance;
-        }
-        if is(POUW_REQUEST_OPTION_COPY_TRANSFORMS) {
-            inner.copy_transforms = o.copy_transforms;
         }
         if is(POUW_REQUEST_OPTION_LEVELS) {
             inner.levels_per_mille = o.levels_per_mille;

@@ -918,6 +918,95 @@ fn requests_round_trip_and_judges_refuse_other_models() {
 }
 
 #[test]
+fn the_copy_rules_are_fitted_under_the_transforms_the_options_set() {
+    // 64 hash-stream 8x8 records, the last the mirror image of the first: under the mirror the
+    // closest two are one record, without it every two are far apart.
+    let dir = TempDir::new("transforms");
+    let mut w = pouw::dataset::DatasetWriter::create(
+        dir.path().join("d"),
+        vec![1, 8, 8],
+        pouw::dataset::DType::U8,
+        16,
+        "test",
+        "none",
+    )
+    .unwrap();
+    let mut xof = pouw::hash::Xof::new("pouw/test-transforms", &[0; 32]);
+    let mut first = vec![0u8; 64];
+    for i in 0..64 {
+        let mut r = vec![0u8; 64];
+        xof.fill(&mut r);
+        r.iter_mut().for_each(|v| *v %= 17);
+        if i == 0 {
+            first = r.clone();
+        }
+        if i == 63 {
+            r = first
+                .chunks(8)
+                .flat_map(|row| row.iter().rev().copied())
+                .collect();
+        }
+        w.push(&r).unwrap();
+    }
+    let rust_dataset = w.finish().unwrap();
+    let g = growth();
+    let ck = &g.checkpoint;
+    unsafe {
+        let d = bytes_of(rust_dataset.dir());
+        let mut dataset = null_mut();
+        check(
+            pouw_dataset_open(d.as_ptr(), d.len(), &mut dataset),
+            PouwResult::Ok,
+        );
+        let make = |transforms: u32| {
+            let options = pouw_dataset_request_options {
+                set: POUW_REQUEST_OPTION_COPY_TRANSFORMS,
+                copy_transforms: transforms,
+                ..request_options()
+            };
+            let mut out = null_mut();
+            check(
+                pouw_dataset_request_new(
+                    dataset,
+                    g.params,
+                    ck.as_ptr(),
+                    ck.len(),
+                    g.threshold,
+                    TARGET_COUNT,
+                    &options,
+                    &mut out,
+                ),
+                PouwResult::Ok,
+            );
+            let mut buf = null_mut();
+            check(pouw_dataset_request_to_bytes(out, &mut buf), PouwResult::Ok);
+            pouw_dataset_request_free(out);
+            DatasetRequest::from_bytes(&take(buf)).unwrap()
+        };
+        let (inverted, mirrored) = (make(POUW_COPY_INVERTED), make(POUW_COPY_MIRRORED));
+        for (request, transforms) in [
+            (&inverted, POUW_COPY_INVERTED),
+            (&mirrored, POUW_COPY_MIRRORED),
+        ] {
+            let rust = DatasetRequest::for_dataset_with_transforms(
+                &rust_dataset,
+                request.spec,
+                request.model,
+                g.threshold,
+                TARGET_COUNT,
+                transforms,
+            )
+            .unwrap();
+            assert_eq!(request, &rust);
+        }
+        // The mirror finds the exact pair: no tolerance; without it the records are far apart.
+        assert_eq!(mirrored.near_copy_tolerance, 0);
+        assert!(inverted.near_copy_tolerance > 0, "{inverted:?}");
+        pouw_dataset_free(dataset);
+    }
+}
+
+#[test]
 fn request_options_set_the_rules_under_the_sized_struct_rules() {
     let g = growth();
     let ck = &g.checkpoint;

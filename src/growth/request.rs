@@ -178,18 +178,39 @@ impl DatasetRequest {
         threshold: f32,
         target_count: u64,
     ) -> Result<Self> {
+        let copy_transforms = match dataset.manifest().image_dims() {
+            Some((_, h, w)) if h == w => COPY_TRANSFORMS_ALL,
+            Some(_) => COPY_TRANSFORMS_ALL & !COPY_TURNED,
+            None => COPY_INVERTED,
+        };
+        Self::for_dataset_with_transforms(
+            dataset,
+            spec,
+            model,
+            threshold,
+            target_count,
+            copy_transforms,
+        )
+    }
+
+    /// [`for_dataset`](Self::for_dataset) with the copy rules applied to the transforms
+    /// `copy_transforms` says rather than the defaults: the near-copy and levels rules are
+    /// fitted under those transforms (the fits compare the dataset's records with each other's
+    /// transforms, so other transforms can fit other tolerances). Transforms out of their
+    /// domain are [`Error::InvalidField`], as [`validate`](Self::validate) says.
+    pub fn for_dataset_with_transforms(
+        dataset: &Dataset,
+        spec: Digest,
+        model: Cid,
+        threshold: f32,
+        target_count: u64,
+        copy_transforms: u32,
+    ) -> Result<Self> {
         let m = dataset.manifest();
         let elements = elements_of(&m.shape)?;
-        let (max_shift, copy_transforms) = match m.image_dims() {
-            Some((_, h, w)) => (
-                DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
-                if h == w {
-                    COPY_TRANSFORMS_ALL
-                } else {
-                    COPY_TRANSFORMS_ALL & !COPY_TURNED
-                },
-            ),
-            None => (0, COPY_INVERTED),
+        let max_shift = match m.image_dims() {
+            Some((_, h, w)) => DEFAULT_MAX_SHIFT.min(h.min(w).saturating_sub(1)),
+            None => 0,
         };
         // One read of the fit's records for both fits.
         let sample = FitSample::read(dataset, copy_transforms)?;
