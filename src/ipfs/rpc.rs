@@ -156,26 +156,37 @@ impl Rpc {
         self.store_error(format!("{what}: HTTP {status}: {message}"))
     }
 
-    /// The bytes of block `cid`, at most `limit` (more is the node's fault).
-    pub(crate) fn block_get(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
+    /// Asks the node for block `cid` with `command` (`block/get`, `block/stat`), under the
+    /// block deadline (the node's search) and the client's (the node's answer): the response,
+    /// what was asked (for errors) and the client's deadline.
+    fn block_request(
+        &self,
+        command: &str,
+        cid: &Cid,
+    ) -> Result<(ureq::http::Response<ureq::Body>, String, Duration)> {
         let deadline = self.options.block_timeout;
         let mut query = format!("arg={cid}&timeout={}ms", deadline.as_millis());
         if self.options.local_only {
             query.push_str("&offline=true");
         }
-        let what = format!("block/get {cid}");
+        let what = format!("{command} {cid}");
         // The client's own deadline leaves the node time to report its own first: past it, the
         // node itself is not answering.
         let client_deadline = deadline + self.options.answer_grace;
         let response = self
             .agent
-            .post(&self.url("block/get", &query))
+            .post(&self.url(command, &query))
             .config()
             .timeout_global(Some(client_deadline))
             .build()
-            .send_empty();
-        let mut response =
-            response.map_err(|e| self.transport_error(what.clone(), client_deadline, e))?;
+            .send_empty()
+            .map_err(|e| self.transport_error(what.clone(), client_deadline, e))?;
+        Ok((response, what, client_deadline))
+    }
+
+    /// The bytes of block `cid`, at most `limit` (more is the node's fault).
+    pub(crate) fn block_get(&self, cid: &Cid, limit: usize) -> Result<Vec<u8>> {
+        let (mut response, what, client_deadline) = self.block_request("block/get", cid)?;
         let status = response.status().as_u16();
         let body = response.body_mut();
         if status != 200 {
@@ -204,22 +215,7 @@ impl Rpc {
     /// Has the node hold block `cid` (fetching it from its peers if it lacks it, as `block/get`
     /// would) and answer with its size alone: the block's bytes are not sent here.
     pub(crate) fn block_stat(&self, cid: &Cid) -> Result<u64> {
-        let deadline = self.options.block_timeout;
-        let mut query = format!("arg={cid}&timeout={}ms", deadline.as_millis());
-        if self.options.local_only {
-            query.push_str("&offline=true");
-        }
-        let what = format!("block/stat {cid}");
-        let client_deadline = deadline + self.options.answer_grace;
-        let response = self
-            .agent
-            .post(&self.url("block/stat", &query))
-            .config()
-            .timeout_global(Some(client_deadline))
-            .build()
-            .send_empty();
-        let mut response =
-            response.map_err(|e| self.transport_error(what.clone(), client_deadline, e))?;
+        let (mut response, what, client_deadline) = self.block_request("block/stat", cid)?;
         let status = response.status().as_u16();
         let text = response
             .body_mut()
