@@ -14,6 +14,7 @@ use pouw::ident::unixfs::{cid_of, cid_of_file, CHUNK_SIZE};
 use pouw::ipfs::IpfsStore;
 use pouw::learning::BlobStore;
 use std::hint::black_box;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// Best-of-`runs` wall time of `f`.
@@ -183,7 +184,7 @@ fn prefetch_ratio(a_endpoint: &str, b_endpoint: &str) {
     };
     let (first, second) = (fresh(1), fresh(2));
     let t = Instant::now();
-    b.prefetch(&first, SIZE as u64);
+    b.prefetch(&first, SIZE as u64, &AtomicBool::new(false));
     let node_side = t.elapsed();
     let t = Instant::now();
     std::thread::scope(|s| {

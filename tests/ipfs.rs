@@ -19,6 +19,7 @@ use pouw::learning::DeviceChoice;
 use pouw::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -256,7 +257,10 @@ fn a_prefetch_has_the_node_fetch_every_block_and_sends_none_here() {
     assert_eq!(leaves.len(), 4 + 2 + 1);
     let (address, answered) = proxy(endpoint("POUW_IPFS_B"), false);
     let b = IpfsStore::new(&address).unwrap();
-    b.prefetch(&cids, 1 << 20);
+    // A prefetch already stopped (its verification failed) asks the node nothing.
+    b.prefetch(&cids, 1 << 20, &AtomicBool::new(true));
+    assert_eq!(answered.lock().unwrap().len(), 0);
+    b.prefetch(&cids, 1 << 20, &AtomicBool::new(false));
     // Node B fetched every leaf from A and holds it.
     let held = held_blocks(&endpoint("POUW_IPFS_B"));
     for leaf in &leaves {

@@ -132,8 +132,12 @@ impl BlobStore for Hostile<'_> {
         }
     }
 
-    fn prefetch(&self, cids: &[Cid], limit: u64) {
-        for cid in cids.iter().rev() {
+    fn prefetch(&self, cids: &[Cid], limit: u64, stop: &AtomicBool) {
+        for cid in cids
+            .iter()
+            .rev()
+            .take_while(|_| !stop.load(Ordering::Relaxed))
+        {
             if let Ok(bytes) = self.inner.get(cid, limit) {
                 self.cache.lock().unwrap().insert(*cid, bytes);
             }
@@ -221,6 +225,67 @@ fn a_store_never_makes_an_honest_block_invalid() {
         FAULTS.len()
     );
     assert!(undecided >= (FAULTS.len() as u64 - 1) * gets / 2);
+}
+
+/// A store over `inner` whose prefetch takes `patience` unless the verifier stops it first, and
+/// records whether it was stopped.
+struct SlowPrefetch<'a> {
+    inner: &'a dyn BlobStore,
+    patience: std::time::Duration,
+    stopped: AtomicBool,
+}
+
+impl BlobStore for SlowPrefetch<'_> {
+    fn put(&self, bytes: &[u8]) -> Result<Cid> {
+        self.inner.put(bytes)
+    }
+
+    fn get_unchecked(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>> {
+        self.inner.get_unchecked(cid, limit)
+    }
+
+    fn prefetch(&self, _cids: &[Cid], _limit: u64, stop: &AtomicBool) {
+        let t = std::time::Instant::now();
+        while t.elapsed() < self.patience {
+            if stop.load(Ordering::Relaxed) {
+                self.stopped.store(true, Ordering::Relaxed);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+/// A verification that fails after its prefetch began (a store that stops answering from the
+/// second get on: the companion or the next opened step's start) stops the prefetch and returns
+/// at once, instead of waiting for checkpoints it no longer needs; one that passes lets the
+/// prefetch run on.
+#[test]
+fn a_verification_that_fails_stops_its_prefetch() {
+    let s = setup();
+    let patience = std::time::Duration::from_secs(30);
+    let failing = Hostile::new(&s.c.store, Fault::Missing, 1, false);
+    let store = SlowPrefetch {
+        inner: &failing,
+        patience,
+        stopped: AtomicBool::new(false),
+    };
+    let t = std::time::Instant::now();
+    let verdict = s.verify(&s.proof, &store);
+    let took = t.elapsed();
+    assert_eq!(outcome(&verdict), "undecided", "{verdict:?}");
+    assert!(
+        store.stopped.load(Ordering::Relaxed),
+        "the prefetch was not stopped (the verification took {took:?})"
+    );
+    assert!(took < patience, "{took:?}");
+    let honest = SlowPrefetch {
+        inner: &s.c.store,
+        patience: std::time::Duration::from_millis(200),
+        stopped: AtomicBool::new(false),
+    };
+    s.verify(&s.proof, &honest).unwrap();
+    assert!(!honest.stopped.load(Ordering::Relaxed));
 }
 
 /// The same for a node's segment check and for a fraud proof's check: a store's failure is

@@ -111,8 +111,9 @@ impl BlobStore for IpfsStore {
     /// file, to find the leaves) and one size per leaf (`block/stat`): no leaf crosses the RPC
     /// twice and none is hashed here twice (the `get`s check every block). `parallel_fetches`
     /// requests in flight, the files' leaves in the order given. Best effort: it stops at the
-    /// first failure, which the `get`s then report.
-    fn prefetch(&self, cids: &[Cid], limit: u64) {
+    /// first failure, which the `get`s then report, and starts no request once `stop` is set
+    /// (those in flight end within the RPC's deadline).
+    fn prefetch(&self, cids: &[Cid], limit: u64, stop: &std::sync::atomic::AtomicBool) {
         use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
         let workers = self.rpc.options.parallel_fetches.max(1);
         let failed = AtomicBool::new(false);
@@ -124,9 +125,11 @@ impl BlobStore for IpfsStore {
             for _ in 0..workers.min(cids.len()) {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Relaxed);
-                    let (Some(cid), Some(out), false) =
-                        (cids.get(i), walked.get(i), failed.load(Relaxed))
-                    else {
+                    let (Some(cid), Some(out), false) = (
+                        cids.get(i),
+                        walked.get(i),
+                        failed.load(Relaxed) || stop.load(Relaxed),
+                    ) else {
                         break;
                     };
                     let mut leaves = Vec::new();
@@ -150,7 +153,9 @@ impl BlobStore for IpfsStore {
             for _ in 0..workers.min(leaves.len()) {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Relaxed);
-                    let (Some(cid), false) = (leaves.get(i), failed.load(Relaxed)) else {
+                    let (Some(cid), false) =
+                        (leaves.get(i), failed.load(Relaxed) || stop.load(Relaxed))
+                    else {
                         break;
                     };
                     if self.rpc.block_stat(cid).is_err() {

@@ -7,6 +7,7 @@ use crate::fsutil::{read_bounded, write_atomic};
 use crate::ident::{cid_of, verify_cid, Cid, CidProfile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 /// Content-addressed storage of opaque blobs (checkpoints, trajectory companions): a local
@@ -33,10 +34,11 @@ pub trait BlobStore: Send + Sync {
     }
 
     /// A hint that [`get`](Self::get)s of `cids` (each at most `limit` bytes) follow: a network
-    /// store may start fetching them all at once. Best effort (errors surface in the `get`s);
-    /// local stores ignore it.
-    fn prefetch(&self, cids: &[Cid], limit: u64) {
-        let _ = (cids, limit);
+    /// store may start fetching them all at once, and stops starting new fetches once `stop` is
+    /// set (the caller no longer needs them: a verification that has failed). Best effort
+    /// (errors surface in the `get`s); local stores ignore it.
+    fn prefetch(&self, cids: &[Cid], limit: u64, stop: &AtomicBool) {
+        let _ = (cids, limit, stop);
     }
 }
 

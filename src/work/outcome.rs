@@ -194,7 +194,7 @@ impl BlobStore for StoreAnswers<'_> {
         self.0.get(cid, limit).map_err(|e| from_store(cid, e))
     }
 
-    fn prefetch(&self, cids: &[Cid], limit: u64) {
-        self.0.prefetch(cids, limit);
+    fn prefetch(&self, cids: &[Cid], limit: u64, stop: &std::sync::atomic::AtomicBool) {
+        self.0.prefetch(cids, limit, stop);
     }
 }

@@ -112,8 +112,26 @@ impl BlobStore for Counting<'_> {
         Ok(bytes)
     }
 
-    fn prefetch(&self, cids: &[crate::ident::Cid], limit: u64) {
-        self.inner.prefetch(cids, limit);
+    fn prefetch(&self, cids: &[crate::ident::Cid], limit: u64, stop: &AtomicBool) {
+        self.inner.prefetch(cids, limit, stop);
+    }
+}
+
+/// Sets its flag when dropped unless [`disarm`](Self::disarm)ed first: on every early way out
+/// of a scope, errors and panics included.
+struct SetUnlessDisarmed<'a>(Option<&'a AtomicBool>);
+
+impl SetUnlessDisarmed<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for SetUnlessDisarmed<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            flag.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -437,11 +455,17 @@ fn verify_claimed<P: ProofOfLearning>(
     // helper thread from here on, one ahead of the step re-executed (handed over in order, so the
     // verdict and the first error are the sequential ones): the first while the companion is
     // fetched, each next while the step before it runs.
+    // Set when a step fails (or the companion, or anything in between): a verification that
+    // fails does not wait for the prefetch of checkpoints it no longer needs, nor fetch them.
+    // One that passes lets it run on (the segment starts come last).
+    let stop_prefetch = AtomicBool::new(false);
     let trajectory = std::thread::scope(|scope| -> Result<Trajectory> {
         let (ahead, fetched) = std::sync::mpsc::sync_channel(0);
         let how = &how;
         let rest = &rest;
-        scope.spawn(move || how.store.prefetch(rest, spec.checkpoint_size()));
+        let stop = &stop_prefetch;
+        scope.spawn(move || how.store.prefetch(rest, spec.checkpoint_size(), stop));
+        let stop_on_failure = SetUnlessDisarmed(Some(stop));
         scope.spawn(move || {
             for opening in others {
                 if cancel.load(Ordering::Relaxed)
@@ -487,6 +511,7 @@ fn verify_claimed<P: ProofOfLearning>(
             }
             previous = Some(reexecute_from(state, opening, seed, batch, names)?);
         }
+        stop_on_failure.disarm();
         Ok(trajectory)
     })?;
     // The segment starts: published, and each the committed checkpoint of its step, so that
