@@ -235,12 +235,16 @@ impl Exact {
             &[b as i64, nr as i64, h as i64, w as i64],
             |out| {
                 let out = SyncSlice::new(out);
-                tasks(b * nr * h * w, h * w, |first, range| {
-                    // SAFETY: tasks cover disjoint ranges.
-                    let out = unsafe { out.range(range) };
+                // Planes in channel-major order (channel, then image), so that consecutive
+                // planes read consecutive stretches of the same `k * k` rows of `r`: each row
+                // is read as a stream instead of a stretch per row per plane.
+                tasks(nr * b * h * w, h * w, |first, range| {
                     let mut acc = vec![0f64; h * w];
-                    for (i, plane) in out.chunks_exact_mut(h * w).enumerate() {
-                        let (bi, ci) = ((first + i) / nr, (first + i) % nr);
+                    for p in first..first + range.len() / (h * w) {
+                        let (ci, bi) = (p / b, p % b);
+                        let at = (bi * nr + ci) * h * w;
+                        // SAFETY: each plane index `p` is one task's, and maps to its own plane.
+                        let plane = unsafe { out.range(at..at + h * w) };
                         acc.iter_mut().for_each(|a| *a = 0.0);
                         // Each kernel offset's windows add into the pixels under them: integers
                         // below 2^53, exact in any order.
