@@ -151,34 +151,39 @@ impl Exact {
         let (lh, lw, k) = (lh as usize, lw as usize, window.kernel as usize);
         let (stride, pad) = (window.stride as usize, window.padding as usize);
         let row_len = b * lh * lw;
+        let (ph, pw) = (h + 2 * pad, w + 2 * pad);
         let q = new_tensor::<f64>(&self.pool, &[(c * k * k) as i64, row_len as i64], |out| {
             let out = SyncSlice::new(out);
-            tasks(c * k * k * row_len, row_len, |first, range| {
-                // SAFETY: tasks cover disjoint ranges.
-                let out = unsafe { out.range(range) };
-                for (i, row) in out.chunks_exact_mut(row_len).enumerate() {
-                    let r = first + i;
-                    let (ci, kh, kw) = (r / (k * k), (r / k) % k, r % k);
-                    for bi in 0..b {
-                        let s = scales[if group == Group::Image { bi } else { ci }];
-                        let plane = &xs[(bi * c + ci) * h * w..(bi * c + ci + 1) * h * w];
-                        let dst = &mut row[bi * lh * lw..(bi + 1) * lh * lw];
-                        for oy in 0..lh {
-                            // Input row under this kernel offset, if inside the image.
-                            let y = (oy * stride + kh).wrapping_sub(pad);
-                            let dst = &mut dst[oy * lw..(oy + 1) * lw];
-                            if y >= h {
-                                dst.iter_mut().for_each(|o| *o = 0.0);
-                                continue;
-                            }
-                            let src = &plane[y * w..(y + 1) * w];
-                            for (ox, o) in dst.iter_mut().enumerate() {
-                                let xx = (ox * stride + kw).wrapping_sub(pad);
-                                *o = if xx < w {
-                                    super::host::round_even(f64::from(src[xx]) * s)
-                                } else {
-                                    0.0
-                                };
+            // One task unit per channel and image, channel-major: each image's plane is
+            // quantized once into a zero-padded copy, from which its `k * k` window rows'
+            // stretches are gathered (consecutive units write consecutive stretches of the same
+            // rows).
+            let unit = k * k * lh * lw;
+            tasks(c * b * unit, unit, |first, range| {
+                let mut padded = vec![0f64; ph * pw];
+                for p in first..first + range.len() / unit {
+                    let (ci, bi) = (p / b, p % b);
+                    let s = scales[if group == Group::Image { bi } else { ci }];
+                    let plane = &xs[(bi * c + ci) * h * w..(bi * c + ci + 1) * h * w];
+                    for (dst, src) in padded[pad * pw..]
+                        .chunks_exact_mut(pw)
+                        .zip(plane.chunks_exact(w))
+                    {
+                        for (o, &v) in dst[pad..pad + w].iter_mut().zip(src) {
+                            *o = super::host::round_even(f64::from(v) * s);
+                        }
+                    }
+                    for kh in 0..k {
+                        for kw in 0..k {
+                            let at = (ci * k * k + kh * k + kw) * row_len + bi * lh * lw;
+                            // SAFETY: each unit `p` is one task's, and its stretches of the
+                            // rows are its own.
+                            let dst = unsafe { out.range(at..at + lh * lw) };
+                            for (oy, dst) in dst.chunks_exact_mut(lw).enumerate() {
+                                let src = &padded[(oy * stride + kh) * pw + kw..];
+                                for (o, &v) in dst.iter_mut().zip(src.iter().step_by(stride)) {
+                                    *o = v;
+                                }
                             }
                         }
                     }
