@@ -279,13 +279,21 @@ fn a_verification_that_fails_stops_its_prefetch() {
         "the prefetch was not stopped (the verification took {took:?})"
     );
     assert!(took < patience, "{took:?}");
+    // Patient enough that the verification's steps end while it waits: a flag set on success
+    // would reach it.
     let honest = SlowPrefetch {
         inner: &s.c.store,
-        patience: std::time::Duration::from_millis(200),
+        patience: std::time::Duration::from_secs(3),
         stopped: AtomicBool::new(false),
     };
+    let t = std::time::Instant::now();
     s.verify(&s.proof, &honest).unwrap();
-    assert!(!honest.stopped.load(Ordering::Relaxed));
+    assert!(
+        !honest.stopped.load(Ordering::Relaxed),
+        "a passing verification stopped its prefetch"
+    );
+    // It waited for the prefetch, which ran its course.
+    assert!(t.elapsed() >= honest.patience);
 }
 
 /// The same for a node's segment check and for a fraud proof's check: a store's failure is
