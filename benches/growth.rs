@@ -1,9 +1,10 @@
 //! Growth benches: checking a submission of 1000 8x8 records against the digits (the model-free
-//! checks alone with the copy transforms and the levels rule on and off, and the whole check
+//! checks alone with the copy transforms, the levels rule and the near-copy rule's noise point
+//! on and off, and the whole check
 //! with the discriminator, with the negative rule on and off), and building the duplicate
 //! index; at the seed's record size (64x64 RGB, 80 LFW faces), the model-free checks with the
-//! near-copy rule, the copy transforms and the levels rule on and off, and making a request
-//! (which fits the near-copy tolerance and share and the levels rule).
+//! near-copy rule, its noise point, the copy transforms and the levels rule on and off, and
+//! making a request (which fits the near-copy rule's two points and the levels rule).
 //!
 //! `cargo bench --bench growth`
 
@@ -99,6 +100,23 @@ fn bench_check(c: &mut Criterion) {
     g.bench_function("precheck 1000 8x8 records, levels rule off", |b| {
         b.iter(|| black_box(precheck(&flat, &flat_index, &flat_submission).unwrap()))
     });
+    let one_point = DatasetRequest {
+        noise_copy_per_mille: 0,
+        ..request.clone()
+    };
+    let one_point_index = DuplicateIndex::build(&ds, &one_point).unwrap();
+    let one_point_submission = Submission {
+        request: one_point.cid(),
+        ..submission.clone()
+    };
+    g.bench_function(
+        "precheck 1000 8x8 records, near-copy noise point off",
+        |b| {
+            b.iter(|| {
+                black_box(precheck(&one_point, &one_point_index, &one_point_submission).unwrap())
+            })
+        },
+    );
     g.bench_function("check 1000 8x8 records", |b| {
         b.iter(|| black_box(judge.check(&index, &submission, 0).unwrap()))
     });
@@ -166,8 +184,13 @@ fn bench_seed_scale(c: &mut Criterion) {
         levels_per_mille: 0,
         ..on.clone()
     };
+    let one_point = DatasetRequest {
+        noise_copy_per_mille: 0,
+        ..on.clone()
+    };
     let off = DatasetRequest {
         near_copy_per_mille: 0,
+        noise_copy_per_mille: 0,
         copy_transforms: 0,
         levels_per_mille: 0,
         ..on.clone()
@@ -175,7 +198,7 @@ fn bench_seed_scale(c: &mut Criterion) {
     let mut g = c.benchmark_group("growth 64x64 RGB");
     g.measurement_time(Duration::from_secs(5)).sample_size(10);
     g.bench_function(
-        "request for 80 faces (fits the near-copy and levels rules)",
+        "request for 80 faces (fits the near-copy rule's two points and the levels rule)",
         |b| {
             b.iter(|| {
                 black_box(
@@ -240,6 +263,7 @@ fn bench_seed_scale(c: &mut Criterion) {
     for (name, request) in [
         ("near-copy rule, copy transforms and levels rule on", &on),
         ("levels rule off", &flat),
+        ("near-copy noise point off", &one_point),
         ("copy transforms off", &plain),
         ("near-copy rule, copy transforms and levels rule off", &off),
     ] {

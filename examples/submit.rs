@@ -135,8 +135,8 @@ fn main() -> pouw::Result<()> {
     request.distance_reject_per_mille = distance_reject_per_mille;
     println!(
         "request {}: {} more records of {:?}, logit rule off (the discriminator alone: logit under {logit_threshold:.5}, \
-         {:.1}% of the dataset), ink {}..={}, shifted-copy radius {}, near copies: {:.1}% of the elements differing by more than {}, \
-         distance rule at {:.1}% of the dataset out of fold, \
+         {:.1}% of the dataset), ink {}..={}, shifted-copy radius {}, near copies: {:.1}% of the elements differing by more than {} \
+         or {:.1}% by more than {}, distance rule at {:.1}% of the dataset out of fold, \
          at most {} records / {} bytes per submission",
         request.cid(),
         request.target_count,
@@ -147,6 +147,8 @@ fn main() -> pouw::Result<()> {
         request.max_shift,
         f64::from(request.near_copy_per_mille) / 10.0,
         request.near_copy_tolerance,
+        f64::from(request.noise_copy_per_mille) / 10.0,
+        request.noise_copy_tolerance,
         f64::from(request.distance_reject_per_mille) / 10.0,
         request.max_records,
         request.max_bytes

@@ -67,13 +67,15 @@
 
 /*
  Record rejected: differs from a dataset record in at most the request's near-copy share of
- its elements (checked after the shifted copies).
+ its elements, or lies within its noise-copy tolerance in all but the noise-copy share
+ (checked after the shifted copies).
  */
 #define POUW_RECORD_NEAR_COPY_OF_DATASET 11
 
 /*
  Record rejected: differs from an earlier record of the same submission in at most the
- request's near-copy share of its elements.
+ request's near-copy share of its elements, or lies within its noise-copy tolerance in all
+ but the noise-copy share.
  */
 #define POUW_RECORD_NEAR_COPY_IN_SUBMISSION 12
 
@@ -231,6 +233,12 @@
  `pouw_dataset_request_options::set` bit: `levels_per_mille` and `levels_tolerance` are set.
  */
 #define POUW_REQUEST_OPTION_LEVELS (1 << 8)
+
+/*
+ `pouw_dataset_request_options::set` bit: `noise_copy_per_mille` and `noise_copy_tolerance`
+ are set.
+ */
+#define POUW_REQUEST_OPTION_NOISE_COPY (1 << 9)
 
 /*
  `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
@@ -901,6 +909,23 @@ typedef struct pouw_dataset_request_options {
    forms, at most 15).
    */
   uint32_t levels_tolerance;
+  /*
+   The near-copy rule's second point, for copies with noise on every element: a record
+   within `noise_copy_tolerance` of a dataset record or an earlier record in all but at
+   most this many thousandths of its elements, itself or transformed by
+   `copy_transforms`, is rejected (`POUW_RECORD_NEAR_COPY_*`); below 1000, 0 turns the
+   point off (default: fitted to the dataset, `growth::fit_noise_copy_rule`: a quarter of
+   the share in which the closest two of its first 512 records lie more than the tolerance
+   apart, at most 100).
+   */
+  uint32_t noise_copy_per_mille;
+  /*
+   Two elements differ, for the near-copy rule's second point, when further apart than
+   this; below the largest value (default: fitted, the largest up to the largest value / 8
+   at which the closest two of those records still lie more than it apart in 4 elements
+   or more).
+   */
+  uint32_t noise_copy_tolerance;
 } pouw_dataset_request_options;
 
 /*

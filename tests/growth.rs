@@ -460,9 +460,11 @@ fn near_copies_of_dataset_records_are_rejected_and_pass_without_the_rule() {
     println!("closest distinct digits: {closest} of 64 pixels differ");
     assert_eq!(closest, 12);
     // Without the rule the same copies pass every model-free check (the levels rule, which
-    // catches some of them too, off).
+    // catches some of them too, off; so is the rule's noise point, which catches those with
+    // one or two values changed).
     let off = DatasetRequest {
         near_copy_per_mille: 0,
+        noise_copy_per_mille: 0,
         levels_per_mille: 0,
         ..request.clone()
     };
@@ -475,6 +477,99 @@ fn near_copies_of_dataset_records_are_rejected_and_pass_without_the_rule() {
         precheck(&request, &index, &held),
         Err(Error::InvalidParameters(_))
     ));
+}
+
+/// Digits with noise of one or two levels on every pixel: at a tolerance of 1 some distinct
+/// digits are near copies (the first point's tolerance is 0), so such copies differ from
+/// their record in far more than the first point's share (a third of the one-level ones were
+/// caught by the levels rule, none of the two-level ones). The second point, fitted to the
+/// dataset at a tolerance of 2 and 19 thousandths (1 element; the closest pair of the fit's
+/// records lies more than 2 apart in 5), rejects every one, of a dataset digit and of an
+/// earlier record of the submission, and no held-back digit (the nearest lies more than 2
+/// apart in 3). Without it they pass every model-free check.
+#[test]
+fn digits_with_noise_on_every_pixel_are_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
+    // The ink rule off: it catches a few copies first (noise adds ink to the blank ground).
+    let request = DatasetRequest {
+        ink_min: 0,
+        ink_max: 64,
+        ..request_for(&ds)
+    };
+    assert_eq!(
+        (request.noise_copy_per_mille, request.noise_copy_tolerance),
+        (19, 2)
+    );
+    let rows = rows();
+    let mut x = Xof::new("pouw/test", b"noisy digits");
+    let mut noisy = |r: &[u8], amplitude: u64| -> Vec<u8> {
+        r.iter()
+            .map(|&v| {
+                let d = x.uniform_below(2 * amplitude + 1) as i64 - amplitude as i64;
+                (i64::from(v) + d).clamp(0, 16) as u8
+            })
+            .collect()
+    };
+    let copies: Vec<Vec<u8>> = (0..300)
+        .map(|k| noisy(&rows[k * 5], 1 + k as u64 % 2))
+        .filter(|r| !rows[..1500].contains(r))
+        .collect();
+    assert!(copies.len() > 250);
+    let index = DuplicateIndex::build(&ds, &request).unwrap();
+    let got = precheck(
+        &request,
+        &index,
+        &submission(&request, b"mallory", copies.clone()),
+    )
+    .unwrap();
+    assert!(
+        got.iter().all(
+            |r| matches!(r, Some(Rejection::NearCopyOfDataset { differing, .. }) if *differing <= 1)
+        ),
+        "{got:?}"
+    );
+    // Two noisy copies of each of 100 unseen digits, in one submission (at most 2 apart, as
+    // copies with one level of noise are): the first is new, the second its copy.
+    let unseen: Vec<Vec<u8>> = rows[1500..1600]
+        .iter()
+        .flat_map(|r| [noisy(r, 1), noisy(r, 1)])
+        .collect();
+    let got = precheck(
+        &request,
+        &index,
+        &submission(&request, b"mallory", unseen.clone()),
+    )
+    .unwrap();
+    let new = got.iter().step_by(2).filter(|r| r.is_none()).count();
+    assert!(new >= 95, "{new} of 100 first copies accepted: {got:?}");
+    for (i, r) in got.iter().enumerate().skip(1).step_by(2) {
+        assert!(
+            matches!(r, Some(Rejection::NearCopyInSubmission { first, .. }) if *first as usize == i - 1)
+                || matches!(r, Some(Rejection::NearCopyOfDataset { .. })),
+            "{i}: {r:?}"
+        );
+    }
+    // The nearest held-back digit lies more than 2 apart from a dataset digit in 3 elements.
+    let nearest = rows[1500..]
+        .iter()
+        .flat_map(|r| rows[..1500].iter().map(move |o| (r, o)))
+        .map(|(r, o)| r.iter().zip(o).filter(|(p, q)| p.abs_diff(**q) > 2).count())
+        .min()
+        .unwrap();
+    assert_eq!(nearest, 3);
+    // Without the point (and the levels rule, which catches a third of the one-level copies)
+    // every copy passes.
+    let off = DatasetRequest {
+        noise_copy_per_mille: 0,
+        levels_per_mille: 0,
+        ..request.clone()
+    };
+    let index = DuplicateIndex::build(&ds, &off).unwrap();
+    let got = precheck(&off, &index, &submission(&off, b"mallory", copies)).unwrap();
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+    let got = precheck(&off, &index, &submission(&off, b"mallory", unseen)).unwrap();
+    assert!(got.iter().all(Option::is_none), "{got:?}");
 }
 
 /// The attack the copy transforms stop: a dataset record mirrored, inverted or both (and then
@@ -1356,6 +1451,12 @@ mod batch_independence {
         let request =
             DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
         assert_eq!(request.near_copy_tolerance, 15);
+        // The second point: within 31 in all but 3.9% of the elements (a quarter of the 15.6%
+        // in which the fit's closest pair lies more than 31 apart).
+        assert_eq!(
+            (request.noise_copy_per_mille, request.noise_copy_tolerance),
+            (39, 31)
+        );
         let mut x = Xof::new("pouw/test", b"noisy faces");
         let noisy: Vec<Vec<u8>> = records(&ds)
             .iter()
@@ -1384,13 +1485,36 @@ mod batch_independence {
             "{got:?}"
         );
         assert!(check(&request, &held).iter().all(Option::is_none));
-        // Exact comparison (and the levels rule, which catches them too, off).
+        // Exact comparison (and the levels rule and the near-copy rule's noise point, which
+        // catch them too, off).
         let exact = DatasetRequest {
             near_copy_tolerance: 0,
+            noise_copy_per_mille: 0,
             levels_per_mille: 0,
             ..request.clone()
         };
         assert!(check(&exact, &noisy).iter().all(Option::is_none));
+        // Noise of ±24, beyond the first point's tolerance: the second point's copies.
+        let noisier: Vec<Vec<u8>> = records(&ds)
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|&v| (i32::from(v) + x.uniform_below(49) as i32 - 24).clamp(0, 255) as u8)
+                    .collect()
+            })
+            .collect();
+        let got = check(&request, &noisier);
+        assert!(
+            got.iter().enumerate().all(|(i, r)| matches!(r,
+                Some(Rejection::NearCopyOfDataset { record, .. }) if *record == i as u64)),
+            "{got:?}"
+        );
+        let one_point = DatasetRequest {
+            noise_copy_per_mille: 0,
+            levels_per_mille: 0,
+            ..request.clone()
+        };
+        assert!(check(&one_point, &noisier).iter().all(Option::is_none));
     }
 
     /// Mirrored and inverted copies of dataset faces, with noise within the fitted tolerance,
@@ -1534,6 +1658,13 @@ mod batch_independence {
         let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
         let request =
             DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        // The near-copy rule's noise point off: at the fitted tolerance (31) it catches the
+        // copies moved by less, before the levels rule sees them.
+        assert_eq!(request.noise_copy_tolerance, 31);
+        let request = DatasetRequest {
+            noise_copy_per_mille: 0,
+            ..request
+        };
         // Fitted: half the share in which the closest two normal forms differ, at tolerance 13.
         assert_eq!(
             (request.levels_per_mille, request.levels_tolerance),

@@ -300,6 +300,8 @@ fn request(target: u64, tag: &[u8]) -> DatasetRequest {
         max_shift: 0,
         near_copy_per_mille: 150,
         near_copy_tolerance: 0,
+        noise_copy_per_mille: 0,
+        noise_copy_tolerance: 0,
         copy_transforms: 3,
         levels_per_mille: 0,
         levels_tolerance: 0,

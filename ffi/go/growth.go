@@ -145,6 +145,13 @@ type RequestOptions struct {
 	// record and of its transforms; Tolerance at most 255 (nil: fitted to the dataset's first
 	// 512 records, the share half the closest two normal forms'; PerMille 0 turns it off).
 	Levels *NearCopyRule
+	// NoiseCopy is the near-copy rule's second point, for copies with noise on every element:
+	// a record within Tolerance of a dataset record or an earlier record in all but PerMille
+	// thousandths of its elements, itself or transformed (nil: fitted to the dataset's first
+	// 512 records, the largest tolerance up to an eighth of the largest value at which the
+	// closest two still lie more than it apart in 4 elements, the share a quarter of theirs and at
+	// most 10%; PerMille 0 turns it off).
+	NoiseCopy *NearCopyRule
 }
 
 // Copy transform bits of RequestOptions.CopyTransforms.
@@ -228,6 +235,11 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 		opts.set |= C.POUW_REQUEST_OPTION_LEVELS
 		opts.levels_per_mille = C.uint32_t(o.Levels.PerMille)
 		opts.levels_tolerance = C.uint32_t(o.Levels.Tolerance)
+	}
+	if o.NoiseCopy != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_NOISE_COPY
+		opts.noise_copy_per_mille = C.uint32_t(o.NoiseCopy.PerMille)
+		opts.noise_copy_tolerance = C.uint32_t(o.NoiseCopy.Tolerance)
 	}
 	if o.NegativeRule != nil {
 		opts.set |= C.POUW_REQUEST_OPTION_NEGATIVE_RULE

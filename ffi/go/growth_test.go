@@ -432,6 +432,8 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		"turned alone":           {CopyTransforms: Uint32(CopyTurned)},
 		"levels at 100%":         {Levels: &NearCopyRule{PerMille: 1000}},
 		"levels tolerance 256":   {Levels: &NearCopyRule{PerMille: 50, Tolerance: 256}},
+		"noise copies at 100%":   {NoiseCopy: &NearCopyRule{PerMille: 1000}},
+		"noise at the top":       {NoiseCopy: &NearCopyRule{PerMille: 20, Tolerance: 16}},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {
@@ -480,6 +482,9 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 	}
 	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{Levels: &NearCopyRule{}})) {
 		t.Fatal("the levels option does not reach the request")
+	}
+	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{NoiseCopy: &NearCopyRule{PerMille: 7, Tolerance: 3}})) {
+		t.Fatal("the noise copy option does not reach the request")
 	}
 	// The judge refuses another checkpoint than the request's; closing is idempotent.
 	other := append([]byte(nil), s.checkpoint...)

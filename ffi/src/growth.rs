@@ -49,10 +49,12 @@ pub const POUW_RECORD_REQUEST_FILLED: u32 = 9;
 /// request's distance rule allows (checked after the duplicates, before the logit).
 pub const POUW_RECORD_UNLIKE_DATASET: u32 = 10;
 /// Record rejected: differs from a dataset record in at most the request's near-copy share of
-/// its elements (checked after the shifted copies).
+/// its elements, or lies within its noise-copy tolerance in all but the noise-copy share
+/// (checked after the shifted copies).
 pub const POUW_RECORD_NEAR_COPY_OF_DATASET: u32 = 11;
 /// Record rejected: differs from an earlier record of the same submission in at most the
-/// request's near-copy share of its elements.
+/// request's near-copy share of its elements, or lies within its noise-copy tolerance in all
+/// but the noise-copy share.
 pub const POUW_RECORD_NEAR_COPY_IN_SUBMISSION: u32 = 12;
 /// Record rejected: transformed (mirrored, upside down, turned or inverted: the request's copy
 /// transforms), an exact, shifted or near copy of a dataset record (checked after the near

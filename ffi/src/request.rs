@@ -32,6 +32,9 @@ pub const POUW_REQUEST_OPTION_COPY_TRANSFORMS: u32 = 1 << 6;
 pub const POUW_REQUEST_OPTION_NEGATIVE_RULE: u32 = 1 << 7;
 /// `pouw_dataset_request_options::set` bit: `levels_per_mille` and `levels_tolerance` are set.
 pub const POUW_REQUEST_OPTION_LEVELS: u32 = 1 << 8;
+/// `pouw_dataset_request_options::set` bit: `noise_copy_per_mille` and `noise_copy_tolerance`
+/// are set.
+pub const POUW_REQUEST_OPTION_NOISE_COPY: u32 = 1 << 9;
 /// `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
 pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
@@ -110,6 +113,19 @@ pub struct pouw_dataset_request_options {
     /// at most 255 (default: fitted with the share, as `near_copy_tolerance` is but on normal
     /// forms, at most 15).
     pub levels_tolerance: u32,
+    /// The near-copy rule's second point, for copies with noise on every element: a record
+    /// within `noise_copy_tolerance` of a dataset record or an earlier record in all but at
+    /// most this many thousandths of its elements, itself or transformed by
+    /// `copy_transforms`, is rejected (`POUW_RECORD_NEAR_COPY_*`); below 1000, 0 turns the
+    /// point off (default: fitted to the dataset, `growth::fit_noise_copy_rule`: a quarter of
+    /// the share in which the closest two of its first 512 records lie more than the tolerance
+    /// apart, at most 100).
+    pub noise_copy_per_mille: u32,
+    /// Two elements differ, for the near-copy rule's second point, when further apart than
+    /// this; below the largest value (default: fitted, the largest up to the largest value / 8
+    /// at which the closest two of those records still lie more than it apart in 4 elements
+    /// or more).
+    pub noise_copy_tolerance: u32,
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -163,6 +179,16 @@ unsafe fn read_request_options(
         field(
             POUW_REQUEST_OPTION_NEGATIVE_RULE,
             offset_of!(O, negative_rule),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_NOISE_COPY,
+            offset_of!(O, noise_copy_per_mille),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_NOISE_COPY,
+            offset_of!(O, noise_copy_tolerance),
             4,
         ),
     ];
@@ -255,6 +281,10 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         if is(POUW_REQUEST_OPTION_LEVELS) {
             inner.levels_per_mille = o.levels_per_mille;
             inner.levels_tolerance = o.levels_tolerance;
+        }
+        if is(POUW_REQUEST_OPTION_NOISE_COPY) {
+            inner.noise_copy_per_mille = o.noise_copy_per_mille;
+            inner.noise_copy_tolerance = o.noise_copy_tolerance;
         }
         if is(POUW_REQUEST_OPTION_NEGATIVE_RULE) {
             inner.negative_rule = match o.negative_rule {

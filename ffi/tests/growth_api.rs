@@ -1047,7 +1047,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_NEAR_COPY
         | POUW_REQUEST_OPTION_COPY_TRANSFORMS
         | POUW_REQUEST_OPTION_NEGATIVE_RULE
-        | POUW_REQUEST_OPTION_LEVELS;
+        | POUW_REQUEST_OPTION_LEVELS
+        | POUW_REQUEST_OPTION_NOISE_COPY;
     assert_eq!(
         defaults.copy_transforms,
         POUW_COPY_MIRRORED | POUW_COPY_INVERTED | POUW_COPY_FLIPPED | POUW_COPY_TURNED
@@ -1067,6 +1068,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         negative_rule: 0,
         levels_per_mille: 50,
         levels_tolerance: 3,
+        noise_copy_per_mille: 20,
+        noise_copy_tolerance: 4,
         ..request_options()
     };
     assert_eq!(
@@ -1084,6 +1087,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             negative_rule: false,
             levels_per_mille: 50,
             levels_tolerance: 3,
+            noise_copy_per_mille: 20,
+            noise_copy_tolerance: 4,
             ..defaults.clone()
         })
     );
@@ -1168,6 +1173,16 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             levels_tolerance: 256,
             ..o
         },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NOISE_COPY,
+            noise_copy_per_mille: 1000,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NOISE_COPY,
+            noise_copy_tolerance: 16,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1175,7 +1190,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 9, ..o },
+        pouw_dataset_request_options { set: 1 << 10, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o

@@ -34,6 +34,8 @@ fn scenario() -> &'static Scenario {
             max_shift: 2,
             near_copy_per_mille: 150,
             near_copy_tolerance: 0,
+            noise_copy_per_mille: 0,
+            noise_copy_tolerance: 0,
             copy_transforms: 3,
             levels_per_mille: 100,
             levels_tolerance: 4,

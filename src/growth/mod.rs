@@ -74,12 +74,13 @@ pub use ledger::{
 };
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
-    dataset_ink_bounds, fit_levels_rule, fit_near_copy_per_mille, fit_near_copy_tolerance, ink_of,
-    DatasetRequest, COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, COPY_TURNED,
-    DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT,
-    DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE, MAX_LEVELS_TOLERANCE, MAX_SHIFT,
-    MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS, NEAR_COPY_FIT_RECORDS,
-    NEAR_COPY_TOLERANCE_DIVISOR,
+    dataset_ink_bounds, fit_levels_rule, fit_near_copy_per_mille, fit_near_copy_tolerance,
+    fit_noise_copy_rule, ink_of, DatasetRequest, COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED,
+    COPY_TRANSFORMS_ALL, COPY_TURNED, DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS,
+    DEFAULT_MAX_SHIFT, DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE,
+    MAX_FITTED_NOISE_COPY_PER_MILLE, MAX_LEVELS_TOLERANCE, MAX_SHIFT, MAX_SUBMISSION_BYTES,
+    MAX_SUBMISSION_RECORDS, NEAR_COPY_FIT_RECORDS, NEAR_COPY_TOLERANCE_DIVISOR,
+    NOISE_COPY_MIN_APART, NOISE_COPY_TOLERANCE_DIVISOR,
 };
 pub use submission::{
     accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,

@@ -1,6 +1,6 @@
 //! The near-copy rule's scan: a record compared with every dataset record and every earlier
-//! record of its submission, counting the elements that lie more than the tolerance apart and
-//! stopping once more than the rule's share do.
+//! record of its submission, counting the elements that lie more than a tolerance apart and
+//! stopping once more than the rule's share do (at each of the rule's points, [`Nearness`]).
 
 use rayon::prelude::*;
 
@@ -14,8 +14,8 @@ use rayon::prelude::*;
 /// last).
 #[derive(Clone, Debug)]
 pub(super) struct NearCopies {
-    pub(super) per_mille: u32,
-    pub(super) tolerance: u32,
+    /// When two records lie near: at any of these points (none with the rule off).
+    pub(super) points: Vec<Nearness>,
     /// Element positions by the dataset's variance at each, largest first (ties in position
     /// order), as the index was built; empty with the rule off.
     pub(super) order: Vec<u32>,
@@ -25,6 +25,75 @@ pub(super) struct NearCopies {
     /// these first, and the whole record only when the head alone does not already differ in
     /// more elements than the rule allows.
     pub(super) heads: Heads,
+}
+
+/// One point of a near-copy rule: two records lie near when their elements lie more than
+/// `tolerance` apart in at most `per_mille` thousandths of them (rounded down). A patched copy
+/// lies near its record at a small tolerance and a share; a copy with a little noise on every
+/// element at a larger tolerance and a smaller share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Nearness {
+    pub(super) per_mille: u32,
+    pub(super) tolerance: u32,
+}
+
+impl Nearness {
+    /// The points of `(per_mille, tolerance)` pairs that are on (a share of 0 is off).
+    pub(super) fn points(pairs: &[(u32, u32)]) -> Vec<Nearness> {
+        pairs
+            .iter()
+            .filter(|(per_mille, _)| *per_mille > 0)
+            .map(|&(per_mille, tolerance)| Nearness {
+                per_mille,
+                tolerance,
+            })
+            .collect()
+    }
+
+    /// The tolerance as an element value (below `value_max`, at most 255, for a valid request).
+    fn tolerance(&self) -> u8 {
+        u8::try_from(self.tolerance).unwrap_or(u8::MAX)
+    }
+
+    /// The most elements of a record of `size` that may lie apart.
+    fn allowance(&self, size: usize) -> usize {
+        size * self.per_mille as usize / 1000
+    }
+
+    /// The point as a tolerance and an allowance for records of `size`.
+    fn bounds(&self, size: usize) -> (u8, usize) {
+        (self.tolerance(), self.allowance(size))
+    }
+}
+
+/// A rule's points as tolerances and allowances for records of one size (at most
+/// [`MAX_POINTS`]), kept inline: a scan makes one per record and transform.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    points: [(u8, usize); MAX_POINTS],
+    len: usize,
+}
+
+/// The most points a near-copy rule has (the patched copies' and the noisy copies').
+const MAX_POINTS: usize = 2;
+
+impl Bounds {
+    /// The tolerances and allowances of `points` (beyond [`MAX_POINTS`] ignored: no rule has
+    /// more) for records of `size`.
+    fn of(points: &[Nearness], size: usize) -> Self {
+        let mut bounds = Bounds {
+            points: [(0, 0); MAX_POINTS],
+            len: points.len().min(MAX_POINTS),
+        };
+        for (b, p) in bounds.points.iter_mut().zip(points) {
+            *b = p.bounds(size);
+        }
+        bounds
+    }
+
+    fn as_slice(&self) -> &[(u8, usize)] {
+        &self.points[..self.len]
+    }
 }
 
 /// Elements of a record the near-copy scan compares first ([`NearCopies::heads`]).
@@ -75,21 +144,27 @@ impl Heads {
         self.len += 1;
     }
 
-    /// The records (ascending) whose heads differ from `head` in at most `allowance` elements
-    /// more than `tolerance` apart: every record a near copy of the head's can be (the
-    /// padding of two heads is equal).
-    fn close_to(
-        &self,
-        head: [u8; HEAD],
-        tolerance: u8,
-        allowance: usize,
-    ) -> impl Iterator<Item = usize> + '_ {
-        // Heads that agree on at least this many elements.
-        let agreeing = u8::try_from(HEAD.saturating_sub(allowance)).unwrap_or(0);
+    /// The records (ascending) whose heads differ from `head`, at one of `bounds` (a tolerance
+    /// and an allowance each), in at most the allowance of elements more than the tolerance
+    /// apart: every record a near copy of the head's can be (the padding of two heads is
+    /// equal).
+    fn close_to(&self, head: [u8; HEAD], bounds: Bounds) -> impl Iterator<Item = usize> + '_ {
+        // Heads that agree on at least this many elements, at each point.
+        let agreeing = |(tolerance, allowance): (u8, usize)| {
+            (
+                tolerance,
+                u8::try_from(HEAD.saturating_sub(allowance)).unwrap_or(0),
+            )
+        };
+        let first = agreeing(bounds.points[0]);
+        let second = (bounds.len > 1).then(|| agreeing(bounds.points[1]));
         self.blocks.iter().enumerate().flat_map(move |(b, block)| {
             let filled = (self.len - b * BLOCK).min(BLOCK);
-            let mut mask =
-                block_agreeing(block, &head, tolerance, agreeing) & ((1u32 << filled) - 1);
+            let mask = match second {
+                None => block_agreeing(block, &head, first.0, first.1),
+                Some(second) => block_agreeing_either(block, &head, first, second),
+            };
+            let mut mask = mask & ((1u32 << filled) - 1);
             std::iter::from_fn(move || {
                 (mask != 0).then(|| {
                     let lane = mask.trailing_zeros() as usize;
@@ -150,6 +225,58 @@ fn block_agreeing(
     block_agreeing_portable(block, head, tolerance, agreeing)
 }
 
+/// Bit `r` set when the head of record `r` of `block` agrees with `head` at either of two
+/// points (`(tolerance, agreeing)` each, as for [`block_agreeing`]): the two masks of
+/// [`block_agreeing`] or'ed, each difference computed once. With SSE2 (every x86-64 machine)
+/// the [`BLOCK`] records at once; elsewhere the two masks of [`block_agreeing_portable`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_agreeing_either(
+    block: &[[u8; BLOCK]; HEAD],
+    head: &[u8; HEAD],
+    first: (u8, u8),
+    second: (u8, u8),
+) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8,
+        _mm_subs_epu8,
+    };
+    if first.1 == 0 || second.1 == 0 {
+        return (1 << BLOCK) - 1;
+    }
+    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads one 16-byte array.
+    unsafe {
+        let (t1, t2) = (_mm_set1_epi8(first.0 as i8), _mm_set1_epi8(second.0 as i8));
+        let zero = _mm_setzero_si128();
+        let (mut agree1, mut agree2) = (zero, zero);
+        for (element, &q) in block.iter().zip(head) {
+            let v = _mm_loadu_si128(element.as_ptr().cast());
+            let q = _mm_set1_epi8(q as i8);
+            let apart = _mm_sub_epi8(_mm_max_epu8(v, q), _mm_min_epu8(v, q));
+            // 0xff (-1) where within each tolerance: subtracting it counts one.
+            agree1 = _mm_sub_epi8(agree1, _mm_cmpeq_epi8(_mm_subs_epu8(apart, t1), zero));
+            agree2 = _mm_sub_epi8(agree2, _mm_cmpeq_epi8(_mm_subs_epu8(apart, t2), zero));
+        }
+        // Counts are 0..=16: a signed comparison is exact.
+        let enough1 = _mm_cmpgt_epi8(agree1, _mm_set1_epi8((first.1 - 1) as i8));
+        let enough2 = _mm_cmpgt_epi8(agree2, _mm_set1_epi8((second.1 - 1) as i8));
+        _mm_movemask_epi8(_mm_or_si128(enough1, enough2)) as u32
+    }
+}
+
+/// [`block_agreeing_either`] on machines without SSE2.
+#[cfg(not(target_arch = "x86_64"))]
+fn block_agreeing_either(
+    block: &[[u8; BLOCK]; HEAD],
+    head: &[u8; HEAD],
+    first: (u8, u8),
+    second: (u8, u8),
+) -> u32 {
+    block_agreeing_portable(block, head, first.0, first.1)
+        | block_agreeing_portable(block, head, second.0, second.1)
+}
+
 /// [`block_agreeing`] record by record, for any machine.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn block_agreeing_portable(
@@ -181,10 +308,8 @@ pub(super) fn near_in_dataset(near: &NearCopies, record: &[u8]) -> Option<(u64, 
     let size = record.len();
     let i = if near.records.len() < PARALLEL_SCAN_BYTES {
         // Handing a small scan to the pool costs more than the scan. Heads first.
-        let (head, tolerance, allowance) =
-            (head_of(record), near.tolerance(), near.allowance(size));
         near.heads
-            .close_to(head, tolerance, allowance)
+            .close_to(head_of(record), near.bounds(size))
             .find(|&i| within(&near.records[i * size..(i + 1) * size]).is_some())
     } else {
         near.records
@@ -206,14 +331,9 @@ pub(super) fn near_in_earlier(
 ) -> Option<(u32, u32)> {
     // The records in their own order: the count does not depend on it.
     let within = near.within(record)?;
-    let (head, tolerance, allowance) = (
-        head_of(ordered),
-        near.tolerance(),
-        near.allowance(record.len()),
-    );
     earlier
         .heads
-        .close_to(head, tolerance, allowance)
+        .close_to(head_of(ordered), near.bounds(record.len()))
         .find_map(|first| {
             let other = earlier.records.get(first)?;
             let differing = (other.len() == record.len())
@@ -293,24 +413,29 @@ impl NearCopies {
         }
     }
 
-    /// The near-copy comparison with `record` (in [`NearCopies::order`]: the elements
-    /// differing, or `None` beyond the allowance); `None` with the rule off.
+    /// Whether the rule is on (it has a point).
+    pub(super) fn is_on(&self) -> bool {
+        !self.points.is_empty()
+    }
+
+    /// The rule's points as tolerances and allowances for records of `size`.
+    fn bounds(&self, size: usize) -> Bounds {
+        Bounds::of(&self.points, size)
+    }
+
+    /// The near-copy comparison with `record` (in [`NearCopies::order`]: the elements lying
+    /// apart at the first of the rule's points within whose allowance they stay, or `None`
+    /// beyond every point's allowance); `None` with the rule off.
     fn within<'a>(&self, record: &'a [u8]) -> Option<impl Fn(&[u8]) -> Option<u32> + Sync + 'a> {
-        if self.per_mille == 0 {
+        if !self.is_on() {
             return None;
         }
-        let (tolerance, allowance) = (self.tolerance(), self.allowance(record.len()));
-        Some(move |other: &[u8]| differing_within(record, other, tolerance, allowance))
-    }
-
-    /// The most elements of a record of `size` that may differ in a near copy.
-    fn allowance(&self, size: usize) -> usize {
-        size * self.per_mille as usize / 1000
-    }
-
-    /// The tolerance as an element value (below `value_max`, at most 255, for a valid request).
-    fn tolerance(&self) -> u8 {
-        u8::try_from(self.tolerance).unwrap_or(u8::MAX)
+        let bounds = self.bounds(record.len());
+        Some(move |other: &[u8]| match bounds.as_slice() {
+            [(tolerance, allowance)] => differing_within(record, other, *tolerance, *allowance),
+            [first, second] => differing_within_either(record, other, *first, *second),
+            _ => None,
+        })
     }
 }
 
@@ -392,6 +517,82 @@ fn differing_within_portable(a: &[u8], b: &[u8], tolerance: u8, allowance: usize
     (count <= allowance).then_some(count as u32)
 }
 
+/// [`differing_within`] at the first of two points (`(tolerance, allowance)` each), else at
+/// the second: `differing_within(a, b, first..).or_else(|| differing_within(a, b, second..))`,
+/// in one pass (with SSE2 each difference computed once, stopped once both counts exceed
+/// their allowances; elsewhere the two calls).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn differing_within_either(
+    a: &[u8],
+    b: &[u8],
+    first: (u8, usize),
+    second: (u8, usize),
+) -> Option<u32> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_max_epu8, _mm_min_epu8,
+        _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128, _mm_srli_si128, _mm_sub_epi8,
+        _mm_subs_epu8,
+    };
+    let len = a.len().min(b.len());
+    let whole = len / 16 * 16;
+    let (mut count1, mut count2) = (0usize, 0usize);
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads the 16 bytes at `at` with
+    // `at + 16 <= whole`, which is at most both lengths.
+    unsafe {
+        let (t1, t2) = (_mm_set1_epi8(first.0 as i8), _mm_set1_epi8(second.0 as i8));
+        let zero = _mm_setzero_si128();
+        for group in (0..whole).step_by(16 * GROUP) {
+            let end = (group + 16 * GROUP).min(whole);
+            let (mut agree1, mut agree2) = (zero, zero);
+            for at in (group..end).step_by(16) {
+                let p = _mm_loadu_si128(a.as_ptr().add(at).cast());
+                let q = _mm_loadu_si128(b.as_ptr().add(at).cast());
+                let apart = _mm_sub_epi8(_mm_max_epu8(p, q), _mm_min_epu8(p, q));
+                // 0xff (-1) where within each tolerance: subtracting it counts one.
+                agree1 = _mm_sub_epi8(agree1, _mm_cmpeq_epi8(_mm_subs_epu8(apart, t1), zero));
+                agree2 = _mm_sub_epi8(agree2, _mm_cmpeq_epi8(_mm_subs_epu8(apart, t2), zero));
+            }
+            // Lane counts are at most GROUP; each sum in two halves.
+            let sum = |agree| {
+                let sums = _mm_sad_epu8(agree, zero);
+                _mm_cvtsi128_si32(sums) as usize
+                    + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8)) as usize
+            };
+            let chunk = end - group;
+            count1 += chunk - sum(agree1);
+            count2 += chunk - sum(agree2);
+            if count1 > first.1 && count2 > second.1 {
+                return None;
+            }
+        }
+    }
+    let (xs, ys) = (&a[whole..len], &b[whole..len]);
+    let rest = |(tolerance, _): (u8, usize)| {
+        xs.iter()
+            .zip(ys)
+            .filter(|(p, q)| p.abs_diff(**q) > tolerance)
+            .count()
+    };
+    let (count1, count2) = (count1 + rest(first), count2 + rest(second));
+    if count1 <= first.1 {
+        Some(count1 as u32)
+    } else {
+        (count2 <= second.1).then_some(count2 as u32)
+    }
+}
+
+/// [`differing_within_either`] on machines without SSE2.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn differing_within_either(
+    a: &[u8],
+    b: &[u8],
+    first: (u8, usize),
+    second: (u8, usize),
+) -> Option<u32> {
+    differing_within(a, b, first.0, first.1).or_else(|| differing_within(a, b, second.0, second.1))
+}
+
 /// Chunks of 16 elements [`differing_within`] counts between checks against the allowance.
 const GROUP: usize = 8;
 
@@ -400,21 +601,18 @@ mod tests {
     use super::*;
     use crate::hash::Xof;
 
-    /// The first near copy and its count by the plain definition: records in their own order,
-    /// every element compared.
-    fn plain_first(
-        records: &[Vec<u8>],
-        q: &[u8],
-        tolerance: u8,
-        allowance: usize,
-    ) -> Option<(u64, u32)> {
+    /// The first near copy and its count (at the first point it is near at) by the plain
+    /// definition: records in their own order, every element compared.
+    fn plain_first(records: &[Vec<u8>], q: &[u8], points: &[Nearness]) -> Option<(u64, u32)> {
         records.iter().enumerate().find_map(|(i, r)| {
-            let n = r
-                .iter()
-                .zip(q)
-                .filter(|(a, b)| a.abs_diff(**b) > tolerance)
-                .count();
-            (n <= allowance).then_some((i as u64, n as u32))
+            points.iter().find_map(|p| {
+                let n = r
+                    .iter()
+                    .zip(q)
+                    .filter(|(a, b)| u32::from(a.abs_diff(**b)) > p.tolerance)
+                    .count();
+                (n <= p.allowance(q.len())).then_some((i as u64, n as u32))
+            })
         })
     }
 
@@ -444,6 +642,16 @@ mod tests {
                 .filter(|(p, q)| p.abs_diff(**q) > tolerance)
                 .count();
             assert_eq!(differing_within(&a, &b, tolerance, len), Some(exact as u32));
+            let second = (
+                x.uniform_below(8) as u8,
+                x.uniform_below(len as u64 + 2) as usize,
+            );
+            assert_eq!(
+                differing_within_either(&a, &b, (tolerance, allowance), second),
+                differing_within(&a, &b, tolerance, allowance)
+                    .or_else(|| differing_within_portable(&a, &b, second.0, second.1)),
+                "{len} {tolerance} {allowance} {second:?}"
+            );
         }
     }
 
@@ -469,6 +677,12 @@ mod tests {
                     block_agreeing(&block, &head, tolerance, agreeing),
                     block_agreeing_portable(&block, &head, tolerance, agreeing)
                 );
+                let other = (x.uniform_below(20) as u8, x.uniform_below(17) as u8);
+                assert_eq!(
+                    block_agreeing_either(&block, &head, (tolerance, agreeing), other),
+                    block_agreeing_portable(&block, &head, tolerance, agreeing)
+                        | block_agreeing_portable(&block, &head, other.0, other.1)
+                );
             }
         }
     }
@@ -476,7 +690,16 @@ mod tests {
     #[test]
     fn the_ordered_scan_with_heads_finds_what_a_plain_scan_finds() {
         let mut x = Xof::new("pouw/test", b"near scan");
-        for (size, tolerance, per_mille) in [(64usize, 0u32, 164u32), (37, 2, 300), (8, 0, 500)] {
+        let cases: [(usize, &[(u32, u32)]); 5] = [
+            (64, &[(164, 0)]),
+            (37, &[(300, 2)]),
+            (8, &[(500, 0)]),
+            // A patched copy's point and a noisy copy's (as the digits' are fitted).
+            (64, &[(164, 0), (19, 2)]),
+            (37, &[(100, 1), (30, 3)]),
+        ];
+        for (size, pairs) in cases {
+            let points = Nearness::points(pairs);
             // Sparse records (a blank border, like the digits) and near copies of them.
             let mut records: Vec<Vec<u8>> = (0..300)
                 .map(|_| {
@@ -492,8 +715,7 @@ mod tests {
                 })
                 .collect();
             let mut near = NearCopies {
-                per_mille,
-                tolerance,
+                points: points.clone(),
                 order: Vec::new(),
                 records: records.concat(),
                 heads: Heads::default(),
@@ -505,19 +727,28 @@ mod tests {
                 near.push(&r);
                 records.push(r);
             }
-            let allowance = size * per_mille as usize / 1000;
             let mut ordered = vec![0u8; size];
             let mut earlier = Earlier::new(&records);
-            let mut hits = 0;
+            let (mut hits, mut second) = (0, 0);
             for k in 0..400usize {
                 let mut q = records[x.uniform_below(records.len() as u64) as usize].clone();
                 for _ in 0..x.uniform_below((k % 12 + 1) as u64) {
                     let at = x.uniform_below(size as u64) as usize;
                     q[at] = x.uniform_below(17) as u8;
                 }
+                if k % 3 == 0 {
+                    // Noise of up to 2 either way on every element.
+                    for v in &mut q {
+                        *v = (*v as i64 + x.uniform_below(5) as i64 - 2).clamp(0, 16) as u8;
+                    }
+                }
                 near.put_in_order(&q, &mut ordered);
-                let expected = plain_first(&records, &q, tolerance as u8, allowance);
+                let expected = plain_first(&records, &q, &points);
                 hits += usize::from(expected.is_some());
+                // Near at a later point only: what the scan would miss with one point.
+                second += usize::from(
+                    expected.is_some() && plain_first(&records, &q, &points[..1]).is_none(),
+                );
                 assert_eq!(near_in_dataset(&near, &ordered), expected);
                 if k < records.len() {
                     let mut e = vec![0u8; size];
@@ -525,11 +756,13 @@ mod tests {
                     earlier.push_head(&e);
                 }
                 let before = &records[..records.len().min(k + 1)];
-                let expected =
-                    plain_first(before, &q, tolerance as u8, allowance).map(|(i, n)| (i as u32, n));
+                let expected = plain_first(before, &q, &points).map(|(i, n)| (i as u32, n));
                 assert_eq!(near_in_earlier(&near, &earlier, &q, &ordered), expected);
             }
             assert!(hits > 100, "{hits} near copies among 400");
+            if points.len() > 1 {
+                assert!(second > 20, "{second} near at the second point only");
+            }
         }
     }
 }

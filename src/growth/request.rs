@@ -1,7 +1,7 @@
 //! Dataset requests: what the network asks for and the rule every submission is judged by.
 
 use super::levels::{level_channels, normalise_levels};
-use super::near::differing_within;
+use super::near::{differing_within, Nearness};
 use super::records::{
     applicable_transforms, copy_transform_sets, for_each_record, transform_record, Geometry,
 };
@@ -20,8 +20,9 @@ const MAGIC: &[u8; 4] = b"PWRQ";
 /// 5: the copy transforms (`copy_transforms`: mirrored and inverted copies) and the negative
 /// rule (`negative_rule`). 6: the copy transforms include upside-down and quarter-turned
 /// copies ([`COPY_FLIPPED`], [`COPY_TURNED`]). 7: the levels rule (`levels_per_mille`,
-/// `levels_tolerance`); earlier versions are refused.
-const FORMAT_VERSION: u32 = 7;
+/// `levels_tolerance`). 8: the near-copy rule's second point, for copies with noise on every
+/// element (`noise_copy_per_mille`, `noise_copy_tolerance`); earlier versions are refused.
+const FORMAT_VERSION: u32 = 8;
 /// The longest CID accepted inside a request.
 pub(crate) const MAX_CID_BYTES: u64 = 64;
 /// The largest number of records one submission may be allowed to carry.
@@ -48,6 +49,15 @@ pub const MAX_FITTED_NEAR_COPY_PER_MILLE: u32 = 500;
 /// The largest near-copy tolerance [`fit_near_copy_tolerance`] chooses, as a divisor of
 /// `value_max` (15 levels of 255, 1 of 16).
 pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 16;
+/// The largest tolerance [`fit_noise_copy_rule`] chooses, as a divisor of `value_max` (31
+/// levels of 255, 2 of 16): noise, not another brightness (the levels rule's copies).
+pub const NOISE_COPY_TOLERANCE_DIVISOR: u32 = 8;
+/// The fewest elements in which the closest two records of [`fit_noise_copy_rule`]'s sample
+/// must lie more than its tolerance apart (a quarter of it, the allowance, leaves one).
+pub const NOISE_COPY_MIN_APART: usize = 4;
+/// The largest share [`fit_noise_copy_rule`] chooses: a noisy copy lies within the tolerance
+/// of its record in nine tenths of its elements or more.
+pub const MAX_FITTED_NOISE_COPY_PER_MILLE: u32 = 100;
 /// The dataset records (the first, in index order) [`fit_near_copy_tolerance`] and
 /// [`fit_near_copy_per_mille`] compare.
 pub const NEAR_COPY_FIT_RECORDS: u64 = 512;
@@ -125,6 +135,17 @@ pub struct DatasetRequest {
     /// Two elements differ, for the near-copy rule, when their values lie more than this far
     /// apart (0: when they are not equal). Below `value_max`.
     pub near_copy_tolerance: u32,
+    /// The near-copy rule's second point: a record whose elements lie within
+    /// `noise_copy_tolerance` of a dataset record's, or of an earlier record's of its
+    /// submission, in all but at most this many thousandths of them (rounded down) is a copy of
+    /// it with noise on every element (where the first point's tolerance, which must stay
+    /// small for the dataset's own records not to be near copies of each other when a tenth of
+    /// their elements may differ, lets such noise through). Checked with the first point, as
+    /// the same rule, transforms included. Below 1000; 0 turns the point off.
+    pub noise_copy_per_mille: u32,
+    /// Two elements differ, for the near-copy rule's second point, when their values lie more
+    /// than this far apart. Below `value_max`.
+    pub noise_copy_tolerance: u32,
     /// Which transforms of a record the copy rules (exact, shifted and near copies) also
     /// check: [`COPY_MIRRORED`] and [`COPY_FLIPPED`] (image shapes only), [`COPY_TURNED`]
     /// (square images only) and [`COPY_INVERTED`], and every combination of the bits set (with
@@ -216,6 +237,7 @@ impl DatasetRequest {
         let sample = FitSample::read(dataset, copy_transforms)?;
         let near_copy_tolerance = sample.tolerance(DEFAULT_NEAR_COPY_PER_MILLE);
         let near_copy_per_mille = sample.share(near_copy_tolerance);
+        let (noise_copy_per_mille, noise_copy_tolerance) = sample.noise_rule(near_copy_tolerance);
         let (levels_per_mille, levels_tolerance) =
             sample.normalised(level_channels(&m.shape)).levels_rule();
         let request = DatasetRequest {
@@ -233,6 +255,8 @@ impl DatasetRequest {
             max_shift,
             near_copy_per_mille,
             near_copy_tolerance,
+            noise_copy_per_mille,
+            noise_copy_tolerance,
             copy_transforms,
             levels_per_mille,
             levels_tolerance,
@@ -317,6 +341,21 @@ impl DatasetRequest {
                 ),
             );
         }
+        if self.noise_copy_per_mille >= 1000 {
+            return bad(
+                "noise copy per mille",
+                format!("{} not below 1000", self.noise_copy_per_mille),
+            );
+        }
+        if self.noise_copy_tolerance >= self.value_max {
+            return bad(
+                "noise copy tolerance",
+                format!(
+                    "{} not below the largest value {}",
+                    self.noise_copy_tolerance, self.value_max
+                ),
+            );
+        }
         let t = self.copy_transforms;
         let both_reflections = COPY_MIRRORED | COPY_FLIPPED;
         if t & !COPY_TRANSFORMS_ALL != 0
@@ -369,7 +408,8 @@ impl DatasetRequest {
     /// (length-prefixed bytes), shape (count, then `u32`s), dtype code `u8`, value max `u32`,
     /// target count `u64`, spec digest (32 bytes), model CID (length-prefixed bytes), threshold
     /// (`f32` bits as `u32`), distance reject per mille `u32`, ink min `u32`, ink max `u32`, max
-    /// shift `u32`, near copy per mille `u32`, near copy tolerance `u32`, copy transforms `u32`,
+    /// shift `u32`, near copy per mille `u32`, near copy tolerance `u32`, noise copy per mille
+    /// `u32`, noise copy tolerance `u32`, copy transforms `u32`,
     /// levels per mille `u32`, levels tolerance `u32`, negative rule `u8` (0 or 1), max records
     /// `u32`, max bytes `u64`.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -393,6 +433,8 @@ impl DatasetRequest {
             .u32(self.max_shift)
             .u32(self.near_copy_per_mille)
             .u32(self.near_copy_tolerance)
+            .u32(self.noise_copy_per_mille)
+            .u32(self.noise_copy_tolerance)
             .u32(self.copy_transforms)
             .u32(self.levels_per_mille)
             .u32(self.levels_tolerance)
@@ -431,6 +473,8 @@ impl DatasetRequest {
         let max_shift = d.u32("max shift")?;
         let near_copy_per_mille = d.u32("near copy per mille")?;
         let near_copy_tolerance = d.u32("near copy tolerance")?;
+        let noise_copy_per_mille = d.u32("noise copy per mille")?;
+        let noise_copy_tolerance = d.u32("noise copy tolerance")?;
         let copy_transforms = d.u32("copy transforms")?;
         let levels_per_mille = d.u32("levels per mille")?;
         let levels_tolerance = d.u32("levels tolerance")?;
@@ -462,6 +506,8 @@ impl DatasetRequest {
             max_shift,
             near_copy_per_mille,
             near_copy_tolerance,
+            noise_copy_per_mille,
+            noise_copy_tolerance,
             copy_transforms,
             levels_per_mille,
             levels_tolerance,
@@ -476,6 +522,19 @@ impl DatasetRequest {
     /// The CID of the canonical encoding: the request's identifier.
     pub fn cid(&self) -> Cid {
         cid_of(&self.to_bytes())
+    }
+
+    /// The near-copy rule's points that are on (the patched copies' and the noisy copies').
+    pub(super) fn near_copy_points(&self) -> Vec<Nearness> {
+        Nearness::points(&[
+            (self.near_copy_per_mille, self.near_copy_tolerance),
+            (self.noise_copy_per_mille, self.noise_copy_tolerance),
+        ])
+    }
+
+    /// The levels rule's point, when it is on.
+    pub(super) fn levels_points(&self) -> Vec<Nearness> {
+        Nearness::points(&[(self.levels_per_mille, self.levels_tolerance)])
     }
 }
 
@@ -602,6 +661,71 @@ impl FitSample {
             }
         }
         closest
+    }
+}
+
+/// The near-copy rule's second point fitted to `dataset` with the copy transforms
+/// `copy_transforms` (`noise_copy_per_mille`, `noise_copy_tolerance` of a [`DatasetRequest`]),
+/// above the first point's tolerance `near_tolerance`: the largest tolerance up to `value_max /`
+/// [`NOISE_COPY_TOLERANCE_DIVISOR`] at which the closest two of the dataset's first
+/// [`NEAR_COPY_FIT_RECORDS`] records (one of them transformed or not) still lie more than it
+/// apart in [`NOISE_COPY_MIN_APART`] elements or more, and the share a quarter of the elements
+/// in which they do (rounded down, at most [`MAX_FITTED_NOISE_COPY_PER_MILLE`]); `(0, 0)`, the
+/// point off, when no tolerance above `near_tolerance` leaves them that far apart.
+///
+/// Why: a copy with noise of up to `t` levels on every element lies within `t` of its record
+/// everywhere, while two distinct records lie further apart somewhere. Where records are
+/// small and close, as the 8x8 digits are (two of them differ by more than 1 in as few as 6
+/// elements of 64), the first point's tolerance must stay at 0 and such copies passed; the
+/// digits' second point is a tolerance of 2 with a share of 19 thousandths (the closest
+/// pair of the sample lies more than 2 apart in 5 elements: a record within 2 of a dataset
+/// record in all but one element is a copy). A quarter, where the levels rule takes half: a
+/// record the fit never saw can lie closer to the dataset than any pair in its sample, and
+/// among all 1797 digits (and their transforms) two lie more than 2 apart in only 2 elements.
+pub fn fit_noise_copy_rule(
+    dataset: &Dataset,
+    near_tolerance: u32,
+    copy_transforms: u32,
+) -> Result<(u32, u32)> {
+    Ok(FitSample::read(dataset, copy_transforms)?.noise_rule(near_tolerance))
+}
+
+impl FitSample {
+    /// [`fit_noise_copy_rule`] on the sample: `(per_mille, tolerance)`.
+    fn noise_rule(&self, near_tolerance: u32) -> (u32, u32) {
+        if self.records.len() < 2 || self.size == 0 {
+            return (0, 0);
+        }
+        // Pairs further apart than the largest fitted share comes from do not matter.
+        let bound = self.size * (MAX_FITTED_NOISE_COPY_PER_MILLE as usize * 4) / 1000;
+        let bound = bound.max(NOISE_COPY_MIN_APART);
+        let most = (self.value_max / NOISE_COPY_TOLERANCE_DIVISOR).min(254);
+        let first = near_tolerance.saturating_add(1);
+        if first > most {
+            return (0, 0);
+        }
+        // The closest pair only comes closer as the tolerance grows: the largest tolerance
+        // leaving it far enough apart, by bisection; the closest pair at a smaller tolerance
+        // bounds the scan at a larger one.
+        let mut at_lo = self.closest(first, bound);
+        if at_lo < NOISE_COPY_MIN_APART {
+            return (0, 0);
+        }
+        let (mut lo, mut hi) = (first, most);
+        while lo < hi {
+            let mid = hi - (hi - lo) / 2;
+            let at_mid = self.closest(mid, at_lo);
+            if at_mid >= NOISE_COPY_MIN_APART {
+                (lo, at_lo) = (mid, at_mid);
+            } else {
+                hi = mid - 1;
+            }
+        }
+        let share = at_lo as u64 * 1000 / 4 / self.size as u64;
+        let share = u32::try_from(share)
+            .unwrap_or(u32::MAX)
+            .min(MAX_FITTED_NOISE_COPY_PER_MILLE);
+        (share, lo)
     }
 }
 

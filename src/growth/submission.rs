@@ -169,19 +169,22 @@ pub enum Rejection {
         dy: i8,
     },
     /// The record differs from a dataset record in at most the request's near-copy share of
-    /// its elements (checked after the shifted copies).
+    /// its elements, or lies within the noise-copy tolerance of it in all but the noise-copy
+    /// share (checked after the shifted copies).
     NearCopyOfDataset {
         /// The dataset record's index (the first such record in index order).
         record: u64,
-        /// Elements that differ.
+        /// Elements that differ (beyond the tolerance of the first of the two points the
+        /// record is near at).
         differing: u32,
     },
     /// The record differs from an earlier record of the same submission in at most the
-    /// request's near-copy share of its elements.
+    /// request's near-copy share of its elements, or lies within the noise-copy tolerance of it
+    /// in all but the noise-copy share.
     NearCopyInSubmission {
         /// Position of the earlier record.
         first: u32,
-        /// Elements that differ.
+        /// Elements that differ (as for [`Rejection::NearCopyOfDataset`]).
         differing: u32,
     },
     /// The record, transformed (mirrored, upside down, turned or inverted: a transform of the
@@ -385,15 +388,13 @@ impl DuplicateIndex {
             leaves: leaves.iter().copied().collect(),
             shifted: HashMap::new(),
             near: NearCopies {
-                per_mille: request.near_copy_per_mille,
-                tolerance: request.near_copy_tolerance,
+                points: request.near_copy_points(),
                 order: Vec::new(),
                 records: Vec::new(),
                 heads: Heads::default(),
             },
             levels: NearCopies {
-                per_mille: request.levels_per_mille,
-                tolerance: request.levels_tolerance,
+                points: request.levels_points(),
                 order: Vec::new(),
                 records: Vec::new(),
                 heads: Heads::default(),
@@ -401,8 +402,8 @@ impl DuplicateIndex {
             channels: level_channels(&request.shape),
             records: dataset.len(),
         };
-        let near = request.near_copy_per_mille > 0;
-        let levels = request.levels_per_mille > 0;
+        let near = index.near.is_on();
+        let levels = index.levels.is_on();
         if index.max_shift > 0 || near || levels {
             // Sized by the dataset's records the loop below reads and keeps.
             let bytes = dataset.len().saturating_mul(index.record_size as u64);
@@ -456,10 +457,10 @@ impl DuplicateIndex {
             let mut scratch = Translations::new(self.max_shift, self.record_size);
             self.insert_shifts(record, &mut scratch);
         }
-        if self.near.per_mille > 0 {
+        if self.near.is_on() {
             self.near.push(record);
         }
-        if self.levels.per_mille > 0 {
+        if self.levels.is_on() {
             let mut normal = vec![0u8; record.len()];
             normalise_levels(record, self.channels, &mut normal);
             self.levels.push(&normal);
@@ -517,10 +518,8 @@ pub fn precheck(
     submission.check_envelope(request)?;
     if index.shape != request.shape
         || index.max_shift != request.max_shift
-        || index.near.per_mille != request.near_copy_per_mille
-        || index.near.tolerance != request.near_copy_tolerance
-        || index.levels.per_mille != request.levels_per_mille
-        || index.levels.tolerance != request.levels_tolerance
+        || index.near.points != request.near_copy_points()
+        || index.levels.points != request.levels_points()
     {
         return Err(Error::InvalidParameters(
             "duplicate index built for another record layout, shift, near-copy or levels rule"
@@ -808,7 +807,7 @@ fn levels_copy(
     (normal, normal_ordered): (&[u8], &[u8]),
     forms: &mut TransformedForms,
 ) -> Option<Rejection> {
-    if index.levels.per_mille == 0 {
+    if !index.levels.is_on() {
         return None;
     }
     if let Some(hit) = levels_hit(index, earlier, normal, normal_ordered, 0) {
