@@ -267,6 +267,17 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
             "dataset digits rotated 90°",
             corrupt(&own, 100, &mut x, Corruption::Rotate(8, 1), 16),
         ),
+        // Drawn last (the rows above keep their figures): noise just beyond the near-copy
+        // rule's noise point (fitted at a tolerance of 2), as a submitter who knows it would
+        // add.
+        (
+            "dataset digits + noise (±3)",
+            corrupt(&own, 100, &mut x, Corruption::Noise(3), 16),
+        ),
+        (
+            "dataset digits + noise (±4)",
+            corrupt(&own, 100, &mut x, Corruption::Noise(4), 16),
+        ),
     ];
     let accepted = table(
         "digits, the first 1500 UCI digits (8x8)",

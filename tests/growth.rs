@@ -1451,7 +1451,7 @@ mod batch_independence {
         let request =
             DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
         assert_eq!(request.near_copy_tolerance, 15);
-        // The second point: within 31 in all but 3.9% of the elements (a quarter of the 15.6%
+        // The second point: within 31 in all but 3.9% of the elements (a quarter of the 16%
         // in which the fit's closest pair lies more than 31 apart).
         assert_eq!(
             (request.noise_copy_per_mille, request.noise_copy_tolerance),
