@@ -4,10 +4,12 @@
 #   - the default digits model at 1 and 2 intra-op threads (target: at most 1.0x);
 #   - RGB images of side 16, 32 and 64 (64 is the seed article's scale) with the default filters
 #     (generator 160 / discriminator 40, batch 64) at 1 and 2 threads (target: at most 1.5x),
-#     each with the breakdown of one profiled pouw step (products, quantization, scaling back,
-#     batch norm, Adam, functions, the rest) and the checkpoint's serialise + digest.
+#     each with the breakdown of the fastest of three profiled pouw steps (products,
+#     quantization, scaling back, batch norm, Adam, functions, the rest) and the checkpoint's
+#     serialise + digest.
 #   - the floor of this arithmetic: a float64 matrix product's time against float32's here, and
-#     each size's float64 products alone against PyTorch's whole float32 step.
+#     each size's float64 products alone (of that fastest profiled step) against PyTorch's
+#     whole float32 step.
 # Each figure is the best of its rounds (see examples/step_bench.rs) and the best of two
 # processes per side, run interleaved so a noisy moment does not favour one side; run it on an
 # otherwise idle machine. The CPU is printed first. Takes about 10 minutes on 2 cores.
@@ -56,7 +58,7 @@ for size in "${sizes[@]}"; do
     p=$(min "${pouw[@]}") t=$(min "${torch[@]}")
     echo "$size, $threads thread(s): pouw $(ms "$p") ms/step, PyTorch float32 $(ms "$t") ms/step, ratio $(ratio "$p" "$t") (target <= $target)"
     echo "$breakdown"
-    # The floor of this arithmetic: the float64 products alone (of the profiled step) against
+    # The floor of this arithmetic: the float64 products alone (of the fastest profiled step) against
     # PyTorch's whole float32 step.
     products=$(echo "$breakdown" | sed -n 's/.*products ms=\([0-9.]*\).*/\1/p')
     [ -z "$products" ] || echo "    products alone: $products ms, $(ratio "$products" "$(ms "$t")") of PyTorch's whole step (the floor of float64 products)"
