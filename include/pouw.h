@@ -923,7 +923,7 @@ typedef struct pouw_dataset_request_options {
    Two elements differ, for the near-copy rule's second point, when further apart than
    this; below the largest value (default: fitted, the largest up to the largest value / 8
    at which the closest two of those records still lie more than it apart in 4 elements
-   or more).
+   or more, and in 0.4% of them).
    */
   uint32_t noise_copy_tolerance;
 } pouw_dataset_request_options;

@@ -149,8 +149,8 @@ type RequestOptions struct {
 	// a record within Tolerance of a dataset record or an earlier record in all but PerMille
 	// thousandths of its elements, itself or transformed (nil: fitted to the dataset's first
 	// 512 records, the largest tolerance up to an eighth of the largest value at which the
-	// closest two still lie more than it apart in 4 elements, the share a quarter of theirs and at
-	// most 10%; PerMille 0 turns it off).
+	// closest two still lie more than it apart in 4 elements and 0.4% of them, the share a
+	// quarter of theirs and at most 10%; PerMille 0 turns it off).
 	NoiseCopy *NearCopyRule
 }
 

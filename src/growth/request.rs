@@ -53,7 +53,8 @@ pub const NEAR_COPY_TOLERANCE_DIVISOR: u32 = 16;
 /// levels of 255, 2 of 16): noise, not another brightness (the levels rule's copies).
 pub const NOISE_COPY_TOLERANCE_DIVISOR: u32 = 8;
 /// The fewest elements in which the closest two records of [`fit_noise_copy_rule`]'s sample
-/// must lie more than its tolerance apart (a quarter of it, the allowance, leaves one).
+/// must lie more than its tolerance apart (a quarter of it, the allowance, is about one), and
+/// at least 4 thousandths of a record's elements (a quarter leaves a share of 1 thousandth).
 pub const NOISE_COPY_MIN_APART: usize = 4;
 /// The largest share [`fit_noise_copy_rule`] chooses: a noisy copy lies within the tolerance
 /// of its record in nine tenths of its elements or more.
@@ -139,8 +140,8 @@ pub struct DatasetRequest {
     /// `noise_copy_tolerance` of a dataset record's, or of an earlier record's of its
     /// submission, in all but at most this many thousandths of them (rounded down) is a copy of
     /// it with noise on every element (where the first point's tolerance, which must stay
-    /// small for the dataset's own records not to be near copies of each other when a tenth of
-    /// their elements may differ, lets such noise through). Checked with the first point, as
+    /// small for the dataset's own records not to be near copies of each other when 15% or
+    /// more of their elements may differ, lets such noise through). Checked with the first point, as
     /// the same rule, transforms included. Below 1000; 0 turns the point off.
     pub noise_copy_per_mille: u32,
     /// Two elements differ, for the near-copy rule's second point, when their values lie more
@@ -669,7 +670,8 @@ impl FitSample {
 /// above the first point's tolerance `near_tolerance`: the largest tolerance up to `value_max /`
 /// [`NOISE_COPY_TOLERANCE_DIVISOR`] at which the closest two of the dataset's first
 /// [`NEAR_COPY_FIT_RECORDS`] records (one of them transformed or not) still lie more than it
-/// apart in [`NOISE_COPY_MIN_APART`] elements or more, and the share a quarter of the elements
+/// apart in [`NOISE_COPY_MIN_APART`] elements or more (and 4 thousandths of a record's), and
+/// the share a quarter of the elements
 /// in which they do (rounded down, at most [`MAX_FITTED_NOISE_COPY_PER_MILLE`]); `(0, 0)`, the
 /// point off, when no tolerance above `near_tolerance` leaves them that far apart.
 ///
@@ -698,7 +700,9 @@ impl FitSample {
         }
         // Pairs further apart than the largest fitted share comes from do not matter.
         let bound = self.size * (MAX_FITTED_NOISE_COPY_PER_MILLE as usize * 4) / 1000;
-        let bound = bound.max(NOISE_COPY_MIN_APART);
+        // A quarter of the closest pair's share must leave one element and one thousandth.
+        let min_apart = NOISE_COPY_MIN_APART.max((self.size * 4).div_ceil(1000));
+        let bound = bound.max(min_apart);
         let most = (self.value_max / NOISE_COPY_TOLERANCE_DIVISOR).min(254);
         let first = near_tolerance.saturating_add(1);
         if first > most {
@@ -708,14 +712,14 @@ impl FitSample {
         // leaving it far enough apart, by bisection; the closest pair at a smaller tolerance
         // bounds the scan at a larger one.
         let mut at_lo = self.closest(first, bound);
-        if at_lo < NOISE_COPY_MIN_APART {
+        if at_lo < min_apart {
             return (0, 0);
         }
         let (mut lo, mut hi) = (first, most);
         while lo < hi {
             let mid = hi - (hi - lo) / 2;
             let at_mid = self.closest(mid, at_lo);
-            if at_mid >= NOISE_COPY_MIN_APART {
+            if at_mid >= min_apart {
                 (lo, at_lo) = (mid, at_mid);
             } else {
                 hi = mid - 1;
