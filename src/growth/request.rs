@@ -185,8 +185,8 @@ impl DatasetRequest {
     /// [`DEFAULT_DISTANCE_REJECT_PER_MILLE`], the near-copy rule with the tolerance
     /// [`fit_near_copy_tolerance`] fits to the dataset at [`DEFAULT_NEAR_COPY_PER_MILLE`], then
     /// the share [`fit_near_copy_per_mille`] fits at that tolerance (both read the first
-    /// [`NEAR_COPY_FIT_RECORDS`] records), the copy rules
-    /// applied to inverted records and, for images, mirrored and upside-down ones too, and for
+    /// [`NEAR_COPY_FIT_RECORDS`] records) and its noise point fitted by [`fit_noise_copy_rule`]
+    /// on the same records, the copy rules applied to inverted records and, for images, mirrored and upside-down ones too, and for
     /// square images turned ones ([`COPY_INVERTED`], [`COPY_MIRRORED`], [`COPY_FLIPPED`],
     /// [`COPY_TURNED`]), the levels rule fitted by [`fit_levels_rule`] on the same records,
     /// the negative rule on, the ink rule off (`0..=` the record's elements;
