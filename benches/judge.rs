@@ -180,6 +180,22 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
                 255,
             ),
         ),
+        // Drawn last (the rows above keep their figures): blocks that are not flat, past the
+        // flat-patch rule, as a submitter who knows it would paste.
+        (
+            "held-back faces with a 12x12 block ±2 of noise",
+            corrupt(&held, 20, &mut x, Corruption::NoisyBlock(12, 32, 3, 2), 255),
+        ),
+        (
+            "held-back faces with a 12x12 block of uniform noise",
+            corrupt(
+                &held,
+                20,
+                &mut x,
+                Corruption::NoisyBlock(12, 32, 3, 255),
+                255,
+            ),
+        ),
     ];
     let accepted = table(
         "faces, 80 LFW faces at 32x32 RGB",
@@ -277,6 +293,27 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
         (
             "dataset digits + noise (±4)",
             corrupt(&own, 100, &mut x, Corruption::Noise(4), 16),
+        ),
+        // Drawn last too: blocks that are not flat, past the flat-patch rule.
+        (
+            "held-back digits with a 3x3 block ±1 of noise",
+            corrupt(
+                &rows[1500..],
+                100,
+                &mut x,
+                Corruption::NoisyBlock(3, 8, 1, 1),
+                16,
+            ),
+        ),
+        (
+            "held-back digits with a 3x3 block of uniform noise",
+            corrupt(
+                &rows[1500..],
+                100,
+                &mut x,
+                Corruption::NoisyBlock(3, 8, 1, 16),
+                16,
+            ),
         ),
     ];
     let accepted = table(
@@ -480,6 +517,9 @@ enum Corruption {
     /// A `k`x`k` block of a random level at a random place, in images of `side` pixels and
     /// `channels` channels.
     Block(usize, usize, usize),
+    /// As [`Corruption::Block`], with uniform noise of up to the last many levels either way on
+    /// each of its elements (clamped to the range).
+    NoisyBlock(usize, usize, usize, u64),
     /// Every value `v` becomes `max - v`.
     Invert,
     /// Mirrored left to right, in images of `side` pixels and `channels` channels.
@@ -542,6 +582,22 @@ fn corrupt(own: &[Vec<u8>], count: usize, x: &mut Xof, how: Corruption, max: u8)
                         for y in top..top + k {
                             for xx in left..left + k {
                                 r[c * side * side + y * side + xx] = level;
+                            }
+                        }
+                    }
+                }
+                Corruption::NoisyBlock(k, side, channels, a) => {
+                    let (top, left) = (
+                        x.uniform_below((side - k + 1) as u64) as usize,
+                        x.uniform_below((side - k + 1) as u64) as usize,
+                    );
+                    let level = i64::from(x.uniform_below(u64::from(max) + 1) as u8);
+                    for c in 0..channels {
+                        for y in top..top + k {
+                            for xx in left..left + k {
+                                let d = x.uniform_below(2 * a + 1) as i64 - a as i64;
+                                r[c * side * side + y * side + xx] =
+                                    (level + d).clamp(0, i64::from(max)) as u8;
                             }
                         }
                     }

@@ -136,7 +136,7 @@ fn main() -> pouw::Result<()> {
     println!(
         "request {}: {} more records of {:?}, logit rule off (the discriminator alone: logit under {logit_threshold:.5}, \
          {:.1}% of the dataset), ink {}..={}, shifted-copy radius {}, near copies: {:.1}% of the elements differing by more than {} \
-         or {:.1}% by more than {}, distance rule at {:.1}% of the dataset out of fold, \
+         or {:.1}% by more than {}, flat squares of {} (0: off) but of the values {:?}, distance rule at {:.1}% of the dataset out of fold, \
          at most {} records / {} bytes per submission",
         request.cid(),
         request.target_count,
@@ -149,6 +149,10 @@ fn main() -> pouw::Result<()> {
         request.near_copy_tolerance,
         f64::from(request.noise_copy_per_mille) / 10.0,
         request.noise_copy_tolerance,
+        request.flat_patch_side,
+        (0..=255u8)
+            .filter(|&v| request.flat_patch_grounds[usize::from(v / 8)] & (1 << (v % 8)) != 0)
+            .collect::<Vec<_>>(),
         f64::from(request.distance_reject_per_mille) / 10.0,
         request.max_records,
         request.max_bytes

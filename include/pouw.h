@@ -114,6 +114,13 @@
 #define POUW_RECORD_LEVELS_COPY_IN_SUBMISSION 17
 
 /*
+ Record rejected: the image holds a square of the request's flat-patch side over which every
+ channel holds one value, not all of them ground values (a block pasted over it; checked
+ after the levels rule).
+ */
+#define POUW_RECORD_FLAT_PATCH 18
+
+/*
  Submitter standing: neither banned nor promoted.
  */
 #define POUW_STANDING_NORMAL 0
@@ -239,6 +246,12 @@
  are set.
  */
 #define POUW_REQUEST_OPTION_NOISE_COPY (1 << 9)
+
+/*
+ `pouw_dataset_request_options::set` bit: `flat_patch_side` and `flat_patch_grounds` are
+ set.
+ */
+#define POUW_REQUEST_OPTION_FLAT_PATCH (1 << 10)
 
 /*
  `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
@@ -926,6 +939,22 @@ typedef struct pouw_dataset_request_options {
    or more, and in 0.4% of them).
    */
   uint32_t noise_copy_tolerance;
+  /*
+   The flat-patch rule: an image holding a square of this side over which every channel
+   holds one value, not all of them ground values (a block pasted over it), is rejected
+   (`POUW_RECORD_FLAT_PATCH`); from 2 to the image's smaller dimension, 0 turns the rule
+   off (default: fitted to the dataset, `growth::fit_flat_patch_rule`: the smallest side
+   at which at most 1% of its first 512 records hold such a square; off for records that
+   are not images).
+   */
+  uint32_t flat_patch_side;
+  /*
+   The flat-patch rule's ground values, one bit per value (bit `v % 8` of byte `v / 8`):
+   a flat square whose every channel holds one of them is not damage (the blank ground of
+   a digit); none above the largest value, none with the rule off (default: fitted with
+   the side, the values at least 10% of those records hold flat at that side).
+   */
+  uint8_t flat_patch_grounds[32];
 } pouw_dataset_request_options;
 
 /*

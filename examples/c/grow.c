@@ -74,6 +74,10 @@ static const char *verdict_name(uint32_t code) {
     case POUW_RECORD_NEAR_COPY_IN_SUBMISSION: return "near copy within the submission";
     case POUW_RECORD_TRANSFORMED_COPY_OF_DATASET: return "transformed copy of a dataset record";
     case POUW_RECORD_TRANSFORMED_COPY_IN_SUBMISSION: return "transformed copy within the submission";
+    case POUW_RECORD_NEGATIVE_CLOSER: return "its negative is closer to the dataset";
+    case POUW_RECORD_LEVELS_COPY_OF_DATASET: return "copy of a dataset record, levels changed";
+    case POUW_RECORD_LEVELS_COPY_IN_SUBMISSION: return "copy within the submission, levels changed";
+    case POUW_RECORD_FLAT_PATCH: return "flat patch (a square of one value)";
     default: return "?";
     }
 }

@@ -50,6 +50,9 @@ const (
 	// (RequestOptions.Levels).
 	RecordLevelsCopyOfDataset    RecordCode = C.POUW_RECORD_LEVELS_COPY_OF_DATASET
 	RecordLevelsCopyInSubmission RecordCode = C.POUW_RECORD_LEVELS_COPY_IN_SUBMISSION
+	// The image holds a square of the flat-patch side over which every channel holds one
+	// value, not all of them ground values: a block pasted over it (RequestOptions.FlatPatch).
+	RecordFlatPatch RecordCode = C.POUW_RECORD_FLAT_PATCH
 )
 
 var recordCodeNames = map[RecordCode]string{
@@ -71,6 +74,7 @@ var recordCodeNames = map[RecordCode]string{
 	RecordNegativeCloser:              "its negative is closer to the dataset (critic features)",
 	RecordLevelsCopyOfDataset:         "copy of a dataset record, levels changed",
 	RecordLevelsCopyInSubmission:      "copy within the submission, levels changed",
+	RecordFlatPatch:                   "flat patch (a square of one value)",
 }
 
 // String names the verdict.
@@ -152,6 +156,20 @@ type RequestOptions struct {
 	// closest two still lie more than it apart in 4 elements and 0.4% of them, the share a
 	// quarter of theirs and at most 10%; PerMille 0 turns it off).
 	NoiseCopy *NearCopyRule
+	// FlatPatch is the flat-patch rule: an image holding a square of Side over which every
+	// channel holds one value, not all of them ground values, is rejected (nil: fitted to the
+	// dataset's first 512 records, the smallest side at which at most 1% of them hold such a
+	// square, the ground the values 10% of them hold flat at that side; off for records that
+	// are not images; Side 0 turns it off).
+	FlatPatch *FlatPatchRule
+}
+
+// FlatPatchRule is the flat-patch rule of RequestOptions: Side from 2 to the image's smaller
+// dimension, or 0 (off); Grounds one bit per value (bit v%8 of byte v/8), none above the
+// largest value, none with the rule off.
+type FlatPatchRule struct {
+	Side    uint32
+	Grounds [32]byte
 }
 
 // Copy transform bits of RequestOptions.CopyTransforms.
@@ -240,6 +258,13 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 		opts.set |= C.POUW_REQUEST_OPTION_NOISE_COPY
 		opts.noise_copy_per_mille = C.uint32_t(o.NoiseCopy.PerMille)
 		opts.noise_copy_tolerance = C.uint32_t(o.NoiseCopy.Tolerance)
+	}
+	if o.FlatPatch != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_FLAT_PATCH
+		opts.flat_patch_side = C.uint32_t(o.FlatPatch.Side)
+		for i, b := range o.FlatPatch.Grounds {
+			opts.flat_patch_grounds[i] = C.uint8_t(b)
+		}
 	}
 	if o.NegativeRule != nil {
 		opts.set |= C.POUW_REQUEST_OPTION_NEGATIVE_RULE

@@ -421,19 +421,23 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		}
 	}
 	for name, o := range map[string]RequestOptions{
-		"infinite threshold":     {},
-		"ink bounds crossed":     {Ink: &InkBounds{Min: 9, Max: 8}},
-		"distance at 100%":       {DistanceRejectPerMille: Uint32(1000)},
-		"radius over 8":          {MaxShift: Uint32(9)},
-		"bytes under one record": {MaxBytes: 63},
-		"near copies at 100%":    {NearCopy: &NearCopyRule{PerMille: 1000}},
-		"tolerance at the top":   {NearCopy: &NearCopyRule{PerMille: 150, Tolerance: 16}},
-		"unknown copy transform": {CopyTransforms: Uint32(16)},
-		"turned alone":           {CopyTransforms: Uint32(CopyTurned)},
-		"levels at 100%":         {Levels: &NearCopyRule{PerMille: 1000}},
-		"levels tolerance 256":   {Levels: &NearCopyRule{PerMille: 50, Tolerance: 256}},
-		"noise copies at 100%":   {NoiseCopy: &NearCopyRule{PerMille: 1000}},
-		"noise at the top":       {NoiseCopy: &NearCopyRule{PerMille: 20, Tolerance: 16}},
+		"infinite threshold":       {},
+		"ink bounds crossed":       {Ink: &InkBounds{Min: 9, Max: 8}},
+		"distance at 100%":         {DistanceRejectPerMille: Uint32(1000)},
+		"radius over 8":            {MaxShift: Uint32(9)},
+		"bytes under one record":   {MaxBytes: 63},
+		"near copies at 100%":      {NearCopy: &NearCopyRule{PerMille: 1000}},
+		"tolerance at the top":     {NearCopy: &NearCopyRule{PerMille: 150, Tolerance: 16}},
+		"unknown copy transform":   {CopyTransforms: Uint32(16)},
+		"turned alone":             {CopyTransforms: Uint32(CopyTurned)},
+		"levels at 100%":           {Levels: &NearCopyRule{PerMille: 1000}},
+		"levels tolerance 256":     {Levels: &NearCopyRule{PerMille: 50, Tolerance: 256}},
+		"noise copies at 100%":     {NoiseCopy: &NearCopyRule{PerMille: 1000}},
+		"noise at the top":         {NoiseCopy: &NearCopyRule{PerMille: 20, Tolerance: 16}},
+		"flat squares of 1":        {FlatPatch: &FlatPatchRule{Side: 1}},
+		"flat squares past 8":      {FlatPatch: &FlatPatchRule{Side: 9}},
+		"ground above 16":          {FlatPatch: &FlatPatchRule{Side: 3, Grounds: [32]byte{2: 0b10}}},
+		"ground with the rule off": {FlatPatch: &FlatPatchRule{Grounds: [32]byte{0: 1}}},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {
@@ -485,6 +489,9 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 	}
 	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{NoiseCopy: &NearCopyRule{PerMille: 7, Tolerance: 3}})) {
 		t.Fatal("the noise copy option does not reach the request")
+	}
+	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{FlatPatch: &FlatPatchRule{Side: 4, Grounds: [32]byte{0: 1}}})) {
+		t.Fatal("the flat patch option does not reach the request")
 	}
 	// The judge refuses another checkpoint than the request's; closing is idempotent.
 	other := append([]byte(nil), s.checkpoint...)

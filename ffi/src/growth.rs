@@ -75,6 +75,10 @@ pub const POUW_RECORD_LEVELS_COPY_OF_DATASET: u32 = 16;
 /// Record rejected: as `POUW_RECORD_LEVELS_COPY_OF_DATASET`, of an earlier record of the same
 /// submission.
 pub const POUW_RECORD_LEVELS_COPY_IN_SUBMISSION: u32 = 17;
+/// Record rejected: the image holds a square of the request's flat-patch side over which every
+/// channel holds one value, not all of them ground values (a block pasted over it; checked
+/// after the levels rule).
+pub const POUW_RECORD_FLAT_PATCH: u32 = 18;
 /// Submitter standing: neither banned nor promoted.
 pub const POUW_STANDING_NORMAL: u32 = 0;
 /// Submitter standing: banned (its submissions are refused).
@@ -133,6 +137,7 @@ pub(crate) fn verdict_of_code(code: u32) -> Option<Verdict> {
             first: 0,
             transform: 0,
         },
+        POUW_RECORD_FLAT_PATCH => Rejection::FlatPatch { row: 0, column: 0 },
         _ => return None,
     };
     debug_assert_eq!(r.code(), code);
@@ -761,16 +766,16 @@ mod tests {
     use super::*;
 
     /// The `POUW_RECORD_*` numbers are the library's `Rejection::code`s, and every number in
-    /// 0..=15 is one.
+    /// 0..=18 is one.
     #[test]
     fn record_codes_are_the_rejection_codes() {
-        for code in 0..=17 {
+        for code in 0..=18 {
             match verdict_of_code(code).expect("known code") {
                 Verdict::Accepted { .. } => assert_eq!(code, POUW_RECORD_ACCEPTED),
                 Verdict::Rejected(r) => assert_eq!(r.code(), code, "{r:?}"),
             }
         }
-        assert!(verdict_of_code(18).is_none());
+        assert!(verdict_of_code(19).is_none());
         assert!(verdict_of_code(u32::MAX).is_none());
         assert!(!verdict_of_code(POUW_RECORD_REQUEST_FILLED)
             .map(|v| matches!(v, Verdict::Rejected(r) if r.counts_against()))

@@ -35,6 +35,9 @@ pub const POUW_REQUEST_OPTION_LEVELS: u32 = 1 << 8;
 /// `pouw_dataset_request_options::set` bit: `noise_copy_per_mille` and `noise_copy_tolerance`
 /// are set.
 pub const POUW_REQUEST_OPTION_NOISE_COPY: u32 = 1 << 9;
+/// `pouw_dataset_request_options::set` bit: `flat_patch_side` and `flat_patch_grounds` are
+/// set.
+pub const POUW_REQUEST_OPTION_FLAT_PATCH: u32 = 1 << 10;
 /// `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
 pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
@@ -45,6 +48,7 @@ pub const POUW_COPY_FLIPPED: u32 = 1 << 2;
 /// only, and only with `POUW_COPY_MIRRORED` and `POUW_COPY_FLIPPED`: then every turn and
 /// reflection of the square is checked).
 pub const POUW_COPY_TURNED: u32 = 1 << 3;
+const _: () = assert!(pouw::growth::FLAT_GROUND_BYTES == 32);
 const _: () = assert!(
     POUW_COPY_MIRRORED == pouw::growth::COPY_MIRRORED
         && POUW_COPY_INVERTED == pouw::growth::COPY_INVERTED
@@ -126,6 +130,18 @@ pub struct pouw_dataset_request_options {
     /// at which the closest two of those records still lie more than it apart in 4 elements
     /// or more, and in 0.4% of them).
     pub noise_copy_tolerance: u32,
+    /// The flat-patch rule: an image holding a square of this side over which every channel
+    /// holds one value, not all of them ground values (a block pasted over it), is rejected
+    /// (`POUW_RECORD_FLAT_PATCH`); from 2 to the image's smaller dimension, 0 turns the rule
+    /// off (default: fitted to the dataset, `growth::fit_flat_patch_rule`: the smallest side
+    /// at which at most 1% of its first 512 records hold such a square; off for records that
+    /// are not images).
+    pub flat_patch_side: u32,
+    /// The flat-patch rule's ground values, one bit per value (bit `v % 8` of byte `v / 8`):
+    /// a flat square whose every channel holds one of them is not damage (the blank ground of
+    /// a digit); none above the largest value, none with the rule off (default: fitted with
+    /// the side, the values at least 10% of those records hold flat at that side).
+    pub flat_patch_grounds: [u8; 32],
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -190,6 +206,16 @@ unsafe fn read_request_options(
             POUW_REQUEST_OPTION_NOISE_COPY,
             offset_of!(O, noise_copy_tolerance),
             4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_FLAT_PATCH,
+            offset_of!(O, flat_patch_side),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_FLAT_PATCH,
+            offset_of!(O, flat_patch_grounds),
+            32,
         ),
     ];
     read_sized(p, offset_of!(O, set), &fields)
@@ -285,6 +311,10 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         if is(POUW_REQUEST_OPTION_NOISE_COPY) {
             inner.noise_copy_per_mille = o.noise_copy_per_mille;
             inner.noise_copy_tolerance = o.noise_copy_tolerance;
+        }
+        if is(POUW_REQUEST_OPTION_FLAT_PATCH) {
+            inner.flat_patch_side = o.flat_patch_side;
+            inner.flat_patch_grounds = o.flat_patch_grounds;
         }
         if is(POUW_REQUEST_OPTION_NEGATIVE_RULE) {
             inner.negative_rule = match o.negative_rule {

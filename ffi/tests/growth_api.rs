@@ -782,7 +782,7 @@ fn requests_round_trip_and_judges_refuse_other_models() {
             PouwResult::TrailingBytes,
         );
         let mut version = bytes.clone();
-        version[4] = 9;
+        version[4] = 10;
         check(
             pouw_dataset_request_from_bytes(version.as_ptr(), version.len(), &mut out),
             PouwResult::UnsupportedVersion,
@@ -1048,7 +1048,18 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_COPY_TRANSFORMS
         | POUW_REQUEST_OPTION_NEGATIVE_RULE
         | POUW_REQUEST_OPTION_LEVELS
-        | POUW_REQUEST_OPTION_NOISE_COPY;
+        | POUW_REQUEST_OPTION_NOISE_COPY
+        | POUW_REQUEST_OPTION_FLAT_PATCH;
+    // The digits' fitted flat-patch rule: squares of 2, their blank ground (0) and full ink
+    // (16) exempt.
+    let mut digit_grounds = [0u8; 32];
+    (digit_grounds[0], digit_grounds[2]) = (1, 1);
+    assert_eq!(
+        (defaults.flat_patch_side, defaults.flat_patch_grounds),
+        (2, digit_grounds)
+    );
+    let mut two_grounds = [0u8; 32];
+    two_grounds[0] = 0b11;
     assert_eq!(
         defaults.copy_transforms,
         POUW_COPY_MIRRORED | POUW_COPY_INVERTED | POUW_COPY_FLIPPED | POUW_COPY_TURNED
@@ -1070,6 +1081,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         levels_tolerance: 3,
         noise_copy_per_mille: 20,
         noise_copy_tolerance: 4,
+        flat_patch_side: 5,
+        flat_patch_grounds: two_grounds,
         ..request_options()
     };
     assert_eq!(
@@ -1089,6 +1102,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             levels_tolerance: 3,
             noise_copy_per_mille: 20,
             noise_copy_tolerance: 4,
+            flat_patch_side: 5,
+            flat_patch_grounds: two_grounds,
             ..defaults.clone()
         })
     );
@@ -1183,6 +1198,32 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             noise_copy_tolerance: 16,
             ..o
         },
+        // A side of 1 or past the 8x8 image, a ground above the largest value (17), grounds
+        // with the rule off.
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_FLAT_PATCH,
+            flat_patch_side: 1,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_FLAT_PATCH,
+            flat_patch_side: 9,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_FLAT_PATCH,
+            flat_patch_grounds: {
+                let mut g = two_grounds;
+                g[2] = 0b10;
+                g
+            },
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_FLAT_PATCH,
+            flat_patch_side: 0,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1190,7 +1231,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 10, ..o },
+        pouw_dataset_request_options { set: 1 << 11, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o
@@ -1772,7 +1813,7 @@ fn reputation_tables_round_trip_ban_and_refuse_bad_input() {
             PouwResult::InvalidParameters,
         );
         check(
-            record(rep, b"new", &[0, 18], &mut standing),
+            record(rep, b"new", &[0, 19], &mut standing),
             PouwResult::InvalidArgument,
         );
         check(

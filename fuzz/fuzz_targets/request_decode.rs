@@ -32,6 +32,8 @@ fn template() -> &'static [u8] {
             noise_copy_per_mille: 0,
             noise_copy_tolerance: 0,
             copy_transforms: 3,
+            flat_patch_side: 0,
+            flat_patch_grounds: [0; 32],
             levels_per_mille: 100,
             levels_tolerance: 4,
             negative_rule: true,

@@ -4,13 +4,15 @@
 //!
 //! - [`DatasetRequest`]: what is asked for (record layout, target count, judge checkpoint, the
 //!   acceptance threshold, the distance rule's rate, ink bounds, the shifted-copy radius, the
-//!   near-copy rule, the copy transforms, the levels rule, submission limits), with a
+//!   near-copy rule, the copy transforms, the levels rule, the flat-patch rule, submission
+//!   limits), with a
 //!   canonical encoding and a CID.
 //! - [`Submission`]: one submitter's records for a request; [`precheck`] (model-free: size,
 //!   value range, ink, exact duplicates, translated copies and near copies, of the record and of
 //!   its mirror image, upside-down and turned copies and negative, and near copies once
 //!   brightness and contrast are taken out, against a [`DuplicateIndex`] of the dataset and
-//!   within the submission) and, with the `torch`
+//!   within the submission, and squares of one value pasted over an image) and, with the
+//!   `torch`
 //!   feature, `Judge::check`, which adds the discriminator score and gives a [`Verdict`] per
 //!   record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
@@ -45,12 +47,15 @@
 //! memorised a small dataset rejects many unseen records by its logit. Neither catches local
 //! damage (a block pasted over a face or a digit) or, reliably, an inverted face: over a
 //! dataset record the copy rules catch the block, the mirror image, the turns, the negative
-//! and a brighter, darker or weaker copy (not one made brighter and then blocked); over an
-//! unseen record the negative rule catches the inversion (the record's negative lies closer to
-//! the dataset's features than the record), and nothing catches the block.
+//! and a brighter, darker or weaker copy; over an unseen record the negative rule catches the
+//! inversion (the record's negative lies closer to the dataset's features than the record)
+//! and the flat-patch rule a block of one value (fitted to the dataset: the smallest square
+//! its records hardly ever hold flat, their common flat values exempt), not a block with a
+//! texture.
 
 mod append;
 mod features;
+mod flat;
 mod judge;
 mod ledger;
 mod levels;
@@ -65,6 +70,7 @@ pub use append::{
     AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE, LOCK_FILE,
 };
 pub use features::{calibrate_distance, FeatureModel, CALIBRATION_FOLDS};
+pub use flat::{FLAT_GROUND_BYTES, FLAT_GROUND_PER_MILLE, FLAT_PATCH_FIT_PER_MILLE};
 pub use judge::{
     calibrate_threshold, record_features, reference_norms, score_records, Judge,
     DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK,
@@ -74,13 +80,14 @@ pub use ledger::{
 };
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
-    dataset_ink_bounds, fit_levels_rule, fit_near_copy_per_mille, fit_near_copy_tolerance,
-    fit_noise_copy_rule, ink_of, DatasetRequest, COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED,
-    COPY_TRANSFORMS_ALL, COPY_TURNED, DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS,
-    DEFAULT_MAX_SHIFT, DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE,
-    MAX_FITTED_NOISE_COPY_PER_MILLE, MAX_LEVELS_TOLERANCE, MAX_SHIFT, MAX_SUBMISSION_BYTES,
-    MAX_SUBMISSION_RECORDS, NEAR_COPY_FIT_RECORDS, NEAR_COPY_TOLERANCE_DIVISOR,
-    NOISE_COPY_MIN_APART, NOISE_COPY_TOLERANCE_DIVISOR,
+    dataset_ink_bounds, fit_flat_patch_rule, fit_levels_rule, fit_near_copy_per_mille,
+    fit_near_copy_tolerance, fit_noise_copy_rule, ink_of, DatasetRequest, COPY_FLIPPED,
+    COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, COPY_TURNED,
+    DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT,
+    DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE, MAX_FITTED_NOISE_COPY_PER_MILLE,
+    MAX_LEVELS_TOLERANCE, MAX_SHIFT, MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,
+    NEAR_COPY_FIT_RECORDS, NEAR_COPY_TOLERANCE_DIVISOR, NOISE_COPY_MIN_APART,
+    NOISE_COPY_TOLERANCE_DIVISOR,
 };
 pub use submission::{
     accepted_records, finish_verdicts, precheck, DuplicateIndex, Rejection, Submission, Verdict,

@@ -3,6 +3,7 @@
 //! down, turned, inverted), and near copies once brightness and contrast are taken out (the
 //! levels rule). The judge (`growth::Judge`, feature `torch`) adds the discriminator score.
 
+use super::flat::flat_patch;
 use super::levels::{level_channels, normalise_levels, LevelTables};
 use super::near::{near_in_dataset, near_in_earlier, Earlier, Heads, NearCopies};
 use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
@@ -240,14 +241,25 @@ pub enum Rejection {
         /// The squared Mahalanobis distance.
         distance: f32,
     },
+    /// The request's flat-patch rule: the image holds a square of the rule's side over which
+    /// every channel holds one value, not all ground values (a block pasted over it; checked
+    /// after the levels rule).
+    FlatPatch {
+        /// The square's top row (the first such square, by its bottom-right corner in row
+        /// order).
+        row: u32,
+        /// Its left column.
+        column: u32,
+    },
 }
 
 impl Rejection {
     /// A stable number per reason (1 to 9 in check order, then 10: [`Rejection::UnlikeDataset`],
     /// checked before the logit, 11 and 12: the near copies, checked after the shifted copies,
     /// 13 and 14: the transformed copies, checked after the near copies, 15: the negative
-    /// rule, checked after the distance rule, and 16 and 17: the levels rule, checked after
-    /// the transformed copies), for C callers and logs.
+    /// rule, checked after the distance rule, 16 and 17: the levels rule, checked after
+    /// the transformed copies, and 18: the flat-patch rule, checked after the levels rule), for
+    /// C callers and logs.
     pub fn code(&self) -> u32 {
         match self {
             Rejection::WrongSize { .. } => 1,
@@ -267,6 +279,7 @@ impl Rejection {
             Rejection::NegativeCloser { .. } => 15,
             Rejection::LevelsCopyOfDataset { .. } => 16,
             Rejection::LevelsCopyInSubmission { .. } => 17,
+            Rejection::FlatPatch { .. } => 18,
         }
     }
 
@@ -296,6 +309,7 @@ impl Rejection {
             Rejection::LevelsCopyInSubmission { .. } => {
                 "copy within the submission, levels changed"
             }
+            Rejection::FlatPatch { .. } => "flat patch (a square of one value)",
         }
     }
 
@@ -605,7 +619,8 @@ pub fn precheck(
                         &mut forms,
                     )
                 })
-            });
+            })
+            .or_else(|| flat_patch_of(request, record));
         out.push(verdict);
         earlier.push_head(&ordered);
         earlier_levels.push_head(&normal_ordered);
@@ -651,6 +666,18 @@ impl Translations {
         leaf_hashes(&self.records, self.size, &mut self.leaves);
         self.shifts.iter().zip(&self.leaves)
     }
+}
+
+/// The flat-patch rule for `record`, when the request has it on.
+fn flat_patch_of(request: &DatasetRequest, record: &[u8]) -> Option<Rejection> {
+    let g = Geometry::of(&request.shape).filter(|_| request.flat_patch_side > 0)?;
+    flat_patch(
+        record,
+        g,
+        request.flat_patch_side as usize,
+        &request.flat_patch_grounds,
+    )
+    .map(|(row, column)| Rejection::FlatPatch { row, column })
 }
 
 fn check_record(
