@@ -2,15 +2,16 @@
 //! records (never trained on, never calibrated on) accepted, and of each kind of junk, by the
 //! critic's feature distance alone, by its logit alone, and by the whole judge (every rule of
 //! the request: size, values, duplicates, shifted, near and transformed copies, copies with
-//! their levels changed, distance, the negative rule, logit).
+//! their levels changed, flat patches, distance, the negative rule, logit).
 //!
 //! The corrupted records come in two kinds: copies of the dataset's own records (noise, a
 //! block, inverted, mirrored, brighter or darker, less contrast, upside down, rotated, and
 //! levels changed together with another change), which
 //! a submitter might hope to be paid for, and corrupted held-back records, which no rule
-//! about copies reaches: only the model judges those (and, for four copies of one held-back
-//! record damaged in different places, the near-copy share: the bench prints how many of
-//! each record's copies were accepted).
+//! about copies reaches: the model judges those, and the flat-patch rule a block of one value
+//! (blocks with a texture, the last rows, it does not reach; for four copies of one held-back
+//! record damaged in different places the bench prints how many of each record's copies were
+//! accepted).
 //!
 //! Faces: the 100 LFW faces of `tests/data/lfw-faces` at 32x32 RGB, 80 the dataset and 20 held
 //! back; the other photographs are the 100 LFW non-face crops of `tests/data/lfw-nonfaces`

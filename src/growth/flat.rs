@@ -16,11 +16,11 @@ pub const FLAT_GROUND_BYTES: usize = 32;
 
 /// The most records of the fit's sample, in thousandths, that may hold a flat square of the
 /// fitted side that is not of the ground ([`fit_flat_patch_rule`]).
-pub const FLAT_PATCH_FIT_PER_MILLE: u64 = 10;
+pub const FLAT_PATCH_FIT_PER_MILLE: u32 = 10;
 
 /// The fewest records of the fit's sample, in thousandths, that must hold a flat square of a
 /// value for it to be a ground value ([`fit_flat_patch_rule`]).
-pub const FLAT_GROUND_PER_MILLE: u64 = 100;
+pub const FLAT_GROUND_PER_MILLE: u32 = 100;
 
 /// Whether `value` is set in the ground mask `grounds`.
 fn is_ground(grounds: &[u8; FLAT_GROUND_BYTES], value: u8) -> bool {
@@ -29,8 +29,7 @@ fn is_ground(grounds: &[u8; FLAT_GROUND_BYTES], value: u8) -> bool {
 
 /// Every flat square of side `side` in `record` (of geometry `g`), in the order of its
 /// bottom-right corner (rows, then columns), as its top-left corner `(row, column)`, until
-/// `found` returns `true`; returns whether it did. A square and the one a column or a row on
-/// overlapping it are both visited.
+/// `found` returns `true`; returns whether it did. Overlapping squares are each visited.
 fn each_flat_square(
     record: &[u8],
     g: Geometry,
@@ -107,8 +106,8 @@ pub(crate) fn fit_flat_patch(records: &[Vec<u8>], g: Geometry) -> (u32, [u8; FLA
         return off;
     }
     let plane = g.height * g.width;
-    let allowed = n * FLAT_PATCH_FIT_PER_MILLE / 1000;
-    let ground_count = (n * FLAT_GROUND_PER_MILLE).div_ceil(1000).max(1);
+    let allowed = n * u64::from(FLAT_PATCH_FIT_PER_MILLE) / 1000;
+    let ground_count = (n * u64::from(FLAT_GROUND_PER_MILLE)).div_ceil(1000).max(1);
     for side in 2..=g.height.min(g.width) {
         // Per record, the values its flat squares hold in some channel, and each square's
         // values (as the set of values of one channel after another).

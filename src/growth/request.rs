@@ -143,8 +143,8 @@ pub struct DatasetRequest {
     /// submission, in all but at most this many thousandths of them (rounded down) is a copy of
     /// it with noise on every element (where the first point's tolerance, which must stay
     /// small for the dataset's own records not to be near copies of each other when 15% or
-    /// more of their elements may differ, lets such noise through). Checked with the first point, as
-    /// the same rule, transforms included. Below 1000; 0 turns the point off.
+    /// more of their elements may differ, lets such noise through). Checked with the first
+    /// point, as the same rule, transforms included. Below 1000; 0 turns the point off.
     pub noise_copy_per_mille: u32,
     /// Two elements differ, for the near-copy rule's second point, when their values lie more
     /// than this far apart. Below `value_max`.
@@ -197,14 +197,14 @@ impl DatasetRequest {
     /// [`fit_near_copy_tolerance`] fits to the dataset at [`DEFAULT_NEAR_COPY_PER_MILLE`], then
     /// the share [`fit_near_copy_per_mille`] fits at that tolerance (both read the first
     /// [`NEAR_COPY_FIT_RECORDS`] records) and its noise point fitted by [`fit_noise_copy_rule`]
-    /// on the same records, the copy rules applied to inverted records and, for images, mirrored and upside-down ones too, and for
-    /// square images turned ones ([`COPY_INVERTED`], [`COPY_MIRRORED`], [`COPY_FLIPPED`],
-    /// [`COPY_TURNED`]), the levels rule fitted by [`fit_levels_rule`] on the same records,
-    /// for images the flat-patch rule fitted by [`fit_flat_patch_rule`] on the same records,
-    /// the negative rule on, the ink rule off (`0..=` the record's elements;
-    /// [`dataset_ink_bounds`] gives bounds fitted to the dataset, for records of sparse strokes
-    /// such as digits), [`DEFAULT_MAX_SHIFT`] for images, [`DEFAULT_MAX_RECORDS`] records of the
-    /// dataset's size per submission.
+    /// on the same records, the copy rules applied to inverted records and, for images,
+    /// mirrored and upside-down ones too, and for square images turned ones
+    /// ([`COPY_INVERTED`], [`COPY_MIRRORED`], [`COPY_FLIPPED`], [`COPY_TURNED`]), the levels
+    /// rule fitted by [`fit_levels_rule`] on the same records, for images the flat-patch rule
+    /// fitted by [`fit_flat_patch_rule`] on the same records, the negative rule on, the ink rule
+    /// off (`0..=` the record's elements; [`dataset_ink_bounds`] gives bounds fitted to the
+    /// dataset, for records of sparse strokes such as digits), [`DEFAULT_MAX_SHIFT`] for images,
+    /// [`DEFAULT_MAX_RECORDS`] records of the dataset's size per submission.
     pub fn for_dataset(
         dataset: &Dataset,
         spec: Digest,
@@ -783,10 +783,12 @@ impl FitSample {
 
 /// The flat-patch rule fitted to `dataset` (`flat_patch_side`, `flat_patch_grounds` of a
 /// [`DatasetRequest`]) on its first [`NEAR_COPY_FIT_RECORDS`] records: the smallest side from 2
-/// up at which at most [`FLAT_PATCH_FIT_PER_MILLE`](super::FLAT_PATCH_FIT_PER_MILLE) thousandths of them hold a flat square (every
-/// channel one value over it) that is not of the ground, the ground values those at least
-/// [`FLAT_GROUND_PER_MILLE`](super::FLAT_GROUND_PER_MILLE) thousandths of them hold flat at that side; `(0, none)`, the rule
-/// off, for records that are not images or when no side up to the smaller dimension does.
+/// up at which at most [`FLAT_PATCH_FIT_PER_MILLE`](super::FLAT_PATCH_FIT_PER_MILLE)
+/// thousandths of them hold a flat square (every channel one value over it) that is not of the
+/// ground, the ground values those at least
+/// [`FLAT_GROUND_PER_MILLE`](super::FLAT_GROUND_PER_MILLE) thousandths of them hold flat at
+/// that side; `(0, none)`, the rule off, for records that are not images or when no side up to
+/// the smaller dimension does.
 ///
 /// Why: a block pasted over an image the dataset never held (or a region blanked out) leaves
 /// the rest as it was, and the model's features of the whole image hardly move (before the
