@@ -1781,14 +1781,7 @@ mod batch_independence {
         // Each copy on its own (copies of two faces with less contrast can be copies of each
         // other too).
         let check_each = |request: &DatasetRequest, records: &[Vec<u8>]| {
-            let index = DuplicateIndex::build(&ds, request).unwrap();
-            records
-                .iter()
-                .map(|r| {
-                    precheck(request, &index, &submission(request, b"s", vec![r.clone()])).unwrap()
-                        [0]
-                })
-                .collect::<Vec<_>>()
+            verdicts_one_by_one(&ds, request, records)
         };
         let check = |request: &DatasetRequest, records: &[Vec<u8>]| {
             let index = DuplicateIndex::build(&ds, request).unwrap();
@@ -1879,16 +1872,7 @@ mod batch_independence {
             .map(|face| {
                 [(0, 0), (0, 20), (20, 0), (20, 20)]
                     .iter()
-                    .map(|&(top, left)| {
-                        let mut c = face.clone();
-                        let level = x.uniform_below(256) as u8;
-                        for channel in c.chunks_mut(32 * 32) {
-                            for row in &mut channel[top * 32..(top + 12) * 32].chunks_mut(32) {
-                                row[left..left + 12].fill(level);
-                            }
-                        }
-                        c
-                    })
+                    .map(|&(top, left)| blocked(face, top, left, x.uniform_below(256) as u8))
                     .collect()
             })
             .collect();
@@ -1951,26 +1935,12 @@ mod batch_independence {
         let blocked: Vec<Vec<u8>> = held
             .iter()
             .map(|face| {
-                let mut c = face.clone();
                 let (top, left) = (x.uniform_below(21) as usize, x.uniform_below(21) as usize);
-                let level = x.uniform_below(256) as u8;
-                for channel in c.chunks_mut(32 * 32) {
-                    for row in channel[top * 32..(top + 12) * 32].chunks_mut(32) {
-                        row[left..left + 12].fill(level);
-                    }
-                }
-                c
+                blocked(face, top, left, x.uniform_below(256) as u8)
             })
             .collect();
         let check_each = |request: &DatasetRequest, records: &[Vec<u8>]| {
-            let index = DuplicateIndex::build(&ds, request).unwrap();
-            records
-                .iter()
-                .map(|r| {
-                    precheck(request, &index, &submission(request, b"s", vec![r.clone()])).unwrap()
-                        [0]
-                })
-                .collect::<Vec<_>>()
+            verdicts_one_by_one(&ds, request, records)
         };
         let got = check_each(&request, &blocked);
         assert!(
@@ -1992,6 +1962,34 @@ mod batch_independence {
                 assert_eq!(*verdict, None, "held-back face {i}");
             }
         }
+    }
+
+    /// `face` (32x32 RGB) with a 12x12 block of `level` in every channel, its top-left corner
+    /// at (`top`, `left`).
+    fn blocked(face: &[u8], top: usize, left: usize, level: u8) -> Vec<u8> {
+        let mut c = face.to_vec();
+        for channel in c.chunks_mut(32 * 32) {
+            for row in channel[top * 32..(top + 12) * 32].chunks_mut(32) {
+                row[left..left + 12].fill(level);
+            }
+        }
+        c
+    }
+
+    /// The model-free verdict on each of `records` submitted on its own, under `request` over
+    /// `ds`.
+    fn verdicts_one_by_one(
+        ds: &Dataset,
+        request: &DatasetRequest,
+        records: &[Vec<u8>],
+    ) -> Vec<Option<Rejection>> {
+        let index = DuplicateIndex::build(ds, request).unwrap();
+        records
+            .iter()
+            .map(|r| {
+                precheck(request, &index, &submission(request, b"s", vec![r.clone()])).unwrap()[0]
+            })
+            .collect()
     }
 
     /// Imports the faces `range` of tests/data/lfw-faces at 16x16 into `dest`.
