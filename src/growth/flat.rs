@@ -109,41 +109,37 @@ pub(crate) fn fit_flat_patch(records: &[Vec<u8>], g: Geometry) -> (u32, [u8; FLA
     let allowed = n * u64::from(FLAT_PATCH_FIT_PER_MILLE) / 1000;
     let ground_count = (n * u64::from(FLAT_GROUND_PER_MILLE)).div_ceil(1000).max(1);
     for side in 2..=g.height.min(g.width) {
-        // Per record, the values its flat squares hold in some channel, and each square's
-        // values (as the set of values of one channel after another).
-        let mut holders = [0u64; 256];
-        let mut squares: Vec<Vec<Vec<u8>>> = Vec::with_capacity(records.len());
-        for r in records {
-            let mut held = [false; 256];
-            let mut mine: Vec<Vec<u8>> = Vec::new();
-            each_flat_square(r, g, side, |row, col| {
-                let p = row * g.width + col;
-                let values: Vec<u8> = (0..g.channels).map(|c| r[c * plane + p]).collect();
-                for &v in &values {
-                    held[usize::from(v)] = true;
-                }
-                if !mine.contains(&values) {
-                    mine.push(values);
-                }
-                false
-            });
-            for (count, &h) in holders.iter_mut().zip(&held) {
-                *count += u64::from(h);
-            }
-            squares.push(mine);
-        }
+        // Per record, the values its flat squares hold in some channel (a mask like the
+        // grounds'). A record holds a square off the ground exactly when one of these values
+        // is off the ground: each came from a square holding it.
+        let held: Vec<[u8; FLAT_GROUND_BYTES]> = records
+            .iter()
+            .map(|r| {
+                let mut mask = [0u8; FLAT_GROUND_BYTES];
+                each_flat_square(r, g, side, |row, col| {
+                    let p = row * g.width + col;
+                    for c in 0..g.channels {
+                        let v = usize::from(r[c * plane + p]);
+                        mask[v / 8] |= 1 << (v % 8);
+                    }
+                    false
+                });
+                mask
+            })
+            .collect();
         let mut grounds = [0u8; FLAT_GROUND_BYTES];
-        for (v, &count) in holders.iter().enumerate() {
-            if count >= ground_count {
+        for v in 0..FLAT_GROUND_BYTES * 8 {
+            let holders = held
+                .iter()
+                .filter(|mask| mask[v / 8] & (1 << (v % 8)) != 0)
+                .count() as u64;
+            if holders >= ground_count {
                 grounds[v / 8] |= 1 << (v % 8);
             }
         }
-        let outside = squares
+        let outside = held
             .iter()
-            .filter(|mine| {
-                mine.iter()
-                    .any(|values| values.iter().any(|&v| !is_ground(&grounds, v)))
-            })
+            .filter(|mask| mask.iter().zip(&grounds).any(|(&m, &g)| m & !g != 0))
             .count() as u64;
         if outside <= allowed {
             return (side as u32, grounds);
