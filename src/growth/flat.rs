@@ -15,11 +15,11 @@ use super::records::Geometry;
 pub const FLAT_GROUND_BYTES: usize = 32;
 
 /// The most records of the fit's sample, in thousandths, that may hold a flat square of the
-/// fitted side that is not of the ground ([`fit_flat_patch_rule`]).
+/// fitted side that is not of the ground ([`fit_flat_patch_rule`](super::fit_flat_patch_rule)).
 pub const FLAT_PATCH_FIT_PER_MILLE: u32 = 10;
 
 /// The fewest records of the fit's sample, in thousandths, that must hold a flat square of a
-/// value for it to be a ground value ([`fit_flat_patch_rule`]).
+/// value for it to be a ground value ([`fit_flat_patch_rule`](super::fit_flat_patch_rule)).
 pub const FLAT_GROUND_PER_MILLE: u32 = 100;
 
 /// Whether `value` is set in the ground mask `grounds`.
