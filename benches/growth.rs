@@ -292,7 +292,7 @@ fn bench_seed_scale(c: &mut Criterion) {
             records: records.clone(),
         };
         // Every record passes the copy rules (the flat-patch rule, checked last, takes one
-        // held-back face: a clipped highlight).
+        // held-back face: a 5x5 square of one value).
         let passing = precheck(request, &index, &submission)
             .unwrap()
             .iter()

@@ -150,9 +150,7 @@ fn main() -> pouw::Result<()> {
         f64::from(request.noise_copy_per_mille) / 10.0,
         request.noise_copy_tolerance,
         request.flat_patch_side,
-        (0..=255u8)
-            .filter(|&v| request.flat_patch_grounds[usize::from(v / 8)] & (1 << (v % 8)) != 0)
-            .collect::<Vec<_>>(),
+        request.flat_patch_ground_values(),
         f64::from(request.distance_reject_per_mille) / 10.0,
         request.max_records,
         request.max_bytes

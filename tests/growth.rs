@@ -595,7 +595,7 @@ fn digits_with_noise_on_every_pixel_are_copies() {
 
 /// The flat-patch rule on the digits: fitted to the first 1500 (their first 512), squares of
 /// 2 with the blank ground (0) and full ink (16) exempt (at least a tenth of the digits hold
-/// 2x2 squares of each; 3 of 512 hold one of another value). Every held-back digit with a 3x3
+/// 2x2 squares of each, at most 1% one of another value). Every held-back digit with a 3x3
 /// block of another level is rejected by it and passes every model-free check without it;
 /// no held-back digit itself is rejected.
 #[test]
@@ -1851,7 +1851,7 @@ mod batch_independence {
     /// copies of each of 20 unseen faces with a 12x12 block of a random level in each corner
     /// (each changes 14% of the face, so two of them differ in up to 28%), submitted one at a
     /// time, every accepted copy appended as a chain appends it. The flat-patch rule refuses
-    /// every copy (and then pays each face but the one with a flat highlight). Without it the
+    /// every copy (and then pays each face but the one holding a 5x5 square of one value). Without it the
     /// near-copy share fitted to the 80 dataset faces (30%: two of them differ in 40% or more)
     /// pays one copy per face and then refuses the face itself; the fixed 15% pays all four
     /// copies and the face. No unseen face is a near copy of the dataset at the fitted share.
@@ -1917,7 +1917,7 @@ mod batch_independence {
     /// held-back faces with a 12x12 block of a random level, which the model's features judge
     /// (the judge bench: 55% of them were accepted before the rule), is rejected by it, and
     /// passes every model-free check without it. It costs one unseen face of 20: held-back
-    /// face 8 (LFW face 88) holds a 5x5 square of one value, a clipped highlight.
+    /// face 8 (LFW face 88) holds a 5x5 square of one bright value (233).
     #[test]
     fn unseen_faces_with_a_flat_block_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
@@ -1954,14 +1954,24 @@ mod batch_independence {
         let got = check_each(&request, &held);
         for (i, verdict) in got.iter().enumerate() {
             if i == 8 {
-                assert!(
-                    matches!(verdict, Some(Rejection::FlatPatch { .. })),
-                    "{verdict:?}"
-                );
+                let Some(Rejection::FlatPatch { row, column }) = *verdict else {
+                    panic!("held-back face 8: {verdict:?}");
+                };
+                assert_eq!(held[8][row as usize * 32 + column as usize], 233);
             } else {
                 assert_eq!(*verdict, None, "held-back face {i}");
             }
         }
+        // Its square is 5x5: a side of 5 still takes it, a side of 6 does not.
+        let side = |flat_patch_side| DatasetRequest {
+            flat_patch_side,
+            ..request.clone()
+        };
+        assert!(matches!(
+            check_each(&side(5), &held[8..9])[0],
+            Some(Rejection::FlatPatch { .. })
+        ));
+        assert_eq!(check_each(&side(6), &held[8..9])[0], None);
     }
 
     /// `face` (32x32 RGB) with a 12x12 block of `level` in every channel, its top-left corner

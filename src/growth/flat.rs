@@ -3,7 +3,7 @@
 //! the model's features of the whole image too little to be judged by them.
 //!
 //! A *flat square* of side `k` is a `k`x`k` square of pixels over which every channel holds one
-//! value. Real photographs hold small ones (a clipped highlight, a dark background) and some
+//! value. Real photographs hold small ones (an overexposed or a dark region) and some
 //! kinds of image hold large ones of one value everywhere (the blank ground of a digit): the
 //! rule is fitted to the dataset, the side the smallest at which hardly any of its records
 //! holds a flat square, and the values its records commonly hold flat at that side (their
@@ -22,9 +22,14 @@ pub const FLAT_PATCH_FIT_PER_MILLE: u32 = 10;
 /// value for it to be a ground value ([`fit_flat_patch_rule`](super::fit_flat_patch_rule)).
 pub const FLAT_GROUND_PER_MILLE: u32 = 100;
 
-/// Whether `value` is set in the ground mask `grounds`.
-fn is_ground(grounds: &[u8; FLAT_GROUND_BYTES], value: u8) -> bool {
-    grounds[usize::from(value / 8)] & (1 << (value % 8)) != 0
+/// Whether `value` is set in the value mask `mask` (the grounds' layout).
+pub(crate) fn is_ground(mask: &[u8; FLAT_GROUND_BYTES], value: u8) -> bool {
+    mask[usize::from(value / 8)] & (1 << (value % 8)) != 0
+}
+
+/// Sets `value` in the value mask `mask`.
+fn set_ground(mask: &mut [u8; FLAT_GROUND_BYTES], value: u8) {
+    mask[usize::from(value / 8)] |= 1 << (value % 8);
 }
 
 /// Every flat square of side `side` in `record` (of geometry `g`), in the order of its
@@ -119,8 +124,7 @@ pub(crate) fn fit_flat_patch(records: &[Vec<u8>], g: Geometry) -> (u32, [u8; FLA
                 each_flat_square(r, g, side, |row, col| {
                     let p = row * g.width + col;
                     for c in 0..g.channels {
-                        let v = usize::from(r[c * plane + p]);
-                        mask[v / 8] |= 1 << (v % 8);
+                        set_ground(&mut mask, r[c * plane + p]);
                     }
                     false
                 });
@@ -128,13 +132,10 @@ pub(crate) fn fit_flat_patch(records: &[Vec<u8>], g: Geometry) -> (u32, [u8; FLA
             })
             .collect();
         let mut grounds = [0u8; FLAT_GROUND_BYTES];
-        for v in 0..FLAT_GROUND_BYTES * 8 {
-            let holders = held
-                .iter()
-                .filter(|mask| mask[v / 8] & (1 << (v % 8)) != 0)
-                .count() as u64;
+        for v in 0..=u8::MAX {
+            let holders = held.iter().filter(|mask| is_ground(mask, v)).count() as u64;
             if holders >= ground_count {
-                grounds[v / 8] |= 1 << (v % 8);
+                set_ground(&mut grounds, v);
             }
         }
         let outside = held

@@ -1,6 +1,6 @@
 //! Dataset requests: what the network asks for and the rule every submission is judged by.
 
-use super::flat::{fit_flat_patch, FLAT_GROUND_BYTES};
+use super::flat::{fit_flat_patch, is_ground, FLAT_GROUND_BYTES};
 use super::levels::{level_channels, normalise_levels};
 use super::near::{differing_within, Nearness};
 use super::records::{
@@ -401,11 +401,11 @@ impl DatasetRequest {
                 ),
             );
         }
-        let grounds_beyond = (0..FLAT_GROUND_BYTES * 8).any(|v| {
-            self.flat_patch_grounds[v / 8] & (1 << (v % 8)) != 0
-                && (self.flat_patch_side == 0 || v as u32 > self.value_max)
-        });
-        if grounds_beyond {
+        let grounds = self.flat_patch_ground_values();
+        if grounds
+            .iter()
+            .any(|&v| self.flat_patch_side == 0 || u32::from(v) > self.value_max)
+        {
             return bad(
                 "flat patch grounds",
                 format!(
@@ -571,6 +571,13 @@ impl DatasetRequest {
     /// The CID of the canonical encoding: the request's identifier.
     pub fn cid(&self) -> Cid {
         cid_of(&self.to_bytes())
+    }
+
+    /// The flat-patch rule's ground values (those set in `flat_patch_grounds`), ascending.
+    pub fn flat_patch_ground_values(&self) -> Vec<u8> {
+        (0..=u8::MAX)
+            .filter(|&v| is_ground(&self.flat_patch_grounds, v))
+            .collect()
     }
 
     /// The near-copy rule's points that are on (the patched copies' and the noisy copies').
@@ -795,7 +802,7 @@ impl FitSample {
 /// rule, 55% of held-back faces with a 12x12 block of one value were accepted). Photographs
 /// hold flat squares only where a region is clipped or blank, and rarely: on the 80 LFW faces
 /// at 32x32 the fitted side is 4 with no ground (one of the 20 held-back faces holds a 5x5
-/// clipped highlight and is rejected), at 64x64 it is 6; on the first 512 digits it is 2,
+/// square of one bright value and is rejected), at 64x64 it is 6; on the first 512 digits it is 2,
 /// with the blank ground (0) and full ink (16) exempt.
 pub fn fit_flat_patch_rule(dataset: &Dataset) -> Result<(u32, [u8; FLAT_GROUND_BYTES])> {
     Ok(FitSample::read(dataset, 0)?.flat_patch_rule(&dataset.manifest().shape))
