@@ -112,6 +112,8 @@ fn bench_check(c: &mut Criterion) {
     let no_flat = DatasetRequest {
         flat_patch_side: 0,
         flat_patch_grounds: [0; 32],
+        near_flat_side: 0,
+        near_flat_tolerance: 0,
         ..request.clone()
     };
     let no_flat_submission = Submission {
@@ -203,6 +205,8 @@ fn bench_seed_scale(c: &mut Criterion) {
     let no_flat = DatasetRequest {
         flat_patch_side: 0,
         flat_patch_grounds: [0; 32],
+        near_flat_side: 0,
+        near_flat_tolerance: 0,
         ..on.clone()
     };
     let off = DatasetRequest {

@@ -197,6 +197,12 @@ fn faces(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
                 255,
             ),
         ),
+        // Drawn last (request format 10): a texture past the flat-patch rule's near point
+        // (tolerance 15: +-8 spans 16), as a submitter who knows it would paste.
+        (
+            "held-back faces with a 12x12 block ±8 of noise",
+            corrupt(&held, 20, &mut x, Corruption::NoisyBlock(12, 32, 3, 8), 255),
+        ),
     ];
     let accepted = table(
         "faces, 80 LFW faces at 32x32 RGB",
@@ -313,6 +319,17 @@ fn digits(tmp: &Path, rows: &[Vec<u8>], steps: u64) {
                 100,
                 &mut x,
                 Corruption::NoisyBlock(3, 8, 1, 16),
+                16,
+            ),
+        ),
+        // Drawn last (request format 10): past the near point's tolerance (2: +-2 spans 4).
+        (
+            "held-back digits with a 3x3 block ±2 of noise",
+            corrupt(
+                &rows[1500..],
+                100,
+                &mut x,
+                Corruption::NoisyBlock(3, 8, 1, 2),
                 16,
             ),
         ),

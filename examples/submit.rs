@@ -136,7 +136,7 @@ fn main() -> pouw::Result<()> {
     println!(
         "request {}: {} more records of {:?}, logit rule off (the discriminator alone: logit under {logit_threshold:.5}, \
          {:.1}% of the dataset), ink {}..={}, shifted-copy radius {}, near copies: {:.1}% of the elements differing by more than {} \
-         or {:.1}% by more than {}, flat squares of {} (0: off) but of the values {:?}, distance rule at {:.1}% of the dataset out of fold, \
+         or {:.1}% by more than {}, flat squares of {} (0: off) but of the values {:?} or of {} within {} levels, distance rule at {:.1}% of the dataset out of fold, \
          at most {} records / {} bytes per submission",
         request.cid(),
         request.target_count,
@@ -151,6 +151,8 @@ fn main() -> pouw::Result<()> {
         request.noise_copy_tolerance,
         request.flat_patch_side,
         request.flat_patch_ground_values(),
+        request.near_flat_side,
+        request.near_flat_tolerance,
         f64::from(request.distance_reject_per_mille) / 10.0,
         request.max_records,
         request.max_bytes

@@ -115,8 +115,9 @@
 
 /*
  Record rejected: the image holds a square of the request's flat-patch side over which every
- channel holds one value, not all of them ground values (a block pasted over it; checked
- after the levels rule).
+ channel holds one value, not all of them ground values (a block pasted over it), or one of
+ the near point's side over which every channel's values lie within its tolerance, not near
+ the ground (a block with a little texture); checked after the levels rule.
  */
 #define POUW_RECORD_FLAT_PATCH 18
 
@@ -252,6 +253,12 @@
  set.
  */
 #define POUW_REQUEST_OPTION_FLAT_PATCH (1 << 10)
+
+/*
+ `pouw_dataset_request_options::set` bit: `near_flat_side` and `near_flat_tolerance` are
+ set.
+ */
+#define POUW_REQUEST_OPTION_NEAR_FLAT (1 << 11)
 
 /*
  `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
@@ -955,6 +962,21 @@ typedef struct pouw_dataset_request_options {
    the side, the values at least 10% of those records hold flat at that side).
    */
   uint8_t flat_patch_grounds[32];
+  /*
+   The flat-patch rule's near point: an image holding a square of this side over which
+   every channel's values lie within `near_flat_tolerance` of each other (a block with a
+   little texture), not every channel's within it of one ground value, is rejected
+   (`POUW_RECORD_FLAT_PATCH`); from 2 to the image's smaller dimension, 0 turns the point
+   off (default: fitted to the dataset, `growth::fit_near_flat_rule`: at the tolerance,
+   the smallest side at which at most 1% of its first 512 records hold such a square; off
+   for records that are not images).
+   */
+  uint32_t near_flat_side;
+  /*
+   The near point's tolerance: from 1 to below the largest value with the point on, 0
+   with it off (default: a sixteenth of the largest value, at least 2).
+   */
+  uint32_t near_flat_tolerance;
 } pouw_dataset_request_options;
 
 /*

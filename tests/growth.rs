@@ -8,11 +8,11 @@ use common::support::digits::shift;
 use pouw::dataset::import::import_digits_csv;
 use pouw::growth::{
     accepted_records, dataset_ink_bounds, finish_verdicts, fit_flat_patch_rule,
-    fit_near_copy_tolerance, precheck, AppendProof, AppendStep, DatasetRequest, DuplicateIndex,
-    GenerationPointer, GrowingDataset, Rejection, Reputation, ReputationRule, Standing, Submission,
-    SubmitterCounts, Verdict, COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL,
-    COPY_TURNED, CURRENT_FILE, DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_NEAR_COPY_PER_MILLE,
-    LOCK_FILE,
+    fit_near_copy_tolerance, fit_near_flat_rule, precheck, AppendProof, AppendStep, DatasetRequest,
+    DuplicateIndex, GenerationPointer, GrowingDataset, Rejection, Reputation, ReputationRule,
+    Standing, Submission, SubmitterCounts, Verdict, COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED,
+    COPY_TRANSFORMS_ALL, COPY_TURNED, CURRENT_FILE, DEFAULT_DISTANCE_REJECT_PER_MILLE,
+    DEFAULT_NEAR_COPY_PER_MILLE, LOCK_FILE,
 };
 use pouw::hash::Xof;
 use pouw::ident::cid_of;
@@ -51,6 +51,8 @@ fn without_flat_patch(request: &DatasetRequest) -> DatasetRequest {
     DatasetRequest {
         flat_patch_side: 0,
         flat_patch_grounds: [0; 32],
+        near_flat_side: 0,
+        near_flat_tolerance: 0,
         ..request.clone()
     }
 }
@@ -116,10 +118,10 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
         Err(Error::TrailingBytes(1))
     ));
     let mut bad_version = bytes.clone();
-    bad_version[4] = 10;
+    bad_version[4] = 9;
     assert!(matches!(
         DatasetRequest::from_bytes(&bad_version),
-        Err(Error::UnsupportedVersion { found: 10, .. })
+        Err(Error::UnsupportedVersion { found: 9, .. })
     ));
 
     let refused = |f: &dyn Fn(&mut DatasetRequest)| {
@@ -180,6 +182,13 @@ fn request_round_trips_and_refuses_truncation_and_bad_fields() {
     refused(&|r| r.flat_patch_side = 9);
     refused(&|r| r.flat_patch_grounds[2] = 0b10);
     refused(&|r| r.flat_patch_side = 0);
+    // The near point: a side of 1 or past the image, a tolerance of 0 or of the largest value
+    // with it on, a tolerance with it off.
+    refused(&|r| r.near_flat_side = 1);
+    refused(&|r| r.near_flat_side = 9);
+    refused(&|r| r.near_flat_tolerance = 0);
+    refused(&|r| r.near_flat_tolerance = 16);
+    refused(&|r| r.near_flat_side = 0);
     refused(&|r| (r.shape, r.max_shift, r.copy_transforms) = (vec![64], 0, COPY_INVERTED));
     refused(&|r| r.shape = vec![64]);
     refused(&|r| r.target_count = 0);
@@ -642,6 +651,72 @@ fn digits_with_a_flat_block_are_rejected() {
     assert!(got.iter().all(Option::is_none), "{got:?}");
     let held = submission(&request, b"alice", rows[1500..].to_vec());
     let got = precheck(&request, &index, &held).unwrap();
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+}
+
+/// The flat-patch rule's near point on the digits (request format 10): a 3x3 block of one level
+/// with a level of noise on each value (range 2: the exact point misses most of them) over an
+/// unseen digit. Fitted at a tolerance of 2 (a sixteenth of 16 is under the least, 2) to side 3
+/// with the ground 0 and 16 exempt, it rejects every held-back digit with such a block of a
+/// level at least 3 from the ground, all of which pass every model-free check with the rule
+/// off; the held-back digits themselves pass (`digits_with_a_flat_block_are_rejected`).
+#[test]
+fn digits_with_a_textured_block_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = import_digits_csv(common::digits_path(), dir.path().join("d"), Some(1500)).unwrap();
+    let request =
+        DatasetRequest::for_dataset(&ds, [7u8; 32], cid_of(b"judge checkpoint"), 0.0, 100).unwrap();
+    assert_eq!(
+        (request.near_flat_side, request.near_flat_tolerance),
+        (3, 2)
+    );
+    assert_eq!(fit_near_flat_rule(&ds).unwrap(), (3, 2));
+    let rows = rows();
+    let mut x = Xof::new("pouw/test", b"textured blocks on digits");
+    let blocked: Vec<Vec<u8>> = rows[1500..]
+        .iter()
+        .map(|r| {
+            let mut c = r.clone();
+            let (top, left) = (x.uniform_below(6) as usize, x.uniform_below(6) as usize);
+            let level = 3 + x.uniform_below(11) as u8;
+            for row in c[top * 8..(top + 3) * 8].chunks_mut(8) {
+                for v in &mut row[left..left + 3] {
+                    *v = level + x.uniform_below(3) as u8 - 1;
+                }
+            }
+            c
+        })
+        .collect();
+    let index = DuplicateIndex::build(&ds, &request).unwrap();
+    let got = precheck(
+        &request,
+        &index,
+        &submission(&request, b"mallory", blocked.clone()),
+    )
+    .unwrap();
+    assert!(
+        got.iter()
+            .all(|r| matches!(r, Some(Rejection::FlatPatch { .. }))),
+        "{got:?}"
+    );
+    // The exact point alone misses most of them; with the rule off every one passes.
+    let exact_only = DatasetRequest {
+        near_flat_side: 0,
+        near_flat_tolerance: 0,
+        ..request.clone()
+    };
+    let got = precheck(
+        &exact_only,
+        &index,
+        &submission(&exact_only, b"mallory", blocked.clone()),
+    )
+    .unwrap();
+    assert!(
+        got.iter().filter(|r| r.is_none()).count() * 2 > got.len(),
+        "{got:?}"
+    );
+    let off = without_flat_patch(&request);
+    let got = precheck(&off, &index, &submission(&off, b"mallory", blocked)).unwrap();
     assert!(got.iter().all(Option::is_none), "{got:?}");
 }
 
@@ -1972,6 +2047,77 @@ mod batch_independence {
             Some(Rejection::FlatPatch { .. })
         ));
         assert_eq!(check_each(&side(6), &held[8..9])[0], None);
+    }
+
+    /// The flat-patch rule's near point on faces (request format 10): a 12x12 block of one
+    /// level with up to 7 levels of noise on each value (a range of 14) over an unseen face.
+    /// Fitted at a tolerance of 15 (255 / 16) to side 9 at 32x32 (16 at 64x64), it rejects every
+    /// held-back face with such a block, all of which pass every model-free check with the rule
+    /// off, and a block of +-2 too; no held-back face but face 8 (the exact point's, see
+    /// `unseen_faces_with_a_flat_block_are_rejected`) holds such a square. A block with +-8 of
+    /// noise, a range of 16, is past the point's tolerance: the point's limit.
+    #[test]
+    fn unseen_faces_with_a_textured_block_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = lfw("face", 0..80, 32, dir.path(), "base");
+        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
+        let request =
+            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        assert_eq!(
+            (request.near_flat_side, request.near_flat_tolerance),
+            (9, 15)
+        );
+        let seed_scale = lfw("face", 0..80, 64, dir.path(), "base-64");
+        assert_eq!(fit_near_flat_rule(&seed_scale).unwrap(), (16, 15));
+        let mut x = Xof::new("pouw/test", b"textured blocks on faces");
+        let mut textured = |noise: u64| -> Vec<Vec<u8>> {
+            held.iter()
+                .map(|face| {
+                    let (top, left) = (x.uniform_below(21) as usize, x.uniform_below(21) as usize);
+                    let level = i64::from(x.uniform_below(256) as u8);
+                    let mut c = face.to_vec();
+                    for channel in c.chunks_mut(32 * 32) {
+                        for row in channel[top * 32..(top + 12) * 32].chunks_mut(32) {
+                            for v in &mut row[left..left + 12] {
+                                let d = x.uniform_below(2 * noise + 1) as i64 - noise as i64;
+                                *v = (level + d).clamp(0, 255) as u8;
+                            }
+                        }
+                    }
+                    c
+                })
+                .collect()
+        };
+        let (noise7, noise2, noise8) = (textured(7), textured(2), textured(8));
+        for blocks in [&noise7, &noise2] {
+            let got = verdicts_one_by_one(&ds, &request, blocks);
+            assert!(
+                got.iter()
+                    .all(|r| matches!(r, Some(Rejection::FlatPatch { .. }))),
+                "{got:?}"
+            );
+            assert!(
+                verdicts_one_by_one(&ds, &without_flat_patch(&request), blocks)
+                    .iter()
+                    .all(Option::is_none)
+            );
+        }
+        // +-8: some squares of 9 still lie within 15 (a block at the range's end, or chance);
+        // most pass.
+        let got = verdicts_one_by_one(&ds, &request, &noise8);
+        assert!(
+            got.iter().filter(|r| r.is_none()).count() * 2 > got.len(),
+            "{got:?}"
+        );
+        let off_near = DatasetRequest {
+            near_flat_side: 0,
+            near_flat_tolerance: 0,
+            ..request.clone()
+        };
+        assert_eq!(
+            verdicts_one_by_one(&ds, &request, &held),
+            verdicts_one_by_one(&ds, &off_near, &held)
+        );
     }
 
     /// `face` (32x32 RGB) with a 12x12 block of `level` in every channel, its top-left corner

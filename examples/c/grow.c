@@ -77,7 +77,7 @@ static const char *verdict_name(uint32_t code) {
     case POUW_RECORD_NEGATIVE_CLOSER: return "its negative is closer to the dataset";
     case POUW_RECORD_LEVELS_COPY_OF_DATASET: return "copy of a dataset record, levels changed";
     case POUW_RECORD_LEVELS_COPY_IN_SUBMISSION: return "copy within the submission, levels changed";
-    case POUW_RECORD_FLAT_PATCH: return "flat patch (a square of one value)";
+    case POUW_RECORD_FLAT_PATCH: return "flat patch (a square of one value, or nearly)";
     default: return "?";
     }
 }

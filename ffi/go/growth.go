@@ -51,7 +51,8 @@ const (
 	RecordLevelsCopyOfDataset    RecordCode = C.POUW_RECORD_LEVELS_COPY_OF_DATASET
 	RecordLevelsCopyInSubmission RecordCode = C.POUW_RECORD_LEVELS_COPY_IN_SUBMISSION
 	// The image holds a square of the flat-patch side over which every channel holds one
-	// value, not all of them ground values: a block pasted over it (RequestOptions.FlatPatch).
+	// value, not all of them ground values: a block pasted over it (RequestOptions.FlatPatch),
+	// or one of the near point's side within its tolerance (RequestOptions.NearFlat).
 	RecordFlatPatch RecordCode = C.POUW_RECORD_FLAT_PATCH
 )
 
@@ -74,7 +75,7 @@ var recordCodeNames = map[RecordCode]string{
 	RecordNegativeCloser:              "its negative is closer to the dataset (critic features)",
 	RecordLevelsCopyOfDataset:         "copy of a dataset record, levels changed",
 	RecordLevelsCopyInSubmission:      "copy within the submission, levels changed",
-	RecordFlatPatch:                   "flat patch (a square of one value)",
+	RecordFlatPatch:                   "flat patch (a square of one value, or nearly)",
 }
 
 // String names the verdict.
@@ -162,6 +163,20 @@ type RequestOptions struct {
 	// square, the ground the values 10% of them hold flat at that side; off for records that
 	// are not images; Side 0 turns it off).
 	FlatPatch *FlatPatchRule
+	// NearFlat is the flat-patch rule's near point: an image holding a square of Side over
+	// which every channel's values lie within Tolerance of each other, not every channel's
+	// within it of one ground value, is rejected (nil: fitted to the dataset's first 512
+	// records, the tolerance a sixteenth of the largest value and at least 2, the smallest
+	// side at which at most 1% of them hold such a square; off for records that are not
+	// images; Side 0 with Tolerance 0 turns it off).
+	NearFlat *NearFlatRule
+}
+
+// NearFlatRule is the flat-patch rule's near point of RequestOptions: Side from 2 to the
+// image's smaller dimension and Tolerance from 1 to below the largest value, or both 0 (off).
+type NearFlatRule struct {
+	Side      uint32
+	Tolerance uint32
 }
 
 // FlatPatchRule is the flat-patch rule of RequestOptions: Side from 2 to the image's smaller
@@ -265,6 +280,11 @@ func NewDatasetRequest(d *Dataset, p *Params, checkpoint []byte, threshold float
 		for i, b := range o.FlatPatch.Grounds {
 			opts.flat_patch_grounds[i] = C.uint8_t(b)
 		}
+	}
+	if o.NearFlat != nil {
+		opts.set |= C.POUW_REQUEST_OPTION_NEAR_FLAT
+		opts.near_flat_side = C.uint32_t(o.NearFlat.Side)
+		opts.near_flat_tolerance = C.uint32_t(o.NearFlat.Tolerance)
 	}
 	if o.NegativeRule != nil {
 		opts.set |= C.POUW_REQUEST_OPTION_NEGATIVE_RULE

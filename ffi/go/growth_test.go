@@ -438,6 +438,10 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 		"flat squares past 8":      {FlatPatch: &FlatPatchRule{Side: 9}},
 		"ground above 16":          {FlatPatch: &FlatPatchRule{Side: 3, Grounds: [32]byte{2: 0b10}}},
 		"ground with the rule off": {FlatPatch: &FlatPatchRule{Grounds: [32]byte{0: 1}}},
+		"near squares of 1":        {NearFlat: &NearFlatRule{Side: 1, Tolerance: 2}},
+		"near tolerance of 0":      {NearFlat: &NearFlatRule{Side: 3}},
+		"near tolerance of 16":     {NearFlat: &NearFlatRule{Side: 3, Tolerance: 16}},
+		"tolerance with it off":    {NearFlat: &NearFlatRule{Tolerance: 2}},
 	} {
 		threshold := s.threshold
 		if name == "infinite threshold" {
@@ -492,6 +496,9 @@ func TestDatasetRequestsAndJudges(t *testing.T) {
 	}
 	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{FlatPatch: &FlatPatchRule{Side: 4, Grounds: [32]byte{0: 1}}})) {
 		t.Fatal("the flat patch option does not reach the request")
+	}
+	if bytes.Equal(ruleBytes(RequestOptions{}), ruleBytes(RequestOptions{NearFlat: &NearFlatRule{Side: 5, Tolerance: 3}})) {
+		t.Fatal("the near flat option does not reach the request")
 	}
 	// The judge refuses another checkpoint than the request's; closing is idempotent.
 	other := append([]byte(nil), s.checkpoint...)

@@ -76,8 +76,9 @@ pub const POUW_RECORD_LEVELS_COPY_OF_DATASET: u32 = 16;
 /// submission.
 pub const POUW_RECORD_LEVELS_COPY_IN_SUBMISSION: u32 = 17;
 /// Record rejected: the image holds a square of the request's flat-patch side over which every
-/// channel holds one value, not all of them ground values (a block pasted over it; checked
-/// after the levels rule).
+/// channel holds one value, not all of them ground values (a block pasted over it), or one of
+/// the near point's side over which every channel's values lie within its tolerance, not near
+/// the ground (a block with a little texture); checked after the levels rule.
 pub const POUW_RECORD_FLAT_PATCH: u32 = 18;
 /// Submitter standing: neither banned nor promoted.
 pub const POUW_STANDING_NORMAL: u32 = 0;

@@ -38,6 +38,9 @@ pub const POUW_REQUEST_OPTION_NOISE_COPY: u32 = 1 << 9;
 /// `pouw_dataset_request_options::set` bit: `flat_patch_side` and `flat_patch_grounds` are
 /// set.
 pub const POUW_REQUEST_OPTION_FLAT_PATCH: u32 = 1 << 10;
+/// `pouw_dataset_request_options::set` bit: `near_flat_side` and `near_flat_tolerance` are
+/// set.
+pub const POUW_REQUEST_OPTION_NEAR_FLAT: u32 = 1 << 11;
 /// `copy_transforms` bit: the copy rules also check a record's mirror image (images only).
 pub const POUW_COPY_MIRRORED: u32 = 1 << 0;
 /// `copy_transforms` bit: the copy rules also check a record's negative (`value_max - v`).
@@ -142,6 +145,17 @@ pub struct pouw_dataset_request_options {
     /// a digit); none above the largest value, none with the rule off (default: fitted with
     /// the side, the values at least 10% of those records hold flat at that side).
     pub flat_patch_grounds: [u8; 32],
+    /// The flat-patch rule's near point: an image holding a square of this side over which
+    /// every channel's values lie within `near_flat_tolerance` of each other (a block with a
+    /// little texture), not every channel's within it of one ground value, is rejected
+    /// (`POUW_RECORD_FLAT_PATCH`); from 2 to the image's smaller dimension, 0 turns the point
+    /// off (default: fitted to the dataset, `growth::fit_near_flat_rule`: at the tolerance,
+    /// the smallest side at which at most 1% of its first 512 records hold such a square; off
+    /// for records that are not images).
+    pub near_flat_side: u32,
+    /// The near point's tolerance: from 1 to below the largest value with the point on, 0
+    /// with it off (default: a sixteenth of the largest value, at least 2).
+    pub near_flat_tolerance: u32,
 }
 
 /// Reads a caller's request options (NULL: every default) under the sized-struct rules of
@@ -216,6 +230,16 @@ unsafe fn read_request_options(
             POUW_REQUEST_OPTION_FLAT_PATCH,
             offset_of!(O, flat_patch_grounds),
             32,
+        ),
+        field(
+            POUW_REQUEST_OPTION_NEAR_FLAT,
+            offset_of!(O, near_flat_side),
+            4,
+        ),
+        field(
+            POUW_REQUEST_OPTION_NEAR_FLAT,
+            offset_of!(O, near_flat_tolerance),
+            4,
         ),
     ];
     read_sized(p, offset_of!(O, set), &fields)
@@ -315,6 +339,10 @@ pub unsafe extern "C" fn pouw_dataset_request_new(
         if is(POUW_REQUEST_OPTION_FLAT_PATCH) {
             inner.flat_patch_side = o.flat_patch_side;
             inner.flat_patch_grounds = o.flat_patch_grounds;
+        }
+        if is(POUW_REQUEST_OPTION_NEAR_FLAT) {
+            inner.near_flat_side = o.near_flat_side;
+            inner.near_flat_tolerance = o.near_flat_tolerance;
         }
         if is(POUW_REQUEST_OPTION_NEGATIVE_RULE) {
             inner.negative_rule = match o.negative_rule {

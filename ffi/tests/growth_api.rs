@@ -782,7 +782,7 @@ fn requests_round_trip_and_judges_refuse_other_models() {
             PouwResult::TrailingBytes,
         );
         let mut version = bytes.clone();
-        version[4] = 10;
+        version[4] = 9;
         check(
             pouw_dataset_request_from_bytes(version.as_ptr(), version.len(), &mut out),
             PouwResult::UnsupportedVersion,
@@ -1049,7 +1049,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         | POUW_REQUEST_OPTION_NEGATIVE_RULE
         | POUW_REQUEST_OPTION_LEVELS
         | POUW_REQUEST_OPTION_NOISE_COPY
-        | POUW_REQUEST_OPTION_FLAT_PATCH;
+        | POUW_REQUEST_OPTION_FLAT_PATCH
+        | POUW_REQUEST_OPTION_NEAR_FLAT;
     // The digits' fitted flat-patch rule: squares of 2, their blank ground (0) and full ink
     // (16) exempt.
     let mut digit_grounds = [0u8; 32];
@@ -1057,6 +1058,11 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     assert_eq!(
         (defaults.flat_patch_side, defaults.flat_patch_grounds),
         (2, digit_grounds)
+    );
+    // Its near point: squares of 3 within 2 levels (a sixteenth of 16 is under 2).
+    assert_eq!(
+        (defaults.near_flat_side, defaults.near_flat_tolerance),
+        (3, 2)
     );
     let mut two_grounds = [0u8; 32];
     two_grounds[0] = 0b11;
@@ -1083,6 +1089,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
         noise_copy_tolerance: 4,
         flat_patch_side: 5,
         flat_patch_grounds: two_grounds,
+        near_flat_side: 4,
+        near_flat_tolerance: 3,
         ..request_options()
     };
     assert_eq!(
@@ -1104,6 +1112,8 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             noise_copy_tolerance: 4,
             flat_patch_side: 5,
             flat_patch_grounds: two_grounds,
+            near_flat_side: 4,
+            near_flat_tolerance: 3,
             ..defaults.clone()
         })
     );
@@ -1224,6 +1234,28 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
             flat_patch_side: 0,
             ..o
         },
+        // The near point: a side of 1, a tolerance of 0 or of the largest value with it on, a
+        // tolerance with it off.
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEAR_FLAT,
+            near_flat_side: 1,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEAR_FLAT,
+            near_flat_tolerance: 0,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEAR_FLAT,
+            near_flat_tolerance: 16,
+            ..o
+        },
+        pouw_dataset_request_options {
+            set: POUW_REQUEST_OPTION_NEAR_FLAT,
+            near_flat_side: 0,
+            ..o
+        },
     ] {
         assert_eq!(make(&bad), Err(PouwResult::InvalidField), "{bad:?}");
     }
@@ -1231,7 +1263,7 @@ fn request_options_set_the_rules_under_the_sized_struct_rules() {
     // caller's size.
     let size = std::mem::size_of::<pouw_dataset_request_options>();
     for bad in [
-        pouw_dataset_request_options { set: 1 << 11, ..o },
+        pouw_dataset_request_options { set: 1 << 12, ..o },
         pouw_dataset_request_options {
             struct_size: 4,
             ..o

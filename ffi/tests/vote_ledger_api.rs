@@ -37,6 +37,8 @@ fn request() -> DatasetRequest {
         copy_transforms: 3,
         flat_patch_side: 0,
         flat_patch_grounds: [0; 32],
+        near_flat_side: 0,
+        near_flat_tolerance: 0,
         levels_per_mille: 0,
         levels_tolerance: 0,
         negative_rule: true,

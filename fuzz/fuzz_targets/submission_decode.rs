@@ -39,6 +39,8 @@ fn scenario() -> &'static Scenario {
             copy_transforms: 3,
             flat_patch_side: 0,
             flat_patch_grounds: [0; 32],
+            near_flat_side: 0,
+            near_flat_tolerance: 0,
             levels_per_mille: 100,
             levels_tolerance: 4,
             negative_rule: true,

@@ -11,10 +11,9 @@
 //!   value range, ink, exact duplicates, translated copies and near copies, of the record and of
 //!   its mirror image, upside-down and turned copies and negative, and near copies once
 //!   brightness and contrast are taken out, against a [`DuplicateIndex`] of the dataset and
-//!   within the submission, and squares of one value pasted over an image) and, with the
-//!   `torch`
-//!   feature, `Judge::check`, which adds the discriminator score and gives a [`Verdict`] per
-//!   record.
+//!   within the submission, and squares of one value, or nearly, pasted over an image) and,
+//!   with the `torch` feature, `Judge::check`, which adds the discriminator score and gives a
+//!   [`Verdict`] per record.
 //! - [`GrowingDataset`]: the crash-safe append (new generation behind an atomic pointer) and its
 //!   [`AppendProof`] (RFC 9162 consistency proof from the old root); [`GenerationPointer`] is
 //!   the encoding of its `CURRENT` file.
@@ -50,8 +49,9 @@
 //! and a brighter, darker or weaker copy; over an unseen record the negative rule catches the
 //! inversion (the record's negative lies closer to the dataset's features than the record)
 //! and the flat-patch rule a block of one value (fitted to the dataset: the smallest square
-//! its records hardly ever hold flat, their common flat values exempt), not a block with a
-//! texture.
+//! its records hardly ever hold flat, their common flat values exempt) or, at its near point,
+//! of values within a small range (a block with a little texture), not a block with a texture
+//! wider than that range.
 
 mod append;
 mod features;
@@ -70,7 +70,10 @@ pub use append::{
     AppendProof, AppendStep, GenerationPointer, GrowingDataset, CURRENT_FILE, LOCK_FILE,
 };
 pub use features::{calibrate_distance, FeatureModel, CALIBRATION_FOLDS};
-pub use flat::{FLAT_GROUND_BYTES, FLAT_GROUND_PER_MILLE, FLAT_PATCH_FIT_PER_MILLE};
+pub use flat::{
+    FLAT_GROUND_BYTES, FLAT_GROUND_PER_MILLE, FLAT_PATCH_FIT_PER_MILLE, NEAR_FLAT_MIN_TOLERANCE,
+    NEAR_FLAT_TOLERANCE_DIVISOR,
+};
 pub use judge::{
     calibrate_threshold, record_features, reference_norms, score_records, Judge,
     DEFAULT_REJECT_PER_MILLE, SCORE_CHUNK,
@@ -81,8 +84,8 @@ pub use ledger::{
 pub use reputation::{Reputation, ReputationRule, Standing, SubmitterCounts, MAX_SUBMITTERS};
 pub use request::{
     dataset_ink_bounds, fit_flat_patch_rule, fit_levels_rule, fit_near_copy_per_mille,
-    fit_near_copy_tolerance, fit_noise_copy_rule, ink_of, DatasetRequest, COPY_FLIPPED,
-    COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, COPY_TURNED,
+    fit_near_copy_tolerance, fit_near_flat_rule, fit_noise_copy_rule, ink_of, DatasetRequest,
+    COPY_FLIPPED, COPY_INVERTED, COPY_MIRRORED, COPY_TRANSFORMS_ALL, COPY_TURNED,
     DEFAULT_DISTANCE_REJECT_PER_MILLE, DEFAULT_MAX_RECORDS, DEFAULT_MAX_SHIFT,
     DEFAULT_NEAR_COPY_PER_MILLE, MAX_FITTED_NEAR_COPY_PER_MILLE, MAX_FITTED_NOISE_COPY_PER_MILLE,
     MAX_LEVELS_TOLERANCE, MAX_SHIFT, MAX_SUBMISSION_BYTES, MAX_SUBMISSION_RECORDS,

@@ -3,7 +3,7 @@
 //! down, turned, inverted), and near copies once brightness and contrast are taken out (the
 //! levels rule). The judge (`growth::Judge`, feature `torch`) adds the discriminator score.
 
-use super::flat::flat_patch;
+use super::flat::{flat_patch, near_flat_patch};
 use super::levels::{level_channels, normalise_levels, LevelTables};
 use super::near::{near_in_dataset, near_in_earlier, Earlier, Heads, NearCopies};
 use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
@@ -242,11 +242,13 @@ pub enum Rejection {
         distance: f32,
     },
     /// The request's flat-patch rule: the image holds a square of the rule's side over which
-    /// every channel holds one value, not all ground values (a block pasted over it; checked
-    /// after the levels rule).
+    /// every channel holds one value, not all ground values (a block pasted over it), or one of
+    /// its near point's side over which every channel's values lie within the point's
+    /// tolerance, not near the ground (a block with a little texture); checked after the levels
+    /// rule.
     FlatPatch {
-        /// The square's top row (the first such square, by its bottom-right corner in row
-        /// order).
+        /// The square's top row (the exact point's first such square, by its bottom-right
+        /// corner in row order, else the near point's first, by its top-left corner).
         row: u32,
         /// Its left column.
         column: u32,
@@ -309,7 +311,7 @@ impl Rejection {
             Rejection::LevelsCopyInSubmission { .. } => {
                 "copy within the submission, levels changed"
             }
-            Rejection::FlatPatch { .. } => "flat patch (a square of one value)",
+            Rejection::FlatPatch { .. } => "flat patch (a square of one value, or nearly)",
         }
     }
 
@@ -668,16 +670,27 @@ impl Translations {
     }
 }
 
-/// The flat-patch rule for `record`, when the request has it on.
+/// The flat-patch rule for `record`, its exact point then its near point, each when on.
 fn flat_patch_of(request: &DatasetRequest, record: &[u8]) -> Option<Rejection> {
-    let g = Geometry::of(&request.shape).filter(|_| request.flat_patch_side > 0)?;
-    flat_patch(
-        record,
-        g,
-        request.flat_patch_side as usize,
-        &request.flat_patch_grounds,
-    )
-    .map(|(row, column)| Rejection::FlatPatch { row, column })
+    let g = Geometry::of(&request.shape)?;
+    let grounds = &request.flat_patch_grounds;
+    let exact = || match request.flat_patch_side {
+        0 => None,
+        side => flat_patch(record, g, side as usize, grounds),
+    };
+    let near = || match request.near_flat_side {
+        0 => None,
+        side => near_flat_patch(
+            record,
+            g,
+            side as usize,
+            request.near_flat_tolerance,
+            grounds,
+        ),
+    };
+    exact()
+        .or_else(near)
+        .map(|(row, column)| Rejection::FlatPatch { row, column })
 }
 
 fn check_record(
