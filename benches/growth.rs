@@ -209,6 +209,11 @@ fn bench_seed_scale(c: &mut Criterion) {
         near_flat_tolerance: 0,
         ..on.clone()
     };
+    let exact_flat = DatasetRequest {
+        near_flat_side: 0,
+        near_flat_tolerance: 0,
+        ..on.clone()
+    };
     let off = DatasetRequest {
         near_copy_per_mille: 0,
         noise_copy_per_mille: 0,
@@ -285,6 +290,7 @@ fn bench_seed_scale(c: &mut Criterion) {
         ("near-copy rule, copy transforms and levels rule on", &on),
         ("levels rule off", &no_levels),
         ("near-copy noise point off", &one_point),
+        ("flat-patch near point off", &exact_flat),
         ("flat-patch rule off", &no_flat),
         ("copy transforms off", &plain),
         ("near-copy rule, copy transforms and levels rule off", &off),
