@@ -622,36 +622,65 @@ fn digits_with_a_flat_block_are_rejected() {
     );
     let rows = rows();
     let mut x = Xof::new("pouw/test", b"flat blocks on digits");
-    let blocked: Vec<Vec<u8>> = rows[1500..]
+    let blocked = block_digits(&rows[1500..], &mut x, 1..16, 0);
+    let index = DuplicateIndex::build(&ds, &request).unwrap();
+    assert_all_flat_patches(&prechecked(&request, &index, &blocked));
+    let off = without_flat_patch(&request);
+    let got = prechecked(&off, &index, &blocked);
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+    let got = prechecked(&request, &index, &rows[1500..]);
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+}
+
+/// Each of `digits` (8x8) with a 3x3 block at a random place, of a random level in `levels`,
+/// each of its values moved by up to `noise` either way.
+fn block_digits(
+    digits: &[Vec<u8>],
+    x: &mut Xof,
+    levels: std::ops::Range<u8>,
+    noise: u8,
+) -> Vec<Vec<u8>> {
+    let span = u64::from(levels.end - levels.start);
+    digits
         .iter()
         .map(|r| {
             let mut c = r.clone();
             let (top, left) = (x.uniform_below(6) as usize, x.uniform_below(6) as usize);
-            let level = 1 + x.uniform_below(15) as u8;
+            let level = levels.start + x.uniform_below(span) as u8;
             for row in c[top * 8..(top + 3) * 8].chunks_mut(8) {
-                row[left..left + 3].fill(level);
+                for v in &mut row[left..left + 3] {
+                    *v = match noise {
+                        0 => level,
+                        n => level + x.uniform_below(2 * u64::from(n) + 1) as u8 - n,
+                    };
+                }
             }
             c
         })
-        .collect();
-    let index = DuplicateIndex::build(&ds, &request).unwrap();
-    let got = precheck(
-        &request,
-        &index,
-        &submission(&request, b"mallory", blocked.clone()),
+        .collect()
+}
+
+/// The model-free verdicts on `records` submitted together under `request`.
+fn prechecked(
+    request: &DatasetRequest,
+    index: &DuplicateIndex,
+    records: &[Vec<u8>],
+) -> Vec<Option<Rejection>> {
+    precheck(
+        request,
+        index,
+        &submission(request, b"mallory", records.to_vec()),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Asserts every verdict of `got` is the flat-patch rule's.
+fn assert_all_flat_patches(got: &[Option<Rejection>]) {
     assert!(
         got.iter()
             .all(|r| matches!(r, Some(Rejection::FlatPatch { .. }))),
         "{got:?}"
     );
-    let off = without_flat_patch(&request);
-    let got = precheck(&off, &index, &submission(&off, b"mallory", blocked)).unwrap();
-    assert!(got.iter().all(Option::is_none), "{got:?}");
-    let held = submission(&request, b"alice", rows[1500..].to_vec());
-    let got = precheck(&request, &index, &held).unwrap();
-    assert!(got.iter().all(Option::is_none), "{got:?}");
 }
 
 /// The flat-patch rule's near point on the digits (request format 10): a 3x3 block of one level
@@ -673,50 +702,22 @@ fn digits_with_a_textured_block_are_rejected() {
     assert_eq!(fit_near_flat_rule(&ds).unwrap(), (3, 2));
     let rows = rows();
     let mut x = Xof::new("pouw/test", b"textured blocks on digits");
-    let blocked: Vec<Vec<u8>> = rows[1500..]
-        .iter()
-        .map(|r| {
-            let mut c = r.clone();
-            let (top, left) = (x.uniform_below(6) as usize, x.uniform_below(6) as usize);
-            let level = 3 + x.uniform_below(11) as u8;
-            for row in c[top * 8..(top + 3) * 8].chunks_mut(8) {
-                for v in &mut row[left..left + 3] {
-                    *v = level + x.uniform_below(3) as u8 - 1;
-                }
-            }
-            c
-        })
-        .collect();
+    let blocked = block_digits(&rows[1500..], &mut x, 3..14, 1);
     let index = DuplicateIndex::build(&ds, &request).unwrap();
-    let got = precheck(
-        &request,
-        &index,
-        &submission(&request, b"mallory", blocked.clone()),
-    )
-    .unwrap();
-    assert!(
-        got.iter()
-            .all(|r| matches!(r, Some(Rejection::FlatPatch { .. }))),
-        "{got:?}"
-    );
+    assert_all_flat_patches(&prechecked(&request, &index, &blocked));
     // The exact point alone misses most of them; with the rule off every one passes.
     let exact_only = DatasetRequest {
         near_flat_side: 0,
         near_flat_tolerance: 0,
         ..request.clone()
     };
-    let got = precheck(
-        &exact_only,
-        &index,
-        &submission(&exact_only, b"mallory", blocked.clone()),
-    )
-    .unwrap();
+    let got = prechecked(&exact_only, &index, &blocked);
     assert!(
         got.iter().filter(|r| r.is_none()).count() * 2 > got.len(),
         "{got:?}"
     );
     let off = without_flat_patch(&request);
-    let got = precheck(&off, &index, &submission(&off, b"mallory", blocked)).unwrap();
+    let got = prechecked(&off, &index, &blocked);
     assert!(got.iter().all(Option::is_none), "{got:?}");
 }
 

@@ -344,15 +344,19 @@ mod tests {
         out
     }
 
-    #[test]
-    fn the_scan_finds_every_flat_square_a_plain_scan_finds() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
+    /// A xorshift generator from `state` (not zero): test images without a dependency.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    #[test]
+    fn the_scan_finds_every_flat_square_a_plain_scan_finds() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut squares = 0;
         for case in 0..400 {
             let g = geometry(
@@ -528,13 +532,7 @@ mod tests {
 
     #[test]
     fn the_near_scan_finds_what_a_plain_scan_finds() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut found = 0;
         for case in 0..600 {
             let g = geometry(
