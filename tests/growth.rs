@@ -1596,10 +1596,7 @@ mod batch_independence {
     #[test]
     fn the_near_copy_tolerance_fits_the_faces_and_catches_noisy_copies() {
         let dir = tempfile::tempdir().unwrap();
-        let ds = lfw("face", 0..80, 32, dir.path(), "base");
-        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
-        let request =
-            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        let (ds, held, request) = faces_and_held_back(dir.path());
         assert_eq!(request.near_copy_tolerance, 15);
         // The second point: within 31 in all but 3.9% of the elements (a quarter of the 16%
         // in which the fit's closest pair lies more than 31 apart).
@@ -1807,10 +1804,7 @@ mod batch_independence {
     #[test]
     fn faces_with_their_levels_changed_are_copies() {
         let dir = tempfile::tempdir().unwrap();
-        let ds = lfw("face", 0..80, 32, dir.path(), "base");
-        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
-        let request =
-            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        let (ds, held, request) = faces_and_held_back(dir.path());
         // The near-copy rule's noise point off: at the fitted tolerance (31) it catches the
         // copies moved by less, before the levels rule sees them.
         assert_eq!(request.noise_copy_tolerance, 31);
@@ -1934,10 +1928,7 @@ mod batch_independence {
     #[test]
     fn one_unseen_face_damaged_in_different_places_is_paid_once() {
         let dir = tempfile::tempdir().unwrap();
-        let ds = lfw("face", 0..80, 32, dir.path(), "base");
-        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
-        let request =
-            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        let (ds, held, request) = faces_and_held_back(dir.path());
         assert_eq!(
             (request.near_copy_tolerance, request.near_copy_per_mille),
             (15, 301)
@@ -1997,10 +1988,7 @@ mod batch_independence {
     #[test]
     fn unseen_faces_with_a_flat_block_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
-        let ds = lfw("face", 0..80, 32, dir.path(), "base");
-        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
-        let request =
-            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        let (ds, held, request) = faces_and_held_back(dir.path());
         assert_eq!(
             (request.flat_patch_side, request.flat_patch_grounds),
             (4, [0; 32])
@@ -2060,10 +2048,7 @@ mod batch_independence {
     #[test]
     fn unseen_faces_with_a_textured_block_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
-        let ds = lfw("face", 0..80, 32, dir.path(), "base");
-        let held = records(&lfw("face", 80..100, 32, dir.path(), "held"));
-        let request =
-            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        let (ds, held, request) = faces_and_held_back(dir.path());
         assert_eq!(
             (request.near_flat_side, request.near_flat_tolerance),
             (9, 15)
@@ -2147,6 +2132,16 @@ mod batch_independence {
                 precheck(request, &index, &submission(request, b"s", vec![r.clone()])).unwrap()[0]
             })
             .collect()
+    }
+
+    /// The first 80 LFW faces at 32x32 imported under `tmp`, the other 20 (held back) as
+    /// records, and the default request for the 80.
+    fn faces_and_held_back(tmp: &Path) -> (Dataset, Vec<Vec<u8>>, DatasetRequest) {
+        let ds = lfw("face", 0..80, 32, tmp, "base");
+        let held = records(&lfw("face", 80..100, 32, tmp, "held"));
+        let request =
+            DatasetRequest::for_dataset(&ds, [7; 32], cid_of(b"judge"), 0.0, 100).unwrap();
+        (ds, held, request)
     }
 
     /// Imports the faces `range` of tests/data/lfw-faces at 16x16 into `dest`.

@@ -3,7 +3,7 @@
 //! down, turned, inverted), and near copies once brightness and contrast are taken out (the
 //! levels rule). The judge (`growth::Judge`, feature `torch`) adds the discriminator score.
 
-use super::flat::{flat_patch, near_flat_patch};
+use super::flat::flat_patch;
 use super::levels::{level_channels, normalise_levels, LevelTables};
 use super::near::{near_in_dataset, near_in_earlier, Earlier, Heads, NearCopies};
 use super::records::{copy_transform_sets, for_each_record, transform_record, Geometry};
@@ -676,11 +676,11 @@ fn flat_patch_of(request: &DatasetRequest, record: &[u8]) -> Option<Rejection> {
     let grounds = &request.flat_patch_grounds;
     let exact = || match request.flat_patch_side {
         0 => None,
-        side => flat_patch(record, g, side as usize, grounds),
+        side => flat_patch(record, g, side as usize, 0, grounds),
     };
     let near = || match request.near_flat_side {
         0 => None,
-        side => near_flat_patch(
+        side => flat_patch(
             record,
             g,
             side as usize,
